@@ -19,18 +19,19 @@ class ReplyWriter {
 
   Protocol protocol() const { return protocol_; }
 
-  void simple(std::string_view text);        // +text\r\n (text must not contain CR/LF)
-  void error(std::string_view text);         // -text\r\n; text starts with a code: "ERR ..."
-  void integer(std::int64_t value);          // :value\r\n
-  void bulk(std::string_view bytes);         // $len\r\nbytes\r\n
-  void null();                               // RESP2 $-1\r\n, RESP3 _\r\n
-  void null_array();                         // RESP2 *-1\r\n, RESP3 _\r\n
-  void array(std::size_t n);                 // *n\r\n, then n elements
-  void map(std::size_t n_pairs);             // RESP3 %n\r\n; RESP2 *2n\r\n; then 2n elements
-  void set(std::size_t n);                   // RESP3 ~n\r\n; RESP2 *n\r\n
-  void boolean(bool value);                  // RESP3 #t/#f; RESP2 :1/:0
-  void dbl(double value);                    // RESP3 ,value; RESP2 bulk string
-  void verbatim(std::string_view text);      // RESP3 =len\r\ntxt:text; RESP2 bulk string
+  // CR/LF inside `text` become spaces (as in Redis's addReplyErrorFormat).
+  void simple(std::string_view text);    // +text\r\n
+  void error(std::string_view text);     // -text\r\n; text starts with a code: "ERR ..."
+  void integer(std::int64_t value);      // :value\r\n
+  void bulk(std::string_view bytes);     // $len\r\nbytes\r\n
+  void null();                           // RESP2 $-1\r\n, RESP3 _\r\n
+  void null_array();                     // RESP2 *-1\r\n, RESP3 _\r\n
+  void array(std::size_t n);             // *n\r\n, then n elements
+  void map(std::size_t n_pairs);         // RESP3 %n\r\n; RESP2 *2n\r\n; then 2n elements
+  void set(std::size_t n);               // RESP3 ~n\r\n; RESP2 *n\r\n
+  void boolean(bool value);              // RESP3 #t/#f; RESP2 :1/:0
+  void dbl(double value);                // %.17g, inf, -inf, nan: RESP3 ,value; RESP2 bulk
+  void verbatim(std::string_view text);  // RESP3 =len\r\ntxt:text; RESP2 bulk string
 
   std::string& buffer() { return out_; }
 

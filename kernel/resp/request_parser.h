@@ -2,13 +2,16 @@
 // inline commands (`SET k v\r\n`, with redis-style quoting), under hard size limits.
 //
 // Thread-safety: none; one parser per connection, used from that connection's thread.
-// Lifetime: argument views returned by parse() point into the caller's input buffer and
-// are valid until the caller drops or moves those bytes.
+// Lifetime: argument views returned by parse() point into the caller's input buffer
+// (multibulk) or into storage owned by the parser (inline, whose quoting is unescaped).
+// They are valid until the next parse() call or until the caller drops or moves the
+// input bytes, whichever comes first.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace keepdb::resp {
@@ -30,35 +33,52 @@ class RequestParser {
   explicit RequestParser(const RequestLimits& limits);
 
   // Parses one request from `input`, which must start at the first byte of a request
-  // not yet consumed. After kIncomplete the caller calls again with the same bytes
+  // not yet consumed. After every call the caller drops consumed() bytes from the front
+  // of its buffer. After kIncomplete the caller calls again with the remaining bytes
   // plus more appended; the parser resumes where it stopped, so total work is O(bytes).
-  // On kComplete, `args` holds the request's arguments (views into `input`) and
-  // consumed() the number of bytes to drop; the parser is ready for the next request.
-  // Empty inline lines are skipped (consumed) and reported as kIncomplete.
+  // On kComplete, `args` holds the request's arguments and the parser is ready for the
+  // next request. Empty requests (blank inline lines, `*0`, `*-1`) are skipped as Redis
+  // does: their bytes are counted in consumed() and parsing goes on to what follows.
   ParseStatus parse(std::string_view input, std::vector<std::string_view>& args);
 
-  // Bytes of `input` that belong to the request just completed (or skipped blank lines).
+  // Bytes at the front of the last parse() input to drop: the request just completed
+  // plus any empty requests skipped before it (on kIncomplete, only the skipped ones).
   std::size_t consumed() const { return consumed_; }
 
   // After kError: Redis-compatible message without the leading '-', e.g.
   // "ERR Protocol error: invalid bulk length".
   const std::string& error() const { return error_; }
 
-  // Lower bound of total bytes the current request needs (so a caller can tell a huge
-  // declared bulk from a stalled client); 0 when nothing is pending.
+  // Lower bound of total bytes the current request needs, counted from its first byte
+  // (after dropping consumed()), so a caller can tell a huge declared bulk from a
+  // stalled client; 0 when nothing is pending.
   std::size_t bytes_needed() const { return bytes_needed_; }
 
  private:
+  enum class Stage { kStart, kInline, kArrayHeader, kBulkHeader, kBulkPayload };
+
+  ParseStatus parse_request(std::string_view request, std::vector<std::string_view>& args);
+  ParseStatus parse_inline(std::string_view request, std::vector<std::string_view>& args);
+  ParseStatus parse_multibulk(std::string_view request, std::vector<std::string_view>& args);
+  ParseStatus read_header(std::string_view request, std::string_view too_big_error,
+                          std::string_view invalid_error, long long& value);
+  bool split_inline(std::string_view line);
+  std::size_t find_from_scan(std::string_view request, std::size_t end, char wanted);
+  void emit_args(const char* base, std::vector<std::string_view>& args) const;
+  ParseStatus complete(std::size_t request_bytes);
+  ParseStatus need_more(std::string_view request, std::size_t at_least);
   ParseStatus fail(std::string message);
-  ParseStatus parse_inline(std::string_view input, std::vector<std::string_view>& args);
-  ParseStatus parse_multibulk(std::string_view input, std::vector<std::string_view>& args);
   void reset_request();
 
   RequestLimits limits_;
-  // Resumable multibulk state: where the next unparsed element starts.
-  std::size_t pos_ = 0;             // offset in input of the next element header
-  long long expected_args_ = -1;    // -1 until the *N header is parsed
+  Stage stage_ = Stage::kStart;
+  // Resumable state of the pending request; offsets count from its first byte.
+  std::size_t pos_ = 0;        // start of the next multibulk header or bulk payload
+  std::size_t scan_ = 0;       // where the search for the current line's terminator resumes
+  std::size_t args_left_ = 0;  // bulk arguments of the multibulk request not yet parsed
+  std::size_t bulk_len_ = 0;   // length of the bulk payload at pos_ (Stage::kBulkPayload)
   std::vector<std::pair<std::size_t, std::size_t>> spans_;  // (offset, length) per arg
+  std::string inline_args_;  // unescaped inline arguments, back to back
   std::size_t consumed_ = 0;
   std::size_t bytes_needed_ = 0;
   std::string error_;
