@@ -27,9 +27,13 @@ bool parse_length(std::string_view text, long long& value) {
   return ec == std::errc() && stop == end;
 }
 
+std::string protocol_error(std::string_view detail) {
+  return std::string(kProtocolError).append(detail);
+}
+
 std::string limit_error(std::string_view what, long long value, std::size_t limit) {
-  return std::string(kProtocolError) + std::string(what) + " " + std::to_string(value) +
-         " exceeds limit " + std::to_string(limit);
+  return protocol_error(std::string(what) + " " + std::to_string(value) + " exceeds limit " +
+                        std::to_string(limit));
 }
 
 // C-locale isspace(): what sdssplitargs skips between arguments.
@@ -70,7 +74,7 @@ RequestParser::RequestParser(const RequestLimits& limits) : limits_(limits) {}
 
 ParseStatus RequestParser::parse(std::string_view input, std::vector<std::string_view>& args) {
   std::size_t skipped = 0;
-  for (;;) {
+  for (;;) {  // empty requests complete with no args: skip them and parse what follows
     const ParseStatus status = parse_request(input.substr(skipped), args);
     if (status == ParseStatus::kComplete && args.empty()) {
       skipped += consumed_;
@@ -95,23 +99,24 @@ ParseStatus RequestParser::parse_request(std::string_view request,
 
 ParseStatus RequestParser::parse_inline(std::string_view request,
                                         std::vector<std::string_view>& args) {
-  // The newline may follow at most max_inline_bytes of text and a CR.
-  const std::size_t window = std::min(request.size(), limits_.max_inline_bytes);
-  const std::size_t newline = find_from_scan(request, std::min(request.size(), window + 2), '\n');
+  // The newline may follow at most max_inline_bytes of text and a CR; look no further.
+  const std::size_t longest_text = std::min(request.size(), limits_.max_inline_bytes);
+  const std::size_t newline =
+      find_from_scan(request, std::min(request.size(), longest_text + 2), '\n');
   if (newline == kNotFound) {
     const std::size_t text_so_far = request.size() - (request.back() == '\r' ? 1 : 0);
     if (text_so_far > limits_.max_inline_bytes) {
-      return fail(std::string(kProtocolError) + "too big inline request");
+      return fail(protocol_error("too big inline request"));
     }
     return need_more(request, 0);
   }
   const bool has_cr = newline > 0 && request[newline - 1] == '\r';
   const std::string_view line = request.substr(0, newline - (has_cr ? 1 : 0));
   if (line.size() > limits_.max_inline_bytes) {
-    return fail(std::string(kProtocolError) + "too big inline request");
+    return fail(protocol_error("too big inline request"));
   }
   if (!split_inline(line)) {
-    return fail(std::string(kProtocolError) + "unbalanced quotes in request");
+    return fail(protocol_error("unbalanced quotes in request"));
   }
   emit_args(inline_args_.data(), args);
   return complete(newline + 1);
@@ -129,7 +134,7 @@ ParseStatus RequestParser::parse_multibulk(std::string_view request,
         args.clear();
         return complete(pos_);
       }
-      if (count < 0) return fail(std::string(kProtocolError) + "invalid multibulk length");
+      if (count < 0) return fail(protocol_error("invalid multibulk length"));
       if (static_cast<unsigned long long>(count) > limits_.max_array_len) {
         return fail(limit_error("multibulk length", count, limits_.max_array_len));
       }
@@ -140,13 +145,13 @@ ParseStatus RequestParser::parse_multibulk(std::string_view request,
       if (request[pos_] != '$') {
         // Like Redis's addReplyErrorFormat, keep CR/LF out of the error line.
         const char got = request[pos_] == '\r' || request[pos_] == '\n' ? ' ' : request[pos_];
-        return fail(std::string(kProtocolError) + "expected '$', got '" + got + "'");
+        return fail(protocol_error(std::string("expected '$', got '") + got + "'"));
       }
       long long length = 0;
       const ParseStatus header =
           read_header(request, "too big bulk count string", "invalid bulk length", length);
       if (header != ParseStatus::kComplete) return header;
-      if (length < 0) return fail(std::string(kProtocolError) + "invalid bulk length");
+      if (length < 0) return fail(protocol_error("invalid bulk length"));
       if (static_cast<unsigned long long>(length) > limits_.max_bulk_bytes) {
         return fail(limit_error("bulk length", length, limits_.max_bulk_bytes));
       }
@@ -156,7 +161,7 @@ ParseStatus RequestParser::parse_multibulk(std::string_view request,
       const std::size_t payload_end = pos_ + bulk_len_;
       if ((request.size() > payload_end && request[payload_end] != '\r') ||
           (request.size() > payload_end + 1 && request[payload_end + 1] != '\n')) {
-        return fail(std::string(kProtocolError) + "missing CRLF after bulk argument");
+        return fail(protocol_error("missing CRLF after bulk argument"));
       }
       if (request.size() < payload_end + 2) return need_more(request, payload_end + 2);
       spans_.emplace_back(pos_, bulk_len_);
@@ -177,13 +182,13 @@ ParseStatus RequestParser::read_header(std::string_view request, std::string_vie
   const std::size_t cr = find_from_scan(request, window_end, '\r');
   if (cr == kNotFound) {
     if (request.size() - pos_ > kMaxHeaderLineBytes) {
-      return fail(std::string(kProtocolError) + std::string(too_big_error));
+      return fail(protocol_error(too_big_error));
     }
     return need_more(request, 0);
   }
   if (cr + 1 == request.size()) return need_more(request, 0);
   if (request[cr + 1] != '\n' || !parse_length(request.substr(pos_ + 1, cr - pos_ - 1), value)) {
-    return fail(std::string(kProtocolError) + std::string(invalid_error));
+    return fail(protocol_error(invalid_error));
   }
   pos_ = scan_ = cr + 2;
   return ParseStatus::kComplete;

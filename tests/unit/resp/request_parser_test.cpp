@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <ostream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -145,6 +146,28 @@ TEST_CASE("parser: a pipeline of the whole corpus parses at every split", "[pars
   CHECK(outcome.error.empty());
   CHECK(outcome.requests == expected);
   CHECK(outcome.pending == 0);
+}
+
+TEST_CASE("parser: mutated requests give the same outcome however they are split", "[parser]") {
+  std::string pipeline;
+  for (const Case& c : valid_corpus()) pipeline += c.input;
+  std::mt19937 random(20240601);
+  const std::string interesting = "*$\r\n-0123456789 \"'\\x";
+  for (int round = 0; round < 300; ++round) {
+    std::string mutated = pipeline;
+    for (int edits = 1 + static_cast<int>(random() % 3); edits > 0; --edits) {
+      const std::size_t at = random() % mutated.size();
+      mutated[at] = random() % 2 ? interesting[random() % interesting.size()]
+                                 : static_cast<char>(random() % 256);
+    }
+    std::vector<std::size_t> cuts;
+    for (std::size_t at = random() % 7; at < mutated.size(); at += 1 + random() % 7) {
+      cuts.push_back(at);
+    }
+    INFO("input: " << mutated);
+    CHECK(feed(mutated, cuts) == feed_whole(mutated));
+    CHECK(feed_byte_by_byte(mutated) == feed_whole(mutated));
+  }
 }
 
 TEST_CASE("parser: consumed() covers exactly one request of a pipeline", "[parser]") {
