@@ -209,30 +209,20 @@ bool RequestParser::split_inline(std::string_view line) {
     enum class Quote { kNone, kDouble, kSingle } quote = Quote::kNone;
     for (bool done = false; !done; i += i < line.size() ? 1 : 0) {
       const char c = at(i);
-      if (quote == Quote::kDouble) {
-        if (c == '\\' && at(i + 1) == 'x' && is_hex_digit(at(i + 2)) && is_hex_digit(at(i + 3))) {
-          inline_args_ +=
-              static_cast<char>(hex_digit_value(at(i + 2)) * 16 + hex_digit_value(at(i + 3)));
-          i += 3;
-        } else if (c == '\\' && at(i + 1) != '\0') {
-          inline_args_ += unescape(line[++i]);
-        } else if (c == '"') {
+      if (quote != Quote::kNone) {
+        const bool in_double = quote == Quote::kDouble;
+        if (c == '\0') return false;  // unterminated quotes
+        if (c == (in_double ? '"' : '\'')) {
           // A closing quote must be followed by a space or the end of the line.
           if (at(i + 1) != '\0' && !is_space(at(i + 1))) return false;
           done = true;
-        } else if (c == '\0') {
-          return false;
-        } else {
-          inline_args_ += c;
-        }
-      } else if (quote == Quote::kSingle) {
-        if (c == '\\' && at(i + 1) == '\'') {
-          inline_args_ += line[++i];
-        } else if (c == '\'') {
-          if (at(i + 1) != '\0' && !is_space(at(i + 1))) return false;
-          done = true;
-        } else if (c == '\0') {
-          return false;
+        } else if (in_double && c == '\\' && at(i + 1) == 'x' && is_hex_digit(at(i + 2)) &&
+                   is_hex_digit(at(i + 3))) {
+          inline_args_ +=
+              static_cast<char>(hex_digit_value(at(i + 2)) * 16 + hex_digit_value(at(i + 3)));
+          i += 3;
+        } else if (c == '\\' && (in_double ? at(i + 1) != '\0' : at(i + 1) == '\'')) {
+          inline_args_ += unescape(line[++i]);  // 'single quotes' only escape \'
         } else {
           inline_args_ += c;
         }
