@@ -11,6 +11,8 @@
 
 namespace {
 
+using namespace std::string_literals;
+
 using keepdb::resp::ParseStatus;
 using keepdb::resp::RequestParser;
 
@@ -18,7 +20,7 @@ const std::string kValue(256, 'v');
 
 // `*3 SET key:000001 <256-byte value>` as a client library sends it.
 std::string set_request() {
-  return "*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$" + std::to_string(kValue.size()) + "\r\n" +
+  return "*3\r\n$3\r\nSET\r\n$10\r\nkey:000001\r\n$"s + std::to_string(kValue.size()) + "\r\n" +
          kValue + "\r\n";
 }
 

@@ -93,8 +93,9 @@ TEST_CASE("writer: booleans", "[writer]") {
 TEST_CASE("writer: doubles use %.17g like Redis's addReplyDouble", "[writer]") {
   const auto check_double = [](double value, const std::string& text) {
     INFO("value " << text);
-    check_both([value](ReplyWriter& w) { w.dbl(value); },
-               "$" + std::to_string(text.size()) + "\r\n" + text + "\r\n", "," + text + "\r\n");
+    const std::string length = std::to_string(text.size());
+    check_both([value](ReplyWriter& w) { w.dbl(value); }, "$" + length + "\r\n" + text + "\r\n",
+               "," + text + "\r\n");
   };
   check_double(1.5, "1.5");
   check_double(3.0, "3");

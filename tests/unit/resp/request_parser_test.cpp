@@ -94,9 +94,9 @@ Outcome feed_every_split(std::string_view stream, const RequestLimits& limits = 
 }
 
 std::string multibulk(const Args& args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  std::string out = "*"s + std::to_string(args.size()) + "\r\n";
   for (const std::string& arg : args)
-    out += "$" + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
+    out += "$"s + std::to_string(arg.size()) + "\r\n" + arg + "\r\n";
   return out;
 }
 
@@ -274,7 +274,7 @@ TEST_CASE("parser: huge declared bulk with no body is incomplete, not allocated"
 }
 
 TEST_CASE("parser: bytes_needed tracks the pending request", "[parser]") {
-  const std::string request = "*1\r\n$1000000\r\n" + std::string(1000000, 'v') + "\r\n";
+  const std::string request = "*1\r\n$1000000\r\n"s + std::string(1000000, 'v') + "\r\n";
   const std::size_t payload_start = 14;
   RequestParser parser({});
   std::vector<std::string_view> args;
@@ -309,7 +309,7 @@ TEST_CASE("parser: limits on array length, bulk size and inline length", "[parse
           "ERR Protocol error: bulk length 1000000000 exceeds limit 16777216");
   }
   SECTION("inline length") {
-    const std::string longest = "GET " + std::string(12, 'k');
+    const std::string longest = "GET "s + std::string(12, 'k');
     CHECK(feed_every_split(longest + "\r\n", limits).requests ==
           std::vector<Args>{{"GET", std::string(12, 'k')}});
     CHECK(feed_every_split(longest + "\n", limits).requests.size() == 1);
@@ -359,9 +359,9 @@ TEST_CASE("parser: unbalanced inline quotes are an error", "[parser]") {
 TEST_CASE("parser: byte-at-a-time feeding stays linear", "[parser]") {
   // 100k one-byte args: rescanning completed args on every call would take minutes.
   const std::size_t n_args = 100000;
-  std::string request = "*" + std::to_string(n_args) + "\r\n";
+  std::string request = "*"s + std::to_string(n_args) + "\r\n";
   for (std::size_t i = 0; i < n_args; ++i) request += "$1\r\nx\r\n";
-  const std::string line = "ECHO " + std::string(60000, 'y') + "\r\n";
+  const std::string line = "ECHO "s + std::string(60000, 'y') + "\r\n";
   const auto start = std::chrono::steady_clock::now();
   const Outcome multibulk_outcome = feed_byte_by_byte(request);
   const Outcome inline_outcome = feed_byte_by_byte(line);
