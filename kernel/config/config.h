@@ -9,25 +9,29 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace keepdb::config {
 
 // Hard limits on everything a client can make the server hold or wait for.
 struct Limits {
-  std::uint64_t max_bulk_bytes = 16u << 20;          // one bulk string ($len)
-  std::uint64_t max_array_len = 1u << 20;            // arguments in one request (*len)
-  std::uint64_t max_inline_bytes = 64u << 10;        // one inline command line
+  std::uint64_t max_bulk_bytes = 16u << 20;            // one bulk string ($len)
+  std::uint64_t max_array_len = 1u << 20;              // arguments in one request (*len)
+  std::uint64_t max_inline_bytes = 64u << 10;          // one inline command line
   std::uint64_t max_request_buffer_bytes = 64u << 20;  // unparsed input buffered per connection
-  std::uint64_t max_reply_buffer_bytes = 64u << 20;  // replies queued for a client that does not read
-  std::uint32_t max_connections = 10000;             // accepted client connections, in total
-  std::chrono::milliseconds idle_timeout{300'000};   // no complete request for this long: close (0 = never)
-  std::chrono::milliseconds request_timeout{10'000}; // a started request must complete within this
+  std::uint64_t max_reply_buffer_bytes = 64u
+                                         << 20;  // replies queued for a client that does not read
+  std::uint32_t max_connections = 10000;         // accepted client connections, in total
+  std::chrono::milliseconds idle_timeout{
+      300'000};  // no complete request for this long: close (0 = never)
+  std::chrono::milliseconds request_timeout{10'000};  // a started request must complete within this
 };
 
 struct Storage {
-  std::filesystem::path data_dir;                    // created 0700; a wider existing dir is refused
-  std::uint64_t map_size_bytes = 8ull << 30;         // LMDB map size (virtual; grows the file lazily)
+  std::filesystem::path data_dir;             // created 0700; a wider existing dir is refused
+  std::uint64_t map_size_bytes = 8ull << 30;  // LMDB map size (virtual; grows the file lazily)
 };
 
 struct ClientListener {
@@ -37,59 +41,71 @@ struct ClientListener {
 
 // One `[[plugin]]` table: a provider shared object and its options.
 struct PluginSpec {
-  std::string name;                                  // unique among [[plugin]] tables
-  std::filesystem::path path;                        // resolved against Plugins::dir
-  std::string sha256;                                // optional pin: 64 lowercase hex chars, or empty
+  std::string name;            // unique among [[plugin]] tables
+  std::filesystem::path path;  // resolved against Plugins::dir
+  std::string sha256;          // optional pin: 64 lowercase hex chars, or empty
   // The `options` table flattened to dotted keys ("a.b" = "v"); values as text
   // (strings verbatim, integers/booleans/floats in TOML spelling). Order as in the file.
+  // Array elements get their index as the last key part ("a.0", "a.1"); empty arrays and
+  // empty tables produce no entry. docs/configuration.md has the full rules.
   std::vector<std::pair<std::string, std::string>> options;
-  int line = 0;                                      // line of the [[plugin]] header, for errors
+  int line = 0;  // line of the [[plugin]] header, for errors
 };
 
 struct Plugins {
-  std::filesystem::path dir;                         // `[plugins] dir`, resolved against the file
-  std::vector<PluginSpec> load;                      // every [[plugin]], in file order
+  std::filesystem::path dir;     // `[plugins] dir`, resolved against the file
+  std::vector<PluginSpec> load;  // every [[plugin]], in file order
 };
 
 // One member of the initial cluster configuration (`[[cluster.member]]`).
 struct ClusterMember {
-  std::uint64_t id = 0;                              // > 0, unique
-  std::string peer_address;                          // "host:port" of its peer listener
-  std::string client_address;                        // "host:port" of its client listener
+  std::uint64_t id = 0;        // > 0, unique
+  std::string peer_address;    // "host:port" of its peer listener
+  std::string client_address;  // "host:port" of its client listener
 };
 
 struct Cluster {
-  std::string id = "keepdb";                         // cluster id, checked in the peer handshake
-  std::string peer_host = "127.0.0.1";               // this node's peer listener
-  std::uint16_t peer_port = 0;                       // 0: single node, no peer listener
-  bool bootstrap = true;                             // true: form the cluster from `members`;
-                                                     // false: join an existing cluster (KEEPDB.ADD)
-  std::vector<ClusterMember> members;                // empty: a one-voter cluster of this node
+  std::string id = "keepdb";            // cluster id, checked in the peer handshake
+  std::string peer_host = "127.0.0.1";  // this node's peer listener
+  std::uint16_t peer_port = 0;          // 0: single node, no peer listener
+  bool bootstrap = true;                // true: form the cluster from `members`;
+                                        // false: join an existing cluster (KEEPDB.ADD)
+  std::vector<ClusterMember> members;   // empty: a one-voter cluster of this node
+};
+
+// Posture gaps the operator accepts on purpose (`[security] accept_risks`). Parsed here,
+// judged later by the posture check (DESIGN.md §6).
+struct Security {
+  std::vector<std::string> accept_risks;  // non-empty, unique names, e.g. "no-tls"
 };
 
 struct Config {
-  std::filesystem::path source;                      // the file this was loaded from
+  std::filesystem::path source;  // the file this was loaded from
   std::uint64_t node_id = 1;
   Storage storage;
   ClientListener client;
   Limits limits;
   Plugins plugins;
   Cluster cluster;
+  Security security;
 };
 
 // A configuration error: `what()` is one line naming the file, line and key, e.g.
 //   "profiles/dev.toml:7: limits.max_bulk_bytes: must be between 1 and 536870912"
+// Errors not tied to a key (TOML syntax, bad bytes) omit the key part; errors about the
+// whole file (unreadable, too large) omit the line too.
 class ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// Parses and validates `path`. Unknown keys, wrong types and out-of-range values are
-// errors. Relative paths inside the file are resolved against the file's directory.
-// Throws ConfigError.
+// Parses and validates `path` (at most 1 MiB of UTF-8). Unknown keys, wrong types and
+// out-of-range values are errors. Relative paths inside the file are resolved against the
+// file's directory and stored absolute. Throws ConfigError.
 Config load_file(const std::filesystem::path& path);
 
-// Same, from text already in memory; `source_name` is used in error messages.
+// Same, from text already in memory; `source_name` is used in error messages and relative
+// paths are resolved against the current directory.
 Config load_string(std::string_view toml_text, const std::filesystem::path& source_name);
 
 }  // namespace keepdb::config

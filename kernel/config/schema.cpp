@@ -1,0 +1,243 @@
+// The configuration schema, table by table: keys, types, defaults, ranges, cross-checks.
+#include "kernel/config/schema.h"
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "kernel/config/address.h"
+#include "kernel/config/error_text.h"
+#include "kernel/config/plugin_options.h"
+#include "kernel/config/table_reader.h"
+
+namespace keepdb::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::int64_t kUnbounded = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kKiB = 1 << 10;
+constexpr std::int64_t kMiB = 1 << 20;
+constexpr std::int64_t kGiB = 1 << 30;
+constexpr std::int64_t kMaxPort = 65535;
+constexpr std::int64_t kMaxBulkBytes = 512 * kMiB;
+constexpr std::int64_t kMaxArrayLen = 16 * kMiB;
+constexpr std::int64_t kMaxInlineBytes = 16 * kMiB;
+constexpr std::int64_t kMaxBufferBytes = 1 * kGiB;
+constexpr std::int64_t kMaxConnections = 1'000'000;
+constexpr std::int64_t kMaxTimeoutMs = 86'400'000;  // one day
+// Room for the RESP framing around one bulk string ("*3\r\n$3\r\nSET\r\n$N\r\n...").
+constexpr std::int64_t kFramingSlackBytes = 1 * kKiB;
+constexpr std::size_t kSha256HexLength = 64;
+
+fs::path resolve(const fs::path& base_dir, const std::string& text) {
+  return (base_dir / text).lexically_normal();
+}
+
+// A string that must be present (unless `fallback` is given) and non-empty.
+std::string non_empty_string(const TableReader& table, std::string_view key,
+                             std::optional<std::string> fallback = std::nullopt) {
+  std::optional<std::string> value = table.string(key);
+  if (!value) value = std::move(fallback);
+  if (!value) table.fail(key, "required key is missing");
+  if (value->empty()) table.fail(key, "must not be empty");
+  return *value;
+}
+
+std::uint64_t read_node_id(const TableReader& root) {
+  return static_cast<std::uint64_t>(root.integer("node_id", 1, kUnbounded).value_or(1));
+}
+
+Storage read_storage(const TableReader& root, const fs::path& base_dir) {
+  const auto table = root.table("storage", {"data_dir", "map_size_bytes"});
+  if (!table) {
+    throw_config_error({root.source(), root.line(), "storage.data_dir"}, "required key is missing");
+  }
+  Storage storage;
+  storage.data_dir = resolve(base_dir, non_empty_string(*table, "data_dir"));
+  storage.map_size_bytes = static_cast<std::uint64_t>(
+      table->integer("map_size_bytes", kMiB, kUnbounded).value_or(storage.map_size_bytes));
+  return storage;
+}
+
+ClientListener read_client(const TableReader& root) {
+  ClientListener client;
+  const auto table = root.table("client", {"host", "port"});
+  if (!table) return client;
+  client.host = non_empty_string(*table, "host", client.host);
+  client.port =
+      static_cast<std::uint16_t>(table->integer("port", 1, kMaxPort).value_or(client.port));
+  return client;
+}
+
+Limits read_limits(const TableReader& root) {
+  Limits limits;
+  const auto table =
+      root.table("limits", {"max_bulk_bytes", "max_array_len", "max_inline_bytes",
+                            "max_request_buffer_bytes", "max_reply_buffer_bytes", "max_connections",
+                            "idle_timeout_ms", "request_timeout_ms"});
+  if (!table) return limits;
+  const auto read = [&](std::string_view key, std::int64_t min, std::int64_t max, auto fallback) {
+    return static_cast<decltype(fallback)>(table->integer(key, min, max).value_or(fallback));
+  };
+  const auto read_ms = [&](std::string_view key, std::chrono::milliseconds fallback) {
+    return std::chrono::milliseconds(read(key, 0, kMaxTimeoutMs, fallback.count()));
+  };
+  limits.max_bulk_bytes = read("max_bulk_bytes", 1, kMaxBulkBytes, limits.max_bulk_bytes);
+  limits.max_array_len = read("max_array_len", 1, kMaxArrayLen, limits.max_array_len);
+  limits.max_inline_bytes = read("max_inline_bytes", 1, kMaxInlineBytes, limits.max_inline_bytes);
+  limits.max_request_buffer_bytes =
+      read("max_request_buffer_bytes", 1, kMaxBufferBytes, limits.max_request_buffer_bytes);
+  limits.max_reply_buffer_bytes =
+      read("max_reply_buffer_bytes", 1, kMaxBufferBytes, limits.max_reply_buffer_bytes);
+  limits.max_connections = read("max_connections", 1, kMaxConnections, limits.max_connections);
+  limits.idle_timeout = read_ms("idle_timeout_ms", limits.idle_timeout);
+  limits.request_timeout = read_ms("request_timeout_ms", limits.request_timeout);
+
+  // A maximal bulk string (and a maximal inline line) must fit in the request buffer, and a
+  // maximal value must fit in the reply buffer, or a legal request or GET could never work.
+  const std::uint64_t max_frame = limits.max_bulk_bytes + kFramingSlackBytes;
+  const std::uint64_t min_request_buffer = std::max(max_frame, limits.max_inline_bytes);
+  if (limits.max_request_buffer_bytes < min_request_buffer) {
+    table->fail("max_request_buffer_bytes",
+                "must be at least max(max_bulk_bytes + 1024, max_inline_bytes) = " +
+                    std::to_string(min_request_buffer) + " so a maximal request fits");
+  }
+  if (limits.max_reply_buffer_bytes < max_frame) {
+    table->fail("max_reply_buffer_bytes",
+                "must be at least max_bulk_bytes + 1024 = " + std::to_string(max_frame) +
+                    " so a maximal value can be read back");
+  }
+  return limits;
+}
+
+std::string read_sha256(const TableReader& plugin) {
+  std::string digest = plugin.string("sha256").value_or("");
+  if (digest.empty()) return digest;
+  const bool hex = std::all_of(digest.begin(), digest.end(),
+                               [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+  if (digest.size() != kSha256HexLength || !hex) {
+    plugin.fail("sha256", "must be 64 hexadecimal characters");
+  }
+  std::transform(digest.begin(), digest.end(), digest.begin(), [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  });
+  return digest;
+}
+
+Plugins read_plugins(const TableReader& root, const fs::path& base_dir) {
+  Plugins plugins;
+  const auto table = root.table("plugins", {"dir"});
+  plugins.dir = resolve(base_dir, table ? non_empty_string(*table, "dir", "plugins") : "plugins");
+
+  std::map<std::string, std::uint32_t, std::less<>> line_of_name;
+  for (const TableReader& plugin :
+       root.array_of_tables("plugin", {"name", "path", "sha256", "options"})) {
+    PluginSpec spec;
+    spec.name = non_empty_string(plugin, "name");
+    const auto [first, inserted] = line_of_name.emplace(spec.name, plugin.line_of("name"));
+    if (!inserted) {
+      plugin.fail("name", "duplicate plugin name '" + spec.name + "' (first at line " +
+                              std::to_string(first->second) + ")");
+    }
+    spec.path = resolve(plugins.dir, non_empty_string(plugin, "path"));
+    spec.sha256 = read_sha256(plugin);
+    if (const toml::table* options = plugin.raw_table("options")) {
+      spec.options = flatten_plugin_options(*options, plugin.key_path("options"), plugin.source());
+    }
+    spec.line = static_cast<int>(plugin.line());
+    plugins.load.push_back(std::move(spec));
+  }
+  return plugins;
+}
+
+// A "host:port" member address; `key` names it in errors.
+std::string read_address(const TableReader& member, std::string_view key) {
+  std::string address = non_empty_string(member, key);
+  if (const auto problem = host_port_problem(address)) member.fail(key, *problem);
+  return address;
+}
+
+std::vector<ClusterMember> read_members(const TableReader& cluster) {
+  std::vector<ClusterMember> members;
+  std::map<std::uint64_t, std::uint32_t> line_of_id;
+  std::map<std::string, std::uint32_t, std::less<>> line_of_peer;
+  for (const TableReader& entry : cluster.array_of_tables("member", {"id", "peer", "client"})) {
+    ClusterMember member;
+    const auto id = entry.integer("id", 1, kUnbounded);
+    if (!id) entry.fail("id", "required key is missing");
+    member.id = static_cast<std::uint64_t>(*id);
+    if (const auto [first, inserted] = line_of_id.emplace(member.id, entry.line_of("id"));
+        !inserted) {
+      entry.fail("id", "duplicate member id " + std::to_string(member.id) + " (first at line " +
+                           std::to_string(first->second) + ")");
+    }
+    member.peer_address = read_address(entry, "peer");
+    if (const auto [first, inserted] =
+            line_of_peer.emplace(member.peer_address, entry.line_of("peer"));
+        !inserted) {
+      entry.fail("peer", "duplicate peer address '" + member.peer_address + "' (first at line " +
+                             std::to_string(first->second) + ")");
+    }
+    member.client_address = read_address(entry, "client");
+    members.push_back(std::move(member));
+  }
+  return members;
+}
+
+Cluster read_cluster(const TableReader& root, std::uint64_t node_id) {
+  Cluster cluster;
+  const auto table = root.table("cluster", {"id", "peer_host", "peer_port", "bootstrap", "member"});
+  if (!table) return cluster;
+  cluster.id = non_empty_string(*table, "id", cluster.id);
+  cluster.peer_host = non_empty_string(*table, "peer_host", cluster.peer_host);
+  cluster.peer_port = static_cast<std::uint16_t>(
+      table->integer("peer_port", 0, kMaxPort).value_or(cluster.peer_port));
+  cluster.bootstrap = table->boolean("bootstrap").value_or(cluster.bootstrap);
+  cluster.members = read_members(*table);
+
+  if (!cluster.members.empty() &&
+      std::none_of(cluster.members.begin(), cluster.members.end(),
+                   [&](const ClusterMember& member) { return member.id == node_id; })) {
+    root.fail("node_id",
+              "this node (" + std::to_string(node_id) + ") is not among the cluster.member ids");
+  }
+  if (cluster.members.size() > 1 && cluster.peer_port == 0) {
+    table->fail("peer_port", "must be set (1..65535) when the cluster has more than one member");
+  }
+  return cluster;
+}
+
+Security read_security(const TableReader& root) {
+  Security security;
+  const auto table = root.table("security", {"accept_risks"});
+  if (!table) return security;
+  security.accept_risks = table->string_array("accept_risks").value_or(std::vector<std::string>{});
+  std::set<std::string_view> seen;
+  for (const std::string& risk : security.accept_risks) {
+    if (risk.empty()) table->fail("accept_risks", "entries must not be empty");
+    if (!seen.insert(risk).second) table->fail("accept_risks", "'" + risk + "' is listed twice");
+  }
+  return security;
+}
+
+}  // namespace
+
+Config read_config(const toml::table& document, std::string_view source, const fs::path& base_dir) {
+  const TableReader root(
+      document, "", source,
+      {"node_id", "storage", "client", "limits", "plugins", "plugin", "cluster", "security"});
+  Config config;
+  config.node_id = read_node_id(root);
+  config.storage = read_storage(root, base_dir);
+  config.client = read_client(root);
+  config.limits = read_limits(root);
+  config.plugins = read_plugins(root, base_dir);
+  config.cluster = read_cluster(root, config.node_id);
+  config.security = read_security(root);
+  return config;
+}
+
+}  // namespace keepdb::config

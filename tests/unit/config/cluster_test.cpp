@@ -1,0 +1,87 @@
+// [cluster] and [[cluster.member]]: ids, addresses, and this node's place in the roster.
+#include "tests/unit/config/config_test_support.h"
+
+namespace keepdb::config {
+namespace {
+
+using testing::error_of;
+using testing::load;
+using testing::with_storage;
+
+std::string member(std::uint64_t id, std::string_view peer, std::string_view client) {
+  return "[[cluster.member]]\nid = " + std::to_string(id) + "\npeer = \"" + std::string(peer) +
+         "\"\nclient = \"" + std::string(client) + "\"\n";
+}
+
+TEST_CASE("a three-member roster loads in file order", "[config][cluster]") {
+  const Config config = load(
+      with_storage("node_id = 3\n[cluster]\npeer_port = 7003\n" + member(3, "h3:7003", "h3:6379") +
+                   member(1, "h1:7001", "h1:6379") + member(2, "h2:7002", "h2:6379")));
+  REQUIRE(config.cluster.members.size() == 3);
+  CHECK(config.cluster.members[0].id == 3);
+  CHECK(config.cluster.members[1].peer_address == "h1:7001");
+  CHECK(config.cluster.members[2].client_address == "h2:6379");
+}
+
+TEST_CASE("a one-member roster may leave the peer listener off", "[config][cluster]") {
+  const Config config = load(with_storage("[cluster]\n" + member(1, "h:7001", "h:6379")));
+  CHECK(config.cluster.peer_port == 0);
+  CHECK(config.cluster.members.size() == 1);
+}
+
+TEST_CASE("member ids and peer addresses must be unique", "[config][cluster]") {
+  CHECK(error_of(with_storage("[cluster]\npeer_port = 7001\n" + member(1, "a:1", "a:2") +
+                              member(1, "b:1", "b:2"))) ==
+        "test.toml:8: cluster.member[1].id: duplicate member id 1 (first at line 4)");
+  CHECK(error_of(with_storage("[cluster]\npeer_port = 7001\n" + member(1, "a:1", "a:2") +
+                              member(2, "a:1", "b:2"))) ==
+        "test.toml:9: cluster.member[1].peer: duplicate peer address 'a:1' (first at line 5)");
+}
+
+TEST_CASE("this node must be in a non-empty roster", "[config][cluster]") {
+  CHECK(error_of(with_storage("node_id = 4\n[cluster]\npeer_port = 7001\n" +
+                              member(1, "a:1", "a:2") + member(2, "b:1", "b:2"))) ==
+        "test.toml:1: node_id: this node (4) is not among the cluster.member ids");
+  // Without node_id the default id 1 must be listed; the error points at the file start.
+  CHECK(error_of(with_storage("[cluster]\n" + member(2, "b:1", "b:2"))) ==
+        "test.toml:1: node_id: this node (1) is not among the cluster.member ids");
+}
+
+TEST_CASE("a multi-member roster needs a peer listener", "[config][cluster]") {
+  CHECK(error_of(with_storage("[cluster]\n" + member(1, "a:1", "a:2") + member(2, "b:1", "b:2"))) ==
+        "test.toml:1: cluster.peer_port: must be set (1..65535) when the cluster has more than "
+        "one member");
+}
+
+TEST_CASE("member keys are required, with valid ids and host:port addresses", "[config][cluster]") {
+  const auto one_member = [](std::string_view body) {
+    return with_storage("[[cluster.member]]\n" + std::string(body));
+  };
+  CHECK(error_of(one_member("peer = \"a:1\"\nclient = \"a:2\"")) ==
+        "test.toml:1: cluster.member[0].id: required key is missing");
+  CHECK(error_of(one_member("id = 0")) == "test.toml:2: cluster.member[0].id: must be at least 1");
+  CHECK(error_of(one_member("id = 1\nclient = \"a:2\"")) ==
+        "test.toml:1: cluster.member[0].peer: required key is missing");
+  CHECK(error_of(one_member("id = 1\npeer = \"a:1\"")) ==
+        "test.toml:1: cluster.member[0].client: required key is missing");
+
+  const auto peer_error = [&](std::string_view address) {
+    return error_of(
+        one_member("id = 1\npeer = \"" + std::string(address) + "\"\nclient = \"a:2\""));
+  };
+  const std::string at = "test.toml:3: cluster.member[0].peer: ";
+  CHECK(peer_error("hostonly") == at + "expected host:port, got 'hostonly'");
+  CHECK(peer_error(":7001") == at + "host is empty in ':7001'");
+  CHECK(peer_error("a b:7001") == at + "host contains whitespace in 'a b:7001'");
+  CHECK(peer_error("::1:7001") ==
+        at + "an IPv6 host must be in brackets, e.g. '[::1]:7001', got '::1:7001'");
+  for (const std::string_view bad_port :
+       {"h:0", "h:65536", "h:", "h:x1", "h:-1", "h:99999999999"}) {
+    CHECK(peer_error(bad_port) ==
+          at + "port must be between 1 and 65535 in '" + std::string(bad_port) + "'");
+  }
+  CHECK_NOTHROW(load(one_member("id = 1\npeer = \"[::1]:65535\"\nclient = \"localhost:1\"")));
+}
+
+}  // namespace
+}  // namespace keepdb::config
