@@ -1,0 +1,31 @@
+// The write path's entry point: connections hand it validated write commands, it packs
+// them into batches (group commit), makes each batch durable, applies it to the state
+// machine and completes every command with its reply. Today a single node commits batches
+// to LMDB directly (LocalCommitter); with consensus each batch becomes one Raft entry.
+//
+// Thread-safety: every method is called on the network thread; completions run there too.
+#pragma once
+
+#include <functional>
+
+#include "kernel/commands/command.h"
+#include "kernel/commands/reply.h"
+
+namespace keepdb::consensus {
+
+class Proposer {
+ public:
+  using Completion = std::function<void(const commands::Reply&)>;
+
+  virtual ~Proposer() = default;
+
+  // Queues one write command (its arguments are copied). `done` runs later, on the network
+  // thread, after the command is durable and applied; completions run in submission order.
+  virtual void propose(commands::Args args, Completion done) = 0;
+
+  // Completes every queued command, then calls `drained` (on the network thread). Used at
+  // shutdown; propose() must not be called afterwards.
+  virtual void drain(std::function<void()> drained) = 0;
+};
+
+}  // namespace keepdb::consensus

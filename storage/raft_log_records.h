@@ -1,0 +1,58 @@
+// Byte layouts of the Raft log environment's records (storage/raft_log_store.h):
+//   entries DB: key u64 big-endian index (so LMDB order is index order);
+//               value u8 record version (1), u8 entry type, u64 term, payload.
+//   meta DB:    "term", "vote": u64; "snapshot": u8 version (1), u64 index, u64 term,
+//               u64 configuration index, u64 file sequence, u64 data bytes, u32 data CRC-32,
+//               then the configuration (kernel/consensus/configuration_codec.h).
+// All integers except entry keys are little-endian. Readers refuse short, long or unknown
+// records with RAFT_CORRUPT instead of trusting them.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kernel/consensus/io_status.h"
+#include "kernel/consensus/raft_c_api.h"
+
+namespace keepdb::storage {
+
+using consensus::IoStatus;
+
+inline constexpr std::size_t kEntryRecordHeaderBytes = 1 + 1 + 8;
+
+using EntryKey = std::array<std::uint8_t, 8>;
+EntryKey entry_key(raft_index index);
+IoStatus parse_entry_key(std::span<const std::uint8_t> key, raft_index& index);
+
+// Writes the record of `entry` into `out`, which holds exactly
+// kEntryRecordHeaderBytes + entry.buf.len bytes.
+void write_entry_record(const raft_entry& entry, std::span<std::uint8_t> out);
+
+struct EntryRecord {
+  raft_term term = 0;
+  unsigned short type = 0;
+  std::span<const std::uint8_t> payload;  // points into the record
+};
+IoStatus read_entry_record(std::span<const std::uint8_t> record, EntryRecord& out);
+
+std::array<std::uint8_t, 8> encode_u64_record(std::uint64_t value);
+IoStatus decode_u64_record(std::span<const std::uint8_t> record, std::uint64_t& value);
+
+struct SnapshotMeta {
+  raft_index index = 0;
+  raft_term term = 0;
+  raft_index configuration_index = 0;
+  std::uint64_t file_sequence = 0;  // names the data file (snapshot_file.h)
+  std::uint64_t data_bytes = 0;
+  std::uint32_t data_crc32 = 0;
+  std::vector<std::uint8_t> configuration;  // encoded by configuration_codec.h
+};
+std::vector<std::uint8_t> encode_snapshot_meta(const SnapshotMeta& meta);
+IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta& out);
+
+}  // namespace keepdb::storage

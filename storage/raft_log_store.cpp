@@ -1,0 +1,430 @@
+// RaftLogStore: LMDB transactions for term, vote and entries; the writer thread's group
+// commit; snapshot files plus metadata.
+#include "storage/raft_log_store.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "kernel/consensus/configuration_codec.h"
+#include "storage/data_dir.h"
+#include "storage/raft_log_records.h"
+#include "storage/snapshot_file.h"
+
+namespace keepdb::storage {
+namespace {
+
+using consensus::LoadedLog;
+using consensus::RaftSnapshotPtr;
+
+constexpr char kTermKey[] = "term";
+constexpr char kVoteKey[] = "vote";
+constexpr char kSnapshotKey[] = "snapshot";
+constexpr raft_index kLastPossibleIndex = std::numeric_limits<raft_index>::max();
+
+std::span<const std::uint8_t> bytes_of(const MDB_val& value) {
+  return {static_cast<const std::uint8_t*>(value.mv_data), value.mv_size};
+}
+
+MDB_val value_of(std::span<const std::uint8_t> bytes) {
+  return MDB_val{bytes.size(), const_cast<std::uint8_t*>(bytes.data())};
+}
+
+IoStatus status_from(const std::exception& error) {
+  int code = RAFT_IOERR;
+  if (const auto* lmdb = dynamic_cast<const StorageError*>(&error)) {
+    if (lmdb->code() == MDB_MAP_FULL) code = RAFT_NOSPACE;
+    if (lmdb->code() == MDB_CORRUPTED || lmdb->code() == MDB_INVALID ||
+        lmdb->code() == MDB_PAGE_NOTFOUND) {
+      code = RAFT_CORRUPT;
+    }
+  }
+  return IoStatus::failure(code, std::string("raft log store: ") + error.what());
+}
+
+class Cursor {
+ public:
+  Cursor(MDB_txn* txn, MDB_dbi dbi) { check(mdb_cursor_open(txn, dbi, &cursor_), "open cursor"); }
+  ~Cursor() { mdb_cursor_close(cursor_); }
+  Cursor(const Cursor&) = delete;
+  Cursor& operator=(const Cursor&) = delete;
+
+  // False when there is no such record.
+  bool get(MDB_val& key, MDB_val& value, MDB_cursor_op op) {
+    const int rc = mdb_cursor_get(cursor_, &key, &value, op);
+    if (rc == MDB_NOTFOUND) return false;
+    check(rc, "read raft log cursor");
+    return true;
+  }
+  void erase() { check(mdb_cursor_del(cursor_, 0), "delete raft log entry"); }
+
+ private:
+  MDB_cursor* cursor_ = nullptr;
+};
+
+bool get_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name, MDB_val& value) {
+  MDB_val key{std::char_traits<char>::length(name), const_cast<char*>(name)};
+  const int rc = mdb_get(txn, meta_db, &key, &value);
+  if (rc == MDB_NOTFOUND) return false;
+  check(rc, std::string("read raft metadata ") + name);
+  return true;
+}
+
+void put_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name,
+              std::span<const std::uint8_t> bytes) {
+  MDB_val key{std::char_traits<char>::length(name), const_cast<char*>(name)};
+  MDB_val value = value_of(bytes);
+  check(mdb_put(txn, meta_db, &key, &value, 0), std::string("write raft metadata ") + name);
+}
+
+// A missing term or vote reads as 0.
+IoStatus read_u64_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name, std::uint64_t& value) {
+  MDB_val stored;
+  value = 0;
+  if (!get_meta(txn, meta_db, name, stored)) return IoStatus::success();
+  return decode_u64_record(bytes_of(stored), value);
+}
+
+void put_u64_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name, std::uint64_t value) {
+  put_meta(txn, meta_db, name, encode_u64_record(value));
+}
+
+// Entries are only ever written past the last stored key, so MDB_APPEND holds.
+void put_entry(MDB_txn* txn, MDB_dbi entries_db, raft_index index, const raft_entry& entry) {
+  EntryKey key_bytes = entry_key(index);
+  MDB_val key = value_of(key_bytes);
+  MDB_val value{kEntryRecordHeaderBytes + entry.buf.len, nullptr};
+  check(mdb_put(txn, entries_db, &key, &value, MDB_RESERVE | MDB_APPEND),
+        "write raft log entry " + std::to_string(index));
+  write_entry_record(entry, {static_cast<std::uint8_t*>(value.mv_data), value.mv_size});
+}
+
+IoStatus delete_entry_range(MDB_txn* txn, MDB_dbi entries_db, raft_index first, raft_index last) {
+  Cursor cursor(txn, entries_db);
+  EntryKey first_key = entry_key(first);
+  MDB_val key = value_of(first_key);
+  MDB_val value;
+  for (bool found = cursor.get(key, value, MDB_SET_RANGE); found;
+       found = cursor.get(key, value, MDB_NEXT)) {
+    raft_index index = 0;
+    if (IoStatus status = parse_entry_key(bytes_of(key), index); !status.ok()) return status;
+    if (index > last) break;
+    cursor.erase();
+  }
+  return IoStatus::success();
+}
+
+// Index and term of the last stored entry, else of the snapshot, else (0, 0).
+IoStatus read_last_position(MDB_txn* txn, MDB_dbi entries_db, MDB_dbi meta_db, raft_index& index,
+                            raft_term& term) {
+  Cursor cursor(txn, entries_db);
+  MDB_val key;
+  MDB_val value;
+  if (cursor.get(key, value, MDB_LAST)) {
+    EntryRecord record;
+    if (IoStatus status = parse_entry_key(bytes_of(key), index); !status.ok()) return status;
+    if (IoStatus status = read_entry_record(bytes_of(value), record); !status.ok()) return status;
+    term = record.term;
+    return IoStatus::success();
+  }
+  index = 0;
+  term = 0;
+  if (!get_meta(txn, meta_db, kSnapshotKey, value)) return IoStatus::success();
+  SnapshotMeta meta;
+  if (IoStatus status = decode_snapshot_meta(bytes_of(value), meta); !status.ok()) return status;
+  index = meta.index;
+  term = meta.term;
+  return IoStatus::success();
+}
+
+// The newest snapshot with its data and configuration, or null when there is none; `meta`
+// receives its metadata.
+IoStatus load_snapshot(MDB_txn* txn, MDB_dbi meta_db, const std::filesystem::path& directory,
+                       RaftSnapshotPtr& out, SnapshotMeta& meta) {
+  out.reset();
+  MDB_val stored;
+  if (!get_meta(txn, meta_db, kSnapshotKey, stored)) return IoStatus::success();
+  if (IoStatus status = decode_snapshot_meta(bytes_of(stored), meta); !status.ok()) return status;
+  if (meta.data_bytes > std::numeric_limits<std::size_t>::max() / 2) {
+    return IoStatus::failure(RAFT_CORRUPT, "snapshot metadata claims an impossible size");
+  }
+  RaftSnapshotPtr snapshot = consensus::allocate_snapshot(meta.data_bytes);
+  if (!snapshot) return IoStatus::failure(RAFT_NOMEM, "out of memory reading the snapshot");
+  snapshot->index = meta.index;
+  snapshot->term = meta.term;
+  snapshot->configuration_index = meta.configuration_index;
+  consensus::ByteReader reader(meta.configuration);
+  IoStatus status = consensus::decode_configuration(reader, snapshot->configuration);
+  if (!status.ok() || reader.remaining() != 0) {
+    return IoStatus::failure(RAFT_CORRUPT, "corrupt snapshot configuration " + status.message);
+  }
+  status = read_snapshot_file(
+      directory, meta.file_sequence, meta.data_crc32,
+      {static_cast<std::uint8_t*>(snapshot->bufs[0].base), snapshot->bufs[0].len});
+  if (!status.ok()) return status;
+  out = std::move(snapshot);
+  return IoStatus::success();
+}
+
+}  // namespace
+
+IoStatus RaftLogStore::open(const RaftLogStoreOptions& options,
+                            std::unique_ptr<RaftLogStore>& out) {
+  try {
+    prepare_private_subdir(options.directory);
+    prepare_private_subdir(options.directory / "snapshots");
+    EnvOptions env_options;
+    env_options.map_size_bytes = options.map_size_bytes;
+    out.reset(new RaftLogStore(options, std::make_unique<Env>(options.directory, env_options)));
+    return IoStatus::success();
+  } catch (const std::exception& error) {
+    return status_from(error);
+  }
+}
+
+RaftLogStore::RaftLogStore(const RaftLogStoreOptions& options, std::unique_ptr<Env> env)
+    : snapshot_directory_(options.directory / "snapshots"),
+      env_(std::move(env)),
+      entries_db_(open_database(*env_, "entries")),
+      meta_db_(open_database(*env_, "meta")) {}
+
+RaftLogStore::~RaftLogStore() = default;
+
+IoStatus RaftLogStore::sticky_error() {
+  std::lock_guard lock(error_mutex_);
+  return sticky_error_;
+}
+
+IoStatus RaftLogStore::remember_failure(IoStatus status) {
+  std::lock_guard lock(error_mutex_);
+  if (sticky_error_.ok()) sticky_error_ = status;
+  return status;
+}
+
+template <typename Write>
+IoStatus RaftLogStore::write_transaction(Write write) {
+  if (IoStatus error = sticky_error(); !error.ok()) return error;
+  try {
+    WriteTxn txn(*env_);
+    IoStatus status = write(txn.get());
+    if (status.ok()) txn.commit();  // durable: the environment syncs on commit
+    return status;
+  } catch (const std::exception& error) {
+    return remember_failure(status_from(error));
+  }
+}
+
+IoStatus RaftLogStore::load(LoadedLog& out) {
+  try {
+    ReadTxn txn(*env_);
+    txn.begin();
+    std::uint64_t term = 0;
+    std::uint64_t vote = 0;
+    SnapshotMeta snapshot_meta;
+    IoStatus status = read_u64_meta(txn.get(), meta_db_, kTermKey, term);
+    if (status.ok()) status = read_u64_meta(txn.get(), meta_db_, kVoteKey, vote);
+    if (status.ok()) {
+      status = load_snapshot(txn.get(), meta_db_, snapshot_directory_, out.snapshot, snapshot_meta);
+    }
+    if (!status.ok()) return status;
+    last_snapshot_sequence_ = snapshot_meta.file_sequence;
+    out.term = term;
+    out.voted_for = vote;
+    MDB_stat stat;
+    check(mdb_stat(txn.get(), entries_db_, &stat), "stat raft log");
+    out.entries.reserve(stat.ms_entries);
+    Cursor cursor(txn.get(), entries_db_);
+    MDB_val key;
+    MDB_val value;
+    for (bool found = cursor.get(key, value, MDB_FIRST); found;
+         found = cursor.get(key, value, MDB_NEXT)) {
+      raft_index index = 0;
+      EntryRecord record;
+      if (status = parse_entry_key(bytes_of(key), index); !status.ok()) return status;
+      if (status = read_entry_record(bytes_of(value), record); !status.ok()) return status;
+      status = out.add_entry(index, record.term, record.type, record.payload);
+      if (!status.ok()) return status;
+    }
+    return out.finish(next_index_);
+  } catch (const std::exception& error) {
+    return status_from(error);
+  }
+}
+
+IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
+  return write_transaction([&](MDB_txn* txn) {
+    std::uint64_t term = 0;
+    std::uint64_t vote = 0;
+    MDB_val snapshot;
+    MDB_stat stat;
+    check(mdb_stat(txn, entries_db_, &stat), "stat raft log");
+    IoStatus status = read_u64_meta(txn, meta_db_, kTermKey, term);
+    if (status.ok()) status = read_u64_meta(txn, meta_db_, kVoteKey, vote);
+    if (!status.ok()) return status;
+    if (term != 0 || vote != 0 || stat.ms_entries != 0 ||
+        get_meta(txn, meta_db_, kSnapshotKey, snapshot)) {
+      return IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
+    }
+    put_u64_meta(txn, meta_db_, kTermKey, 1);
+    put_u64_meta(txn, meta_db_, kVoteKey, 0);
+    put_entry(txn, entries_db_, 1, first_entry);
+    return IoStatus::success();
+  });
+}
+
+IoStatus RaftLogStore::recover(const raft_buffer& configuration) {
+  return write_transaction([&](MDB_txn* txn) {
+    raft_index last_index = 0;
+    raft_term last_term = 0;
+    IoStatus status = read_last_position(txn, entries_db_, meta_db_, last_index, last_term);
+    if (!status.ok()) return status;
+    raft_entry entry{};
+    entry.term = std::max<raft_term>(last_term, 1);
+    entry.type = RAFT_CHANGE;
+    entry.buf = configuration;
+    put_entry(txn, entries_db_, last_index + 1, entry);
+    return IoStatus::success();
+  });
+}
+
+IoStatus RaftLogStore::set_term(raft_term term) {
+  return write_transaction([&](MDB_txn* txn) {
+    put_u64_meta(txn, meta_db_, kTermKey, term);
+    put_u64_meta(txn, meta_db_, kVoteKey, 0);
+    return IoStatus::success();
+  });
+}
+
+IoStatus RaftLogStore::set_vote(raft_id server_id) {
+  return write_transaction([&](MDB_txn* txn) {
+    put_u64_meta(txn, meta_db_, kVoteKey, server_id);
+    return IoStatus::success();
+  });
+}
+
+void RaftLogStore::append(std::span<const raft_entry> entries, Done done) {
+  enqueue(AppendOp{entries, std::move(done)});
+}
+
+void RaftLogStore::truncate(raft_index index) {
+  enqueue(TruncateOp{index});
+}
+
+void RaftLogStore::snapshot_put(unsigned trailing, const raft_snapshot& snapshot, Done done) {
+  enqueue(SnapshotPutOp{trailing, &snapshot, std::move(done)});
+}
+
+void RaftLogStore::snapshot_get(SnapshotDone done) {
+  enqueue(SnapshotGetOp{std::move(done)});
+}
+
+void RaftLogStore::drain(std::function<void()> done) {
+  enqueue(DrainOp{std::move(done)});
+}
+
+void RaftLogStore::enqueue(Operation operation) {
+  bool schedule = false;
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(std::move(operation));
+    schedule = !std::exchange(write_scheduled_, true);
+  }
+  if (schedule) writer_.submit([this] { write_queued(); });
+}
+
+void RaftLogStore::write_queued() {
+  std::vector<Operation> operations;
+  {
+    std::lock_guard lock(queue_mutex_);
+    operations.swap(queue_);
+    write_scheduled_ = false;
+  }
+  const auto is_log_write = [](const Operation& operation) {
+    return std::holds_alternative<AppendOp>(operation) ||
+           std::holds_alternative<TruncateOp>(operation);
+  };
+  for (auto position = operations.begin(); position != operations.end();) {
+    if (is_log_write(*position)) {
+      const auto batch_end = std::find_if_not(position, operations.end(), is_log_write);
+      write_log_batch({position, batch_end});
+      position = batch_end;
+      continue;
+    }
+    if (const auto* put = std::get_if<SnapshotPutOp>(&*position)) write_snapshot(*put);
+    if (const auto* get = std::get_if<SnapshotGetOp>(&*position)) read_snapshot(*get);
+    if (const auto* drain = std::get_if<DrainOp>(&*position)) drain->done();
+    ++position;
+  }
+}
+
+void RaftLogStore::write_log_batch(std::span<Operation> batch) {
+  raft_index next_index = next_index_;
+  const IoStatus status = write_transaction([&](MDB_txn* txn) {
+    for (const Operation& operation : batch) {
+      if (const auto* append = std::get_if<AppendOp>(&operation)) {
+        for (const raft_entry& entry : append->entries)
+          put_entry(txn, entries_db_, next_index++, entry);
+      } else {
+        next_index = std::get<TruncateOp>(operation).index;
+        IoStatus deleted = delete_entry_range(txn, entries_db_, next_index, kLastPossibleIndex);
+        if (!deleted.ok()) return deleted;
+      }
+    }
+    return IoStatus::success();
+  });
+  if (status.ok()) next_index_ = next_index;
+  for (const Operation& operation : batch) {
+    if (const auto* append = std::get_if<AppendOp>(&operation)) append->done(status);
+  }
+}
+
+void RaftLogStore::write_snapshot(const SnapshotPutOp& operation) {
+  const raft_snapshot& snapshot = *operation.snapshot;
+  if (IoStatus error = sticky_error(); !error.ok()) return operation.done(error);
+  SnapshotMeta meta;
+  meta.index = snapshot.index;
+  meta.term = snapshot.term;
+  meta.configuration_index = snapshot.configuration_index;
+  meta.file_sequence = last_snapshot_sequence_ + 1;
+  meta.data_bytes = consensus::snapshot_data_bytes(snapshot);
+  consensus::ByteWriter writer(meta.configuration);
+  if (IoStatus status = consensus::encode_configuration(snapshot.configuration, writer);
+      !status.ok()) {
+    return operation.done(status);
+  }
+  IoStatus status = write_snapshot_file(snapshot_directory_, meta.file_sequence,
+                                        {snapshot.bufs, snapshot.n_bufs}, meta.data_crc32);
+  if (!status.ok()) return operation.done(remember_failure(status));
+  status = write_transaction([&](MDB_txn* txn) {
+    put_meta(txn, meta_db_, kSnapshotKey, encode_snapshot_meta(meta));
+    if (operation.trailing == 0) {
+      check(mdb_drop(txn, entries_db_, 0), "empty raft log");
+    } else if (snapshot.index > operation.trailing) {
+      return delete_entry_range(txn, entries_db_, 0, snapshot.index - operation.trailing);
+    }
+    return IoStatus::success();
+  });
+  if (status.ok()) {
+    last_snapshot_sequence_ = meta.file_sequence;
+    if (operation.trailing == 0) next_index_ = snapshot.index + 1;
+    remove_other_snapshot_files(snapshot_directory_, meta.file_sequence);
+  }
+  operation.done(status);
+}
+
+void RaftLogStore::read_snapshot(const SnapshotGetOp& operation) {
+  RaftSnapshotPtr snapshot;
+  SnapshotMeta meta;
+  IoStatus status;
+  try {
+    ReadTxn txn(*env_);
+    txn.begin();
+    status = load_snapshot(txn.get(), meta_db_, snapshot_directory_, snapshot, meta);
+  } catch (const std::exception& error) {
+    status = status_from(error);
+  }
+  if (status.ok() && !snapshot) status = IoStatus::failure(RAFT_NOTFOUND, "no snapshot stored");
+  operation.done(std::move(status), std::move(snapshot));
+}
+
+}  // namespace keepdb::storage
