@@ -1,0 +1,199 @@
+// The chain's attempt state machine, its worker pool and its deadline thread.
+#include "kernel/plugin_host/auth_chain.h"
+
+#include <openssl/crypto.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "kernel/plugin_host/pending_auth.h"
+
+namespace keepdb::plugin_host {
+
+namespace asio = boost::asio;
+
+// One attempt moving through the chain. Steps run one at a time, each posted after the
+// previous answer, so `ticket` and `deferrals` need no lock; `next` is also read by the
+// deadline thread for its message; `finished` picks the single winner between the last
+// step and the deadline.
+struct Attempt {
+  Attempt(AuthRequest r, std::function<void(AuthOutcome)> d, asio::io_context& timers)
+      : request(std::move(r)), done(std::move(d)), deadline(timers) {}
+
+  AuthRequest request;
+  std::function<void(AuthOutcome)> done;
+  asio::steady_timer deadline;  // touched only on the deadline thread
+  std::atomic<std::size_t> next{0};
+  std::uint64_t ticket = 0;
+  std::string deferrals;  // "plugin 'a' (x) deferred; plugin 'b' (y) deferred"
+  std::atomic<bool> finished{false};
+};
+
+using AttemptPtr = std::shared_ptr<Attempt>;
+
+// Handlers on the chain's own threads capture `this`: shutdown() runs or discards them all
+// before the Impl goes away. Only the answer callback given to authenticators, which a
+// plugin thread may call at any time, holds a weak reference.
+class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
+ public:
+  Impl(std::vector<std::shared_ptr<Authenticator>> authenticators, AuthChainOptions options,
+       LogSink& log)
+      : authenticators_(std::move(authenticators)),
+        options_(options),
+        log_(log),
+        workers_(options.threads == 0 ? 1 : options.threads),
+        timer_work_(asio::make_work_guard(timers_)),
+        timer_thread_([this] { timers_.run(); }) {}
+
+  // Waits for every attempt to finish, then for running plugin calls, then stops.
+  void shutdown() {
+    {
+      std::unique_lock lock(mutex_);
+      drained_.wait(lock, [this] { return in_flight_ == 0; });
+    }
+    workers_.join();
+    timer_work_.reset();
+    timer_thread_.join();
+  }
+
+  bool empty() const { return authenticators_.empty(); }
+
+  void start(AuthRequest request, std::function<void(AuthOutcome)> done) {
+    auto attempt = std::make_shared<Attempt>(std::move(request), std::move(done), timers_);
+    bool busy = false;
+    {
+      const std::lock_guard lock(mutex_);
+      busy = in_flight_ >= options_.max_in_flight;
+      ++in_flight_;
+    }
+    if (busy) {
+      asio::post(timers_, [this, attempt] {
+        finish(attempt, {AuthOutcome::Verdict::kFailed, {}, "auth chain busy"});
+      });
+      return;
+    }
+    // Posted before the first step, so the timer is armed before anything can cancel it.
+    asio::post(timers_, [this, attempt] {
+      attempt->deadline.expires_after(options_.deadline);
+      attempt->deadline.async_wait([this, attempt](const boost::system::error_code& error) {
+        if (error) return;  // cancelled: the chain answered first
+        finish(attempt, {AuthOutcome::Verdict::kFailed,
+                         {},
+                         "deadline of " + std::to_string(options_.deadline.count()) + " ms passed" +
+                             waiting_on(*attempt)});
+      });
+    });
+    asio::post(workers_, [this, attempt] { step(attempt); });
+  }
+
+ private:
+  std::string waiting_on(const Attempt& attempt) const {
+    const std::size_t next = attempt.next;
+    if (next >= authenticators_.size()) return {};
+    return " waiting for plugin '" + authenticators_[next]->name() + "'";
+  }
+
+  // Asks the next authenticator; runs on a worker thread.
+  void step(const AttemptPtr& attempt) {
+    if (attempt->finished) return;
+    const std::size_t next = attempt->next;
+    if (next == authenticators_.size()) {
+      std::string why = authenticators_.empty()
+                            ? "no authenticator is configured"
+                            : "every authenticator deferred (" + attempt->deferrals + ")";
+      finish(attempt, {AuthOutcome::Verdict::kRejected, {}, std::move(why)});
+      return;
+    }
+    attempt->ticket = pending_auths().next_ticket();
+    authenticators_[next]->authenticate(
+        attempt->request, attempt->ticket, [weak = weak_from_this(), attempt](AuthStep answer) {
+          // May run on a plugin's thread: continue on a worker, if the chain still exists.
+          if (const std::shared_ptr<Impl> self = weak.lock()) {
+            asio::post(self->workers_,
+                       [chain = self.get(), attempt, answer = std::move(answer)]() mutable {
+                         chain->advance(attempt, std::move(answer));
+                       });
+          }
+        });
+  }
+
+  void advance(const AttemptPtr& attempt, AuthStep answer) {
+    if (attempt->finished) return;
+    switch (answer.decision) {
+      case AuthStep::Decision::kAccept:
+        finish(attempt, {AuthOutcome::Verdict::kAccepted, std::move(answer.principal),
+                         std::move(answer.reason)});
+        return;
+      case AuthStep::Decision::kReject:
+        finish(attempt, {AuthOutcome::Verdict::kRejected, {}, std::move(answer.reason)});
+        return;
+      case AuthStep::Decision::kFail:
+        finish(attempt, {AuthOutcome::Verdict::kFailed, {}, std::move(answer.reason)});
+        return;
+      case AuthStep::Decision::kDefer:
+        if (!attempt->deferrals.empty()) attempt->deferrals += "; ";
+        attempt->deferrals += answer.reason;
+        ++attempt->next;
+        step(attempt);
+        return;
+    }
+  }
+
+  // Ends an attempt once: stops its deadline, wipes the secret, logs a refusal, calls done.
+  void finish(const AttemptPtr& attempt, AuthOutcome outcome) {
+    if (attempt->finished.exchange(true)) return;
+    pending_auths().forget(attempt->ticket);
+    asio::post(timers_, [attempt] { attempt->deadline.cancel(); });
+    OPENSSL_cleanse(attempt->request.secret.data(), attempt->request.secret.size());
+    if (outcome.verdict != AuthOutcome::Verdict::kAccepted) {
+      log_.write(LogLevel::kInfo, "authentication refused for connection " +
+                                      std::to_string(attempt->request.conn_id) + ": " +
+                                      outcome.reason);
+    }
+    try {
+      attempt->done(std::move(outcome));
+    } catch (...) {
+      log_.write(LogLevel::kError, "an auth completion handler threw; ignored");
+    }
+    const std::lock_guard lock(mutex_);
+    if (--in_flight_ == 0) drained_.notify_all();
+  }
+
+  const std::vector<std::shared_ptr<Authenticator>> authenticators_;
+  const AuthChainOptions options_;
+  LogSink& log_;
+
+  std::mutex mutex_;
+  std::condition_variable drained_;
+  std::size_t in_flight_ = 0;
+
+  asio::thread_pool workers_;
+  asio::io_context timers_;
+  asio::executor_work_guard<asio::io_context::executor_type> timer_work_;
+  std::thread timer_thread_;
+};
+
+AuthChain::AuthChain(std::vector<std::shared_ptr<Authenticator>> authenticators,
+                     AuthChainOptions options, LogSink& log)
+    : impl_(std::make_shared<Impl>(std::move(authenticators), options, log)) {}
+
+AuthChain::~AuthChain() {
+  impl_->shutdown();
+}
+
+bool AuthChain::empty() const {
+  return impl_->empty();
+}
+
+void AuthChain::authenticate(AuthRequest request, std::function<void(AuthOutcome)> done) {
+  impl_->start(std::move(request), std::move(done));
+}
+
+}  // namespace keepdb::plugin_host

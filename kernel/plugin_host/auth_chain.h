@@ -1,0 +1,72 @@
+// The authenticator chain behind `AUTH` and `HELLO ... AUTH`: authenticators are asked in
+// config order; accept or reject ends the chain; defer asks the next; when every one
+// defers, the attempt is rejected. Plugin calls never run on the caller's thread: each
+// attempt runs on a small pool owned by the chain and must finish within a deadline, so a
+// slow or stuck plugin cannot block a network thread.
+//
+// Usage (connection layer):
+//   chain.authenticate(std::move(request), [strand](AuthOutcome outcome) {
+//     boost::asio::post(strand, [outcome = std::move(outcome)] { /* reply, keep principal */ });
+//   });
+//
+// Thread-safety: authenticate() may be called from any number of threads at once.
+// `done` is called exactly once per attempt, on one of the chain's own threads (never
+// inside authenticate(), never on a plugin's thread); post its work to your executor.
+// Lifetime: the destructor waits for every attempt to call `done` (at most `deadline`)
+// and for running plugin calls to return; do not destroy the chain from inside `done`.
+// To reload, build a new chain and swap a std::shared_ptr<AuthChain>.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/plugin_host/authenticator.h"
+#include "kernel/plugin_host/log_sink.h"
+#include "kernel/plugin_host/principal.h"
+
+namespace keepdb::plugin_host {
+
+struct AuthOutcome {
+  enum class Verdict {
+    kAccepted,  // principal is set; reply +OK
+    kRejected,  // wrong credentials or every authenticator deferred; reply -WRONGPASS
+    kFailed,    // deadline passed, chain busy, or a plugin failed; reply -WRONGPASS too,
+                // the log says why
+  };
+  Verdict verdict = Verdict::kFailed;
+  Principal principal;
+  std::string reason;  // one line for the log: who decided and why; never the secret
+};
+
+struct AuthChainOptions {
+  std::size_t threads = 2;                   // plugin-call workers
+  std::chrono::milliseconds deadline{2000};  // per attempt, the whole chain included
+  std::size_t max_in_flight = 1024;          // beyond this, attempts fail at once (kFailed)
+};
+
+class AuthChain {
+ public:
+  // `authenticators` in config order; an empty chain rejects every attempt (callers check
+  // empty() to decide whether authentication is required at all). `log` must outlive
+  // the chain.
+  AuthChain(std::vector<std::shared_ptr<Authenticator>> authenticators, AuthChainOptions options,
+            LogSink& log);
+  ~AuthChain();
+  AuthChain(const AuthChain&) = delete;
+  AuthChain& operator=(const AuthChain&) = delete;
+
+  bool empty() const;
+
+  // Starts one attempt and returns at once. The secret is wiped when the attempt ends.
+  void authenticate(AuthRequest request, std::function<void(AuthOutcome)> done);
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace keepdb::plugin_host

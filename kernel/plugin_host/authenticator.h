@@ -1,0 +1,56 @@
+// The interface the auth chain drives: one authenticator, asked about one request. The
+// plugin adapter (plugin_authenticator.h) implements it over the C ABI; tests implement
+// it with fakes.
+//
+// Thread-safety: authenticate() is called concurrently from the chain's worker threads.
+// Lifetime: the chain holds authenticators by shared_ptr.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "kernel/plugin_host/principal.h"
+
+namespace keepdb::plugin_host {
+
+// What the client presented, as the connection layer saw it.
+struct AuthRequest {
+  std::string username;  // empty for `AUTH <secret>`
+  std::string secret;    // never logged; wiped by the chain when the attempt ends
+  std::uint64_t conn_id = 0;
+  std::string peer_addr;
+  std::uint16_t peer_port = 0;
+  std::uint16_t local_port = 0;
+};
+
+// One authenticator's answer.
+struct AuthStep {
+  enum class Decision {
+    kAccept,  // principal is set; ends the chain
+    kReject,  // a definite no; ends the chain
+    kDefer,   // not mine; ask the next authenticator
+    kFail,    // the authenticator broke or failed; ends the chain as a rejection
+  };
+  Decision decision = Decision::kFail;
+  Principal principal;
+  std::string reason;  // for the log; never a secret
+};
+
+using AuthStepDone = std::function<void(AuthStep)>;
+
+class Authenticator {
+ public:
+  virtual ~Authenticator() = default;
+
+  // The [[plugin]] name, for logs and Principal::authenticator.
+  virtual const std::string& name() const = 0;
+
+  // Calls `done` exactly once: before returning, or later from any thread. `request`
+  // stays valid until `done` runs. `ticket` is unique in the process and identifies this
+  // call to host->auth_complete.
+  virtual void authenticate(const AuthRequest& request, std::uint64_t ticket,
+                            AuthStepDone done) = 0;
+};
+
+}  // namespace keepdb::plugin_host

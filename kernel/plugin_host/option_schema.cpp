@@ -1,0 +1,64 @@
+// Schema checks and redaction for plugin options.
+#include "kernel/plugin_host/option_schema.h"
+
+#include <set>
+
+#include "kernel/plugin_host/descriptor_check.h"
+#include "kernel/plugin_host/plugin_error.h"
+
+namespace keepdb::plugin_host {
+namespace {
+
+const kdb_option_spec* find_spec(const kdb_plugin_descriptor& descriptor, std::string_view key) {
+  for (std::size_t i = 0; i < descriptor.n_options; ++i) {
+    const kdb_option_spec& spec = option_spec_at(descriptor, i);
+    if (key == spec.key) return &spec;
+  }
+  return nullptr;
+}
+
+std::string accepted_keys(const kdb_plugin_descriptor& descriptor) {
+  if (descriptor.n_options == 0) return "it accepts no options";
+  std::string keys = "it accepts: ";
+  for (std::size_t i = 0; i < descriptor.n_options; ++i) {
+    if (i > 0) keys += ", ";
+    keys += option_spec_at(descriptor, i).key;
+  }
+  return keys;
+}
+
+}  // namespace
+
+void check_options(std::string_view label, const kdb_plugin_descriptor& descriptor,
+                   const OptionList& options) {
+  std::set<std::string_view> seen;
+  for (const auto& [key, value] : options) {
+    if (find_spec(descriptor, key) == nullptr) {
+      throw PluginError(std::string(label) + ": unknown option '" + key + "'; " +
+                        accepted_keys(descriptor));
+    }
+    if (!seen.insert(key).second) {
+      throw PluginError(std::string(label) + ": option '" + key + "' is given twice");
+    }
+  }
+  for (std::size_t i = 0; i < descriptor.n_options; ++i) {
+    const kdb_option_spec& spec = option_spec_at(descriptor, i);
+    if ((spec.flags & KDB_OPT_REQUIRED) != 0 && seen.count(spec.key) == 0) {
+      throw PluginError(std::string(label) + ": missing required option '" + spec.key + "'");
+    }
+  }
+}
+
+std::string describe_options(const kdb_plugin_descriptor& descriptor, const OptionList& options) {
+  if (options.empty()) return "(none)";
+  std::string text;
+  for (const auto& [key, value] : options) {
+    if (!text.empty()) text += ", ";
+    const kdb_option_spec* spec = find_spec(descriptor, key);
+    const bool sensitive = spec == nullptr || (spec->flags & KDB_OPT_SENSITIVE) != 0;
+    text += key + "=" + (sensitive ? std::string("<redacted>") : value);
+  }
+  return text;
+}
+
+}  // namespace keepdb::plugin_host

@@ -1,0 +1,30 @@
+// A plugin's options checked against the schema in its descriptor: every key must be
+// declared, every KDB_OPT_REQUIRED key present, no key given twice. Also renders options
+// for the log with the values of KDB_OPT_SENSITIVE keys redacted.
+//
+// Thread-safety: stateless; safe from any thread.
+#pragma once
+
+#include <keepdb/plugin.h>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace keepdb::plugin_host {
+
+using OptionList = std::vector<std::pair<std::string, std::string>>;
+
+// Throws PluginError naming `label` (e.g. "plugin 'tokens' (auth-token)") and the key:
+//   "plugin 'tokens' (auth-token): unknown option 'secret_file'; it accepts: secrets_file,
+//    min_token_length"
+//   "plugin 'tokens' (auth-token): missing required option 'secrets_file'"
+// Values never appear in the message.
+void check_options(std::string_view label, const kdb_plugin_descriptor& descriptor,
+                   const OptionList& options);
+
+// "secrets_file=/etc/keepdb/tokens, api_key=<redacted>"; "(none)" when empty.
+std::string describe_options(const kdb_plugin_descriptor& descriptor, const OptionList& options);
+
+}  // namespace keepdb::plugin_host

@@ -1,0 +1,71 @@
+// create() and destroy() of one plugin instance, behind the ABI guard.
+#include "kernel/plugin_host/plugin_instance.h"
+
+#include <vector>
+
+#include "kernel/plugin_host/abi_guard.h"
+#include "kernel/plugin_host/plugin_error.h"
+
+namespace keepdb::plugin_host {
+namespace {
+
+kdb_str to_str(const std::string& text) {
+  return kdb_str{text.data(), text.size()};
+}
+
+std::string instance_label(const std::string& name, const kdb_plugin_descriptor& descriptor) {
+  return "plugin '" + name + "' (" + descriptor.name + ")";
+}
+
+}  // namespace
+
+PluginInstance::PluginInstance(std::string name, const kdb_plugin_descriptor& descriptor,
+                               const OptionList& options, LogSink& log)
+    : name_(std::move(name)),
+      descriptor_(descriptor),
+      services_(instance_label(name_, descriptor), log) {
+  check_options(label(), descriptor_, options);
+
+  std::vector<kdb_option> abi_options;
+  abi_options.reserve(options.size());
+  for (const auto& [key, value] : options) abi_options.push_back({to_str(key), to_str(value)});
+
+  HostBuffer error_buffer(kMaxPluginMessage);
+  kdb_outbuf error = error_buffer.outbuf();
+  std::string failure;
+  const kdb_status status = call_guarded(
+      [&] {
+        return descriptor_.create(services_.api(), abi_options.data(), abi_options.size(), &handle_,
+                                  &error);
+      },
+      failure);
+  if (status == KDB_OK && failure.empty()) {
+    log.write(LogLevel::kInfo, label() + " " + descriptor_.version +
+                                   " created; options: " + describe_options(descriptor_, options));
+    return;
+  }
+  std::string message = label() + ": create failed";
+  if (!failure.empty()) {
+    message += ": " + failure;
+  } else if (!is_known_status(status)) {
+    message += ": returned " + status_name(status);
+  } else if (const auto text = error_buffer.read(error); !text) {
+    message += " (" + status_name(status) + ") and reported an error longer than its buffer";
+  } else {
+    message += " (" + status_name(status) + ")" + (text->empty() ? "" : ": " + printable(*text));
+  }
+  throw PluginError(message);
+}
+
+PluginInstance::~PluginInstance() {
+  std::string failure;
+  call_guarded(
+      [&] {
+        descriptor_.destroy(handle_);
+        return KDB_OK;
+      },
+      failure);
+  if (!failure.empty()) log().write(LogLevel::kError, label() + ": destroy " + failure);
+}
+
+}  // namespace keepdb::plugin_host
