@@ -15,18 +15,21 @@
 
 namespace keepdb::config {
 
-// Hard limits on everything a client can make the server hold or wait for.
+// Hard limits on everything a client can make the server hold or wait for. Keys are in
+// `[limits]`; ranges and client-visible behaviour are in docs/configuration.md.
 struct Limits {
-  std::uint64_t max_bulk_bytes = 16u << 20;            // one bulk string ($len)
-  std::uint64_t max_array_len = 1u << 20;              // arguments in one request (*len)
-  std::uint64_t max_inline_bytes = 64u << 10;          // one inline command line
-  std::uint64_t max_request_buffer_bytes = 64u << 20;  // unparsed input buffered per connection
-  std::uint64_t max_reply_buffer_bytes = 64u
-                                         << 20;  // replies queued for a client that does not read
-  std::uint32_t max_connections = 10000;         // accepted client connections, in total
-  std::chrono::milliseconds idle_timeout{
-      300'000};  // no complete request for this long: close (0 = never)
-  std::chrono::milliseconds request_timeout{10'000};  // a started request must complete within this
+  std::uint64_t max_bulk_bytes = 16u << 20;    // one bulk string ($len)
+  std::uint64_t max_array_len = 1u << 20;      // arguments in one request (*len)
+  std::uint64_t max_inline_bytes = 64u << 10;  // one inline command line
+  // Unparsed input buffered per connection; at least max_bulk_bytes + 1024.
+  std::uint64_t max_request_buffer_bytes = 64u << 20;
+  // Replies queued for a client that does not read; at least max_bulk_bytes + 1024.
+  std::uint64_t max_reply_buffer_bytes = 64u << 20;
+  std::uint32_t max_connections = 10000;  // accepted client connections, in total
+  // No complete request for this long: close (0 = never). Key: idle_timeout_ms.
+  std::chrono::milliseconds idle_timeout{300'000};
+  // A started request must complete within this (0 = no limit). Key: request_timeout_ms.
+  std::chrono::milliseconds request_timeout{10'000};
 };
 
 struct Storage {

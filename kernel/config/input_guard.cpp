@@ -1,10 +1,12 @@
 // Scans configuration bytes for what toml++ 3.3.0 cannot be trusted with: invalid UTF-8,
-// raw control characters, and non-ASCII characters where toml++ tests for whitespace.
-// It tracks just enough TOML lexing (comments and the four string kinds) to know where
-// non-ASCII text is legal.
+// raw control characters, non-ASCII characters where toml++ tests for whitespace, and table
+// headers that do not start with a key. It tracks just enough TOML lexing (comments, the
+// four string kinds, keys versus values, array and inline-table nesting) to know where each
+// is legal.
 #include "kernel/config/input_guard.h"
 
 #include <cstdio>
+#include <vector>
 
 namespace keepdb::config {
 namespace {
@@ -43,6 +45,12 @@ bool is_forbidden_control(unsigned char byte) {
   return (byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r') || byte == 0x7f;
 }
 
+// A TOML 1.0 bare key character, or a quote opening a quoted key.
+bool is_key_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '"' || c == '\'';
+}
+
 bool is_escape_whitespace(unsigned char byte) {
   return byte == ' ' || byte == '\t' || byte == '\r' || byte == '\n';
 }
@@ -61,14 +69,16 @@ class InputScanner {
     if (text_.starts_with("\xEF\xBB\xBF")) pos_ = 3;
     while (pos_ < text_.size()) {
       const auto byte = static_cast<unsigned char>(text_[pos_]);
+      std::optional<InputFault> fault_found;
       if (byte >= 0x80) {
-        if (auto fault = step_non_ascii(byte)) return fault;
+        fault_found = step_non_ascii(byte);
       } else if (is_forbidden_control(byte)) {
-        return fault("control character " + hex_byte(byte) +
-                     " is not allowed (inside strings, write it as an escape)");
+        fault_found = fault("control character " + hex_byte(byte) +
+                            " is not allowed (inside strings, write it as an escape)");
       } else {
-        step_ascii(byte);
+        fault_found = step_ascii(byte);
       }
+      if (fault_found) return fault_found;
     }
     return std::nullopt;
   }
@@ -78,6 +88,16 @@ class InputScanner {
   // Inside basic strings: just after '\' (kPending), or skipping the whitespace that follows
   // a line-ending backslash in a multi-line string (kLineEnding).
   enum class Escape { kNone, kPending, kLineEnding };
+  // In kCode, what may come next. Only at kKey and kValue does a quote open a string; a
+  // quote anywhere else is invalid TOML, and toml++ may scan past it as part of a bare
+  // value (e.g. `1"é"`), so what follows is treated as code.
+  enum class Expect {
+    kKey,         // a key may start: line start, after '{' '.' ',' (inline table) or "[["
+    kValue,       // a value may start: after '=', and after '[' ',' or a newline in an array
+    kKeyToken,    // inside or after a key; '.' continues it, '=' ends it
+    kValueToken,  // inside a bare value (number, boolean, date)
+    kOther,       // after a complete value or header
+  };
 
   std::optional<InputFault> fault(std::string message) const {
     return InputFault{line_, std::move(message)};
@@ -96,31 +116,33 @@ class InputScanner {
     return std::nullopt;
   }
 
-  void step_ascii(unsigned char byte) {
+  std::optional<InputFault> step_ascii(unsigned char byte) {
     std::size_t consumed = 1;
     switch (context_) {
-      case Context::kCode:
-        if (byte == '#') {
-          context_ = Context::kComment;
-        } else if (byte == '"' || byte == '\'') {
-          consumed = open_string(static_cast<char>(byte));
-        }
+      case Context::kCode: {
+        const CodeStep step = step_code(byte);
+        if (step.fault != nullptr) return fault(step.fault);
+        consumed = step.consumed;
         break;
+      }
       case Context::kComment:
-        if (byte == '\n') context_ = Context::kCode;
+        if (byte == '\n') start_code_line();
         break;
       case Context::kBasic:
         if (escape_ == Escape::kPending) {
           escape_ = Escape::kNone;
-          if (byte == '\n') context_ = Context::kCode;  // unterminated; toml++ reports it
+          if (byte == '\n') start_code_line();  // unterminated; toml++ reports it
         } else if (byte == '\\') {
           escape_ = Escape::kPending;
-        } else if (byte == '"' || byte == '\n') {
-          context_ = Context::kCode;
+        } else if (byte == '"') {
+          close_string();
+        } else if (byte == '\n') {
+          start_code_line();
         }
         break;
       case Context::kLiteral:
-        if (byte == '\'' || byte == '\n') context_ = Context::kCode;
+        if (byte == '\'') close_string();
+        if (byte == '\n') start_code_line();
         break;
       case Context::kMultiBasic:
         consumed = step_multi_basic(byte);
@@ -131,9 +153,111 @@ class InputScanner {
     }
     if (byte == '\n') ++line_;
     pos_ += consumed;
+    return std::nullopt;
+  }
+
+  // What one step through code consumed, or why the input must be refused.
+  struct CodeStep {
+    std::size_t consumed = 1;
+    const char* fault = nullptr;
+  };
+
+  // One byte of code (outside strings and comments).
+  CodeStep step_code(unsigned char byte) {
+    const bool at_line_start = at_line_start_;
+    at_line_start_ = false;
+    switch (byte) {
+      case '\n':
+        start_code_line();
+        return {};
+      case ' ':
+      case '\t':
+      case '\r':
+        at_line_start_ = at_line_start;
+        if (expect_ == Expect::kValueToken) expect_ = Expect::kOther;
+        return {};
+      case '#':
+        context_ = Context::kComment;
+        return {};
+      case '"':
+      case '\'':
+        if (expect_ == Expect::kKey || expect_ == Expect::kValue) {
+          return {.consumed = open_string(static_cast<char>(byte))};
+        }
+        expect_ = Expect::kValueToken;
+        return {};
+      case '=':
+        expect_ = Expect::kValue;
+        return {};
+      case '.':
+        expect_ = expect_ == Expect::kKeyToken ? Expect::kKey : Expect::kValueToken;
+        return {};
+      case '[':
+        if (at_line_start && open_values_.empty()) {
+          expect_ = Expect::kKey;
+          return table_header_opening();
+        }
+        open_values_.push_back('[');
+        expect_ = Expect::kValue;
+        return {};
+      case '{':
+        open_values_.push_back('{');
+        expect_ = Expect::kKey;
+        return {};
+      case '}':
+        // toml++ 3.3.0 hands this '}' to its value parser, which asserts it is no terminator.
+        if (expect_ == Expect::kValue && in_array()) {
+          return {.fault = "'}' where an array value should be"};
+        }
+        [[fallthrough]];
+      case ']':
+        if (!open_values_.empty()) open_values_.pop_back();
+        expect_ = Expect::kOther;
+        return {};
+      case ',':
+        expect_ = in_array() ? Expect::kValue : Expect::kKey;
+        return {};
+      default: {
+        const bool in_key = expect_ == Expect::kKey || expect_ == Expect::kKeyToken;
+        expect_ = in_key ? Expect::kKeyToken : Expect::kValueToken;
+        return {};
+      }
+    }
+  }
+
+  bool in_array() const { return !open_values_.empty() && open_values_.back() == '['; }
+
+  // After a newline in code or the end of a comment.
+  void start_code_line() {
+    context_ = Context::kCode;
+    at_line_start_ = true;
+    expect_ = in_array() ? Expect::kValue : Expect::kKey;
+  }
+
+  // toml++ 3.3.0 calls its key parser right after "[" or "[[" (and blanks) without checking
+  // that a key starts there, which asserts or, in release builds, is undefined behaviour.
+  // Consumes the opening brackets.
+  CodeStep table_header_opening() const {
+    const std::size_t after_first = pos_ + 1;
+    std::size_t next = skip_blanks(after_first);
+    const bool double_bracket = next < text_.size() && text_[next] == '[';
+    if (double_bracket) {
+      if (next != after_first) return {};  // "[ [": toml++ reports it properly
+      next = skip_blanks(next + 1);
+    }
+    if (next < text_.size() && text_[next] != ']' && !is_key_start(text_[next])) {
+      return {.fault = "a table header must start with a key"};
+    }
+    return {.consumed = double_bracket ? 2u : 1u};
+  }
+
+  std::size_t skip_blanks(std::size_t pos) const {
+    while (pos < text_.size() && (text_[pos] == ' ' || text_[pos] == '\t')) ++pos;
+    return pos;
   }
 
   std::size_t open_string(char quote) {
+    string_is_key_ = expect_ == Expect::kKey;
     const std::string_view triple = quote == '"' ? R"(""")" : "'''";
     const bool multi_line = text_.substr(pos_).starts_with(triple);
     if (quote == '"') {
@@ -142,6 +266,11 @@ class InputScanner {
       context_ = multi_line ? Context::kMultiLiteral : Context::kLiteral;
     }
     return multi_line ? 3 : 1;
+  }
+
+  void close_string() {
+    context_ = Context::kCode;
+    expect_ = string_is_key_ ? Expect::kKeyToken : Expect::kOther;
   }
 
   std::size_t step_multi_basic(unsigned char byte) {
@@ -166,7 +295,7 @@ class InputScanner {
     if (byte != static_cast<unsigned char>(quote)) return 1;
     std::size_t run = 0;
     while (pos_ + run < text_.size() && text_[pos_ + run] == quote) ++run;
-    if (run >= 3) context_ = Context::kCode;
+    if (run >= 3) close_string();
     return run;
   }
 
@@ -175,6 +304,10 @@ class InputScanner {
   std::uint32_t line_ = 1;
   Context context_ = Context::kCode;
   Escape escape_ = Escape::kNone;
+  Expect expect_ = Expect::kKey;
+  bool string_is_key_ = false;
+  bool at_line_start_ = true;      // kCode: nothing but blanks since the last newline
+  std::vector<char> open_values_;  // '[' and '{' of the arrays and inline tables still open
 };
 
 }  // namespace
