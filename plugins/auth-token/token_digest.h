@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -35,11 +36,12 @@ inline TokenDigest token_digest(std::string_view token) {
   return digest;
 }
 
-inline std::string to_hex(const TokenDigest& digest) {
+// Lowercase hex of any bytes (a digest, or a fresh random token).
+inline std::string to_hex(std::span<const unsigned char> bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
-  hex.reserve(2 * digest.size());
-  for (const unsigned char byte : digest) {
+  hex.reserve(2 * bytes.size());
+  for (const unsigned char byte : bytes) {
     hex.push_back(kHex[byte >> 4]);
     hex.push_back(kHex[byte & 0xf]);
   }
