@@ -114,7 +114,12 @@ void check_equal(const raft_message& sent, const OwnedMessage& received) {
       CHECK(got.append_entries_result.last_log_index == sent.append_entries_result.last_log_index);
       break;
     case RAFT_IO_REQUEST_VOTE:
-      CHECK(std::memcmp(&got.request_vote, &sent.request_vote, sizeof sent.request_vote) == 0);
+      CHECK(got.request_vote.term == sent.request_vote.term);
+      CHECK(got.request_vote.candidate_id == sent.request_vote.candidate_id);
+      CHECK(got.request_vote.last_log_index == sent.request_vote.last_log_index);
+      CHECK(got.request_vote.last_log_term == sent.request_vote.last_log_term);
+      CHECK(got.request_vote.disrupt_leader == sent.request_vote.disrupt_leader);
+      CHECK(got.request_vote.pre_vote == sent.request_vote.pre_vote);
       break;
     case RAFT_IO_REQUEST_VOTE_RESULT:
       CHECK(got.request_vote_result.term == sent.request_vote_result.term);
@@ -138,7 +143,9 @@ void check_equal(const raft_message& sent, const OwnedMessage& received) {
       break;
     }
     case RAFT_IO_TIMEOUT_NOW:
-      CHECK(std::memcmp(&got.timeout_now, &sent.timeout_now, sizeof sent.timeout_now) == 0);
+      CHECK(got.timeout_now.term == sent.timeout_now.term);
+      CHECK(got.timeout_now.last_log_index == sent.timeout_now.last_log_index);
+      CHECK(got.timeout_now.last_log_term == sent.timeout_now.last_log_term);
       break;
   }
 }

@@ -3,6 +3,7 @@
 #include "tests/unit/consensus/raft_cluster.h"
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 namespace keepdb::consensus::testing {
@@ -51,6 +52,7 @@ void RaftCluster::init_server(unsigned i) {
   server.raft.data = &server;
   raft_set_heartbeat_timeout(&server.raft, options_.heartbeat_timeout_ms);
   raft_set_election_timeout(&server.raft, options_.election_timeout_ms);
+  raft_set_install_snapshot_timeout(&server.raft, options_.install_snapshot_timeout_ms);
   raft_set_snapshot_threshold(&server.raft, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&server.raft, options_.snapshot_trailing);
   raft_set_pre_vote(&server.raft, options_.pre_vote);
@@ -101,7 +103,7 @@ void RaftCluster::restart(unsigned i) {
 bool RaftCluster::run_until(const std::function<bool()>& done, std::uint64_t max_ms) {
   return scheduler_.run_until(
       [&] {
-        check_election_safety();
+        check_safety();
         return done();
       },
       max_ms);
@@ -111,13 +113,22 @@ void RaftCluster::run_for(std::uint64_t ms) {
   run_until([] { return false; }, ms);
 }
 
-void RaftCluster::check_election_safety() {
+void RaftCluster::check_safety() {
+  if (!safety_violation_.empty()) return;
+  const std::vector<std::uint64_t>* longest = &servers_[0]->fsm.applied();
   for (const auto& server : servers_) {
+    if (server->fsm.applied().size() > longest->size()) longest = &server->fsm.applied();
     if (!server->running || raft_state(&server->raft) != RAFT_LEADER) continue;
     const raft_term term = server->raft.current_term;
     auto [known, inserted] = leader_of_term_.emplace(term, server->raft.id);
-    if (!inserted && known->second != server->raft.id && safety_violation_.empty()) {
+    if (!inserted && known->second != server->raft.id) {
       safety_violation_ = "two leaders in term " + std::to_string(term);
+    }
+  }
+  for (const auto& server : servers_) {
+    const std::vector<std::uint64_t>& applied = server->fsm.applied();
+    if (!std::equal(applied.begin(), applied.end(), longest->begin())) {
+      safety_violation_ = "server " + std::to_string(server->raft.id) + " applied other commands";
     }
   }
 }
@@ -172,15 +183,28 @@ bool RaftCluster::wait_applied(raft_index index, std::vector<unsigned> servers,
       max_ms);
 }
 
-bool RaftCluster::applied_consistently() const {
-  const std::vector<std::uint64_t>* longest = &servers_[0]->fsm.applied();
-  for (const auto& server : servers_) {
-    if (server->fsm.applied().size() > longest->size()) longest = &server->fsm.applied();
+std::string RaftCluster::describe() {
+  std::ostringstream out;
+  out << "t=" << scheduler_.now_ms() << "ms\n";
+  for (unsigned i = 0; i < size(); ++i) {
+    struct raft& r = servers_[i]->raft;
+    out << "server " << id_of(i);
+    if (!servers_[i]->running) {
+      out << " stopped\n";
+      continue;
+    }
+    out << " state " << raft_state(&r) << " term " << r.current_term << " last "
+        << raft_last_index(&r) << " stored " << r.last_stored << " commit " << r.commit_index
+        << " applied " << r.last_applied << " snapshot " << r.log.snapshot.last_index << "\n";
+    if (raft_state(&r) != RAFT_LEADER) continue;
+    for (unsigned j = 0; j < r.configuration.n; ++j) {
+      const raft_progress& progress = r.leader_state.progress[j];
+      out << "  -> " << r.configuration.servers[j].id << " mode " << progress.state << " next "
+          << progress.next_index << " match " << progress.match_index << " snapshot sent at "
+          << progress.snapshot_last_send << "\n";
+    }
   }
-  return std::all_of(servers_.begin(), servers_.end(), [&](const auto& server) {
-    const std::vector<std::uint64_t>& applied = server->fsm.applied();
-    return std::equal(applied.begin(), applied.end(), longest->begin());
-  });
+  return out.str();
 }
 
 }  // namespace keepdb::consensus::testing

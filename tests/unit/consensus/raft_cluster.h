@@ -1,7 +1,7 @@
 // RaftCluster: N real libraft servers, each over its own RaftIo, wired to a virtual clock, an
 // in-memory network and in-memory disks with faults: the deterministic harness that tests
-// RaftIo against libraft itself. It checks election safety (at most one leader per term)
-// before every simulated event and can compare what the servers applied.
+// RaftIo against libraft itself. Before every simulated event it checks election safety (at
+// most one leader per term) and state machine safety (servers applied the same commands).
 //
 // Thread-safety: none; everything runs on the test's thread.
 #pragma once
@@ -27,6 +27,7 @@ struct ClusterOptions {
   std::uint64_t seed = 1;
   unsigned heartbeat_timeout_ms = 100;
   unsigned election_timeout_ms = 1000;
+  unsigned install_snapshot_timeout_ms = 3000;  // raft's 30 s default stalls lossy tests
   unsigned snapshot_threshold = 1024;
   unsigned snapshot_trailing = 2048;
   bool pre_vote = true;
@@ -76,6 +77,9 @@ class RaftCluster {
 
   // Empty when no two leaders ever shared a term, else what happened.
   const std::string& safety_violation() const { return safety_violation_; }
+  // One line per server (state, term, log, commit, applied, leader's view of its followers),
+  // for failure messages.
+  std::string describe();
   // True when every server's applied list is a prefix of the longest one.
   bool applied_consistently() const;
 
@@ -98,7 +102,7 @@ class RaftCluster {
   };
 
   void init_server(unsigned i);
-  void check_election_safety();
+  void check_safety();
 
   const ClusterOptions options_;
   VirtualScheduler scheduler_;
