@@ -1,0 +1,62 @@
+// keepd: the single KeepDB binary. Global options (--help, --version) come before the
+// subcommand; everything after the subcommand belongs to it.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "kernel/cli/subcommands.h"
+#include "kernel/version.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: keepd [--help] [--version] <command> [<args>]\n"
+    "\n"
+    "commands:\n"
+    "  run --config FILE                      run a node\n"
+    "  config check FILE                      validate a configuration file and its posture\n"
+    "  plugins list [--dir D] [--config F] [--json]\n"
+    "                                         list provider plugins and their load status\n"
+    "  token hash                             print the SHA-256 hash of a token read from stdin\n"
+    "  token new                              print a fresh random token and its hash\n"
+    "\n"
+    "Run 'keepd <command> --help' for a command's options.\n";
+
+int usage_error(const std::string& message) {
+  std::cerr << "keepd: " << message << "\n\n" << kUsage;
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace keepdb::cli;
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; ++i) {
+    const std::string option = argv[i];
+    if (option == "--help" || option == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (option == "--version" || option == "-V") {
+      std::cout << "keepd " << keepdb::kVersion << " (RESP compatible with Redis "
+                << keepdb::kRedisCompatVersion << ")\n";
+      return 0;
+    }
+    return usage_error("unknown option '" + option + "'");
+  }
+  if (i == argc) return usage_error("missing command");
+  const std::string command = argv[i++];
+  Args rest(argv + i, argv + argc);
+  if (command == "run") return run_command(rest);
+  if (command == "config" || command == "plugins" || command == "token") {
+    if (rest.empty()) return usage_error("'" + command + "' needs a subcommand");
+    const std::string sub = rest.front();
+    Args sub_args(rest.begin() + 1, rest.end());
+    if (command == "config" && sub == "check") return config_check_command(sub_args);
+    if (command == "plugins" && sub == "list") return plugins_list_command(sub_args);
+    if (command == "token") return token_command(rest);
+    return usage_error("unknown command '" + command + " " + sub + "'");
+  }
+  return usage_error("unknown command '" + command + "'");
+}

@@ -1,0 +1,55 @@
+// One entry of the command table: name, arity, required role, and how it runs.
+// Immediate commands (connection, server, reads) run on the network thread and write their
+// reply directly. Write commands are validated on the network thread, proposed to the write
+// path in a batch, and applied later, deterministically, by the state machine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "kernel/commands/node_context.h"
+#include "kernel/commands/reply.h"
+#include "kernel/commands/session.h"
+#include "kernel/resp/reply_writer.h"
+
+namespace keepdb::commands {
+
+using Args = std::span<const std::string_view>;
+
+struct ExecContext {
+  Args args;
+  resp::ReplyWriter& out;
+  Session& session;
+  NodeContext& node;
+};
+
+struct ApplyContext {
+  const storage::KvStore& kv;
+  MDB_txn* txn;
+  std::uint64_t max_value_bytes;  // APPEND may not grow a value past this
+};
+
+// Who may run a command: any authenticated client, or principals holding a role.
+enum class Access : std::uint8_t { kAnyone, kRead, kWrite, kAdmin };
+
+struct CommandSpec {
+  std::string_view name;  // lowercase, as in COMMAND output
+  int arity;              // Redis convention: N exact, -N at least N (the name counts)
+  Access access;
+  bool before_auth;       // allowed before authentication (AUTH HELLO PING QUIT)
+  int first_key, last_key, key_step;
+  std::string_view group, since, summary;  // COMMAND DOCS
+  // Immediate commands: set execute.
+  void (*execute)(ExecContext&) = nullptr;
+  // Proposed commands: validate (optional) returns an error to reply instead of proposing;
+  // apply runs in the state machine and must be deterministic.
+  std::optional<std::string> (*validate)(Args) = nullptr;
+  Reply (*apply)(ApplyContext&, Args) = nullptr;
+
+  bool proposes() const { return apply != nullptr; }
+};
+
+}  // namespace keepdb::commands

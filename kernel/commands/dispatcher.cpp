@@ -1,0 +1,65 @@
+// Request admission: lookup, arity, authentication gate, role check, write validation.
+#include "kernel/commands/dispatcher.h"
+
+#include "kernel/commands/command_table.h"
+#include "kernel/commands/errors.h"
+
+namespace keepdb::commands {
+namespace {
+
+std::string unknown_command(Args args) {
+  std::string message =
+      "ERR unknown command '" + std::string(args[0].substr(0, 128)) + "', with args beginning with: ";
+  for (std::size_t i = 1; i < args.size() && message.size() < 128; ++i) {
+    message += "'" + std::string(args[i].substr(0, 128 - std::min<std::size_t>(128, message.size()))) + "' ";
+  }
+  return message;
+}
+
+std::uint32_t required_role(Access access) {
+  switch (access) {
+    case Access::kRead: return kRoleRead;
+    case Access::kWrite: return kRoleWrite;
+    case Access::kAdmin: return kRoleAdmin;
+    case Access::kAnyone: return 0;
+  }
+  return kRoleAdmin;
+}
+
+}  // namespace
+
+Admission admit(Args args, const Session& session) {
+  Admission result;
+  const CommandSpec* spec = command_table().find(args[0]);
+  if (spec == nullptr) {
+    result.error = session.authenticated ? unknown_command(args)
+                                         : std::string("NOAUTH Authentication required.");
+    return result;
+  }
+  if (!session.authenticated && !spec->before_auth) {
+    result.error = "NOAUTH Authentication required.";
+    return result;
+  }
+  const auto argc = static_cast<int>(args.size());
+  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
+    result.error = errors::wrong_arity(spec->name);
+    return result;
+  }
+  const std::uint32_t role = required_role(spec->access);
+  if ((session.roles & role) != role) {
+    result.error = "NOPERM User " + session.principal + " has no permissions to run the '" +
+                   std::string(spec->name) + "' command";
+    result.denied = true;
+    return result;
+  }
+  if (spec->validate != nullptr) {
+    if (auto error = spec->validate(args)) {
+      result.error = std::move(*error);
+      return result;
+    }
+  }
+  result.spec = spec;
+  return result;
+}
+
+}  // namespace keepdb::commands

@@ -1,0 +1,22 @@
+// Decides whether a parsed request may run: known command, right arity, authenticated,
+// role allowed, and (for writes) syntactically valid. It writes nothing itself, so the
+// caller can keep replies in request order while earlier writes are still pending.
+//
+// Thread-safety: stateless apart from the immutable command table; any thread.
+#pragma once
+
+#include <string>
+
+#include "kernel/commands/command.h"
+
+namespace keepdb::commands {
+
+struct Admission {
+  const CommandSpec* spec = nullptr;  // set when the command may run
+  std::string error;                  // otherwise the error to reply (without '-')
+  bool denied = false;                // the error is an authorization denial (NOPERM)
+};
+
+Admission admit(Args args, const Session& session);
+
+}  // namespace keepdb::commands

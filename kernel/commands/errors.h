@@ -1,0 +1,21 @@
+// Error replies shared by several commands, worded exactly as Redis 7 words them.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace keepdb::commands::errors {
+
+inline constexpr std::string_view kSyntax = "ERR syntax error";
+inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
+inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
+inline constexpr std::string_view kStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr std::string_view kKeyTooLong = "ERR key is too long (KeepDB keys are 1 to 511 bytes)";
+
+inline std::string wrong_arity(std::string_view command_name) {
+  return "ERR wrong number of arguments for '" + std::string(command_name) + "' command";
+}
+
+}  // namespace keepdb::commands::errors

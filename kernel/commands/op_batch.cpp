@@ -1,0 +1,88 @@
+// Encoding and decoding of write-command batches.
+#include "kernel/commands/op_batch.h"
+
+namespace keepdb::commands {
+namespace {
+
+constexpr char kVersion = 1;
+constexpr std::size_t kHeaderBytes = 5;
+
+void put_u32(std::string& out, std::uint32_t v) {
+  const char bytes[4] = {static_cast<char>(v & 0xff), static_cast<char>((v >> 8) & 0xff),
+                         static_cast<char>((v >> 16) & 0xff), static_cast<char>((v >> 24) & 0xff)};
+  out.append(bytes, 4);
+}
+
+std::uint32_t get_u32(const char* p) {
+  return static_cast<std::uint32_t>(static_cast<unsigned char>(p[0])) |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(p[1])) << 8 |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(p[2])) << 16 |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(p[3])) << 24;
+}
+
+}  // namespace
+
+OpBatchBuilder::OpBatchBuilder() { buffer_.assign(kHeaderBytes, '\0'); }
+
+void OpBatchBuilder::add(std::span<const std::string_view> args) {
+  put_u32(buffer_, static_cast<std::uint32_t>(args.size()));
+  for (std::string_view arg : args) {
+    put_u32(buffer_, static_cast<std::uint32_t>(arg.size()));
+    buffer_.append(arg);
+  }
+  ++count_;
+}
+
+std::string OpBatchBuilder::take() {
+  buffer_[0] = kVersion;
+  for (int i = 0; i < 4; ++i) buffer_[1 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+  std::string batch = std::move(buffer_);
+  buffer_.assign(kHeaderBytes, '\0');
+  count_ = 0;
+  return batch;
+}
+
+std::optional<std::uint32_t> OpBatchReader::count() const {
+  if (batch_.size() < kHeaderBytes || batch_[0] != kVersion) return std::nullopt;
+  return get_u32(batch_.data() + 1);
+}
+
+bool OpBatchReader::read_u32(std::uint32_t& value) {
+  if (batch_.size() - pos_ < 4) return false;
+  value = get_u32(batch_.data() + pos_);
+  pos_ += 4;
+  return true;
+}
+
+bool OpBatchReader::next(std::vector<std::string_view>& args) {
+  args.clear();
+  if (!started_) {
+    started_ = true;
+    const auto declared = count();
+    if (!declared) {
+      malformed_ = true;
+      return false;
+    }
+    remaining_ = *declared;
+  }
+  if (malformed_ || remaining_ == 0) return false;
+  std::uint32_t argc = 0;
+  if (!read_u32(argc) || argc == 0 || argc > (batch_.size() - pos_) / 4) {
+    malformed_ = true;
+    return false;
+  }
+  for (std::uint32_t i = 0; i < argc; ++i) {
+    std::uint32_t length = 0;
+    if (!read_u32(length) || length > batch_.size() - pos_) {
+      malformed_ = true;
+      return false;
+    }
+    args.push_back(batch_.substr(pos_, length));
+    pos_ += length;
+  }
+  --remaining_;
+  if (remaining_ == 0 && pos_ != batch_.size()) malformed_ = true;
+  return true;
+}
+
+}  // namespace keepdb::commands

@@ -1,0 +1,55 @@
+// The binary encoding of a batch of write commands: the unit the write path proposes
+// (one group commit today, one Raft log entry with consensus) and the state machine
+// applies. Format, all integers little-endian:
+//   u8 version (1) | u32 op count | per op: u32 argc | per arg: u32 length, bytes
+//
+// Thread-safety: none; an OpBatchBuilder is used by one thread. Decoding is total: any
+// malformed batch is reported, never read out of bounds.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace keepdb::commands {
+
+class OpBatchBuilder {
+ public:
+  OpBatchBuilder();
+  void add(std::span<const std::string_view> args);
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  std::size_t bytes() const { return buffer_.size(); }
+  // Returns the encoded batch and starts a new, empty one.
+  std::string take();
+
+ private:
+  std::string buffer_;
+  std::uint32_t count_ = 0;
+};
+
+// Calls `visit(args)` for each op in order. Returns false (after visiting the valid
+// prefix) if the batch is malformed.
+class OpBatchReader {
+ public:
+  explicit OpBatchReader(std::string_view batch) : batch_(batch) {}
+  // Number of ops the header declares, or nullopt if the header is malformed.
+  std::optional<std::uint32_t> count() const;
+  // Decodes the next op into `args` (views into the batch). False at the end or on error;
+  // check malformed() to tell them apart.
+  bool next(std::vector<std::string_view>& args);
+  bool malformed() const { return malformed_; }
+
+ private:
+  bool read_u32(std::uint32_t& value);
+  std::string_view batch_;
+  std::size_t pos_ = 5;
+  std::uint32_t remaining_ = 0;
+  bool started_ = false;
+  bool malformed_ = false;
+};
+
+}  // namespace keepdb::commands

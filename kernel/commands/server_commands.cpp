@@ -1,0 +1,186 @@
+// The server command family: COMMAND (COUNT DOCS INFO LIST) and INFO.
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+
+#include "kernel/commands/command_families.h"
+#include "kernel/commands/command_table.h"
+#include "kernel/version.h"
+
+namespace keepdb::commands {
+namespace {
+
+std::string_view access_flag(Access access) {
+  switch (access) {
+    case Access::kRead: return "readonly";
+    case Access::kWrite: return "write";
+    case Access::kAdmin: return "admin";
+    case Access::kAnyone: return "fast";
+  }
+  return "fast";
+}
+
+void write_command_info(resp::ReplyWriter& out, const CommandSpec& spec) {
+  out.array(10);
+  out.bulk(spec.name);
+  out.integer(spec.arity);
+  out.set(1);
+  out.simple(access_flag(spec.access));
+  out.integer(spec.first_key);
+  out.integer(spec.last_key);
+  out.integer(spec.key_step);
+  out.set(1);
+  out.simple("@" + std::string(spec.group));
+  out.array(0);  // tips
+  out.array(0);  // key specs
+  out.array(0);  // subcommands
+}
+
+void write_command_docs(resp::ReplyWriter& out, const CommandSpec& spec) {
+  out.bulk(spec.name);
+  out.map(3);
+  out.bulk("summary");
+  out.bulk(spec.summary);
+  out.bulk("since");
+  out.bulk(spec.since);
+  out.bulk("group");
+  out.bulk(spec.group);
+}
+
+void exec_command(ExecContext& c) {
+  const CommandTable& table = command_table();
+  if (c.args.size() == 1) {
+    c.out.array(table.all().size());
+    for (const CommandSpec* spec : table.all()) write_command_info(c.out, *spec);
+    return;
+  }
+  const std::string_view sub = c.args[1];
+  const Args names = c.args.subspan(2);
+  if (equals_ignore_case(sub, "count") && names.empty()) {
+    c.out.integer(static_cast<std::int64_t>(table.all().size()));
+  } else if (equals_ignore_case(sub, "list") && names.empty()) {
+    c.out.array(table.all().size());
+    for (const CommandSpec* spec : table.all()) c.out.bulk(spec->name);
+  } else if (equals_ignore_case(sub, "info")) {
+    if (names.empty()) {
+      c.out.array(table.all().size());
+      for (const CommandSpec* spec : table.all()) write_command_info(c.out, *spec);
+      return;
+    }
+    c.out.array(names.size());
+    for (std::string_view name : names) {
+      const CommandSpec* spec = table.find(name);
+      if (spec) {
+        write_command_info(c.out, *spec);
+      } else {
+        c.out.null_array();
+      }
+    }
+  } else if (equals_ignore_case(sub, "docs")) {
+    std::vector<const CommandSpec*> selected;
+    if (names.empty()) {
+      selected.assign(table.all().begin(), table.all().end());
+    } else {
+      for (std::string_view name : names) {
+        if (const CommandSpec* spec = table.find(name)) selected.push_back(spec);
+      }
+    }
+    c.out.map(selected.size());
+    for (const CommandSpec* spec : selected) write_command_docs(c.out, *spec);
+  } else {
+    c.out.error("ERR unknown subcommand or wrong number of arguments for '" +
+                std::string(sub.substr(0, 128)) + "'. Try COMMAND HELP.");
+  }
+}
+
+// ---- INFO ----
+
+struct InfoSection {
+  std::string_view name;  // lowercase
+  void (*render)(ExecContext&, std::string&);
+};
+
+void add_field(std::string& text, std::string_view key, const std::string& value) {
+  text.append(key).append(":").append(value).append("\r\n");
+}
+
+void info_server(ExecContext& c, std::string& text) {
+  using namespace std::chrono;
+  const auto uptime = duration_cast<seconds>(steady_clock::now() - c.node.stats().started).count();
+  text += "# Server\r\n";
+  add_field(text, "redis_version", kRedisCompatVersion);
+  add_field(text, "keepdb_version", kVersion);
+  add_field(text, "redis_mode", "standalone");
+  add_field(text, "arch_bits", std::to_string(sizeof(void*) * 8));
+  add_field(text, "process_id", std::to_string(::getpid()));
+  add_field(text, "tcp_port", std::to_string(c.node.config().client.port));
+  add_field(text, "uptime_in_seconds", std::to_string(uptime));
+  add_field(text, "uptime_in_days", std::to_string(uptime / 86400));
+  add_field(text, "node_id", std::to_string(c.node.config().node_id));
+  add_field(text, "config_file", c.node.config().source.string());
+}
+
+void info_clients(ExecContext& c, std::string& text) {
+  text += "# Clients\r\n";
+  add_field(text, "connected_clients", std::to_string(c.node.stats().connected_clients));
+  add_field(text, "maxclients", std::to_string(c.node.config().limits.max_connections));
+}
+
+void info_stats(ExecContext& c, std::string& text) {
+  const ServerStats& s = c.node.stats();
+  text += "# Stats\r\n";
+  add_field(text, "total_connections_received", std::to_string(s.connections_received));
+  add_field(text, "total_commands_processed", std::to_string(s.commands_processed));
+  add_field(text, "rejected_connections", std::to_string(s.connections_rejected));
+  add_field(text, "total_error_replies_protocol", std::to_string(s.protocol_errors));
+  add_field(text, "write_batches", std::to_string(s.write_batches));
+  add_field(text, "writes_applied", std::to_string(s.writes_applied));
+}
+
+void info_keyspace(ExecContext& c, std::string& text) {
+  text += "# Keyspace\r\n";
+  const std::uint64_t keys = c.node.kv().size(c.node.read_txn());
+  if (keys > 0) add_field(text, "db0", "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0");
+}
+
+constexpr InfoSection kInfoSections[] = {
+    {"server", info_server},
+    {"clients", info_clients},
+    {"stats", info_stats},
+    {"keyspace", info_keyspace},
+};
+
+void exec_info(ExecContext& c) {
+  bool all = c.args.size() == 1;
+  for (std::size_t i = 1; i < c.args.size(); ++i) {
+    all = all || equals_ignore_case(c.args[i], "all") ||
+          equals_ignore_case(c.args[i], "everything") || equals_ignore_case(c.args[i], "default");
+  }
+  std::string text;
+  for (const InfoSection& section : kInfoSections) {
+    bool wanted = all;
+    for (std::size_t i = 1; i < c.args.size() && !wanted; ++i) {
+      wanted = equals_ignore_case(c.args[i], section.name);
+    }
+    if (!wanted) continue;
+    if (!text.empty()) text += "\r\n";
+    section.render(c, text);
+  }
+  c.out.verbatim(text);
+}
+
+constexpr CommandSpec kServerCommands[] = {
+    {.name = "command", .arity = -1, .access = Access::kAnyone, .before_auth = false,
+     .first_key = 0, .last_key = 0, .key_step = 0, .group = "server", .since = "2.8.13",
+     .summary = "Returns detailed information about all commands.", .execute = exec_command},
+    {.name = "info", .arity = -1, .access = Access::kRead, .before_auth = false, .first_key = 0,
+     .last_key = 0, .key_step = 0, .group = "server", .since = "1.0.0",
+     .summary = "Returns information and statistics about the server.", .execute = exec_info},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> server_commands() { return kServerCommands; }
+
+}  // namespace keepdb::commands

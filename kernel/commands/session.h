@@ -1,0 +1,36 @@
+// Per-connection state that commands read and change: protocol version, client id and
+// name, the authenticated principal and its roles, and the QUIT flag.
+//
+// Thread-safety: owned by one connection and touched only on the network thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "kernel/resp/protocol.h"
+
+namespace keepdb::commands {
+
+// Roles a principal can hold (the same bits as KDB_ROLE_* in include/keepdb/plugin.h).
+enum Role : std::uint32_t { kRoleRead = 1u << 0, kRoleWrite = 1u << 1, kRoleAdmin = 1u << 2 };
+constexpr std::uint32_t kAllRoles = kRoleRead | kRoleWrite | kRoleAdmin;
+
+struct Session {
+  std::uint64_t id = 0;
+  resp::Protocol protocol = resp::Protocol::kResp2;
+  std::string name;
+  std::string peer_address;   // "ip:port"
+  std::string local_address;  // "ip:port"
+  std::chrono::steady_clock::time_point created{};
+  std::chrono::steady_clock::time_point last_command{};
+  std::string last_command_name;
+
+  bool authenticated = false;  // true from the start when no authenticator is configured
+  std::string principal = "default";
+  std::uint32_t roles = kAllRoles;
+
+  bool close_after_reply = false;  // QUIT: flush the reply, then close
+};
+
+}  // namespace keepdb::commands

@@ -1,0 +1,34 @@
+// Applies write-command batches to the key-value store.
+#include "kernel/commands/state_machine.h"
+
+#include "kernel/commands/command.h"
+#include "kernel/commands/command_table.h"
+#include "kernel/commands/op_batch.h"
+
+namespace keepdb::commands {
+
+const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_view batch,
+                                                    std::uint64_t index) {
+  replies_.clear();
+  OpBatchReader reader(batch);
+  const std::uint32_t declared = reader.count().value_or(0);
+  ApplyContext context{kv_, txn, max_value_bytes_};
+  while (reader.next(args_)) {
+    const CommandSpec* spec = command_table().find(args_[0]);
+    // Ops were checked before they were proposed; check again so that a damaged batch
+    // can never index past its arguments.
+    const auto argc = static_cast<int>(args_.size());
+    if (spec == nullptr || !spec->proposes() || (spec->arity > 0 && argc != spec->arity) ||
+        (spec->arity < 0 && argc < -spec->arity) ||
+        (spec->validate != nullptr && spec->validate(args_))) {
+      replies_.push_back(Reply::error("ERR cannot apply '" + std::string(args_[0].substr(0, 64)) + "'"));
+      continue;
+    }
+    replies_.push_back(spec->apply(context, args_));
+  }
+  while (replies_.size() < declared) replies_.push_back(Reply::error("ERR corrupt write batch"));
+  kv_.set_applied_index(txn, index);
+  return replies_;
+}
+
+}  // namespace keepdb::commands

@@ -1,0 +1,38 @@
+// The deterministic state machine: applies an encoded batch of write commands (see
+// op_batch.h) to the key-value store inside the caller's write transaction and records the
+// index of the log entry (or commit) it came from, in the same transaction.
+//
+// Thread-safety: none; the write path calls it from its one applying thread.
+// Ownership: the replies live in the StateMachine until the next apply_batch call.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "kernel/commands/reply.h"
+#include "storage/kv_store.h"
+
+namespace keepdb::commands {
+
+class StateMachine {
+ public:
+  StateMachine(const storage::KvStore& kv, std::uint64_t max_value_bytes)
+      : kv_(kv), max_value_bytes_(max_value_bytes) {}
+
+  // Applies every op of `batch` in order, one Reply per op. A malformed batch or an
+  // unknown command yields error replies for the ops it cannot apply (never a partial
+  // decode past the damage). Storage errors propagate as storage::StorageError.
+  const std::vector<Reply>& apply_batch(MDB_txn* txn, std::string_view batch,
+                                        std::uint64_t index);
+
+  const std::vector<Reply>& replies() const { return replies_; }
+
+ private:
+  const storage::KvStore& kv_;
+  std::uint64_t max_value_bytes_;
+  std::vector<Reply> replies_;
+  std::vector<std::string_view> args_;
+};
+
+}  // namespace keepdb::commands

@@ -1,0 +1,240 @@
+// The string command family: GET SET SETNX GETSET GETDEL APPEND STRLEN INCR INCRBY DECR
+// DECRBY MGET MSET. Reads run immediately against a read snapshot; writes are applied by
+// the state machine.
+#include <limits>
+#include <string>
+
+#include "kernel/commands/command_families.h"
+#include "kernel/commands/errors.h"
+#include "kernel/commands/number.h"
+
+namespace keepdb::commands {
+namespace {
+
+bool valid_key(std::string_view key) { return !key.empty() && key.size() <= 511; }
+
+std::optional<std::string> check_keys(Args keys, std::size_t step = 1) {
+  for (std::size_t i = 0; i < keys.size(); i += step) {
+    if (!valid_key(keys[i])) return std::string(errors::kKeyTooLong);
+  }
+  return std::nullopt;
+}
+
+// ---- reads ----
+
+void exec_get(ExecContext& c) {
+  const auto value = c.node.kv().get(c.node.read_txn(), c.args[1]);
+  if (value) {
+    c.out.bulk(value->payload);
+  } else {
+    c.out.null();
+  }
+}
+
+void exec_strlen(ExecContext& c) {
+  const auto value = c.node.kv().get(c.node.read_txn(), c.args[1]);
+  c.out.integer(value ? static_cast<std::int64_t>(value->payload.size()) : 0);
+}
+
+void exec_mget(ExecContext& c) {
+  c.out.array(c.args.size() - 1);
+  MDB_txn* txn = c.node.read_txn();
+  for (std::size_t i = 1; i < c.args.size(); ++i) {
+    const auto value = c.node.kv().get(txn, c.args[i]);
+    if (value) {
+      c.out.bulk(value->payload);
+    } else {
+      c.out.null();
+    }
+  }
+}
+
+// ---- SET and friends ----
+
+struct SetOptions {
+  bool nx = false, xx = false, get = false, keep_ttl = false;
+};
+
+std::optional<SetOptions> parse_set_options(Args options) {
+  SetOptions parsed;
+  for (std::string_view option : options) {
+    if (equals_ignore_case(option, "nx") && !parsed.xx) {
+      parsed.nx = true;
+    } else if (equals_ignore_case(option, "xx") && !parsed.nx) {
+      parsed.xx = true;
+    } else if (equals_ignore_case(option, "get")) {
+      parsed.get = true;
+    } else if (equals_ignore_case(option, "keepttl")) {
+      parsed.keep_ttl = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return parsed;
+}
+
+std::optional<std::string> validate_set(Args a) {
+  if (!parse_set_options(a.subspan(3))) return std::string(errors::kSyntax);
+  return check_keys(a.subspan(1, 1));
+}
+
+std::optional<std::string> copy_payload(ApplyContext& c, std::string_view key) {
+  const auto value = c.kv.get(c.txn, key);
+  if (!value) return std::nullopt;
+  return std::string(value->payload);
+}
+
+Reply apply_set(ApplyContext& c, Args a) {
+  const SetOptions options = parse_set_options(a.subspan(3)).value_or(SetOptions{});
+  const auto old = c.kv.get(c.txn, a[1]);
+  Reply previous = Reply::null();
+  if (old && options.get) previous = Reply::bulk(std::string(old->payload));
+  const bool blocked = (options.nx && old) || (options.xx && !old);
+  if (!blocked) {
+    const std::uint64_t expiry = options.keep_ttl && old ? old->expires_at_ms : 0;
+    c.kv.put(c.txn, a[1], a[2], expiry);
+  }
+  if (options.get) return previous;
+  return blocked ? Reply::null() : Reply::ok();
+}
+
+std::optional<std::string> validate_first_key(Args a) { return check_keys(a.subspan(1, 1)); }
+
+Reply apply_setnx(ApplyContext& c, Args a) {
+  if (c.kv.get(c.txn, a[1])) return Reply::number(0);
+  c.kv.put(c.txn, a[1], a[2]);
+  return Reply::number(1);
+}
+
+Reply apply_getset(ApplyContext& c, Args a) {
+  auto old = copy_payload(c, a[1]);
+  c.kv.put(c.txn, a[1], a[2]);
+  return old ? Reply::bulk(std::move(*old)) : Reply::null();
+}
+
+Reply apply_getdel(ApplyContext& c, Args a) {
+  auto old = copy_payload(c, a[1]);
+  if (!old) return Reply::null();
+  c.kv.erase(c.txn, a[1]);
+  return Reply::bulk(std::move(*old));
+}
+
+Reply apply_append(ApplyContext& c, Args a) {
+  std::string value = copy_payload(c, a[1]).value_or(std::string());
+  if (value.size() + a[2].size() > c.max_value_bytes) {
+    return Reply::error(std::string(errors::kStringTooLong));
+  }
+  value.append(a[2]);
+  c.kv.put(c.txn, a[1], value);
+  return Reply::number(static_cast<std::int64_t>(value.size()));
+}
+
+// ---- counters ----
+
+Reply add_to_counter(ApplyContext& c, std::string_view key, std::int64_t delta) {
+  const auto old = c.kv.get(c.txn, key);
+  std::int64_t current = 0;
+  if (old) {
+    const auto parsed = parse_int64(old->payload);
+    if (!parsed) return Reply::error(std::string(errors::kNotInteger));
+    current = *parsed;
+  }
+  if ((delta > 0 && current > std::numeric_limits<std::int64_t>::max() - delta) ||
+      (delta < 0 && current < std::numeric_limits<std::int64_t>::min() - delta)) {
+    return Reply::error(std::string(errors::kOverflow));
+  }
+  const std::int64_t updated = current + delta;
+  c.kv.put(c.txn, key, std::to_string(updated), old ? old->expires_at_ms : 0);
+  return Reply::number(updated);
+}
+
+std::optional<std::string> validate_increment(Args a) {
+  if (auto error = check_keys(a.subspan(1, 1))) return error;
+  if (!parse_int64(a[2])) return std::string(errors::kNotInteger);
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_decrement(Args a) {
+  if (auto error = validate_increment(a)) return error;
+  if (*parse_int64(a[2]) == std::numeric_limits<std::int64_t>::min()) {
+    return std::string("ERR decrement would overflow");
+  }
+  return std::nullopt;
+}
+
+Reply apply_incr(ApplyContext& c, Args a) { return add_to_counter(c, a[1], 1); }
+Reply apply_decr(ApplyContext& c, Args a) { return add_to_counter(c, a[1], -1); }
+Reply apply_incrby(ApplyContext& c, Args a) { return add_to_counter(c, a[1], *parse_int64(a[2])); }
+Reply apply_decrby(ApplyContext& c, Args a) {
+  return add_to_counter(c, a[1], -*parse_int64(a[2]));
+}
+
+// ---- MSET ----
+
+std::optional<std::string> validate_mset(Args a) {
+  if (a.size() % 2 == 0) return errors::wrong_arity("mset");
+  return check_keys(a.subspan(1), 2);
+}
+
+Reply apply_mset(ApplyContext& c, Args a) {
+  for (std::size_t i = 1; i + 1 < a.size(); i += 2) c.kv.put(c.txn, a[i], a[i + 1]);
+  return Reply::ok();
+}
+
+constexpr CommandSpec kStringCommands[] = {
+    {.name = "get", .arity = 2, .access = Access::kRead, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Returns the string value of a key.", .execute = exec_get},
+    {.name = "strlen", .arity = 2, .access = Access::kRead, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "2.2.0",
+     .summary = "Returns the length of a string value.", .execute = exec_strlen},
+    {.name = "mget", .arity = -2, .access = Access::kRead, .before_auth = false, .first_key = 1,
+     .last_key = -1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Atomically returns the string values of one or more keys.", .execute = exec_mget},
+    {.name = "set", .arity = -3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Sets the string value of a key, ignoring its type.", .validate = validate_set,
+     .apply = apply_set},
+    {.name = "setnx", .arity = 3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Set the string value of a key only when the key doesn't exist.",
+     .validate = validate_first_key, .apply = apply_setnx},
+    {.name = "getset", .arity = 3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Returns the previous string value of a key after setting it to a new value.",
+     .validate = validate_first_key, .apply = apply_getset},
+    {.name = "getdel", .arity = 2, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "6.2.0",
+     .summary = "Returns the string value of a key after deleting the key.",
+     .validate = validate_first_key, .apply = apply_getdel},
+    {.name = "append", .arity = 3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "2.0.0",
+     .summary = "Appends a string to the value of a key. Creates the key if it doesn't exist.",
+     .validate = validate_first_key, .apply = apply_append},
+    {.name = "incr", .arity = 2, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Increments the integer value of a key by one.", .validate = validate_first_key,
+     .apply = apply_incr},
+    {.name = "decr", .arity = 2, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Decrements the integer value of a key by one.", .validate = validate_first_key,
+     .apply = apply_decr},
+    {.name = "incrby", .arity = 3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Increments the integer value of a key by a number.",
+     .validate = validate_increment, .apply = apply_incrby},
+    {.name = "decrby", .arity = 3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
+     .summary = "Decrements a number from the integer value of a key.",
+     .validate = validate_decrement, .apply = apply_decrby},
+    {.name = "mset", .arity = -3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = -1, .key_step = 2, .group = "string", .since = "1.0.1",
+     .summary = "Atomically creates or modifies the string values of one or more keys.",
+     .validate = validate_mset, .apply = apply_mset},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> string_commands() { return kStringCommands; }
+
+}  // namespace keepdb::commands

@@ -1,0 +1,26 @@
+// Where group-committed batches go to become durable and applied: the single-node LMDB
+// commit (LocalSink) or, with consensus, one Raft log entry per batch.
+//
+// Thread-safety: commit() is called on the network thread, at most one batch at a time;
+// `done` must be invoked later on the network thread (never inside commit()).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kernel/commands/reply.h"
+
+namespace keepdb::consensus {
+
+class BatchSink {
+ public:
+  using Done = std::function<void(std::vector<commands::Reply> replies)>;
+
+  virtual ~BatchSink() = default;
+  // Makes `batch` (op_batch.h encoding) durable, applies it, and calls `done` with one
+  // reply per op, in order.
+  virtual void commit(std::string batch, Done done) = 0;
+};
+
+}  // namespace keepdb::consensus

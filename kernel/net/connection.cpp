@@ -1,0 +1,245 @@
+// Client connection: read, parse, admit, execute or propose, reply, enforce limits.
+#include "kernel/net/connection.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "kernel/commands/dispatcher.h"
+#include "kernel/log/log.h"
+#include "kernel/net/server.h"
+
+namespace keepdb::net {
+
+namespace asio = boost::asio;
+using Clock = Connection::Clock;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 16 * 1024;
+
+resp::RequestLimits parser_limits(const config::Limits& limits) {
+  return {.max_bulk_bytes = limits.max_bulk_bytes,
+          .max_array_len = limits.max_array_len,
+          .max_inline_bytes = limits.max_inline_bytes};
+}
+
+std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint) {
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::uint64_t id)
+    : socket_(std::move(socket)),
+      server_(server),
+      input_(server.limits().max_request_buffer_bytes),
+      parser_(parser_limits(server.limits())) {
+  session_.id = id;
+  session_.authenticated = !server.requires_authentication();
+  session_.created = session_.last_command = last_request_ = Clock::now();
+  boost::system::error_code error;
+  const auto peer = socket_.remote_endpoint(error);
+  if (!error) session_.peer_address = endpoint_text(peer);
+  const auto local = socket_.local_endpoint(error);
+  if (!error) session_.local_address = endpoint_text(local);
+  socket_.set_option(asio::ip::tcp::no_delay(true), error);
+}
+
+std::string Connection::describe() const {
+  return "client id=" + std::to_string(session_.id) + " addr=" + session_.peer_address;
+}
+
+void Connection::start() { read_more(); }
+
+void Connection::read_more() {
+  if (reading_ || closing_ || closed_) return;
+  auto [space, size] = input_.prepare(kReadChunk);
+  if (size == 0) {
+    fail_protocol("ERR Protocol error: request exceeds limits.max_request_buffer_bytes (" +
+                  std::to_string(server_.limits().max_request_buffer_bytes) + " bytes)");
+    return;
+  }
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(space, size),
+                          [self = shared_from_this()](const boost::system::error_code& error,
+                                                      std::size_t bytes) {
+                            self->on_read(error, bytes);
+                          });
+}
+
+void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (error) {
+    // EOF or reset: finish what is pending so acknowledged state stays consistent, then close.
+    closing_ = true;
+    if (pending_writes_ == 0 && !writing_) close("");
+    return;
+  }
+  input_.commit(bytes);
+  process_requests();
+}
+
+void Connection::process_requests() {
+  bool awaiting_bytes = false;  // the buffer ends inside a request
+  while (!closing_ && !closed_) {
+    const auto status = parser_.parse(input_.readable(), args_);
+    if (status == resp::ParseStatus::kError) {
+      fail_protocol(parser_.error());
+      break;
+    }
+    if (status == resp::ParseStatus::kIncomplete) {
+      input_.consume(parser_.consumed());  // skipped blank lines, if any
+      awaiting_bytes = !input_.empty();
+      break;
+    }
+    if (!handle_request(args_)) break;  // must wait for this connection's pending writes
+    input_.consume(parser_.consumed());
+    last_request_ = Clock::now();
+  }
+  server_.node().end_read();
+  if (!awaiting_bytes) {
+    partial_since_.reset();
+    input_.shrink_if_idle(kReadChunk);
+  } else if (!partial_since_) {
+    partial_since_ = Clock::now();
+  }
+  if (reply_buffer_exceeded()) return;
+  schedule_flush();
+  if (pending_writes_ == 0 || input_.empty()) read_more();
+}
+
+// Returns false, consuming nothing, when the request must wait for earlier writes.
+bool Connection::handle_request(const std::vector<std::string_view>& args) {
+  const commands::Args argv(args);
+  commands::Admission admission = commands::admit(argv, session_);
+  const bool proposes = admission.spec != nullptr && admission.spec->proposes();
+  if (pending_writes_ > 0 && !proposes) return false;
+
+  auto& node = server_.node();
+  ++node.stats().commands_processed;
+  session_.last_command = Clock::now();
+  resp::ReplyWriter out(queued_, session_.protocol);
+  if (admission.spec == nullptr) {
+    if (admission.denied) {
+      log::warn("denied: ", describe(), " principal=", session_.principal,
+                " command=", argv[0].substr(0, 64));
+    }
+    out.error(admission.error);
+    return true;
+  }
+  session_.last_command_name = admission.spec->name;
+  if (proposes) {
+    ++pending_writes_;
+    server_.proposer().propose(argv, [self = shared_from_this()](const commands::Reply& reply) {
+      self->on_write_applied(reply);
+    });
+    return true;
+  }
+  commands::ExecContext context{argv, out, session_, node};
+  admission.spec->execute(context);
+  if (session_.close_after_reply) closing_ = true;
+  return true;
+}
+
+void Connection::on_write_applied(const commands::Reply& reply) {
+  --pending_writes_;
+  if (closed_) return;
+  resp::ReplyWriter out(queued_, session_.protocol);
+  reply.write_to(out);
+  if (reply_buffer_exceeded()) return;
+  if (pending_writes_ == 0 && !closing_) {
+    // Requests that waited for these writes can run now; defer so the other completions
+    // of this batch are delivered first.
+    asio::post(server_.io(), [self = shared_from_this()] {
+      if (!self->closed_ && !self->closing_ && self->pending_writes_ == 0) self->process_requests();
+    });
+  }
+  schedule_flush();
+}
+
+bool Connection::reply_buffer_exceeded() {
+  const std::size_t pending = sending_.size() + queued_.size();
+  if (pending <= server_.limits().max_reply_buffer_bytes) return false;
+  close("reply buffer limit exceeded (" + std::to_string(pending) +
+        " bytes not yet read by the client; limits.max_reply_buffer_bytes = " +
+        std::to_string(server_.limits().max_reply_buffer_bytes) + ")");
+  return true;
+}
+
+void Connection::schedule_flush() {
+  if (flush_scheduled_ || writing_ || closed_) return;
+  flush_scheduled_ = true;
+  asio::post(server_.io(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->flush();
+  });
+}
+
+void Connection::flush() {
+  if (writing_ || closed_) return;
+  if (queued_.empty()) {
+    if (closing_ && pending_writes_ == 0) close("");
+    return;
+  }
+  sending_.swap(queued_);
+  queued_.clear();
+  writing_ = true;
+  asio::async_write(socket_, asio::buffer(sending_),
+                    [self = shared_from_this()](const boost::system::error_code& error,
+                                                std::size_t) { self->on_written(error); });
+}
+
+void Connection::on_written(const boost::system::error_code& error) {
+  writing_ = false;
+  if (closed_) return;
+  if (error) {
+    close("");
+    return;
+  }
+  sending_.clear();
+  if (sending_.capacity() > 1 << 20) sending_.shrink_to_fit();
+  flush();
+  if (!closing_ && pending_writes_ == 0 && !reading_) read_more();
+}
+
+void Connection::fail_protocol(const std::string& message) {
+  ++server_.node().stats().protocol_errors;
+  log::warn("closing ", describe(), ": ", message);
+  resp::ReplyWriter(queued_, session_.protocol).error(message);
+  closing_ = true;
+  schedule_flush();
+}
+
+void Connection::close_gracefully() {
+  closing_ = true;
+  if (pending_writes_ == 0 && !writing_) close("");
+}
+
+void Connection::enforce_deadlines(Clock::time_point now) {
+  if (closed_) return;
+  const auto& limits = server_.limits();
+  if (partial_since_ && limits.request_timeout.count() > 0 &&
+      now - *partial_since_ > limits.request_timeout) {
+    close("request not completed within limits.request_timeout_ms = " +
+          std::to_string(limits.request_timeout.count()) + " (slow or stalled sender)");
+  } else if (limits.idle_timeout.count() > 0 && pending_writes_ == 0 &&
+             now - last_request_ > limits.idle_timeout) {
+    close("idle for more than limits.idle_timeout_ms = " +
+          std::to_string(limits.idle_timeout.count()));
+  } else if (closing_ && server_.stopping() && now - last_request_ > std::chrono::seconds(5)) {
+    close("shutdown: client did not read its last replies");
+  }
+}
+
+void Connection::close(std::string_view reason) {
+  if (closed_) return;
+  closed_ = true;
+  if (!reason.empty()) log::info("closing ", describe(), ": ", reason);
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  server_.forget(session_.id);
+}
+
+}  // namespace keepdb::net

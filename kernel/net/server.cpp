@@ -1,0 +1,124 @@
+// Client listener, connection registry, deadline sweep and graceful shutdown.
+#include "kernel/net/server.h"
+
+#include <boost/asio/write.hpp>
+
+#include "kernel/log/log.h"
+#include "kernel/net/connection.h"
+
+namespace keepdb::net {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+// How often deadlines are checked: a quarter of the shortest enabled timeout, within
+// [10 ms, 1 s], so a deadline is enforced at most 25% late.
+std::chrono::milliseconds sweep_period(const config::Limits& limits) {
+  std::chrono::milliseconds period{1000};
+  for (auto timeout : {limits.idle_timeout, limits.request_timeout}) {
+    if (timeout.count() > 0) period = std::min(period, timeout / 4);
+  }
+  return std::max(period, std::chrono::milliseconds{10});
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, commands::NodeContext& node, consensus::Proposer& proposer)
+    : io_(io), node_(node), proposer_(proposer), acceptor_(io), sweep_timer_(io) {}
+
+tcp::endpoint Server::start() {
+  const auto& listener = node_.config().client;
+  boost::system::error_code error;
+  const auto address = asio::ip::make_address(listener.host, error);
+  if (error) throw std::runtime_error("client.host '" + listener.host + "' is not an IP address");
+  const tcp::endpoint endpoint(address, listener.port);
+  acceptor_.open(endpoint.protocol());
+  acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  acceptor_.bind(endpoint, error);
+  if (error) {
+    throw std::runtime_error("cannot listen on " + listener.host + ":" +
+                             std::to_string(listener.port) + ": " + error.message());
+  }
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  accept();
+  schedule_sweep();
+  return acceptor_.local_endpoint();
+}
+
+void Server::accept() {
+  acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
+    if (error) {
+      if (error == asio::error::operation_aborted) return;
+      log::warn("accept failed: ", error.message());  // e.g. EMFILE; keep accepting
+    } else if (connections_.size() >= limits().max_connections) {
+      reject(std::move(socket));
+    } else {
+      const std::uint64_t id = node_.next_client_id();
+      auto connection = std::make_shared<Connection>(std::move(socket), *this, id);
+      connections_.emplace(id, connection);
+      ++node_.stats().connections_received;
+      node_.stats().connected_clients = connections_.size();
+      connection->start();
+    }
+    if (!stopping_) accept();
+  });
+}
+
+void Server::reject(tcp::socket socket) {
+  ++node_.stats().connections_rejected;
+  log::warn("refusing connection: max_connections (", limits().max_connections, ") reached");
+  static constexpr std::string_view kReply = "-ERR max number of clients reached\r\n";
+  auto held = std::make_shared<tcp::socket>(std::move(socket));
+  asio::async_write(*held, asio::buffer(kReply.data(), kReply.size()),
+                    [held](const boost::system::error_code&, std::size_t) {
+                      boost::system::error_code ignored;
+                      held->shutdown(tcp::socket::shutdown_both, ignored);
+                      held->close(ignored);
+                    });
+}
+
+void Server::schedule_sweep() {
+  sweep_timer_.expires_after(sweep_period(limits()));
+  sweep_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    const auto now = Connection::Clock::now();
+    std::vector<std::shared_ptr<Connection>> live;
+    live.reserve(connections_.size());
+    for (auto& [id, weak] : connections_) {
+      if (auto connection = weak.lock()) live.push_back(std::move(connection));
+    }
+    for (auto& connection : live) connection->enforce_deadlines(now);
+    schedule_sweep();
+  });
+}
+
+void Server::forget(std::uint64_t connection_id) {
+  connections_.erase(connection_id);
+  node_.stats().connected_clients = connections_.size();
+  if (stopping_ && connections_.empty()) finish_stop();
+}
+
+void Server::stop(std::function<void()> stopped) {
+  if (stopping_) return;
+  stopping_ = true;
+  stopped_ = std::move(stopped);
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  log::info("shutting down: no new connections; finishing ", connections_.size(),
+            " open connection(s)");
+  std::vector<std::shared_ptr<Connection>> live;
+  for (auto& [id, weak] : connections_) {
+    if (auto connection = weak.lock()) live.push_back(std::move(connection));
+  }
+  for (auto& connection : live) connection->close_gracefully();
+  if (connections_.empty()) finish_stop();
+}
+
+void Server::finish_stop() {
+  sweep_timer_.cancel();
+  if (stopped_) std::exchange(stopped_, nullptr)();
+}
+
+}  // namespace keepdb::net

@@ -1,0 +1,116 @@
+// LMDB-backed key-value records and state machine metadata.
+#include "storage/kv_store.h"
+
+#include <cstring>
+
+namespace keepdb::storage {
+namespace {
+
+constexpr std::uint8_t kHasExpiry = 1;
+constexpr std::string_view kAppliedIndexKey = "applied_index";
+
+std::uint64_t load_le64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+void store_le64(char* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+}  // namespace
+
+KvStore::KvStore(const Env& env)
+    : env_(env), kv_(open_database(env, "kv")), meta_(open_database(env, "meta")) {}
+
+std::optional<ValueView> KvStore::get(MDB_txn* txn, std::string_view key) const {
+  if (key.empty() || key.size() > 511) {  // LMDB's key limit; such keys are never stored
+    return std::nullopt;
+  }
+  MDB_val k = to_val(key), v{};
+  const int rc = mdb_get(txn, kv_, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  check(rc, "read key");
+  std::string_view record = from_val(v);
+  if (record.empty()) throw StorageError("corrupt value record", MDB_CORRUPTED);
+  const auto flags = static_cast<std::uint8_t>(record[0]);
+  ValueView view;
+  if (flags & kHasExpiry) {
+    if (record.size() < 9) throw StorageError("corrupt value record", MDB_CORRUPTED);
+    view.expires_at_ms = load_le64(record.data() + 1);
+    view.payload = record.substr(9);
+  } else {
+    view.payload = record.substr(1);
+  }
+  return view;
+}
+
+void KvStore::put(MDB_txn* txn, std::string_view key, std::string_view payload,
+                  std::uint64_t expires_at_ms) const {
+  const std::size_t header = expires_at_ms != 0 ? 9 : 1;
+  MDB_val k = to_val(key);
+  MDB_val v{header + payload.size(), nullptr};
+  check(mdb_put(txn, kv_, &k, &v, MDB_RESERVE), "write key");
+  auto* out = static_cast<char*>(v.mv_data);
+  out[0] = static_cast<char>(expires_at_ms != 0 ? kHasExpiry : 0);
+  if (expires_at_ms != 0) store_le64(out + 1, expires_at_ms);
+  if (!payload.empty()) std::memcpy(out + header, payload.data(), payload.size());
+}
+
+bool KvStore::erase(MDB_txn* txn, std::string_view key) const {
+  if (key.empty() || key.size() > 511) return false;
+  MDB_val k = to_val(key);
+  const int rc = mdb_del(txn, kv_, &k, nullptr);
+  if (rc == MDB_NOTFOUND) return false;
+  check(rc, "delete key");
+  return true;
+}
+
+std::uint64_t KvStore::size(MDB_txn* txn) const {
+  MDB_stat stat{};
+  check(mdb_stat(txn, kv_, &stat), "stat keyspace");
+  return stat.ms_entries;
+}
+
+void KvStore::clear(MDB_txn* txn) const { check(mdb_drop(txn, kv_, 0), "clear keyspace"); }
+
+std::optional<std::string> KvStore::scan(
+    MDB_txn* txn, std::string_view from,
+    const std::function<bool(std::string_view key)>& visit) const {
+  MDB_cursor* cursor = nullptr;
+  check(mdb_cursor_open(txn, kv_, &cursor), "open cursor");
+  std::optional<std::string> next;
+  MDB_val k = to_val(from), v{};
+  int rc = from.empty() ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
+                        : mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
+  while (rc == MDB_SUCCESS) {
+    if (!visit(from_val(k))) {
+      rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+      if (rc == MDB_SUCCESS) next.emplace(from_val(k));
+      break;
+    }
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cursor);
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) check(rc, "scan keyspace");
+  return next;
+}
+
+std::uint64_t KvStore::applied_index(MDB_txn* txn) const {
+  MDB_val k = to_val(kAppliedIndexKey), v{};
+  const int rc = mdb_get(txn, meta_, &k, &v);
+  if (rc == MDB_NOTFOUND) return 0;
+  check(rc, "read applied index");
+  if (v.mv_size != 8) throw StorageError("corrupt applied index", MDB_CORRUPTED);
+  return load_le64(static_cast<const char*>(v.mv_data));
+}
+
+void KvStore::set_applied_index(MDB_txn* txn, std::uint64_t index) const {
+  char bytes[8];
+  store_le64(bytes, index);
+  MDB_val k = to_val(kAppliedIndexKey), v{8, bytes};
+  check(mdb_put(txn, meta_, &k, &v, 0), "write applied index");
+}
+
+}  // namespace keepdb::storage
