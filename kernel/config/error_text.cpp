@@ -2,6 +2,7 @@
 #include "kernel/config/error_text.h"
 
 #include <cstdio>
+#include <string>
 
 #include "kernel/config/config.h"
 
@@ -21,8 +22,6 @@ void append_escaped(std::string& out, std::string_view text) {
   }
 }
 
-}  // namespace
-
 std::string error_text(const ErrorSite& site, std::string_view message) {
   std::string out;
   append_escaped(out, site.source);
@@ -38,6 +37,8 @@ std::string error_text(const ErrorSite& site, std::string_view message) {
   append_escaped(out, message);
   return out;
 }
+
+}  // namespace
 
 void throw_config_error(const ErrorSite& site, std::string_view message) {
   throw ConfigError(error_text(site, message));

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <string_view>
 
 namespace keepdb::config {
@@ -18,10 +17,8 @@ struct ErrorSite {
   std::string_view key = {};
 };
 
-// The one-line text for `site` and `message`; control characters (from quoted TOML keys or
+// Throws a ConfigError for `site` and `message`. Control characters (from quoted TOML keys or
 // file names) are escaped as \xNN so the text can never span lines.
-std::string error_text(const ErrorSite& site, std::string_view message);
-
 [[noreturn]] void throw_config_error(const ErrorSite& site, std::string_view message);
 
 }  // namespace keepdb::config

@@ -51,6 +51,11 @@ bool is_key_start(char c) {
          c == '-' || c == '"' || c == '\'';
 }
 
+bool is_value_terminator(unsigned char byte) {
+  return byte == ' ' || byte == '\t' || byte == '\r' || byte == '\n' || byte == ',' ||
+         byte == ']' || byte == '}' || byte == '#';
+}
+
 bool is_escape_whitespace(unsigned char byte) {
   return byte == ' ' || byte == '\t' || byte == '\r' || byte == '\n';
 }
@@ -164,6 +169,9 @@ class InputScanner {
 
   // One byte of code (outside strings and comments).
   CodeStep step_code(unsigned char byte) {
+    // toml++ reads a bare value (number, boolean, date) up to whitespace or one of , ] } #,
+    // so brackets, '=' and quotes inside it are part of it.
+    if (expect_ == Expect::kValueToken && !is_value_terminator(byte)) return {};
     const bool at_line_start = at_line_start_;
     at_line_start_ = false;
     switch (byte) {
@@ -174,7 +182,12 @@ class InputScanner {
       case '\t':
       case '\r':
         at_line_start_ = at_line_start;
-        if (expect_ == Expect::kValueToken) expect_ = Expect::kOther;
+        if (expect_ == Expect::kValueToken) {
+          if (byte == ' ' && is_date_then_lone_digit()) {
+            return {.fault = "a date followed by a space and a lone digit"};
+          }
+          expect_ = Expect::kOther;
+        }
         return {};
       case '#':
         context_ = Context::kComment;
@@ -184,13 +197,17 @@ class InputScanner {
         if (expect_ == Expect::kKey || expect_ == Expect::kValue) {
           return {.consumed = open_string(static_cast<char>(byte))};
         }
-        expect_ = Expect::kValueToken;
+        begin_value_token();
         return {};
       case '=':
         expect_ = Expect::kValue;
         return {};
       case '.':
-        expect_ = expect_ == Expect::kKeyToken ? Expect::kKey : Expect::kValueToken;
+        if (expect_ == Expect::kKeyToken) {
+          expect_ = Expect::kKey;
+        } else {
+          begin_value_token();
+        }
         return {};
       case '[':
         if (at_line_start && open_values_.empty()) {
@@ -217,12 +234,37 @@ class InputScanner {
       case ',':
         expect_ = in_array() ? Expect::kValue : Expect::kKey;
         return {};
-      default: {
-        const bool in_key = expect_ == Expect::kKey || expect_ == Expect::kKeyToken;
-        expect_ = in_key ? Expect::kKeyToken : Expect::kValueToken;
+      default:
+        if (expect_ == Expect::kKey || expect_ == Expect::kKeyToken) {
+          expect_ = Expect::kKeyToken;
+        } else {
+          begin_value_token();
+        }
         return {};
-      }
     }
+  }
+
+  void begin_value_token() {
+    expect_ = Expect::kValueToken;
+    value_token_start_ = pos_;
+  }
+
+  // At the space ending a bare value: is it "YYYY-MM-DD" (underscores aside) and then one
+  // digit and a terminator? toml++ 3.3.0 reads on after that digit for a time, asserting
+  // that no terminator comes next. Never valid TOML (a time needs HH:MM:SS).
+  bool is_date_then_lone_digit() const {
+    std::string date;
+    for (const char c : text_.substr(value_token_start_, pos_ - value_token_start_)) {
+      if (c != '_') date += c;
+    }
+    const bool date_like =
+        date.size() == 10 && date[0] >= '0' && date[0] <= '9' && date[4] == '-' && date[7] == '-';
+    const auto byte_at = [&](std::size_t i) -> unsigned char {
+      return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0;
+    };
+    const unsigned char digit = byte_at(pos_ + 1);
+    return date_like && digit >= '0' && digit <= '9' && pos_ + 2 < text_.size() &&
+           is_value_terminator(byte_at(pos_ + 2));
   }
 
   bool in_array() const { return !open_values_.empty() && open_values_.back() == '['; }
@@ -306,8 +348,9 @@ class InputScanner {
   Escape escape_ = Escape::kNone;
   Expect expect_ = Expect::kKey;
   bool string_is_key_ = false;
-  bool at_line_start_ = true;      // kCode: nothing but blanks since the last newline
-  std::vector<char> open_values_;  // '[' and '{' of the arrays and inline tables still open
+  std::size_t value_token_start_ = 0;  // where the current bare value began
+  bool at_line_start_ = true;          // kCode: nothing but blanks since the last newline
+  std::vector<char> open_values_;      // '[' and '{' of the arrays and inline tables still open
 };
 
 }  // namespace

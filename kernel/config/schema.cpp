@@ -46,6 +46,18 @@ std::string non_empty_string(const TableReader& table, std::string_view key,
   return *value;
 }
 
+// Records where `value` was first seen under `key`; a second sighting is an error naming
+// both lines. `described` is how the value reads in the message ("member id 2").
+template <typename Value>
+void require_unique(std::map<Value, std::uint32_t, std::less<>>& first_lines, const Value& value,
+                    const TableReader& table, std::string_view key, std::string_view described) {
+  const auto [first, inserted] = first_lines.emplace(value, table.line_of(key));
+  if (!inserted) {
+    table.fail(key, "duplicate " + std::string(described) + " (first at line " +
+                        std::to_string(first->second) + ")");
+  }
+}
+
 std::uint64_t read_node_id(const TableReader& root) {
   return static_cast<std::uint64_t>(root.integer("node_id", 1, kUnbounded).value_or(1));
 }
@@ -137,11 +149,7 @@ Plugins read_plugins(const TableReader& root, const fs::path& base_dir) {
        root.array_of_tables("plugin", {"name", "path", "sha256", "options"})) {
     PluginSpec spec;
     spec.name = non_empty_string(plugin, "name");
-    const auto [first, inserted] = line_of_name.emplace(spec.name, plugin.line_of("name"));
-    if (!inserted) {
-      plugin.fail("name", "duplicate plugin name '" + spec.name + "' (first at line " +
-                              std::to_string(first->second) + ")");
-    }
+    require_unique(line_of_name, spec.name, plugin, "name", "plugin name '" + spec.name + "'");
     spec.path = resolve(plugins.dir, non_empty_string(plugin, "path"));
     spec.sha256 = read_sha256(plugin);
     if (const toml::table* options = plugin.raw_table("options")) {
@@ -162,25 +170,17 @@ std::string read_address(const TableReader& member, std::string_view key) {
 
 std::vector<ClusterMember> read_members(const TableReader& cluster) {
   std::vector<ClusterMember> members;
-  std::map<std::uint64_t, std::uint32_t> line_of_id;
+  std::map<std::uint64_t, std::uint32_t, std::less<>> line_of_id;
   std::map<std::string, std::uint32_t, std::less<>> line_of_peer;
   for (const TableReader& entry : cluster.array_of_tables("member", {"id", "peer", "client"})) {
     ClusterMember member;
     const auto id = entry.integer("id", 1, kUnbounded);
     if (!id) entry.fail("id", "required key is missing");
     member.id = static_cast<std::uint64_t>(*id);
-    if (const auto [first, inserted] = line_of_id.emplace(member.id, entry.line_of("id"));
-        !inserted) {
-      entry.fail("id", "duplicate member id " + std::to_string(member.id) + " (first at line " +
-                           std::to_string(first->second) + ")");
-    }
+    require_unique(line_of_id, member.id, entry, "id", "member id " + std::to_string(member.id));
     member.peer_address = read_address(entry, "peer");
-    if (const auto [first, inserted] =
-            line_of_peer.emplace(member.peer_address, entry.line_of("peer"));
-        !inserted) {
-      entry.fail("peer", "duplicate peer address '" + member.peer_address + "' (first at line " +
-                             std::to_string(first->second) + ")");
-    }
+    require_unique(line_of_peer, member.peer_address, entry, "peer",
+                   "peer address '" + member.peer_address + "'");
     member.client_address = read_address(entry, "client");
     members.push_back(std::move(member));
   }

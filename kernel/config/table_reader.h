@@ -41,7 +41,6 @@ class TableReader {
       std::string_view key, std::initializer_list<std::string_view> known_keys) const;
 
   std::string key_path(std::string_view key) const;
-  const std::string& path() const { return path_; }
   std::string_view source() const { return source_; }
   // The line of `key` if present, else of this table.
   std::uint32_t line_of(std::string_view key) const;

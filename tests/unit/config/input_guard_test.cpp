@@ -83,6 +83,12 @@ TEST_CASE("input guard tells keys and values from bare tokens", "[config][guard]
   require_fault("a = 1.\"é\"\n", 1, "outside a string or comment");
   require_fault("a = true'é'\n", 1, "outside a string or comment");
   require_fault("a = [1\"é\"]\n", 1, "outside a string or comment");
+  require_fault("a = [7z[e[=\"é\"]\n", 1, "outside a string or comment");
+  require_fault("a = 1{b=\"é\"}\n", 1, "outside a string or comment");
+  // toml++ asserts after "date, space, one digit" when a terminator follows.
+  require_fault("q = 2622-06-03 9]\n", 1, "a date followed by a space and a lone digit");
+  require_fault("q = [2_622-06-03 1,]\n", 1, "a date followed by a space and a lone digit");
+  CHECK_FALSE(find_unsafe_input("q = 2622-06-03 09:10:11\nr = 2622-06-03 # 9\n").has_value());
 }
 
 TEST_CASE("input guard rejects table headers that do not start with a key", "[config][guard]") {
