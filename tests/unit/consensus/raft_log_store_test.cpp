@@ -1,0 +1,384 @@
+// The LMDB raft log store in a temporary directory: round trips through restarts, group
+// commit order, truncation, snapshots with and without trailing entries, recover, sticky
+// write failures, and corrupt snapshot files, records and environments.
+#include <catch2/catch.hpp>
+
+#include <stdlib.h>
+
+#include <deque>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "storage/raft_log_records.h"
+#include "storage/raft_log_store.h"
+
+namespace keepdb::storage {
+namespace {
+
+using consensus::IoStatus;
+using consensus::LoadedLog;
+using consensus::RaftSnapshotPtr;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "keepdb-raft-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Log entries whose payload memory outlives the store operations using it.
+class Entries {
+ public:
+  const raft_entry& make(raft_term term, std::string payload, unsigned short type = RAFT_COMMAND) {
+    payloads_.push_back(std::move(payload));
+    std::string& stored = payloads_.back();
+    entries_.push_back(raft_entry{term, type, {stored.data(), stored.size()}, nullptr});
+    return entries_.back();
+  }
+
+ private:
+  std::deque<std::string> payloads_;
+  std::deque<raft_entry> entries_;
+};
+
+// A snapshot built the way raft hands one to snapshot_put: several buffers.
+struct SnapshotToPut {
+  std::string first;
+  std::string second;
+  raft_buffer buffers[2];
+  raft_snapshot snapshot{};
+
+  SnapshotToPut(raft_index index, raft_term term, std::string data_first, std::string data_second)
+      : first(std::move(data_first)), second(std::move(data_second)) {
+    buffers[0] = {first.data(), first.size()};
+    buffers[1] = {second.data(), second.size()};
+    snapshot.index = index;
+    snapshot.term = term;
+    snapshot.configuration_index = 1;
+    raft_configuration_init(&snapshot.configuration);
+    raft_configuration_add(&snapshot.configuration, 1, "server-1", RAFT_VOTER);
+    raft_configuration_add(&snapshot.configuration, 2, "server-2", RAFT_STANDBY);
+    snapshot.bufs = buffers;
+    snapshot.n_bufs = 2;
+  }
+  ~SnapshotToPut() { raft_configuration_close(&snapshot.configuration); }
+};
+
+std::unique_ptr<RaftLogStore> open_store(const TempDir& dir, std::uint64_t map_size = 64ull << 20) {
+  std::unique_ptr<RaftLogStore> store;
+  RaftLogStoreOptions options;
+  options.directory = dir.path() / "raft";
+  options.map_size_bytes = map_size;
+  const IoStatus status = RaftLogStore::open(options, store);
+  INFO(status.message);
+  REQUIRE(status.ok());
+  return store;
+}
+
+// Opens and loads; the store is ready for appends afterwards.
+std::unique_ptr<RaftLogStore> open_loaded(const TempDir& dir, LoadedLog& loaded) {
+  auto store = open_store(dir);
+  const IoStatus status = store->load(loaded);
+  INFO(status.message);
+  REQUIRE(status.ok());
+  return store;
+}
+
+IoStatus append(RaftLogStore& store, std::span<const raft_entry> entries) {
+  std::promise<IoStatus> done;
+  store.append(entries, [&done](IoStatus status) { done.set_value(std::move(status)); });
+  return done.get_future().get();
+}
+
+IoStatus put_snapshot(RaftLogStore& store, unsigned trailing, const raft_snapshot& snapshot) {
+  std::promise<IoStatus> done;
+  store.snapshot_put(trailing, snapshot,
+                     [&done](IoStatus status) { done.set_value(std::move(status)); });
+  return done.get_future().get();
+}
+
+void drain(RaftLogStore& store) {
+  std::promise<void> done;
+  store.drain([&done] { done.set_value(); });
+  done.get_future().get();
+}
+
+std::string payload(const raft_entry& entry) {
+  return std::string(static_cast<const char*>(entry.buf.base), entry.buf.len);
+}
+
+std::string snapshot_data(const raft_snapshot& snapshot) {
+  REQUIRE(snapshot.n_bufs == 1);
+  return std::string(static_cast<const char*>(snapshot.bufs[0].base), snapshot.bufs[0].len);
+}
+
+// Bootstraps and appends commands "1".."count" (term 1) after the configuration entry.
+void fill(RaftLogStore& store, Entries& entries, int count) {
+  REQUIRE(store.bootstrap(entries.make(1, "configuration", RAFT_CHANGE)).ok());
+  LoadedLog loaded;
+  REQUIRE(store.load(loaded).ok());
+  for (int i = 1; i <= count; ++i) {
+    REQUIRE(append(store, {&entries.make(1, std::to_string(i)), 1}).ok());
+  }
+}
+
+std::vector<std::filesystem::path> snapshot_files(const TempDir& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "raft/snapshots")) {
+    files.push_back(entry.path());
+  }
+  return files;
+}
+
+// Runs `edit` on the closed store's entries database through raw LMDB.
+template <typename Edit>
+void edit_entries(const TempDir& dir, Edit edit) {
+  Env env(dir.path() / "raft", EnvOptions{});
+  const MDB_dbi entries = open_database(env, "entries");
+  WriteTxn txn(env);
+  edit(txn.get(), entries);
+  txn.commit();
+}
+
+}  // namespace
+
+TEST_CASE("a fresh log store is empty, bootstraps once and keeps term and vote",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    REQUIRE(store->bootstrap(entries.make(1, "configuration", RAFT_CHANGE)).ok());
+    CHECK(store->bootstrap(entries.make(1, "again", RAFT_CHANGE)).code == RAFT_CANTBOOTSTRAP);
+    REQUIRE(store->set_vote(3).ok());
+    REQUIRE(store->set_term(7).ok());  // resets the vote
+    REQUIRE(store->set_vote(2).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  CHECK(loaded.term == 7);
+  CHECK(loaded.voted_for == 2);
+  CHECK(loaded.snapshot == nullptr);
+  CHECK(loaded.start_index == 1);
+  REQUIRE(loaded.entries.size() == 1);
+  CHECK(loaded.entries[0].type == RAFT_CHANGE);
+  CHECK(payload(loaded.entries[0]) == "configuration");
+}
+
+TEST_CASE("appends are durable in order and survive a restart", "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    fill(*store, entries, 3);
+    // Many appends queued at once: group-committed, completed in submission order.
+    std::mutex mutex;
+    std::vector<int> completed;
+    for (int i = 0; i < 50; ++i) {
+      const raft_entry& entry = entries.make(2, "batch-" + std::to_string(i));
+      store->append({&entry, 1}, [&, i](IoStatus status) {
+        CHECK(status.ok());
+        std::lock_guard lock(mutex);
+        completed.push_back(i);
+      });
+    }
+    drain(*store);
+    std::vector<int> expected(50);
+    std::iota(expected.begin(), expected.end(), 0);
+    CHECK(completed == expected);
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  REQUIRE(loaded.entries.size() == 54);
+  CHECK(payload(loaded.entries[3]) == "3");
+  CHECK(payload(loaded.entries[53]) == "batch-49");
+  CHECK(loaded.entries[53].term == 2);
+  REQUIRE(append(*store, {&entries.make(2, "next"), 1}).ok());  // continues at index 55
+  store.reset();
+  LoadedLog reloaded;
+  store = open_loaded(dir, reloaded);
+  REQUIRE(reloaded.entries.size() == 55);
+  CHECK(payload(reloaded.entries[54]) == "next");
+}
+
+TEST_CASE("truncate drops the tail after earlier appends", "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    fill(*store, entries, 9);                                            // indexes 1..10
+    store->append({&entries.make(1, "in flight"), 1}, [](IoStatus) {});  // index 11
+    store->truncate(6);
+    REQUIRE(append(*store, {&entries.make(3, "six"), 1}).ok());
+    REQUIRE(append(*store, {&entries.make(3, "seven"), 1}).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  REQUIRE(loaded.entries.size() == 7);
+  CHECK(payload(loaded.entries[4]) == "4");
+  CHECK(payload(loaded.entries[5]) == "six");
+  CHECK(loaded.entries[6].term == 3);
+}
+
+TEST_CASE("snapshots keep trailing entries, or replace the whole log when installed",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    fill(*store, entries, 9);  // indexes 1..10
+    SnapshotToPut local(8, 1, "abc", "def");
+    REQUIRE(put_snapshot(*store, 3, local.snapshot).ok());
+  }
+  {
+    LoadedLog loaded;
+    auto store = open_loaded(dir, loaded);
+    REQUIRE(loaded.snapshot != nullptr);
+    CHECK(loaded.snapshot->index == 8);
+    CHECK(snapshot_data(*loaded.snapshot) == "abcdef");
+    REQUIRE(loaded.snapshot->configuration.n == 2);
+    CHECK(std::string(loaded.snapshot->configuration.servers[1].address) == "server-2");
+    CHECK(loaded.snapshot->configuration.servers[1].role == RAFT_STANDBY);
+    CHECK(loaded.start_index == 6);  // 8 - 3 + 1
+    CHECK(loaded.entries.size() == 5);
+
+    std::promise<RaftSnapshotPtr> got;
+    store->snapshot_get([&got](IoStatus status, RaftSnapshotPtr snapshot) {
+      CHECK(status.ok());
+      got.set_value(std::move(snapshot));
+    });
+    RaftSnapshotPtr snapshot = got.get_future().get();
+    REQUIRE(snapshot != nullptr);
+    CHECK(snapshot->index == 8);
+    CHECK(snapshot_data(*snapshot) == "abcdef");
+
+    SnapshotToPut installed(20, 2, "leader", "state");
+    REQUIRE(put_snapshot(*store, 0, installed.snapshot).ok());
+    REQUIRE(append(*store, {&entries.make(2, "after install"), 1}).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  REQUIRE(loaded.snapshot != nullptr);
+  CHECK(loaded.snapshot->index == 20);
+  CHECK(loaded.snapshot->term == 2);
+  CHECK(snapshot_data(*loaded.snapshot) == "leaderstate");
+  CHECK(loaded.start_index == 21);
+  REQUIRE(loaded.entries.size() == 1);
+  CHECK(payload(loaded.entries[0]) == "after install");
+  CHECK(snapshot_files(dir).size() == 1);  // the older file was removed
+}
+
+TEST_CASE("recover appends a configuration entry in the last entry's term", "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    fill(*store, entries, 2);
+    REQUIRE(append(*store, {&entries.make(4, "term four"), 1}).ok());
+  }
+  {
+    auto store = open_store(dir);
+    std::string configuration = "new configuration";
+    REQUIRE(store->recover({configuration.data(), configuration.size()}).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  REQUIRE(loaded.entries.size() == 5);
+  CHECK(loaded.entries[4].type == RAFT_CHANGE);
+  CHECK(loaded.entries[4].term == 4);
+  CHECK(payload(loaded.entries[4]) == "new configuration");
+}
+
+TEST_CASE("a failed write makes every later write fail", "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    std::unique_ptr<RaftLogStore> store = open_store(dir, 1u << 20);
+    fill(*store, entries, 2);
+    const IoStatus full = append(*store, {&entries.make(1, std::string(4u << 20, 'x')), 1});
+    CHECK(full.code == RAFT_NOSPACE);
+    CHECK(append(*store, {&entries.make(1, "small"), 1}).code == RAFT_NOSPACE);
+    CHECK(store->set_term(9).code == RAFT_NOSPACE);
+    SnapshotToPut snapshot(2, 1, "a", "b");
+    CHECK(put_snapshot(*store, 1, snapshot.snapshot).code == RAFT_NOSPACE);
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);  // a new process: the durable state is intact
+  CHECK(loaded.term == 1);
+  CHECK(loaded.entries.size() == 3);
+  CHECK(loaded.snapshot == nullptr);
+}
+
+TEST_CASE("corrupt state is reported as an error, never trusted", "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    fill(*store, entries, 4);  // indexes 1..5
+    SnapshotToPut snapshot(3, 1, "snapshot", "data");
+    REQUIRE(put_snapshot(*store, 5, snapshot.snapshot).ok());
+  }
+  const std::filesystem::path file = snapshot_files(dir).at(0);
+  auto load_status = [&] {
+    LoadedLog loaded;
+    return open_store(dir)->load(loaded);
+  };
+
+  SECTION("a snapshot file with a flipped byte") {
+    std::fstream stream(file, std::ios::in | std::ios::out | std::ios::binary);
+    stream.seekp(2);
+    stream.put('X');
+    stream.close();
+    CHECK(load_status().code == RAFT_CORRUPT);
+  }
+  SECTION("a short snapshot file") {
+    std::filesystem::resize_file(file, 5);
+    CHECK(load_status().code == RAFT_CORRUPT);
+  }
+  SECTION("a missing snapshot file") {
+    std::filesystem::remove(file);
+    CHECK(load_status().code == RAFT_CORRUPT);
+  }
+  SECTION("a short entry record") {
+    edit_entries(dir, [](MDB_txn* txn, MDB_dbi db) {
+      EntryKey key_bytes = entry_key(2);
+      MDB_val key{key_bytes.size(), key_bytes.data()};
+      std::uint8_t byte = 1;
+      MDB_val value{1, &byte};
+      check(mdb_put(txn, db, &key, &value, 0), "put");
+    });
+    CHECK(load_status().code == RAFT_CORRUPT);
+  }
+  SECTION("a gap in the log") {
+    edit_entries(dir, [](MDB_txn* txn, MDB_dbi db) {
+      EntryKey key_bytes = entry_key(4);
+      MDB_val key{key_bytes.size(), key_bytes.data()};
+      check(mdb_del(txn, db, &key, nullptr), "del");
+    });
+    CHECK(load_status().code == RAFT_CORRUPT);
+  }
+  SECTION("a garbage environment file") {
+    std::ofstream garbage(dir.path() / "raft/data.mdb", std::ios::binary | std::ios::trunc);
+    for (int i = 0; i < 8192; ++i) garbage.put(static_cast<char>(i * 31 + 7));
+    garbage.close();
+    std::unique_ptr<RaftLogStore> store;
+    RaftLogStoreOptions options;
+    options.directory = dir.path() / "raft";
+    const IoStatus opened = RaftLogStore::open(options, store);
+    CHECK_FALSE(opened.ok());
+    CHECK_FALSE(opened.message.empty());
+  }
+}
+
+}  // namespace keepdb::storage
