@@ -81,7 +81,7 @@ extern "C" {
 #define KDB_ABI_MINOR 0
 
 /* The number of bytes of T up to and including `field`. */
-#define KDB_SIZE_THROUGH(T, field) (offsetof(T, field) + sizeof(((T *)0)->field))
+#define KDB_SIZE_THROUGH(T, field) (offsetof(T, field) + sizeof(((T*)0)->field))
 /* True when the struct at `p` (of type T) is large enough to hold `field` (convention 2). */
 #define KDB_HAS(T, p, field) ((size_t)(p)->struct_size >= KDB_SIZE_THROUGH(T, field))
 
@@ -94,19 +94,19 @@ extern "C" {
 /* ---- Value types (frozen) ------------------------------------------------------------ */
 
 typedef struct kdb_str {
-  const char *ptr; /* UTF-8, not NUL-terminated; may be NULL when len == 0 */
+  const char* ptr; /* UTF-8, not NUL-terminated; may be NULL when len == 0 */
   size_t len;
 } kdb_str;
 
 typedef struct kdb_bytes {
-  const uint8_t *ptr; /* arbitrary bytes, NUL included; may be NULL when len == 0 */
+  const uint8_t* ptr; /* arbitrary bytes, NUL included; may be NULL when len == 0 */
   size_t len;
 } kdb_bytes;
 
 /* A host-owned output buffer. The plugin writes at most `cap` bytes at `ptr` and sets
  * `len` to the number written. A message that does not fit is truncated by the plugin. */
 typedef struct kdb_outbuf {
-  char *ptr;
+  char* ptr;
   size_t cap;
   size_t len;
 } kdb_outbuf;
@@ -122,8 +122,8 @@ typedef struct kdb_option {
 typedef int32_t kdb_status;
 enum {
   KDB_OK = 0,
-  KDB_DEFER = 1,   /* authenticator: not mine, ask the next authenticator */
-  KDB_PENDING = 2, /* authenticator: the answer comes later via host->auth_complete */
+  KDB_DEFER = 1,          /* authenticator: not mine, ask the next authenticator */
+  KDB_PENDING = 2,        /* authenticator: the answer comes later via host->auth_complete */
   KDB_E_DENIED = -1,      /* authenticator/admission: a definite no */
   KDB_E_INVALID = -2,     /* bad input or options */
   KDB_E_NOMEM = -3,       /* out of memory */
@@ -155,8 +155,8 @@ enum { KDB_LOG_DEBUG = 0, KDB_LOG_INFO = 1, KDB_LOG_WARN = 2, KDB_LOG_ERROR = 3 
 typedef struct kdb_option_spec {
   uint32_t struct_size;
   uint32_t flags; /* KDB_OPT_* */
-  const char *key;
-  const char *help;
+  const char* key;
+  const char* help;
 } kdb_option_spec;
 
 /* ---- Connections and identities ------------------------------------------------------ */
@@ -164,12 +164,12 @@ typedef struct kdb_option_spec {
 /* A verified TLS peer, owned by the transport session, valid until session_free. */
 typedef struct kdb_peer_identity {
   uint32_t struct_size;
-  uint8_t verified; /* 1: chain verified against the configured CA */
+  uint8_t verified;    /* 1: chain verified against the configured CA */
   kdb_str subject_dn;  /* RFC 4514 */
   kdb_str common_name; /* CN of the leaf */
-  const kdb_str *dns_sans;
+  const kdb_str* dns_sans;
   size_t n_dns_sans;
-  const kdb_str *uri_sans;
+  const kdb_str* uri_sans;
   size_t n_uri_sans;
   uint8_t sha256[32]; /* SHA-256 of the leaf certificate DER */
   kdb_bytes leaf_der;
@@ -185,7 +185,7 @@ typedef struct kdb_conn_info {
   kdb_str peer_addr;
   uint16_t peer_port;
   uint16_t local_port;
-  const kdb_peer_identity *peer; /* NULL on plaintext listeners */
+  const kdb_peer_identity* peer; /* NULL on plaintext listeners */
 } kdb_conn_info;
 
 /* ---- Host services ------------------------------------------------------------------- */
@@ -207,21 +207,21 @@ typedef struct kdb_host_api {
   uint32_t struct_size;
   uint16_t abi_major;
   uint16_t abi_minor;
-  void *ctx; /* pass back as the first argument of every service */
-  void (*log)(void *ctx, int level, kdb_str message); /* KDB_LOG_*; no secrets */
-  uint64_t (*monotonic_ns)(void *ctx);
-  uint64_t (*wall_ns)(void *ctx); /* nanoseconds since the Unix epoch */
-  kdb_status (*random_bytes)(void *ctx, uint8_t *out, size_t n); /* CSPRNG */
+  void* ctx; /* pass back as the first argument of every service */
+  void (*log)(void* ctx, int level, kdb_str message); /* KDB_LOG_*; no secrets */
+  uint64_t (*monotonic_ns)(void* ctx);
+  uint64_t (*wall_ns)(void* ctx); /* nanoseconds since the Unix epoch */
+  kdb_status (*random_bytes)(void* ctx, uint8_t* out, size_t n); /* CSPRNG */
   /* Completes a request that returned KDB_PENDING: exactly once per ticket, from any
    * thread. A completion after the host's deadline is ignored. */
-  void (*auth_complete)(void *ctx, const kdb_auth_completion *completion);
+  void (*auth_complete)(void* ctx, const kdb_auth_completion* completion);
 } kdb_host_api;
 
 /* ---- Authenticator ------------------------------------------------------------------- */
 
 typedef struct kdb_auth_request {
   uint32_t struct_size;
-  const kdb_conn_info *conn;
+  const kdb_conn_info* conn;
   kdb_str mechanism; /* "password": RESP AUTH / HELLO AUTH */
   kdb_str username;  /* empty when the client sent only a secret */
   kdb_bytes secret;  /* compare in constant time; never log */
@@ -242,8 +242,8 @@ typedef struct kdb_principal {
  * another error (ends the chain as a rejection and is logged). */
 typedef struct kdb_authenticator_v1 {
   uint32_t struct_size;
-  kdb_status (*authenticate)(void *instance, const kdb_auth_request *request,
-                             kdb_principal *out, kdb_outbuf *error);
+  kdb_status (*authenticate)(void* instance, const kdb_auth_request* request, kdb_principal* out,
+                             kdb_outbuf* error);
 } kdb_authenticator_v1;
 
 /* ---- Transport (sans-IO TLS) --------------------------------------------------------- */
@@ -262,20 +262,19 @@ typedef struct kdb_tls_session kdb_tls_session; /* opaque, owned by the plugin *
 
 typedef struct kdb_transport_v1 {
   uint32_t struct_size;
-  kdb_status (*session_new)(void *instance, const kdb_conn_info *conn, size_t max_buffered,
-                            kdb_tls_session **out, kdb_outbuf *error);
-  kdb_status (*feed_ciphertext)(kdb_tls_session *session, kdb_bytes in, size_t *consumed,
-                                kdb_outbuf *error);
-  kdb_status (*pull_ciphertext)(kdb_tls_session *session, uint8_t *out, size_t cap,
-                                size_t *written);
-  kdb_status (*read_plaintext)(kdb_tls_session *session, uint8_t *out, size_t cap,
-                               size_t *read);
-  kdb_status (*write_plaintext)(kdb_tls_session *session, kdb_bytes in, size_t *consumed);
-  uint32_t (*state)(const kdb_tls_session *session); /* KDB_TLS_* bits */
-  void (*close_notify)(kdb_tls_session *session);
+  kdb_status (*session_new)(void* instance, const kdb_conn_info* conn, size_t max_buffered,
+                            kdb_tls_session** out, kdb_outbuf* error);
+  kdb_status (*feed_ciphertext)(kdb_tls_session* session, kdb_bytes in, size_t* consumed,
+                                kdb_outbuf* error);
+  kdb_status (*pull_ciphertext)(kdb_tls_session* session, uint8_t* out, size_t cap,
+                                size_t* written);
+  kdb_status (*read_plaintext)(kdb_tls_session* session, uint8_t* out, size_t cap, size_t* read);
+  kdb_status (*write_plaintext)(kdb_tls_session* session, kdb_bytes in, size_t* consumed);
+  uint32_t (*state)(const kdb_tls_session* session); /* KDB_TLS_* bits */
+  void (*close_notify)(kdb_tls_session* session);
   /* NULL until KDB_TLS_ESTABLISHED; valid until session_free. */
-  const kdb_peer_identity *(*peer_identity)(const kdb_tls_session *session);
-  void (*session_free)(kdb_tls_session *session);
+  const kdb_peer_identity* (*peer_identity)(const kdb_tls_session* session);
+  void (*session_free)(kdb_tls_session* session);
 } kdb_transport_v1;
 
 /* ---- Admission ----------------------------------------------------------------------- */
@@ -291,7 +290,7 @@ enum {
 typedef struct kdb_admission_query {
   uint32_t struct_size;
   uint32_t event; /* KDB_ADM_* */
-  const kdb_conn_info *conn;
+  const kdb_conn_info* conn;
   kdb_str principal; /* empty before authentication */
   kdb_str command;   /* KDB_ADM_COMMAND only */
   uint64_t request_bytes;
@@ -300,9 +299,8 @@ typedef struct kdb_admission_query {
 /* check: KDB_OK admits, KDB_E_DENIED refuses (with an optional retry hint). O(1). */
 typedef struct kdb_admission_v1 {
   uint32_t struct_size;
-  kdb_status (*check)(void *instance, const kdb_admission_query *query,
-                      uint32_t *retry_after_ms);
-  void (*tick)(void *instance, uint64_t monotonic_ns); /* expire bans and buckets */
+  kdb_status (*check)(void* instance, const kdb_admission_query* query, uint32_t* retry_after_ms);
+  void (*tick)(void* instance, uint64_t monotonic_ns); /* expire bans and buckets */
 } kdb_admission_v1;
 
 /* ---- Audit --------------------------------------------------------------------------- */
@@ -321,36 +319,36 @@ typedef struct kdb_audit_event {
 
 typedef struct kdb_audit_v1 {
   uint32_t struct_size;
-  kdb_status (*record)(void *instance, const kdb_audit_event *event);
-  kdb_status (*flush)(void *instance);
+  kdb_status (*record)(void* instance, const kdb_audit_event* event);
+  kdb_status (*flush)(void* instance);
 } kdb_audit_v1;
 
 /* ---- Descriptor and entry point ------------------------------------------------------ */
 
 typedef struct kdb_plugin_descriptor {
   uint32_t struct_size;
-  uint16_t abi_major; /* the ABI the plugin was written for: literal 1 */
-  uint16_t abi_minor; /* literal minor it was written for */
-  const char *name;       /* static; [a-z0-9_-], e.g. "auth-token" */
-  const char *version;    /* static; the plugin's own version, e.g. "1.2.0" */
-  const char *build_info; /* static; compiler, libraries, e.g. "gcc 12.2, OpenSSL 3.0" */
-  uint32_t kinds;         /* KDB_KIND_* */
-  const kdb_option_spec *options; /* schema; NULL when n_options == 0 */
+  uint16_t abi_major;             /* the ABI the plugin was written for: literal 1 */
+  uint16_t abi_minor;             /* literal minor it was written for */
+  const char* name;               /* static; [a-z0-9_-], e.g. "auth-token" */
+  const char* version;            /* static; the plugin's own version, e.g. "1.2.0" */
+  const char* build_info;         /* static; compiler, libraries, e.g. "gcc 12.2, OpenSSL 3.0" */
+  uint32_t kinds;                 /* KDB_KIND_* */
+  const kdb_option_spec* options; /* schema; NULL when n_options == 0 */
   size_t n_options;
   /* Control thread. On success sets *instance (may be NULL for a stateless plugin). */
-  kdb_status (*create)(const kdb_host_api *host, const kdb_option *options, size_t n_options,
-                       void **instance, kdb_outbuf *error);
-  void (*destroy)(void *instance);
-  const kdb_authenticator_v1 *authenticator; /* non-NULL exactly when its kind is set */
-  const kdb_transport_v1 *transport;
-  const kdb_admission_v1 *admission;
-  const kdb_audit_v1 *audit;
+  kdb_status (*create)(const kdb_host_api* host, const kdb_option* options, size_t n_options,
+                       void** instance, kdb_outbuf* error);
+  void (*destroy)(void* instance);
+  const kdb_authenticator_v1* authenticator; /* non-NULL exactly when its kind is set */
+  const kdb_transport_v1* transport;
+  const kdb_admission_v1* admission;
+  const kdb_audit_v1* audit;
 } kdb_plugin_descriptor;
 
 /* The only exported symbol. Called once per process on the control thread; the returned
  * descriptor must stay valid for the life of the process. Returns NULL to refuse the host
  * (e.g. host->abi_minor too old for what the plugin needs). */
-KDB_EXPORT const kdb_plugin_descriptor *kdb_plugin_entry_v1(const kdb_host_api *host);
+KDB_EXPORT const kdb_plugin_descriptor* kdb_plugin_entry_v1(const kdb_host_api* host);
 
 #ifdef __cplusplus
 } /* extern "C" */

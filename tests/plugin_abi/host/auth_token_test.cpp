@@ -59,6 +59,9 @@ TEST_CASE("auth-token: a correct token is accepted with its line's roles and nam
   const AuthOutcome reader = authenticate(*t.chain, "bob", kReaderToken);
   REQUIRE(reader.verdict == Verdict::kAccepted);
   CHECK(reader.principal.roles == KDB_ROLE_READ);
+  CHECK_FALSE(t.log.contains(kAdminToken));
+  CHECK_FALSE(t.log.contains(kReaderToken));
+  CHECK_FALSE(t.log.contains(hash(kAdminToken)));
 }
 
 TEST_CASE("auth-token: a line without a name gets a name from its hash", "[token]") {
