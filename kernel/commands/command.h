@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -19,11 +20,18 @@ namespace keepdb::commands {
 
 using Args = std::span<const std::string_view>;
 
+// A command that cannot reply at once (AUTH asking a plugin) calls ExecContext::defer()
+// exactly once, writes nothing, and later calls the returned Resume on the network thread
+// with a function that writes its reply. The connection holds later requests until then.
+using ReplyLater = std::function<void(resp::ReplyWriter& out, Session& session)>;
+using Resume = std::function<void(ReplyLater)>;
+
 struct ExecContext {
   Args args;
   resp::ReplyWriter& out;
   Session& session;
   NodeContext& node;
+  std::function<Resume()> defer;
 };
 
 struct ApplyContext {

@@ -1,5 +1,6 @@
 // The connection command family: PING ECHO HELLO QUIT SELECT AUTH CLIENT.
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "kernel/commands/command_families.h"
@@ -38,22 +39,6 @@ void exec_select(ExecContext& c) {
   }
 }
 
-// Without an authenticator configured, KeepDB behaves like Redis with no password: the
-// one-argument form is an error, and the default user accepts any password.
-void exec_auth(ExecContext& c) {
-  if (c.args.size() > 3) {
-    c.out.error(errors::kSyntax);
-  } else if (c.args.size() == 2) {
-    c.out.error(
-        "ERR AUTH <password> called without any password configured for the default user. "
-        "Are you sure your configuration is correct?");
-  } else if (c.args[1] != "default") {
-    c.out.error("WRONGPASS invalid username-password pair or user is disabled.");
-  } else {
-    c.out.simple("OK");
-  }
-}
-
 bool valid_client_name(std::string_view name) {
   for (char ch : name) {
     if (ch < '!' || ch > '~') return false;  // Redis: no spaces, newlines or special characters
@@ -61,66 +46,148 @@ bool valid_client_name(std::string_view name) {
   return true;
 }
 
-void write_hello_reply(ExecContext& c) {
-  c.out.map(7);
-  c.out.bulk("server");
-  c.out.bulk("keepdb");
-  c.out.bulk("version");
-  c.out.bulk(kRedisCompatVersion);
-  c.out.bulk("proto");
-  c.out.integer(static_cast<int>(c.session.protocol));
-  c.out.bulk("id");
-  c.out.integer(static_cast<std::int64_t>(c.session.id));
-  c.out.bulk("mode");
-  c.out.bulk("standalone");
-  c.out.bulk("role");
-  c.out.bulk("master");
-  c.out.bulk("modules");
-  c.out.array(0);
+constexpr std::string_view kWrongPass =
+    "WRONGPASS invalid username-password pair or user is disabled.";
+
+// Asks the configured authenticators; the reply and the session change happen when they
+// answer. `on_accept` writes the success reply.
+void verify_then(ExecContext& c, std::string username, std::string secret,
+                 std::function<void(resp::ReplyWriter&, Session&)> on_accept) {
+  Resume resume = c.defer();
+  c.node.auth()->verify(c.session, std::move(username), std::move(secret),
+                        [resume, on_accept = std::move(on_accept)](AuthResult result) {
+                          resume([result = std::move(result), on_accept](resp::ReplyWriter& out,
+                                                                         Session& session) {
+                            if (!result.accepted) {
+                              out.error(kWrongPass);
+                              return;
+                            }
+                            session.authenticated = true;
+                            session.principal = result.principal;
+                            session.roles = result.roles;
+                            on_accept(out, session);
+                          });
+                        });
 }
 
-// HELLO [protover [AUTH username password] [SETNAME clientname]]
-void exec_hello(ExecContext& c) {
-  resp::Protocol protocol = c.session.protocol;
+// AUTH [username] secret. Without an authenticator configured, KeepDB behaves like Redis
+// with no password: the one-argument form is an error, and the default user accepts any
+// password.
+void exec_auth(ExecContext& c) {
+  if (c.args.size() > 3) {
+    c.out.error(errors::kSyntax);
+    return;
+  }
+  if (c.node.auth() != nullptr) {
+    std::string username = c.args.size() == 3 ? std::string(c.args[1]) : std::string();
+    verify_then(c, std::move(username), std::string(c.args.back()),
+                [](resp::ReplyWriter& out, Session&) { out.simple("OK"); });
+  } else if (c.args.size() == 2) {
+    c.out.error(
+        "ERR AUTH <password> called without any password configured for the default user. "
+        "Are you sure your configuration is correct?");
+  } else if (c.args[1] != "default") {
+    c.out.error(kWrongPass);
+  } else {
+    c.out.simple("OK");
+  }
+}
+
+struct HelloRequest {
+  resp::Protocol protocol = resp::Protocol::kResp2;
+  bool authenticate = false;
+  std::string username, secret;
+  std::optional<std::string> name;
+};
+
+void write_hello_reply(resp::ReplyWriter& out, const Session& session) {
+  out.map(7);
+  out.bulk("server");
+  out.bulk("keepdb");
+  out.bulk("version");
+  out.bulk(kRedisCompatVersion);
+  out.bulk("proto");
+  out.integer(static_cast<int>(session.protocol));
+  out.bulk("id");
+  out.integer(static_cast<std::int64_t>(session.id));
+  out.bulk("mode");
+  out.bulk("standalone");
+  out.bulk("role");
+  out.bulk("master");
+  out.bulk("modules");
+  out.array(0);
+}
+
+// Switches protocol and name, then replies in the new protocol.
+void complete_hello(const HelloRequest& request, resp::ReplyWriter& out, Session& session) {
+  session.protocol = request.protocol;
+  if (request.name) session.name = *request.name;
+  resp::ReplyWriter switched(out.buffer(), session.protocol);
+  write_hello_reply(switched, session);
+}
+
+// Parses HELLO [protover [AUTH username password] [SETNAME clientname]]; on error writes
+// the reply and returns nullopt.
+std::optional<HelloRequest> parse_hello(ExecContext& c) {
+  HelloRequest request;
+  request.protocol = c.session.protocol;
   if (c.args.size() >= 2) {
     const auto version = parse_int64(c.args[1]);
     if (!version) {
       c.out.error("ERR Protocol version is not an integer or out of range");
-      return;
+      return std::nullopt;
     }
     if (*version != 2 && *version != 3) {
       c.out.error("NOPROTO unsupported protocol version");
-      return;
+      return std::nullopt;
     }
-    protocol = *version == 3 ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
+    request.protocol = *version == 3 ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
   }
-  std::string_view new_name;
-  bool set_name = false;
   for (std::size_t i = 2; i < c.args.size(); ++i) {
     const std::size_t remaining = c.args.size() - i - 1;
     if (equals_ignore_case(c.args[i], "auth") && remaining >= 2) {
-      if (c.args[i + 1] != "default") {
-        c.out.error("WRONGPASS invalid username-password pair or user is disabled.");
-        return;
-      }
+      request.authenticate = true;
+      request.username = c.args[i + 1];
+      request.secret = c.args[i + 2];
       i += 2;
     } else if (equals_ignore_case(c.args[i], "setname") && remaining >= 1) {
-      new_name = c.args[++i];
-      set_name = true;
+      request.name = std::string(c.args[++i]);
+      if (!valid_client_name(*request.name)) {
+        c.out.error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return std::nullopt;
+      }
     } else {
       c.out.error("ERR Syntax error in HELLO option '" + std::string(c.args[i]) + "'");
-      return;
+      return std::nullopt;
     }
   }
-  if (set_name && !valid_client_name(new_name)) {
-    c.out.error("ERR Client names cannot contain spaces, newlines or special characters.");
+  return request;
+}
+
+void exec_hello(ExecContext& c) {
+  auto request = parse_hello(c);
+  if (!request) return;
+  if (request->authenticate && c.node.auth() != nullptr) {
+    auto username = std::move(request->username);
+    auto secret = std::move(request->secret);
+    verify_then(c, std::move(username), std::move(secret),
+                [request = std::move(*request)](resp::ReplyWriter& out, Session& session) {
+                  complete_hello(request, out, session);
+                });
     return;
   }
-  if (set_name) c.session.name = new_name;
-  c.session.protocol = protocol;
-  resp::ReplyWriter out(c.out.buffer(), protocol);  // the reply already uses the new protocol
-  ExecContext switched{c.args, out, c.session, c.node};
-  write_hello_reply(switched);
+  if (request->authenticate && request->username != "default") {
+    c.out.error(kWrongPass);
+    return;
+  }
+  if (!c.session.authenticated) {
+    c.out.error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
+    return;
+  }
+  complete_hello(*request, c.out, c.session);
 }
 
 std::string client_info_line(const Session& s) {

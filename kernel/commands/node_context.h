@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernel/commands/auth_gateway.h"
 #include "kernel/commands/scan_cursors.h"
 #include "kernel/config/config.h"
 #include "storage/kv_store.h"
@@ -28,12 +29,14 @@ struct ServerStats {
 
 class NodeContext {
  public:
-  NodeContext(const config::Config& config, const storage::KvStore& kv)
-      : config_(config), kv_(kv), read_txn_(kv.env()) {}
+  // `auth` is null when no authenticator is configured (every client is trusted).
+  NodeContext(const config::Config& config, const storage::KvStore& kv, AuthGateway* auth)
+      : config_(config), kv_(kv), auth_(auth), read_txn_(kv.env()) {}
 
   const config::Config& config() const { return config_; }
   const storage::KvStore& kv() const { return kv_; }
   ServerStats& stats() { return stats_; }
+  AuthGateway* auth() { return auth_; }
 
   // A read snapshot, begun on first use and released by end_read() (the network layer
   // calls it after each batch of commands, so later reads see later commits).
@@ -49,6 +52,7 @@ class NodeContext {
  private:
   const config::Config& config_;
   const storage::KvStore& kv_;
+  AuthGateway* auth_;
   storage::ReadTxn read_txn_;
   ServerStats stats_;
   std::uint64_t last_client_id_ = 0;

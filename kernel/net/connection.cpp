@@ -73,7 +73,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
   if (error) {
     // EOF or reset: finish what is pending so acknowledged state stays consistent, then close.
     closing_ = true;
-    if (pending_writes_ == 0 && !writing_) close("");
+    if (!awaiting_replies() && !writing_) close("");
     return;
   }
   input_.commit(bytes);
@@ -106,7 +106,7 @@ void Connection::process_requests() {
   }
   if (reply_buffer_exceeded()) return;
   schedule_flush();
-  if (pending_writes_ == 0 || input_.empty()) read_more();
+  if (!awaiting_replies() || input_.empty()) read_more();
 }
 
 // Returns false, consuming nothing, when the request must wait for earlier writes.
@@ -114,7 +114,7 @@ bool Connection::handle_request(const std::vector<std::string_view>& args) {
   const commands::Args argv(args);
   commands::Admission admission = commands::admit(argv, session_);
   const bool proposes = admission.spec != nullptr && admission.spec->proposes();
-  if (pending_writes_ > 0 && !proposes) return false;
+  if (deferred_ || (pending_writes_ > 0 && !proposes)) return false;
 
   auto& node = server_.node();
   ++node.stats().commands_processed;
@@ -136,7 +136,7 @@ bool Connection::handle_request(const std::vector<std::string_view>& args) {
     });
     return true;
   }
-  commands::ExecContext context{argv, out, session_, node};
+  commands::ExecContext context{argv, out, session_, node, [this] { return defer_reply(); }};
   admission.spec->execute(context);
   if (session_.close_after_reply) closing_ = true;
   return true;
@@ -147,12 +147,29 @@ void Connection::on_write_applied(const commands::Reply& reply) {
   if (closed_) return;
   resp::ReplyWriter out(queued_, session_.protocol);
   reply.write_to(out);
+  resume_after_reply();
+}
+
+commands::Resume Connection::defer_reply() {
+  deferred_ = true;
+  return [self = shared_from_this()](commands::ReplyLater reply_later) {
+    self->deferred_ = false;
+    if (self->closed_) return;
+    resp::ReplyWriter out(self->queued_, self->session_.protocol);
+    reply_later(out, self->session_);
+    self->resume_after_reply();
+  };
+}
+
+// After a pending reply is written: requests that waited for it can run now. Posted, so
+// the other completions of the same batch are delivered first.
+void Connection::resume_after_reply() {
   if (reply_buffer_exceeded()) return;
-  if (pending_writes_ == 0 && !closing_) {
-    // Requests that waited for these writes can run now; defer so the other completions
-    // of this batch are delivered first.
+  if (!awaiting_replies() && !closing_) {
     asio::post(server_.io(), [self = shared_from_this()] {
-      if (!self->closed_ && !self->closing_ && self->pending_writes_ == 0) self->process_requests();
+      if (!self->closed_ && !self->closing_ && !self->awaiting_replies()) {
+        self->process_requests();
+      }
     });
   }
   schedule_flush();
@@ -179,7 +196,7 @@ void Connection::schedule_flush() {
 void Connection::flush() {
   if (writing_ || closed_) return;
   if (queued_.empty()) {
-    if (closing_ && pending_writes_ == 0) close("");
+    if (closing_ && !awaiting_replies()) close("");
     return;
   }
   sending_.swap(queued_);
@@ -200,7 +217,7 @@ void Connection::on_written(const boost::system::error_code& error) {
   sending_.clear();
   if (sending_.capacity() > 1 << 20) sending_.shrink_to_fit();
   flush();
-  if (!closing_ && pending_writes_ == 0 && !reading_) read_more();
+  if (!closing_ && !awaiting_replies() && !reading_) read_more();
 }
 
 void Connection::fail_protocol(const std::string& message) {
@@ -213,7 +230,7 @@ void Connection::fail_protocol(const std::string& message) {
 
 void Connection::close_gracefully() {
   closing_ = true;
-  if (pending_writes_ == 0 && !writing_) close("");
+  if (!awaiting_replies() && !writing_) close("");
 }
 
 void Connection::enforce_deadlines(Clock::time_point now) {
@@ -223,7 +240,7 @@ void Connection::enforce_deadlines(Clock::time_point now) {
       now - *partial_since_ > limits.request_timeout) {
     close("request not completed within limits.request_timeout_ms = " +
           std::to_string(limits.request_timeout.count()) + " (slow or stalled sender)");
-  } else if (limits.idle_timeout.count() > 0 && pending_writes_ == 0 &&
+  } else if (limits.idle_timeout.count() > 0 && !awaiting_replies() &&
              now - last_request_ > limits.idle_timeout) {
     close("idle for more than limits.idle_timeout_ms = " +
           std::to_string(limits.idle_timeout.count()));

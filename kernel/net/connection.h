@@ -2,8 +2,9 @@
 // proposes writes, and writes replies back in request order, under the configured limits.
 //
 // Ordering: consecutive writes are proposed without waiting (so pipelines batch); any
-// other command waits until this connection's earlier writes have completed, so a client
-// always reads its own writes and replies never reorder.
+// other command waits until this connection's earlier writes have completed, and nothing
+// runs while a deferred command (AUTH asking a plugin) is outstanding, so a client always
+// reads its own writes and replies never reorder.
 //
 // Thread-safety: everything runs on the network thread. Lifetime: shared_ptr; pending
 // socket operations and write completions hold a reference.
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/commands/command.h"
 #include "kernel/commands/reply.h"
 #include "kernel/commands/session.h"
 #include "kernel/net/input_buffer.h"
@@ -47,10 +49,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void process_requests();
   bool handle_request(const std::vector<std::string_view>& args);
   void on_write_applied(const commands::Reply& reply);
+  commands::Resume defer_reply();
+  void resume_after_reply();
   void schedule_flush();
   void flush();
   void on_written(const boost::system::error_code& error);
   bool reply_buffer_exceeded();
+  bool awaiting_replies() const { return pending_writes_ > 0 || deferred_; }
   void fail_protocol(const std::string& message);
   std::string describe() const;  // "id=7 addr=127.0.0.1:5000" for log lines
 
@@ -65,6 +70,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string queued_;   // replies produced while a write is in flight
 
   std::size_t pending_writes_ = 0;  // proposed, not yet applied
+  bool deferred_ = false;           // a deferred command has not replied yet
   bool reading_ = false;
   bool writing_ = false;
   bool flush_scheduled_ = false;

@@ -36,7 +36,7 @@ class Server {
   const config::Limits& limits() const { return node_.config().limits; }
   bool stopping() const { return stopping_; }
   // True when an authenticator is configured: new connections start unauthenticated.
-  bool requires_authentication() const { return false; }
+  bool requires_authentication() const { return node_.auth() != nullptr; }
 
   void forget(std::uint64_t connection_id);  // called by a connection once closed
 

@@ -12,6 +12,10 @@
 #include "kernel/consensus/local_sink.h"
 #include "kernel/log/log.h"
 #include "kernel/net/server.h"
+#include "kernel/node/kernel_log_sink.h"
+#include "kernel/node/plugin_auth_gateway.h"
+#include "kernel/plugin_host/auth_chain.h"
+#include "kernel/plugin_host/plugin_set.h"
 #include "kernel/version.h"
 #include "storage/data_dir.h"
 #include "storage/kv_store.h"
@@ -48,7 +52,11 @@ int run(const config::Config& config) {
     raise_fd_limit(config.limits.max_connections);
 
     boost::asio::io_context io(1);
-    commands::NodeContext node(config, kv);
+    KernelLogSink plugin_log;
+    const auto plugins = plugin_host::PluginSet::load(config.plugins, plugin_log);
+    plugin_host::AuthChain auth_chain(plugins.authenticators(), {}, plugin_log);
+    PluginAuthGateway auth_gateway(io, auth_chain);
+    commands::NodeContext node(config, kv, auth_chain.empty() ? nullptr : &auth_gateway);
     consensus::LocalSink sink(io, kv, config.limits.max_bulk_bytes);
     consensus::GroupCommit write_path(io, sink, node.stats());
     net::Server server(io, node, write_path);
@@ -66,6 +74,9 @@ int run(const config::Config& config) {
       server.stop([&] { write_path.drain([&] { io.stop(); }); });
     });
 
+    if (auth_chain.empty()) {
+      log::warn("no authenticator configured: every client has every role");
+    }
     log::info("keepd ", kVersion, " node ", config.node_id, " ready: clients on ",
               endpoint.address().to_string(), ":", endpoint.port(), ", data in ",
               config.storage.data_dir.string());

@@ -1,0 +1,30 @@
+// How AUTH and HELLO ... AUTH reach the configured authenticators without the command
+// layer knowing about plugins. The node implements it over the plugin host's chain.
+//
+// Thread-safety: verify() is called on the network thread and `done` must run later on
+// the network thread. Lifetime: the gateway outlives every connection.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "kernel/commands/session.h"
+
+namespace keepdb::commands {
+
+struct AuthResult {
+  bool accepted = false;
+  std::string principal;    // set when accepted
+  std::uint32_t roles = 0;  // Role bits, set when accepted
+};
+
+class AuthGateway {
+ public:
+  virtual ~AuthGateway() = default;
+  // Checks `username` (empty for the one-argument AUTH) and `secret` for `session`.
+  virtual void verify(const Session& session, std::string username, std::string secret,
+                      std::function<void(AuthResult)> done) = 0;
+};
+
+}  // namespace keepdb::commands

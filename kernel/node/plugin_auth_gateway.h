@@ -1,0 +1,30 @@
+// The command layer's AuthGateway over the plugin host's authenticator chain: turns a
+// session and credentials into a chain request, and the chain's verdict into an
+// AuthResult delivered on the network thread. Rejections are logged with the chain's
+// reason (which never contains the secret).
+//
+// Thread-safety: verify() on the network thread; chain callbacks arrive on the chain's
+// threads and are posted to `network`. Lifetime: `network` and `chain` must outlive this.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include "kernel/commands/auth_gateway.h"
+#include "kernel/plugin_host/auth_chain.h"
+
+namespace keepdb::node {
+
+class PluginAuthGateway final : public commands::AuthGateway {
+ public:
+  PluginAuthGateway(boost::asio::io_context& network, plugin_host::AuthChain& chain)
+      : network_(network), chain_(chain) {}
+
+  void verify(const commands::Session& session, std::string username, std::string secret,
+              std::function<void(commands::AuthResult)> done) override;
+
+ private:
+  boost::asio::io_context& network_;
+  plugin_host::AuthChain& chain_;
+};
+
+}  // namespace keepdb::node
