@@ -13,7 +13,7 @@ std::string member(std::uint64_t id, std::string_view peer, std::string_view cli
          "\"\nclient = \"" + std::string(client) + "\"\n";
 }
 
-TEST_CASE("a three-member roster loads in file order", "[config][cluster]") {
+TEST_CASE("config: a three-member roster loads in file order", "[config][cluster]") {
   const Config config = load(
       with_storage("node_id = 3\n[cluster]\npeer_port = 7003\n" + member(3, "h3:7003", "h3:6379") +
                    member(1, "h1:7001", "h1:6379") + member(2, "h2:7002", "h2:6379")));
@@ -23,13 +23,13 @@ TEST_CASE("a three-member roster loads in file order", "[config][cluster]") {
   CHECK(config.cluster.members[2].client_address == "h2:6379");
 }
 
-TEST_CASE("a one-member roster may leave the peer listener off", "[config][cluster]") {
+TEST_CASE("config: a one-member roster may leave the peer listener off", "[config][cluster]") {
   const Config config = load(with_storage("[cluster]\n" + member(1, "h:7001", "h:6379")));
   CHECK(config.cluster.peer_port == 0);
   CHECK(config.cluster.members.size() == 1);
 }
 
-TEST_CASE("member ids and peer addresses must be unique", "[config][cluster]") {
+TEST_CASE("config: member ids and peer addresses must be unique", "[config][cluster]") {
   CHECK(error_of(with_storage("[cluster]\npeer_port = 7001\n" + member(1, "a:1", "a:2") +
                               member(1, "b:1", "b:2"))) ==
         "test.toml:8: cluster.member[1].id: duplicate member id 1 (first at line 4)");
@@ -38,7 +38,7 @@ TEST_CASE("member ids and peer addresses must be unique", "[config][cluster]") {
         "test.toml:9: cluster.member[1].peer: duplicate peer address 'a:1' (first at line 5)");
 }
 
-TEST_CASE("this node must be in a non-empty roster", "[config][cluster]") {
+TEST_CASE("config: this node must be in a non-empty roster", "[config][cluster]") {
   CHECK(error_of(with_storage("node_id = 4\n[cluster]\npeer_port = 7001\n" +
                               member(1, "a:1", "a:2") + member(2, "b:1", "b:2"))) ==
         "test.toml:1: node_id: this node (4) is not among the cluster.member ids");
@@ -47,13 +47,14 @@ TEST_CASE("this node must be in a non-empty roster", "[config][cluster]") {
         "test.toml:1: node_id: this node (1) is not among the cluster.member ids");
 }
 
-TEST_CASE("a multi-member roster needs a peer listener", "[config][cluster]") {
+TEST_CASE("config: a multi-member roster needs a peer listener", "[config][cluster]") {
   CHECK(error_of(with_storage("[cluster]\n" + member(1, "a:1", "a:2") + member(2, "b:1", "b:2"))) ==
         "test.toml:1: cluster.peer_port: must be set (1..65535) when the cluster has more than "
         "one member");
 }
 
-TEST_CASE("member keys are required, with valid ids and host:port addresses", "[config][cluster]") {
+TEST_CASE("config: member keys are required, with valid ids and host:port addresses",
+          "[config][cluster]") {
   const auto one_member = [](std::string_view body) {
     return with_storage("[[cluster.member]]\n" + std::string(body));
   };

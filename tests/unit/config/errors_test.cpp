@@ -25,7 +25,7 @@ void check_errors(const std::vector<ErrorCase>& cases) {
   }
 }
 
-TEST_CASE("every value range is enforced", "[config][errors]") {
+TEST_CASE("config: every value range is enforced", "[config][errors]") {
   const auto limit = [](std::string_view line) {
     return with_storage("[limits]\n" + std::string(line));
   };
@@ -76,7 +76,7 @@ TEST_CASE("every value range is enforced", "[config][errors]") {
   });
 }
 
-TEST_CASE("buffers must hold a maximal request and a maximal value", "[config][errors]") {
+TEST_CASE("config: buffers must hold a maximal request and a maximal value", "[config][errors]") {
   check_errors({
       {with_storage("[limits]\nmax_bulk_bytes = 1048576\nmax_request_buffer_bytes = 1049599"),
        "test.toml:3: limits.max_request_buffer_bytes: must be at least max(max_bulk_bytes + "
@@ -94,7 +94,7 @@ TEST_CASE("buffers must hold a maximal request and a maximal value", "[config][e
   });
 }
 
-TEST_CASE("unknown keys are named, with the closest known key", "[config][errors]") {
+TEST_CASE("config: unknown keys are named, with the closest known key", "[config][errors]") {
   check_errors({
       {with_storage("[limts]\nmax_bulk_bytes = 1"),
        "test.toml:1: limts: unknown key 'limts'; did you mean 'limits'?"},
@@ -119,12 +119,13 @@ TEST_CASE("unknown keys are named, with the closest known key", "[config][errors
   });
 }
 
-TEST_CASE("an unknown table is reported before the keys it was meant to hold", "[config][errors]") {
+TEST_CASE("config: an unknown table is reported before the keys it was meant to hold",
+          "[config][errors]") {
   CHECK(error_of("[storag]\ndata_dir = \"d\"") ==
         "test.toml:1: storag: unknown key 'storag'; did you mean 'storage'?");
 }
 
-TEST_CASE("values of the wrong type are named with both types", "[config][errors]") {
+TEST_CASE("config: values of the wrong type are named with both types", "[config][errors]") {
   check_errors({
       {with_storage("node_id = \"1\""),
        "test.toml:1: node_id: wrong type: expected integer, got string"},
@@ -149,7 +150,7 @@ TEST_CASE("values of the wrong type are named with both types", "[config][errors
   });
 }
 
-TEST_CASE("missing and empty required keys are errors", "[config][errors]") {
+TEST_CASE("config: missing and empty required keys are errors", "[config][errors]") {
   check_errors({
       {"node_id = 1", "test.toml:1: storage.data_dir: required key is missing"},
       {"node_id = 1\n[storage]\nmap_size_bytes = 1048576",
@@ -161,7 +162,7 @@ TEST_CASE("missing and empty required keys are errors", "[config][errors]") {
   });
 }
 
-TEST_CASE("security.accept_risks entries are non-empty and unique", "[config][errors]") {
+TEST_CASE("config: security.accept_risks entries are non-empty and unique", "[config][errors]") {
   check_errors({
       {with_storage("[security]\naccept_risks = [\"no-tls\", \"\"]"),
        "test.toml:2: security.accept_risks: entries must not be empty"},
@@ -170,7 +171,7 @@ TEST_CASE("security.accept_risks entries are non-empty and unique", "[config][er
   });
 }
 
-TEST_CASE("TOML syntax errors carry toml++'s line and description, without a key",
+TEST_CASE("config: TOML syntax errors carry toml++'s line and description, without a key",
           "[config][errors]") {
   const std::string missing_value = error_of("node_id = 1\n\nclient = \n");
   CHECK_THAT(missing_value, Catch::StartsWith("test.toml:3: Error while parsing"));
@@ -178,12 +179,12 @@ TEST_CASE("TOML syntax errors carry toml++'s line and description, without a key
   CHECK(error_of("[storage]\ndata_dir = \"d\"\n[storage]\n").rfind("test.toml:3: ", 0) == 0);
 }
 
-TEST_CASE("every error text is a single line, even for keys with escaped newlines",
+TEST_CASE("config: every error text is a single line, even for keys with escaped newlines",
           "[config][errors]") {
   CHECK(error_of(with_storage("\"a\\nb\" = 1")) == "test.toml:1: a\\x0ab: unknown key 'a\\x0ab'");
 }
 
-TEST_CASE("files are read in full up to 1 MiB and refused beyond", "[config][errors]") {
+TEST_CASE("config: files are read in full up to 1 MiB and refused beyond", "[config][errors]") {
   const std::string head = with_storage("");
   std::string exactly_1mib = head + "#" + std::string((1u << 20) - head.size() - 2, 'x') + "\n";
   REQUIRE(exactly_1mib.size() == 1u << 20);
@@ -196,7 +197,7 @@ TEST_CASE("files are read in full up to 1 MiB and refused beyond", "[config][err
   std::filesystem::remove(path);
 }
 
-TEST_CASE("unreadable paths are ConfigErrors naming the file", "[config][errors]") {
+TEST_CASE("config: unreadable paths are ConfigErrors naming the file", "[config][errors]") {
   const std::string missing = testdata("does-not-exist.toml");
   CHECK_THROWS_WITH(load_file(missing), missing + ": cannot open: No such file or directory");
   const std::string directory = testdata("");

@@ -9,7 +9,7 @@ using testing::load;
 using testing::testdata;
 using testing::with_storage;
 
-TEST_CASE("a file setting every key loads every value", "[config]") {
+TEST_CASE("config: a file setting every key loads every value", "[config]") {
   const std::filesystem::path path = testdata("full.toml");
   const Config config = load_file(path);
   const std::filesystem::path dir =
@@ -62,7 +62,7 @@ TEST_CASE("a file setting every key loads every value", "[config]") {
   CHECK(config.security.accept_risks == std::vector<std::string>{"no-tls", "no-audit"});
 }
 
-TEST_CASE("absent keys take the documented defaults", "[config]") {
+TEST_CASE("config: absent keys take the documented defaults", "[config]") {
   const Config config = load_file(testdata("minimal.toml"));
   CHECK(config.node_id == 1);
   CHECK(config.storage.map_size_bytes == 8ull << 30);
@@ -86,7 +86,7 @@ TEST_CASE("absent keys take the documented defaults", "[config]") {
   CHECK(config.security.accept_risks.empty());
 }
 
-TEST_CASE("empty tables keep the defaults", "[config]") {
+TEST_CASE("config: empty tables keep the defaults", "[config]") {
   const Config config =
       load(with_storage("[client]\n[limits]\n[plugins]\n[cluster]\n[security]\n"));
   CHECK(config.client.port == 6379);
@@ -95,7 +95,7 @@ TEST_CASE("empty tables keep the defaults", "[config]") {
   CHECK(config.security.accept_risks.empty());
 }
 
-TEST_CASE("limits accept their boundary values", "[config]") {
+TEST_CASE("config: limits accept their boundary values", "[config]") {
   const Config config =
       load(with_storage("[limits]\n"
                         "max_bulk_bytes = 536870912\n"
@@ -113,7 +113,7 @@ TEST_CASE("limits accept their boundary values", "[config]") {
   CHECK(config.limits.request_timeout == 0ms);
 }
 
-TEST_CASE("inline tables and dotted keys are the same as table headers", "[config]") {
+TEST_CASE("config: inline tables and dotted keys are the same as table headers", "[config]") {
   const Config config = load(
       "storage = { data_dir = \"/srv/keepdb\" }\n"
       "client.port = 7000\n");
@@ -121,7 +121,7 @@ TEST_CASE("inline tables and dotted keys are the same as table headers", "[confi
   CHECK(config.client.port == 7000);
 }
 
-TEST_CASE("a UTF-8 byte-order mark and CRLF line ends are accepted", "[config]") {
+TEST_CASE("config: a UTF-8 byte-order mark and CRLF line ends are accepted", "[config]") {
   const Config config = load("\xEF\xBB\xBFnode_id = 3\r\n[storage]\r\ndata_dir = \"/d\"\r\n");
   CHECK(config.node_id == 3);
   CHECK(config.storage.data_dir == "/d");

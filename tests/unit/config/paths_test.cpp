@@ -9,7 +9,7 @@ namespace fs = std::filesystem;
 using testing::load;
 using testing::testdata;
 
-TEST_CASE("relative paths resolve against the config file's directory", "[config][paths]") {
+TEST_CASE("config: relative paths resolve against the config file's directory", "[config][paths]") {
   const fs::path nested = fs::path(testdata("nested"));
   for (const fs::path& file : {nested / "relative.toml", fs::relative(nested / "relative.toml")}) {
     INFO("loading " << file);
@@ -22,14 +22,15 @@ TEST_CASE("relative paths resolve against the config file's directory", "[config
   }
 }
 
-TEST_CASE("load_string resolves relative paths against the current directory", "[config][paths]") {
+TEST_CASE("config: load_string resolves relative paths against the current directory",
+          "[config][paths]") {
   const Config config = load("[storage]\ndata_dir = \"./a/../data\"\n");
   CHECK(config.source == "test.toml");
   CHECK(config.storage.data_dir == fs::current_path() / "data");
   CHECK(config.plugins.dir == fs::current_path() / "plugins");
 }
 
-TEST_CASE("absolute paths are kept, normalized", "[config][paths]") {
+TEST_CASE("config: absolute paths are kept, normalized", "[config][paths]") {
   const Config config = load(
       "[storage]\ndata_dir = \"/var/lib//keepdb/./x/..\"\n"
       "[plugins]\ndir = \"/usr/lib/keepdb\"\n");

@@ -16,7 +16,8 @@ Options options_of(std::string_view options_toml) {
   return config.plugins.load[0].options;
 }
 
-TEST_CASE("nested option tables flatten to dotted keys in file order", "[config][plugins]") {
+TEST_CASE("config: nested option tables flatten to dotted keys in file order",
+          "[config][plugins]") {
   CHECK(options_of("zeta = \"z\"\n"
                    "alpha = \"a\"\n"
                    "tls = { verify = true, ca = \"ca.pem\" }\n"
@@ -31,7 +32,7 @@ TEST_CASE("nested option tables flatten to dotted keys in file order", "[config]
                                              {"limits.burst.size", "10"}});
 }
 
-TEST_CASE("option arrays flatten to one key per element, by index", "[config][plugins]") {
+TEST_CASE("config: option arrays flatten to one key per element, by index", "[config][plugins]") {
   CHECK(options_of("roles = [\"read\", \"write\"]\n"
                    "matrix = [[1, 2], [3]]\n"
                    "users = [{ name = \"ann\", admin = true }, { name = \"bob\" }]\n"
@@ -46,7 +47,7 @@ TEST_CASE("option arrays flatten to one key per element, by index", "[config][pl
                                               {"users.1.name", "bob"}});
 }
 
-TEST_CASE("option values become text in TOML spelling", "[config][plugins]") {
+TEST_CASE("config: option values become text in TOML spelling", "[config][plugins]") {
   CHECK(options_of("s = \"with \\\"quotes\\\" and , commas\"\n"
                    "i = -42\n"
                    "hex = 0xff\n"
@@ -72,7 +73,8 @@ TEST_CASE("option values become text in TOML spelling", "[config][plugins]") {
                                                    {"time", "07:32:00"}});
 }
 
-TEST_CASE("option keys that would make the flat form ambiguous are errors", "[config][plugins]") {
+TEST_CASE("config: option keys that would make the flat form ambiguous are errors",
+          "[config][plugins]") {
   const std::string header = "[[plugin]]\nname = \"p\"\npath = \"p.so\"\n[plugin.options]\n";
   CHECK(error_of(with_storage(header + "\"a.b\" = 1")) ==
         "test.toml:5: plugin[0].options.a.b: option keys must be non-empty and must not contain "
@@ -82,7 +84,8 @@ TEST_CASE("option keys that would make the flat form ambiguous are errors", "[co
         "'.'");
 }
 
-TEST_CASE("plugins keep file order and resolve paths against plugins.dir", "[config][plugins]") {
+TEST_CASE("config: plugins keep file order and resolve paths against plugins.dir",
+          "[config][plugins]") {
   const Config config =
       load(with_storage("[plugins]\ndir = \"/opt/kp\"\n"
                         "[[plugin]]\nname = \"b\"\npath = \"sub/../libb.so\"\n"
@@ -96,7 +99,7 @@ TEST_CASE("plugins keep file order and resolve paths against plugins.dir", "[con
   CHECK(config.plugins.load[1].line == 6);
 }
 
-TEST_CASE("plugin names, paths and sha256 pins are validated", "[config][plugins]") {
+TEST_CASE("config: plugin names, paths and sha256 pins are validated", "[config][plugins]") {
   const std::string ok_hash(64, 'A');
   const Config config =
       load(with_storage("[[plugin]]\nname = \"p\"\npath = \"p.so\"\nsha256 = \"" + ok_hash + "\""));

@@ -7,7 +7,7 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kProfiles = fs::path(KEEPDB_SOURCE_DIR) / "profiles";
 
-TEST_CASE("profiles/dev.toml: loopback, ./data/dev, no plugins, single node",
+TEST_CASE("config: profiles/dev.toml: loopback, ./data/dev, no plugins, single node",
           "[config][profiles]") {
   const Config config = load_file(kProfiles / "dev.toml");
   CHECK(config.node_id == 1);
@@ -19,7 +19,7 @@ TEST_CASE("profiles/dev.toml: loopback, ./data/dev, no plugins, single node",
   CHECK(config.cluster.peer_port == 0);
 }
 
-TEST_CASE("profiles/prod.toml: all interfaces, /var/lib/keepdb", "[config][profiles]") {
+TEST_CASE("config: profiles/prod.toml: all interfaces, /var/lib/keepdb", "[config][profiles]") {
   const Config config = load_file(kProfiles / "prod.toml");
   CHECK(config.client.host == "0.0.0.0");
   CHECK(config.client.port == 6379);
