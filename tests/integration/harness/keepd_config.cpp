@@ -1,0 +1,27 @@
+// Rendering of the harness's keepd configuration file.
+#include "tests/integration/harness/keepd_config.h"
+
+#ifndef KEEPD_BINARY
+#error "KEEPD_BINARY must name the keepd under test (set by tests/integration/harness)"
+#endif
+
+namespace keepdb::integration {
+
+std::filesystem::path keepd_binary() {
+  return KEEPD_BINARY;
+}
+
+std::string render_config(const KeepdSettings& settings, std::uint16_t port) {
+  std::string text = "# written by the KeepDB integration harness\nnode_id = 1\n\n[storage]\n";
+  text += "data_dir = \"" + settings.data_dir + "\"\n\n[client]\nhost = \"127.0.0.1\"\n";
+  text += "port = " + std::to_string(port) + "\n";
+  if (!settings.limits.empty()) {
+    text += "\n[limits]\n";
+    for (const auto& [key, value] : settings.limits) {
+      text += key + " = " + std::to_string(value) + "\n";
+    }
+  }
+  return text;
+}
+
+}  // namespace keepdb::integration

@@ -1,0 +1,35 @@
+// The TOML configuration the harness gives keepd: a node on 127.0.0.1, its data in a
+// directory beside the config file, and whatever limits a test wants to make small.
+//
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace keepdb::integration {
+
+// Path of the keepd under test (the build's own binary).
+std::filesystem::path keepd_binary();
+
+struct KeepdSettings {
+  // `label` names the temp dir, to tell nodes apart when KEEPDB_KEEP_TEST_DIRS=1 keeps them.
+  explicit KeepdSettings(std::string label_ = "keepd") : label(std::move(label_)) {}
+  // Sets a `[limits]` key, e.g. limit("max_bulk_bytes", 1024); unset keys keep defaults.
+  KeepdSettings& limit(std::string key, std::uint64_t value) {
+    limits.emplace_back(std::move(key), value);
+    return *this;
+  }
+
+  std::string label;
+  std::vector<std::pair<std::string, std::uint64_t>> limits;
+  std::string data_dir = "data";  // relative to the config file
+};
+
+// The config file text for `settings` listening on `port`.
+std::string render_config(const KeepdSettings& settings, std::uint16_t port);
+
+}  // namespace keepdb::integration

@@ -1,0 +1,106 @@
+// Raw TCP client: blocking sends, polled reads, close detection.
+#include "tests/integration/harness/raw_client.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace keepdb::integration {
+
+RawClient::RawClient(std::uint16_t port, Options options) {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw std::runtime_error(std::string("socket: ") + std::strerror(errno));
+  if (options.receive_buffer_bytes > 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &options.receive_buffer_bytes,
+                 sizeof options.receive_buffer_bytes);
+  }
+  const timeval send_timeout{.tv_sec = 10, .tv_usec = 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(port);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    const std::string error = std::strerror(errno);
+    ::close(fd_);
+    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " + error);
+  }
+}
+
+RawClient::~RawClient() {
+  ::close(fd_);
+}
+
+bool RawClient::send(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(sent));
+  }
+  return true;
+}
+
+bool RawClient::receive(milliseconds timeout) {
+  if (closed_) return false;
+  pollfd poller{.fd = fd_, .events = POLLIN, .revents = 0};
+  const int ready = ::poll(&poller, 1, static_cast<int>(timeout.count()));
+  if (ready <= 0) return false;
+  char chunk[64 * 1024];
+  const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
+  if (got <= 0) {
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    closed_ = true;  // EOF or reset
+    return false;
+  }
+  buffer_.append(chunk, static_cast<std::size_t>(got));
+  return true;
+}
+
+std::string RawClient::read_reply_bytes(milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (const auto length = reply_length(buffer_)) {
+      std::string reply = buffer_.substr(0, *length);
+      buffer_.erase(0, *length);
+      return reply;
+    }
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || (!receive(left) && closed_)) {
+      throw std::runtime_error(std::string(closed_ ? "connection closed" : "timed out") +
+                               " waiting for a reply; received so far: '" + buffer_ + "'");
+    }
+  }
+}
+
+RespValue RawClient::read_reply(milliseconds timeout) {
+  return decode_reply(read_reply_bytes(timeout));
+}
+
+RespValue RawClient::command(const std::vector<std::string>& args, milliseconds timeout) {
+  if (!send(encode_command(args))) throw std::runtime_error("send failed: connection closed");
+  return read_reply(timeout);
+}
+
+bool RawClient::wait_closed(milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (!closed_) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    receive(left);
+  }
+  return true;
+}
+
+}  // namespace keepdb::integration

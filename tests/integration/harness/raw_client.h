@@ -1,0 +1,58 @@
+// A raw TCP client for byte-level tests: sends exactly the bytes given, reads whole RESP
+// replies (or raw bytes) with a timeout, and notices when the server closes the
+// connection. Nothing is interpreted beyond RESP framing.
+//
+// Thread-safety: none; one thread per client. Lifetime: RAII owner of the socket.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tests/integration/harness/deadline.h"
+#include "tests/integration/harness/resp_reader.h"
+
+namespace keepdb::integration {
+
+class RawClient {
+ public:
+  struct Options {
+    int receive_buffer_bytes = 0;  // SO_RCVBUF before connecting; 0 keeps the default
+  };
+
+  // Connects to 127.0.0.1:port; throws std::runtime_error on failure.
+  explicit RawClient(std::uint16_t port) : RawClient(port, Options{}) {}
+  RawClient(std::uint16_t port, Options options);
+  ~RawClient();
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  // Sends every byte; false if the server has closed or reset the connection (sends
+  // block at most 10 s, then also report false).
+  bool send(std::string_view bytes);
+  // Sends a command as a RESP multibulk request and returns its reply.
+  RespValue command(const std::vector<std::string>& args, milliseconds timeout = kReplyTimeout);
+
+  // The next whole reply, as raw bytes / decoded. Throws std::runtime_error if none arrives
+  // in time or the connection closes first.
+  std::string read_reply_bytes(milliseconds timeout = kReplyTimeout);
+  RespValue read_reply(milliseconds timeout = kReplyTimeout);
+
+  // Reads (keeping the bytes in buffered()) until the server closes the connection;
+  // true if it did within the timeout.
+  bool wait_closed(milliseconds timeout = kReplyTimeout);
+  bool closed() const { return closed_; }
+  // Bytes received and not yet returned as a reply.
+  const std::string& buffered() const { return buffer_; }
+
+ private:
+  // Waits up to `timeout` for bytes and appends them; false on timeout or close.
+  bool receive(milliseconds timeout);
+
+  int fd_ = -1;
+  std::string buffer_;
+  bool closed_ = false;
+};
+
+}  // namespace keepdb::integration
