@@ -93,6 +93,17 @@ RespValue RawClient::command(const std::vector<std::string>& args, milliseconds 
   return read_reply(timeout);
 }
 
+std::vector<RespValue> RawClient::pipeline(const std::vector<std::vector<std::string>>& commands,
+                                           milliseconds timeout) {
+  std::string requests;
+  for (const auto& command : commands) requests += encode_command(command);
+  if (!send(requests)) throw std::runtime_error("send failed: connection closed");
+  std::vector<RespValue> replies;
+  replies.reserve(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(read_reply(timeout));
+  return replies;
+}
+
 bool RawClient::wait_closed(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   while (!closed_) {

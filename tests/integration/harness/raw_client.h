@@ -34,6 +34,10 @@ class RawClient {
   // Sends a command as a RESP multibulk request and returns its reply.
   RespValue command(const std::vector<std::string>& args, milliseconds timeout = kReplyTimeout);
 
+  // Sends all commands in one write, then reads one reply per command, in order.
+  std::vector<RespValue> pipeline(const std::vector<std::vector<std::string>>& commands,
+                                  milliseconds timeout = kReplyTimeout);
+
   // The next whole reply, as raw bytes / decoded. Throws std::runtime_error if none arrives
   // in time or the connection closes first.
   std::string read_reply_bytes(milliseconds timeout = kReplyTimeout);

@@ -1,0 +1,44 @@
+// The stock Redis tools against keepd: redis-cli starting its interactive REPL (which
+// fetches COMMAND DOCS first) and redis-benchmark's SET/GET load.
+#include <catch2/catch.hpp>
+
+#include "tests/integration/harness/keepd_process.h"
+#include "tests/integration/harness/raw_client.h"
+#include "tests/integration/harness/redis_tools.h"
+
+using namespace keepdb::integration;
+
+TEST_CASE("redis-cli starts its REPL cleanly and runs commands from stdin", "[cli]") {
+  KeepdProcess keepd(KeepdSettings("cli-repl"));
+  const ProgramResult result =
+      RedisCli(keepd.port())
+          .run({}, CliOutput::kNoRaw, "PING\nSET greeting hello\nGET greeting\nDBSIZE\n");
+  REQUIRE(result.status.exited_normally(0));
+  CHECK(result.err == "");  // e.g. nothing about COMMAND DOCS
+  CHECK(result.out == "PONG\nOK\n\"hello\"\n(integer) 1\n");
+}
+
+TEST_CASE("redis-cli runs one command per invocation", "[cli]") {
+  KeepdProcess keepd(KeepdSettings("cli-args"));
+  const RedisCli cli(keepd.port());
+  CHECK(cli.raw({"SET", "k", "v with spaces"}) == "OK");
+  CHECK(cli.raw({"GET", "k"}) == "v with spaces");
+  CHECK(cli.run({"GET", "missing"}, CliOutput::kNoRaw).out == "(nil)\n");
+  CHECK(cli.run({"INCR", "k"}, CliOutput::kNoRaw).out ==
+        "(error) ERR value is not an integer or out of range\n");
+}
+
+TEST_CASE("redis-benchmark SET/GET with 10 clients and pipelines of 16", "[benchmark]") {
+  KeepdProcess keepd(KeepdSettings("benchmark"));
+  const ProgramResult result = run_redis_benchmark(
+      keepd.port(), {"-t", "set,get", "-n", "2000", "-c", "10", "-P", "16", "-r", "500", "-q"});
+  INFO(result.out << result.err);
+  REQUIRE(result.status.exited_normally(0));
+  CHECK(result.out.find("SET: ") != std::string::npos);
+  CHECK(result.out.find("GET: ") != std::string::npos);
+  RawClient client(keepd.port());
+  const std::int64_t keys = client.command({"DBSIZE"}).integer;
+  CHECK(keys >= 1);
+  CHECK(keys <= 500);  // -r 500: keys key:000000000000 .. key:000000000499
+  CHECK(client.command({"GET", "key:__rand_int__"}).null);
+}
