@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -106,12 +107,12 @@ std::vector<RespValue> RawClient::pipeline(const std::vector<std::vector<std::st
 
 bool RawClient::wait_closed(milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  while (!closed_) {
+  for (;;) {
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    receive(left);
+    receive(std::max(left, milliseconds{0}));
+    if (closed_) return true;
+    if (Clock::now() >= deadline) return false;
   }
-  return true;
 }
 
 }  // namespace keepdb::integration
