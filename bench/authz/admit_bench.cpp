@@ -28,14 +28,16 @@ Session session_with(std::uint32_t roles, std::string principal = "bench") {
 }
 
 const std::vector<std::string_view> kGet{"GET", "user:1000:profile"};
-const std::vector<std::string_view> kSet{"SET", "user:1000:profile", "some value", "EX", "60"};
+const std::vector<std::string_view> kSet{"SET", "user:1000:profile", "some value"};
 
 // Runs admit() on `request` for `session`; fails the run if the verdict is not `allowed`.
 void run_admit(benchmark::State& state, const std::vector<std::string_view>& request,
                const Session& session, bool allowed) {
   const Args args(request);
-  if ((admit(args, session).spec != nullptr) != allowed) {
-    state.SkipWithError("admit() gave an unexpected verdict");
+  if (const auto verdict = admit(args, session); (verdict.spec != nullptr) != allowed) {
+    // The refusal text when it refused; a fixed text when it allowed a refused request.
+    state.SkipWithError(verdict.spec == nullptr ? verdict.error.c_str()
+                                                : "admit() allowed a request it must refuse");
     return;
   }
   for (auto _ : state) {
