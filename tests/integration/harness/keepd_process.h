@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,6 +41,12 @@ class KeepdProcess {
   // Polls the current run's log for `text`.
   bool wait_for_log(std::string_view text, milliseconds timeout = kReplyTimeout) const;
 
+  // Sends a signal to the running node.
+  void send_signal(int signal) { process_->send_signal(signal); }
+  // Waits for the node to exit on its own; nullopt if it still runs at the deadline.
+  std::optional<ExitStatus> wait_exit(milliseconds timeout = kStopTimeout) {
+    return process_->wait(timeout);
+  }
   // SIGTERM, then waits for exit; a node still running at the deadline is SIGKILLed and
   // reported as killed by signal 9.
   ExitStatus stop(milliseconds timeout = kStopTimeout);

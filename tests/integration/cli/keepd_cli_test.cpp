@@ -1,0 +1,146 @@
+// The keepd command line: --version, --help, unknown options and commands (exit 2),
+// `config check` on valid and invalid files (errors name file:line and key; the invalid
+// files are in tests/testdata/integration/bad_configs), and `run` refusing a missing or
+// invalid config or a port in use.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "tests/integration/harness/free_port.h"
+#include "tests/integration/harness/keepd_process.h"
+
+using namespace keepdb::integration;
+
+namespace {
+
+ProgramResult keepd(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {keepd_binary().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_program(argv, "", kStartTimeout);
+}
+
+std::vector<std::filesystem::path> bad_configs() {
+  const auto dir =
+      std::filesystem::path(KEEPDB_SOURCE_DIR) / "tests/testdata/integration/bad_configs";
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".toml") files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The "# expect: ..." lines of a bad config: substrings its error must contain.
+std::vector<std::string> expectations(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> expected;
+  const std::string marker = "# expect: ";
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(marker, 0) == 0) expected.push_back(line.substr(marker.size()));
+  }
+  return expected;
+}
+
+}  // namespace
+
+TEST_CASE("keepd --version and -V print the version", "[cli]") {
+  for (const std::string flag : {"--version", "-V"}) {
+    const ProgramResult result = keepd({flag});
+    CHECK(result.status.exited_normally(0));
+    CHECK(result.out.rfind("keepd 0.", 0) == 0);
+    CHECK(result.out.find("Redis 7.") != std::string::npos);
+    CHECK(result.err.empty());
+  }
+}
+
+TEST_CASE("keepd --help and -h list the commands", "[cli]") {
+  for (const std::string flag : {"--help", "-h"}) {
+    const ProgramResult result = keepd({flag});
+    CHECK(result.status.exited_normally(0));
+    CHECK(result.out.rfind("usage: keepd", 0) == 0);
+    CHECK(result.out.find("run --config FILE") != std::string::npos);
+    CHECK(result.out.find("config check FILE") != std::string::npos);
+  }
+  const ProgramResult run_help = keepd({"run", "--help"});
+  CHECK(run_help.status.exited_normally(0));
+  CHECK(run_help.out.find("--config") != std::string::npos);
+}
+
+TEST_CASE("unknown options and commands exit 2 with a clear error", "[cli]") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{"--frobnicate"}, "keepd: unknown option '--frobnicate'"},
+      {{}, "keepd: missing command"},
+      {{"frobnicate"}, "keepd: unknown command 'frobnicate'"},
+      {{"config"}, "keepd: 'config' needs a subcommand"},
+      {{"config", "lint", "x.toml"}, "keepd: unknown command 'config lint'"},
+      {{"run", "--frobnicate"}, "keepd run: unrecognised option '--frobnicate'"},
+      {{"run"}, "keepd run: the option '--config' is required but missing"},
+      {{"config", "check"}, "keepd config check: the option '--file' is required but missing"},
+  };
+  for (const Case& c : cases) {
+    INFO("keepd " << (c.args.empty() ? "" : c.args[0]) << " ...: " << c.error);
+    const ProgramResult result = keepd(c.args);
+    CHECK(result.status.exited_normally(2));
+    CHECK(result.err.rfind(c.error, 0) == 0);
+    CHECK(result.out.empty());
+  }
+}
+
+TEST_CASE("config check accepts a valid file and summarises it", "[cli][config]") {
+  TempDir dir("cli-valid");
+  const auto config = dir / "config.toml";
+  write_file(config, render_config(KeepdSettings().limit("max_bulk_bytes", 1024), 7777));
+  const ProgramResult result = keepd({"config", "check", config.string()});
+  CHECK(result.status.exited_normally(0));
+  CHECK(result.out == config.string() + ": ok (node 1, clients on 127.0.0.1:7777, data in " +
+                          (dir / "data").string() + ")\n");
+  CHECK_FALSE(std::filesystem::exists(dir / "data"));  // checking creates nothing
+}
+
+TEST_CASE("config check and run refuse each bad config naming file, line and key",
+          "[cli][config]") {
+  const auto files = bad_configs();
+  REQUIRE(files.size() >= 5);
+  for (const auto& file : files) {
+    INFO(file.filename().string());
+    const auto expected = expectations(file);
+    REQUIRE_FALSE(expected.empty());
+    const ProgramResult check = keepd({"config", "check", file.string()});
+    CHECK(check.status.exited_normally(1));
+    const ProgramResult run = keepd({"run", "--config", file.string()});
+    CHECK(run.status.exited_normally(1));
+    for (const std::string& text : expected) {
+      CHECK(check.err.find(text) != std::string::npos);
+      CHECK(run.err.find(text) != std::string::npos);
+    }
+    CHECK(check.err.rfind(file.string() + ":", 0) == 0);  // the message starts with the file
+    CHECK(run.err.find("ready") == std::string::npos);
+  }
+}
+
+TEST_CASE("a missing config file is a clear error", "[cli][config]") {
+  TempDir dir("cli-missing");
+  const std::string missing = (dir / "nope.toml").string();
+  const ProgramResult check = keepd({"config", "check", missing});
+  CHECK(check.status.exited_normally(1));
+  CHECK(check.err == missing + ": cannot open: No such file or directory\n");
+  const ProgramResult run = keepd({"run", "--config", missing});
+  CHECK(run.status.exited_normally(1));
+  CHECK(run.err.find("configuration error: " + missing + ": cannot open") != std::string::npos);
+}
+
+TEST_CASE("run exits 1 when its port is already in use", "[cli]") {
+  KeepdProcess first(KeepdSettings("cli-port-owner"));
+  TempDir dir("cli-port-taken");
+  write_file(dir / "config.toml", render_config(KeepdSettings(), first.port()));
+  const ProgramResult second = keepd({"run", "--config", (dir / "config.toml").string()});
+  CHECK(second.status.exited_normally(1));
+  CHECK(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) !=
+        std::string::npos);
+  CHECK(second.err.find("Address already in use") != std::string::npos);
+  CHECK(first.running());
+}
