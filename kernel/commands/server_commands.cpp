@@ -6,6 +6,7 @@
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
+#include "kernel/commands/errors.h"
 #include "kernel/version.h"
 
 namespace keepdb::commands {
@@ -57,7 +58,11 @@ void exec_command(ExecContext& c) {
   }
   const std::string_view sub = c.args[1];
   const Args names = c.args.subspan(2);
-  if (equals_ignore_case(sub, "count") && names.empty()) {
+  if (equals_ignore_case(sub, "count")) {
+    if (!names.empty()) {
+      c.out.error(errors::wrong_arity("command|count"));
+      return;
+    }
     c.out.integer(static_cast<std::int64_t>(table.all().size()));
   } else if (equals_ignore_case(sub, "list") && names.empty()) {
     c.out.array(table.all().size());
@@ -74,7 +79,7 @@ void exec_command(ExecContext& c) {
       if (spec) {
         write_command_info(c.out, *spec);
       } else {
-        c.out.null_array();
+        c.out.null();
       }
     }
   } else if (equals_ignore_case(sub, "docs")) {
@@ -89,8 +94,8 @@ void exec_command(ExecContext& c) {
     c.out.map(selected.size());
     for (const CommandSpec* spec : selected) write_command_docs(c.out, *spec);
   } else {
-    c.out.error("ERR unknown subcommand or wrong number of arguments for '" +
-                std::string(sub.substr(0, 128)) + "'. Try COMMAND HELP.");
+    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                "'. Try COMMAND HELP.");
   }
 }
 
@@ -144,11 +149,32 @@ void info_keyspace(ExecContext& c, std::string& text) {
   if (keys > 0) add_field(text, "db0", "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0");
 }
 
+// Consensus state: role, leader, term, commit and applied index (none without consensus).
+void info_replication(ExecContext& c, std::string& text) {
+  text += "# Replication\r\n";
+  if (c.node.cluster() == nullptr) {
+    add_field(text, "role", "master");
+    return;
+  }
+  const Cluster::Status s = c.node.cluster()->status();
+  add_field(text, "role", s.role == "leader" ? "master" : "slave");
+  add_field(text, "keepdb_node_id", std::to_string(s.self_id));
+  add_field(text, "keepdb_role", s.role);
+  add_field(text, "keepdb_leader_ready", s.ready ? "1" : "0");
+  add_field(text, "keepdb_leader_id", std::to_string(s.leader_id));
+  add_field(text, "keepdb_leader_client_address", s.leader_client_address);
+  add_field(text, "keepdb_term", std::to_string(s.term));
+  add_field(text, "keepdb_commit_index", std::to_string(s.commit_index));
+  add_field(text, "keepdb_applied_index", std::to_string(s.applied_index));
+  add_field(text, "keepdb_last_log_index", std::to_string(s.last_log_index));
+}
+
 constexpr InfoSection kInfoSections[] = {
     {"server", info_server},
     {"clients", info_clients},
     {"stats", info_stats},
     {"keyspace", info_keyspace},
+    {"replication", info_replication},
 };
 
 void exec_info(ExecContext& c) {
