@@ -136,15 +136,19 @@ TEST_CASE("SELECT 0 works and SELECT 1 is refused with the connection kept", "[c
   CHECK(client.command({"GET", "k"}).text == "v");
 }
 
-TEST_CASE("QUIT replies OK and closes the connection", "[connection]") {
+TEST_CASE("QUIT replies OK after pending writes and closes the connection", "[connection]") {
   KeepdProcess keepd(KeepdSettings("quit"));
   RawClient client(keepd.port());
-  // Requests pipelined after QUIT are not executed.
-  REQUIRE(client.send(encode_command({"QUIT"}) + encode_command({"SET", "after", "quit"})));
+  // Writes pipelined before QUIT complete first; requests after QUIT are not executed.
+  REQUIRE(client.send(encode_command({"SET", "before", "1"}) + encode_command({"INCR", "before"}) +
+                      encode_command({"QUIT"}) + encode_command({"SET", "after", "quit"})));
+  CHECK(client.read_reply().text == "OK");
+  CHECK(client.read_reply().integer == 2);
   CHECK(client.read_reply().text == "OK");
   CHECK(client.wait_closed());
   CHECK(client.buffered().empty());
   RawClient other(keepd.port());
+  CHECK(other.command({"GET", "before"}).text == "2");
   CHECK(other.command({"EXISTS", "after"}).integer == 0);
 }
 
