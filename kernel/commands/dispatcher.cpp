@@ -7,13 +7,15 @@
 namespace keepdb::commands {
 namespace {
 
+// As Redis: the name cut at 128 bytes, then "'arg' " per argument while the list is
+// shorter than 128 bytes, each argument cut to the room left.
 std::string unknown_command(Args args) {
-  std::string message =
-      "ERR unknown command '" + std::string(args[0].substr(0, 128)) + "', with args beginning with: ";
-  for (std::size_t i = 1; i < args.size() && message.size() < 128; ++i) {
-    message += "'" + std::string(args[i].substr(0, 128 - std::min<std::size_t>(128, message.size()))) + "' ";
+  std::string listed;
+  for (std::size_t i = 1; i < args.size() && listed.size() < 128; ++i) {
+    listed += "'" + std::string(args[i].substr(0, 128 - listed.size())) + "' ";
   }
-  return message;
+  return "ERR unknown command '" + std::string(args[0].substr(0, 128)) +
+         "', with args beginning with: " + listed;
 }
 
 std::uint32_t required_role(Access access) {

@@ -6,6 +6,7 @@ namespace {
 
 constexpr char kVersion = 1;
 constexpr std::size_t kHeaderBytes = 5;
+constexpr std::size_t kMinOpBytes = 8;  // argc and at least one argument length
 
 void put_u32(std::string& out, std::uint32_t v) {
   const char bytes[4] = {static_cast<char>(v & 0xff), static_cast<char>((v >> 8) & 0xff),
@@ -44,7 +45,11 @@ std::string OpBatchBuilder::take() {
 
 std::optional<std::uint32_t> OpBatchReader::count() const {
   if (batch_.size() < kHeaderBytes || batch_[0] != kVersion) return std::nullopt;
-  return get_u32(batch_.data() + 1);
+  const std::uint32_t declared = get_u32(batch_.data() + 1);
+  // More ops than the bytes can hold: the header itself is damaged (and callers size
+  // reply vectors from it).
+  if (declared > (batch_.size() - kHeaderBytes) / kMinOpBytes) return std::nullopt;
+  return declared;
 }
 
 bool OpBatchReader::read_u32(std::uint32_t& value) {
@@ -64,6 +69,7 @@ bool OpBatchReader::next(std::vector<std::string_view>& args) {
       return false;
     }
     remaining_ = *declared;
+    if (remaining_ == 0 && pos_ != batch_.size()) malformed_ = true;
   }
   if (malformed_ || remaining_ == 0) return false;
   std::uint32_t argc = 0;

@@ -120,12 +120,14 @@ Reply apply_getdel(ApplyContext& c, Args a) {
 }
 
 Reply apply_append(ApplyContext& c, Args a) {
-  std::string value = copy_payload(c, a[1]).value_or(std::string());
-  if (value.size() + a[2].size() > c.max_value_bytes) {
+  const auto old = c.kv.get(c.txn, a[1]);
+  const std::size_t old_size = old ? old->payload.size() : 0;
+  if (old_size + a[2].size() > c.max_value_bytes) {
     return Reply::error(std::string(errors::kStringTooLong));
   }
+  std::string value = old ? std::string(old->payload) : std::string();
   value.append(a[2]);
-  c.kv.put(c.txn, a[1], value);
+  c.kv.put(c.txn, a[1], value, old ? old->expires_at_ms : 0);  // APPEND keeps the TTL
   return Reply::number(static_cast<std::int64_t>(value.size()));
 }
 

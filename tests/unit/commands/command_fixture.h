@@ -1,0 +1,81 @@
+// CommandFixture: a KeepDB keyspace in a fresh temporary LMDB environment, driven the way a
+// connection drives it: admit() first, then writes go as a one-op batch through the real
+// OpBatchBuilder and StateMachine (one committed write transaction), and reads run through
+// the command table against a fresh read snapshot. Replies come back as RESP2 bytes.
+// Also: builders for the exact RESP bytes Redis 7 sends, and a SCAN reply decoder.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/commands/node_context.h"
+#include "kernel/commands/reply.h"
+#include "kernel/commands/session.h"
+#include "kernel/commands/state_machine.h"
+#include "kernel/config/config.h"
+#include "storage/kv_store.h"
+#include "storage/lmdb.h"
+#include "tests/unit/storage/temp_dir.h"
+
+namespace keepdb::test {
+
+class CommandFixture {
+ public:
+  // `max_value_bytes` bounds APPEND, as storage.limits.max_bulk_bytes does in keepd.
+  explicit CommandFixture(std::uint64_t max_value_bytes = 16u << 20);
+
+  // Runs one request as `session()` and returns the RESP2 reply bytes.
+  std::string run(std::initializer_list<std::string_view> args);
+  std::string run(const std::vector<std::string>& args);
+  std::string run(std::span<const std::string_view> args);
+
+  // Applies `batch` (op_batch.h encoding) in one committed write transaction as the
+  // next log index; returns a copy of the state machine's replies.
+  std::vector<commands::Reply> apply_batch(std::string_view batch);
+
+  // Direct store access, bypassing the commands.
+  void put(std::string_view key, std::string_view payload, std::uint64_t expires_at_ms = 0);
+  std::optional<std::string> stored_payload(std::string_view key);
+  std::optional<std::uint64_t> stored_expiry(std::string_view key);
+  std::uint64_t applied_index();
+
+  commands::Session& session() { return session_; }
+  const storage::Env& env() const { return env_; }
+  const storage::KvStore& kv() const { return kv_; }
+  commands::StateMachine& state_machine() { return state_machine_; }
+
+ private:
+  TempDir dir_;
+  storage::Env env_;
+  storage::KvStore kv_;
+  config::Config config_;
+  commands::NodeContext node_;
+  commands::StateMachine state_machine_;
+  commands::Session session_;
+  std::uint64_t next_index_ = 1;
+};
+
+// The bytes Redis 7 sends in RESP2.
+namespace resp2 {
+inline const std::string kOk = "+OK\r\n";
+inline const std::string kNil = "$-1\r\n";
+std::string bulk(std::string_view bytes);
+std::string integer(std::int64_t value);
+std::string error(std::string_view text);  // text without the leading '-'
+std::string array(std::initializer_list<std::string> encoded_elements);
+}  // namespace resp2
+
+// A decoded SCAN reply: the next cursor and the keys of this page.
+struct ScanPage {
+  std::string cursor;
+  std::vector<std::string> keys;
+};
+// Decodes "*2 $cursor *n $key..." strictly; nullopt for anything else (an error reply).
+std::optional<ScanPage> parse_scan_reply(std::string_view reply);
+
+}  // namespace keepdb::test

@@ -1,0 +1,176 @@
+// Tests for the write-batch encoding: builder/reader round trip, the frozen byte layout,
+// and total decoding: every truncation and many random corruptions of a valid batch are
+// reported malformed without reading out of bounds (each input is copied into a heap
+// buffer of exactly its size, so AddressSanitizer sees any overread).
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernel/commands/op_batch.h"
+
+using namespace std::string_literals;
+using keepdb::commands::OpBatchBuilder;
+using keepdb::commands::OpBatchReader;
+
+namespace {
+
+using Op = std::vector<std::string>;
+
+std::string encode(const std::vector<Op>& ops) {
+  OpBatchBuilder builder;
+  for (const Op& op : ops) {
+    const std::vector<std::string_view> args(op.begin(), op.end());
+    builder.add(args);
+  }
+  return builder.take();
+}
+
+// The bytes of a batch in a heap block of exactly their size.
+class ExactBuffer {
+ public:
+  explicit ExactBuffer(std::string_view bytes)
+      : data_(new char[bytes.size() == 0 ? 1 : bytes.size()]), size_(bytes.size()) {
+    if (size_ != 0) std::memcpy(data_.get(), bytes.data(), size_);
+  }
+  std::string_view view() const { return {data_.get(), size_}; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t size_;
+};
+
+struct Decoded {
+  std::vector<Op> ops;
+  bool malformed = false;
+};
+
+// Decodes `bytes` completely, checking every argument view lies inside the batch.
+Decoded decode(std::string_view bytes) {
+  const ExactBuffer buffer(bytes);
+  const std::string_view batch = buffer.view();
+  OpBatchReader reader(batch);
+  Decoded decoded;
+  std::vector<std::string_view> args;
+  while (reader.next(args)) {
+    Op op;
+    for (std::string_view arg : args) {
+      REQUIRE(arg.data() >= batch.data());
+      REQUIRE(arg.data() + arg.size() <= batch.data() + batch.size());
+      op.emplace_back(arg);
+    }
+    decoded.ops.push_back(std::move(op));
+  }
+  decoded.malformed = reader.malformed();
+  return decoded;
+}
+
+const std::vector<Op> kSampleOps = {
+    {"SET", "key", "value"},
+    {"MSET", "a", "", "b\0\r\n"s, std::string(300, 'x')},
+    {"DEL", "k"},
+    {"FLUSHDB"},
+};
+
+}  // namespace
+
+TEST_CASE("op_batch: ops round-trip in order, binary-safe", "[op_batch]") {
+  const std::string batch = encode(kSampleOps);
+  OpBatchReader reader(batch);
+  CHECK(reader.count() == 4u);
+  const Decoded decoded = decode(batch);
+  CHECK(decoded.ops == kSampleOps);
+  CHECK_FALSE(decoded.malformed);
+}
+
+TEST_CASE("op_batch: the encoding is the documented little-endian layout", "[op_batch]") {
+  CHECK(encode({{"GET", "k"}}) ==
+        "\x01\x01\x00\x00\x00"
+        "\x02\x00\x00\x00"
+        "\x03\x00\x00\x00GET"
+        "\x01\x00\x00\x00k"s);
+  CHECK(encode({}) == "\x01\x00\x00\x00\x00"s);
+}
+
+TEST_CASE("op_batch: take() returns the batch and starts an empty one", "[op_batch]") {
+  OpBatchBuilder builder;
+  const std::vector<std::string_view> op = {"DEL", "k"};
+  builder.add(op);
+  builder.add(op);
+  CHECK(builder.size() == 2);
+  CHECK(builder.bytes() == 5 + 2 * (4 + 4 + 3 + 4 + 1));
+  CHECK(decode(builder.take()).ops.size() == 2);
+  CHECK(builder.empty());
+  CHECK(builder.bytes() == 5);
+  builder.add(op);
+  CHECK(decode(builder.take()).ops == std::vector<Op>{{"DEL", "k"}});
+}
+
+TEST_CASE("op_batch: an empty batch decodes to no ops", "[op_batch]") {
+  const Decoded decoded = decode(encode({}));
+  CHECK(decoded.ops.empty());
+  CHECK_FALSE(decoded.malformed);
+}
+
+TEST_CASE("op_batch: every truncation of a valid batch is malformed, its prefix intact",
+          "[op_batch]") {
+  const std::string batch = encode(kSampleOps);
+  for (std::size_t length = 0; length < batch.size(); ++length) {
+    CAPTURE(length);
+    const Decoded decoded = decode(std::string_view(batch).substr(0, length));
+    CHECK(decoded.malformed);
+    REQUIRE(decoded.ops.size() < kSampleOps.size());
+    CHECK(decoded.ops == std::vector(kSampleOps.begin(),
+                                     kSampleOps.begin() + static_cast<long>(decoded.ops.size())));
+  }
+}
+
+TEST_CASE("op_batch: trailing bytes after the declared ops are malformed", "[op_batch]") {
+  CHECK(decode(encode(kSampleOps) + "x").malformed);
+  CHECK(decode(encode({}) + "\x01\x00\x00\x00"s).malformed);
+}
+
+TEST_CASE("op_batch: a bad header is malformed and has no count", "[op_batch]") {
+  for (const std::string& batch :
+       {""s, "\x01"s, "\x01\x00\x00\x00"s, "\x02\x00\x00\x00\x00"s, "\x00\x01\x00\x00\x00"s}) {
+    CAPTURE(batch);
+    CHECK_FALSE(OpBatchReader(batch).count());
+    CHECK(decode(batch).malformed);
+  }
+}
+
+TEST_CASE("op_batch: a count the batch cannot hold is refused up front", "[op_batch]") {
+  // Every op takes at least 8 bytes (argc and one length), so a 5-byte header cannot
+  // declare 4 billion ops; callers size reply vectors from count().
+  CHECK_FALSE(OpBatchReader("\x01\xff\xff\xff\xff"s).count());
+  CHECK_FALSE(OpBatchReader(encode({{"a"}}).replace(1, 1, "\x02")).count());
+  CHECK(decode("\x01\xff\xff\xff\xff"s).malformed);
+}
+
+TEST_CASE("op_batch: zero, huge and overlong argument counts and lengths are malformed",
+          "[op_batch]") {
+  const std::string header = "\x01\x01\x00\x00\x00"s;
+  CHECK(decode(header + "\x00\x00\x00\x00"s + std::string(8, '\0')).malformed);  // argc 0
+  CHECK(decode(header + "\xff\xff\xff\xff"s + std::string(8, '\0')).malformed);  // argc 2^32-1
+  CHECK(decode(header + "\x01\x00\x00\x00\xff\xff\xff\xff"s + "abc").malformed);
+  CHECK(decode(header + "\x01\x00\x00\x00\x04\x00\x00\x00"s + "abc").malformed);
+}
+
+TEST_CASE("op_batch: random corruptions never read out of bounds", "[op_batch]") {
+  const std::string valid = encode(kSampleOps);
+  std::mt19937 random(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string corrupt = valid;
+    const int flips = 1 + static_cast<int>(random() % 4);
+    for (int f = 0; f < flips; ++f) {
+      corrupt[random() % corrupt.size()] = static_cast<char>(random());
+    }
+    corrupt.resize(random() % (corrupt.size() + 8), '\xff');
+    const Decoded decoded = decode(corrupt);  // must neither crash nor overread
+    CHECK(decoded.ops.size() <= OpBatchReader(corrupt).count().value_or(0));
+  }
+}

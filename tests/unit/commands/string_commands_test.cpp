@@ -1,0 +1,289 @@
+// Tests for the string family (GET SET SETNX GETSET GETDEL APPEND STRLEN INCR DECR INCRBY
+// DECRBY MGET MSET): each reply compared byte for byte with what Redis 7 sends, plus the
+// KeepDB key length limit and what happens to a stored expiry.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "tests/unit/commands/command_fixture.h"
+
+using namespace std::string_literals;
+using keepdb::test::CommandFixture;
+using namespace keepdb::test::resp2;
+
+namespace {
+
+const std::string kNotInteger = error("ERR value is not an integer or out of range");
+const std::string kOverflow = error("ERR increment or decrement would overflow");
+const std::string kSyntax = error("ERR syntax error");
+const std::string kKeyTooLong = error("ERR key is too long (KeepDB keys are 1 to 511 bytes)");
+
+}  // namespace
+
+// ---- GET / SET ----
+
+TEST_CASE("GET of a missing key replies nil", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"GET", "missing"}) == kNil);
+}
+
+TEST_CASE("SET then GET returns the value, binary-safe", "[string]") {
+  CommandFixture db;
+  const std::string value = "a\0b\r\nc"s;
+  CHECK(db.run({"SET", "k", value}) == kOk);
+  CHECK(db.run({"GET", "k"}) == "$6\r\na\0b\r\nc\r\n"s);
+}
+
+TEST_CASE("SET NX on a missing key sets it and replies OK", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SET", "k", "v", "NX"}) == kOk);
+  CHECK(db.run({"GET", "k"}) == bulk("v"));
+}
+
+TEST_CASE("SET NX on an existing key replies nil and keeps the value", "[string]") {
+  CommandFixture db;
+  db.run({"SET", "k", "old"});
+  CHECK(db.run({"SET", "k", "new", "nx"}) == kNil);
+  CHECK(db.run({"GET", "k"}) == bulk("old"));
+}
+
+TEST_CASE("SET XX on a missing key replies nil and creates nothing", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SET", "k", "v", "XX"}) == kNil);
+  CHECK(db.run({"EXISTS", "k"}) == integer(0));
+}
+
+TEST_CASE("SET XX on an existing key replaces it", "[string]") {
+  CommandFixture db;
+  db.run({"SET", "k", "old"});
+  CHECK(db.run({"SET", "k", "new", "xX"}) == kOk);
+  CHECK(db.run({"GET", "k"}) == bulk("new"));
+}
+
+TEST_CASE("SET with both NX and XX, or an unknown option, is a syntax error", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SET", "k", "v", "NX", "XX"}) == kSyntax);
+  CHECK(db.run({"SET", "k", "v", "XX", "NX"}) == kSyntax);
+  CHECK(db.run({"SET", "k", "v", "FOO"}) == kSyntax);
+  CHECK(db.run({"EXISTS", "k"}) == integer(0));
+}
+
+TEST_CASE("SET GET replies the old value (nil when missing) and sets the new one", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SET", "k", "first", "GET"}) == kNil);
+  CHECK(db.run({"SET", "k", "second", "get"}) == bulk("first"));
+  CHECK(db.run({"GET", "k"}) == bulk("second"));
+}
+
+TEST_CASE("SET NX GET on an existing key replies the old value and does not set", "[string]") {
+  CommandFixture db;
+  db.run({"SET", "k", "old"});
+  CHECK(db.run({"SET", "k", "new", "NX", "GET"}) == bulk("old"));
+  CHECK(db.run({"GET", "k"}) == bulk("old"));
+}
+
+TEST_CASE("SET XX GET on a missing key replies nil and creates nothing", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SET", "k", "v", "XX", "GET"}) == kNil);
+  CHECK(db.run({"EXISTS", "k"}) == integer(0));
+}
+
+TEST_CASE("SET KEEPTTL keeps the stored expiry; plain SET drops it", "[string]") {
+  CommandFixture db;
+  db.put("k", "v", 4'102'444'800'000);
+  CHECK(db.run({"SET", "k", "kept", "KEEPTTL"}) == kOk);
+  CHECK(db.stored_expiry("k") == 4'102'444'800'000u);
+  CHECK(db.run({"SET", "k", "plain"}) == kOk);
+  CHECK(db.stored_expiry("k") == 0u);
+  CHECK(db.run({"GET", "k"}) == bulk("plain"));
+}
+
+// ---- SETNX / GETSET / GETDEL ----
+
+TEST_CASE("SETNX replies 1 when it sets and 0 when the key exists", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SETNX", "k", "first"}) == integer(1));
+  CHECK(db.run({"SETNX", "k", "second"}) == integer(0));
+  CHECK(db.run({"GET", "k"}) == bulk("first"));
+}
+
+TEST_CASE("GETSET replies the old value (nil when missing) and drops the expiry", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"GETSET", "k", "first"}) == kNil);
+  db.put("k", "expiring", 4'102'444'800'000);
+  CHECK(db.run({"GETSET", "k", "second"}) == bulk("expiring"));
+  CHECK(db.run({"GET", "k"}) == bulk("second"));
+  CHECK(db.stored_expiry("k") == 0u);
+}
+
+TEST_CASE("GETDEL replies the value and deletes the key; nil when missing", "[string]") {
+  CommandFixture db;
+  db.run({"SET", "k", "v"});
+  CHECK(db.run({"GETDEL", "k"}) == bulk("v"));
+  CHECK(db.run({"EXISTS", "k"}) == integer(0));
+  CHECK(db.run({"GETDEL", "k"}) == kNil);
+}
+
+// ---- APPEND / STRLEN ----
+
+TEST_CASE("APPEND creates a missing key and replies the new length", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"APPEND", "k", "Hello"}) == integer(5));
+  CHECK(db.run({"APPEND", "k", " World"}) == integer(11));
+  CHECK(db.run({"APPEND", "k", ""}) == integer(11));
+  CHECK(db.run({"GET", "k"}) == bulk("Hello World"));
+}
+
+TEST_CASE("APPEND keeps the stored expiry", "[string]") {
+  CommandFixture db;
+  db.put("k", "a", 4'102'444'800'000);
+  CHECK(db.run({"APPEND", "k", "b"}) == integer(2));
+  CHECK(db.stored_expiry("k") == 4'102'444'800'000u);
+}
+
+TEST_CASE("APPEND past the value limit is refused with proto-max-bulk-len", "[string]") {
+  CommandFixture db(8);
+  CHECK(db.run({"APPEND", "k", "12345678"}) == integer(8));
+  CHECK(db.run({"APPEND", "k", "9"}) ==
+        error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
+  CHECK(db.run({"GET", "k"}) == bulk("12345678"));
+}
+
+TEST_CASE("STRLEN replies the byte length, 0 for a missing key", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"STRLEN", "missing"}) == integer(0));
+  db.run({"SET", "k", "a\0b"s});
+  CHECK(db.run({"STRLEN", "k"}) == integer(3));
+}
+
+// ---- counters ----
+
+TEST_CASE("INCR DECR INCRBY DECRBY count from 0 on a missing key", "[string][counter]") {
+  CommandFixture db;
+  CHECK(db.run({"INCR", "n"}) == integer(1));
+  CHECK(db.run({"INCRBY", "n", "41"}) == integer(42));
+  CHECK(db.run({"DECR", "n"}) == integer(41));
+  CHECK(db.run({"DECRBY", "n", "50"}) == integer(-9));
+  CHECK(db.run({"INCRBY", "n", "-1"}) == integer(-10));
+  CHECK(db.run({"DECRBY", "m", "-3"}) == integer(3));
+  CHECK(db.run({"GET", "n"}) == bulk("-10"));
+}
+
+TEST_CASE("INCR on a value that is not a canonical integer is refused", "[string][counter]") {
+  const auto value = GENERATE(as<std::string>{}, "01", " 1", "1 ", "+1", "1.0", "abc", "", "-0",
+                              "-", "0x10", "1e3", "123456789012345678901", "99999999999999999999",
+                              "9223372036854775808", "1\0"s);
+  CAPTURE(value);
+  CommandFixture db;
+  db.put("n", value);
+  CHECK(db.run({"INCR", "n"}) == kNotInteger);
+  CHECK(db.run({"DECRBY", "n", "1"}) == kNotInteger);
+  CHECK(db.stored_payload("n") == value);
+}
+
+TEST_CASE("INCRBY and DECRBY refuse an increment that is not a canonical integer",
+          "[string][counter]") {
+  const auto increment = GENERATE(as<std::string>{}, "01", " 1", "+1", "1.0", "", "-0",
+                                  "123456789012345678901", "9223372036854775808");
+  CAPTURE(increment);
+  CommandFixture db;
+  CHECK(db.run({"INCRBY", "n", increment}) == kNotInteger);
+  CHECK(db.run({"DECRBY", "n", increment}) == kNotInteger);
+  CHECK(db.run({"EXISTS", "n"}) == integer(0));
+}
+
+TEST_CASE("INCR accepts the int64 extremes written canonically", "[string][counter]") {
+  CommandFixture db;
+  db.put("n", "-9223372036854775808");
+  CHECK(db.run({"INCR", "n"}) == integer(-9223372036854775807));
+  db.put("m", "9223372036854775806");
+  CHECK(db.run({"INCR", "m"}) == integer(9223372036854775807));
+  CHECK(db.run({"INCRBY", "z", "-9223372036854775808"}) == integer(INT64_MIN));
+}
+
+TEST_CASE("INCR and DECR past the int64 range reply overflow and keep the value",
+          "[string][counter]") {
+  CommandFixture db;
+  db.put("max", "9223372036854775807");
+  db.put("min", "-9223372036854775808");
+  CHECK(db.run({"INCR", "max"}) == kOverflow);
+  CHECK(db.run({"INCRBY", "max", "1"}) == kOverflow);
+  CHECK(db.run({"DECR", "min"}) == kOverflow);
+  CHECK(db.run({"DECRBY", "min", "1"}) == kOverflow);
+  CHECK(db.run({"INCRBY", "min", "-1"}) == kOverflow);
+  db.put("one", "1");
+  CHECK(db.run({"INCRBY", "one", "9223372036854775807"}) == kOverflow);
+  CHECK(db.run({"DECRBY", "one", "-9223372036854775807"}) == kOverflow);
+  CHECK(db.stored_payload("max") == "9223372036854775807");
+  CHECK(db.stored_payload("min") == "-9223372036854775808");
+  CHECK(db.stored_payload("one") == "1");
+}
+
+TEST_CASE("DECRBY INT64_MIN replies 'decrement would overflow' as Redis 7 does",
+          "[string][counter]") {
+  CommandFixture db;
+  CHECK(db.run({"DECRBY", "n", "-9223372036854775808"}) == error("ERR decrement would overflow"));
+  CHECK(db.run({"EXISTS", "n"}) == integer(0));
+}
+
+TEST_CASE("INCR keeps the stored expiry", "[string][counter]") {
+  CommandFixture db;
+  db.put("n", "5", 4'102'444'800'000);
+  CHECK(db.run({"INCR", "n"}) == integer(6));
+  CHECK(db.stored_expiry("n") == 4'102'444'800'000u);
+}
+
+// ---- MGET / MSET ----
+
+TEST_CASE("MGET replies nil for each missing key, in argument order", "[string]") {
+  CommandFixture db;
+  db.run({"SET", "a", "1"});
+  db.run({"SET", "c", "3"});
+  CHECK(db.run({"MGET", "a", "b", "c", "a", std::string(512, 'k')}) ==
+        array({bulk("1"), kNil, bulk("3"), bulk("1"), kNil}));
+}
+
+TEST_CASE("MSET sets every pair; a repeated key keeps the last value", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"MSET", "a", "1", "b", "2", "a", "3"}) == kOk);
+  CHECK(db.run({"MGET", "a", "b"}) == array({bulk("3"), bulk("2")}));
+}
+
+TEST_CASE("MSET with an odd number of arguments is a wrong-arity error", "[string]") {
+  CommandFixture db;
+  const std::string arity = error("ERR wrong number of arguments for 'mset' command");
+  CHECK(db.run({"MSET", "a"}) == arity);
+  CHECK(db.run({"MSET", "a", "1", "b"}) == arity);
+  CHECK(db.run({"DBSIZE"}) == integer(0));
+}
+
+// ---- key length ----
+
+TEST_CASE("a 511-byte key works with every string command", "[string][keys]") {
+  CommandFixture db;
+  const std::string key(511, 'k');
+  CHECK(db.run({"SET", key, "v"}) == kOk);
+  CHECK(db.run({"GET", key}) == bulk("v"));
+  CHECK(db.run({"APPEND", key, "w"}) == integer(2));
+  CHECK(db.run({"MSET", key, "1"}) == kOk);
+  CHECK(db.run({"INCR", key}) == integer(2));
+  CHECK(db.run({"GETDEL", key}) == bulk("2"));
+}
+
+TEST_CASE("a 512-byte or empty key is refused by writes and absent for reads", "[string][keys]") {
+  CommandFixture db;
+  const std::string key = GENERATE(std::string(512, 'k'), std::string());
+  CHECK(db.run({"SET", key, "v"}) == kKeyTooLong);
+  CHECK(db.run({"SETNX", key, "v"}) == kKeyTooLong);
+  CHECK(db.run({"GETSET", key, "v"}) == kKeyTooLong);
+  CHECK(db.run({"APPEND", key, "v"}) == kKeyTooLong);
+  CHECK(db.run({"INCR", key}) == kKeyTooLong);
+  CHECK(db.run({"INCRBY", key, "1"}) == kKeyTooLong);
+  CHECK(db.run({"GETDEL", key}) == kKeyTooLong);
+  CHECK(db.run({"MSET", "ok", "1", key, "v"}) == kKeyTooLong);
+  CHECK(db.run({"GET", key}) == kNil);
+  CHECK(db.run({"STRLEN", key}) == integer(0));
+  CHECK(db.run({"DEL", key}) == integer(0));
+  CHECK(db.run({"DBSIZE"}) == integer(0));
+}
