@@ -89,7 +89,8 @@ TEST_CASE("auth: login: HELLO 3 AUTH name token answers a RESP3 map and authenti
           "[auth][token][hello]") {
   TokenNode t;
   RawClient client(t.node.port());
-  const RespValue hello = client.command({"HELLO", "3", "AUTH", kOps.name, kOps.token});
+  const RespValue hello =
+      client.command({"HELLO", "3", "AUTH", kOps.name, kOps.token, "SETNAME", "dash-1"});
   REQUIRE(hello.type == '%');
   CHECK(map_value(hello, "server").value_or(RespValue{}).text == "keepdb");
   CHECK(map_value(hello, "proto").value_or(RespValue{}).integer == 3);
@@ -98,6 +99,7 @@ TEST_CASE("auth: login: HELLO 3 AUTH name token answers a RESP3 map and authenti
   const RespValue missing = client.command({"GET", "hello:missing"});
   CHECK(missing.type == '_');
   CHECK(client.command({"SET", "hello:key", "v"}).text == "OK");
+  CHECK(client.command({"CLIENT", "GETNAME"}).text == "dash-1");  // SETNAME applied too
 
   // HELLO 3 AUTH with a wrong token changes nothing on a fresh connection.
   RawClient other(t.node.port());
@@ -131,6 +133,34 @@ TEST_CASE("auth: login: wrong credentials get Redis's exact WRONGPASS text and n
   const ProgramResult cli = cli_with_token(t.node.port(), std::string(kUnknownToken), {"GET", "k"});
   CHECK(cli.err == "AUTH failed: " + std::string(kWrongPass) + "\n");
   CHECK(cli.out.starts_with(kNoAuth));
+}
+
+TEST_CASE("auth: login: commands pipelined behind AUTH run with its outcome",
+          "[auth][token][pipeline]") {
+  TokenNode t;
+  // One write each: AUTH then commands. The chain answers AUTH later, on another thread;
+  // the commands behind it must wait for that answer, not be judged before it.
+  RawClient accepted(t.node.port());
+  const std::vector<RespValue> ok = accepted.pipeline(
+      {{"AUTH", kOps.token}, {"SET", "pipe:key", "v"}, {"GET", "pipe:key"}, {"PING"}});
+  REQUIRE(ok.size() == 4);
+  CHECK(ok[0].text == "OK");
+  CHECK(ok[1].text == "OK");
+  CHECK(ok[2].text == "v");
+  CHECK(ok[3].text == "PONG");
+
+  RawClient rejected(t.node.port());
+  const std::vector<RespValue> refused = rejected.pipeline({{"AUTH", std::string(kUnknownToken)},
+                                                            {"GET", "pipe:key"},
+                                                            {"AUTH", kDashboard.token},
+                                                            {"GET", "pipe:key"},
+                                                            {"SET", "pipe:key", "w"}});
+  REQUIRE(refused.size() == 5);
+  CHECK(error_of(refused[0]) == kWrongPass);
+  CHECK(error_of(refused[1]) == kNoAuth);
+  CHECK(refused[2].text == "OK");
+  CHECK(refused[3].text == "v");
+  CHECK(error_of(refused[4]).starts_with("NOPERM User dashboard "));
 }
 
 TEST_CASE("auth: login: AUTH with too many arguments is a syntax error", "[auth][token]") {

@@ -50,6 +50,29 @@ TEST_CASE("auth: tokens: a 10,000-byte token is rejected cleanly and the server 
   CHECK(node.running());
 }
 
+TEST_CASE("auth: tokens: the length limits are 16 and 4096 bytes, both inclusive",
+          "[auth][hostile]") {
+  const std::string shortest = long_token(16), too_short = long_token(15);
+  const std::string longest = long_token(4096), too_long = long_token(4097);
+  AuthSetup setup = standard_setup();
+  for (const std::string* token : {&shortest, &too_short, &longest, &too_long}) {
+    setup.grants.push_back({*token, "read", ""});  // every one listed
+  }
+  AuthKeepd node(std::move(setup));
+  node.start();
+
+  RawClient client(node.port());
+  CHECK(error_of(auth(client, {too_short})) == kWrongPass);
+  CHECK(error_of(auth(client, {too_long})) == kWrongPass);
+  CHECK(error_of(client.command({"GET", "k"})) == kNoAuth);
+  CHECK(auth(client, {shortest}).text == "OK");
+  CHECK(auth(client, {longest}).text == "OK");
+  // Unnamed lines name the principal after the hash: token:<first 8 hex digits>.
+  CHECK(error_of(client.command({"SET", "k", "v"})) ==
+        "NOPERM User token:" + token_hash(longest).substr(0, 8) +
+            " has no permissions to run the 'set' command");
+}
+
 TEST_CASE("auth: tokens: NUL bytes are part of the token over a raw socket", "[auth][hostile]") {
   // NULs in the middle, with more than the minimum length on either side, so a server that
   // cut the token at the first NUL would hash a plausible token of its own.

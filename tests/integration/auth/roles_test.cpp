@@ -63,5 +63,24 @@ TEST_CASE("auth: roles: FLUSHDB needs the admin role", "[auth][roles]") {
   CHECK(ops->command({"DBSIZE"}).integer == 0);
 }
 
+TEST_CASE("auth: roles: AUTH again switches the principal, a failed AUTH keeps it",
+          "[auth][roles]") {
+  AuthKeepd node(standard_setup());
+  node.start();
+  auto client = signed_in(node, kOps);
+  REQUIRE(client->command({"SET", "roles:key", "v"}).text == "OK");
+
+  // Down to read-only: the next write is refused under the new principal's name.
+  CHECK(auth(*client, {kDashboard.name, kDashboard.token}).text == "OK");
+  CHECK(error_of(client->command({"SET", "roles:key", "w"})) == noperm(kDashboard.name, "set"));
+  // A failed AUTH neither signs the connection out nor changes its principal (as Redis).
+  CHECK(error_of(auth(*client, {kOps.name, std::string(kUnknownToken)})) == kWrongPass);
+  CHECK(client->command({"GET", "roles:key"}).text == "v");
+  CHECK(error_of(client->command({"SET", "roles:key", "w"})) == noperm(kDashboard.name, "set"));
+  // Back up to admin.
+  CHECK(auth(*client, {kOps.token}).text == "OK");
+  CHECK(client->command({"SET", "roles:key", "w"}).text == "OK");
+}
+
 }  // namespace
 }  // namespace keepdb::integration::auth
