@@ -26,6 +26,9 @@ namespace asio = boost::asio;
 struct Attempt {
   Attempt(AuthRequest r, std::function<void(AuthOutcome)> d, asio::io_context& timers)
       : request(std::move(r)), done(std::move(d)), deadline(timers) {}
+  // The secret is wiped when the last holder lets go: a plugin call still running past
+  // the deadline keeps reading valid bytes.
+  ~Attempt() { OPENSSL_cleanse(request.secret.data(), request.secret.size()); }
 
   AuthRequest request;
   std::function<void(AuthOutcome)> done;
@@ -41,6 +44,10 @@ using AttemptPtr = std::shared_ptr<Attempt>;
 // Handlers on the chain's own threads capture `this`: shutdown() runs or discards them all
 // before the Impl goes away. Only the answer callback given to authenticators, which a
 // plugin thread may call at any time, holds a weak reference.
+//
+// Each authenticator has its own worker pool (a bulkhead): calls stuck in a slow plugin
+// occupy only that plugin's threads, so attempts that an earlier authenticator decides are
+// never queued behind them.
 class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
  public:
   Impl(std::vector<std::shared_ptr<Authenticator>> authenticators, AuthChainOptions options,
@@ -48,9 +55,12 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
       : authenticators_(std::move(authenticators)),
         options_(options),
         log_(log),
-        workers_(options.threads == 0 ? 1 : options.threads),
         timer_work_(asio::make_work_guard(timers_)),
-        timer_thread_([this] { timers_.run(); }) {}
+        timer_thread_([this] { timers_.run(); }) {
+    for (std::size_t i = 0; i < authenticators_.size(); ++i) {
+      pools_.push_back(std::make_unique<asio::thread_pool>(options.threads == 0 ? 1 : options.threads));
+    }
+  }
 
   // Waits for every attempt to finish, then for running plugin calls, then stops.
   void shutdown() {
@@ -58,7 +68,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
       std::unique_lock lock(mutex_);
       drained_.wait(lock, [this] { return in_flight_ == 0; });
     }
-    workers_.join();
+    for (auto& pool : pools_) pool->join();
     timer_work_.reset();
     timer_thread_.join();
   }
@@ -90,7 +100,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
                              waiting_on(*attempt)});
       });
     });
-    asio::post(workers_, [this, attempt] { step(attempt); });
+    post_step(attempt);
   }
 
  private:
@@ -100,7 +110,18 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     return " waiting for plugin '" + authenticators_[next]->name() + "'";
   }
 
-  // Asks the next authenticator; runs on a worker thread.
+  // Runs the attempt's next step on the pool of the authenticator it will ask (any pool
+  // when none is left).
+  void post_step(const AttemptPtr& attempt) {
+    if (pools_.empty()) {
+      asio::post(timers_, [this, attempt] { step(attempt); });
+      return;
+    }
+    const std::size_t next = std::min<std::size_t>(attempt->next, pools_.size() - 1);
+    asio::post(*pools_[next], [this, attempt] { step(attempt); });
+  }
+
+  // Asks the next authenticator; runs on that authenticator's pool.
   void step(const AttemptPtr& attempt) {
     if (attempt->finished) return;
     const std::size_t next = attempt->next;
@@ -114,9 +135,10 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     attempt->ticket = pending_auths().next_ticket();
     authenticators_[next]->authenticate(
         attempt->request, attempt->ticket, [weak = weak_from_this(), attempt](AuthStep answer) {
-          // May run on a plugin's thread: continue on a worker, if the chain still exists.
+          // May run on a plugin's thread: continue on the answering plugin's pool, if the
+          // chain still exists.
           if (const std::shared_ptr<Impl> self = weak.lock()) {
-            asio::post(self->workers_,
+            asio::post(*self->pools_[attempt->next],
                        [chain = self.get(), attempt, answer = std::move(answer)]() mutable {
                          chain->advance(attempt, std::move(answer));
                        });
@@ -141,7 +163,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
         if (!attempt->deferrals.empty()) attempt->deferrals += "; ";
         attempt->deferrals += answer.reason;
         ++attempt->next;
-        step(attempt);
+        post_step(attempt);
         return;
     }
   }
@@ -151,7 +173,6 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     if (attempt->finished.exchange(true)) return;
     pending_auths().forget(attempt->ticket);
     asio::post(timers_, [attempt] { attempt->deadline.cancel(); });
-    OPENSSL_cleanse(attempt->request.secret.data(), attempt->request.secret.size());
     if (outcome.verdict != AuthOutcome::Verdict::kAccepted) {
       log_.write(LogLevel::kInfo, "authentication refused for connection " +
                                       std::to_string(attempt->request.conn_id) + ": " +
@@ -174,7 +195,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   std::condition_variable drained_;
   std::size_t in_flight_ = 0;
 
-  asio::thread_pool workers_;
+  std::vector<std::unique_ptr<asio::thread_pool>> pools_;  // one per authenticator
   asio::io_context timers_;
   asio::executor_work_guard<asio::io_context::executor_type> timer_work_;
   std::thread timer_thread_;

@@ -2,7 +2,8 @@
 // config order; accept or reject ends the chain; defer asks the next; when every one
 // defers, the attempt is rejected. Plugin calls never run on the caller's thread: each
 // attempt runs on a small pool owned by the chain and must finish within a deadline, so a
-// slow or stuck plugin cannot block a network thread.
+// slow or stuck plugin cannot block a network thread. Each authenticator has its own
+// workers, so a stuck plugin delays only the attempts that reach it.
 //
 // Usage (connection layer):
 //   chain.authenticate(std::move(request), [strand](AuthOutcome outcome) {
@@ -43,7 +44,7 @@ struct AuthOutcome {
 };
 
 struct AuthChainOptions {
-  std::size_t threads = 2;                   // plugin-call workers
+  std::size_t threads = 2;                   // plugin-call workers, per authenticator
   std::chrono::milliseconds deadline{2000};  // per attempt, the whole chain included
   std::size_t max_in_flight = 1024;          // beyond this, attempts fail at once (kFailed)
 };
@@ -61,7 +62,8 @@ class AuthChain {
 
   bool empty() const;
 
-  // Starts one attempt and returns at once. The secret is wiped when the attempt ends.
+  // Starts one attempt and returns at once. The secret is wiped once the attempt has ended
+  // and no plugin call still holds it.
   void authenticate(AuthRequest request, std::function<void(AuthOutcome)> done);
 
  private:
