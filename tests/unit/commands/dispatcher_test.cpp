@@ -80,7 +80,7 @@ TEST_CASE("commands are found case-insensitively", "[dispatcher]") {
   CHECK(outcome({"PING"}) == "admitted");
 }
 
-TEST_CASE("before AUTH only AUTH HELLO PING QUIT are admitted; the rest reply NOAUTH",
+TEST_CASE("before AUTH only AUTH HELLO PING QUIT are admitted, the rest reply NOAUTH",
           "[dispatcher][auth]") {
   const Session anonymous = session_with("default", keepdb::commands::kAllRoles, false);
   int before_auth = 0;

@@ -89,7 +89,7 @@ TEST_CASE("SET XX GET on a missing key replies nil and creates nothing", "[strin
   CHECK(db.run({"EXISTS", "k"}) == integer(0));
 }
 
-TEST_CASE("SET KEEPTTL keeps the stored expiry; plain SET drops it", "[string]") {
+TEST_CASE("SET KEEPTTL keeps the stored expiry and plain SET drops it", "[string]") {
   CommandFixture db;
   db.put("k", "v", 4'102'444'800'000);
   CHECK(db.run({"SET", "k", "kept", "KEEPTTL"}) == kOk);
@@ -117,7 +117,7 @@ TEST_CASE("GETSET replies the old value (nil when missing) and drops the expiry"
   CHECK(db.stored_expiry("k") == 0u);
 }
 
-TEST_CASE("GETDEL replies the value and deletes the key; nil when missing", "[string]") {
+TEST_CASE("GETDEL replies the value and deletes the key, nil when missing", "[string]") {
   CommandFixture db;
   db.run({"SET", "k", "v"});
   CHECK(db.run({"GETDEL", "k"}) == bulk("v"));
@@ -244,7 +244,7 @@ TEST_CASE("MGET replies nil for each missing key, in argument order", "[string]"
         array({bulk("1"), kNil, bulk("3"), bulk("1"), kNil}));
 }
 
-TEST_CASE("MSET sets every pair; a repeated key keeps the last value", "[string]") {
+TEST_CASE("MSET sets every pair and a repeated key keeps the last value", "[string]") {
   CommandFixture db;
   CHECK(db.run({"MSET", "a", "1", "b", "2", "a", "3"}) == kOk);
   CHECK(db.run({"MGET", "a", "b"}) == array({bulk("3"), bulk("2")}));

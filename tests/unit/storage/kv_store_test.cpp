@@ -110,7 +110,7 @@ TEST_CASE("kv_store: a value put without expiry reads back with expiry 0", "[kv_
   CHECK(store.raw_record("k") == "\x00value"s);
 }
 
-TEST_CASE("kv_store: a value put with expiry reads back with it; the record is little-endian",
+TEST_CASE("kv_store: a value put with expiry reads back with it, little-endian in the record",
           "[kv_store]") {
   StoreFixture store;
   const std::uint64_t expiry = 0x0102030405060708;
@@ -146,7 +146,7 @@ TEST_CASE("kv_store: missing, empty and over-long keys read as absent", "[kv_sto
   CHECK_FALSE(store.stored(std::string(512, 'k')));
 }
 
-TEST_CASE("kv_store: a 511-byte key is stored; a 512-byte key is refused by LMDB", "[kv_store]") {
+TEST_CASE("kv_store: a 511-byte key is stored, a 512-byte key is refused by LMDB", "[kv_store]") {
   StoreFixture store;
   const std::string longest(511, 'k');
   store.write([&](MDB_txn* txn) { store.kv().put(txn, longest, "v"); });
@@ -167,7 +167,7 @@ TEST_CASE("kv_store: erase reports whether the key existed", "[kv_store]") {
   CHECK_FALSE(store.stored("k"));
 }
 
-TEST_CASE("kv_store: size counts keys; clear removes them all but not the applied index",
+TEST_CASE("kv_store: size counts keys, clear removes them all but not the applied index",
           "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
