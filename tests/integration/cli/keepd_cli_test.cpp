@@ -138,6 +138,7 @@ TEST_CASE("run exits 1 when its port is already in use", "[cli]") {
   TempDir dir("cli-port-taken");
   write_file(dir / "config.toml", render_config(KeepdSettings(), first.port()));
   const ProgramResult second = keepd({"run", "--config", (dir / "config.toml").string()});
+  INFO(second.err);
   CHECK(second.status.exited_normally(1));
   CHECK(second.err.find("cannot listen on 127.0.0.1:" + std::to_string(first.port())) !=
         std::string::npos);

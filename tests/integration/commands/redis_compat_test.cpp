@@ -61,15 +61,19 @@ TEST_CASE("known divergences from Redis 7 (server bugs), RESP3", "[compat][!mayf
 }
 
 TEST_CASE("redis-cli prints the same for the corpus against keepd and Redis 7", "[compat][cli]") {
-  KeepdProcess keepd(KeepdSettings("compat-cli"));
-  ReferenceRedis redis;
-  const std::string input = corpus_as_cli_input(load_corpus(integration_testdata(kCorpus)));
   // No command arguments: redis-cli runs its REPL on stdin, as an interactive session
-  // does, so it first fetches COMMAND DOCS; nothing may go to stderr.
-  const ProgramResult from_keepdb = RedisCli(keepd.port()).run({}, CliOutput::kNoRaw, input);
-  const ProgramResult from_redis = RedisCli(redis.port()).run({}, CliOutput::kNoRaw, input);
-  REQUIRE(from_redis.status.exited_normally(0));
-  CHECK(from_keepdb.status.exited_normally(0));
-  CHECK(from_keepdb.err == "");
-  CHECK(first_difference(from_redis.out, from_keepdb.out) == "");
+  // does, so it first fetches COMMAND DOCS; nothing may go to stderr. With -3 it starts
+  // with HELLO 3 and prints RESP3 replies.
+  for (const std::vector<std::string>& options : {std::vector<std::string>{}, {"-3"}}) {
+    INFO("redis-cli " << (options.empty() ? "" : options[0]));
+    KeepdProcess keepd(KeepdSettings("compat-cli"));
+    ReferenceRedis redis;
+    const std::string input = corpus_as_cli_input(load_corpus(integration_testdata(kCorpus)));
+    const ProgramResult from_keepdb = RedisCli(keepd.port()).run(options, CliOutput::kNoRaw, input);
+    const ProgramResult from_redis = RedisCli(redis.port()).run(options, CliOutput::kNoRaw, input);
+    REQUIRE(from_redis.status.exited_normally(0));
+    CHECK(from_keepdb.status.exited_normally(0));
+    CHECK(from_keepdb.err == "");
+    CHECK(first_difference(from_redis.out, from_keepdb.out) == "");
+  }
 }
