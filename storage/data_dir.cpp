@@ -43,13 +43,17 @@ void create_private(const std::filesystem::path& dir) {
 
 void prepare_data_dir(const std::filesystem::path& dir) {
   if (dir.empty()) throw DataDirError("data dir is not set");
-  const std::filesystem::path absolute = std::filesystem::absolute(dir).lexically_normal();
-  std::filesystem::path partial;
-  for (const auto& part : absolute) {
-    partial /= part;
-    if (!std::filesystem::exists(partial)) create_private(partial);
+  try {
+    const std::filesystem::path absolute = std::filesystem::absolute(dir).lexically_normal();
+    std::filesystem::path partial;
+    for (const auto& part : absolute) {
+      partial /= part;
+      if (!std::filesystem::exists(partial)) create_private(partial);
+    }
+    check_existing(absolute);
+  } catch (const std::filesystem::filesystem_error& e) {
+    throw DataDirError("data dir " + dir.string() + ": " + e.code().message());
   }
-  check_existing(absolute);
 }
 
 void prepare_private_subdir(const std::filesystem::path& dir) {

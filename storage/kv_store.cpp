@@ -2,6 +2,7 @@
 #include "storage/kv_store.h"
 
 #include <cstring>
+#include <memory>
 
 namespace keepdb::storage {
 namespace {
@@ -80,6 +81,8 @@ std::optional<std::string> KvStore::scan(
     const std::function<bool(std::string_view key)>& visit) const {
   MDB_cursor* cursor = nullptr;
   check(mdb_cursor_open(txn, kv_, &cursor), "open cursor");
+  const std::unique_ptr<MDB_cursor, decltype(&mdb_cursor_close)> close_cursor(cursor,
+                                                                              mdb_cursor_close);
   std::optional<std::string> next;
   MDB_val k = to_val(from), v{};
   int rc = from.empty() ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
@@ -92,7 +95,6 @@ std::optional<std::string> KvStore::scan(
     }
     rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
   }
-  mdb_cursor_close(cursor);
   if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) check(rc, "scan keyspace");
   return next;
 }

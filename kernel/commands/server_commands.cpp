@@ -32,7 +32,9 @@ void write_command_info(resp::ReplyWriter& out, const CommandSpec& spec) {
   out.integer(spec.last_key);
   out.integer(spec.key_step);
   out.set(1);
-  out.simple("@" + std::string(spec.group));
+  std::string category = "@";
+  category.append(spec.group);
+  out.simple(category);
   out.array(0);  // tips
   out.array(0);  // key specs
   out.array(0);  // subcommands

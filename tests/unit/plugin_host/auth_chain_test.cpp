@@ -77,7 +77,7 @@ NullLog null_log;
 
 }  // namespace
 
-TEST_CASE("AuthChain: the first accept or reject decides; later ones are not asked",
+TEST_CASE("AuthChain: the first accept or reject decides, later ones are not asked",
           "[auth_chain]") {
   auto defer = fake("defer", Decision::kDefer);
   auto reject = fake("reject", Decision::kReject);
