@@ -1,7 +1,7 @@
 // Byte compatibility with Redis 7: the corpus in tests/testdata/integration is sent to a
 // fresh keepd and a fresh redis-server over raw sockets, and every reply must be the same
 // bytes, in RESP2 and in RESP3; then the same corpus is piped through redis-cli, whose
-// output must match too. A second corpus holds the known divergences (server bugs).
+// output must match too.
 #include <catch2/catch.hpp>
 
 #include "tests/integration/commands/command_corpus.h"
@@ -15,13 +15,12 @@ using namespace keepdb::integration;
 namespace {
 
 constexpr const char* kCorpus = "redis7_compat_corpus.txt";
-constexpr const char* kKnownBugs = "redis7_compat_known_bugs.txt";
 
 enum class Protocol { kResp2, kResp3 };
 
-// Starts keepd and Redis, sends every command of `corpus_file` to both on one connection
-// each, and checks that each pair of replies is the same bytes.
-void expect_same_replies(const std::string& corpus_file, Protocol protocol) {
+// Starts keepd and Redis, sends every corpus command to both on one connection each, and
+// checks that each pair of replies is the same bytes.
+void expect_same_replies(Protocol protocol) {
   KeepdProcess keepd(KeepdSettings("compat"));
   ReferenceRedis redis;
   RawClient keepdb_client(keepd.port());
@@ -31,13 +30,13 @@ void expect_same_replies(const std::string& corpus_file, Protocol protocol) {
     REQUIRE(keepdb_client.command({"HELLO", "3"}).type == '%');
     REQUIRE(redis_client.command({"HELLO", "3"}).type == '%');
   }
-  for (const CorpusCommand& command : load_corpus(integration_testdata(corpus_file))) {
+  for (const CorpusCommand& command : load_corpus(integration_testdata(kCorpus))) {
     const std::string request = encode_command(command.args);
     REQUIRE(keepdb_client.send(request));
     REQUIRE(redis_client.send(request));
     const std::string expected = redis_client.read_reply_bytes();
     const std::string actual = keepdb_client.read_reply_bytes();
-    INFO(corpus_file << ":" << command.line << ": " << command.text);
+    INFO(kCorpus << ":" << command.line << ": " << command.text);
     CHECK(escape_bytes(actual) == escape_bytes(expected));
   }
 }
@@ -45,19 +44,11 @@ void expect_same_replies(const std::string& corpus_file, Protocol protocol) {
 }  // namespace
 
 TEST_CASE("every corpus reply is byte-identical to Redis 7 in RESP2", "[compat]") {
-  expect_same_replies(kCorpus, Protocol::kResp2);
+  expect_same_replies(Protocol::kResp2);
 }
 
 TEST_CASE("every corpus reply is byte-identical to Redis 7 in RESP3", "[compat]") {
-  expect_same_replies(kCorpus, Protocol::kResp3);
-}
-
-TEST_CASE("known divergences from Redis 7 (server bugs), RESP2", "[compat][!mayfail]") {
-  expect_same_replies(kKnownBugs, Protocol::kResp2);
-}
-
-TEST_CASE("known divergences from Redis 7 (server bugs), RESP3", "[compat][!mayfail]") {
-  expect_same_replies(kKnownBugs, Protocol::kResp3);
+  expect_same_replies(Protocol::kResp3);
 }
 
 TEST_CASE("redis-cli prints the same for the corpus against keepd and Redis 7", "[compat][cli]") {
