@@ -23,7 +23,7 @@ TEST_CASE("keys of 1 and 511 bytes are stored", "[keys]") {
   CHECK(client.command({"MGET", "k", longest}).describe() == "[\"short\", \"long\"]");
 }
 
-TEST_CASE("writes of an empty or 512-byte key are refused; reads find nothing", "[keys]") {
+TEST_CASE("writes of an empty or 512-byte key are refused and reads find nothing", "[keys]") {
   KeepdProcess keepd(KeepdSettings("keys-refused"));
   RawClient client(keepd.port());
   for (const std::string& key : {std::string(), std::string(512, 'k')}) {
