@@ -1,10 +1,12 @@
-// Child processes: posix_spawn with file redirects, polled waits, forced kills.
+// Child processes: fork/exec with file redirects and death with the parent, polled waits,
+// forced kills.
 #include "tests/integration/harness/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -22,33 +24,63 @@ std::string ExitStatus::describe() const {
 
 namespace {
 
-void check_spawn(int rc, const char* what) {
-  if (rc != 0)
-    throw std::runtime_error(std::string("posix_spawn: ") + what + ": " + std::strerror(rc));
+// In the forked child, before exec: only async-signal-safe calls. Returns errno on failure.
+int redirect(int fd, const char* path, int flags) {
+  const int opened = ::open(path, flags | O_CLOEXEC, 0600);
+  if (opened < 0 || ::dup2(opened, fd) < 0) return errno;
+  ::close(opened);
+  return 0;
+}
+
+[[noreturn]] void exec_child(char* const* args, const Redirects& redirects, pid_t parent,
+                             int error_pipe) {
+  // Die with the test: a test binary that crashes must not leave servers running.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  int error = ::getppid() != parent ? ECHILD : 0;
+  if (error == 0) error = redirect(STDIN_FILENO, redirects.stdin_path.c_str(), O_RDONLY);
+  if (error == 0) {
+    error = redirect(STDOUT_FILENO, redirects.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
+  }
+  if (error == 0) {
+    error = redirect(STDERR_FILENO, redirects.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC);
+  }
+  if (error == 0) {
+    ::execve(args[0], args, environ);
+    error = errno;
+  }
+  [[maybe_unused]] const ssize_t written = ::write(error_pipe, &error, sizeof error);
+  ::_exit(127);
 }
 
 }  // namespace
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const Redirects& redirects) {
-  posix_spawn_file_actions_t actions;
-  check_spawn(posix_spawn_file_actions_init(&actions), "file actions");
-  check_spawn(posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, redirects.stdin_path.c_str(),
-                                               O_RDONLY, 0),
-              "stdin");
-  check_spawn(
-      posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, redirects.stdout_path.c_str(),
-                                       O_WRONLY | O_CREAT | O_TRUNC, 0600),
-      "stdout");
-  check_spawn(
-      posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, redirects.stderr_path.c_str(),
-                                       O_WRONLY | O_CREAT | O_TRUNC, 0600),
-      "stderr");
   std::vector<char*> args;
   for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
-  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  check_spawn(rc, argv.front().c_str());
+  // The child reports a failure to start through this pipe; exec closes it (CLOEXEC).
+  int error_pipe[2];
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  }
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ == 0) exec_child(args.data(), redirects, parent, error_pipe[1]);
+  ::close(error_pipe[1]);
+  if (pid_ < 0) {
+    ::close(error_pipe[0]);
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
+  int error = 0;
+  ssize_t got = 0;
+  do {
+    got = ::read(error_pipe[0], &error, sizeof error);
+  } while (got < 0 && errno == EINTR);
+  ::close(error_pipe[0]);
+  if (got == sizeof error) {
+    reap(0);
+    throw std::runtime_error("cannot start " + argv.front() + ": " + std::strerror(error));
+  }
 }
 
 ChildProcess::~ChildProcess() {

@@ -1,4 +1,5 @@
-// A child process started with posix_spawn, its standard streams redirected to files, and
+// A child process (fork/exec), its standard streams redirected to files, killed if the test
+// process dies first (PR_SET_PDEATHSIG); and
 // `run_program`, which runs one to completion and captures what it printed.
 //
 // Thread-safety: none; a ChildProcess belongs to one test thread. Lifetime: the destructor
