@@ -268,6 +268,18 @@ IoStatus encode_handshake_frame(const Handshake& handshake, std::vector<std::uin
   return finish_frame(frame, FrameLimits{});
 }
 
+bool is_forward_frame(FrameType type) {
+  return type == FrameType::kForward || type == FrameType::kForwardReply;
+}
+
+IoStatus encode_forward_frame(FrameType type, std::span<const std::uint8_t> body,
+                              const FrameLimits& limits, std::vector<std::uint8_t>& frame) {
+  if (!is_forward_frame(type)) return IoStatus::failure(RAFT_INVALID, "not a forward frame type");
+  start_frame(frame, type);
+  ByteWriter(frame).put_bytes(body);
+  return finish_frame(frame, limits);
+}
+
 IoStatus decode_frame_header(std::span<const std::uint8_t> bytes, const FrameLimits& limits,
                              FrameHeader& header) {
   ByteReader reader(bytes);
@@ -278,7 +290,8 @@ IoStatus decode_frame_header(std::span<const std::uint8_t> bytes, const FrameLim
     return malformed("truncated header");
   }
   if (magic_version != kFrameMagicVersion) return malformed("unknown magic or version");
-  if (!is_message_type(type) && type != static_cast<std::uint8_t>(FrameType::kHandshake)) {
+  if (!is_message_type(type) && type != static_cast<std::uint8_t>(FrameType::kHandshake) &&
+      !is_forward_frame(static_cast<FrameType>(type))) {
     return malformed("unknown frame type " + std::to_string(type));
   }
   if (body_bytes > limits.max_body_bytes) {

@@ -1,5 +1,6 @@
-// The binary peer protocol's frames: one frame per raft message (the six types of guide §4)
-// plus a HANDSHAKE frame opening every connection.
+// The binary peer protocol's frames: one frame per raft message (the six types of guide §4),
+// a HANDSHAKE frame opening every connection, and FORWARD / FORWARD_REPLY frames carrying
+// client traffic between nodes (their body is opaque here; forward_codec.h defines it).
 //
 //   header (10 bytes): u8 magic/version (kFrameMagicVersion), u8 FrameType, u64 body length
 //   raft message body: u64 sender id, u16 sender address length, address, then the fields
@@ -43,7 +44,12 @@ enum class FrameType : std::uint8_t {
   kInstallSnapshot = RAFT_IO_INSTALL_SNAPSHOT,
   kTimeoutNow = RAFT_IO_TIMEOUT_NOW,
   kHandshake = 0x10,
+  kForward = 0x11,       // follower -> leader: a client request to run there
+  kForwardReply = 0x12,  // leader -> follower: its outcome
 };
+
+// True for the frame types whose body is opaque to this codec (kForward, kForwardReply).
+bool is_forward_frame(FrameType type);
 
 struct FrameLimits {
   std::uint64_t max_body_bytes = 256ull << 20;  // a snapshot travels in one frame
@@ -65,6 +71,10 @@ IoStatus encode_message_frame(raft_id sender_id, std::string_view sender_address
                               const raft_message& message, const FrameLimits& limits,
                               std::vector<std::uint8_t>& frame);
 IoStatus encode_handshake_frame(const Handshake& handshake, std::vector<std::uint8_t>& frame);
+// Frames `body` as a forward frame of `type`. RAFT_INVALID for a non-forward type,
+// RAFT_TOOBIG above the limit.
+IoStatus encode_forward_frame(FrameType type, std::span<const std::uint8_t> body,
+                              const FrameLimits& limits, std::vector<std::uint8_t>& frame);
 
 // Parses the first kFrameHeaderBytes of `bytes` (a stream reader calls this before reading
 // the body, so a huge declared length is refused before any allocation).
