@@ -13,6 +13,7 @@ std::span<const CommandSpec> string_commands();      // string_commands.cpp
 std::span<const CommandSpec> keyspace_commands();    // keyspace_commands.cpp
 std::span<const CommandSpec> connection_commands();  // connection_commands.cpp
 std::span<const CommandSpec> server_commands();      // server_commands.cpp
+std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
 
 inline bool equals_ignore_case(std::string_view a, std::string_view lowercase) {
   if (a.size() != lowercase.size()) return false;

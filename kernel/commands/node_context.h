@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kernel/commands/auth_gateway.h"
+#include "kernel/commands/cluster.h"
 #include "kernel/commands/scan_cursors.h"
 #include "kernel/config/config.h"
 #include "storage/kv_store.h"
@@ -37,6 +38,9 @@ class NodeContext {
   const storage::KvStore& kv() const { return kv_; }
   ServerStats& stats() { return stats_; }
   AuthGateway* auth() { return auth_; }
+  // Consensus as commands see it; null without one (reads then need no barrier).
+  Cluster* cluster() { return cluster_; }
+  void set_cluster(Cluster* cluster) { cluster_ = cluster; }
 
   // A read snapshot, begun on first use and released by end_read() (the network layer
   // calls it after each batch of commands, so later reads see later commits).
@@ -53,6 +57,7 @@ class NodeContext {
   const config::Config& config_;
   const storage::KvStore& kv_;
   AuthGateway* auth_;
+  Cluster* cluster_ = nullptr;
   storage::ReadTxn read_txn_;
   ServerStats stats_;
   std::uint64_t last_client_id_ = 0;

@@ -151,11 +151,32 @@ void info_keyspace(ExecContext& c, std::string& text) {
   if (keys > 0) add_field(text, "db0", "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0");
 }
 
+// Consensus state: role, leader, term, commit and applied index (none without consensus).
+void info_replication(ExecContext& c, std::string& text) {
+  text += "# Replication\r\n";
+  if (c.node.cluster() == nullptr) {
+    add_field(text, "role", "master");
+    return;
+  }
+  const Cluster::Status s = c.node.cluster()->status();
+  add_field(text, "role", s.role == "leader" ? "master" : "slave");
+  add_field(text, "keepdb_node_id", std::to_string(s.self_id));
+  add_field(text, "keepdb_role", s.role);
+  add_field(text, "keepdb_leader_ready", s.ready ? "1" : "0");
+  add_field(text, "keepdb_leader_id", std::to_string(s.leader_id));
+  add_field(text, "keepdb_leader_client_address", s.leader_client_address);
+  add_field(text, "keepdb_term", std::to_string(s.term));
+  add_field(text, "keepdb_commit_index", std::to_string(s.commit_index));
+  add_field(text, "keepdb_applied_index", std::to_string(s.applied_index));
+  add_field(text, "keepdb_last_log_index", std::to_string(s.last_log_index));
+}
+
 constexpr InfoSection kInfoSections[] = {
     {"server", info_server},
     {"clients", info_clients},
     {"stats", info_stats},
     {"keyspace", info_keyspace},
+    {"replication", info_replication},
 };
 
 void exec_info(ExecContext& c) {

@@ -31,6 +31,7 @@ struct Session {
   std::uint32_t roles = kAllRoles;
 
   bool close_after_reply = false;  // QUIT: flush the reply, then close
+  bool local_reads = false;        // READONLY: reads skip the linearizable read barrier
 };
 
 }  // namespace keepdb::commands

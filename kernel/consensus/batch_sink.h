@@ -1,5 +1,5 @@
-// Where group-committed batches go to become durable and applied: the single-node LMDB
-// commit (LocalSink) or, with consensus, one Raft log entry per batch.
+// Where group-committed batches go to become durable and applied: one Raft log entry per
+// batch (RaftSink), on a single node as in a cluster.
 //
 // Thread-safety: commit() is called on the network thread, at most one batch at a time;
 // `done` must be invoked later on the network thread (never inside commit()).

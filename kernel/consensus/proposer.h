@@ -1,7 +1,7 @@
 // The write path's entry point: connections hand it validated write commands, it packs
 // them into batches (group commit), makes each batch durable, applies it to the state
-// machine and completes every command with its reply. Today a single node commits batches
-// to LMDB directly (LocalCommitter); with consensus each batch becomes one Raft entry.
+// machine and completes every command with its reply. Each batch becomes one Raft entry
+// (raft_sink.h), on a single node as in a cluster.
 //
 // Thread-safety: every method is called on the network thread; completions run there too.
 #pragma once

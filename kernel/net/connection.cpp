@@ -3,6 +3,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
+#include <utility>
 
 #include "kernel/commands/dispatcher.h"
 #include "kernel/log/log.h"
@@ -21,6 +23,12 @@ resp::RequestLimits parser_limits(const config::Limits& limits) {
   return {.max_bulk_bytes = limits.max_bulk_bytes,
           .max_array_len = limits.max_array_len,
           .max_inline_bytes = limits.max_inline_bytes};
+}
+
+// Commands that read keys (the ones a read barrier protects).
+bool reads_keyspace(const commands::CommandSpec& spec) {
+  return spec.access == commands::Access::kRead &&
+         (spec.first_key > 0 || spec.name == "scan" || spec.name == "dbsize");
 }
 
 std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint) {
@@ -77,6 +85,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
     return;
   }
   input_.commit(bytes);
+  received_bytes_ += bytes;
   process_requests();
 }
 
@@ -89,18 +98,18 @@ void Connection::process_requests() {
       break;
     }
     if (status == resp::ParseStatus::kIncomplete) {
-      input_.consume(parser_.consumed());  // skipped blank lines, if any
+      consume(parser_.consumed());  // skipped blank lines, if any
       awaiting_bytes = !input_.empty();
       break;
     }
-    if (!handle_request(args_)) break;  // must wait for this connection's pending writes
-    input_.consume(parser_.consumed());
+    if (!handle_request(args_)) break;  // must wait for pending writes or a read barrier
+    consume(parser_.consumed());
     last_request_ = Clock::now();
   }
   server_.node().end_read();
   if (!awaiting_bytes) {
     partial_since_.reset();
-    input_.shrink_if_idle(kReadChunk);
+    if (!reading_) input_.shrink_if_idle(kReadChunk);  // never under a read in flight
   } else if (!partial_since_) {
     partial_since_ = Clock::now();
   }
@@ -115,6 +124,7 @@ bool Connection::handle_request(const std::vector<std::string_view>& args) {
   commands::Admission admission = commands::admit(argv, session_);
   const bool proposes = admission.spec != nullptr && admission.spec->proposes();
   if (deferred_ || (pending_writes_ > 0 && !proposes)) return false;
+  if (admission.spec != nullptr && waits_for_read_barrier(*admission.spec)) return false;
 
   auto& node = server_.node();
   ++node.stats().commands_processed;
@@ -131,14 +141,49 @@ bool Connection::handle_request(const std::vector<std::string_view>& args) {
   session_.last_command_name = admission.spec->name;
   if (proposes) {
     ++pending_writes_;
+    // Later reads must see this write: no earlier read round covers them.
+    reads_cleared_until_ = std::min(reads_cleared_until_, consumed_bytes_);
     server_.proposer().propose(argv, [self = shared_from_this()](const commands::Reply& reply) {
       self->on_write_applied(reply);
     });
     return true;
   }
+  if (read_barrier_error_ && !session_.local_reads && reads_keyspace(*admission.spec)) {
+    out.error(*std::exchange(read_barrier_error_, std::nullopt));
+    return true;
+  }
   commands::ExecContext context{argv, out, session_, node, [this] { return defer_reply(); }};
   admission.spec->execute(context);
   if (session_.close_after_reply) closing_ = true;
+  return true;
+}
+
+void Connection::consume(std::size_t bytes) {
+  input_.consume(bytes);
+  consumed_bytes_ += bytes;
+}
+
+// True (and a read round requested) when this keyspace read must wait for one.
+bool Connection::waits_for_read_barrier(const commands::CommandSpec& spec) {
+  commands::Cluster* cluster = server_.node().cluster();
+  if (cluster == nullptr || session_.local_reads || !reads_keyspace(spec) || read_barrier_error_ ||
+      consumed_bytes_ + parser_.consumed() <= reads_cleared_until_) {
+    return false;
+  }
+  if (!read_barrier_pending_) {
+    read_barrier_pending_ = true;
+    const std::uint64_t covered = received_bytes_;  // every request that has arrived so far
+    cluster->wait_linearizable([self = shared_from_this(), covered](std::optional<std::string> error) {
+      self->read_barrier_pending_ = false;
+      if (self->closed_) return;
+      if (error) {
+        self->read_barrier_error_ = std::move(error);
+      } else {
+        self->reads_cleared_until_ = std::max(self->reads_cleared_until_, covered);
+      }
+      self->resume_after_reply();
+    });
+  }
   return true;
 }
 
@@ -217,7 +262,14 @@ void Connection::on_written(const boost::system::error_code& error) {
   sending_.clear();
   if (sending_.capacity() > 1 << 20) sending_.shrink_to_fit();
   flush();
-  if (!closing_ && !awaiting_replies() && !reading_) read_more();
+  if (closing_ || awaiting_replies() || reading_) return;
+  // Requests still buffered run before the next read: a read in flight must never see the
+  // buffer consumed (and reset) under it.
+  if (input_.empty()) {
+    read_more();
+  } else {
+    process_requests();
+  }
 }
 
 void Connection::fail_protocol(const std::string& message) {

@@ -4,7 +4,9 @@
 // Ordering: consecutive writes are proposed without waiting (so pipelines batch); any
 // other command waits until this connection's earlier writes have completed, and nothing
 // runs while a deferred command (AUTH asking a plugin) is outstanding, so a client always
-// reads its own writes and replies never reorder.
+// reads its own writes and replies never reorder. Keyspace reads are linearizable unless
+// the connection chose READONLY: a read runs only after a read round of the cluster that
+// began once the read had arrived (stream positions tell which reads a round covers).
 //
 // Thread-safety: everything runs on the network thread. Lifetime: shared_ptr; pending
 // socket operations and write completions hold a reference.
@@ -49,13 +51,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void process_requests();
   bool handle_request(const std::vector<std::string_view>& args);
   void on_write_applied(const commands::Reply& reply);
+  bool waits_for_read_barrier(const commands::CommandSpec& spec);
+  void consume(std::size_t bytes);
   commands::Resume defer_reply();
   void resume_after_reply();
   void schedule_flush();
   void flush();
   void on_written(const boost::system::error_code& error);
   bool reply_buffer_exceeded();
-  bool awaiting_replies() const { return pending_writes_ > 0 || deferred_; }
+  bool awaiting_replies() const {
+    return pending_writes_ > 0 || deferred_ || read_barrier_pending_;
+  }
   void fail_protocol(const std::string& message);
   std::string describe() const;  // "id=7 addr=127.0.0.1:5000" for log lines
 
@@ -71,6 +77,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::size_t pending_writes_ = 0;  // proposed, not yet applied
   bool deferred_ = false;           // a deferred command has not replied yet
+  // Read barrier: positions in the request stream. Reads ending at or before
+  // reads_cleared_until_ may run; a failed round's error goes to the next read.
+  std::uint64_t received_bytes_ = 0;
+  std::uint64_t consumed_bytes_ = 0;
+  std::uint64_t reads_cleared_until_ = 0;
+  bool read_barrier_pending_ = false;
+  std::optional<std::string> read_barrier_error_;
   bool reading_ = false;
   bool writing_ = false;
   bool flush_scheduled_ = false;

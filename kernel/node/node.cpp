@@ -3,15 +3,26 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <memory>
+#include <stdexcept>
 
 #include "kernel/commands/node_context.h"
+#include "kernel/consensus/forward_service.h"
+#include "kernel/consensus/forwarder.h"
 #include "kernel/consensus/group_commit.h"
-#include "kernel/consensus/local_sink.h"
+#include "kernel/consensus/kv_fsm.h"
+#include "kernel/consensus/member_address.h"
+#include "kernel/consensus/raft_node.h"
+#include "kernel/consensus/raft_sink.h"
+#include "kernel/consensus/read_barrier.h"
+#include "kernel/consensus/tcp_peer_transport.h"
 #include "kernel/log/log.h"
 #include "kernel/net/server.h"
+#include "kernel/node/cluster_service.h"
 #include "kernel/node/kernel_log_sink.h"
 #include "kernel/node/plugin_auth_gateway.h"
 #include "kernel/plugin_host/auth_chain.h"
@@ -19,6 +30,7 @@
 #include "kernel/version.h"
 #include "storage/data_dir.h"
 #include "storage/kv_store.h"
+#include "storage/raft_log_store.h"
 
 namespace keepdb::node {
 namespace {
@@ -39,6 +51,55 @@ void raise_fd_limit(std::uint32_t max_connections) {
   }
 }
 
+// How long a follower waits for the leader's answer to a forwarded request, and a read for
+// its round.
+constexpr auto kForwardTimeout = std::chrono::seconds(10);
+constexpr auto kReadTimeout = std::chrono::seconds(5);
+
+std::string client_address(const config::Config& config) {
+  return config.client.host + ":" + std::to_string(config.client.port);
+}
+
+// This server's raft settings from [cluster]: its own address, and the initial voters.
+// Without members the cluster is this node alone (a one-voter cluster).
+consensus::RaftNodeOptions raft_options(const config::Config& config) {
+  consensus::RaftNodeOptions options;
+  options.id = config.node_id;
+  options.bootstrap = config.cluster.bootstrap;
+  const auto& members = config.cluster.members;
+  const auto self = std::find_if(members.begin(), members.end(),
+                                 [&](const auto& member) { return member.id == config.node_id; });
+  if (self != members.end()) {
+    options.address = consensus::encode_member_address({self->peer_address, self->client_address});
+  } else {
+    if (!members.empty() && config.cluster.bootstrap) {
+      throw std::runtime_error("node_id " + std::to_string(config.node_id) +
+                               " is not one of the [[cluster.member]] entries it bootstraps");
+    }
+    options.address = consensus::encode_member_address(
+        {config.cluster.peer_host + ":" + std::to_string(config.cluster.peer_port),
+         client_address(config)});
+  }
+  for (const auto& member : members) {
+    options.members.push_back(
+        {member.id, consensus::encode_member_address({member.peer_address, member.client_address}),
+         RAFT_VOTER});
+  }
+  if (members.empty()) options.members.push_back({config.node_id, options.address, RAFT_VOTER});
+  return options;
+}
+
+std::unique_ptr<storage::RaftLogStore> open_raft_log(const std::filesystem::path& data_dir) {
+  std::unique_ptr<storage::RaftLogStore> store;
+  const consensus::IoStatus status =
+      storage::RaftLogStore::open({.directory = data_dir / "raft"}, store);
+  if (!status.ok()) {
+    throw std::runtime_error("cannot open the raft log in " + (data_dir / "raft").string() + ": " +
+                             status.message);
+  }
+  return store;
+}
+
 }  // namespace
 
 int run(const config::Config& config) {
@@ -47,8 +108,12 @@ int run(const config::Config& config) {
     storage::prepare_data_dir(config.storage.data_dir);
     const auto kv_dir = config.storage.data_dir / "kv";
     storage::prepare_private_subdir(kv_dir);
-    storage::Env env(kv_dir, {.map_size_bytes = config.storage.map_size_bytes, .max_dbs = 4});
+    // MDB_NOSYNC: the Raft log is the durable record; kv_fsm.h explains the choice.
+    storage::Env env(
+        kv_dir,
+        {.map_size_bytes = config.storage.map_size_bytes, .max_dbs = 4, .extra_flags = MDB_NOSYNC});
     storage::KvStore kv(env);
+    const auto raft_log = open_raft_log(config.storage.data_dir);
     raise_fd_limit(config.limits.max_connections);
 
     boost::asio::io_context io(1);
@@ -57,10 +122,45 @@ int run(const config::Config& config) {
     plugin_host::AuthChain auth_chain(plugins.authenticators(), {}, plugin_log);
     PluginAuthGateway auth_gateway(io, auth_chain);
     commands::NodeContext node(config, kv, auth_chain.empty() ? nullptr : &auth_gateway);
-    consensus::LocalSink sink(io, kv, config.limits.max_bulk_bytes);
+
+    // Consensus: every write, even on a single node, is one Raft entry per batch.
+    const consensus::RaftNodeOptions options = raft_options(config);
+    consensus::RaftNode* raft_node = nullptr;  // set below; the transport asks it who is a member
+    consensus::TcpPeerOptions peer_options;
+    peer_options.self_id = config.node_id;
+    peer_options.self_address = options.address;
+    peer_options.cluster_id = config.cluster.id;
+    peer_options.is_member = [&config, &raft_node](raft_id id) {
+      const auto& members = config.cluster.members;
+      return (raft_node != nullptr && raft_node->is_member(id)) ||
+             std::any_of(members.begin(), members.end(),
+                         [id](const auto& member) { return member.id == id; });
+    };
+    consensus::TcpPeerTransport transport(io, std::move(peer_options));
+    if (config.cluster.peer_port != 0) {
+      transport.listen(config.cluster.peer_host, config.cluster.peer_port);
+    }
+    consensus::KvFsm fsm(env, kv, config.limits.max_bulk_bytes);
+    consensus::RaftNode raft(io, *raft_log, transport, fsm, options);
+    raft_node = &raft;
+    consensus::Forwarder forwarder(io, transport, raft, kForwardTimeout);
+    consensus::RaftSink sink(io, raft, forwarder);
     consensus::GroupCommit write_path(io, sink, node.stats());
+    consensus::ReadBarrier reads(io, raft, forwarder, kReadTimeout);
+    consensus::ForwardService forward_service(transport, raft, write_path, reads);
+    transport.set_forward_receiver(
+        [&](raft_id from, consensus::FrameType type, std::vector<std::uint8_t> body) {
+          if (type == consensus::FrameType::kForward) {
+            forward_service.on_request(from, body);
+          } else {
+            forwarder.on_reply(from, body);
+          }
+        });
+    ClusterService cluster(io, raft, reads);
+    node.set_cluster(&cluster);
     net::Server server(io, node, write_path);
-    const auto endpoint = server.start();
+    const auto endpoint = server.start();  // before raft starts: a busy port fails first
+    raft.start();
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& error, int signal) {
@@ -71,7 +171,14 @@ int run(const config::Config& config) {
         log::warn("second signal: stopping without waiting for clients");
         io.stop();
       });
-      server.stop([&] { write_path.drain([&] { io.stop(); }); });
+      server.stop([&] {
+        write_path.drain([&] {
+          raft.close([&] {
+            transport.close();
+            io.stop();
+          });
+        });
+      });
     });
 
     if (auth_chain.empty()) {

@@ -15,6 +15,7 @@
 
 #include "storage/raft_log_records.h"
 #include "storage/raft_log_store.h"
+#include "tests/unit/consensus/temp_dir.h"
 
 namespace keepdb::storage {
 namespace {
@@ -23,19 +24,7 @@ using consensus::IoStatus;
 using consensus::LoadedLog;
 using consensus::RaftSnapshotPtr;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "keepdb-raft-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using consensus::testing::TempDir;
 
 // Log entries whose payload memory outlives the store operations using it.
 class Entries {

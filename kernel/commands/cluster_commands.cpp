@@ -1,0 +1,187 @@
+// The cluster command family: READONLY / READWRITE (per-connection local reads) and the
+// admin commands KEEPDB.MEMBERS, KEEPDB.ADD, KEEPDB.REMOVE and KEEPDB.TRANSFER, which run
+// through the node's Cluster (cluster.h).
+#include <string>
+
+#include "kernel/commands/command_families.h"
+#include "kernel/commands/number.h"
+
+namespace keepdb::commands {
+namespace {
+
+constexpr char kNoCluster[] = "ERR consensus is not running on this node";
+
+void exec_readonly(ExecContext& c) {
+  c.session.local_reads = true;
+  c.out.simple("OK");
+}
+
+void exec_readwrite(ExecContext& c) {
+  c.session.local_reads = false;
+  c.out.simple("OK");
+}
+
+void exec_members(ExecContext& c) {
+  if (c.node.cluster() == nullptr) {
+    c.out.error(kNoCluster);
+    return;
+  }
+  const auto leader = c.node.cluster()->status().leader_id;
+  const auto members = c.node.cluster()->members();
+  c.out.array(members.size());
+  for (const Cluster::Member& member : members) {
+    c.out.map(5);
+    c.out.bulk("id");
+    c.out.integer(static_cast<std::int64_t>(member.id));
+    c.out.bulk("peer");
+    c.out.bulk(member.peer_address);
+    c.out.bulk("client");
+    c.out.bulk(member.client_address);
+    c.out.bulk("role");
+    c.out.bulk(member.role);
+    c.out.bulk("leader");
+    c.out.boolean(member.id == leader);
+  }
+}
+
+// Runs a membership operation and replies +OK or its error once it has finished.
+template <typename Start>
+void run_admin(ExecContext& c, const Start& start) {
+  if (c.node.cluster() == nullptr) {
+    c.out.error(kNoCluster);
+    return;
+  }
+  Resume resume = c.defer();
+  start(*c.node.cluster(), [resume](std::optional<std::string> error) {
+    resume([error = std::move(error)](resp::ReplyWriter& out, Session&) {
+      if (error) {
+        out.error(*error);
+      } else {
+        out.simple("OK");
+      }
+    });
+  });
+}
+
+std::optional<std::uint64_t> member_id(std::string_view text) {
+  const auto id = parse_uint64(text);
+  if (!id || *id == 0) return std::nullopt;
+  return id;
+}
+
+void exec_add(ExecContext& c) {
+  const auto id = member_id(c.args[1]);
+  if (!id) {
+    c.out.error("ERR member id must be a positive integer");
+    return;
+  }
+  run_admin(c, [&](Cluster& cluster, Cluster::Done done) {
+    cluster.add_member(*id, std::string(c.args[2]), std::string(c.args[3]), std::move(done));
+  });
+}
+
+void exec_remove(ExecContext& c) {
+  const auto id = member_id(c.args[1]);
+  if (!id) {
+    c.out.error("ERR member id must be a positive integer");
+    return;
+  }
+  run_admin(c, [&](Cluster& cluster, Cluster::Done done) {
+    cluster.remove_member(*id, std::move(done));
+  });
+}
+
+void exec_transfer(ExecContext& c) {
+  std::uint64_t id = 0;
+  if (c.args.size() == 2) {
+    const auto parsed = member_id(c.args[1]);
+    if (!parsed) {
+      c.out.error("ERR member id must be a positive integer");
+      return;
+    }
+    id = *parsed;
+  } else if (c.args.size() > 2) {
+    c.out.error("ERR wrong number of arguments for 'keepdb.transfer' command");
+    return;
+  }
+  run_admin(c, [&](Cluster& cluster, Cluster::Done done) {
+    cluster.transfer_leadership(id, std::move(done));
+  });
+}
+
+constexpr CommandSpec kClusterCommands[] = {
+    {.name = "readonly",
+     .arity = 1,
+     .access = Access::kRead,
+     .before_auth = false,
+     .first_key = 0,
+     .last_key = 0,
+     .key_step = 0,
+     .group = "cluster",
+     .since = "3.0.0",
+     .summary = "Serves this connection's reads from local state (possibly stale).",
+     .execute = exec_readonly},
+    {.name = "readwrite",
+     .arity = 1,
+     .access = Access::kRead,
+     .before_auth = false,
+     .first_key = 0,
+     .last_key = 0,
+     .key_step = 0,
+     .group = "cluster",
+     .since = "3.0.0",
+     .summary = "Makes this connection's reads linearizable again (the default).",
+     .execute = exec_readwrite},
+    {.name = "keepdb.members",
+     .arity = 1,
+     .access = Access::kAdmin,
+     .before_auth = false,
+     .first_key = 0,
+     .last_key = 0,
+     .key_step = 0,
+     .group = "cluster",
+     .since = "0.1.0",
+     .summary = "Lists the cluster members, their addresses and roles.",
+     .execute = exec_members},
+    {.name = "keepdb.add",
+     .arity = 4,
+     .access = Access::kAdmin,
+     .before_auth = false,
+     .first_key = 0,
+     .last_key = 0,
+     .key_step = 0,
+     .group = "cluster",
+     .since = "0.1.0",
+     .summary = "Adds a member: spare, catch up, then voter. Run on the leader.",
+     .execute = exec_add},
+    {.name = "keepdb.remove",
+     .arity = 2,
+     .access = Access::kAdmin,
+     .before_auth = false,
+     .first_key = 0,
+     .last_key = 0,
+     .key_step = 0,
+     .group = "cluster",
+     .since = "0.1.0",
+     .summary = "Removes a member. Run on the leader.",
+     .execute = exec_remove},
+    {.name = "keepdb.transfer",
+     .arity = -1,
+     .access = Access::kAdmin,
+     .before_auth = false,
+     .first_key = 0,
+     .last_key = 0,
+     .key_step = 0,
+     .group = "cluster",
+     .since = "0.1.0",
+     .summary = "Transfers leadership to a voter (or the most up-to-date one).",
+     .execute = exec_transfer},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> cluster_commands() {
+  return kClusterCommands;
+}
+
+}  // namespace keepdb::commands

@@ -1,0 +1,63 @@
+// Forwarder: the follower side of forwarding. It sends a write batch, or a read-index
+// request, to the current leader in a FORWARD frame and completes it when the leader's
+// FORWARD_REPLY arrives. Without a known leader, or when the frame cannot be delivered,
+// it answers "TRYAGAIN ..." at once (an undelivered frame was never applied). A request
+// the leader does not answer within the timeout fails with an error saying the outcome is
+// unknown.
+//
+// Thread-safety: network thread only; callbacks run there, never inside the call.
+// Lifetime: the transport, the raft node and the io_context outlive it.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "kernel/consensus/forward_codec.h"
+#include "kernel/consensus/raft_node.h"
+#include "kernel/consensus/tcp_peer_transport.h"
+
+namespace keepdb::consensus {
+
+class Forwarder {
+ public:
+  // The error line, the write's replies, or the read index.
+  using Outcome = std::variant<std::string, std::vector<commands::Reply>, std::uint64_t>;
+  using Done = std::function<void(Outcome outcome)>;
+
+  Forwarder(boost::asio::io_context& io, TcpPeerTransport& transport, RaftNode& raft,
+            std::chrono::milliseconds timeout);
+
+  void forward_write(const std::string& batch, Done done);
+  void read_index(Done done);
+  // A FORWARD_REPLY from server `from`.
+  void on_reply(raft_id from, std::span<const std::uint8_t> body);
+
+ private:
+  struct Pending {
+    ForwardKind kind;
+    raft_id leader;
+    std::chrono::steady_clock::time_point deadline;
+    Done done;
+  };
+  void send(ForwardRequest request, Done done);
+  void finish(std::uint64_t id, Outcome outcome);
+  void sweep();
+
+  boost::asio::io_context& io_;
+  TcpPeerTransport& transport_;
+  RaftNode& raft_;
+  const std::chrono::milliseconds timeout_;
+  boost::asio::steady_timer sweep_timer_;
+  std::map<std::uint64_t, Pending> pending_;
+  std::uint64_t next_id_ = 1;
+};
+
+}  // namespace keepdb::consensus

@@ -1,0 +1,140 @@
+// RaftNode: one libraft server on the network thread: its raft_io (RaftIo over the LMDB
+// log store and a peer transport), the key-value FSM, start-up (bootstrap of the initial
+// members, or join), and what the rest of the node asks of consensus: apply a batch, run a
+// barrier, change membership, transfer leadership, and report status.
+//
+// It applies the libraft 0.15 mitigations of the guide (§10): after every tick, receive or
+// completion it polls raft_state(); on winning an election it runs a barrier at once and
+// reports ready() only after it, so clients never write through a leader whose commit
+// index lags; a server that turns RAFT_UNAVAILABLE is logged once and reported by
+// unavailable(), and the node refuses service. Pre-vote is on, the install-snapshot
+// timeout is 3 s, the election timeout stays far above an fsync.
+//
+// Thread-safety: network thread only; callbacks run there, never inside the call that
+// registered them. Lifetime: storage, transport, fsm and io_context outlive it; close()
+// must complete (its callback run) before it is destroyed once started.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernel/commands/reply.h"
+#include "kernel/consensus/asio_executor.h"
+#include "kernel/consensus/kv_fsm.h"
+#include "kernel/consensus/log_storage.h"
+#include "kernel/consensus/observed_executor.h"
+#include "kernel/consensus/peer_transport.h"
+#include "kernel/consensus/raft_io.h"
+
+namespace keepdb::consensus {
+
+struct RaftMember {
+  raft_id id = 0;
+  std::string address;  // member_address.h encoding
+  int role = RAFT_VOTER;
+};
+
+struct RaftNodeOptions {
+  raft_id id = 1;
+  std::string address;              // this server's raft address (member_address.h)
+  bool bootstrap = true;            // form the cluster from `members` (false: join)
+  std::vector<RaftMember> members;  // the initial voters, this server included
+  unsigned heartbeat_timeout_ms = 100;
+  unsigned election_timeout_ms = 1000;
+  unsigned install_snapshot_timeout_ms = 3000;
+  unsigned snapshot_threshold = 1024;
+  unsigned snapshot_trailing = 2048;
+};
+
+class RaftNode {
+ public:
+  using Status = int;  // 0 or a RAFT_* code
+  using ApplyDone = std::function<void(Status status, const std::vector<commands::Reply>& replies)>;
+  using BarrierDone = std::function<void(Status status, raft_index index)>;
+  using ChangeDone = std::function<void(Status status)>;
+
+  RaftNode(boost::asio::io_context& io, LogStorage& storage, PeerTransport& transport, KvFsm& fsm,
+           RaftNodeOptions options);
+  ~RaftNode();
+  RaftNode(const RaftNode&) = delete;
+  RaftNode& operator=(const RaftNode&) = delete;
+
+  // raft_init, settings, bootstrap (when configured and the log is empty), raft_start.
+  // Call it before the io_context runs anything else. Throws std::runtime_error with
+  // raft's message on failure, having closed raft again.
+  void start();
+  // raft_close; `closed` runs once every request has completed.
+  void close(std::function<void()> closed);
+
+  // Runs `observer` after every raft event that changed the role, leader, readiness or
+  // applied index.
+  void on_change(std::function<void()> observer) { observers_.push_back(std::move(observer)); }
+
+  raft_id id() const { return options_.id; }
+  int state() const;  // RAFT_UNAVAILABLE .. RAFT_LEADER
+  bool unavailable() const { return started_ && state() == RAFT_UNAVAILABLE; }
+  bool leader() const { return state() == RAFT_LEADER; }
+  bool ready() const { return leader() && ready_; }  // leader whose election barrier applied
+  RaftMember leader_member() const;                  // id 0 when unknown
+  raft_term term() const { return raft_.current_term; }
+  raft_index commit_index() const { return raft_.commit_index; }
+  raft_index applied_index() const { return raft_last_applied(const_cast<struct raft*>(&raft_)); }
+  raft_index last_index() const { return raft_last_index(const_cast<struct raft*>(&raft_)); }
+  std::string error_message() const { return raft_errmsg(const_cast<struct raft*>(&raft_)); }
+  // The current configuration; address "" when `id` is not in it.
+  std::vector<RaftMember> members() const;
+  std::string address_of(raft_id id) const;
+  bool is_member(raft_id id) const;
+  // True when this server is the only voter and leads: no other leader can exist.
+  bool sole_voter_leader() const;
+
+  // Leader only; RAFT_NOTLEADER etc. come back through the callback, never synchronously.
+  void apply(const std::string& batch, ApplyDone done);
+  void barrier(BarrierDone done);
+  void add(raft_id id, const std::string& address, ChangeDone done);
+  void assign(raft_id id, int role, ChangeDone done);
+  void remove(raft_id id, ChangeDone done);
+  // Transfers leadership to `id` (0: raft picks a voter); `done` runs when it happened or
+  // gave up; check leader_member() to see which.
+  void transfer(raft_id id, std::function<void()> done);
+
+ private:
+  struct Transfer;
+  // After raft_init, when start-up fails: closes raft (running the io_context until it has)
+  // and throws std::runtime_error describing `rv`.
+  [[noreturn]] void abandon(const char* what, int rv);
+  void poll();
+  void start_leader_barrier();
+  void post(std::function<void()> task);
+
+  boost::asio::io_context& io_;
+  RaftNodeOptions options_;
+  KvFsm& fsm_;
+  AsioExecutor asio_executor_;
+  ObservedExecutor executor_;
+  std::unique_ptr<RaftIo> raft_io_;
+  struct raft raft_ {};
+  bool initialized_ = false;
+  bool started_ = false;
+  bool closing_ = false;
+
+  std::vector<std::function<void()>> observers_;
+  int last_state_ = RAFT_FOLLOWER;
+  raft_id last_leader_ = 0;
+  raft_index last_applied_ = 0;
+  bool last_ready_ = false;
+  bool ready_ = false;
+  bool leader_barrier_in_flight_ = false;
+  bool unavailable_logged_ = false;
+  raft_term leader_term_ = 0;
+  // raft 0.15 sends TimeoutNow through the transfer request after its callback (guide
+  // §10.6): transfer requests are freed only with the node.
+  std::deque<std::unique_ptr<Transfer>> transfers_;
+};
+
+}  // namespace keepdb::consensus

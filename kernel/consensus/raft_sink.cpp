@@ -1,0 +1,65 @@
+// RaftSink: one raft entry per batch on the leader, forwarding on followers.
+#include "kernel/consensus/raft_sink.h"
+
+#include <boost/asio/post.hpp>
+
+#include "kernel/commands/op_batch.h"
+
+namespace keepdb::consensus {
+
+RaftSink::RaftSink(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder)
+    : io_(io), raft_(raft), forwarder_(forwarder) {
+  raft_.on_change([this] {
+    if (waiting_ && !(raft_.leader() && !raft_.ready())) {
+      auto [batch, done] = std::move(*waiting_);
+      waiting_.reset();
+      dispatch(std::move(batch), std::move(done));
+    }
+  });
+}
+
+void RaftSink::commit(std::string batch, Done done) {
+  dispatch(std::move(batch), std::move(done));
+}
+
+void RaftSink::dispatch(std::string batch, Done done) {
+  const std::size_t ops = commands::OpBatchReader(batch).count().value_or(0);
+  if (raft_.unavailable()) {
+    fail(ops, kUnavailableError, std::move(done));
+  } else if (raft_.ready()) {
+    raft_.apply(batch, [done = std::move(done), ops](RaftNode::Status status,
+                                                     const std::vector<commands::Reply>& replies) {
+      if (status == 0 && !replies.empty()) {
+        done(replies);
+        return;
+      }
+      const std::string error =
+          status == RAFT_LEADERSHIPLOST ? "ERR leadership changed before the write was confirmed; "
+                                          "it may or may not be applied"
+          : status == RAFT_NOTLEADER    ? "TRYAGAIN no leader"
+                                        : std::string("ERR write failed: ") + raft_strerror(status);
+      done(std::vector<commands::Reply>(ops, commands::Reply::error(error)));
+    });
+  } else if (raft_.leader()) {
+    waiting_.emplace(std::move(batch), std::move(done));
+  } else {
+    forwarder_.forward_write(
+        batch, [this, ops, done = std::move(done)](Forwarder::Outcome outcome) {
+          if (auto* replies = std::get_if<std::vector<commands::Reply>>(&outcome)) {
+            done(std::move(*replies));
+          } else if (auto* error = std::get_if<std::string>(&outcome)) {
+            fail(ops, *error, std::move(done));
+          } else {
+            fail(ops, "ERR unexpected reply from the leader", std::move(done));
+          }
+        });
+  }
+}
+
+void RaftSink::fail(std::size_t ops, const std::string& error, Done done) {
+  boost::asio::post(io_, [done = std::move(done), ops, error] {
+    done(std::vector<commands::Reply>(ops, commands::Reply::error(error)));
+  });
+}
+
+}  // namespace keepdb::consensus

@@ -1,0 +1,180 @@
+// A real 3-node keepd cluster on loopback (issue 5): writes and reads on any node,
+// READONLY, INFO replication and KEEPDB.MEMBERS; kill -9 of the leader under a write load
+// (a new leader, and every acknowledged write on every node after the victim restarts); a
+// follower that misses writes and catches up; a node added with KEEPDB.ADD that catches up
+// by snapshot; and a minority (2 of 3 stopped) that acknowledges nothing.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "tests/integration/cluster/local_cluster.h"
+#include "tests/integration/durability/write_load.h"
+#include "tests/integration/harness/raw_client.h"
+
+namespace keepdb::integration {
+namespace {
+
+// Pipelines GET of every key on `port` and returns the keys whose value differs.
+std::vector<std::string> missing_on(std::uint16_t port,
+                                    const std::map<std::string, std::string>& expected) {
+  RawClient client(port);
+  std::vector<std::string> missing;
+  auto next = expected.begin();
+  while (next != expected.end()) {
+    std::string requests;
+    auto chunk_end = next;
+    for (int i = 0; i < 256 && chunk_end != expected.end(); ++i, ++chunk_end) {
+      requests += encode_command({"GET", chunk_end->first});
+    }
+    REQUIRE(client.send(requests));
+    for (; next != chunk_end; ++next) {
+      const RespValue reply = client.read_reply();
+      if (reply.null || reply.text != next->second)
+        missing.push_back(next->first + " -> " + reply.describe());
+    }
+  }
+  return missing;
+}
+
+std::uint64_t number(const std::string& text) {
+  return text.empty() ? 0 : std::stoull(text);
+}
+
+unsigned other_than(unsigned node, unsigned size) {
+  return (node + 1) % size;
+}
+
+TEST_CASE("cluster: writes and reads on any node", "[cluster]") {
+  LocalCluster cluster(3);
+  const int leader = cluster.wait_for_leader();
+  REQUIRE(leader >= 0);
+  for (unsigned i = 0; i < 3; ++i) {
+    RawClient client(cluster.client_port(i));
+    CHECK(client.command({"SET", "key" + std::to_string(i), "value" + std::to_string(i)}).text ==
+          "OK");
+    CHECK(client.command({"INCR", "counter"}).integer == static_cast<std::int64_t>(i + 1));
+  }
+  for (unsigned i = 0; i < 3; ++i) {
+    RawClient client(cluster.client_port(i));
+    for (unsigned k = 0; k < 3; ++k) {
+      CHECK(client.command({"GET", "key" + std::to_string(k)}).text == "value" + std::to_string(k));
+    }
+    CHECK(client.command({"GET", "counter"}).text == "3");
+    CHECK(client.command({"READONLY"}).text == "OK");  // local reads: may lag, never wrong
+    CHECK(client.command({"SET", "own", std::to_string(i)}).text == "OK");
+  }
+  const unsigned follower = other_than(static_cast<unsigned>(leader), 3);
+  CHECK(cluster.info(follower, "keepdb_role") == "follower");
+  CHECK(number(cluster.info(follower, "keepdb_leader_id")) == cluster.id(leader));
+  CHECK(number(cluster.info(follower, "keepdb_term")) >= 1);
+  CHECK(number(cluster.info(follower, "keepdb_commit_index")) >= 7);
+  RawClient admin(cluster.client_port(follower));
+  const RespValue members = admin.command({"KEEPDB.MEMBERS"});
+  REQUIRE(members.elements.size() == 3);
+}
+
+TEST_CASE("cluster: kill -9 of the leader under load loses no acknowledged write", "[cluster]") {
+  LocalCluster cluster(3);
+  const int leader = cluster.wait_for_leader();
+  REQUIRE(leader >= 0);
+  std::map<std::string, std::string> acknowledged;
+  {
+    WriteLoad load(cluster.client_port(static_cast<unsigned>(leader)), 4);
+    REQUIRE(load.wait_for_acknowledged(400, 20s));
+    cluster.kill9(static_cast<unsigned>(leader));
+    REQUIRE(load.wait_finished(20s));
+    acknowledged = load.acknowledged();
+  }
+  const int new_leader = cluster.wait_for_leader();
+  REQUIRE(new_leader >= 0);
+  CHECK(new_leader != leader);
+  {
+    // The survivors keep taking writes through either of them.
+    const unsigned survivor = other_than(static_cast<unsigned>(leader), 3);
+    RawClient client(cluster.client_port(survivor));
+    CHECK(client.command({"SET", "after-failover", "yes"}).text == "OK");
+    acknowledged["after-failover"] = "yes";
+  }
+  cluster.start(static_cast<unsigned>(leader));
+  const std::uint64_t commit =
+      number(cluster.info(static_cast<unsigned>(new_leader), "keepdb_commit_index"));
+  REQUIRE(cluster.wait_applied(static_cast<unsigned>(leader), commit));
+  for (unsigned i = 0; i < 3; ++i) {
+    const auto missing = missing_on(cluster.client_port(i), acknowledged);
+    INFO("node " << cluster.id(i) << ": " << missing.size() << " missing, first "
+                 << (missing.empty() ? "" : missing.front()));
+    CHECK(missing.empty());
+  }
+}
+
+TEST_CASE("cluster: a follower that missed writes catches up after a restart", "[cluster]") {
+  LocalCluster cluster(3);
+  const int leader = cluster.wait_for_leader();
+  REQUIRE(leader >= 0);
+  const unsigned follower = other_than(static_cast<unsigned>(leader), 3);
+  cluster.kill9(follower);
+  std::map<std::string, std::string> written;
+  RawClient client(cluster.client_port(static_cast<unsigned>(leader)));
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = "missed" + std::to_string(i);
+    REQUIRE(client.command({"SET", key, "v" + std::to_string(i)}).text == "OK");
+    written[key] = "v" + std::to_string(i);
+  }
+  const std::uint64_t commit =
+      number(cluster.info(static_cast<unsigned>(leader), "keepdb_commit_index"));
+  cluster.start(follower);
+  REQUIRE(cluster.wait_applied(follower, commit));
+  CHECK(missing_on(cluster.client_port(follower), written).empty());
+}
+
+TEST_CASE("cluster: KEEPDB.ADD brings in a node that catches up by snapshot", "[cluster]") {
+  LocalCluster cluster(3);
+  const int leader = cluster.wait_for_leader();
+  REQUIRE(leader >= 0);
+  // More entries than the snapshot threshold (1024) plus the trailing log (2048): the
+  // leader's log no longer starts at 1, so the newcomer must install a snapshot.
+  std::map<std::string, std::string> written;
+  {
+    RawClient client(cluster.client_port(static_cast<unsigned>(leader)));
+    for (int i = 0; i < 3300; ++i) {
+      const std::string key = "k" + std::to_string(i % 500);
+      REQUIRE(client.command({"SET", key, std::to_string(i)}).text == "OK");
+      written[key] = std::to_string(i);
+    }
+  }
+  const unsigned joining = cluster.start_joining_node();
+  RawClient admin(cluster.client_port(static_cast<unsigned>(leader)));
+  const RespValue added =
+      admin.command({"KEEPDB.ADD", std::to_string(cluster.id(joining)),
+                     "127.0.0.1:" + std::to_string(cluster.peer_port(joining)),
+                     "127.0.0.1:" + std::to_string(cluster.client_port(joining))},
+                    30s);
+  REQUIRE(added.text == "OK");
+  CHECK(cluster.log(joining).find("restored the key-value store from a snapshot") !=
+        std::string::npos);
+  CHECK(missing_on(cluster.client_port(joining), written).empty());
+  CHECK(admin.command({"KEEPDB.MEMBERS"}).elements.size() == 4);
+}
+
+TEST_CASE("cluster: a minority cannot acknowledge writes", "[cluster]") {
+  LocalCluster cluster(3);
+  const int leader = cluster.wait_for_leader();
+  REQUIRE(leader >= 0);
+  const unsigned alone = static_cast<unsigned>(leader);  // the hardest case: the old leader
+  for (unsigned i = 0; i < 3; ++i) {
+    if (i != alone) cluster.stop(i);
+  }
+  RawClient client(cluster.client_port(alone));
+  for (int i = 0; i < 3; ++i) {
+    const RespValue reply = client.command({"SET", "lonely" + std::to_string(i), "x"}, 20s);
+    INFO(reply.describe());
+    CHECK(reply.is_error());
+  }
+  const RespValue read = client.command({"GET", "lonely0"}, 20s);
+  CHECK(read.is_error());
+}
+
+}  // namespace
+}  // namespace keepdb::integration

@@ -1,0 +1,144 @@
+// LocalCluster: configs, processes and polling for a loopback keepd cluster.
+#include "tests/integration/cluster/local_cluster.h"
+
+#include <csignal>
+#include <stdexcept>
+
+#include "tests/integration/harness/deadline.h"
+#include "tests/integration/harness/free_port.h"
+#include "tests/integration/harness/keepd_config.h"
+#include "tests/integration/harness/raw_client.h"
+
+namespace keepdb::integration {
+
+LocalCluster::LocalCluster(unsigned nodes, const std::string& label) : dir_(label) {
+  nodes_.resize(nodes);
+  for (Node& node : nodes_) {
+    node.client_port = free_port();
+    node.peer_port = free_port();
+  }
+  for (unsigned i = 0; i < nodes; ++i) write_config(i);
+  for (unsigned i = 0; i < nodes; ++i) start(i);
+}
+
+LocalCluster::~LocalCluster() {
+  for (Node& node : nodes_) {
+    if (node.process) node.process->kill_now();
+  }
+}
+
+std::filesystem::path LocalCluster::config_path(unsigned node) const {
+  return dir_ / ("node" + std::to_string(node + 1) + ".toml");
+}
+
+std::filesystem::path LocalCluster::log_path(unsigned node) const {
+  return dir_ /
+         ("node" + std::to_string(node + 1) + "." + std::to_string(nodes_[node].run) + ".log");
+}
+
+std::string LocalCluster::log(unsigned node) const {
+  return read_file(log_path(node));
+}
+
+bool LocalCluster::running(unsigned node) {
+  return nodes_[node].process && nodes_[node].process->running();
+}
+
+void LocalCluster::write_config(unsigned node) const {
+  std::string text = "node_id = " + std::to_string(node + 1) + "\n";
+  text += "[storage]\ndata_dir = \"data" + std::to_string(node + 1) + "\"\n";
+  text += "map_size_bytes = 268435456\n";
+  text +=
+      "[client]\nhost = \"127.0.0.1\"\nport = " + std::to_string(nodes_[node].client_port) + "\n";
+  text += "[cluster]\nid = \"test-cluster\"\npeer_host = \"127.0.0.1\"\n";
+  text += "peer_port = " + std::to_string(nodes_[node].peer_port) + "\n";
+  text += std::string("bootstrap = ") + (nodes_[node].bootstrap ? "true" : "false") + "\n";
+  for (unsigned m = 0; m < nodes_.size(); ++m) {
+    if (!nodes_[m].bootstrap && m != node) continue;  // joiners are not initial members
+    text += "[[cluster.member]]\nid = " + std::to_string(m + 1) + "\n";
+    text += "peer = \"127.0.0.1:" + std::to_string(nodes_[m].peer_port) + "\"\n";
+    text += "client = \"127.0.0.1:" + std::to_string(nodes_[m].client_port) + "\"\n";
+  }
+  write_file(config_path(node), text);
+}
+
+void LocalCluster::start(unsigned node) {
+  Node& n = nodes_[node];
+  ++n.run;
+  n.process = std::make_unique<ChildProcess>(
+      std::vector<std::string>{keepd_binary().string(), "run", "--config",
+                               config_path(node).string()},
+      Redirects{.stderr_path = log_path(node)});
+  const std::string ready = "ready: clients on 127.0.0.1:" + std::to_string(n.client_port);
+  if (!poll_until(
+          [&] { return !n.process->running() || log(node).find(ready) != std::string::npos; },
+          kStartTimeout) ||
+      !n.process->running()) {
+    throw std::runtime_error("node " + std::to_string(node + 1) + " did not start:\n" + log(node));
+  }
+}
+
+ExitStatus LocalCluster::stop(unsigned node) {
+  Node& n = nodes_[node];
+  n.process->send_signal(SIGTERM);
+  if (auto status = n.process->wait(kStopTimeout)) return *status;
+  return n.process->kill_now();
+}
+
+ExitStatus LocalCluster::kill9(unsigned node) {
+  return nodes_[node].process->kill_now();
+}
+
+unsigned LocalCluster::start_joining_node() {
+  Node joining;
+  joining.client_port = free_port();
+  joining.peer_port = free_port();
+  joining.bootstrap = false;
+  nodes_.push_back(std::move(joining));
+  const auto node = static_cast<unsigned>(nodes_.size() - 1);
+  write_config(node);
+  start(node);
+  return node;
+}
+
+std::string LocalCluster::info(unsigned node, const std::string& field) const {
+  try {
+    RawClient client(nodes_[node].client_port);
+    const RespValue reply = client.command({"INFO", "replication"}, 2s);
+    const std::string key = "\r\n" + field + ":";
+    const auto at = reply.text.find(key);
+    if (at == std::string::npos) return {};
+    const auto begin = at + key.size();
+    return reply.text.substr(begin, reply.text.find("\r\n", begin) - begin);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+int LocalCluster::wait_for_leader(milliseconds timeout) {
+  int leader = -1;
+  poll_until(
+      [&] {
+        for (unsigned i = 0; i < nodes_.size(); ++i) {
+          if (running(i) && info(i, "keepdb_role") == "leader" &&
+              info(i, "keepdb_leader_ready") == "1") {
+            leader = static_cast<int>(i);
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout, 20ms);
+  return leader;
+}
+
+bool LocalCluster::wait_applied(unsigned node, std::uint64_t index, milliseconds timeout) {
+  return poll_until(
+      [&] {
+        const std::string applied = info(node, "keepdb_applied_index");
+        return !applied.empty() && std::stoull(applied) >= index;
+      },
+      timeout, 20ms);
+}
+
+}  // namespace keepdb::integration

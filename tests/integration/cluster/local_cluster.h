@@ -1,0 +1,66 @@
+// LocalCluster: N real keepd processes forming one Raft cluster on loopback for a test:
+// a private temp dir with one config, data dir and log per node, free client and peer
+// ports, and the operations the tests need: start, stop (SIGTERM), kill -9, restart on the
+// same data, add a node that joins (bootstrap = false), find the ready leader, and read
+// INFO replication fields. Every wait polls with a deadline.
+//
+// Thread-safety: none; owned by one test thread (other threads only use the ports).
+// Lifetime: the destructor SIGKILLs every node still running and removes the dir.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness/child_process.h"
+#include "tests/integration/harness/temp_dir.h"
+
+namespace keepdb::integration {
+
+class LocalCluster {
+ public:
+  // Writes the configs of `nodes` bootstrapping members and starts them all.
+  explicit LocalCluster(unsigned nodes, const std::string& label = "cluster");
+  ~LocalCluster();
+
+  unsigned size() const { return static_cast<unsigned>(nodes_.size()); }
+  std::uint16_t client_port(unsigned node) const { return nodes_[node].client_port; }
+  std::uint16_t peer_port(unsigned node) const { return nodes_[node].peer_port; }
+  std::uint64_t id(unsigned node) const { return node + 1; }
+  bool running(unsigned node);
+  std::string log(unsigned node) const;
+
+  void start(unsigned node);  // (re)starts it on its own config and data dir
+  ExitStatus stop(unsigned node);
+  ExitStatus kill9(unsigned node);
+
+  // Writes the config of a new node that joins the running cluster (not bootstrapped) and
+  // starts it; returns its index. The cluster learns of it through KEEPDB.ADD.
+  unsigned start_joining_node();
+
+  // A field of INFO replication on `node`, "" when it cannot be read.
+  std::string info(unsigned node, const std::string& field) const;
+  // The index of the node that reports itself leader and ready, or -1 at the deadline.
+  int wait_for_leader(milliseconds timeout = 20s);
+  // Waits until `node` has applied at least `index`.
+  bool wait_applied(unsigned node, std::uint64_t index, milliseconds timeout = 20s);
+
+ private:
+  struct Node {
+    std::uint16_t client_port = 0;
+    std::uint16_t peer_port = 0;
+    bool bootstrap = true;
+    int run = 0;
+    std::unique_ptr<ChildProcess> process;
+  };
+  std::filesystem::path config_path(unsigned node) const;
+  std::filesystem::path log_path(unsigned node) const;
+  void write_config(unsigned node) const;
+
+  TempDir dir_;
+  std::vector<Node> nodes_;
+};
+
+}  // namespace keepdb::integration
