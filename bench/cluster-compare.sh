@@ -29,6 +29,7 @@ cleanup() {
   CLUSTER_DIR=$SCRATCH/keepdb1 NODES=1 CLIENT_BASE=6391 PEER_BASE=7391 \
     "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
   for pid in "${ETCD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${ETCD_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
