@@ -9,7 +9,27 @@ namespace keepdb::consensus {
 
 Forwarder::Forwarder(boost::asio::io_context& io, TcpPeerTransport& transport, RaftNode& raft,
                      std::chrono::milliseconds timeout)
-    : io_(io), transport_(transport), raft_(raft), timeout_(timeout), sweep_timer_(io) {}
+    : io_(io), transport_(transport), raft_(raft), timeout_(timeout), sweep_timer_(io) {
+  raft_.on_change([this] { abandon_old_leader(); });
+}
+
+// Requests sent to a server that is no longer the leader get no useful answer: end them
+// now instead of at their deadline.
+void Forwarder::abandon_old_leader() {
+  const raft_id leader = raft_.leader_member().id;
+  std::vector<std::uint64_t> stale;
+  for (const auto& [id, pending] : pending_) {
+    if (pending.leader != leader) stale.push_back(id);
+  }
+  for (std::uint64_t id : stale) {
+    const bool write = pending_.at(id).kind == ForwardKind::kWrite;
+    boost::asio::post(io_, [this, id, write] {
+      finish(id, std::string(write ? "ERR the leader changed before answering; the write may or "
+                                     "may not have been applied"
+                                   : "TRYAGAIN the leader changed during the read"));
+    });
+  }
+}
 
 void Forwarder::forward_write(const std::string& batch, Done done) {
   send({.id = next_id_++, .kind = ForwardKind::kWrite, .batch = batch}, std::move(done));

@@ -2,8 +2,8 @@
 // request, to the current leader in a FORWARD frame and completes it when the leader's
 // FORWARD_REPLY arrives. Without a known leader, or when the frame cannot be delivered,
 // it answers "TRYAGAIN ..." at once (an undelivered frame was never applied). A request
-// the leader does not answer within the timeout fails with an error saying the outcome is
-// unknown.
+// the leader does not answer within the timeout, or before another server becomes leader,
+// fails with an error saying the outcome is unknown (reads: TRYAGAIN).
 //
 // Thread-safety: network thread only; callbacks run there, never inside the call.
 // Lifetime: the transport, the raft node and the io_context outlive it.
@@ -49,6 +49,7 @@ class Forwarder {
   };
   void send(ForwardRequest request, Done done);
   void finish(std::uint64_t id, Outcome outcome);
+  void abandon_old_leader();
   void sweep();
 
   boost::asio::io_context& io_;

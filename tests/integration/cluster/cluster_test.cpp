@@ -81,11 +81,16 @@ TEST_CASE("cluster: kill -9 of the leader under load loses no acknowledged write
   REQUIRE(leader >= 0);
   std::map<std::string, std::string> acknowledged;
   {
+    // Writers on the leader and, forwarded, on a follower (same keys, same values).
     WriteLoad load(cluster.client_port(static_cast<unsigned>(leader)), 4);
+    WriteLoad forwarded(cluster.client_port(other_than(static_cast<unsigned>(leader), 3)), 2);
     REQUIRE(load.wait_for_acknowledged(400, 20s));
+    REQUIRE(forwarded.wait_for_acknowledged(100, 20s));
     cluster.kill9(static_cast<unsigned>(leader));
     REQUIRE(load.wait_finished(20s));
+    REQUIRE(forwarded.wait_finished(20s));  // ends at the first write without an OK
     acknowledged = load.acknowledged();
+    acknowledged.merge(forwarded.acknowledged());
   }
   const int new_leader = cluster.wait_for_leader();
   REQUIRE(new_leader >= 0);
