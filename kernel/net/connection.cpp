@@ -92,6 +92,11 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
 void Connection::process_requests() {
   bool awaiting_bytes = false;  // the buffer ends inside a request
   while (!closing_ && !closed_) {
+    if (replies_backlogged()) {
+      // Backpressure: run nothing more until the client has read what is queued.
+      if (!backlogged_since_) backlogged_since_ = Clock::now();
+      break;
+    }
     const auto status = parser_.parse(input_.readable(), args_);
     if (status == resp::ParseStatus::kError) {
       fail_protocol(parser_.error());
@@ -115,7 +120,7 @@ void Connection::process_requests() {
   }
   if (reply_buffer_exceeded()) return;
   schedule_flush();
-  if (!awaiting_replies() || input_.empty()) read_more();
+  if (!backlogged_since_ && (!awaiting_replies() || input_.empty())) read_more();
 }
 
 // Returns false, consuming nothing, when the request must wait for earlier writes.
@@ -220,11 +225,17 @@ void Connection::resume_after_reply() {
   schedule_flush();
 }
 
+bool Connection::replies_backlogged() const {
+  return sending_.size() + queued_.size() >= server_.limits().max_reply_buffer_bytes;
+}
+
+// Backpressure keeps the queue near the limit; only replies that overshoot it twice over
+// (one huge MGET) close the connection at once.
 bool Connection::reply_buffer_exceeded() {
   const std::size_t pending = sending_.size() + queued_.size();
-  if (pending <= server_.limits().max_reply_buffer_bytes) return false;
+  if (pending <= 2 * server_.limits().max_reply_buffer_bytes) return false;
   close("reply buffer limit exceeded (" + std::to_string(pending) +
-        " bytes not yet read by the client; limits.max_reply_buffer_bytes = " +
+        " bytes of replies queued; limits.max_reply_buffer_bytes = " +
         std::to_string(server_.limits().max_reply_buffer_bytes) + ")");
   return true;
 }
@@ -262,7 +273,8 @@ void Connection::on_written(const boost::system::error_code& error) {
   sending_.clear();
   if (sending_.capacity() > 1 << 20) sending_.shrink_to_fit();
   flush();
-  if (closing_ || awaiting_replies() || reading_) return;
+  if (!replies_backlogged()) backlogged_since_.reset();
+  if (closing_ || awaiting_replies() || reading_ || backlogged_since_) return;
   // Requests still buffered run before the next read: a read in flight must never see the
   // buffer consumed (and reset) under it.
   if (input_.empty()) {
@@ -292,6 +304,13 @@ void Connection::enforce_deadlines(Clock::time_point now) {
       now - *partial_since_ > limits.request_timeout) {
     close("request not completed within limits.request_timeout_ms = " +
           std::to_string(limits.request_timeout.count()) + " (slow or stalled sender)");
+  } else if (backlogged_since_ && limits.request_timeout.count() > 0 &&
+             now - *backlogged_since_ > limits.request_timeout) {
+    close("reply buffer limit exceeded: " + std::to_string(sending_.size() + queued_.size()) +
+          " bytes of replies (limits.max_reply_buffer_bytes = " +
+          std::to_string(limits.max_reply_buffer_bytes) + ") unread for more than "
+          "limits.request_timeout_ms = " + std::to_string(limits.request_timeout.count()) +
+          " (the client does not read)");
   } else if (limits.idle_timeout.count() > 0 && !awaiting_replies() &&
              now - last_request_ > limits.idle_timeout) {
     close("idle for more than limits.idle_timeout_ms = " +

@@ -59,6 +59,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void flush();
   void on_written(const boost::system::error_code& error);
   bool reply_buffer_exceeded();
+  bool replies_backlogged() const;
   bool awaiting_replies() const {
     return pending_writes_ > 0 || deferred_ || read_barrier_pending_;
   }
@@ -92,6 +93,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Clock::time_point last_request_;                      // idle deadline base
   std::optional<Clock::time_point> partial_since_;      // a request started but incomplete
+  std::optional<Clock::time_point> backlogged_since_;   // paused: replies at the limit, unread
 };
 
 }  // namespace keepdb::net
