@@ -353,12 +353,14 @@ TEST_CASE("AsioExecutor ticks periodically until stopped", "[raft_io]") {
   boost::asio::io_context context;
   AsioExecutor executor(context);
   int ticks = 0;
+  // Read the clock before arming: ticks are due at arming time + k periods, so a test
+  // thread preempted after arming would otherwise see them all due at once.
+  const std::uint64_t start = executor.now_ms();
   executor.start_tick(std::chrono::milliseconds(1), [&] {
     if (++ticks == 3) executor.stop_tick();
   });
   bool posted = false;
   executor.post([&] { posted = true; });
-  const std::uint64_t start = executor.now_ms();
   context.run();  // returns once the tick is stopped and nothing else is queued
   CHECK(posted);
   CHECK(ticks == 3);
