@@ -182,8 +182,13 @@ TEST_CASE("pending_auth: KDB_PENDING completes through host->auth_complete", "[f
       AuthChain chain = chain_of(set, log, std::chrono::milliseconds(20));
       CHECK(authenticate(chain, "", "0123456789abcdef").verdict == Verdict::kFailed);
     }
-    // The plugin's thread completes while the set (and its instance) still exists.
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    // The plugin's thread completes while the set (and its instance) still exists: poll for
+    // its log line with a deadline.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!log.contains("that is not pending (late or repeated); ignored") &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     CHECK(log.contains("that is not pending (late or repeated); ignored"));
   }
 }
