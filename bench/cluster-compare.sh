@@ -21,6 +21,21 @@ ETCDPUT=$SCRATCH/bin/etcdput
 ETCD_PIDS=()
 
 log() { echo "cluster-compare: $*" >&2; }
+
+# etcd, its client and the Go toolchain that builds etcdput come from Debian's packages.
+install_etcd_tools() {
+  local missing=() p
+  for p in etcd-server etcd-client golang-go golang-etcd-server-dev; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+install_etcd_tools
 row() { printf '%-24s %-8s %12s %10s %10s\n' "$@"; }
 
 cleanup() {
