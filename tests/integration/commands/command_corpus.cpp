@@ -1,108 +1,23 @@
 // Corpus loading and redis-cli compatible argument splitting.
 #include "tests/integration/commands/command_corpus.h"
 
-#include <cctype>
 #include <fstream>
 #include <stdexcept>
 
+#include "kernel/resp/request_parser.h"
+
 namespace keepdb::integration {
 
-namespace {
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-char unescape(char c) {
-  switch (c) {
-    case 'n':
-      return '\n';
-    case 'r':
-      return '\r';
-    case 't':
-      return '\t';
-    case 'b':
-      return '\b';
-    case 'a':
-      return '\a';
-    default:
-      return c;
-  }
-}
-
-// Reads one double-quoted argument starting after the opening quote; advances `i` past the
-// closing quote.
-std::string read_double_quoted(std::string_view line, std::size_t& i) {
-  std::string arg;
-  for (;;) {
-    if (i >= line.size()) throw std::runtime_error("unbalanced quotes");
-    const char c = line[i];
-    if (c == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && hex_value(line[i + 2]) >= 0 &&
-        hex_value(line[i + 3]) >= 0) {
-      arg += static_cast<char>(hex_value(line[i + 2]) * 16 + hex_value(line[i + 3]));
-      i += 4;
-    } else if (c == '\\' && i + 1 < line.size()) {
-      arg += unescape(line[i + 1]);
-      i += 2;
-    } else if (c == '"') {
-      ++i;
-      return arg;
-    } else {
-      arg += c;
-      ++i;
-    }
-  }
-}
-
-std::string read_single_quoted(std::string_view line, std::size_t& i) {
-  std::string arg;
-  for (;;) {
-    if (i >= line.size()) throw std::runtime_error("unbalanced quotes");
-    if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '\'') {
-      arg += '\'';
-      i += 2;
-    } else if (line[i] == '\'') {
-      ++i;
-      return arg;
-    } else {
-      arg += line[i++];
-    }
-  }
-}
-
-bool is_space(char c) {
-  return std::isspace(static_cast<unsigned char>(c)) != 0;
-}
-
-}  // namespace
-
+// Splits a corpus line the way redis-cli and an inline request are split (sdssplitargs),
+// by handing it to keepd's own RESP parser as an inline command.
 std::vector<std::string> split_command_line(std::string_view line) {
-  std::vector<std::string> args;
-  std::size_t i = 0;
-  for (;;) {
-    while (i < line.size() && is_space(line[i])) ++i;
-    if (i >= line.size()) return args;
-    std::string arg;
-    while (i < line.size() && !is_space(line[i])) {
-      const char c = line[i++];
-      if (c == '"') {
-        arg += read_double_quoted(line, i);
-      } else if (c == '\'') {
-        arg += read_single_quoted(line, i);
-      } else {
-        arg += c;
-        continue;
-      }
-      // sdssplitargs: a closing quote must be followed by a space or the end.
-      if (i < line.size() && !is_space(line[i])) {
-        throw std::runtime_error("closing quote must be followed by a space");
-      }
-    }
-    args.push_back(std::move(arg));
-  }
+  resp::RequestParser parser(resp::RequestLimits{});
+  const std::string request = std::string(line) + "\r\n";
+  std::vector<std::string_view> args;
+  const resp::ParseStatus status = parser.parse(request, args);
+  if (status == resp::ParseStatus::kError) throw std::runtime_error(parser.error());
+  if (status == resp::ParseStatus::kIncomplete) return {};  // a blank line
+  return {args.begin(), args.end()};
 }
 
 std::vector<CorpusCommand> load_corpus(const std::filesystem::path& file) {
