@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::uint8_t kHasExpiry = 1;
 constexpr std::string_view kAppliedIndexKey = "applied_index";
+constexpr std::string_view kClockKey = "clock_ms";
 
 std::uint64_t load_le64(const char* p) {
   std::uint64_t v = 0;
@@ -20,20 +21,17 @@ void store_le64(char* p, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
 }
 
-}  // namespace
+std::uint64_t load_be64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
 
-KvStore::KvStore(const Env& env)
-    : env_(env), kv_(open_database(env, "kv")), meta_(open_database(env, "meta")) {}
+void store_be64(char* p, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * (7 - i))) & 0xff);
+}
 
-std::optional<ValueView> KvStore::get(MDB_txn* txn, std::string_view key) const {
-  if (key.empty() || key.size() > 511) {  // LMDB's key limit; such keys are never stored
-    return std::nullopt;
-  }
-  MDB_val k = to_val(key), v{};
-  const int rc = mdb_get(txn, kv_, &k, &v);
-  if (rc == MDB_NOTFOUND) return std::nullopt;
-  check(rc, "read key");
-  std::string_view record = from_val(v);
+ValueView decode_record(std::string_view record) {
   if (record.empty()) throw StorageError("corrupt value record", MDB_CORRUPTED);
   const auto flags = static_cast<std::uint8_t>(record[0]);
   ValueView view;
@@ -47,8 +45,42 @@ std::optional<ValueView> KvStore::get(MDB_txn* txn, std::string_view key) const 
   return view;
 }
 
+}  // namespace
+
+KvStore::KvStore(const Env& env)
+    : env_(env),
+      kv_(open_database(env, "kv")),
+      expiry_(open_database(env, "expiry", MDB_DUPSORT)),
+      meta_(open_database(env, "meta")) {}
+
+std::optional<ValueView> KvStore::get(MDB_txn* txn, std::string_view key) const {
+  if (key.empty() || key.size() > 511) {  // LMDB's key limit; such keys are never stored
+    return std::nullopt;
+  }
+  MDB_val k = to_val(key), v{};
+  const int rc = mdb_get(txn, kv_, &k, &v);
+  if (rc == MDB_NOTFOUND) return std::nullopt;
+  check(rc, "read key");
+  return decode_record(from_val(v));
+}
+
+void KvStore::index_expiry(MDB_txn* txn, std::string_view key, std::uint64_t expires_at_ms,
+                           bool add) const {
+  char deadline[8];
+  store_be64(deadline, expires_at_ms);
+  MDB_val k{sizeof deadline, deadline}, v = to_val(key);
+  const int rc = add ? mdb_put(txn, expiry_, &k, &v, 0) : mdb_del(txn, expiry_, &k, &v);
+  if (!(rc == MDB_NOTFOUND && !add)) check(rc, "update expiry index");
+}
+
 void KvStore::put(MDB_txn* txn, std::string_view key, std::string_view payload,
                   std::uint64_t expires_at_ms) const {
+  const auto old = get(txn, key);
+  const std::uint64_t old_expiry = old ? old->expires_at_ms : 0;
+  if (old_expiry != expires_at_ms) {
+    if (old_expiry != 0) index_expiry(txn, key, old_expiry, false);
+    if (expires_at_ms != 0) index_expiry(txn, key, expires_at_ms, true);
+  }
   const std::size_t header = expires_at_ms != 0 ? 9 : 1;
   MDB_val k = to_val(key);
   MDB_val v{header + payload.size(), nullptr};
@@ -60,11 +92,11 @@ void KvStore::put(MDB_txn* txn, std::string_view key, std::string_view payload,
 }
 
 bool KvStore::erase(MDB_txn* txn, std::string_view key) const {
-  if (key.empty() || key.size() > 511) return false;
+  const auto old = get(txn, key);
+  if (!old) return false;
+  if (old->expires_at_ms != 0) index_expiry(txn, key, old->expires_at_ms, false);
   MDB_val k = to_val(key);
-  const int rc = mdb_del(txn, kv_, &k, nullptr);
-  if (rc == MDB_NOTFOUND) return false;
-  check(rc, "delete key");
+  check(mdb_del(txn, kv_, &k, nullptr), "delete key");
   return true;
 }
 
@@ -74,11 +106,14 @@ std::uint64_t KvStore::size(MDB_txn* txn) const {
   return stat.ms_entries;
 }
 
-void KvStore::clear(MDB_txn* txn) const { check(mdb_drop(txn, kv_, 0), "clear keyspace"); }
+void KvStore::clear(MDB_txn* txn) const {
+  check(mdb_drop(txn, kv_, 0), "clear keyspace");
+  check(mdb_drop(txn, expiry_, 0), "clear expiry index");
+}
 
 std::optional<std::string> KvStore::scan(
     MDB_txn* txn, std::string_view from,
-    const std::function<bool(std::string_view key)>& visit) const {
+    const std::function<bool(std::string_view key, const ValueView& value)>& visit) const {
   MDB_cursor* cursor = nullptr;
   check(mdb_cursor_open(txn, kv_, &cursor), "open cursor");
   const std::unique_ptr<MDB_cursor, decltype(&mdb_cursor_close)> close_cursor(cursor,
@@ -88,7 +123,7 @@ std::optional<std::string> KvStore::scan(
   int rc = from.empty() ? mdb_cursor_get(cursor, &k, &v, MDB_FIRST)
                         : mdb_cursor_get(cursor, &k, &v, MDB_SET_RANGE);
   while (rc == MDB_SUCCESS) {
-    if (!visit(from_val(k))) {
+    if (!visit(from_val(k), decode_record(from_val(v)))) {
       rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
       if (rc == MDB_SUCCESS) next.emplace(from_val(k));
       break;
@@ -99,20 +134,61 @@ std::optional<std::string> KvStore::scan(
   return next;
 }
 
-std::uint64_t KvStore::applied_index(MDB_txn* txn) const {
-  MDB_val k = to_val(kAppliedIndexKey), v{};
+std::vector<std::string> KvStore::keys_due(MDB_txn* txn, std::uint64_t now_ms,
+                                           std::size_t limit) const {
+  MDB_cursor* cursor = nullptr;
+  check(mdb_cursor_open(txn, expiry_, &cursor), "open expiry cursor");
+  const std::unique_ptr<MDB_cursor, decltype(&mdb_cursor_close)> close_cursor(cursor,
+                                                                              mdb_cursor_close);
+  std::vector<std::string> due;
+  MDB_val k{}, v{};
+  int rc = mdb_cursor_get(cursor, &k, &v, MDB_FIRST);
+  while (rc == MDB_SUCCESS && due.size() < limit) {
+    if (k.mv_size != 8) throw StorageError("corrupt expiry index", MDB_CORRUPTED);
+    if (load_be64(static_cast<const char*>(k.mv_data)) > now_ms) break;
+    due.emplace_back(from_val(v));
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+  }
+  if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) check(rc, "scan expiry index");
+  return due;
+}
+
+std::uint64_t KvStore::volatile_keys(MDB_txn* txn) const {
+  MDB_stat stat{};
+  check(mdb_stat(txn, expiry_, &stat), "stat expiry index");
+  return stat.ms_entries;
+}
+
+std::uint64_t KvStore::load_meta(MDB_txn* txn, std::string_view name) const {
+  MDB_val k = to_val(name), v{};
   const int rc = mdb_get(txn, meta_, &k, &v);
   if (rc == MDB_NOTFOUND) return 0;
-  check(rc, "read applied index");
-  if (v.mv_size != 8) throw StorageError("corrupt applied index", MDB_CORRUPTED);
+  check(rc, "read " + std::string(name));
+  if (v.mv_size != 8) throw StorageError("corrupt " + std::string(name), MDB_CORRUPTED);
   return load_le64(static_cast<const char*>(v.mv_data));
 }
 
-void KvStore::set_applied_index(MDB_txn* txn, std::uint64_t index) const {
+void KvStore::store_meta(MDB_txn* txn, std::string_view name, std::uint64_t value) const {
   char bytes[8];
-  store_le64(bytes, index);
-  MDB_val k = to_val(kAppliedIndexKey), v{8, bytes};
-  check(mdb_put(txn, meta_, &k, &v, 0), "write applied index");
+  store_le64(bytes, value);
+  MDB_val k = to_val(name), v{8, bytes};
+  check(mdb_put(txn, meta_, &k, &v, 0), "write " + std::string(name));
+}
+
+std::uint64_t KvStore::applied_index(MDB_txn* txn) const {
+  return load_meta(txn, kAppliedIndexKey);
+}
+
+void KvStore::set_applied_index(MDB_txn* txn, std::uint64_t index) const {
+  store_meta(txn, kAppliedIndexKey, index);
+}
+
+std::uint64_t KvStore::clock_ms(MDB_txn* txn) const {
+  return load_meta(txn, kClockKey);
+}
+
+void KvStore::set_clock_ms(MDB_txn* txn, std::uint64_t now_ms) const {
+  store_meta(txn, kClockKey, now_ms);
 }
 
 }  // namespace keepdb::storage

@@ -59,10 +59,11 @@ void ReadTxn::end() {
   active_ = false;
 }
 
-MDB_dbi open_database(const Env& env, const char* name) {
+MDB_dbi open_database(const Env& env, const char* name, unsigned flags) {
   WriteTxn txn(env);
   MDB_dbi dbi = 0;
-  check(mdb_dbi_open(txn.get(), name, MDB_CREATE, &dbi), std::string("open database ") + name);
+  check(mdb_dbi_open(txn.get(), name, MDB_CREATE | flags, &dbi),
+        std::string("open database ") + name);
   txn.commit();
   return dbi;
 }

@@ -88,7 +88,8 @@ class ReadTxn {
   bool active_ = false;
 };
 
-// Opens (creating) a named database inside a short write transaction.
-MDB_dbi open_database(const Env& env, const char* name);
+// Opens (creating) a named database inside a short write transaction. `flags` are
+// mdb_dbi_open flags besides MDB_CREATE (e.g. MDB_DUPSORT); they must match every open.
+MDB_dbi open_database(const Env& env, const char* name, unsigned flags = 0);
 
 }  // namespace keepdb::storage

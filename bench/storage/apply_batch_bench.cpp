@@ -35,7 +35,7 @@ std::vector<std::string> set_batches(int sets_per_batch) {
     std::snprintf(key, sizeof key, "key:%06d", i);
     const std::string_view op[] = {"SET", key, value};
     builder.add(op);
-    if (static_cast<int>(builder.size()) == sets_per_batch) batches.push_back(builder.take());
+    if (static_cast<int>(builder.size()) == sets_per_batch) batches.push_back(builder.take(1'700'000'000'000));
   }
   return batches;
 }

@@ -38,6 +38,18 @@ struct ApplyContext {
   const storage::KvStore& kv;
   MDB_txn* txn;
   std::uint64_t max_value_bytes;  // APPEND may not grow a value past this
+  std::uint64_t now_ms;           // the batch's time on the state machine clock
+
+  // The record of `key` unless it is absent or expired at now_ms. An expired record is
+  // erased on the way (every server erases it at the same point of the log).
+  std::optional<storage::ValueView> live(std::string_view key) const {
+    auto value = kv.get(txn, key);
+    if (value && value->expired(now_ms)) {
+      kv.erase(txn, key);
+      return std::nullopt;
+    }
+    return value;
+  }
 };
 
 // Who may run a command: any authenticated client, or principals holding a role.

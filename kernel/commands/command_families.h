@@ -2,15 +2,19 @@
 // small helpers they share.
 #pragma once
 
+#include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "kernel/commands/command.h"
+#include "kernel/commands/errors.h"
 
 namespace keepdb::commands {
 
 std::span<const CommandSpec> string_commands();      // string_commands.cpp
 std::span<const CommandSpec> keyspace_commands();    // keyspace_commands.cpp
+std::span<const CommandSpec> expiry_commands();      // expiry_commands.cpp
 std::span<const CommandSpec> connection_commands();  // connection_commands.cpp
 std::span<const CommandSpec> server_commands();      // server_commands.cpp
 std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
@@ -23,5 +27,19 @@ inline bool equals_ignore_case(std::string_view a, std::string_view lowercase) {
   }
   return true;
 }
+
+// LMDB stores keys of 1 to 511 bytes.
+inline bool valid_key(std::string_view key) { return !key.empty() && key.size() <= 511; }
+
+// The key-too-long error if any of keys[0], keys[step], ... is not a valid key.
+inline std::optional<std::string> check_keys(Args keys, std::size_t step = 1) {
+  for (std::size_t i = 0; i < keys.size(); i += step) {
+    if (!valid_key(keys[i])) return std::string(errors::kKeyTooLong);
+  }
+  return std::nullopt;
+}
+
+// The validate step of commands whose only check is their one key, argument 1.
+inline std::optional<std::string> validate_first_key(Args a) { return check_keys(a.subspan(1, 1)); }
 
 }  // namespace keepdb::commands

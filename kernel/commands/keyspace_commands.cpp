@@ -1,4 +1,5 @@
-// The keyspace command family: DEL EXISTS DBSIZE SCAN FLUSHDB.
+// The keyspace command family: DEL EXISTS DBSIZE SCAN FLUSHDB. Expired keys are absent to
+// all of them but DBSIZE, which counts stored keys as Redis does.
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/errors.h"
 #include "kernel/commands/glob_match.h"
@@ -8,10 +9,9 @@ namespace keepdb::commands {
 namespace {
 
 void exec_exists(ExecContext& c) {
-  MDB_txn* txn = c.node.read_txn();
   std::int64_t found = 0;
   for (std::size_t i = 1; i < c.args.size(); ++i) {
-    if (c.node.kv().get(txn, c.args[i])) ++found;
+    if (c.node.lookup(c.args[i])) ++found;
   }
   c.out.integer(found);
 }
@@ -72,8 +72,10 @@ void exec_scan(ExecContext& c) {
   }
   std::vector<std::string> keys;
   std::uint64_t visited = 0;
-  const auto next = c.node.kv().scan(c.node.read_txn(), from, [&](std::string_view key) {
-    if (options.only_strings && (!options.has_match || glob_match(options.match, key))) {
+  const auto next = c.node.kv().scan(c.node.read_txn(), from, [&](std::string_view key,
+                                                                   const storage::ValueView& value) {
+    if (options.only_strings && !value.expired(c.node.now_ms()) &&
+        (!options.has_match || glob_match(options.match, key))) {
       keys.emplace_back(key);
     }
     return ++visited < options.count;
@@ -88,7 +90,7 @@ void exec_scan(ExecContext& c) {
 Reply apply_del(ApplyContext& c, Args a) {
   std::int64_t removed = 0;
   for (std::size_t i = 1; i < a.size(); ++i) {
-    if (c.kv.erase(c.txn, a[i])) ++removed;
+    if (c.live(a[i]) && c.kv.erase(c.txn, a[i])) ++removed;
   }
   return Reply::number(removed);
 }

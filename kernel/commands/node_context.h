@@ -1,17 +1,22 @@
 // What immediate (non-proposed) commands may see of the node: the key-value store through
-// a read snapshot, server statistics, limits, and identity. The network layer owns the
-// concrete object and hands a reference to every command.
+// a read snapshot (with expired keys hidden), server statistics, limits, and identity. The
+// network layer owns the concrete object and hands a reference to every command.
 //
 // Thread-safety: used only on the network thread.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include "kernel/commands/auth_gateway.h"
 #include "kernel/commands/cluster.h"
 #include "kernel/commands/scan_cursors.h"
+#include "kernel/commands/wall_clock.h"
 #include "kernel/config/config.h"
 #include "storage/kv_store.h"
 
@@ -26,13 +31,19 @@ struct ServerStats {
   std::uint64_t write_batches = 0;
   std::uint64_t writes_applied = 0;
   std::uint64_t protocol_errors = 0;
+  std::uint64_t expired_keys = 0;  // erased by this server's active expiry while leader
 };
 
 class NodeContext {
  public:
   // `auth` is null when no authenticator is configured (every client is trusted).
-  NodeContext(const config::Config& config, const storage::KvStore& kv, AuthGateway* auth)
-      : config_(config), kv_(kv), auth_(auth), read_txn_(kv.env()) {}
+  NodeContext(const config::Config& config, const storage::KvStore& kv, AuthGateway* auth,
+              WallClock wall_clock = unix_time_ms)
+      : config_(config),
+        kv_(kv),
+        auth_(auth),
+        wall_clock_(std::move(wall_clock)),
+        read_txn_(kv.env()) {}
 
   const config::Config& config() const { return config_; }
   const storage::KvStore& kv() const { return kv_; }
@@ -48,7 +59,24 @@ class NodeContext {
     read_txn_.begin();
     return read_txn_.get();
   }
-  void end_read() { read_txn_.end(); }
+  void end_read() {
+    read_txn_.end();
+    read_now_ = 0;
+  }
+
+  // "Now" for the current read snapshot: the later of this server's wall clock and the
+  // state machine clock, so a key the log has treated as expired never reappears on a
+  // server whose clock is behind the leader's. Fixed for the snapshot's lifetime.
+  std::uint64_t now_ms() {
+    if (read_now_ == 0) read_now_ = std::max(wall_clock_(), kv_.clock_ms(read_txn()));
+    return read_now_;
+  }
+  // The record of `key` in the read snapshot, unless it is absent or expired.
+  std::optional<storage::ValueView> lookup(std::string_view key) {
+    auto value = kv_.get(read_txn(), key);
+    if (value && value->expires_at_ms != 0 && value->expired(now_ms())) return std::nullopt;
+    return value;
+  }
 
   std::uint64_t next_client_id() { return ++last_client_id_; }
   ScanCursors& scan_cursors() { return scan_cursors_; }
@@ -57,8 +85,10 @@ class NodeContext {
   const config::Config& config_;
   const storage::KvStore& kv_;
   AuthGateway* auth_;
+  WallClock wall_clock_;
   Cluster* cluster_ = nullptr;
   storage::ReadTxn read_txn_;
+  std::uint64_t read_now_ = 0;  // 0: not read yet in this snapshot
   ServerStats stats_;
   std::uint64_t last_client_id_ = 0;
   // Cursor ids start at a value derived from the start time, so a cursor from before a

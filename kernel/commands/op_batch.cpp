@@ -4,8 +4,10 @@
 namespace keepdb::commands {
 namespace {
 
-constexpr char kVersion = 1;
-constexpr std::size_t kHeaderBytes = 5;
+constexpr char kVersionWithoutTime = 1;
+constexpr char kVersion = 2;
+constexpr std::size_t kHeaderBytes = 13;
+constexpr std::size_t kHeaderBytesWithoutTime = 5;
 constexpr std::size_t kMinOpBytes = 8;  // argc and at least one argument length
 
 void put_u32(std::string& out, std::uint32_t v) {
@@ -21,6 +23,10 @@ std::uint32_t get_u32(const char* p) {
          static_cast<std::uint32_t>(static_cast<unsigned char>(p[3])) << 24;
 }
 
+std::uint64_t get_u64(const char* p) {
+  return static_cast<std::uint64_t>(get_u32(p)) | static_cast<std::uint64_t>(get_u32(p + 4)) << 32;
+}
+
 }  // namespace
 
 OpBatchBuilder::OpBatchBuilder() { buffer_.assign(kHeaderBytes, '\0'); }
@@ -34,22 +40,38 @@ void OpBatchBuilder::add(std::span<const std::string_view> args) {
   ++count_;
 }
 
-std::string OpBatchBuilder::take() {
+std::string OpBatchBuilder::take(std::uint64_t time_ms) {
   buffer_[0] = kVersion;
-  for (int i = 0; i < 4; ++i) buffer_[1 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i) buffer_[1 + i] = static_cast<char>((time_ms >> (8 * i)) & 0xff);
+  for (int i = 0; i < 4; ++i) buffer_[9 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
   std::string batch = std::move(buffer_);
   buffer_.assign(kHeaderBytes, '\0');
   count_ = 0;
   return batch;
 }
 
+// 0 for an unknown version.
+std::size_t OpBatchReader::header_bytes() const {
+  if (batch_.empty()) return 0;
+  if (batch_[0] == kVersion) return kHeaderBytes;
+  if (batch_[0] == kVersionWithoutTime) return kHeaderBytesWithoutTime;
+  return 0;
+}
+
 std::optional<std::uint32_t> OpBatchReader::count() const {
-  if (batch_.size() < kHeaderBytes || batch_[0] != kVersion) return std::nullopt;
-  const std::uint32_t declared = get_u32(batch_.data() + 1);
+  const std::size_t header = header_bytes();
+  if (header == 0 || batch_.size() < header) return std::nullopt;
+  const std::uint32_t declared = get_u32(batch_.data() + header - 4);
   // More ops than the bytes can hold: the header itself is damaged (and callers size
   // reply vectors from it).
-  if (declared > (batch_.size() - kHeaderBytes) / kMinOpBytes) return std::nullopt;
+  if (declared > (batch_.size() - header) / kMinOpBytes) return std::nullopt;
   return declared;
+}
+
+std::uint64_t OpBatchReader::time_ms() const {
+  return header_bytes() == kHeaderBytes && batch_.size() >= kHeaderBytes
+             ? get_u64(batch_.data() + 1)
+             : 0;
 }
 
 bool OpBatchReader::read_u32(std::uint32_t& value) {
@@ -69,6 +91,7 @@ bool OpBatchReader::next(std::vector<std::string_view>& args) {
       return false;
     }
     remaining_ = *declared;
+    pos_ = header_bytes();
     if (remaining_ == 0 && pos_ != batch_.size()) malformed_ = true;
   }
   if (malformed_ || remaining_ == 0) return false;

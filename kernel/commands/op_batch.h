@@ -1,7 +1,11 @@
-// The binary encoding of a batch of write commands: the unit the write path proposes
-// (one group commit today, one Raft log entry with consensus) and the state machine
-// applies. Format, all integers little-endian:
-//   u8 version (1) | u32 op count | per op: u32 argc | per arg: u32 length, bytes
+// The binary encoding of a batch of write commands: the unit the write path proposes (one
+// Raft log entry) and the state machine applies. Format, all integers little-endian:
+//   u8 version (2) | u64 batch time (Unix ms) | u32 op count |
+//   per op: u32 argc | per arg: u32 length, bytes
+// The batch time is the wall clock of the server that built the batch, the leader: it is
+// the "now" every op of the batch is applied at, so relative expiry times (SET EX, EXPIRE)
+// become the same absolute deadline on every server. Version 1 batches (no batch time,
+// written before expiry existed) still decode, with a batch time of 0.
 //
 // Thread-safety: none; an OpBatchBuilder is used by one thread. Decoding is total: any
 // malformed batch is reported, never read out of bounds.
@@ -23,8 +27,8 @@ class OpBatchBuilder {
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
   std::size_t bytes() const { return buffer_.size(); }
-  // Returns the encoded batch and starts a new, empty one.
-  std::string take();
+  // Returns the encoded batch, stamped with `time_ms`, and starts a new, empty one.
+  std::string take(std::uint64_t time_ms);
 
  private:
   std::string buffer_;
@@ -38,6 +42,8 @@ class OpBatchReader {
   explicit OpBatchReader(std::string_view batch) : batch_(batch) {}
   // Number of ops the header declares, or nullopt if the header is malformed.
   std::optional<std::uint32_t> count() const;
+  // The batch time (0 for version 1 batches); meaningful when count() is not nullopt.
+  std::uint64_t time_ms() const;
   // Decodes the next op into `args` (views into the batch). False at the end or on error;
   // check malformed() to tell them apart.
   bool next(std::vector<std::string_view>& args);
@@ -45,8 +51,9 @@ class OpBatchReader {
 
  private:
   bool read_u32(std::uint32_t& value);
+  std::size_t header_bytes() const;
   std::string_view batch_;
-  std::size_t pos_ = 5;
+  std::size_t pos_ = 0;
   std::uint32_t remaining_ = 0;
   bool started_ = false;
   bool malformed_ = false;

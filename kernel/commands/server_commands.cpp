@@ -141,6 +141,7 @@ void info_stats(ExecContext& c, std::string& text) {
   add_field(text, "total_commands_processed", std::to_string(s.commands_processed));
   add_field(text, "rejected_connections", std::to_string(s.connections_rejected));
   add_field(text, "total_error_replies_protocol", std::to_string(s.protocol_errors));
+  add_field(text, "expired_keys", std::to_string(s.expired_keys));
   add_field(text, "write_batches", std::to_string(s.write_batches));
   add_field(text, "writes_applied", std::to_string(s.writes_applied));
 }
@@ -148,7 +149,11 @@ void info_stats(ExecContext& c, std::string& text) {
 void info_keyspace(ExecContext& c, std::string& text) {
   text += "# Keyspace\r\n";
   const std::uint64_t keys = c.node.kv().size(c.node.read_txn());
-  if (keys > 0) add_field(text, "db0", "keys=" + std::to_string(keys) + ",expires=0,avg_ttl=0");
+  const std::uint64_t expires = c.node.kv().volatile_keys(c.node.read_txn());
+  if (keys > 0) {
+    add_field(text, "db0",
+              "keys=" + std::to_string(keys) + ",expires=" + std::to_string(expires) + ",avg_ttl=0");
+  }
 }
 
 // Consensus state: role, leader, term, commit and applied index (none without consensus).

@@ -1,8 +1,11 @@
 // Applies write-command batches to the key-value store.
 #include "kernel/commands/state_machine.h"
 
+#include <algorithm>
+
 #include "kernel/commands/command.h"
 #include "kernel/commands/command_table.h"
+#include "kernel/commands/internal_ops.h"
 #include "kernel/commands/op_batch.h"
 
 namespace keepdb::commands {
@@ -12,9 +15,13 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
   replies_.clear();
   OpBatchReader reader(batch);
   const std::uint32_t declared = reader.count().value_or(0);
-  ApplyContext context{kv_, txn, max_value_bytes_};
+  // The clock never runs backwards, even when a new leader's wall clock is behind.
+  const std::uint64_t clock = kv_.clock_ms(txn);
+  const std::uint64_t now = std::max(clock, reader.time_ms());
+  ApplyContext context{kv_, txn, max_value_bytes_, now};
   while (reader.next(args_)) {
     const CommandSpec* spec = command_table().find(args_[0]);
+    if (spec == nullptr) spec = find_internal_op(args_[0]);
     // Ops were checked before they were proposed; check again so that a damaged batch
     // can never index past its arguments.
     const auto argc = static_cast<int>(args_.size());
@@ -28,6 +35,7 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
   }
   while (replies_.size() < declared) replies_.push_back(Reply::error("ERR corrupt write batch"));
   kv_.set_applied_index(txn, index);
+  if (now != clock) kv_.set_clock_ms(txn, now);
   return replies_;
 }
 

@@ -1,6 +1,11 @@
 // The deterministic state machine: applies an encoded batch of write commands (see
 // op_batch.h) to the key-value store inside the caller's write transaction and records the
-// index of the log entry (or commit) it came from, in the same transaction.
+// index of the log entry it came from, in the same transaction.
+//
+// Time: every op of a batch runs at the same "now", the state machine clock: the larger of
+// the batch time (the leader's wall clock when it built the batch) and the clock after the
+// previous batch. It is stored with the applied index, so expiry decisions depend only on
+// the log, never on the applying server's own clock.
 //
 // Thread-safety: none; the write path calls it from its one applying thread.
 // Ownership: the replies live in the StateMachine until the next apply_batch call.

@@ -1,29 +1,22 @@
-// The string command family: GET SET SETNX GETSET GETDEL APPEND STRLEN INCR INCRBY DECR
-// DECRBY MGET MSET. Reads run immediately against a read snapshot; writes are applied by
-// the state machine.
+// The string command family: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX APPEND STRLEN
+// INCR INCRBY DECR DECRBY MGET MSET. Reads run immediately against a read snapshot; writes
+// are applied by the state machine. Expired keys are absent to both.
 #include <limits>
 #include <string>
+#include <variant>
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/errors.h"
+#include "kernel/commands/expiry_time.h"
 #include "kernel/commands/number.h"
 
 namespace keepdb::commands {
 namespace {
 
-bool valid_key(std::string_view key) { return !key.empty() && key.size() <= 511; }
-
-std::optional<std::string> check_keys(Args keys, std::size_t step = 1) {
-  for (std::size_t i = 0; i < keys.size(); i += step) {
-    if (!valid_key(keys[i])) return std::string(errors::kKeyTooLong);
-  }
-  return std::nullopt;
-}
-
 // ---- reads ----
 
 void exec_get(ExecContext& c) {
-  const auto value = c.node.kv().get(c.node.read_txn(), c.args[1]);
+  const auto value = c.node.lookup(c.args[1]);
   if (value) {
     c.out.bulk(value->payload);
   } else {
@@ -32,15 +25,14 @@ void exec_get(ExecContext& c) {
 }
 
 void exec_strlen(ExecContext& c) {
-  const auto value = c.node.kv().get(c.node.read_txn(), c.args[1]);
+  const auto value = c.node.lookup(c.args[1]);
   c.out.integer(value ? static_cast<std::int64_t>(value->payload.size()) : 0);
 }
 
 void exec_mget(ExecContext& c) {
   c.out.array(c.args.size() - 1);
-  MDB_txn* txn = c.node.read_txn();
   for (std::size_t i = 1; i < c.args.size(); ++i) {
-    const auto value = c.node.kv().get(txn, c.args[i]);
+    const auto value = c.node.lookup(c.args[i]);
     if (value) {
       c.out.bulk(value->payload);
     } else {
@@ -51,21 +43,43 @@ void exec_mget(ExecContext& c) {
 
 // ---- SET and friends ----
 
-struct SetOptions {
-  bool nx = false, xx = false, get = false, keep_ttl = false;
+// The options of SET (NX XX GET KEEPTTL and one expiry) and GETEX (one expiry or PERSIST),
+// accepted in the combinations Redis accepts: a repeated keyword is fine, two different
+// expiry keywords or an expiry with KEEPTTL/PERSIST are a syntax error.
+struct ExpiryOption {
+  ExpiryKeyword keyword;
+  std::string_view value;
 };
 
-std::optional<SetOptions> parse_set_options(Args options) {
-  SetOptions parsed;
-  for (std::string_view option : options) {
-    if (equals_ignore_case(option, "nx") && !parsed.xx) {
+struct StringOptions {
+  bool nx = false, xx = false, get = false, keep_ttl = false, persist = false;
+  std::optional<ExpiryOption> expiry;
+};
+
+enum class OptionsOf : std::uint8_t { kSet, kGetex };
+
+std::optional<StringOptions> parse_string_options(Args options, OptionsOf command) {
+  StringOptions parsed;
+  const bool set = command == OptionsOf::kSet;
+  for (std::size_t i = 0; i < options.size(); ++i) {
+    const std::string_view option = options[i];
+    const auto keyword = expiry_keyword(option);
+    const bool other_expiry = keyword && parsed.expiry &&
+                              (parsed.expiry->keyword.unit != keyword->unit ||
+                               parsed.expiry->keyword.base != keyword->base);
+    if (set && equals_ignore_case(option, "nx") && !parsed.xx) {
       parsed.nx = true;
-    } else if (equals_ignore_case(option, "xx") && !parsed.nx) {
+    } else if (set && equals_ignore_case(option, "xx") && !parsed.nx) {
       parsed.xx = true;
-    } else if (equals_ignore_case(option, "get")) {
+    } else if (set && equals_ignore_case(option, "get")) {
       parsed.get = true;
-    } else if (equals_ignore_case(option, "keepttl")) {
+    } else if (set && equals_ignore_case(option, "keepttl") && !parsed.expiry) {
       parsed.keep_ttl = true;
+    } else if (!set && equals_ignore_case(option, "persist") && !parsed.expiry) {
+      parsed.persist = true;
+    } else if (keyword && !parsed.keep_ttl && !parsed.persist && !other_expiry &&
+               i + 1 < options.size()) {
+      parsed.expiry = ExpiryOption{*keyword, options[++i]};
     } else {
       return std::nullopt;
     }
@@ -73,35 +87,108 @@ std::optional<SetOptions> parse_set_options(Args options) {
   return parsed;
 }
 
+std::optional<std::string> check_key_and_time(std::string_view key, std::string_view time,
+                                              TimeUnit unit, std::string_view command_name) {
+  if (!valid_key(key)) return std::string(errors::kKeyTooLong);
+  const auto parsed = parse_expiry_time(time, unit, TimeBase::kRelative, TimeSign::kPositiveOnly,
+                                        command_name);
+  if (const auto* error = std::get_if<std::string>(&parsed)) return *error;
+  return std::nullopt;
+}
+
+// The deadline an expiry option names at the batch time, or the error reply for its value.
+std::variant<std::int64_t, std::string> option_deadline(const ExpiryOption& option,
+                                                        std::uint64_t now_ms,
+                                                        std::string_view command_name) {
+  auto parsed = parse_expiry_time(option.value, option.keyword.unit, option.keyword.base,
+                                  TimeSign::kPositiveOnly, command_name);
+  if (auto* error = std::get_if<std::string>(&parsed)) return std::move(*error);
+  return deadline_at(std::get<ExpiryTime>(parsed), now_ms);
+}
+
+// Stores `payload` under `key` until `deadline`, or erases the key when the deadline has
+// already passed (it would be invisible from the start).
+void put_until(ApplyContext& c, std::string_view key, std::string_view payload,
+               std::int64_t deadline) {
+  if (deadline <= static_cast<std::int64_t>(c.now_ms)) {
+    c.kv.erase(c.txn, key);
+  } else {
+    c.kv.put(c.txn, key, payload, static_cast<std::uint64_t>(deadline));
+  }
+}
+
 std::optional<std::string> validate_set(Args a) {
-  if (!parse_set_options(a.subspan(3))) return std::string(errors::kSyntax);
-  return check_keys(a.subspan(1, 1));
+  const auto options = parse_string_options(a.subspan(3), OptionsOf::kSet);
+  if (!options) return std::string(errors::kSyntax);
+  if (!valid_key(a[1])) return std::string(errors::kKeyTooLong);
+  if (options->expiry) {
+    auto deadline = option_deadline(*options->expiry, 0, "set");
+    if (auto* error = std::get_if<std::string>(&deadline)) return std::move(*error);
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> copy_payload(ApplyContext& c, std::string_view key) {
-  const auto value = c.kv.get(c.txn, key);
+  const auto value = c.live(key);
   if (!value) return std::nullopt;
   return std::string(value->payload);
 }
 
 Reply apply_set(ApplyContext& c, Args a) {
-  const SetOptions options = parse_set_options(a.subspan(3)).value_or(SetOptions{});
-  const auto old = c.kv.get(c.txn, a[1]);
+  const StringOptions options =
+      parse_string_options(a.subspan(3), OptionsOf::kSet).value_or(StringOptions{});
+  const auto old = c.live(a[1]);
   Reply previous = Reply::null();
   if (old && options.get) previous = Reply::bulk(std::string(old->payload));
   const bool blocked = (options.nx && old) || (options.xx && !old);
   if (!blocked) {
-    const std::uint64_t expiry = options.keep_ttl && old ? old->expires_at_ms : 0;
-    c.kv.put(c.txn, a[1], a[2], expiry);
+    if (options.expiry) {
+      const auto deadline = option_deadline(*options.expiry, c.now_ms, "set");
+      put_until(c, a[1], a[2], std::get<std::int64_t>(deadline));
+    } else {
+      c.kv.put(c.txn, a[1], a[2], options.keep_ttl && old ? old->expires_at_ms : 0);
+    }
   }
   if (options.get) return previous;
   return blocked ? Reply::null() : Reply::ok();
 }
 
-std::optional<std::string> validate_first_key(Args a) { return check_keys(a.subspan(1, 1)); }
+template <TimeUnit unit>
+std::optional<std::string> validate_setex(Args a) {
+  return check_key_and_time(a[1], a[2], unit, unit == TimeUnit::kSeconds ? "setex" : "psetex");
+}
+
+template <TimeUnit unit>
+Reply apply_setex(ApplyContext& c, Args a) {
+  const auto time = parse_expiry_time(a[2], unit, TimeBase::kRelative, TimeSign::kPositiveOnly, "");
+  put_until(c, a[1], a[3], deadline_at(std::get<ExpiryTime>(time), c.now_ms));
+  return Reply::ok();
+}
+
+std::optional<std::string> validate_getex(Args a) {
+  if (!parse_string_options(a.subspan(2), OptionsOf::kGetex)) return std::string(errors::kSyntax);
+  return check_keys(a.subspan(1, 1));
+}
+
+// As Redis, the expiry value is checked only when the key exists.
+Reply apply_getex(ApplyContext& c, Args a) {
+  const StringOptions options =
+      parse_string_options(a.subspan(2), OptionsOf::kGetex).value_or(StringOptions{});
+  const auto old = c.live(a[1]);
+  if (!old) return Reply::null();
+  std::string payload(old->payload);
+  if (options.expiry) {
+    auto deadline = option_deadline(*options.expiry, c.now_ms, "getex");
+    if (auto* error = std::get_if<std::string>(&deadline)) return Reply::error(std::move(*error));
+    put_until(c, a[1], payload, std::get<std::int64_t>(deadline));
+  } else if (options.persist && old->expires_at_ms != 0) {
+    c.kv.put(c.txn, a[1], payload);
+  }
+  return Reply::bulk(std::move(payload));
+}
 
 Reply apply_setnx(ApplyContext& c, Args a) {
-  if (c.kv.get(c.txn, a[1])) return Reply::number(0);
+  if (c.live(a[1])) return Reply::number(0);
   c.kv.put(c.txn, a[1], a[2]);
   return Reply::number(1);
 }
@@ -120,7 +207,7 @@ Reply apply_getdel(ApplyContext& c, Args a) {
 }
 
 Reply apply_append(ApplyContext& c, Args a) {
-  const auto old = c.kv.get(c.txn, a[1]);
+  const auto old = c.live(a[1]);
   const std::size_t old_size = old ? old->payload.size() : 0;
   if (old_size + a[2].size() > c.max_value_bytes) {
     return Reply::error(std::string(errors::kStringTooLong));
@@ -134,7 +221,7 @@ Reply apply_append(ApplyContext& c, Args a) {
 // ---- counters ----
 
 Reply add_to_counter(ApplyContext& c, std::string_view key, std::int64_t delta) {
-  const auto old = c.kv.get(c.txn, key);
+  const auto old = c.live(key);
   std::int64_t current = 0;
   if (old) {
     const auto parsed = parse_int64(old->payload);
@@ -201,6 +288,21 @@ constexpr CommandSpec kStringCommands[] = {
      .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Set the string value of a key only when the key doesn't exist.",
      .validate = validate_first_key, .apply = apply_setnx},
+    {.name = "setex", .arity = 4, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "2.0.0",
+     .summary = "Sets the string value and expiration time of a key. Creates the key if it "
+                "doesn't exist.",
+     .validate = validate_setex<TimeUnit::kSeconds>, .apply = apply_setex<TimeUnit::kSeconds>},
+    {.name = "psetex", .arity = 4, .access = Access::kWrite, .before_auth = false,
+     .first_key = 1, .last_key = 1, .key_step = 1, .group = "string", .since = "2.6.0",
+     .summary = "Sets both string value and expiration time in milliseconds of a key. The key "
+                "is created if it doesn't exist.",
+     .validate = validate_setex<TimeUnit::kMilliseconds>,
+     .apply = apply_setex<TimeUnit::kMilliseconds>},
+    {.name = "getex", .arity = -2, .access = Access::kWrite, .before_auth = false, .first_key = 1,
+     .last_key = 1, .key_step = 1, .group = "string", .since = "6.2.0",
+     .summary = "Returns the string value of a key after setting its expiration time.",
+     .validate = validate_getex, .apply = apply_getex},
     {.name = "getset", .arity = 3, .access = Access::kWrite, .before_auth = false, .first_key = 1,
      .last_key = 1, .key_step = 1, .group = "string", .since = "1.0.0",
      .summary = "Returns the previous string value of a key after setting it to a new value.",

@@ -2,15 +2,18 @@
 #include "kernel/consensus/group_commit.h"
 
 #include <boost/asio/post.hpp>
+#include <utility>
 
 namespace keepdb::consensus {
 
 GroupCommit::GroupCommit(boost::asio::io_context& network, BatchSink& sink,
-                         commands::ServerStats& stats, std::chrono::microseconds max_gather_wait)
+                         commands::ServerStats& stats, std::chrono::microseconds max_gather_wait,
+                         commands::WallClock wall_clock)
     : network_(network),
       sink_(sink),
       stats_(stats),
       max_gather_wait_(max_gather_wait),
+      wall_clock_(std::move(wall_clock)),
       gather_timer_(network) {}
 
 void GroupCommit::propose(commands::Args args, Completion done) {
@@ -47,7 +50,7 @@ void GroupCommit::hand_off() {
   busy_ = true;
   in_flight_ = std::move(pending_completions_);
   pending_completions_.clear();
-  sink_.commit(pending_ops_.take(), [this](std::vector<commands::Reply> replies) {
+  sink_.commit(pending_ops_.take(wall_clock_()), [this](std::vector<commands::Reply> replies) {
     finish(std::move(replies));
   });
 }

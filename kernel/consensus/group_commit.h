@@ -10,6 +10,10 @@
 // microseconds. Without this the clients split into groups that alternate batches, and
 // each fsync serves only part of them. A lone client never waits.
 //
+// Each batch is stamped with the wall clock when it is handed off: on the leader that is
+// the batch time its ops are applied at (op_batch.h); a follower's batch is forwarded op by
+// op and stamped again by the leader's GroupCommit.
+//
 // Thread-safety: network thread only (see Proposer). Lifetime: `network` and `sink` must
 // outlive this object.
 #pragma once
@@ -21,6 +25,7 @@
 
 #include "kernel/commands/node_context.h"
 #include "kernel/commands/op_batch.h"
+#include "kernel/commands/wall_clock.h"
 #include "kernel/consensus/batch_sink.h"
 #include "kernel/consensus/proposer.h"
 
@@ -29,7 +34,8 @@ namespace keepdb::consensus {
 class GroupCommit final : public Proposer {
  public:
   GroupCommit(boost::asio::io_context& network, BatchSink& sink, commands::ServerStats& stats,
-              std::chrono::microseconds max_gather_wait = std::chrono::microseconds(1000));
+              std::chrono::microseconds max_gather_wait = std::chrono::microseconds(1000),
+              commands::WallClock wall_clock = commands::unix_time_ms);
 
   void propose(commands::Args args, Completion done) override;
   void drain(std::function<void()> drained) override;
@@ -43,6 +49,7 @@ class GroupCommit final : public Proposer {
   BatchSink& sink_;
   commands::ServerStats& stats_;
   std::chrono::microseconds max_gather_wait_;
+  commands::WallClock wall_clock_;
   boost::asio::steady_timer gather_timer_;
 
   commands::OpBatchBuilder pending_ops_;

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "kernel/commands/node_context.h"
+#include "kernel/consensus/expiry_sweeper.h"
 #include "kernel/consensus/forward_service.h"
 #include "kernel/consensus/forwarder.h"
 #include "kernel/consensus/group_commit.h"
@@ -148,6 +149,7 @@ int run(const config::Config& config) {
     consensus::GroupCommit write_path(io, sink, node.stats());
     consensus::ReadBarrier reads(io, raft, forwarder, kReadTimeout);
     consensus::ForwardService forward_service(transport, raft, write_path, reads);
+    consensus::ExpirySweeper expiry(io, kv, raft, write_path, node.stats(), {});
     transport.set_forward_receiver(
         [&](raft_id from, consensus::FrameType type, std::vector<std::uint8_t> body) {
           if (type == consensus::FrameType::kForward) {
@@ -161,6 +163,7 @@ int run(const config::Config& config) {
     net::Server server(io, node, write_path);
     const auto endpoint = server.start();  // before raft starts: a busy port fails first
     raft.start();
+    expiry.start();
 
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& error, int signal) {
@@ -171,6 +174,7 @@ int run(const config::Config& config) {
         log::warn("second signal: stopping without waiting for clients");
         io.stop();
       });
+      expiry.stop();
       server.stop([&] {
         write_path.drain([&] {
           raft.close([&] {

@@ -16,7 +16,7 @@ CommandFixture::CommandFixture(std::uint64_t max_value_bytes)
     : env_(dir_.path(),
            storage::EnvOptions{.map_size_bytes = 64u << 20, .extra_flags = MDB_NOSYNC}),
       kv_(env_),
-      node_(config_, kv_, nullptr),
+      node_(config_, kv_, nullptr, [this] { return now_ms_; }),
       state_machine_(kv_, max_value_bytes) {
   session_.authenticated = true;
 }
@@ -39,7 +39,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
   } else if (admission.spec->proposes()) {
     commands::OpBatchBuilder builder;
     builder.add(args);
-    const auto replies = apply_batch(builder.take());
+    const auto replies = apply_batch(builder.take(now_ms_));
     REQUIRE(replies.size() == 1);
     replies.front().write_to(writer);
   } else {

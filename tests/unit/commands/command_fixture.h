@@ -2,6 +2,8 @@
 // connection drives it: admit() first, then writes go as a one-op batch through the real
 // OpBatchBuilder and StateMachine (one committed write transaction), and reads run through
 // the command table against a fresh read snapshot. Replies come back as RESP2 bytes.
+// Time is the fixture's own wall clock: batches are stamped with it and reads see it, and
+// it moves only when a test moves it.
 // Also: builders for the exact RESP bytes Redis 7 sends, and a SCAN reply decoder.
 #pragma once
 
@@ -44,12 +46,18 @@ class CommandFixture {
   std::optional<std::uint64_t> stored_expiry(std::string_view key);
   std::uint64_t applied_index();
 
+  // The wall clock (Unix ms) batches are stamped with and reads compare deadlines to.
+  std::uint64_t now_ms() const { return now_ms_; }
+  void set_now_ms(std::uint64_t now_ms) { now_ms_ = now_ms; }
+  void advance_ms(std::uint64_t ms) { now_ms_ += ms; }
+
   commands::Session& session() { return session_; }
   const storage::Env& env() const { return env_; }
   const storage::KvStore& kv() const { return kv_; }
   commands::StateMachine& state_machine() { return state_machine_; }
 
  private:
+  std::uint64_t now_ms_ = 1'700'000'000'000;
   TempDir dir_;
   storage::Env env_;
   storage::KvStore kv_;

@@ -4,7 +4,9 @@
 // buffer of exactly its size, so AddressSanitizer sees any overread).
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -21,13 +23,13 @@ namespace {
 
 using Op = std::vector<std::string>;
 
-std::string encode(const std::vector<Op>& ops) {
+std::string encode(const std::vector<Op>& ops, std::uint64_t time_ms = 1'700'000'000'123) {
   OpBatchBuilder builder;
   for (const Op& op : ops) {
     const std::vector<std::string_view> args(op.begin(), op.end());
     builder.add(args);
   }
-  return builder.take();
+  return builder.take(time_ms);
 }
 
 // The bytes of a batch in a heap block of exactly their size.
@@ -88,12 +90,37 @@ TEST_CASE("op_batch: ops round-trip in order, binary-safe", "[op_batch]") {
 }
 
 TEST_CASE("op_batch: the encoding is the documented little-endian layout", "[op_batch]") {
-  CHECK(encode({{"GET", "k"}}) ==
-        "\x01\x01\x00\x00\x00"
+  CHECK(encode({{"GET", "k"}}, 0x0102030405060708) ==
+        "\x02\x08\x07\x06\x05\x04\x03\x02\x01\x01\x00\x00\x00"
         "\x02\x00\x00\x00"
         "\x03\x00\x00\x00GET"
         "\x01\x00\x00\x00k"s);
-  CHECK(encode({}) == "\x01\x00\x00\x00\x00"s);
+  CHECK(encode({}, 0) == "\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"s);
+}
+
+TEST_CASE("op_batch: the batch time round-trips", "[op_batch]") {
+  for (const std::uint64_t time_ms : {std::uint64_t{0}, std::uint64_t{1'700'000'000'123},
+                                      std::numeric_limits<std::uint64_t>::max()}) {
+    const std::string batch = encode(kSampleOps, time_ms);
+    OpBatchReader reader(batch);
+    CHECK(reader.time_ms() == time_ms);
+    CHECK(decode(batch).ops == kSampleOps);
+  }
+}
+
+TEST_CASE("op_batch: version 1 batches (no batch time) still decode, at time 0", "[op_batch]") {
+  const std::string v1 =
+      "\x01\x01\x00\x00\x00"
+      "\x02\x00\x00\x00"
+      "\x03\x00\x00\x00"
+      "DEL"
+      "\x01\x00\x00\x00k"s;
+  OpBatchReader reader(v1);
+  CHECK(reader.count() == 1u);
+  CHECK(reader.time_ms() == 0);
+  const Decoded decoded = decode(v1);
+  CHECK(decoded.ops == std::vector<Op>{{"DEL", "k"}});
+  CHECK_FALSE(decoded.malformed);
 }
 
 TEST_CASE("op_batch: take() returns the batch and starts an empty one", "[op_batch]") {
@@ -102,12 +129,12 @@ TEST_CASE("op_batch: take() returns the batch and starts an empty one", "[op_bat
   builder.add(op);
   builder.add(op);
   CHECK(builder.size() == 2);
-  CHECK(builder.bytes() == 5 + 2 * (4 + 4 + 3 + 4 + 1));
-  CHECK(decode(builder.take()).ops.size() == 2);
+  CHECK(builder.bytes() == 13 + 2 * (4 + 4 + 3 + 4 + 1));
+  CHECK(decode(builder.take(1)).ops.size() == 2);
   CHECK(builder.empty());
-  CHECK(builder.bytes() == 5);
+  CHECK(builder.bytes() == 13);
   builder.add(op);
-  CHECK(decode(builder.take()).ops == std::vector<Op>{{"DEL", "k"}});
+  CHECK(decode(builder.take(2)).ops == std::vector<Op>{{"DEL", "k"}});
 }
 
 TEST_CASE("op_batch: an empty batch decodes to no ops", "[op_batch]") {
@@ -144,10 +171,11 @@ TEST_CASE("op_batch: a bad header is malformed and has no count", "[op_batch]") 
 }
 
 TEST_CASE("op_batch: a count the batch cannot hold is refused up front", "[op_batch]") {
-  // Every op takes at least 8 bytes (argc and one length), so a 5-byte header cannot
+  // Every op takes at least 8 bytes (argc and one length), so a bare header cannot
   // declare 4 billion ops; callers size reply vectors from count().
   CHECK_FALSE(OpBatchReader("\x01\xff\xff\xff\xff"s).count());
-  CHECK_FALSE(OpBatchReader(encode({{"a"}}).replace(1, 1, "\x02")).count());
+  CHECK_FALSE(OpBatchReader("\x02"s + std::string(8, '\0') + "\xff\xff\xff\xff"s).count());
+  CHECK_FALSE(OpBatchReader(encode({{"a"}}).replace(10, 1, "\x02")).count());
   CHECK(decode("\x01\xff\xff\xff\xff"s).malformed);
 }
 

@@ -23,10 +23,11 @@ using namespace keepdb::test::resp2;
 
 namespace {
 
-std::string encode(const std::vector<std::vector<std::string_view>>& ops) {
+std::string encode(const std::vector<std::vector<std::string_view>>& ops,
+                   std::uint64_t time_ms = 1'700'000'000'000) {
   OpBatchBuilder builder;
   for (const auto& op : ops) builder.add(op);
-  return builder.take();
+  return builder.take(time_ms);
 }
 
 // Each reply rendered as RESP2 bytes.

@@ -12,7 +12,8 @@
 namespace keepdb::consensus::testing {
 namespace {
 
-TEST_CASE("kv snapshot: an image restores the same keys, expiries and applied index", "[kv_fsm]") {
+TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and applied index",
+          "[kv_fsm]") {
   TempDir from_dir, to_dir;
   storage::Env from_env(from_dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
   storage::Env to_env(to_dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
@@ -22,6 +23,7 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries and applied in
     from.put(txn.get(), "a", "1");
     from.put(txn.get(), "b", std::string(1000, 'x'), 123456);
     from.put(txn.get(), "empty", "");
+    from.set_clock_ms(txn.get(), 777);
     txn.commit();
     storage::WriteTxn stale(to_env);
     to.put(stale.get(), "stale", "gone after restore");
@@ -42,6 +44,8 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries and applied in
     CHECK(to.get(txn.get(), "b")->expires_at_ms == 123456);
     CHECK(to.get(txn.get(), "empty")->payload.empty());
     CHECK(to.applied_index(txn.get()) == 42);
+    CHECK(to.clock_ms(txn.get()) == 777);
+    CHECK(to.keys_due(txn.get(), 123456, 10) == std::vector<std::string>{"b"});
   }
 
   for (std::size_t cut = 0; cut < image.size(); cut += 7) {
@@ -52,11 +56,30 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries and applied in
   }
 }
 
+TEST_CASE("kv snapshot: a version 1 image (no clock) still restores, at clock 0", "[kv_fsm]") {
+  TempDir dir;
+  storage::Env env(dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
+  storage::KvStore kv(env);
+  const std::vector<std::uint8_t> v1 = {
+      1,                       // version
+      9, 0, 0, 0, 0, 0, 0, 0,  // applied index
+      1, 0, 0, 0, 0, 0, 0, 0,  // key count
+      1, 0, 0, 0, 'k',         // key
+      0, 0, 0, 0, 0, 0, 0, 0,  // expiry: none
+      1, 0, 0, 0, 'v'};        // payload
+  CHECK(kv_snapshot_index(v1) == 9u);
+  storage::WriteTxn txn(env);
+  REQUIRE(restore_kv_snapshot(kv, txn.get(), v1));
+  CHECK(kv.get(txn.get(), "k")->payload == "v");
+  CHECK(kv.applied_index(txn.get()) == 9);
+  CHECK(kv.clock_ms(txn.get()) == 0);
+}
+
 TEST_CASE("forward codec: requests and replies round trip; damage is refused", "[kv_fsm]") {
   commands::OpBatchBuilder batch;
   const std::vector<std::string_view> set{"SET", "k", "v"};
   batch.add(set);
-  const ForwardRequest write{7, ForwardKind::kWrite, batch.take()};
+  const ForwardRequest write{7, ForwardKind::kWrite, batch.take(1)};
   const auto decoded = decode_forward_request(encode_forward_request(write));
   REQUIRE(decoded);
   CHECK(decoded->id == 7);

@@ -76,7 +76,7 @@ class StoreFixture {
     std::vector<std::string> keys;
     std::optional<std::string> next;
     read([&](MDB_txn* txn) {
-      next = kv_->scan(txn, from, [&](std::string_view key) {
+      next = kv_->scan(txn, from, [&](std::string_view key, const keepdb::storage::ValueView&) {
         keys.emplace_back(key);
         return keys.size() < limit;
       });
@@ -275,4 +275,64 @@ TEST_CASE("kv_store: corrupt value records raise StorageError", "[kv_store]") {
   store.put_raw_record("short-expiry", "\x01\x00\x00"s);
   CHECK_THROWS_AS(store.stored("empty"), StorageError);
   CHECK_THROWS_AS(store.stored("short-expiry"), StorageError);
+}
+
+TEST_CASE("kv_store: the expiry index lists due keys earliest first, up to a limit",
+          "[kv_store]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    store.kv().put(txn, "late", "v", 300);
+    store.kv().put(txn, "early", "v", 100);
+    store.kv().put(txn, "middle", "v", 200);
+    store.kv().put(txn, "same-deadline", "v", 200);
+    store.kv().put(txn, "persistent", "v");
+  });
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().volatile_keys(txn) == 4);
+    CHECK(store.kv().keys_due(txn, 99, 10).empty());
+    CHECK(store.kv().keys_due(txn, 100, 10) == std::vector<std::string>{"early"});
+    CHECK(store.kv().keys_due(txn, 250, 10) ==
+          std::vector<std::string>{"early", "middle", "same-deadline"});
+    CHECK(store.kv().keys_due(txn, 1000, 2) == std::vector<std::string>{"early", "middle"});
+  });
+}
+
+TEST_CASE("kv_store: overwrites, erase and clear keep the expiry index exact", "[kv_store]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    store.kv().put(txn, "moved", "v", 100);
+    store.kv().put(txn, "moved", "v", 500);     // new deadline replaces the old entry
+    store.kv().put(txn, "persisted", "v", 100);
+    store.kv().put(txn, "persisted", "v");      // no deadline any more
+    store.kv().put(txn, "erased", "v", 100);
+    CHECK(store.kv().erase(txn, "erased"));
+  });
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().volatile_keys(txn) == 1);
+    CHECK(store.kv().keys_due(txn, 400, 10).empty());
+    CHECK(store.kv().keys_due(txn, 500, 10) == std::vector<std::string>{"moved"});
+  });
+  store.write([&](MDB_txn* txn) { store.kv().clear(txn); });
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().volatile_keys(txn) == 0);
+    CHECK(store.kv().keys_due(txn, 1000, 10).empty());
+  });
+}
+
+TEST_CASE("kv_store: a key of the maximum length can carry a deadline", "[kv_store]") {
+  StoreFixture store;
+  const std::string key(511, 'k');
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, key, "v", 7); });
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().keys_due(txn, 7, 1) == std::vector<std::string>{key});
+  });
+}
+
+TEST_CASE("kv_store: the state machine clock starts at 0 and survives reopening",
+          "[kv_store]") {
+  StoreFixture store;
+  store.read([&](MDB_txn* txn) { CHECK(store.kv().clock_ms(txn) == 0); });
+  store.write([&](MDB_txn* txn) { store.kv().set_clock_ms(txn, 1'700'000'000'123); });
+  store.reopen();
+  store.read([&](MDB_txn* txn) { CHECK(store.kv().clock_ms(txn) == 1'700'000'000'123); });
 }

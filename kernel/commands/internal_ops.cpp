@@ -1,0 +1,31 @@
+// The internal ops: keepdb.expired.
+#include "kernel/commands/internal_ops.h"
+
+namespace keepdb::commands {
+namespace {
+
+Reply apply_expired(ApplyContext& c, Args a) {
+  std::int64_t erased = 0;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    const auto value = c.kv.get(c.txn, a[i]);
+    if (value && value->expired(c.now_ms)) {
+      c.kv.erase(c.txn, a[i]);
+      ++erased;
+    }
+  }
+  return Reply::number(erased);
+}
+
+constexpr CommandSpec kExpired{
+    .name = kExpiredOp, .arity = -2, .access = Access::kAdmin, .before_auth = false,
+    .first_key = 1, .last_key = -1, .key_step = 1, .group = "internal", .since = "",
+    .summary = "Erases keys whose deadline has passed (proposed by the leader).",
+    .apply = apply_expired};
+
+}  // namespace
+
+const CommandSpec* find_internal_op(std::string_view name) {
+  return name == kExpiredOp ? &kExpired : nullptr;
+}
+
+}  // namespace keepdb::commands
