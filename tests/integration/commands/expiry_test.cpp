@@ -7,23 +7,11 @@
 #include <vector>
 
 #include "tests/integration/harness/deadline.h"
+#include "tests/integration/harness/info_text.h"
 #include "tests/integration/harness/keepd_process.h"
 #include "tests/integration/harness/raw_client.h"
 
 using namespace keepdb::integration;
-
-namespace {
-
-// The value of `field` in INFO's text, "" when absent.
-std::string info_field(RawClient& client, const std::string& field) {
-  const std::string text = client.command({"INFO"}).text;
-  const std::size_t at = text.find("\r\n" + field + ":");
-  if (at == std::string::npos) return "";
-  const std::size_t begin = at + field.size() + 3;
-  return text.substr(begin, text.find("\r\n", begin) - begin);
-}
-
-}  // namespace
 
 TEST_CASE("keys with a TTL vanish at their deadline and active expiry reclaims them",
           "[expiry]") {
@@ -41,7 +29,8 @@ TEST_CASE("keys with a TTL vanish at their deadline and active expiry reclaims t
 
   CHECK(poll_until([&] { return client.command({"GET", "volatile:0"}).null; }, kReplyTimeout));
   CHECK(poll_until([&] { return client.command({"DBSIZE"}).integer == 2; }, kReplyTimeout));
-  CHECK(info_field(client, "expired_keys") == std::to_string(kVolatile));
+  CHECK(info_field(client.command({"INFO", "stats"}).text, "expired_keys") ==
+        std::to_string(kVolatile));
   CHECK(client.command({"GET", "persistent"}).text == "v");
   const std::int64_t ttl = client.command({"TTL", "later"}).integer;
   CHECK(ttl > 990);
