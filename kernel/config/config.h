@@ -74,6 +74,10 @@ struct Cluster {
   bool bootstrap = true;                // true: form the cluster from `members`;
                                         // false: join an existing cluster (KEEPDB.ADD)
   std::vector<ClusterMember> members;   // empty: a one-voter cluster of this node
+  // Log compaction: a snapshot after this many applied entries, keeping this many entries
+  // of log behind it for followers that lag a little.
+  std::uint32_t snapshot_threshold = 1024;
+  std::uint32_t snapshot_trailing = 2048;
 };
 
 // Posture gaps the operator accepts on purpose (`[security] accept_risks`). Parsed here,

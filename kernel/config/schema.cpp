@@ -28,6 +28,7 @@ constexpr std::int64_t kMaxInlineBytes = 16 * kMiB;
 constexpr std::int64_t kMaxBufferBytes = 1 * kGiB;
 constexpr std::int64_t kMaxConnections = 1'000'000;
 constexpr std::int64_t kMaxTimeoutMs = 86'400'000;  // one day
+constexpr std::int64_t kMaxSnapshotEntries = 1'000'000'000;
 // Room for the RESP framing around one bulk string ("*3\r\n$3\r\nSET\r\n$N\r\n...").
 constexpr std::int64_t kFramingSlackBytes = 1 * kKiB;
 constexpr std::size_t kSha256HexLength = 64;
@@ -189,13 +190,20 @@ std::vector<ClusterMember> read_members(const TableReader& cluster) {
 
 Cluster read_cluster(const TableReader& root, std::uint64_t node_id) {
   Cluster cluster;
-  const auto table = root.table("cluster", {"id", "peer_host", "peer_port", "bootstrap", "member"});
+  const auto table = root.table("cluster", {"id", "peer_host", "peer_port", "bootstrap",
+                                            "snapshot_threshold", "snapshot_trailing", "member"});
   if (!table) return cluster;
   cluster.id = non_empty_string(*table, "id", cluster.id);
   cluster.peer_host = non_empty_string(*table, "peer_host", cluster.peer_host);
   cluster.peer_port = static_cast<std::uint16_t>(
       table->integer("peer_port", 0, kMaxPort).value_or(cluster.peer_port));
   cluster.bootstrap = table->boolean("bootstrap").value_or(cluster.bootstrap);
+  const auto read_entries = [&](std::string_view key, std::int64_t min, std::uint32_t fallback) {
+    return static_cast<std::uint32_t>(
+        table->integer(key, min, kMaxSnapshotEntries).value_or(fallback));
+  };
+  cluster.snapshot_threshold = read_entries("snapshot_threshold", 2, cluster.snapshot_threshold);
+  cluster.snapshot_trailing = read_entries("snapshot_trailing", 0, cluster.snapshot_trailing);
   cluster.members = read_members(*table);
 
   if (!cluster.members.empty() &&

@@ -61,12 +61,15 @@ std::string client_address(const config::Config& config) {
   return config.client.host + ":" + std::to_string(config.client.port);
 }
 
-// This server's raft settings from [cluster]: its own address, and the initial voters.
+// This server's raft settings from [cluster]: its own address, the initial voters, and
+// log compaction.
 // Without members the cluster is this node alone (a one-voter cluster).
 consensus::RaftNodeOptions raft_options(const config::Config& config) {
   consensus::RaftNodeOptions options;
   options.id = config.node_id;
   options.bootstrap = config.cluster.bootstrap;
+  options.snapshot_threshold = config.cluster.snapshot_threshold;
+  options.snapshot_trailing = config.cluster.snapshot_trailing;
   const auto& members = config.cluster.members;
   const auto self = std::find_if(members.begin(), members.end(),
                                  [&](const auto& member) { return member.id == config.node_id; });

@@ -1,4 +1,5 @@
-// [cluster] and [[cluster.member]]: ids, addresses, and this node's place in the roster.
+// [cluster] and [[cluster.member]]: ids, addresses, this node's place in the roster, and
+// the log-compaction keys.
 #include "tests/unit/config/config_test_support.h"
 
 namespace keepdb::config {
@@ -51,6 +52,18 @@ TEST_CASE("config: a multi-member roster needs a peer listener", "[config][clust
   CHECK(error_of(with_storage("[cluster]\n" + member(1, "a:1", "a:2") + member(2, "b:1", "b:2"))) ==
         "test.toml:1: cluster.peer_port: must be set (1..65535) when the cluster has more than "
         "one member");
+}
+
+TEST_CASE("config: snapshot threshold and trailing accept their boundary values",
+          "[config][cluster]") {
+  const Config smallest =
+      load(with_storage("[cluster]\nsnapshot_threshold = 2\nsnapshot_trailing = 0"));
+  CHECK(smallest.cluster.snapshot_threshold == 2);
+  CHECK(smallest.cluster.snapshot_trailing == 0);
+  const Config largest = load(
+      with_storage("[cluster]\nsnapshot_threshold = 1000000000\nsnapshot_trailing = 1000000000"));
+  CHECK(largest.cluster.snapshot_threshold == 1'000'000'000);
+  CHECK(largest.cluster.snapshot_trailing == 1'000'000'000);
 }
 
 TEST_CASE("config: member keys are required, with valid ids and host:port addresses",

@@ -52,6 +52,8 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(config.cluster.peer_host == "10.0.0.2");
   CHECK(config.cluster.peer_port == 7002);
   CHECK_FALSE(config.cluster.bootstrap);
+  CHECK(config.cluster.snapshot_threshold == 4096);
+  CHECK(config.cluster.snapshot_trailing == 512);
   REQUIRE(config.cluster.members.size() == 3);
   CHECK(config.cluster.members[0].id == 1);
   CHECK(config.cluster.members[0].peer_address == "10.0.0.1:7001");
@@ -82,6 +84,8 @@ TEST_CASE("config: absent keys take the documented defaults", "[config]") {
   CHECK(config.cluster.peer_host == "127.0.0.1");
   CHECK(config.cluster.peer_port == 0);
   CHECK(config.cluster.bootstrap);
+  CHECK(config.cluster.snapshot_threshold == 1024);
+  CHECK(config.cluster.snapshot_trailing == 2048);
   CHECK(config.cluster.members.empty());
   CHECK(config.security.accept_risks.empty());
 }
