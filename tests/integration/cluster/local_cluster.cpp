@@ -6,12 +6,12 @@
 
 #include "tests/integration/harness/deadline.h"
 #include "tests/integration/harness/free_port.h"
-#include "tests/integration/harness/keepd_config.h"
 #include "tests/integration/harness/raw_client.h"
 
 namespace keepdb::integration {
 
-LocalCluster::LocalCluster(unsigned nodes, const std::string& label) : dir_(label) {
+LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::string& label)
+    : dir_(label), cluster_keys_(std::move(cluster_keys)) {
   nodes_.resize(nodes);
   for (Node& node : nodes_) {
     node.client_port = free_port();
@@ -53,6 +53,7 @@ void LocalCluster::write_config(unsigned node) const {
   text += "[cluster]\nid = \"test-cluster\"\npeer_host = \"127.0.0.1\"\n";
   text += "peer_port = " + std::to_string(nodes_[node].peer_port) + "\n";
   text += std::string("bootstrap = ") + (nodes_[node].bootstrap ? "true" : "false") + "\n";
+  text += render_keys(cluster_keys_);
   for (unsigned m = 0; m < nodes_.size(); ++m) {
     if (!nodes_[m].bootstrap && m != node) continue;  // joiners are not initial members
     text += "[[cluster.member]]\nid = " + std::to_string(m + 1) + "\n";

@@ -15,14 +15,17 @@
 #include <vector>
 
 #include "tests/integration/harness/child_process.h"
+#include "tests/integration/harness/keepd_config.h"
 #include "tests/integration/harness/temp_dir.h"
 
 namespace keepdb::integration {
 
 class LocalCluster {
  public:
-  // Writes the configs of `nodes` bootstrapping members and starts them all.
-  explicit LocalCluster(unsigned nodes, const std::string& label = "cluster");
+  // Writes the configs of `nodes` bootstrapping members and starts them all. Every node
+  // (joiners too) gets `cluster_keys` in its [cluster] table, e.g. {{"snapshot_threshold", 32}}.
+  explicit LocalCluster(unsigned nodes, IntegerKeys cluster_keys = {},
+                        const std::string& label = "cluster");
   ~LocalCluster();
 
   unsigned size() const { return static_cast<unsigned>(nodes_.size()); }
@@ -60,6 +63,7 @@ class LocalCluster {
   void write_config(unsigned node) const;
 
   TempDir dir_;
+  IntegerKeys cluster_keys_;
   std::vector<Node> nodes_;
 };
 

@@ -1,4 +1,4 @@
-// Rendering of the harness's keepd configuration file.
+// Rendering of the harness's keepd configuration file and of integer settings.
 #include "tests/integration/harness/keepd_config.h"
 
 #ifndef KEEPD_BINARY
@@ -11,16 +11,17 @@ std::filesystem::path keepd_binary() {
   return KEEPD_BINARY;
 }
 
+std::string render_keys(const IntegerKeys& keys) {
+  std::string text;
+  for (const auto& [key, value] : keys) text += key + " = " + std::to_string(value) + "\n";
+  return text;
+}
+
 std::string render_config(const KeepdSettings& settings, std::uint16_t port) {
   std::string text = "# written by the KeepDB integration harness\nnode_id = 1\n\n[storage]\n";
   text += "data_dir = \"" + settings.data_dir + "\"\n\n[client]\nhost = \"127.0.0.1\"\n";
   text += "port = " + std::to_string(port) + "\n";
-  if (!settings.limits.empty()) {
-    text += "\n[limits]\n";
-    for (const auto& [key, value] : settings.limits) {
-      text += key + " = " + std::to_string(value) + "\n";
-    }
-  }
+  if (!settings.limits.empty()) text += "\n[limits]\n" + render_keys(settings.limits);
   return text;
 }
 

@@ -1,5 +1,6 @@
 // The TOML configuration the harness gives keepd: a node on 127.0.0.1, its data in a
-// directory beside the config file, and whatever limits a test wants to make small.
+// directory beside the config file, and whatever limits a test wants to make small; and the
+// rendering of integer settings, which LocalCluster shares for its [cluster] keys.
 //
 // Thread-safety: plain values and pure functions.
 #pragma once
@@ -15,6 +16,12 @@ namespace keepdb::integration {
 // Path of the keepd under test (the build's own binary).
 std::filesystem::path keepd_binary();
 
+// Integer `key = value` settings of one table, in order.
+using IntegerKeys = std::vector<std::pair<std::string, std::uint64_t>>;
+
+// One "key = value" line per setting.
+std::string render_keys(const IntegerKeys& keys);
+
 struct KeepdSettings {
   // `label` names the temp dir, to tell nodes apart when KEEPDB_KEEP_TEST_DIRS=1 keeps them.
   explicit KeepdSettings(std::string label_ = "keepd") : label(std::move(label_)) {}
@@ -25,7 +32,7 @@ struct KeepdSettings {
   }
 
   std::string label;
-  std::vector<std::pair<std::string, std::uint64_t>> limits;
+  IntegerKeys limits;
   std::string data_dir = "data";  // relative to the config file
 };
 
