@@ -118,19 +118,25 @@ std::string LocalCluster::info(unsigned node, const std::string& field) const {
 
 int LocalCluster::wait_for_leader(milliseconds timeout) {
   int leader = -1;
-  poll_until(
+  const bool found = poll_until(
       [&] {
-        for (unsigned i = 0; i < nodes_.size(); ++i) {
+        leader = -1;
+        for (unsigned i = 0; i < nodes_.size() && leader < 0; ++i) {
           if (running(i) && info(i, "keepdb_role") == "leader" &&
               info(i, "keepdb_leader_ready") == "1") {
             leader = static_cast<int>(i);
-            return true;
           }
         }
-        return false;
+        if (leader < 0) return false;
+        // A node that started after the election hears of the leader with its first append.
+        const std::string leader_id = std::to_string(id(static_cast<unsigned>(leader)));
+        for (unsigned i = 0; i < nodes_.size(); ++i) {
+          if (running(i) && info(i, "keepdb_leader_id") != leader_id) return false;
+        }
+        return true;
       },
       timeout, 20ms);
-  return leader;
+  return found ? leader : -1;
 }
 
 bool LocalCluster::wait_applied(unsigned node, std::uint64_t index, milliseconds timeout) {

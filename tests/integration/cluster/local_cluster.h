@@ -45,7 +45,8 @@ class LocalCluster {
 
   // A field of INFO replication on `node`, "" when it cannot be read.
   std::string info(unsigned node, const std::string& field) const;
-  // The index of the node that reports itself leader and ready, or -1 at the deadline.
+  // The index of the node that reports itself leader and ready once every running node
+  // names it as leader, or -1 at the deadline.
   int wait_for_leader(milliseconds timeout = 20s);
   // Waits until `node` has applied at least `index`.
   bool wait_applied(unsigned node, std::uint64_t index, milliseconds timeout = 20s);
