@@ -1,6 +1,7 @@
 // ClusterService: status, members, reads and membership changes over the raft node.
 #include "kernel/node/cluster_service.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "kernel/consensus/member_address.h"
@@ -34,6 +35,13 @@ const char* state_name(int state) {
     default:
       return "unavailable";
   }
+}
+
+bool is_voter(const RaftNode& raft, raft_id id) {
+  const auto members = raft.members();
+  return std::any_of(members.begin(), members.end(), [id](const consensus::RaftMember& member) {
+    return member.id == id && member.role == RAFT_VOTER;
+  });
 }
 
 }  // namespace
@@ -81,6 +89,10 @@ std::string ClusterService::describe_failure(int status) const {
   return std::string("ERR ") + raft_strerror(status);
 }
 
+void ClusterService::refuse(Done done, std::string error) const {
+  boost::asio::post(io_, [done = std::move(done), error = std::move(error)] { done(error); });
+}
+
 RaftNode::ChangeDone ClusterService::finish_with(Done done) const {
   return [this, done = std::move(done)](int status) {
     done(status == 0 ? std::nullopt : std::optional<std::string>(describe_failure(status)));
@@ -90,8 +102,7 @@ RaftNode::ChangeDone ClusterService::finish_with(Done done) const {
 void ClusterService::add_member(std::uint64_t id, const std::string& peer_address,
                                 const std::string& client_address, Done done) {
   if (!consensus::split_host_port(peer_address) || !consensus::split_host_port(client_address)) {
-    boost::asio::post(
-        io_, [done = std::move(done)] { done(std::string("ERR addresses must be host:port")); });
+    refuse(std::move(done), "ERR addresses must be host:port");
     return;
   }
   const std::string address = consensus::encode_member_address({peer_address, client_address});
@@ -107,14 +118,26 @@ void ClusterService::add_member(std::uint64_t id, const std::string& peer_addres
 }
 
 void ClusterService::remove_member(std::uint64_t id, Done done) {
+  if (raft_.leader() && !raft_.is_member(id)) {  // raft's own error would not name the id
+    refuse(std::move(done), "ERR server " + std::to_string(id) + " is not a member");
+    return;
+  }
   log::info("removing server ", id);
   raft_.remove(id, finish_with(std::move(done)));
 }
 
 void ClusterService::transfer_leadership(std::uint64_t id, Done done) {
   if (!raft_.leader()) {
-    boost::asio::post(io_,
-                      [this, done = std::move(done)] { done(describe_failure(RAFT_NOTLEADER)); });
+    refuse(std::move(done), describe_failure(RAFT_NOTLEADER));
+    return;
+  }
+  // raft refuses these too, but its callback only tells that leadership did not move.
+  if (id == raft_.id()) {
+    refuse(std::move(done), "ERR server " + std::to_string(id) + " already leads");
+    return;
+  }
+  if (id != 0 && !is_voter(raft_, id)) {
+    refuse(std::move(done), "ERR server " + std::to_string(id) + " is not a voting member");
     return;
   }
   raft_.transfer(id, [this, id, done = std::move(done)] {

@@ -30,6 +30,8 @@ class ClusterService final : public commands::Cluster {
  private:
   // The error line for a failed raft request.
   std::string describe_failure(int status) const;
+  // Fails a request before raft sees it: runs `done` with `error` later, never inside the call.
+  void refuse(Done done, std::string error) const;
   consensus::RaftNode::ChangeDone finish_with(Done done) const;
 
   boost::asio::io_context& io_;

@@ -2,11 +2,14 @@
 // READONLY, INFO replication and KEEPDB.MEMBERS; kill -9 of the leader under a write load
 // (a new leader, and every acknowledged write on every node after the victim restarts); a
 // follower that misses writes and catches up; a node added with KEEPDB.ADD that catches up
-// by snapshot (with small [cluster] snapshot settings); and a minority (2 of 3 stopped) that
+// by snapshot (with small [cluster] snapshot settings); KEEPDB.REMOVE and KEEPDB.TRANSFER,
+// and their errors for ids that are not members; and a minority (2 of 3 stopped) that
 // acknowledges nothing.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +48,46 @@ std::uint64_t number(const std::string& text) {
 
 unsigned other_than(unsigned node, unsigned size) {
   return (node + 1) % size;
+}
+
+// What KEEPDB.MEMBERS on one node says: the member ids, sorted, and which one leads.
+struct Roster {
+  std::vector<std::uint64_t> ids;
+  std::uint64_t leader = 0;  // 0: none marked
+};
+
+Roster roster_on(const LocalCluster& cluster, unsigned node) {
+  Roster roster;
+  RawClient client(cluster.client_port(node));
+  for (const RespValue& member : client.command({"KEEPDB.MEMBERS"}).elements) {
+    std::uint64_t id = 0;
+    bool leads = false;
+    for (std::size_t i = 0; i + 1 < member.elements.size(); i += 2) {  // RESP2 map: key, value
+      const std::string& field = member.elements[i].text;
+      if (field == "id") id = static_cast<std::uint64_t>(member.elements[i + 1].integer);
+      if (field == "leader") leads = member.elements[i + 1].integer == 1;
+    }
+    roster.ids.push_back(id);
+    if (leads) roster.leader = id;
+  }
+  std::sort(roster.ids.begin(), roster.ids.end());
+  return roster;
+}
+
+// KEEPDB.TRANSFER [id] on `node`, repeated while it replies that leadership did not move:
+// raft 0.15 sends its TimeoutNow once, and a follower busy persisting ignores it.
+RespValue transfer_on(const LocalCluster& cluster, unsigned node, std::optional<std::uint64_t> id) {
+  RawClient client(cluster.client_port(node));
+  std::vector<std::string> command{"KEEPDB.TRANSFER"};
+  if (id) command.push_back(std::to_string(*id));
+  RespValue reply;
+  poll_until(
+      [&] {
+        reply = client.command(command, 20s);
+        return reply.text != "ERR leadership did not move; try again";
+      },
+      30s);
+  return reply;
 }
 
 TEST_CASE("cluster: writes and reads on any node", "[cluster]") {
@@ -162,6 +205,79 @@ TEST_CASE("cluster: KEEPDB.ADD brings in a node that catches up by snapshot", "[
         std::string::npos);
   CHECK(missing_on(cluster.client_port(joining), written).empty());
   CHECK(admin.command({"KEEPDB.MEMBERS"}).elements.size() == 4);
+}
+
+TEST_CASE("cluster: KEEPDB.REMOVE takes a follower out and the other two still commit",
+          "[cluster]") {
+  LocalCluster cluster(3);
+  const int leader_index = cluster.wait_for_leader();
+  REQUIRE(leader_index >= 0);
+  const auto leader = static_cast<unsigned>(leader_index);
+  const unsigned removed = other_than(leader, 3);
+  const unsigned staying = 3 - leader - removed;  // the indices are 0, 1 and 2
+  std::vector<std::uint64_t> survivors{cluster.id(leader), cluster.id(staying)};
+  std::sort(survivors.begin(), survivors.end());
+
+  const auto survivors_take_writes = [&](const std::string& key) {
+    for (const unsigned node : {leader, staying}) {
+      RawClient client(cluster.client_port(node));
+      CHECK(client.command({"SET", key, std::to_string(node)}, 20s).text == "OK");
+      CHECK(client.command({"GET", key}).text == std::to_string(node));
+    }
+  };
+
+  RawClient admin(cluster.client_port(leader));
+  REQUIRE(admin.command({"KEEPDB.REMOVE", std::to_string(cluster.id(removed))}, 20s).text == "OK");
+  CHECK(roster_on(cluster, leader).ids == survivors);
+  CHECK(poll_until([&] { return roster_on(cluster, staying).ids == survivors; }, 10s));
+
+  // Left running, the removed node never learns of its removal: it stops hearing from the
+  // leader and campaigns, but pre-vote keeps it from disturbing the other two.
+  const std::string term = cluster.info(leader, "keepdb_term");
+  REQUIRE(poll_until([&] { return cluster.info(removed, "keepdb_role") == "candidate"; }, 10s));
+  survivors_take_writes("while-removed-runs");
+  CHECK(cluster.info(leader, "keepdb_term") == term);
+  cluster.stop(removed);
+  survivors_take_writes("after-removed-stopped");
+
+  CHECK(admin.command({"KEEPDB.REMOVE", "99"}).text == "ERR server 99 is not a member");
+  CHECK(roster_on(cluster, leader).ids == survivors);
+}
+
+TEST_CASE("cluster: KEEPDB.TRANSFER moves leadership to the named node or to one raft picks",
+          "[cluster]") {
+  LocalCluster cluster(3);
+  const int leader_index = cluster.wait_for_leader();
+  REQUIRE(leader_index >= 0);
+  const auto leader = static_cast<unsigned>(leader_index);
+  const unsigned target = other_than(leader, 3);
+
+  REQUIRE(transfer_on(cluster, leader, cluster.id(target)).text == "OK");
+  CHECK(cluster.wait_for_leader() == static_cast<int>(target));  // and every node names it
+  CHECK(cluster.info(target, "keepdb_role") == "leader");
+  CHECK(number(cluster.info(leader, "keepdb_leader_id")) == cluster.id(target));
+  CHECK(roster_on(cluster, leader).leader == cluster.id(target));
+  // The old leader now forwards writes to the new one.
+  RawClient old_leader(cluster.client_port(leader));
+  CHECK(old_leader.command({"SET", "after-transfer", "1"}, 20s).text == "OK");
+
+  REQUIRE(transfer_on(cluster, target, std::nullopt).text == "OK");
+  const int picked = cluster.wait_for_leader();
+  REQUIRE(picked >= 0);
+  CHECK(picked != static_cast<int>(target));
+
+  const auto new_leader = static_cast<unsigned>(picked);
+  const std::string new_id = std::to_string(cluster.id(new_leader));
+  RawClient on_new_leader(cluster.client_port(new_leader));
+  CHECK(on_new_leader.command({"KEEPDB.TRANSFER", "99"}).text ==
+        "ERR server 99 is not a voting member");
+  CHECK(on_new_leader.command({"KEEPDB.TRANSFER", new_id}).text ==
+        "ERR server " + new_id + " already leads");
+  RawClient on_target(cluster.client_port(target));  // a follower now, which knows the leader
+  CHECK(on_target.command({"KEEPDB.TRANSFER", "99"}).text ==
+        "ERR not the leader: run this on server " + new_id +
+            " (127.0.0.1:" + std::to_string(cluster.client_port(new_leader)) + ")");
+  CHECK(cluster.wait_for_leader() == picked);
 }
 
 TEST_CASE("cluster: a minority cannot acknowledge writes", "[cluster]") {
