@@ -81,7 +81,7 @@ void RaftNode::start() {
 
 void RaftNode::abandon(const char* what, int rv) {
   const std::string message =
-      std::string(what) + ": " + raft_strerror(rv) + " (" + raft_errmsg(&raft_) + ")";
+      std::string(what) + ": " + raft_strerror(rv) + " (" + error_message() + ")";
   bool closed = false;
   close([&closed] { closed = true; });
   io_.restart();  // nothing else runs yet: drain raft's close before unwinding
@@ -104,6 +104,11 @@ void RaftNode::close(std::function<void()> closed) {
     std::unique_ptr<Closing> closing(static_cast<Closing*>(raft->data));
     closing->closed();
   });
+}
+
+std::string RaftNode::error_message() const {
+  const std::string message = raft_errmsg(const_cast<struct raft*>(&raft_));
+  return message.empty() ? std::string(raft_io_->get()->errmsg) : message;
 }
 
 int RaftNode::state() const {
@@ -280,7 +285,7 @@ void RaftNode::poll() {
   const int state = raft_state(&raft_);
   if (state == RAFT_UNAVAILABLE && !unavailable_logged_) {
     unavailable_logged_ = true;
-    log::error("consensus is UNAVAILABLE (", raft_errmsg(&raft_),
+    log::error("consensus is UNAVAILABLE (", error_message(),
                "): this server refuses service until it is restarted");
   }
   if (state == RAFT_LEADER) {

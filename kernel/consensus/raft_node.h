@@ -85,7 +85,9 @@ class RaftNode {
   raft_index commit_index() const { return raft_.commit_index; }
   raft_index applied_index() const { return raft_last_applied(const_cast<struct raft*>(&raft_)); }
   raft_index last_index() const { return raft_last_index(const_cast<struct raft*>(&raft_)); }
-  std::string error_message() const { return raft_errmsg(const_cast<struct raft*>(&raft_)); }
+  // Raft's last error message or, when raft kept none (0.15 does not copy a failed term or
+  // vote write's), the raft_io's.
+  std::string error_message() const;
   // The current configuration; address "" when `id` is not in it.
   std::vector<RaftMember> members() const;
   std::string address_of(raft_id id) const;
