@@ -9,53 +9,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <utility>
+
+#include "storage/posix_file.h"
 
 namespace keepdb::storage {
 namespace {
 
-IoStatus os_failure(const std::string& what, int error) {
-  const int code = (error == ENOSPC || error == EDQUOT) ? RAFT_NOSPACE : RAFT_IOERR;
-  return IoStatus::failure(code, what + ": " + std::strerror(error));
-}
-
 IoStatus corrupt(const std::string& what) {
   return IoStatus::failure(RAFT_CORRUPT, "corrupt snapshot file: " + what);
-}
-
-// Owns a file descriptor; close() reports the error that a destructor would have to drop.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-  int get() const { return fd_; }
-  bool close() { return ::close(std::exchange(fd_, -1)) == 0; }
-
- private:
-  int fd_;
-};
-
-IoStatus write_all(int fd, const std::uint8_t* bytes, std::size_t count, const std::string& path) {
-  while (count > 0) {
-    const ssize_t written = ::write(fd, bytes, count);
-    if (written < 0 && errno == EINTR) continue;
-    if (written < 0) return os_failure("write " + path, errno);
-    bytes += written;
-    count -= static_cast<std::size_t>(written);
-  }
-  return IoStatus::success();
-}
-
-IoStatus fsync_directory(const std::filesystem::path& directory) {
-  FileDescriptor fd(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return os_failure("open directory " + directory.string(), errno);
-  if (::fsync(fd.get()) != 0) return os_failure("fsync directory " + directory.string(), errno);
-  return IoStatus::success();
 }
 
 }  // namespace
@@ -101,14 +62,12 @@ IoStatus read_snapshot_file(const std::filesystem::path& directory, std::uint64_
     return corrupt(path.string() + " has " + std::to_string(info.st_size) + " bytes, expected " +
                    std::to_string(out.size()));
   }
-  std::size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t got = ::read(fd.get(), out.data() + done, out.size() - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return os_failure("read " + path.string(), errno);
-    if (got == 0) return corrupt(path.string() + " is shorter than its metadata says");
-    done += static_cast<std::size_t>(got);
+  std::size_t got = 0;
+  if (IoStatus status = pread_all(fd.get(), out.data(), out.size(), 0, got, path.string());
+      !status.ok()) {
+    return status;
   }
+  if (got != out.size()) return corrupt(path.string() + " is shorter than its metadata says");
   boost::crc_32_type crc;
   crc.process_bytes(out.data(), out.size());
   if (crc.checksum() != expected_crc32) return corrupt(path.string() + " fails its CRC-32 check");
