@@ -1,0 +1,424 @@
+// SegmentLog: segment file naming, record encoding, the checked scan with crash-tail repair,
+// buffered appends with one fdatasync per sync(), durable truncation and prefix deletion.
+#include "storage/segment_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/crc.hpp>
+#include <cerrno>
+#include <concepts>
+#include <cstdio>
+#include <cstring>
+
+#include "kernel/consensus/byte_codec.h"
+#include "storage/data_dir.h"
+
+namespace keepdb::storage {
+namespace {
+
+constexpr std::array<std::uint8_t, 8> kMagic = {'K', 'D', 'B', 'R', 'A', 'F', 'T', 'L'};
+constexpr std::uint32_t kVersion = 1;
+constexpr std::size_t kHeaderBytes = 32;
+constexpr std::size_t kFrameBytes = 4 + 4;            // length, CRC
+constexpr std::size_t kRecordFixedBytes = 8 + 8 + 1;  // index, term, type: what length counts
+constexpr std::size_t kMinRecordBytes = kFrameBytes + kRecordFixedBytes;
+
+IoStatus corrupt(const std::filesystem::path& path, const std::string& what) {
+  return IoStatus::failure(RAFT_CORRUPT, "corrupt raft log segment " + path.string() + ": " + what);
+}
+
+std::uint32_t load_u32(const std::uint8_t* bytes) {
+  std::uint32_t value = 0;
+  for (int i = 3; i >= 0; --i) value = (value << 8) | bytes[i];
+  return value;
+}
+
+std::uint64_t load_u64(const std::uint8_t* bytes) {
+  std::uint64_t value = 0;
+  for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[i];
+  return value;
+}
+
+void store_u32(std::uint8_t* out, std::uint32_t value) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(value >> (8 * i));
+}
+
+std::uint32_t crc32_of(const std::uint8_t* bytes, std::size_t count) {
+  boost::crc_32_type crc;
+  crc.process_bytes(bytes, count);
+  return crc.checksum();
+}
+
+template <std::unsigned_integral Integer>
+requires(sizeof(Integer) == 8)  // uint64_t, raft_index
+    bool parse_hex16(std::string_view text, Integer& value) {
+  if (text.size() != 16) return false;
+  value = 0;
+  for (char c : text) {
+    int digit = 0;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else {
+      return false;
+    }
+    value = (value << 4) | static_cast<Integer>(digit);
+  }
+  return true;
+}
+
+// Parses "g<16 hex>-<16 hex>.seg".
+bool parse_segment_file_name(std::string_view name, std::uint64_t& generation,
+                             raft_index& first_index) {
+  return name.size() == 38 && name[0] == 'g' && name[17] == '-' && name.ends_with(".seg") &&
+         parse_hex16(name.substr(1, 16), generation) &&
+         parse_hex16(name.substr(18, 16), first_index);
+}
+
+std::array<std::uint8_t, kHeaderBytes> encode_header(std::uint64_t generation,
+                                                     raft_index first_index) {
+  std::array<std::uint8_t, kHeaderBytes> header{};
+  std::copy(kMagic.begin(), kMagic.end(), header.begin());
+  store_u32(header.data() + 8, kVersion);
+  consensus::store_u64_le(header.data() + 16, generation);
+  consensus::store_u64_le(header.data() + 24, first_index);
+  return header;
+}
+
+// A record frame that is complete and passes its CRC at `offset`, with its total size.
+struct Frame {
+  raft_index index = 0;
+  raft_term term = 0;
+  std::uint8_t type = 0;
+  std::span<const std::uint8_t> payload;
+  std::size_t bytes = 0;
+};
+
+bool read_frame(std::span<const std::uint8_t> file, std::size_t offset, Frame& out) {
+  if (file.size() - offset < kMinRecordBytes) return false;
+  const std::uint8_t* at = file.data() + offset;
+  const std::uint32_t length = load_u32(at);
+  if (length < kRecordFixedBytes || length > file.size() - offset - kFrameBytes) return false;
+  if (crc32_of(at + kFrameBytes, length) != load_u32(at + 4)) return false;
+  out.index = load_u64(at + 8);
+  out.term = load_u64(at + 16);
+  out.type = at[24];
+  out.payload = {at + kMinRecordBytes, length - kRecordFixedBytes};
+  out.bytes = kFrameBytes + length;
+  return true;
+}
+
+// Whether any intact record for an index at or after `expected` starts after `offset`: then the
+// damage at `offset` is not the end of the log. Cheap index bounds first, CRC last.
+bool intact_record_follows(std::span<const std::uint8_t> file, std::size_t offset,
+                           raft_index expected) {
+  const raft_index highest = expected + file.size() / kMinRecordBytes;
+  for (std::size_t at = offset + 1; at + kMinRecordBytes <= file.size(); ++at) {
+    const raft_index index = load_u64(file.data() + at + 8);
+    if (index < expected || index > highest) continue;
+    Frame frame;
+    if (read_frame(file, at, frame)) return true;
+  }
+  return false;
+}
+
+bool all_zero(std::span<const std::uint8_t> bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t byte) { return byte == 0; });
+}
+
+IoStatus read_whole_file(const std::filesystem::path& path, std::vector<std::uint8_t>& out) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return os_failure("open " + path.string(), errno);
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return os_failure("stat " + path.string(), errno);
+  out.resize(static_cast<std::size_t>(info.st_size));
+  std::size_t got = 0;
+  IoStatus status = pread_all(fd.get(), out.data(), out.size(), 0, got, path.string());
+  out.resize(got);
+  return status;
+}
+
+IoStatus truncate_file(int fd, std::uint64_t size, const std::filesystem::path& path) {
+  while (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    if (errno != EINTR) return os_failure("truncate " + path.string(), errno);
+  }
+  if (::fdatasync(fd) != 0) return os_failure("fdatasync " + path.string(), errno);
+  return IoStatus::success();
+}
+
+}  // namespace
+
+std::string segment_file_name(std::uint64_t generation, raft_index first_index) {
+  char name[48];
+  std::snprintf(name, sizeof name, "g%016llx-%016llx.seg",
+                static_cast<unsigned long long>(generation),
+                static_cast<unsigned long long>(first_index));
+  return name;
+}
+
+SegmentLog::SegmentLog(const SegmentLogOptions& options, std::uint64_t generation)
+    : options_(options), generation_(generation) {}
+
+SegmentLog::~SegmentLog() = default;
+
+IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t generation,
+                          raft_index first_live_index, const Visitor& visit,
+                          std::unique_ptr<SegmentLog>& out) {
+  std::unique_ptr<SegmentLog> log(new SegmentLog(options, generation));
+  std::error_code error;
+  try {
+    prepare_private_subdir(options.directory);
+  } catch (const std::exception& failure) {
+    return IoStatus::failure(RAFT_IOERR, failure.what());
+  }
+  // The directory's own entry must be durable before any segment in it counts.
+  if (IoStatus status = fsync_directory(options.directory.parent_path()); !status.ok()) {
+    return status;
+  }
+  std::filesystem::directory_iterator entry(options.directory, error);
+  for (; !error && entry != std::filesystem::directory_iterator(); entry.increment(error)) {
+    std::uint64_t file_generation = 0;
+    raft_index first_index = 0;
+    if (!parse_segment_file_name(entry->path().filename().string(), file_generation, first_index)) {
+      continue;
+    }
+    if (file_generation != generation) {
+      std::error_code ignored;
+      std::filesystem::remove(entry->path(), ignored);
+      continue;
+    }
+    log->segments_.push_back({first_index, entry->path(), 0, {}});
+  }
+  if (error) {
+    return IoStatus::failure(RAFT_IOERR,
+                             "list " + options.directory.string() + ": " + error.message());
+  }
+  std::sort(log->segments_.begin(), log->segments_.end(),
+            [](const Segment& a, const Segment& b) { return a.first_index < b.first_index; });
+  // Segments whose successor starts at or below the first live index hold only dead entries.
+  while (log->segments_.size() >= 2 && log->segments_[1].first_index <= first_live_index) {
+    std::error_code ignored;
+    std::filesystem::remove(log->segments_.front().path, ignored);
+    log->segments_.erase(log->segments_.begin());
+  }
+  for (std::size_t i = 0; i < log->segments_.size(); ++i) {
+    Segment& segment = log->segments_[i];
+    if (i > 0) {
+      const Segment& previous = log->segments_[i - 1];
+      if (segment.first_index != previous.first_index + previous.positions.size()) {
+        return corrupt(segment.path, "does not continue the previous segment");
+      }
+    }
+    const bool last = i + 1 == log->segments_.size();
+    bool removed = false;
+    if (IoStatus status = log->load_segment(segment, last, first_live_index, visit, removed);
+        !status.ok()) {
+      return status;
+    }
+    if (removed) log->segments_.pop_back();
+  }
+  if (!log->segments_.empty()) {
+    if (IoStatus status = log->open_segment_for_writing(log->segments_.back()); !status.ok()) {
+      return status;
+    }
+  }
+  out = std::move(log);
+  return IoStatus::success();
+}
+
+IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_live_index,
+                                  const Visitor& visit, bool& removed) {
+  std::vector<std::uint8_t> file;
+  if (IoStatus status = read_whole_file(segment.path, file); !status.ok()) return status;
+  if (file.size() < kHeaderBytes || all_zero({file.data(), kHeaderBytes})) {
+    // Created, but its header never became durable: nothing in it was ever synced.
+    if (!last) return corrupt(segment.path, "missing header");
+    if (::unlink(segment.path.c_str()) != 0)
+      return os_failure("remove " + segment.path.string(), errno);
+    removed = true;
+    return fsync_directory(options_.directory);
+  }
+  const auto header = encode_header(generation_, segment.first_index);
+  if (!std::equal(header.begin(), header.end(), file.begin())) {
+    return corrupt(segment.path, "bad header");
+  }
+  std::size_t offset = kHeaderBytes;
+  while (offset < file.size()) {
+    const raft_index expected = segment.first_index + segment.positions.size();
+    Frame frame;
+    if (!read_frame(file, offset, frame)) {
+      if (!last || intact_record_follows(file, offset, expected)) {
+        return corrupt(segment.path, "damaged record at byte " + std::to_string(offset));
+      }
+      // The tail of a write whose sync never completed: cut it off.
+      FileDescriptor fd(::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd.valid()) return os_failure("open " + segment.path.string(), errno);
+      if (IoStatus status = truncate_file(fd.get(), offset, segment.path); !status.ok()) {
+        return status;
+      }
+      break;
+    }
+    if (frame.index != expected) {
+      return corrupt(segment.path, "entry " + std::to_string(frame.index) + " where " +
+                                       std::to_string(expected) + " belongs");
+    }
+    segment.positions.push_back({offset, frame.term});
+    if (frame.index >= first_live_index) {
+      if (IoStatus status = visit({frame.index, frame.term, frame.type, frame.payload});
+          !status.ok()) {
+        return status;
+      }
+    }
+    offset += frame.bytes;
+  }
+  segment.size = std::min<std::uint64_t>(offset, file.size());
+  return IoStatus::success();
+}
+
+bool SegmentLog::empty() const {
+  return std::all_of(segments_.begin(), segments_.end(),
+                     [](const Segment& segment) { return segment.positions.empty(); });
+}
+
+raft_index SegmentLog::next_index() const {
+  if (segments_.empty()) return 0;
+  return segments_.back().first_index + segments_.back().positions.size();
+}
+
+raft_term SegmentLog::last_term() const {
+  for (auto segment = segments_.rbegin(); segment != segments_.rend(); ++segment) {
+    if (!segment->positions.empty()) return segment->positions.back().term;
+  }
+  return 0;
+}
+
+IoStatus SegmentLog::open_segment_for_writing(const Segment& segment) {
+  last_fd_ = FileDescriptor(::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!last_fd_.valid()) return os_failure("open " + segment.path.string(), errno);
+  return IoStatus::success();
+}
+
+IoStatus SegmentLog::create_segment(raft_index first_index) {
+  const std::filesystem::path path =
+      options_.directory / segment_file_name(generation_, first_index);
+  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return os_failure("create " + path.string(), errno);
+  const auto header = encode_header(generation_, first_index);
+  if (IoStatus status = pwrite_all(fd.get(), header.data(), header.size(), 0, path.string());
+      !status.ok()) {
+    return status;
+  }
+  segments_.push_back({first_index, path, kHeaderBytes, {}});
+  last_fd_ = std::move(fd);
+  unsynced_ = true;
+  directory_dirty_ = true;
+  return IoStatus::success();
+}
+
+IoStatus SegmentLog::append(const LogRecord& record) {
+  if (segments_.empty()) {
+    if (IoStatus status = create_segment(record.index); !status.ok()) return status;
+  } else if (record.index != next_index()) {
+    return IoStatus::failure(RAFT_IOERR, "raft log append at " + std::to_string(record.index) +
+                                             ", expected " + std::to_string(next_index()));
+  }
+  const std::size_t record_bytes = kMinRecordBytes + record.payload.size();
+  if (!segments_.back().positions.empty() &&
+      segments_.back().size + pending_.size() + record_bytes > options_.segment_bytes) {
+    // Roll over: the full segment becomes durable before its successor exists.
+    if (IoStatus status = sync(); !status.ok()) return status;
+    if (IoStatus status = create_segment(record.index); !status.ok()) return status;
+  }
+  Segment& segment = segments_.back();
+  const std::size_t at = pending_.size();
+  pending_.resize(at + record_bytes);
+  std::uint8_t* out = pending_.data() + at;
+  store_u32(out, static_cast<std::uint32_t>(kRecordFixedBytes + record.payload.size()));
+  consensus::store_u64_le(out + 8, record.index);
+  consensus::store_u64_le(out + 16, record.term);
+  out[24] = static_cast<std::uint8_t>(record.type);
+  if (!record.payload.empty()) {
+    std::memcpy(out + kMinRecordBytes, record.payload.data(), record.payload.size());
+  }
+  store_u32(out + 4, crc32_of(out + kFrameBytes, record_bytes - kFrameBytes));
+  segment.positions.push_back({segment.size + at, record.term});
+  return IoStatus::success();
+}
+
+IoStatus SegmentLog::write_pending() {
+  if (pending_.empty()) return IoStatus::success();
+  Segment& segment = segments_.back();
+  IoStatus status =
+      pwrite_all(last_fd_.get(), pending_.data(), pending_.size(), segment.size, segment.path);
+  if (!status.ok()) return status;
+  segment.size += pending_.size();
+  pending_.clear();
+  unsynced_ = true;
+  return IoStatus::success();
+}
+
+IoStatus SegmentLog::sync() {
+  if (IoStatus status = write_pending(); !status.ok()) return status;
+  if (unsynced_) {
+    if (::fdatasync(last_fd_.get()) != 0) {
+      return os_failure("fdatasync " + segments_.back().path.string(), errno);
+    }
+    unsynced_ = false;
+  }
+  if (directory_dirty_) {
+    if (IoStatus status = fsync_directory(options_.directory); !status.ok()) return status;
+    directory_dirty_ = false;
+  }
+  return IoStatus::success();
+}
+
+IoStatus SegmentLog::truncate(raft_index index) {
+  if (segments_.empty() || index >= next_index()) return IoStatus::success();
+  if (IoStatus status = sync(); !status.ok()) return status;
+  // Later segments go first, newest first, each removal durable: a crash leaves a prefix.
+  while (segments_.size() > 1 && segments_.back().first_index >= index) {
+    last_fd_.reset();
+    if (::unlink(segments_.back().path.c_str()) != 0) {
+      return os_failure("remove " + segments_.back().path.string(), errno);
+    }
+    if (IoStatus status = fsync_directory(options_.directory); !status.ok()) return status;
+    segments_.pop_back();
+  }
+  Segment& segment = segments_.back();
+  if (!last_fd_.valid()) {
+    if (IoStatus status = open_segment_for_writing(segment); !status.ok()) return status;
+  }
+  const std::size_t kept = index > segment.first_index ? index - segment.first_index : 0;
+  const std::uint64_t size =
+      kept < segment.positions.size() ? segment.positions[kept].offset : segment.size;
+  if (IoStatus status = truncate_file(last_fd_.get(), size, segment.path); !status.ok()) {
+    return status;
+  }
+  segment.positions.resize(std::min(kept, segment.positions.size()));
+  segment.size = size;
+  if (segment.positions.empty() && index < segment.first_index) {
+    // Everything went, even entries below this segment's name: start over at `index`.
+    last_fd_.reset();
+    if (::unlink(segment.path.c_str()) != 0) {
+      return os_failure("remove " + segment.path.string(), errno);
+    }
+    segments_.pop_back();
+    return fsync_directory(options_.directory);
+  }
+  return IoStatus::success();
+}
+
+void SegmentLog::drop_prefix(raft_index up_to) {
+  while (segments_.size() >= 2 && segments_[1].first_index <= up_to + 1) {
+    std::error_code ignored;
+    std::filesystem::remove(segments_.front().path, ignored);
+    segments_.erase(segments_.begin());
+  }
+}
+
+}  // namespace keepdb::storage
