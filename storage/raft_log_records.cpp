@@ -93,4 +93,24 @@ IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta
   return IoStatus::success();
 }
 
+std::vector<std::uint8_t> encode_log_meta(const LogMeta& meta) {
+  std::vector<std::uint8_t> record;
+  consensus::ByteWriter writer(record);
+  writer.put_u8(kRecordVersion);
+  writer.put_u64(meta.generation);
+  writer.put_u64(meta.first_live_index);
+  return record;
+}
+
+IoStatus decode_log_meta(std::span<const std::uint8_t> record, LogMeta& out) {
+  consensus::ByteReader reader(record);
+  std::uint8_t version = 0;
+  if (!reader.get_u8(version) || !reader.get_u64(out.generation) ||
+      !reader.get_u64(out.first_live_index) || reader.remaining() != 0) {
+    return corrupt("bad log metadata");
+  }
+  if (version != kRecordVersion) return corrupt("unknown log metadata version");
+  return IoStatus::success();
+}
+
 }  // namespace keepdb::storage

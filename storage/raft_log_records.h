@@ -1,9 +1,13 @@
 // Byte layouts of the Raft log environment's records (storage/raft_log_store.h):
-//   entries DB: key u64 big-endian index (so LMDB order is index order);
-//               value u8 record version (1), u8 entry type, u64 term, payload.
 //   meta DB:    "term", "vote": u64; "snapshot": u8 version (1), u64 index, u64 term,
 //               u64 configuration index, u64 file sequence, u64 data bytes, u32 data CRC-32,
-//               then the configuration (kernel/consensus/configuration_codec.h).
+//               then the configuration (kernel/consensus/configuration_codec.h);
+//               "log": u8 version (1), u64 segment generation, u64 first live index
+//               (storage/segment_log.h holds the entries themselves).
+//   entries DB: the entries of data directories written before segment files: key u64
+//               big-endian index (so LMDB order is index order); value u8 record version
+//               (1), u8 entry type, u64 term, payload. Only read, to migrate them, and
+//               empty afterwards.
 // All integers except entry keys are little-endian. Readers refuse short, long or unknown
 // records with RAFT_CORRUPT instead of trusting them.
 //
@@ -54,5 +58,15 @@ struct SnapshotMeta {
 };
 std::vector<std::uint8_t> encode_snapshot_meta(const SnapshotMeta& meta);
 IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta& out);
+
+// Which segment files hold the log, and where its live part starts: entries below
+// first_live_index are covered by the snapshot and deleted logically (their segment files go
+// once every entry in them is dead).
+struct LogMeta {
+  std::uint64_t generation = 0;
+  raft_index first_live_index = 0;
+};
+std::vector<std::uint8_t> encode_log_meta(const LogMeta& meta);
+IoStatus decode_log_meta(std::span<const std::uint8_t> record, LogMeta& out);
 
 }  // namespace keepdb::storage

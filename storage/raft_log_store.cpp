@@ -1,9 +1,10 @@
-// RaftLogStore: LMDB transactions for term, vote and entries; the writer thread's group
-// commit; snapshot files plus metadata.
+// RaftLogStore: LMDB transactions for term, vote, snapshot and log metadata; the entries in
+// segment files (migrated there from LMDB once); the writer thread's group commit.
 #include "storage/raft_log_store.h"
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "kernel/consensus/configuration_codec.h"
@@ -20,7 +21,7 @@ using consensus::RaftSnapshotPtr;
 constexpr char kTermKey[] = "term";
 constexpr char kVoteKey[] = "vote";
 constexpr char kSnapshotKey[] = "snapshot";
-constexpr raft_index kLastPossibleIndex = std::numeric_limits<raft_index>::max();
+constexpr char kLogKey[] = "log";
 
 std::span<const std::uint8_t> bytes_of(const MDB_val& value) {
   return {static_cast<const std::uint8_t*>(value.mv_data), value.mv_size};
@@ -56,7 +57,6 @@ class Cursor {
     check(rc, "read raft log cursor");
     return true;
   }
-  void erase() { check(mdb_cursor_del(cursor_, 0), "delete raft log entry"); }
 
  private:
   MDB_cursor* cursor_ = nullptr;
@@ -89,52 +89,27 @@ void put_u64_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name, std::uint64_t
   put_meta(txn, meta_db, name, encode_u64_record(value));
 }
 
-// Entries are only ever written past the last stored key, so MDB_APPEND holds.
-void put_entry(MDB_txn* txn, MDB_dbi entries_db, raft_index index, const raft_entry& entry) {
-  EntryKey key_bytes = entry_key(index);
-  MDB_val key = value_of(key_bytes);
-  MDB_val value{kEntryRecordHeaderBytes + entry.buf.len, nullptr};
-  check(mdb_put(txn, entries_db, &key, &value, MDB_RESERVE | MDB_APPEND),
-        "write raft log entry " + std::to_string(index));
-  write_entry_record(entry, {static_cast<std::uint8_t*>(value.mv_data), value.mv_size});
+// A missing record reads as generation 0 with every entry live.
+IoStatus read_log_meta(MDB_txn* txn, MDB_dbi meta_db, LogMeta& meta) {
+  MDB_val stored;
+  meta = LogMeta{};
+  if (!get_meta(txn, meta_db, kLogKey, stored)) return IoStatus::success();
+  return decode_log_meta(bytes_of(stored), meta);
 }
 
-IoStatus delete_entry_range(MDB_txn* txn, MDB_dbi entries_db, raft_index first, raft_index last) {
-  Cursor cursor(txn, entries_db);
-  EntryKey first_key = entry_key(first);
-  MDB_val key = value_of(first_key);
-  MDB_val value;
-  for (bool found = cursor.get(key, value, MDB_SET_RANGE); found;
-       found = cursor.get(key, value, MDB_NEXT)) {
-    raft_index index = 0;
-    if (IoStatus status = parse_entry_key(bytes_of(key), index); !status.ok()) return status;
-    if (index > last) break;
-    cursor.erase();
-  }
+IoStatus read_snapshot_meta(MDB_txn* txn, MDB_dbi meta_db, std::optional<SnapshotMeta>& meta) {
+  MDB_val stored;
+  meta.reset();
+  if (!get_meta(txn, meta_db, kSnapshotKey, stored)) return IoStatus::success();
+  return decode_snapshot_meta(bytes_of(stored), meta.emplace());
+}
+
+IoStatus ignore_entry(const LogRecord&) {
   return IoStatus::success();
 }
 
-// Index and term of the last stored entry, else of the snapshot, else (0, 0).
-IoStatus read_last_position(MDB_txn* txn, MDB_dbi entries_db, MDB_dbi meta_db, raft_index& index,
-                            raft_term& term) {
-  Cursor cursor(txn, entries_db);
-  MDB_val key;
-  MDB_val value;
-  if (cursor.get(key, value, MDB_LAST)) {
-    EntryRecord record;
-    if (IoStatus status = parse_entry_key(bytes_of(key), index); !status.ok()) return status;
-    if (IoStatus status = read_entry_record(bytes_of(value), record); !status.ok()) return status;
-    term = record.term;
-    return IoStatus::success();
-  }
-  index = 0;
-  term = 0;
-  if (!get_meta(txn, meta_db, kSnapshotKey, value)) return IoStatus::success();
-  SnapshotMeta meta;
-  if (IoStatus status = decode_snapshot_meta(bytes_of(value), meta); !status.ok()) return status;
-  index = meta.index;
-  term = meta.term;
-  return IoStatus::success();
+std::span<const std::uint8_t> payload_of(const raft_entry& entry) {
+  return {static_cast<const std::uint8_t*>(entry.buf.base), entry.buf.len};
 }
 
 // The newest snapshot with its data and configuration, or null when there is none; `meta`
@@ -142,9 +117,10 @@ IoStatus read_last_position(MDB_txn* txn, MDB_dbi entries_db, MDB_dbi meta_db, r
 IoStatus load_snapshot(MDB_txn* txn, MDB_dbi meta_db, const std::filesystem::path& directory,
                        RaftSnapshotPtr& out, SnapshotMeta& meta) {
   out.reset();
-  MDB_val stored;
-  if (!get_meta(txn, meta_db, kSnapshotKey, stored)) return IoStatus::success();
-  if (IoStatus status = decode_snapshot_meta(bytes_of(stored), meta); !status.ok()) return status;
+  std::optional<SnapshotMeta> stored;
+  if (IoStatus status = read_snapshot_meta(txn, meta_db, stored); !status.ok()) return status;
+  if (!stored) return IoStatus::success();
+  meta = std::move(*stored);
   if (meta.data_bytes > std::numeric_limits<std::size_t>::max() / 2) {
     return IoStatus::failure(RAFT_CORRUPT, "snapshot metadata claims an impossible size");
   }
@@ -184,6 +160,7 @@ IoStatus RaftLogStore::open(const RaftLogStoreOptions& options,
 
 RaftLogStore::RaftLogStore(const RaftLogStoreOptions& options, std::unique_ptr<Env> env)
     : snapshot_directory_(options.directory / "snapshots"),
+      log_options_{options.directory / "log", options.segment_bytes},
       env_(std::move(env)),
       entries_db_(open_database(*env_, "entries")),
       meta_db_(open_database(*env_, "meta")) {}
@@ -214,77 +191,168 @@ IoStatus RaftLogStore::write_transaction(Write write) {
   }
 }
 
+IoStatus RaftLogStore::open_log(const SegmentLog::Visitor& visit) {
+  log_.reset();
+  bool has_old_entries = false;
+  try {
+    ReadTxn txn(*env_);
+    txn.begin();
+    if (IoStatus status = read_log_meta(txn.get(), meta_db_, log_meta_); !status.ok()) {
+      return status;
+    }
+    MDB_stat stat;
+    check(mdb_stat(txn.get(), entries_db_, &stat), "stat raft log");
+    has_old_entries = stat.ms_entries != 0;
+  } catch (const std::exception& error) {
+    return status_from(error);
+  }
+  if (has_old_entries) {
+    if (IoStatus status = migrate_old_entries(); !status.ok()) return status;
+  }
+  return SegmentLog::open(log_options_, log_meta_.generation, log_meta_.first_live_index, visit,
+                          log_);
+}
+
+IoStatus RaftLogStore::migrate_old_entries() {
+  const LogMeta migrated{log_meta_.generation + 1, 0};
+  std::unique_ptr<SegmentLog> log;
+  IoStatus status = SegmentLog::open(log_options_, migrated.generation, 0, ignore_entry, log);
+  raft_index first_index = 0;
+  try {
+    ReadTxn txn(*env_);
+    txn.begin();
+    Cursor cursor(txn.get(), entries_db_);
+    MDB_val key;
+    MDB_val value;
+    for (bool found = status.ok() && cursor.get(key, value, MDB_FIRST); found && status.ok();
+         found = cursor.get(key, value, MDB_NEXT)) {
+      raft_index index = 0;
+      EntryRecord record;
+      if (status = parse_entry_key(bytes_of(key), index); !status.ok()) break;
+      if (status = read_entry_record(bytes_of(value), record); !status.ok()) break;
+      if (first_index == 0) first_index = index;
+      if (index != log->next_index() && log->next_index() != 0) {
+        status = IoStatus::failure(
+            RAFT_CORRUPT, "corrupt raft log: entry " + std::to_string(index) + " follows a gap");
+        break;
+      }
+      status = log->append({index, record.term, record.type, record.payload});
+    }
+  } catch (const std::exception& error) {
+    return status_from(error);
+  }
+  if (status.ok()) status = log->sync();
+  if (!status.ok()) return status;
+  // The segments are durable: switching to them and emptying the old table is one commit.
+  status = write_transaction([&](MDB_txn* txn) {
+    check(mdb_drop(txn, entries_db_, 0), "empty the migrated raft log");
+    put_meta(txn, meta_db_, kLogKey, encode_log_meta({migrated.generation, first_index}));
+    return IoStatus::success();
+  });
+  if (status.ok()) log_meta_ = {migrated.generation, first_index};
+  return status;
+}
+
+IoStatus RaftLogStore::open_log_if_needed() {
+  if (log_) return IoStatus::success();
+  return open_log(ignore_entry);
+}
+
 IoStatus RaftLogStore::load(LoadedLog& out) {
+  SnapshotMeta snapshot_meta;
   try {
     ReadTxn txn(*env_);
     txn.begin();
     std::uint64_t term = 0;
     std::uint64_t vote = 0;
-    SnapshotMeta snapshot_meta;
     IoStatus status = read_u64_meta(txn.get(), meta_db_, kTermKey, term);
     if (status.ok()) status = read_u64_meta(txn.get(), meta_db_, kVoteKey, vote);
     if (status.ok()) {
       status = load_snapshot(txn.get(), meta_db_, snapshot_directory_, out.snapshot, snapshot_meta);
     }
     if (!status.ok()) return status;
-    last_snapshot_sequence_ = snapshot_meta.file_sequence;
     out.term = term;
     out.voted_for = vote;
-    MDB_stat stat;
-    check(mdb_stat(txn.get(), entries_db_, &stat), "stat raft log");
-    out.entries.reserve(stat.ms_entries);
-    Cursor cursor(txn.get(), entries_db_);
-    MDB_val key;
-    MDB_val value;
-    for (bool found = cursor.get(key, value, MDB_FIRST); found;
-         found = cursor.get(key, value, MDB_NEXT)) {
-      raft_index index = 0;
-      EntryRecord record;
-      if (status = parse_entry_key(bytes_of(key), index); !status.ok()) return status;
-      if (status = read_entry_record(bytes_of(value), record); !status.ok()) return status;
-      status = out.add_entry(index, record.term, record.type, record.payload);
-      if (!status.ok()) return status;
-    }
-    return out.finish(next_index_);
   } catch (const std::exception& error) {
     return status_from(error);
   }
+  last_snapshot_sequence_ = snapshot_meta.file_sequence;
+  IoStatus status = open_log([&out](const LogRecord& record) {
+    return out.add_entry(record.index, record.term, record.type, record.payload);
+  });
+  if (status.ok()) status = out.finish(next_index_);
+  // Every stored entry may lie below the snapshot (a follower can apply entries it has not yet
+  // synced): they are dead, and appends continue after the snapshot.
+  if (status.ok() && log_->next_index() != 0 && log_->next_index() != next_index_) {
+    status = log_->truncate(0);
+  }
+  return status;
+}
+
+IoStatus RaftLogStore::sync_log_write(IoStatus status) {
+  if (status.ok()) status = log_->sync();
+  return status.ok() ? status : remember_failure(status);
 }
 
 IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
-  return write_transaction([&](MDB_txn* txn) {
+  if (IoStatus error = sticky_error(); !error.ok()) return error;
+  if (IoStatus status = open_log_if_needed(); !status.ok()) return status;
+  try {
+    ReadTxn txn(*env_);
+    txn.begin();
     std::uint64_t term = 0;
     std::uint64_t vote = 0;
-    MDB_val snapshot;
-    MDB_stat stat;
-    check(mdb_stat(txn, entries_db_, &stat), "stat raft log");
-    IoStatus status = read_u64_meta(txn, meta_db_, kTermKey, term);
-    if (status.ok()) status = read_u64_meta(txn, meta_db_, kVoteKey, vote);
+    std::optional<SnapshotMeta> snapshot;
+    IoStatus status = read_u64_meta(txn.get(), meta_db_, kTermKey, term);
+    if (status.ok()) status = read_u64_meta(txn.get(), meta_db_, kVoteKey, vote);
+    if (status.ok()) status = read_snapshot_meta(txn.get(), meta_db_, snapshot);
     if (!status.ok()) return status;
-    if (term != 0 || vote != 0 || stat.ms_entries != 0 ||
-        get_meta(txn, meta_db_, kSnapshotKey, snapshot)) {
+    if (term != 0 || vote != 0 || snapshot || !log_->empty()) {
       return IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
     }
+  } catch (const std::exception& error) {
+    return status_from(error);
+  }
+  // The entry first: a crash before the term is written leaves a log that refuses a second
+  // bootstrap and still holds the configuration.
+  const IoStatus status = sync_log_write(
+      log_->append({1, first_entry.term, first_entry.type, payload_of(first_entry)}));
+  if (!status.ok()) return status;
+  return write_transaction([&](MDB_txn* txn) {
     put_u64_meta(txn, meta_db_, kTermKey, 1);
     put_u64_meta(txn, meta_db_, kVoteKey, 0);
-    put_entry(txn, entries_db_, 1, first_entry);
     return IoStatus::success();
   });
 }
 
 IoStatus RaftLogStore::recover(const raft_buffer& configuration) {
-  return write_transaction([&](MDB_txn* txn) {
-    raft_index last_index = 0;
-    raft_term last_term = 0;
-    IoStatus status = read_last_position(txn, entries_db_, meta_db_, last_index, last_term);
-    if (!status.ok()) return status;
-    raft_entry entry{};
-    entry.term = std::max<raft_term>(last_term, 1);
-    entry.type = RAFT_CHANGE;
-    entry.buf = configuration;
-    put_entry(txn, entries_db_, last_index + 1, entry);
-    return IoStatus::success();
-  });
+  if (IoStatus error = sticky_error(); !error.ok()) return error;
+  if (IoStatus status = open_log_if_needed(); !status.ok()) return status;
+  raft_entry entry{};
+  entry.type = RAFT_CHANGE;
+  entry.buf = configuration;
+  raft_index last_index = 0;
+  if (!log_->empty()) {
+    last_index = log_->next_index() - 1;
+    entry.term = log_->last_term();
+  } else {
+    try {
+      ReadTxn txn(*env_);
+      txn.begin();
+      std::optional<SnapshotMeta> snapshot;
+      if (IoStatus status = read_snapshot_meta(txn.get(), meta_db_, snapshot); !status.ok()) {
+        return status;
+      }
+      if (snapshot) {
+        last_index = snapshot->index;
+        entry.term = snapshot->term;
+      }
+    } catch (const std::exception& error) {
+      return status_from(error);
+    }
+  }
+  entry.term = std::max<raft_term>(entry.term, 1);
+  return sync_log_write(log_->append({last_index + 1, entry.term, entry.type, payload_of(entry)}));
 }
 
 IoStatus RaftLogStore::set_term(raft_term term) {
@@ -359,19 +427,20 @@ void RaftLogStore::write_queued() {
 
 void RaftLogStore::write_log_batch(std::span<Operation> batch) {
   raft_index next_index = next_index_;
-  const IoStatus status = write_transaction([&](MDB_txn* txn) {
-    for (const Operation& operation : batch) {
-      if (const auto* append = std::get_if<AppendOp>(&operation)) {
-        for (const raft_entry& entry : append->entries)
-          put_entry(txn, entries_db_, next_index++, entry);
-      } else {
-        next_index = std::get<TruncateOp>(operation).index;
-        IoStatus deleted = delete_entry_range(txn, entries_db_, next_index, kLastPossibleIndex);
-        if (!deleted.ok()) return deleted;
+  IoStatus status = sticky_error();
+  if (status.ok() && !log_) status = IoStatus::failure(RAFT_IOERR, "raft log written before load");
+  for (auto operation = batch.begin(); status.ok() && operation != batch.end(); ++operation) {
+    if (const auto* append = std::get_if<AppendOp>(&*operation)) {
+      for (auto entry = append->entries.begin(); status.ok() && entry != append->entries.end();
+           ++entry) {
+        status = log_->append({next_index++, entry->term, entry->type, payload_of(*entry)});
       }
+    } else {
+      next_index = std::get<TruncateOp>(*operation).index;
+      status = log_->truncate(next_index);
     }
-    return IoStatus::success();
-  });
+  }
+  status = sync_log_write(status);
   if (status.ok()) next_index_ = next_index;
   for (const Operation& operation : batch) {
     if (const auto* append = std::get_if<AppendOp>(&operation)) append->done(status);
@@ -395,19 +464,31 @@ void RaftLogStore::write_snapshot(const SnapshotPutOp& operation) {
   IoStatus status = write_snapshot_file(snapshot_directory_, meta.file_sequence,
                                         {snapshot.bufs, snapshot.n_bufs}, meta.data_crc32);
   if (!status.ok()) return operation.done(remember_failure(status));
+  LogMeta log_meta = log_meta_;
+  if (operation.trailing == 0) {
+    // Installing a leader's snapshot discards the whole log: a new generation starts after it.
+    log_meta = {log_meta_.generation + 1, snapshot.index + 1};
+  } else if (snapshot.index > operation.trailing) {
+    log_meta.first_live_index =
+        std::max(log_meta.first_live_index, snapshot.index - operation.trailing + 1);
+  }
   status = write_transaction([&](MDB_txn* txn) {
     put_meta(txn, meta_db_, kSnapshotKey, encode_snapshot_meta(meta));
-    if (operation.trailing == 0) {
-      check(mdb_drop(txn, entries_db_, 0), "empty raft log");
-    } else if (snapshot.index > operation.trailing) {
-      return delete_entry_range(txn, entries_db_, 0, snapshot.index - operation.trailing);
-    }
+    put_meta(txn, meta_db_, kLogKey, encode_log_meta(log_meta));
     return IoStatus::success();
   });
-  if (status.ok()) {
-    last_snapshot_sequence_ = meta.file_sequence;
-    if (operation.trailing == 0) next_index_ = snapshot.index + 1;
-    remove_other_snapshot_files(snapshot_directory_, meta.file_sequence);
+  if (!status.ok()) return operation.done(status);
+  last_snapshot_sequence_ = meta.file_sequence;
+  log_meta_ = log_meta;
+  remove_other_snapshot_files(snapshot_directory_, meta.file_sequence);
+  if (operation.trailing == 0) {
+    next_index_ = snapshot.index + 1;
+    // Opening the new, empty generation deletes the old one's files.
+    status = SegmentLog::open(log_options_, log_meta.generation, log_meta.first_live_index,
+                              ignore_entry, log_);
+    if (!status.ok()) status = remember_failure(status);
+  } else {
+    log_->drop_prefix(log_meta.first_live_index - 1);
   }
   operation.done(status);
 }

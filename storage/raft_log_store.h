@@ -1,18 +1,28 @@
-// RaftLogStore: the durable Raft state (term, vote, log entries, snapshots) in its own LMDB
-// environment, <data_dir>/raft/, with snapshot data files in <data_dir>/raft/snapshots/.
-// Record layouts: raft_log_records.h; snapshot files: snapshot_file.h.
+// RaftLogStore: the durable Raft state in <data_dir>/raft/: term, vote, snapshot metadata and
+// the log's generation and first live index in an LMDB environment; the log entries in
+// append-only segment files in log/ (segment_log.h); snapshot data files in snapshots/
+// (snapshot_file.h). LMDB record layouts: raft_log_records.h.
 //
-// Writes: set_term, set_vote, bootstrap and recover commit synchronously on the caller's
-// thread. Appends, truncations and snapshot operations run on one writer thread in submission
-// order; all appends and truncations queued together go into one LMDB transaction and one
-// durable commit (group commit) before their callbacks run, in order, on the writer thread.
-// A snapshot is written to its file durably, then its metadata and the entry deletions commit
-// in one transaction, then older snapshot files are removed. A large snapshot delays the
-// appends queued behind it. After any failed write every later write fails (sticky error).
-// Every LMDB return code is checked; corrupt or short records give RAFT_CORRUPT, never a crash.
+// Writes: set_term, set_vote, bootstrap and recover are durable before they return, on the
+// caller's thread. Appends, truncations and snapshot operations run on one writer thread in
+// submission order; all appends and truncations queued together are written to the segments
+// and made durable with one fdatasync (group commit) before their callbacks run, in order, on
+// the writer thread. A snapshot is written to its file durably, then its metadata commits
+// together with the log's new first live index (compaction: whole segments below it are then
+// deleted) or with a new log generation (installing a leader's snapshot: the old generation's
+// segments are then deleted, and a crash before that leaves files load() ignores and deletes).
+// A large snapshot delays the appends queued behind it. After any failed write every later
+// write fails (sticky error). Corrupt records, segments or LMDB state give RAFT_CORRUPT, never
+// a crash; a torn tail of the last segment is cut off on load.
 //
-// Thread-safety: as LogStorage (one raft thread calls it). Lifetime: the destructor finishes
-// every queued operation (running its callback) before returning.
+// Upgrade: a data directory whose entries are still in LMDB (the format before segments) has
+// them copied into a new segment generation durably, then the LMDB table emptied and the
+// generation switched in one transaction, the first time the log is opened.
+//
+// Thread-safety: as LogStorage (one raft thread calls it); bootstrap, recover and load run
+// before any asynchronous operation, so the writer thread then owns the segments alone.
+// Lifetime: the destructor finishes every queued operation (running its callback) before
+// returning.
 #pragma once
 
 #include <cstdint>
@@ -25,12 +35,15 @@
 #include "kernel/consensus/log_storage.h"
 #include "kernel/consensus/serial_worker.h"
 #include "storage/lmdb.h"
+#include "storage/raft_log_records.h"
+#include "storage/segment_log.h"
 
 namespace keepdb::storage {
 
 struct RaftLogStoreOptions {
   std::filesystem::path directory;             // <data_dir>/raft; created 0700 if missing
   std::uint64_t map_size_bytes = 64ull << 30;  // address space only; the file grows as needed
+  std::uint64_t segment_bytes = 64ull << 20;   // log segment size before rolling over
 };
 
 class RaftLogStore final : public consensus::LogStorage {
@@ -81,6 +94,14 @@ class RaftLogStore final : public consensus::LogStorage {
   void write_snapshot(const SnapshotPutOp& operation);
   void read_snapshot(const SnapshotGetOp& operation);
 
+  // Reads the log metadata, migrates entries still in LMDB, and opens the current generation's
+  // segments, visiting the live entries.
+  IoStatus open_log(const SegmentLog::Visitor& visit);
+  IoStatus open_log_if_needed();
+  IoStatus migrate_old_entries();
+  // Syncs the segments after a successful `status`; a failure becomes the sticky error.
+  IoStatus sync_log_write(IoStatus status);
+
   // Runs `write` in a write transaction and commits it durably, converting LMDB errors; a
   // failure becomes the sticky error.
   template <typename Write>
@@ -89,6 +110,7 @@ class RaftLogStore final : public consensus::LogStorage {
   consensus::IoStatus remember_failure(consensus::IoStatus status);
 
   const std::filesystem::path snapshot_directory_;
+  const SegmentLogOptions log_options_;
   std::unique_ptr<Env> env_;
   MDB_dbi entries_db_ = 0;
   MDB_dbi meta_db_ = 0;
@@ -101,6 +123,8 @@ class RaftLogStore final : public consensus::LogStorage {
   bool write_scheduled_ = false;
 
   // Writer thread only (set by load() before the first operation is queued).
+  std::unique_ptr<SegmentLog> log_;
+  LogMeta log_meta_;
   raft_index next_index_ = 1;
   std::uint64_t last_snapshot_sequence_ = 0;
 

@@ -1,10 +1,16 @@
-// The LMDB raft log store in a temporary directory: round trips through restarts, group
-// commit order, truncation, snapshots with and without trailing entries, recover, sticky
-// write failures, and corrupt snapshot files, records and environments.
+// The raft log store (LMDB metadata, segment-file entries) in a temporary directory: round
+// trips through restarts, group commit order, truncation, snapshots with and without trailing
+// entries, compaction by whole segments, an install interrupted before the old segments went,
+// recover, migration of entries from the old LMDB table, sticky write failures, and corrupt
+// snapshot files, records, segments and environments.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
+#include <algorithm>
+#include <cstring>
 #include <deque>
 #include <fstream>
 #include <future>
@@ -64,11 +70,13 @@ struct SnapshotToPut {
   ~SnapshotToPut() { raft_configuration_close(&snapshot.configuration); }
 };
 
-std::unique_ptr<RaftLogStore> open_store(const TempDir& dir, std::uint64_t map_size = 64ull << 20) {
+std::unique_ptr<RaftLogStore> open_store(const TempDir& dir,
+                                         std::uint64_t segment_bytes = 64ull << 20) {
   std::unique_ptr<RaftLogStore> store;
   RaftLogStoreOptions options;
   options.directory = dir.path() / "raft";
-  options.map_size_bytes = map_size;
+  options.map_size_bytes = 64ull << 20;
+  options.segment_bytes = segment_bytes;
   const IoStatus status = RaftLogStore::open(options, store);
   INFO(status.message);
   REQUIRE(status.ok());
@@ -76,8 +84,9 @@ std::unique_ptr<RaftLogStore> open_store(const TempDir& dir, std::uint64_t map_s
 }
 
 // Opens and loads; the store is ready for appends afterwards.
-std::unique_ptr<RaftLogStore> open_loaded(const TempDir& dir, LoadedLog& loaded) {
-  auto store = open_store(dir);
+std::unique_ptr<RaftLogStore> open_loaded(const TempDir& dir, LoadedLog& loaded,
+                                          std::uint64_t segment_bytes = 64ull << 20) {
+  auto store = open_store(dir, segment_bytes);
   const IoStatus status = store->load(loaded);
   INFO(status.message);
   REQUIRE(status.ok());
@@ -130,7 +139,22 @@ std::vector<std::filesystem::path> snapshot_files(const TempDir& dir) {
   return files;
 }
 
-// Runs `edit` on the closed store's entries database through raw LMDB.
+// The segment files, sorted by name (that is, by generation, then first index).
+std::vector<std::filesystem::path> segment_files(const TempDir& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "raft/log")) {
+    files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The first index in a segment file's name "g<generation>-<first index>.seg".
+raft_index first_index_of(const std::filesystem::path& segment) {
+  return std::stoull(segment.filename().string().substr(18, 16), nullptr, 16);
+}
+
+// Runs `edit` on the closed store's old-format entries table through raw LMDB.
 template <typename Edit>
 void edit_entries(const TempDir& dir, Edit edit) {
   Env env(dir.path() / "raft", EnvOptions{});
@@ -139,6 +163,39 @@ void edit_entries(const TempDir& dir, Edit edit) {
   edit(txn.get(), entries);
   txn.commit();
 }
+
+// Writes an entry the way stores did before segment files: into the LMDB entries table.
+void put_old_entry(MDB_txn* txn, MDB_dbi entries, raft_index index, const raft_entry& entry) {
+  EntryKey key_bytes = entry_key(index);
+  MDB_val key{key_bytes.size(), key_bytes.data()};
+  std::vector<std::uint8_t> record(kEntryRecordHeaderBytes + entry.buf.len);
+  write_entry_record(entry, record);
+  MDB_val value{record.size(), record.data()};
+  check(mdb_put(txn, entries, &key, &value, 0), "put old entry");
+}
+
+// Limits the size of files this process writes, for one scope; SIGXFSZ is ignored meanwhile
+// so that an oversized write fails with EFBIG instead of killing the test.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
+    saved_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    ::signal(SIGXFSZ, saved_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+  sighandler_t saved_handler_ = SIG_DFL;
+};
 
 }  // namespace
 
@@ -293,17 +350,23 @@ TEST_CASE("a failed write makes every later write fail", "[raft_log_store]") {
   TempDir dir;
   Entries entries;
   {
-    std::unique_ptr<RaftLogStore> store = open_store(dir, 1u << 20);
+    std::unique_ptr<RaftLogStore> store = open_store(dir);
     fill(*store, entries, 2);
-    const IoStatus full = append(*store, {&entries.make(1, std::string(4u << 20, 'x')), 1});
-    CHECK(full.code == RAFT_NOSPACE);
+    {
+      // The segment may grow by 64 KiB only: a 4 MiB entry is written in part, then fails.
+      const auto segment_bytes = std::filesystem::file_size(segment_files(dir).at(0));
+      FileSizeLimit limit(segment_bytes + (64u << 10));
+      const IoStatus full = append(*store, {&entries.make(1, std::string(4u << 20, 'x')), 1});
+      CHECK(full.code == RAFT_NOSPACE);
+    }
     CHECK(append(*store, {&entries.make(1, "small"), 1}).code == RAFT_NOSPACE);
     CHECK(store->set_term(9).code == RAFT_NOSPACE);
     SnapshotToPut snapshot(2, 1, "a", "b");
     CHECK(put_snapshot(*store, 1, snapshot.snapshot).code == RAFT_NOSPACE);
   }
+  // A new process: the durable state is intact, the partly written entry cut off as a torn tail.
   LoadedLog loaded;
-  auto store = open_loaded(dir, loaded);  // a new process: the durable state is intact
+  auto store = open_loaded(dir, loaded);
   CHECK(loaded.term == 1);
   CHECK(loaded.entries.size() == 3);
   CHECK(loaded.snapshot == nullptr);
@@ -339,7 +402,7 @@ TEST_CASE("corrupt state is reported as an error, never trusted", "[raft_log_sto
     std::filesystem::remove(file);
     CHECK(load_status().code == RAFT_CORRUPT);
   }
-  SECTION("a short entry record") {
+  SECTION("a short entry record in the old LMDB entries table") {
     edit_entries(dir, [](MDB_txn* txn, MDB_dbi db) {
       EntryKey key_bytes = entry_key(2);
       MDB_val key{key_bytes.size(), key_bytes.data()};
@@ -349,12 +412,19 @@ TEST_CASE("corrupt state is reported as an error, never trusted", "[raft_log_sto
     });
     CHECK(load_status().code == RAFT_CORRUPT);
   }
-  SECTION("a gap in the log") {
-    edit_entries(dir, [](MDB_txn* txn, MDB_dbi db) {
-      EntryKey key_bytes = entry_key(4);
-      MDB_val key{key_bytes.size(), key_bytes.data()};
-      check(mdb_del(txn, db, &key, nullptr), "del");
+  SECTION("a gap in the old LMDB entries table") {
+    edit_entries(dir, [&entries](MDB_txn* txn, MDB_dbi db) {
+      put_old_entry(txn, db, 1, entries.make(1, "one"));
+      put_old_entry(txn, db, 3, entries.make(1, "three"));
     });
+    CHECK(load_status().code == RAFT_CORRUPT);
+  }
+  SECTION("a flipped byte inside an entry that is followed by others") {
+    const std::filesystem::path segment = segment_files(dir).at(0);
+    std::fstream stream(segment, std::ios::in | std::ios::out | std::ios::binary);
+    stream.seekp(32 + 25 + 3);  // the configuration entry's payload
+    stream.put('X');
+    stream.close();
     CHECK(load_status().code == RAFT_CORRUPT);
   }
   SECTION("a garbage environment file") {
@@ -368,6 +438,146 @@ TEST_CASE("corrupt state is reported as an error, never trusted", "[raft_log_sto
     CHECK_FALSE(opened.ok());
     CHECK_FALSE(opened.message.empty());
   }
+}
+
+TEST_CASE("compaction deletes only whole segments below the trailing entries", "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  constexpr std::uint64_t kSegmentBytes = 200;  // a few entries per segment
+  {
+    auto store = open_store(dir, kSegmentBytes);
+    fill(*store, entries, 39);  // indexes 1..40
+    const auto before = segment_files(dir);
+    REQUIRE(before.size() > 4);
+    SnapshotToPut local(30, 1, "snap", "shot");
+    REQUIRE(put_snapshot(*store, 5, local.snapshot).ok());  // entries 1..25 may go
+    const auto after = segment_files(dir);
+    CHECK(after.size() < before.size());
+    // The segment holding entry 26 stays; every segment before it went.
+    REQUIRE(first_index_of(after.at(0)) <= 26);
+    REQUIRE(after.size() > 1);
+    CHECK(first_index_of(after.at(1)) > 26);
+    for (const auto& file : before) {
+      if (first_index_of(file) >= first_index_of(after.at(0))) {
+        CHECK(std::find(after.begin(), after.end(), file) != after.end());
+      }
+    }
+    REQUIRE(append(*store, {&entries.make(2, "forty-one"), 1}).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded, kSegmentBytes);
+  CHECK(loaded.start_index == 26);  // the dead entries left in a kept segment stay hidden
+  REQUIRE(loaded.entries.size() == 16);
+  CHECK(payload(loaded.entries[0]) == "25");
+  CHECK(payload(loaded.entries[15]) == "forty-one");
+}
+
+TEST_CASE("installing a snapshot discards the old log even if its files outlive a crash",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  const std::filesystem::path saved = dir.path() / "saved-log";
+  {
+    auto store = open_store(dir, 200);
+    fill(*store, entries, 19);  // indexes 1..20, several segments
+    drain(*store);
+    // What a crash right after the install's LMDB commit would leave: the old segments.
+    std::filesystem::copy(dir.path() / "raft/log", saved);
+    SnapshotToPut installed(12, 3, "leader", "state");
+    REQUIRE(put_snapshot(*store, 0, installed.snapshot).ok());
+    CHECK(segment_files(dir).empty());
+  }
+  for (const auto& file : std::filesystem::directory_iterator(saved)) {
+    std::filesystem::copy(file.path(), dir.path() / "raft/log" / file.path().filename());
+  }
+  {
+    LoadedLog loaded;
+    auto store = open_loaded(dir, loaded, 200);
+    REQUIRE(loaded.snapshot != nullptr);
+    CHECK(loaded.snapshot->index == 12);
+    CHECK(loaded.start_index == 13);
+    CHECK(loaded.entries.size() == 0);
+    CHECK(segment_files(dir).empty());  // the old generation's files were deleted
+    REQUIRE(append(*store, {&entries.make(3, "thirteen"), 1}).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded, 200);
+  CHECK(loaded.start_index == 13);
+  REQUIRE(loaded.entries.size() == 1);
+  CHECK(payload(loaded.entries[0]) == "thirteen");
+  CHECK(loaded.entries[0].term == 3);
+}
+
+TEST_CASE("truncating across segments, appending and reopening keeps the new tail",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir, 200);
+    fill(*store, entries, 29);  // indexes 1..30
+    store->truncate(8);
+    REQUIRE(append(*store, {&entries.make(5, "eight"), 1}).ok());
+    REQUIRE(append(*store, {&entries.make(5, "nine"), 1}).ok());
+    for (const auto& file : segment_files(dir)) CHECK(first_index_of(file) <= 9);
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded, 200);
+  REQUIRE(loaded.entries.size() == 9);
+  CHECK(payload(loaded.entries[6]) == "6");
+  CHECK(payload(loaded.entries[7]) == "eight");
+  CHECK(loaded.entries[8].term == 5);
+}
+
+TEST_CASE("entries of the old LMDB format are migrated into segments, losing nothing",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    // An old-format store: term, vote and entries 1..5 all in LMDB.
+    std::filesystem::create_directories(dir.path() / "raft");
+    std::filesystem::permissions(dir.path() / "raft", std::filesystem::perms::owner_all);
+    Env env(dir.path() / "raft", EnvOptions{});
+    const MDB_dbi old_entries = open_database(env, "entries");
+    const MDB_dbi meta = open_database(env, "meta");
+    WriteTxn txn(env);
+    for (const auto& [name, value] : {std::pair{"term", 3}, std::pair{"vote", 2}}) {
+      MDB_val key{std::strlen(name), const_cast<char*>(name)};
+      auto record = encode_u64_record(value);
+      MDB_val stored{record.size(), record.data()};
+      check(mdb_put(txn.get(), meta, &key, &stored, 0), "put meta");
+    }
+    put_old_entry(txn.get(), old_entries, 1, entries.make(1, "configuration", RAFT_CHANGE));
+    for (int i = 2; i <= 5; ++i) {
+      put_old_entry(txn.get(), old_entries, i, entries.make(2, "old-" + std::to_string(i)));
+    }
+    txn.commit();
+  }
+  {
+    LoadedLog loaded;
+    auto store = open_loaded(dir, loaded);
+    CHECK(loaded.term == 3);
+    CHECK(loaded.voted_for == 2);
+    CHECK(loaded.start_index == 1);
+    REQUIRE(loaded.entries.size() == 5);
+    CHECK(loaded.entries[0].type == RAFT_CHANGE);
+    CHECK(payload(loaded.entries[4]) == "old-5");
+    CHECK(loaded.entries[4].term == 2);
+    REQUIRE(append(*store, {&entries.make(3, "new-6"), 1}).ok());
+  }
+  {
+    Env env(dir.path() / "raft", EnvOptions{});
+    const MDB_dbi old_entries = open_database(env, "entries");
+    ReadTxn txn(env);
+    txn.begin();
+    MDB_stat stat;
+    check(mdb_stat(txn.get(), old_entries, &stat), "stat");
+    CHECK(stat.ms_entries == 0);  // the old table is empty once the segments are durable
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  REQUIRE(loaded.entries.size() == 6);
+  CHECK(payload(loaded.entries[1]) == "old-2");
+  CHECK(payload(loaded.entries[5]) == "new-6");
 }
 
 }  // namespace keepdb::storage
