@@ -1,5 +1,5 @@
 // SerialWorker: one background thread running submitted tasks one at a time, in submission
-// order. RaftIo runs async_work on it; the LMDB log store runs its writes on it.
+// order. RaftIo runs async_work on it; the Raft log store runs its writes on it.
 //
 // Thread-safety: submit() may be called from any thread, including from a task.
 // Lifetime: the destructor runs every task already submitted, then joins the thread.
