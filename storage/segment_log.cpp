@@ -238,8 +238,9 @@ IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_
   if (file.size() < kHeaderBytes || all_zero({file.data(), kHeaderBytes})) {
     // Created, but its header never became durable: nothing in it was ever synced.
     if (!last) return corrupt(segment.path, "missing header");
-    if (::unlink(segment.path.c_str()) != 0)
+    if (::unlink(segment.path.c_str()) != 0) {
       return os_failure("remove " + segment.path.string(), errno);
+    }
     removed = true;
     return fsync_directory(options_.directory);
   }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -246,6 +247,65 @@ TEST_CASE("other generations' files are deleted and dead segments skipped on ope
   CHECK_FALSE(std::filesystem::exists(dir.path() / "log" / segment_file_name(6, 1)));
   CHECK(opened.entries.front().first == second_first);
   CHECK(files(dir).size() == segments.size() - 2);  // the stale file and the dead segment
+}
+
+TEST_CASE("random appends, truncations, prefix drops and reopens match a simple model",
+          "[segment_log]") {
+  const auto seed = GENERATE(1u, 2u, 3u, 20261122u, 77u, 9001u);
+  INFO("seed " << seed);
+  TempDir dir;
+  std::mt19937 random(seed);
+  // The model: payloads of the live entries, from model_first on.
+  std::vector<std::string> model;
+  raft_index model_first = 1;
+  raft_index dropped_below = 0;  // drop_prefix may keep entries below this (whole segments only)
+  Opened opened = open_log(dir, 150);
+  REQUIRE(opened.status.ok());
+  for (int step = 0; step < 400; ++step) {
+    const int action = static_cast<int>(random() % 10);
+    if (action < 6) {
+      const int count = 1 + static_cast<int>(random() % 4);
+      for (int i = 0; i < count; ++i) {
+        const raft_index index = model_first + model.size();
+        std::string payload = "s" + std::to_string(step) + "-" + std::to_string(index);
+        payload.resize(payload.size() + random() % 40, 'p');
+        REQUIRE(append(*opened.log, index, payload).ok());
+        model.push_back(payload);
+      }
+      REQUIRE(opened.log->sync().ok());
+    } else if (action < 8 && !model.empty()) {
+      const raft_index index = model_first + random() % model.size();
+      REQUIRE(opened.log->truncate(index).ok());
+      model.resize(index - model_first);
+    } else if (action < 9 && model.size() > 2) {
+      const raft_index up_to = model_first + random() % (model.size() - 1);
+      opened.log->drop_prefix(up_to);
+      dropped_below = std::max(dropped_below, up_to + 1);
+    } else {
+      opened.log.reset();
+      opened = open_log(dir, 150, dropped_below);
+      INFO(opened.status.message);
+      REQUIRE(opened.status.ok());
+      // Every live entry is back, in order; only dead ones (below dropped_below) may be missing.
+      const raft_index live_from = std::max(model_first, dropped_below);
+      std::size_t position = 0;
+      while (position < opened.entries.size() && opened.entries[position].first < live_from) {
+        ++position;
+      }
+      const std::size_t expected_count =
+          model.size() > live_from - model_first ? model.size() - (live_from - model_first) : 0;
+      REQUIRE(opened.entries.size() - position == expected_count);
+      for (std::size_t i = 0; i < expected_count; ++i) {
+        CHECK(opened.entries[position + i].first == live_from + i);
+        CHECK(opened.entries[position + i].second == model[live_from - model_first + i]);
+      }
+      if (model.size() <= live_from - model_first) {
+        // Nothing live is left: start the model over where the log continues.
+        model.clear();
+        model_first = opened.log->next_index() == 0 ? live_from : opened.log->next_index();
+      }
+    }
+  }
 }
 
 }  // namespace keepdb::storage
