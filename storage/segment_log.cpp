@@ -26,6 +26,7 @@ constexpr std::size_t kHeaderBytes = 32;
 constexpr std::size_t kFrameBytes = 4 + 4;            // length, CRC
 constexpr std::size_t kRecordFixedBytes = 8 + 8 + 1;  // index, term, type: what length counts
 constexpr std::size_t kMinRecordBytes = kFrameBytes + kRecordFixedBytes;
+constexpr std::size_t kKeptBufferBytes = 4u << 20;  // the append buffer's capacity kept
 
 IoStatus corrupt(const std::filesystem::path& path, const std::string& what) {
   return IoStatus::failure(RAFT_CORRUPT, "corrupt raft log segment " + path.string() + ": " + what);
@@ -359,6 +360,7 @@ IoStatus SegmentLog::write_pending() {
   if (!status.ok()) return status;
   segment.size += pending_.size();
   pending_.clear();
+  if (pending_.capacity() > kKeptBufferBytes) pending_ = {};  // after an unusually large batch
   unsynced_ = true;
   return IoStatus::success();
 }
