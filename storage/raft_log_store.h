@@ -97,7 +97,10 @@ class RaftLogStore final : public consensus::LogStorage {
   // Reads the log metadata, migrates entries still in LMDB, and opens the current generation's
   // segments, visiting the live entries.
   IoStatus open_log(const SegmentLog::Visitor& visit);
+  // For bootstrap and recover, which may run before load(): opens without visiting.
   IoStatus open_log_if_needed();
+  // Copies the old-format LMDB entries into a new generation's segments durably, then empties
+  // the table and switches generation in one commit; a crash before that commit redoes it.
   IoStatus migrate_old_entries();
   // Syncs the segments after a successful `status`; a failure becomes the sticky error.
   IoStatus sync_log_write(IoStatus status);
@@ -112,7 +115,7 @@ class RaftLogStore final : public consensus::LogStorage {
   const std::filesystem::path snapshot_directory_;
   const SegmentLogOptions log_options_;
   std::unique_ptr<Env> env_;
-  MDB_dbi entries_db_ = 0;
+  MDB_dbi entries_db_ = 0;  // the old format's entries: read once, to migrate them
   MDB_dbi meta_db_ = 0;
 
   std::mutex error_mutex_;
@@ -122,7 +125,8 @@ class RaftLogStore final : public consensus::LogStorage {
   std::vector<Operation> queue_;
   bool write_scheduled_ = false;
 
-  // Writer thread only (set by load() before the first operation is queued).
+  // Set by bootstrap, recover and load on the raft thread before the first operation is
+  // queued; the writer thread's alone afterwards.
   std::unique_ptr<SegmentLog> log_;
   LogMeta log_meta_;
   raft_index next_index_ = 1;
