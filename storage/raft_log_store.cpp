@@ -215,8 +215,13 @@ IoStatus RaftLogStore::open_log(const SegmentLog::Visitor& visit) {
 
 IoStatus RaftLogStore::migrate_old_entries() {
   const LogMeta migrated{log_meta_.generation + 1, 0};
+  // Opening the current generation (empty in an old-format store) first deletes whatever an
+  // interrupted migration left in the next one, so that it starts empty.
   std::unique_ptr<SegmentLog> log;
-  IoStatus status = SegmentLog::open(log_options_, migrated.generation, 0, ignore_entry, log);
+  IoStatus status = SegmentLog::open(log_options_, log_meta_.generation, 0, ignore_entry, log);
+  if (status.ok()) {
+    status = SegmentLog::open(log_options_, migrated.generation, 0, ignore_entry, log);
+  }
   raft_index first_index = 0;
   try {
     ReadTxn txn(*env_);

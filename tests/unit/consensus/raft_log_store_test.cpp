@@ -21,6 +21,7 @@
 
 #include "storage/raft_log_records.h"
 #include "storage/raft_log_store.h"
+#include "storage/segment_log.h"
 #include "tests/unit/consensus/temp_dir.h"
 
 namespace keepdb::storage {
@@ -528,29 +529,54 @@ TEST_CASE("truncating across segments, appending and reopening keeps the new tai
   CHECK(loaded.entries[8].term == 5);
 }
 
+namespace {
+
+// An old-format store: term 3, vote 2 and entries 1..5 ("configuration", "old-2".."old-5")
+// all in LMDB.
+void write_old_format_store(const TempDir& dir, Entries& entries) {
+  std::filesystem::create_directories(dir.path() / "raft");
+  std::filesystem::permissions(dir.path() / "raft", std::filesystem::perms::owner_all);
+  Env env(dir.path() / "raft", EnvOptions{});
+  const MDB_dbi old_entries = open_database(env, "entries");
+  const MDB_dbi meta = open_database(env, "meta");
+  WriteTxn txn(env);
+  for (const auto& [name, value] : {std::pair{"term", 3}, std::pair{"vote", 2}}) {
+    MDB_val key{std::strlen(name), const_cast<char*>(name)};
+    auto record = encode_u64_record(value);
+    MDB_val stored{record.size(), record.data()};
+    check(mdb_put(txn.get(), meta, &key, &stored, 0), "put meta");
+  }
+  put_old_entry(txn.get(), old_entries, 1, entries.make(1, "configuration", RAFT_CHANGE));
+  for (int i = 2; i <= 5; ++i) {
+    put_old_entry(txn.get(), old_entries, i, entries.make(2, "old-" + std::to_string(i)));
+  }
+  txn.commit();
+}
+
+}  // namespace
+
 TEST_CASE("entries of the old LMDB format are migrated into segments, losing nothing",
           "[raft_log_store]") {
   TempDir dir;
   Entries entries;
-  {
-    // An old-format store: term, vote and entries 1..5 all in LMDB.
-    std::filesystem::create_directories(dir.path() / "raft");
-    std::filesystem::permissions(dir.path() / "raft", std::filesystem::perms::owner_all);
-    Env env(dir.path() / "raft", EnvOptions{});
-    const MDB_dbi old_entries = open_database(env, "entries");
-    const MDB_dbi meta = open_database(env, "meta");
-    WriteTxn txn(env);
-    for (const auto& [name, value] : {std::pair{"term", 3}, std::pair{"vote", 2}}) {
-      MDB_val key{std::strlen(name), const_cast<char*>(name)};
-      auto record = encode_u64_record(value);
-      MDB_val stored{record.size(), record.data()};
-      check(mdb_put(txn.get(), meta, &key, &stored, 0), "put meta");
-    }
-    put_old_entry(txn.get(), old_entries, 1, entries.make(1, "configuration", RAFT_CHANGE));
-    for (int i = 2; i <= 5; ++i) {
-      put_old_entry(txn.get(), old_entries, i, entries.make(2, "old-" + std::to_string(i)));
-    }
-    txn.commit();
+  write_old_format_store(dir, entries);
+  SECTION("on the first start") {}
+  SECTION("after an attempt that crashed before its commit, leaving partial segments") {
+    SegmentLogOptions options;
+    options.directory = dir.path() / "raft/log";
+    std::unique_ptr<SegmentLog> leftover;
+    REQUIRE(SegmentLog::open(
+                options, 1, 0, [](const LogRecord&) { return IoStatus::success(); }, leftover)
+                .ok());
+    const std::string partial = "partial";
+    const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(partial.data()),
+                                              partial.size());
+    REQUIRE(leftover->append({1, 1, RAFT_CHANGE, bytes}).ok());
+    REQUIRE(leftover->append({2, 1, RAFT_COMMAND, bytes}).ok());
+    REQUIRE(leftover->sync().ok());
+    leftover.reset();
+    const auto file = segment_files(dir).at(0);
+    std::filesystem::resize_file(file, std::filesystem::file_size(file) - 3);
   }
   {
     LoadedLog loaded;
