@@ -105,27 +105,10 @@ void check_repaired(const TempDir& dir, std::uint64_t last_record) {
   CHECK(reopened.entries[3].second == "again-4");
 }
 
-}  // namespace
-
-TEST_CASE("a last record cut at any byte is a crash tail: cut off, and appends go on",
-          "[segment_log]") {
-  std::uint64_t last_record = 0;
-  std::uint64_t full_size = 0;
-  {
-    TempDir probe;
-    full_size = std::filesystem::file_size(three_entries(probe, last_record));
-  }
-  for (std::uint64_t cut = last_record; cut < full_size; ++cut) {
-    INFO("cut at " << cut);
-    TempDir dir;
-    std::uint64_t record = 0;
-    std::filesystem::resize_file(three_entries(dir, record), cut);
-    check_repaired(dir, record);
-  }
-}
-
-TEST_CASE("a last record damaged in any byte is a crash tail: cut off, and appends go on",
-          "[segment_log]") {
+// For each byte of the last record of a fresh three-entry log: damages it there, then checks
+// the repair.
+template <typename Damage>
+void damage_each_byte_of_last_record(Damage damage) {
   std::uint64_t last_record = 0;
   std::uint64_t full_size = 0;
   {
@@ -133,12 +116,26 @@ TEST_CASE("a last record damaged in any byte is a crash tail: cut off, and appen
     full_size = std::filesystem::file_size(three_entries(probe, last_record));
   }
   for (std::uint64_t offset = last_record; offset < full_size; ++offset) {
-    INFO("damaged byte " << offset);
+    INFO("damaged at byte " << offset);
     TempDir dir;
     std::uint64_t record = 0;
-    flip_byte(three_entries(dir, record), offset);
+    damage(three_entries(dir, record), offset);
     check_repaired(dir, record);
   }
+}
+
+}  // namespace
+
+TEST_CASE("a last record cut at any byte is a crash tail: cut off, and appends go on",
+          "[segment_log]") {
+  damage_each_byte_of_last_record([](const std::filesystem::path& path, std::uint64_t offset) {
+    std::filesystem::resize_file(path, offset);
+  });
+}
+
+TEST_CASE("a last record damaged in any byte is a crash tail: cut off, and appends go on",
+          "[segment_log]") {
+  damage_each_byte_of_last_record(flip_byte);
 }
 
 TEST_CASE("a zero-filled tail, as a crash can leave after the size grew, is cut off",
