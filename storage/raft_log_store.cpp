@@ -318,16 +318,29 @@ IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
   } catch (const std::exception& error) {
     return status_from(error);
   }
-  // The entry first: a crash before the term is written leaves a log that refuses a second
-  // bootstrap and still holds the configuration.
-  const IoStatus status = sync_log_write(
-      log_->append({1, first_entry.term, first_entry.type, payload_of(first_entry)}));
-  if (!status.ok()) return status;
-  return write_transaction([&](MDB_txn* txn) {
+  // The entry goes into the next generation, made durable, and the one transaction that
+  // writes term 1 also makes that generation current. A crash in between leaves the store
+  // empty (opening the current generation deletes the next one's files), so bootstrap can
+  // simply run again.
+  const LogMeta bootstrapped{log_meta_.generation + 1, 0};
+  std::unique_ptr<SegmentLog> log;
+  IoStatus status = SegmentLog::open(log_options_, bootstrapped.generation, 0, ignore_entry, log);
+  if (status.ok()) {
+    status = log->append({1, first_entry.term, first_entry.type, payload_of(first_entry)});
+  }
+  if (status.ok()) status = log->sync();
+  if (!status.ok()) return remember_failure(status);
+  status = write_transaction([&](MDB_txn* txn) {
     put_u64_meta(txn, meta_db_, kTermKey, 1);
     put_u64_meta(txn, meta_db_, kVoteKey, 0);
+    put_meta(txn, meta_db_, kLogKey, encode_log_meta(bootstrapped));
     return IoStatus::success();
   });
+  if (status.ok()) {
+    log_ = std::move(log);
+    log_meta_ = bootstrapped;
+  }
+  return status;
 }
 
 IoStatus RaftLogStore::recover(const raft_buffer& configuration) {

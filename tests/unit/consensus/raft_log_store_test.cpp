@@ -223,6 +223,40 @@ TEST_CASE("a fresh log store is empty, bootstraps once and keeps term and vote",
   CHECK(payload(loaded.entries[0]) == "configuration");
 }
 
+TEST_CASE("a bootstrap entry whose commit never happened is discarded; bootstrap runs again",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  open_store(dir);  // an empty store, at generation 0
+  {
+    // What the interrupted bootstrap left: its entry, durable, in the next generation.
+    SegmentLogOptions options;
+    options.directory = dir.path() / "raft/log";
+    std::unique_ptr<SegmentLog> log;
+    REQUIRE(SegmentLog::open(options, 1, 0, [](const LogRecord&) { return IoStatus::success(); },
+                             log)
+                .ok());
+    const std::string half = "half-written configuration";
+    REQUIRE(log->append({1, 1, RAFT_CHANGE,
+                         {reinterpret_cast<const std::uint8_t*>(half.data()), half.size()}})
+                .ok());
+    REQUIRE(log->sync().ok());
+  }
+  {
+    LoadedLog loaded;
+    auto store = open_loaded(dir, loaded);
+    CHECK(loaded.term == 0);
+    CHECK(loaded.entries.size() == 0);
+    CHECK(segment_files(dir).empty());
+    REQUIRE(store->bootstrap(entries.make(1, "configuration", RAFT_CHANGE)).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  CHECK(loaded.term == 1);
+  REQUIRE(loaded.entries.size() == 1);
+  CHECK(payload(loaded.entries[0]) == "configuration");
+}
+
 TEST_CASE("appends are durable in order and survive a restart", "[raft_log_store]") {
   TempDir dir;
   Entries entries;
