@@ -408,14 +408,33 @@ void RaftLogStore::drain(std::function<void()> done) {
   enqueue(DrainOp{std::move(done)});
 }
 
+// Inline (see set_write_inline) only for log writes, and only when the writer thread has
+// nothing queued or running, so operations still complete in submission order. Every
+// operation is queued from the raft thread, so nothing can be queued during an inline write;
+// the mutex also hands the writer thread's state (log_, next_index_) over to this thread.
 void RaftLogStore::enqueue(Operation operation) {
+  const bool log_write =
+      std::holds_alternative<AppendOp>(operation) || std::holds_alternative<TruncateOp>(operation);
+  bool run_here = false;
   bool schedule = false;
   {
     std::lock_guard lock(queue_mutex_);
-    queue_.push_back(std::move(operation));
-    schedule = !std::exchange(write_scheduled_, true);
+    run_here = write_inline_ && log_write && queue_.empty() && writer_tasks_ == 0;
+    if (!run_here) {
+      queue_.push_back(std::move(operation));
+      schedule = !std::exchange(write_scheduled_, true);
+      if (schedule) ++writer_tasks_;
+    }
   }
-  if (schedule) writer_.submit([this] { write_queued(); });
+  if (run_here) {
+    write_log_batch({&operation, 1});
+  } else if (schedule) {
+    writer_.submit([this] {
+      write_queued();
+      std::lock_guard lock(queue_mutex_);
+      --writer_tasks_;
+    });
+  }
 }
 
 void RaftLogStore::write_queued() {

@@ -61,6 +61,13 @@ class LogStorage {
 
   // Runs `done` after every earlier operation has completed and its callback has returned.
   virtual void drain(std::function<void()> done) = 0;
+
+  // A hint: true when nothing replicates in parallel with this server's log writes (it
+  // follows), so appends and truncations may run on the calling thread, their callbacks
+  // inside the call, saving two thread hand-offs per write; false (the default) keeps them
+  // off the caller's thread, so a leader's own write overlaps with replication. Order and
+  // durability are the same either way.
+  virtual void set_write_inline(bool write_inline) { (void)write_inline; }
 };
 
 }  // namespace keepdb::consensus

@@ -35,6 +35,7 @@ struct RaftNode::Transfer {
 RaftNode::RaftNode(boost::asio::io_context& io, LogStorage& storage, PeerTransport& transport,
                    KvFsm& fsm, RaftNodeOptions options)
     : io_(io),
+      storage_(storage),
       options_(std::move(options)),
       fsm_(fsm),
       asio_executor_(io),
@@ -283,6 +284,8 @@ void RaftNode::start_leader_barrier() {
 void RaftNode::poll() {
   if (!started_ || closing_) return;
   const int state = raft_state(&raft_);
+  // A leader's own write overlaps with replicating it; anyone else writes inline.
+  storage_.set_write_inline(state == RAFT_FOLLOWER || state == RAFT_CANDIDATE);
   if (state == RAFT_UNAVAILABLE && !unavailable_logged_) {
     unavailable_logged_ = true;
     log::error("consensus is UNAVAILABLE (", error_message(),

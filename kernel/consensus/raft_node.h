@@ -115,6 +115,7 @@ class RaftNode {
   void post(std::function<void()> task);
 
   boost::asio::io_context& io_;
+  LogStorage& storage_;
   RaftNodeOptions options_;
   KvFsm& fsm_;
   AsioExecutor asio_executor_;

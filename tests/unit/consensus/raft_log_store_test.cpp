@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <deque>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <numeric>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/raft_log_records.h"
@@ -291,6 +293,59 @@ TEST_CASE("appends are durable in order and survive a restart", "[raft_log_store
   store = open_loaded(dir, reloaded);
   REQUIRE(reloaded.entries.size() == 55);
   CHECK(payload(reloaded.entries[54]) == "next");
+}
+
+TEST_CASE("inline writes complete inside the call and after whatever the writer still holds",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    fill(*store, entries, 2);
+    store->set_write_inline(true);
+    // The writer thread may still be finishing fill()'s last task (its callbacks run before
+    // it counts as idle); until it is, inline appends queue behind it, in order.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    bool inline_done = false;
+    while (!inline_done && std::chrono::steady_clock::now() < deadline) {
+      std::promise<std::thread::id> ran_on;
+      bool returned = false;
+      bool done_before_return = false;
+      store->append({&entries.make(1, "inline"), 1}, [&](IoStatus status) {
+        CHECK(status.ok());
+        done_before_return = !returned;
+        ran_on.set_value(std::this_thread::get_id());
+      });
+      returned = true;
+      const std::thread::id thread = ran_on.get_future().get();
+      inline_done = done_before_return && thread == std::this_thread::get_id();
+    }
+    REQUIRE(inline_done);
+
+    // A snapshot read still goes to the writer thread; an append behind it waits its turn.
+    std::vector<std::string> order;
+    std::mutex order_mutex;
+    const auto record = [&](const char* what) {
+      std::lock_guard lock(order_mutex);
+      order.emplace_back(what);
+    };
+    store->snapshot_get([&](IoStatus, RaftSnapshotPtr) { record("snapshot_get"); });
+    store->append({&entries.make(1, "queued"), 1}, [&](IoStatus status) {
+      CHECK(status.ok());
+      record("append");
+    });
+    drain(*store);
+    CHECK(order == std::vector<std::string>{"snapshot_get", "append"});
+    store->set_write_inline(false);
+    REQUIRE(append(*store, {&entries.make(1, "threaded"), 1}).ok());
+  }
+  LoadedLog loaded;
+  auto store = open_loaded(dir, loaded);
+  const std::size_t count = loaded.entries.size();
+  REQUIRE(count >= 6);
+  CHECK(payload(loaded.entries[count - 3]) == "inline");
+  CHECK(payload(loaded.entries[count - 2]) == "queued");
+  CHECK(payload(loaded.entries[count - 1]) == "threaded");
 }
 
 TEST_CASE("truncate drops the tail after earlier appends", "[raft_log_store]") {
