@@ -2,23 +2,42 @@
 #include "tests/integration/cluster/local_cluster.h"
 
 #include <csignal>
+#include <filesystem>
+#include <string_view>
 #include <stdexcept>
 
 #include "tests/integration/harness/deadline.h"
 #include "tests/integration/harness/free_port.h"
 #include "tests/integration/harness/raw_client.h"
+#include "tests/integration/harness/server_start.h"
 
 namespace keepdb::integration {
 
 LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::string& label)
     : dir_(label), cluster_keys_(std::move(cluster_keys)) {
   nodes_.resize(nodes);
-  for (Node& node : nodes_) {
-    node.client_port = free_port();
-    node.peer_port = free_port();
+  // A port found free can be taken by a parallel test before keepd binds it; then the new
+  // cluster starts over, data dirs wiped, on fresh ports.
+  for (int attempt = 1;; ++attempt) {
+    for (Node& node : nodes_) {
+      node.client_port = free_port();
+      node.peer_port = free_port();
+    }
+    for (unsigned i = 0; i < nodes; ++i) write_config(i);
+    try {
+      for (unsigned i = 0; i < nodes; ++i) start(i);
+      return;
+    } catch (const std::runtime_error& failure) {
+      if (attempt == 3 || std::string_view(failure.what()).find(kPortTakenLogText) ==
+                              std::string_view::npos) {
+        throw;
+      }
+    }
+    for (unsigned i = 0; i < nodes; ++i) {
+      if (nodes_[i].process) nodes_[i].process->kill_now();
+      std::filesystem::remove_all(dir_ / ("data" + std::to_string(i + 1)));
+    }
   }
-  for (unsigned i = 0; i < nodes; ++i) write_config(i);
-  for (unsigned i = 0; i < nodes; ++i) start(i);
 }
 
 LocalCluster::~LocalCluster() {

@@ -12,7 +12,6 @@ namespace keepdb::integration {
 namespace {
 
 constexpr std::string_view kReadyMarker = "ready: clients on 127.0.0.1:";
-constexpr std::string_view kPortTakenMarker = "Address already in use";
 
 }  // namespace
 
@@ -59,7 +58,7 @@ KeepdProcess::RunResult KeepdProcess::run_on(std::uint16_t port) {
       },
       kStartTimeout);
   if (ready && !exited) return RunResult::kReady;
-  if (exited && log().find(kPortTakenMarker) != std::string::npos) return RunResult::kPortTaken;
+  if (exited && log().find(kPortTakenLogText) != std::string::npos) return RunResult::kPortTaken;
   const std::string why =
       exited ? "exited (" + process_->wait(0ms)->describe() + ")" : "did not log ready in time";
   process_->kill_now();

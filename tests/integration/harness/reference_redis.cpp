@@ -40,7 +40,7 @@ bool ReferenceRedis::run_on(std::uint16_t port) {
       kStartTimeout);
   if (ready && !exited) return true;
   const std::string log = read_file(log_path);
-  if (exited && log.find("Address already in use") != std::string::npos) return false;
+  if (exited && log.find(kPortTakenLogText) != std::string::npos) return false;
   process_->kill_now();
   throw std::runtime_error("redis-server did not start; its log:\n" + log);
 }

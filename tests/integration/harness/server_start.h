@@ -6,10 +6,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <string_view>
 
 namespace keepdb::integration {
 
 enum class StartOutcome { kReady, kPortTaken };
+
+// What keepd and redis-server log when a port they were given is taken.
+inline constexpr std::string_view kPortTakenLogText = "Address already in use";
 
 // Calls `try_start(port)` with fresh free ports until it reports kReady (returns the port)
 // or has tried a few times (throws std::runtime_error). `try_start` throws for any
