@@ -1,6 +1,6 @@
 // LocalCluster: N real keepd processes forming one Raft cluster on loopback for a test:
 // a private temp dir with one config, data dir and log per node, free client and peer
-// ports, and the operations the tests need: start, stop (SIGTERM), kill -9, restart on the
+// ports (a new cluster starts over on fresh ones if a parallel test takes one first), and the operations the tests need: start, stop (SIGTERM), kill -9, restart on the
 // same data, add a node that joins (bootstrap = false), find the ready leader, and read
 // INFO replication fields. Every wait polls with a deadline.
 //
