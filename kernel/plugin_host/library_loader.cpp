@@ -2,12 +2,13 @@
 
 #include "kernel/plugin_host/library_loader.h"
 
+#include <unistd.h>
+
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,15 +27,19 @@ constexpr const char* kEntrySymbol = "kdb_plugin_entry_v1";
 
 using EntryFunction = const kdb_plugin_descriptor*(const kdb_host_api*);
 
-// One loaded library. The host services given to its entry point live as long as it.
+// One loaded library. The host services given to its entry point live as long as it; so
+// does the open file it was loaded from (see the header: its /proc/self/fd name stays
+// taken).
 struct LoadedLibrary {
+  explicit LoadedLibrary(LibraryFile opened) : file(std::move(opened)) {}
+  LibraryFile file;
   boost::dll::shared_library library;
   std::string sha256;
   std::unique_ptr<HostServices> entry_services;
   LibraryReport report;
 };
 
-// Libraries by canonical path. Never destroyed: unloading plugin code is not safe.
+// Libraries by resolved path. Never destroyed: unloading plugin code is not safe.
 struct Registry {
   std::mutex mutex;
   std::map<std::filesystem::path, std::unique_ptr<LoadedLibrary>> loaded;
@@ -51,22 +56,27 @@ bool pin_matches(std::string_view pin, const std::string& actual) {
   });
 }
 
-bool is_elf(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
+bool is_elf(const LibraryFile& file) {
   std::array<char, 4> magic{};
-  in.read(magic.data(), magic.size());
-  return in.gcount() == 4 && magic == std::array<char, 4>{'\x7f', 'E', 'L', 'F'};
+  return ::pread(file.descriptor(), magic.data(), magic.size(), 0) == 4 &&
+         magic == std::array<char, 4>{'\x7f', 'E', 'L', 'F'};
 }
 
-// Boost.DLL's message wraps dlerror's; keep just dlerror's text when present.
-std::string dlopen_reason(const std::exception& error) {
-  const std::string text = error.what();
+// Boost.DLL's message wraps dlerror's; keep just dlerror's text when present, naming the
+// library's path rather than the /proc/self/fd name it was loaded under.
+std::string dlopen_reason(const std::exception& error, const LibraryFile& file) {
+  std::string text = error.what();
   static constexpr std::string_view kMarker = "dlerror system message: ";
-  const std::size_t start = text.find(kMarker);
-  if (start == std::string::npos) return text;
-  const std::size_t end = text.rfind(')');
-  const std::size_t from = start + kMarker.size();
-  return text.substr(from, end == std::string::npos || end < from ? std::string::npos : end - from);
+  if (const std::size_t start = text.find(kMarker); start != std::string::npos) {
+    const std::size_t end = text.rfind(')');
+    const std::size_t from = start + kMarker.size();
+    text = text.substr(from, end == std::string::npos || end < from ? std::string::npos : end - from);
+  }
+  const std::string loaded_as = file.proc_path().string();
+  if (const std::size_t at = text.find(loaded_as); at != std::string::npos) {
+    text.replace(at, loaded_as.size(), file.resolved_path().string());
+  }
+  return text;
 }
 
 // Calls the entry point and checks what it returns. `library.report.path` is set.
@@ -114,39 +124,6 @@ void resolve_descriptor(LoadedLibrary& library) {
   report.descriptor = descriptor;
 }
 
-// Loads a library that passed the file checks, or returns the registered one.
-LibraryReport load_checked(const std::filesystem::path& real_path, const std::string& sha256) {
-  Registry& r = registry();
-  const std::lock_guard lock(r.mutex);
-  if (const auto found = r.loaded.find(real_path); found != r.loaded.end()) {
-    if (found->second->sha256 != sha256) {
-      LibraryReport changed = found->second->report;
-      changed.status = LoadStatus::kLoadError;
-      changed.descriptor = nullptr;
-      changed.sha256 = sha256;
-      changed.reason = "the file changed since this process loaded it; restart keepd to use it";
-      return changed;
-    }
-    return found->second->report;
-  }
-  auto library = std::make_unique<LoadedLibrary>();
-  library->sha256 = sha256;
-  library->report.path = real_path;
-  library->report.sha256 = sha256;
-  try {
-    library->library.load(real_path,
-                          boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  } catch (const std::exception& error) {
-    library->report.status = LoadStatus::kLoadError;
-    library->report.reason = dlopen_reason(error);
-    return library->report;  // not registered: nothing was loaded
-  }
-  resolve_descriptor(*library);
-  const LibraryReport report = library->report;
-  r.loaded.emplace(real_path, std::move(library));
-  return report;
-}
-
 }  // namespace
 
 std::string_view load_status_name(LoadStatus status) {
@@ -171,39 +148,78 @@ std::string_view load_status_name(LoadStatus status) {
   return "load error";
 }
 
-LibraryReport open_library(const std::filesystem::path& path, std::string_view sha256_pin) {
-  LibraryReport report;
+CheckedLibrary check_library(const std::filesystem::path& path, std::string_view sha256_pin) {
+  CheckedLibrary checked{{}, LibraryFile::open(path)};
+  LibraryReport& report = checked.report;
   report.path = path;
-  std::error_code error;
-  const std::filesystem::path real_path = std::filesystem::canonical(path, error);
-  if (error) {
-    report.reason = path.string() + ": " + error.message();
-    return report;
-  }
-  if (std::string why = untrusted_reason(real_path); !why.empty()) {
-    report.status = LoadStatus::kUntrusted;
-    report.reason = std::move(why);
-    return report;
+  switch (checked.file.status()) {
+    case LibraryFile::Status::kOpen:
+      break;
+    case LibraryFile::Status::kUntrusted:
+      report.status = LoadStatus::kUntrusted;
+      report.reason = checked.file.problem();
+      return checked;
+    case LibraryFile::Status::kUnreadable:
+      report.status = LoadStatus::kLoadError;
+      report.reason = checked.file.problem();
+      return checked;
   }
   try {
-    report.sha256 = sha256_file_hex(real_path);
+    report.sha256 = sha256_hex(checked.file.descriptor(), checked.file.resolved_path());
   } catch (const PluginError& unreadable) {
     report.reason = unreadable.what();
-    return report;
+    return checked;
   }
   if (!sha256_pin.empty() && !pin_matches(sha256_pin, report.sha256)) {
     report.status = LoadStatus::kChecksumMismatch;
     report.reason = "sha256 is " + report.sha256 + ", the pin expects " + std::string(sha256_pin);
-    return report;
+    return checked;
   }
-  if (!is_elf(real_path)) {
+  if (!is_elf(checked.file)) {
     report.status = LoadStatus::kNotSharedObject;
     report.reason = "not an ELF shared object";
-    return report;
+    return checked;
   }
-  LibraryReport loaded = load_checked(real_path, report.sha256);
-  loaded.path = path;
-  return loaded;
+  report.status = LoadStatus::kOk;
+  return checked;
+}
+
+LibraryReport load_library(CheckedLibrary checked) {
+  if (checked.report.status != LoadStatus::kOk) return checked.report;
+  const std::filesystem::path key = checked.file.resolved_path();
+  const std::string& sha256 = checked.report.sha256;
+  Registry& r = registry();
+  const std::lock_guard lock(r.mutex);
+  if (const auto found = r.loaded.find(key); found != r.loaded.end()) {
+    LibraryReport known = found->second->report;
+    known.path = checked.report.path;
+    if (found->second->sha256 != sha256) {
+      known.status = LoadStatus::kLoadError;
+      known.descriptor = nullptr;
+      known.sha256 = sha256;
+      known.reason = "the file changed since this process loaded it; restart keepd to use it";
+    }
+    return known;
+  }
+  auto library = std::make_unique<LoadedLibrary>(std::move(checked.file));
+  library->sha256 = sha256;
+  library->report = checked.report;
+  try {
+    library->library.load(library->file.proc_path(),
+                          boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& error) {
+    library->report.status = LoadStatus::kLoadError;
+    library->report.reason = dlopen_reason(error, library->file);
+    return library->report;  // not registered: nothing was loaded
+  }
+  resolve_descriptor(*library);
+  const LibraryReport report = library->report;
+  r.loaded.emplace(key, std::move(library));
+  return report;
+}
+
+LibraryReport open_library(const std::filesystem::path& path, std::string_view sha256_pin) {
+  return load_library(check_library(path, sha256_pin));
 }
 
 }  // namespace keepdb::plugin_host

@@ -1,11 +1,15 @@
 // Test helpers for tests/plugin_abi.
 #include "tests/plugin_abi/host/test_support.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <future>
 #include <stdexcept>
+
+#include "kernel/plugin_host/file_digest.h"
 
 namespace keepdb::plugin_host::testing {
 
@@ -22,17 +26,29 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-std::filesystem::path stage(const std::filesystem::path& built, const TempDir& dir) {
+std::filesystem::path stage(const std::filesystem::path& built, const std::filesystem::path& dir) {
   // Copied beside, then renamed over: rewriting a library in place would corrupt a copy
   // this process already has mapped.
-  const std::filesystem::path copy = dir.path() / built.filename();
-  const std::filesystem::path fresh = dir.path() / (built.filename().string() + ".new");
+  const std::filesystem::path copy = dir / built.filename();
+  const std::filesystem::path fresh = dir / (built.filename().string() + ".new");
   std::filesystem::copy_file(built, fresh, std::filesystem::copy_options::overwrite_existing);
   using std::filesystem::perms;
   std::filesystem::permissions(fresh, perms::owner_all | perms::group_read | perms::group_exec |
                                           perms::others_read | perms::others_exec);
   std::filesystem::rename(fresh, copy);
   return copy;
+}
+
+std::filesystem::path stage(const std::filesystem::path& built, const TempDir& dir) {
+  return stage(built, dir.path());
+}
+
+MarkerEnv::MarkerEnv(const std::filesystem::path& marker) {
+  ::setenv("KDB_FIXTURE_MARKER", marker.c_str(), 1);
+}
+
+MarkerEnv::~MarkerEnv() {
+  ::unsetenv("KDB_FIXTURE_MARKER");
 }
 
 void write_file(const std::filesystem::path& path, const std::string& contents,
@@ -42,6 +58,19 @@ void write_file(const std::filesystem::path& path, const std::string& contents,
     out << contents;
   }
   std::filesystem::permissions(path, mode);
+}
+
+std::string sha256_of(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open " + path.string());
+  try {
+    std::string hex = sha256_hex(fd, path);
+    ::close(fd);
+    return hex;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
 }
 
 void RecordingLogSink::write(LogLevel, std::string_view line) noexcept {

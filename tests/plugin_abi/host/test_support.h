@@ -30,10 +30,24 @@ class TempDir {
 
 // Copies a built fixture into `dir` (mode 0755) and returns the copy's path. Staging the
 // same fixture again replaces the file, never rewrites it.
+std::filesystem::path stage(const std::filesystem::path& built, const std::filesystem::path& dir);
 std::filesystem::path stage(const std::filesystem::path& built, const TempDir& dir);
+
+// Points the constructor_marker fixture at `marker` (KDB_FIXTURE_MARKER) while alive: the
+// file appears once any copy of that fixture is loaded.
+class MarkerEnv {
+ public:
+  explicit MarkerEnv(const std::filesystem::path& marker);
+  ~MarkerEnv();
+  MarkerEnv(const MarkerEnv&) = delete;
+  MarkerEnv& operator=(const MarkerEnv&) = delete;
+};
 
 void write_file(const std::filesystem::path& path, const std::string& contents,
                 std::filesystem::perms mode);
+
+// The file's SHA-256 as the loader computes it (64 lowercase hex characters).
+std::string sha256_of(const std::filesystem::path& path);
 
 // Records every line; thread-safe.
 class RecordingLogSink final : public LogSink {
