@@ -7,14 +7,27 @@
 #include <cerrno>
 #include <cstring>
 #include <sstream>
+#include <system_error>
+
+#include "util/path_trust.h"
 
 namespace keepdb::storage {
 namespace {
 
-void check_existing(const std::filesystem::path& dir) {
+namespace fs = std::filesystem;
+
+// The directory itself, never through a link: a link could be repointed later.
+void check_existing(const fs::path& dir) {
   struct stat info {};
-  if (::stat(dir.c_str(), &info) != 0) {
+  if (::lstat(dir.c_str(), &info) != 0) {
     throw DataDirError("data dir " + dir.string() + ": " + std::strerror(errno));
+  }
+  if (S_ISLNK(info.st_mode)) {
+    std::error_code error;
+    const fs::path target = fs::read_symlink(dir, error);
+    throw DataDirError("data dir " + dir.string() + " is a symbolic link" +
+                       (error ? std::string() : " (to " + target.string() + ")") +
+                       "; name the directory itself");
   }
   if (!S_ISDIR(info.st_mode)) {
     throw DataDirError("data dir " + dir.string() + " exists and is not a directory");
@@ -33,7 +46,15 @@ void check_existing(const std::filesystem::path& dir) {
   }
 }
 
-void create_private(const std::filesystem::path& dir) {
+// Every directory above the data dir `dir`, from "/" down to `above`.
+void check_ancestors(const fs::path& dir, const fs::path& above) {
+  const util::DirectoryChain chain = util::check_directory_chain(above);
+  if (chain.status != util::DirectoryChain::Status::kTrusted) {
+    throw DataDirError("data dir " + dir.string() + ": " + chain.problem);
+  }
+}
+
+void create_private(const fs::path& dir) {
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     throw DataDirError("cannot create data dir " + dir.string() + ": " + std::strerror(errno));
   }
@@ -41,23 +62,33 @@ void create_private(const std::filesystem::path& dir) {
 
 }  // namespace
 
-void prepare_data_dir(const std::filesystem::path& dir) {
+void prepare_data_dir(const fs::path& dir) {
   if (dir.empty()) throw DataDirError("data dir is not set");
   try {
-    const std::filesystem::path absolute = std::filesystem::absolute(dir).lexically_normal();
-    std::filesystem::path partial;
+    fs::path absolute = fs::absolute(dir).lexically_normal();
+    // A trailing slash ("data/") names the same dir; dropped, as lstat would follow a link.
+    if (absolute.has_relative_path() && absolute.filename().empty()) {
+      absolute = absolute.parent_path();
+    }
+    fs::path partial;
+    bool ancestors_checked = false;
     for (const auto& part : absolute) {
       partial /= part;
-      if (!std::filesystem::exists(partial)) create_private(partial);
+      if (fs::exists(partial)) continue;
+      // Nothing is created below a directory another user could change.
+      if (!ancestors_checked) check_ancestors(absolute, partial.parent_path());
+      ancestors_checked = true;
+      create_private(partial);
     }
+    check_ancestors(absolute, absolute.parent_path());
     check_existing(absolute);
-  } catch (const std::filesystem::filesystem_error& e) {
+  } catch (const fs::filesystem_error& e) {
     throw DataDirError("data dir " + dir.string() + ": " + e.code().message());
   }
 }
 
-void prepare_private_subdir(const std::filesystem::path& dir) {
-  if (!std::filesystem::exists(dir)) create_private(dir);
+void prepare_private_subdir(const fs::path& dir) {
+  create_private(dir);
   check_existing(dir);
 }
 

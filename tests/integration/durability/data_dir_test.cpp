@@ -1,6 +1,7 @@
 // The data directory's permissions: keepd creates it (and missing parents) 0700, accepts
-// an existing private one, and refuses one that group or others can access, or a path
-// that is not a directory, with a clear message and exit code 1.
+// an existing private one, and refuses one that group or others can access, a path that
+// is not a directory, a symbolic link (the data dir or its kv/raft subdirs), or a data dir
+// below a directory another user could change, with a clear message and exit code 1.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -82,4 +83,47 @@ TEST_CASE("a data dir path that is a file is refused", "[data-dir]") {
   INFO(result.err);
   CHECK(result.status.exited_normally(1));
   CHECK(result.err.find("exists and is not a directory") != std::string::npos);
+}
+
+TEST_CASE("a data dir that is a symbolic link is refused", "[data-dir]") {
+  TempDir dir("data-dir-link");
+  REQUIRE(::mkdir((dir / "real").c_str(), 0700) == 0);
+  std::filesystem::create_directory_symlink(dir / "real", dir / "data");
+  const ProgramResult result = run_keepd_to_exit(dir, "data");
+  INFO(result.err);
+  CHECK(result.status.exited_normally(1));
+  CHECK(result.err.find("data dir " + (dir / "data").string() + " is a symbolic link (to " +
+                        (dir / "real").string() + "); name the directory itself") !=
+        std::string::npos);
+  CHECK(result.err.find("ready") == std::string::npos);
+  CHECK(std::filesystem::is_empty(dir / "real"));  // nothing was written through the link
+}
+
+TEST_CASE("kv and raft subdirs that are symbolic links are refused", "[data-dir]") {
+  for (const std::string subdir : {"kv", "raft"}) {
+    INFO(subdir);
+    TempDir dir("data-dir-subdir-link");
+    REQUIRE(::mkdir((dir / "data").c_str(), 0700) == 0);
+    REQUIRE(::mkdir((dir / "elsewhere").c_str(), 0700) == 0);
+    std::filesystem::create_directory_symlink(dir / "elsewhere", dir / "data" / subdir);
+    const ProgramResult result = run_keepd_to_exit(dir, "data");
+    INFO(result.err);
+    CHECK(result.status.exited_normally(1));
+    CHECK(result.err.find("data dir " + (dir / "data" / subdir).string() +
+                          " is a symbolic link") != std::string::npos);
+    CHECK(std::filesystem::is_empty(dir / "elsewhere"));
+  }
+}
+
+TEST_CASE("a data dir below a directory writable by others is refused", "[data-dir]") {
+  TempDir dir("data-dir-wide-parent");
+  const auto wide = dir / "shared";
+  REQUIRE(::mkdir(wide.c_str(), 0700) == 0);
+  REQUIRE(::chmod(wide.c_str(), 0777) == 0);  // not sticky: anyone may rename what is inside
+  const ProgramResult result = run_keepd_to_exit(dir, "shared/keepdb/data");
+  INFO(result.err);
+  CHECK(result.status.exited_normally(1));
+  CHECK(result.err.find("data dir " + (wide / "keepdb" / "data").string() + ": " + wide.string() +
+                        " is writable by group or others (mode 0777)") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(wide / "keepdb"));
 }

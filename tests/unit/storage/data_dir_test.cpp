@@ -1,5 +1,6 @@
 // Tests for prepare_data_dir / prepare_private_subdir: creation with mode 0700 (parents
-// included), and refusal of wide permissions, foreign owners and non-directories.
+// included), and refusal of wide permissions, foreign owners, non-directories, symbolic
+// links, and directories above the data dir that another user could change.
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
@@ -105,4 +106,92 @@ TEST_CASE("data_dir: a private subdir is created 0700 and a wider one refused", 
   CHECK(mode_of(root.path() / "raft") == 0700);
   make_dir(root.path() / "snapshots", 0750);
   CHECK_THROWS_WITH(prepare_private_subdir(root.path() / "snapshots"), Contains("chmod 700"));
+}
+
+TEST_CASE("data_dir: a data dir that is a symbolic link is refused, even to a private dir",
+          "[data_dir]") {
+  keepdb::test::TempDir root;
+  make_dir(root.path() / "real", 0700);
+  const fs::path link = root.path() / "data";
+  fs::create_directory_symlink(root.path() / "real", link);
+  const std::string expected = "data dir " + link.string() + " is a symbolic link (to " +
+                               (root.path() / "real").string() + "); name the directory itself";
+  CHECK_THROWS_WITH(prepare_data_dir(link), expected);
+  CHECK_THROWS_WITH(prepare_data_dir(link.string() + "/"), expected);
+}
+
+TEST_CASE("data_dir: kv and raft subdirs that are symbolic links are refused", "[data_dir]") {
+  keepdb::test::TempDir root;
+  make_dir(root.path() / "elsewhere", 0700);
+  const std::string name = GENERATE("kv", "raft");
+  const fs::path link = root.path() / name;
+  fs::create_directory_symlink(root.path() / "elsewhere", link);
+  CHECK_THROWS_WITH(prepare_private_subdir(link),
+                    "data dir " + link.string() + " is a symbolic link (to " +
+                        (root.path() / "elsewhere").string() + "); name the directory itself");
+  fs::remove(link);
+  fs::create_directory_symlink(root.path() / "missing", link);  // dangling: not created through
+  CHECK_THROWS_WITH(prepare_private_subdir(link), Contains("is a symbolic link"));
+  CHECK_FALSE(fs::exists(root.path() / "missing"));
+}
+
+TEST_CASE("data_dir: a directory above it writable by others is refused, nothing created",
+          "[data_dir]") {
+  keepdb::test::TempDir root;
+  const fs::path wide = root.path() / "wide";
+  make_dir(wide, 0700);
+  make_dir(wide / "srv", 0755);
+  const auto [mode, octal] = GENERATE(
+      table<mode_t, std::string>({{0777, "0777"}, {0770, "0770"}, {0757, "0757"}}));
+  REQUIRE(::chmod(wide.c_str(), mode) == 0);
+  const fs::path dir = wide / "srv" / "keepdb" / "data";
+  CHECK_THROWS_WITH(prepare_data_dir(dir), "data dir " + dir.string() + ": " + wide.string() +
+                                               " is writable by group or others (mode " + octal +
+                                               ")");
+  CHECK_FALSE(fs::exists(wide / "srv" / "keepdb"));
+
+  make_dir(wide / "srv" / "keepdb", 0700);
+  make_dir(dir, 0700);
+  CHECK_THROWS_WITH(prepare_data_dir(dir), Contains(wide.string() + " is writable by group"));
+}
+
+TEST_CASE("data_dir: a sticky directory above it is trusted only when root owns it",
+          "[data_dir]") {
+  // Like /tmp, which every test here already sits under.
+  keepdb::test::TempDir root;
+  const fs::path shared = root.path() / "shared";
+  make_dir(shared, 01777);
+  const fs::path dir = shared / "data";
+  if (::geteuid() == 0) {
+    prepare_data_dir(dir);
+    CHECK(mode_of(dir) == 0700);
+  } else {
+    CHECK_THROWS_WITH(prepare_data_dir(dir), Contains(shared.string() +
+                                                      " is writable by group or others (mode 1777)"));
+  }
+}
+
+TEST_CASE("data_dir: a directory above it owned by another user is refused", "[data_dir]") {
+  if (::geteuid() != 0) return;  // only root can give a dir away
+  keepdb::test::TempDir root;
+  const fs::path theirs = root.path() / "theirs";
+  make_dir(theirs, 0755);
+  REQUIRE(::chown(theirs.c_str(), 65534, 65534) == 0);
+  CHECK_THROWS_WITH(prepare_data_dir(theirs / "data"),
+                    Contains(theirs.string() + " is owned by uid 65534, neither root nor"));
+  CHECK_FALSE(fs::exists(theirs / "data"));
+}
+
+TEST_CASE("data_dir: a linked directory above it is followed and its target checked",
+          "[data_dir]") {
+  keepdb::test::TempDir root;
+  make_dir(root.path() / "volume", 0755);
+  fs::create_directory_symlink(root.path() / "volume", root.path() / "srv");
+  prepare_data_dir(root.path() / "srv" / "data");
+  CHECK(mode_of(root.path() / "volume" / "data") == 0700);
+
+  REQUIRE(::chmod((root.path() / "volume").c_str(), 0777) == 0);
+  CHECK_THROWS_WITH(prepare_data_dir(root.path() / "srv" / "data"),
+                    Contains((root.path() / "volume").string() +
+                             " is writable by group or others (mode 0777)"));
 }
