@@ -30,6 +30,9 @@ struct Limits {
   std::chrono::milliseconds idle_timeout{300'000};
   // A started request must complete within this (0 = no limit). Key: request_timeout_ms.
   std::chrono::milliseconds request_timeout{10'000};
+  // With an authenticator configured, a connection not authenticated this long after it
+  // was accepted is closed (0 = no limit). Key: auth_timeout_ms.
+  std::chrono::milliseconds auth_timeout{10'000};
 };
 
 struct Storage {

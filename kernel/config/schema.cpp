@@ -90,7 +90,7 @@ Limits read_limits(const TableReader& root) {
   const auto table =
       root.table("limits", {"max_bulk_bytes", "max_array_len", "max_inline_bytes",
                             "max_request_buffer_bytes", "max_reply_buffer_bytes", "max_connections",
-                            "idle_timeout_ms", "request_timeout_ms"});
+                            "idle_timeout_ms", "request_timeout_ms", "auth_timeout_ms"});
   if (!table) return limits;
   const auto read = [&](std::string_view key, std::int64_t min, std::int64_t max, auto fallback) {
     return static_cast<decltype(fallback)>(table->integer(key, min, max).value_or(fallback));
@@ -108,6 +108,7 @@ Limits read_limits(const TableReader& root) {
   limits.max_connections = read("max_connections", 1, kMaxConnections, limits.max_connections);
   limits.idle_timeout = read_ms("idle_timeout_ms", limits.idle_timeout);
   limits.request_timeout = read_ms("request_timeout_ms", limits.request_timeout);
+  limits.auth_timeout = read_ms("auth_timeout_ms", limits.auth_timeout);
 
   // A maximal bulk string (and a maximal inline line) must fit in the request buffer, and a
   // maximal value must fit in the reply buffer, or a legal request or GET could never work.

@@ -31,6 +31,11 @@ bool reads_keyspace(const commands::CommandSpec& spec) {
          (spec.first_key > 0 || spec.name == "scan" || spec.name == "dbsize");
 }
 
+// AUTH and HELLO (through its AUTH option) carry a secret: wiped once handled.
+bool carries_secret(const commands::CommandSpec& spec) {
+  return spec.name == "auth" || spec.name == "hello";
+}
+
 std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint) {
   return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
 }
@@ -97,6 +102,9 @@ void Connection::process_requests() {
       if (!backlogged_since_) backlogged_since_ = Clock::now();
       break;
     }
+    // A pending AUTH decides the limits the next request is parsed under: wait for it.
+    if (deferred_) break;
+    parser_.set_authenticated(session_.authenticated);
     const auto status = parser_.parse(input_.readable(), args_);
     if (status == resp::ParseStatus::kError) {
       fail_protocol(parser_.error());
@@ -107,9 +115,10 @@ void Connection::process_requests() {
       awaiting_bytes = !input_.empty();
       break;
     }
-    if (!handle_request(args_)) break;  // must wait for pending writes or a read barrier
-    consume(parser_.consumed());
-    last_request_ = Clock::now();
+    const Handled handled = handle_request(args_);
+    if (handled == Handled::kMustWait) break;  // pending writes or a read barrier
+    consume_request(handled);
+    note_activity();
   }
   server_.node().end_read();
   if (!awaiting_bytes) {
@@ -123,13 +132,15 @@ void Connection::process_requests() {
   if (!backlogged_since_ && (!awaiting_replies() || input_.empty())) read_more();
 }
 
-// Returns false, consuming nothing, when the request must wait for earlier writes.
-bool Connection::handle_request(const std::vector<std::string_view>& args) {
+// Returns kMustWait, consuming nothing, when the request must wait for earlier writes.
+Connection::Handled Connection::handle_request(const std::vector<std::string_view>& args) {
   const commands::Args argv(args);
   commands::Admission admission = commands::admit(argv, session_);
   const bool proposes = admission.spec != nullptr && admission.spec->proposes();
-  if (deferred_ || (pending_writes_ > 0 && !proposes)) return false;
-  if (admission.spec != nullptr && waits_for_read_barrier(*admission.spec)) return false;
+  if (pending_writes_ > 0 && !proposes) return Handled::kMustWait;
+  if (admission.spec != nullptr && waits_for_read_barrier(*admission.spec)) {
+    return Handled::kMustWait;
+  }
 
   auto& node = server_.node();
   ++node.stats().commands_processed;
@@ -141,7 +152,7 @@ bool Connection::handle_request(const std::vector<std::string_view>& args) {
                 " command=", argv[0].substr(0, 64));
     }
     out.error(admission.error);
-    return true;
+    return Handled::kDone;
   }
   session_.last_command_name = admission.spec->name;
   if (proposes) {
@@ -151,21 +162,39 @@ bool Connection::handle_request(const std::vector<std::string_view>& args) {
     server_.proposer().propose(argv, [self = shared_from_this()](const commands::Reply& reply) {
       self->on_write_applied(reply);
     });
-    return true;
+    return Handled::kDone;
   }
   if (read_barrier_error_ && !session_.local_reads && reads_keyspace(*admission.spec)) {
     out.error(*std::exchange(read_barrier_error_, std::nullopt));
-    return true;
+    return Handled::kDone;
   }
   commands::ExecContext context{argv, out, session_, node, [this] { return defer_reply(); }};
   admission.spec->execute(context);
   if (session_.close_after_reply) closing_ = true;
-  return true;
+  // The command has copied what it keeps (AUTH its secret, before deferring).
+  return carries_secret(*admission.spec) ? Handled::kDoneCarryingSecret : Handled::kDone;
+}
+
+// Drops the request just handled; one that carried a secret is wiped from the input buffer
+// and from the parser's copy of its arguments.
+void Connection::consume_request(Handled handled) {
+  const std::size_t bytes = parser_.consumed();
+  if (handled == Handled::kDoneCarryingSecret) {
+    input_.consume_and_wipe(bytes);
+    parser_.wipe_arguments();
+    consumed_bytes_ += bytes;
+  } else {
+    consume(bytes);
+  }
 }
 
 void Connection::consume(std::size_t bytes) {
   input_.consume(bytes);
   consumed_bytes_ += bytes;
+}
+
+void Connection::note_activity() {
+  if (session_.authenticated) last_request_ = Clock::now();
 }
 
 // True (and a read round requested) when this keyspace read must wait for one.
@@ -207,6 +236,7 @@ commands::Resume Connection::defer_reply() {
     if (self->closed_) return;
     resp::ReplyWriter out(self->queued_, self->session_.protocol);
     reply_later(out, self->session_);
+    self->note_activity();  // a successful AUTH is the first activity
     self->resume_after_reply();
   };
 }
@@ -225,18 +255,29 @@ void Connection::resume_after_reply() {
   schedule_flush();
 }
 
+std::size_t Connection::reply_limit() const {
+  const std::size_t configured = server_.limits().max_reply_buffer_bytes;
+  return session_.authenticated ? configured
+                                : std::min(configured, kUnauthenticatedMaxReplyBytes);
+}
+
+std::string Connection::reply_limit_text() const {
+  return session_.authenticated
+             ? "limits.max_reply_buffer_bytes = " + std::to_string(reply_limit())
+             : "limit before authentication = " + std::to_string(reply_limit());
+}
+
 bool Connection::replies_backlogged() const {
-  return sending_.size() + queued_.size() >= server_.limits().max_reply_buffer_bytes;
+  return sending_.size() + queued_.size() >= reply_limit();
 }
 
 // Backpressure keeps the queue near the limit; only replies that overshoot it twice over
 // (one huge MGET) close the connection at once.
 bool Connection::reply_buffer_exceeded() {
   const std::size_t pending = sending_.size() + queued_.size();
-  if (pending <= 2 * server_.limits().max_reply_buffer_bytes) return false;
-  close("reply buffer limit exceeded (" + std::to_string(pending) +
-        " bytes of replies queued; limits.max_reply_buffer_bytes = " +
-        std::to_string(server_.limits().max_reply_buffer_bytes) + ")");
+  if (pending <= 2 * reply_limit()) return false;
+  close("reply buffer limit exceeded (" + std::to_string(pending) + " bytes of replies queued; " +
+        reply_limit_text() + ")");
   return true;
 }
 
@@ -300,15 +341,18 @@ void Connection::close_gracefully() {
 void Connection::enforce_deadlines(Clock::time_point now) {
   if (closed_) return;
   const auto& limits = server_.limits();
-  if (partial_since_ && limits.request_timeout.count() > 0 &&
+  if (!session_.authenticated && limits.auth_timeout.count() > 0 &&
+      now - session_.created > limits.auth_timeout) {
+    close("not authenticated within limits.auth_timeout_ms = " +
+          std::to_string(limits.auth_timeout.count()));
+  } else if (partial_since_ && limits.request_timeout.count() > 0 &&
       now - *partial_since_ > limits.request_timeout) {
     close("request not completed within limits.request_timeout_ms = " +
           std::to_string(limits.request_timeout.count()) + " (slow or stalled sender)");
   } else if (backlogged_since_ && limits.request_timeout.count() > 0 &&
              now - *backlogged_since_ > limits.request_timeout) {
     close("reply buffer limit exceeded: " + std::to_string(sending_.size() + queued_.size()) +
-          " bytes of replies (limits.max_reply_buffer_bytes = " +
-          std::to_string(limits.max_reply_buffer_bytes) + ") unread for more than "
+          " bytes of replies (" + reply_limit_text() + ") unread for more than "
           "limits.request_timeout_ms = " + std::to_string(limits.request_timeout.count()) +
           " (the client does not read)");
   } else if (limits.idle_timeout.count() > 0 && !awaiting_replies() &&

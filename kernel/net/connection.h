@@ -8,6 +8,15 @@
 // the connection chose READONLY: a read runs only after a read round of the cluster that
 // began once the read had arrived (stream positions tell which reads a round covers).
 //
+// Before authentication (only with an authenticator configured) a client costs little: its
+// requests are parsed under Redis's unauthenticated limits (resp::kUnauthenticated*), at
+// most kUnauthenticatedMaxReplyBytes of its replies are queued, the next request is parsed
+// only once a pending AUTH has answered (so AUTH lifts the limits for the rest of a
+// pipeline, as in Redis), and it is closed limits.auth_timeout_ms after it was accepted
+// whatever it sends. Activity, which the idle timeout measures, is a request handled while
+// authenticated (AUTH included): NOAUTH replies, PING and failed AUTH before authentication
+// do not count. A handled AUTH or HELLO request is wiped from the input buffer.
+//
 // Thread-safety: everything runs on the network thread. Lifetime: shared_ptr; pending
 // socket operations and write completions hold a reference.
 #pragma once
@@ -29,6 +38,10 @@ namespace keepdb::net {
 
 class Server;
 
+// Replies queued for a client that has not authenticated before it is paused (and closed at
+// twice this): far above any one reply it can get (PING's echo of a 16 KiB bulk at most).
+inline constexpr std::size_t kUnauthenticatedMaxReplyBytes = 64u << 10;
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   using Clock = std::chrono::steady_clock;
@@ -48,8 +61,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void read_more();
   void on_read(const boost::system::error_code& error, std::size_t bytes);
+  // How handle_request() left a request.
+  enum class Handled { kMustWait, kDone, kDoneCarryingSecret };
+
   void process_requests();
-  bool handle_request(const std::vector<std::string_view>& args);
+  Handled handle_request(const std::vector<std::string_view>& args);
+  void consume_request(Handled handled);
+  void note_activity();
   void on_write_applied(const commands::Reply& reply);
   bool waits_for_read_barrier(const commands::CommandSpec& spec);
   void consume(std::size_t bytes);
@@ -60,6 +78,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void on_written(const boost::system::error_code& error);
   bool reply_buffer_exceeded();
   bool replies_backlogged() const;
+  std::size_t reply_limit() const;
+  std::string reply_limit_text() const;  // the limit that applies, for log lines
   bool awaiting_replies() const {
     return pending_writes_ > 0 || deferred_ || read_barrier_pending_;
   }
@@ -91,7 +111,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing_ = false;   // no more requests; close once replies are flushed
   bool closed_ = false;
 
-  Clock::time_point last_request_;                      // idle deadline base
+  Clock::time_point last_request_;                      // idle deadline base: last activity
   std::optional<Clock::time_point> partial_since_;      // a request started but incomplete
   std::optional<Clock::time_point> backlogged_since_;   // paused: replies at the limit, unread
 };

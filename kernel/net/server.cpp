@@ -14,10 +14,12 @@ using asio::ip::tcp;
 namespace {
 
 // How often deadlines are checked: a quarter of the shortest enabled timeout, within
-// [10 ms, 1 s], so a deadline is enforced at most 25% late.
-std::chrono::milliseconds sweep_period(const config::Limits& limits) {
+// [10 ms, 1 s], so a deadline is enforced at most 25% late. The AUTH deadline counts only
+// when clients must authenticate.
+std::chrono::milliseconds sweep_period(const config::Limits& limits, bool auth_deadline) {
   std::chrono::milliseconds period{1000};
-  for (auto timeout : {limits.idle_timeout, limits.request_timeout}) {
+  const auto auth_timeout = auth_deadline ? limits.auth_timeout : std::chrono::milliseconds{0};
+  for (auto timeout : {limits.idle_timeout, limits.request_timeout, auth_timeout}) {
     if (timeout.count() > 0) period = std::min(period, timeout / 4);
   }
   return std::max(period, std::chrono::milliseconds{10});
@@ -80,7 +82,7 @@ void Server::reject(tcp::socket socket) {
 }
 
 void Server::schedule_sweep() {
-  sweep_timer_.expires_after(sweep_period(limits()));
+  sweep_timer_.expires_after(sweep_period(limits(), requires_authentication()));
   sweep_timer_.async_wait([this](const boost::system::error_code& error) {
     if (error) return;
     const auto now = Connection::Clock::now();

@@ -2,6 +2,8 @@
 // Redis 7 error texts (networking.c) and inline splitting as Redis's sdssplitargs.
 #include "kernel/resp/request_parser.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -99,22 +101,21 @@ ParseStatus RequestParser::parse_request(std::string_view request,
 
 ParseStatus RequestParser::parse_inline(std::string_view request,
                                         std::vector<std::string_view>& args) {
-  // The newline may follow at most max_inline_bytes of text and a CR; look no further.
-  const std::size_t longest_text = std::min(request.size(), limits_.max_inline_bytes);
+  // The newline may follow at most inline_limit() bytes of text and a CR; look no further.
+  const std::size_t limit = inline_limit();
+  const std::string_view too_big =
+      limit < limits_.max_inline_bytes ? "unauthenticated inline length" : "too big inline request";
+  const std::size_t longest_text = std::min(request.size(), limit);
   const std::size_t newline =
       find_from_scan(request, std::min(request.size(), longest_text + 2), '\n');
   if (newline == kNotFound) {
     const std::size_t text_so_far = request.size() - (request.back() == '\r' ? 1 : 0);
-    if (text_so_far > limits_.max_inline_bytes) {
-      return fail(protocol_error("too big inline request"));
-    }
+    if (text_so_far > limit) return fail(protocol_error(too_big));
     return need_more(request, 0);
   }
   const bool has_cr = newline > 0 && request[newline - 1] == '\r';
   const std::string_view line = request.substr(0, newline - (has_cr ? 1 : 0));
-  if (line.size() > limits_.max_inline_bytes) {
-    return fail(protocol_error("too big inline request"));
-  }
+  if (line.size() > limit) return fail(protocol_error(too_big));
   if (!split_inline(line)) {
     return fail(protocol_error("unbalanced quotes in request"));
   }
@@ -135,6 +136,9 @@ ParseStatus RequestParser::parse_multibulk(std::string_view request,
         return complete(pos_);
       }
       if (count < 0) return fail(protocol_error("invalid multibulk length"));
+      if (!authenticated_ && static_cast<unsigned long long>(count) > kUnauthenticatedMaxArrayLen) {
+        return fail(protocol_error("unauthenticated multibulk length"));
+      }
       if (static_cast<unsigned long long>(count) > limits_.max_array_len) {
         return fail(limit_error("multibulk length", count, limits_.max_array_len));
       }
@@ -154,6 +158,9 @@ ParseStatus RequestParser::parse_multibulk(std::string_view request,
       if (length < 0) return fail(protocol_error("invalid bulk length"));
       if (static_cast<unsigned long long>(length) > limits_.max_bulk_bytes) {
         return fail(limit_error("bulk length", length, limits_.max_bulk_bytes));
+      }
+      if (!authenticated_ && static_cast<unsigned long long>(length) > kUnauthenticatedMaxBulkBytes) {
+        return fail(protocol_error("unauthenticated bulk length"));
       }
       bulk_len_ = static_cast<std::size_t>(length);
       stage_ = Stage::kBulkPayload;
@@ -200,6 +207,9 @@ bool RequestParser::split_inline(std::string_view line) {
   line = line.substr(0, line.find('\0'));
   const auto at = [line](std::size_t i) { return i < line.size() ? line[i] : '\0'; };
   inline_args_.clear();
+  // Never longer than the line: reserved at once, so appending never reallocates and
+  // leaves no copy of an argument (a secret, perhaps) in freed memory.
+  inline_args_.reserve(line.size());
   spans_.clear();
   std::size_t i = 0;
   for (;;) {
@@ -275,6 +285,16 @@ ParseStatus RequestParser::fail(std::string message) {
   bytes_needed_ = 0;
   reset_request();
   return ParseStatus::kError;
+}
+
+void RequestParser::wipe_arguments() {
+  OPENSSL_cleanse(inline_args_.data(), inline_args_.size());
+  inline_args_.clear();
+}
+
+std::size_t RequestParser::inline_limit() const {
+  return authenticated_ ? limits_.max_inline_bytes
+                        : std::min(limits_.max_inline_bytes, kUnauthenticatedMaxInlineBytes);
 }
 
 void RequestParser::reset_request() {

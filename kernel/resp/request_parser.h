@@ -1,5 +1,6 @@
 // Incremental RESP request parser: multibulk requests (`*N\r\n$len\r\narg\r\n...`) and
-// inline commands (`SET k v\r\n`, with redis-style quoting), under hard size limits.
+// inline commands (`SET k v\r\n`, with redis-style quoting), under hard size limits, and
+// under Redis's far smaller limits while the client has not authenticated.
 //
 // Thread-safety: none; one parser per connection, used from that connection's thread.
 // Lifetime: argument views returned by parse() point into the caller's input buffer
@@ -22,6 +23,13 @@ struct RequestLimits {
   std::size_t max_inline_bytes = 64u << 10;  // longest inline line (without CRLF)
 };
 
+// Limits while the client is not authenticated, refused as the header is parsed, before
+// any of the declared size is buffered. The first two are Redis's (networking.c); Redis has
+// no inline counterpart, so KeepDB caps an inline line at the size of one bulk.
+inline constexpr std::size_t kUnauthenticatedMaxArrayLen = 10;
+inline constexpr std::size_t kUnauthenticatedMaxBulkBytes = 16384;
+inline constexpr std::size_t kUnauthenticatedMaxInlineBytes = kUnauthenticatedMaxBulkBytes;
+
 enum class ParseStatus {
   kIncomplete,  // need more bytes; progress so far is remembered
   kComplete,    // one request parsed into `args`; drop consumed() bytes afterwards
@@ -31,6 +39,11 @@ enum class ParseStatus {
 class RequestParser {
  public:
   explicit RequestParser(const RequestLimits& limits);
+
+  // Whether the client has authenticated (initially true). While it has not, a header or
+  // inline line over the kUnauthenticated* limits is a protocol error. Applies to requests
+  // started from then on: call it before parse() whenever the answer may have changed.
+  void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
 
   // Parses one request from `input`, which must start at the first byte of a request
   // not yet consumed. After every call the caller drops consumed() bytes from the front
@@ -54,6 +67,11 @@ class RequestParser {
   // stalled client; 0 when nothing is pending.
   std::size_t bytes_needed() const { return bytes_needed_; }
 
+  // Overwrites (OPENSSL_cleanse) the parser's own copy of the last request's arguments: an
+  // inline request is unescaped into parser storage. Call after handling a request that
+  // carried a secret (AUTH); the caller wipes the request's input bytes itself.
+  void wipe_arguments();
+
  private:
   enum class Stage { kStart, kInline, kArrayHeader, kBulkHeader, kBulkPayload };
 
@@ -69,8 +87,10 @@ class RequestParser {
   ParseStatus need_more(std::string_view request, std::size_t at_least);
   ParseStatus fail(std::string message);
   void reset_request();
+  std::size_t inline_limit() const;
 
   RequestLimits limits_;
+  bool authenticated_ = true;
   Stage stage_ = Stage::kStart;
   // Resumable state of the pending request; offsets count from its first byte.
   std::size_t pos_ = 0;        // start of the next multibulk header or bulk payload

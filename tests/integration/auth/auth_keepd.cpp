@@ -103,7 +103,9 @@ AuthKeepd::AuthKeepd(AuthSetup setup)
 AuthKeepd::~AuthKeepd() = default;  // ChildProcess SIGKILLs a running keepd
 
 void AuthKeepd::write_config(std::uint16_t port) const {
-  std::string text = render_config(KeepdSettings{}, port);
+  KeepdSettings settings;
+  settings.limits = setup_.limits;
+  std::string text = render_config(settings, port);
   text += "\n[plugins]\ndir = " + toml_string(plugins_.path().string()) + "\n";
   for (const Provider provider : setup_.chain) {
     text += "\n[[plugin]]\nname = " + toml_string(plugin_name(provider)) + "\n";

@@ -19,6 +19,7 @@
 
 #include "tests/integration/harness/child_process.h"
 #include "tests/integration/harness/deadline.h"
+#include "tests/integration/harness/keepd_config.h"
 #include "tests/integration/harness/temp_dir.h"
 
 namespace keepdb::integration::auth {
@@ -64,6 +65,7 @@ struct AuthSetup {
       std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
   std::string tokens_sha256;             // sha256 pin of the tokens [[plugin]]; empty: none
   std::uint64_t slow_auth_sleep_ms = 0;  // the slow fixture's sleep_ms option; 0: its default
+  IntegerKeys limits;                    // [limits] keys; unset keys keep keepd's defaults
 };
 
 // The [[plugin]] name this suite gives a provider in the config ("tokens", "deny", ...).
@@ -87,6 +89,7 @@ class AuthKeepd {
   ExitStatus stop(milliseconds timeout = kStopTimeout);
 
   std::uint16_t port() const { return port_; }
+  pid_t pid() const { return process_->pid(); }  // of the current run; start() first
   bool running() { return process_ && process_->running(); }
   const std::filesystem::path& dir() const { return dir_.path(); }
   const PluginDir& plugins() const { return plugins_; }

@@ -4,9 +4,8 @@
 // keeps serving other clients, its data is intact and its memory stays bounded.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-
 #include "tests/integration/harness/keepd_process.h"
+#include "tests/integration/harness/process_memory.h"
 #include "tests/integration/harness/raw_client.h"
 #include "tests/integration/limits/survival.h"
 
@@ -25,20 +24,6 @@ struct MalformedCase {
   std::string bytes;
   const char* error;  // the reply, without the leading '-'
 };
-
-// Resident set size of a process in KiB, from /proc.
-std::size_t resident_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string field;
-  std::size_t value = 0;
-  while (status >> field) {
-    if (field == "VmRSS:") {
-      status >> value;
-      return value;
-    }
-  }
-  return 0;
-}
 
 }  // namespace
 

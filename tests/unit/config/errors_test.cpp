@@ -81,6 +81,10 @@ TEST_CASE("config: every value range is enforced", "[config][errors]") {
        "test.toml:2: limits.request_timeout_ms: must be between 0 and 86400000"},
       {limit("request_timeout_ms = 86400001"),
        "test.toml:2: limits.request_timeout_ms: must be between 0 and 86400000"},
+      {limit("auth_timeout_ms = -1"),
+       "test.toml:2: limits.auth_timeout_ms: must be between 0 and 86400000"},
+      {limit("auth_timeout_ms = 86400001"),
+       "test.toml:2: limits.auth_timeout_ms: must be between 0 and 86400000"},
   });
 }
 
