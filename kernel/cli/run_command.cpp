@@ -1,6 +1,12 @@
-// keepd run: load the configuration and run a node until SIGTERM/SIGINT.
+// keepd run: load the configuration, make the process non-dumpable when it will hold
+// secrets, and run a node until SIGTERM/SIGINT.
+#include <sys/prctl.h>
+
 #include <boost/program_options.hpp>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
+#include <string>
 
 #include "kernel/cli/options.h"
 #include "kernel/cli/subcommands.h"
@@ -9,6 +15,34 @@
 #include "kernel/node/node.h"
 
 namespace keepdb::cli {
+namespace {
+
+// What secrets `config` makes this process hold: "" when none.
+std::string secrets_held(const config::Config& config) {
+  std::string held;
+  if (!config.plugins.load.empty()) held = "plugins are loaded";
+  if (!config.cluster.secret_file.empty()) {
+    held += (held.empty() ? "" : " and ") + std::string("a cluster secret is set");
+  }
+  return held;
+}
+
+// Before any secret is read: no core dump, and no ptrace or /proc/PID/mem, environ, ...
+// access by other processes of the same user (the kernel also shows this process's /proc
+// files as root's). False, after logging why, if the kernel refuses.
+bool keep_secrets_out_of_dumps(const config::Config& config) {
+  const std::string held = secrets_held(config);
+  if (held.empty()) return true;
+  if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    log::error("cannot make the process non-dumpable (prctl PR_SET_DUMPABLE): ",
+               std::strerror(errno));
+    return false;
+  }
+  log::info("process is not dumpable (no core dumps, no ptrace by the same user): ", held);
+  return true;
+}
+
+}  // namespace
 
 int run_command(const Args& args) {
   namespace po = boost::program_options;
@@ -32,6 +66,7 @@ int run_command(const Args& args) {
   }
   try {
     const config::Config config = config::load_file(values["config"].as<std::string>());
+    if (!keep_secrets_out_of_dumps(config)) return 1;
     return node::run(config);
   } catch (const config::ConfigError& e) {
     log::error("configuration error: ", e.what());

@@ -70,7 +70,8 @@ std::string dlopen_reason(const std::exception& error, const LibraryFile& file) 
   if (const std::size_t start = text.find(kMarker); start != std::string::npos) {
     const std::size_t end = text.rfind(')');
     const std::size_t from = start + kMarker.size();
-    text = text.substr(from, end == std::string::npos || end < from ? std::string::npos : end - from);
+    text =
+        text.substr(from, end == std::string::npos || end < from ? std::string::npos : end - from);
   }
   const std::string loaded_as = file.proc_path().string();
   if (const std::size_t at = text.find(loaded_as); at != std::string::npos) {

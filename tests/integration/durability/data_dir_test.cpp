@@ -109,8 +109,8 @@ TEST_CASE("kv and raft subdirs that are symbolic links are refused", "[data-dir]
     const ProgramResult result = run_keepd_to_exit(dir, "data");
     INFO(result.err);
     CHECK(result.status.exited_normally(1));
-    CHECK(result.err.find("data dir " + (dir / "data" / subdir).string() +
-                          " is a symbolic link") != std::string::npos);
+    CHECK(result.err.find("data dir " + (dir / "data" / subdir).string() + " is a symbolic link") !=
+          std::string::npos);
     CHECK(std::filesystem::is_empty(dir / "elsewhere"));
   }
 }

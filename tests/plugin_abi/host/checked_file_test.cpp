@@ -58,9 +58,9 @@ TEST_CASE("checked file: libraries loaded one after another each load their own 
   // registry keeps each /proc/self/fd/N taken so the next library cannot be mistaken
   // for the previous one.
   TempDir dir;
-  for (const auto& [built, name] : {std::pair{fixture::kDenyAll, "deny-all"},
-                                    std::pair{fixture::kDeferAll, "defer-all"},
-                                    std::pair{fixture::kFrozenV1_0, "frozen-v1-0"}}) {
+  for (const auto& [built, name] :
+       {std::pair{fixture::kDenyAll, "deny-all"}, std::pair{fixture::kDeferAll, "defer-all"},
+        std::pair{fixture::kFrozenV1_0, "frozen-v1-0"}}) {
     const LibraryReport report = open_library(stage(built, dir), "");
     REQUIRE(report.status == LoadStatus::kOk);
     CHECK(std::string(report.descriptor->name) == name);

@@ -127,8 +127,7 @@ TEST_CASE("file trust: relative links are followed from their own directory", "[
   CHECK(file.resolved_path() == real);
 }
 
-TEST_CASE("file trust: a linked directory whose target is not trusted is refused",
-          "[file_trust]") {
+TEST_CASE("file trust: a linked directory whose target is not trusted is refused", "[file_trust]") {
   test::TempDir dir;
   const fs::path wide = dir.path() / "wide";
   fs::create_directories(wide / "plugins");

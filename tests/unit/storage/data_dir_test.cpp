@@ -141,8 +141,8 @@ TEST_CASE("data_dir: a directory above it writable by others is refused, nothing
   const fs::path wide = root.path() / "wide";
   make_dir(wide, 0700);
   make_dir(wide / "srv", 0755);
-  const auto [mode, octal] = GENERATE(
-      table<mode_t, std::string>({{0777, "0777"}, {0770, "0770"}, {0757, "0757"}}));
+  const auto [mode, octal] =
+      GENERATE(table<mode_t, std::string>({{0777, "0777"}, {0770, "0770"}, {0757, "0757"}}));
   REQUIRE(::chmod(wide.c_str(), mode) == 0);
   const fs::path dir = wide / "srv" / "keepdb" / "data";
   CHECK_THROWS_WITH(prepare_data_dir(dir), "data dir " + dir.string() + ": " + wide.string() +
@@ -155,8 +155,7 @@ TEST_CASE("data_dir: a directory above it writable by others is refused, nothing
   CHECK_THROWS_WITH(prepare_data_dir(dir), Contains(wide.string() + " is writable by group"));
 }
 
-TEST_CASE("data_dir: a sticky directory above it is trusted only when root owns it",
-          "[data_dir]") {
+TEST_CASE("data_dir: a sticky directory above it is trusted only when root owns it", "[data_dir]") {
   // Like /tmp, which every test here already sits under.
   keepdb::test::TempDir root;
   const fs::path shared = root.path() / "shared";
@@ -166,8 +165,8 @@ TEST_CASE("data_dir: a sticky directory above it is trusted only when root owns 
     prepare_data_dir(dir);
     CHECK(mode_of(dir) == 0700);
   } else {
-    CHECK_THROWS_WITH(prepare_data_dir(dir), Contains(shared.string() +
-                                                      " is writable by group or others (mode 1777)"));
+    CHECK_THROWS_WITH(prepare_data_dir(dir),
+                      Contains(shared.string() + " is writable by group or others (mode 1777)"));
   }
 }
 
@@ -191,7 +190,7 @@ TEST_CASE("data_dir: a linked directory above it is followed and its target chec
   CHECK(mode_of(root.path() / "volume" / "data") == 0700);
 
   REQUIRE(::chmod((root.path() / "volume").c_str(), 0777) == 0);
-  CHECK_THROWS_WITH(prepare_data_dir(root.path() / "srv" / "data"),
-                    Contains((root.path() / "volume").string() +
-                             " is writable by group or others (mode 0777)"));
+  CHECK_THROWS_WITH(
+      prepare_data_dir(root.path() / "srv" / "data"),
+      Contains((root.path() / "volume").string() + " is writable by group or others (mode 0777)"));
 }
