@@ -4,6 +4,7 @@
 #include "kernel/commands/errors.h"
 #include "kernel/commands/glob_match.h"
 #include "kernel/commands/number.h"
+#include "kernel/commands/scan_cursors.h"
 
 namespace keepdb::commands {
 namespace {
@@ -45,11 +46,18 @@ std::optional<std::string> parse_scan_options(Args options, ScanOptions& parsed)
       return std::string(errors::kSyntax);
     }
   }
+  if (parsed.match.size() > kMaxScanPatternBytes) {
+    return "ERR MATCH pattern longer than " + std::to_string(kMaxScanPatternBytes) + " bytes";
+  }
   return std::nullopt;
 }
 
 // SCAN visits at most `count` keys per call (like Redis, MATCH filters after visiting),
-// resuming from the key recorded for the cursor.
+// resuming from the key recorded for the cursor. It also stops, after the key at hand,
+// once the call has spent kScanStepBudget steps (kScanStepsPerKey per key visited plus the
+// matcher's steps), and replies the cursor of the next key: COUNT is a hint, as in Redis,
+// and no key is skipped. Each key costs at most one pattern's worth of steps, so every
+// call makes progress and none runs much longer than the budget.
 void exec_scan(ExecContext& c) {
   const auto cursor = parse_uint64(c.args[1]);
   if (!cursor) {
@@ -70,16 +78,19 @@ void exec_scan(ExecContext& c) {
     }
     from = std::move(*resume);
   }
+  const GlobPattern pattern(options.has_match ? options.match : std::string_view());
   std::vector<std::string> keys;
   std::uint64_t visited = 0;
-  const auto next = c.node.kv().scan(c.node.read_txn(), from, [&](std::string_view key,
-                                                                   const storage::ValueView& value) {
-    if (options.only_strings && !value.expired(c.node.now_ms()) &&
-        (!options.has_match || glob_match(options.match, key))) {
-      keys.emplace_back(key);
-    }
-    return ++visited < options.count;
-  });
+  std::uint64_t steps = 0;
+  const auto next = c.node.kv().scan(
+      c.node.read_txn(), from, [&](std::string_view key, const storage::ValueView& value) {
+        steps += kScanStepsPerKey;
+        if (options.only_strings && !value.expired(c.node.now_ms()) &&
+            (!options.has_match || pattern.matches(key, steps))) {
+          keys.emplace_back(key);
+        }
+        return ++visited < options.count && steps < kScanStepBudget;
+      });
   const std::uint64_t next_cursor = next ? c.node.scan_cursors().remember(*next) : 0;
   c.out.array(2);
   c.out.bulk(std::to_string(next_cursor));

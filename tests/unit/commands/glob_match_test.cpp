@@ -1,17 +1,22 @@
-// Tests for glob_match: Redis pattern syntax case by case, binary text and patterns, a
-// differential check against a port of Redis's own stringmatchlen() on random inputs, and
-// adversarial patterns finishing in linear-ish time.
+// Tests for glob_match and GlobPattern: Redis pattern syntax case by case, binary text and
+// patterns, a differential check against a port of Redis's own stringmatchlen() on random
+// inputs, and adversarial patterns finishing within a bound counted in matcher steps (not
+// wall time): at most (text bytes + 1) * (tokens + 1), and linear in the text for a class
+// however long it is written.
 #include <catch2/catch.hpp>
 
-#include <chrono>
+#include <algorithm>
+#include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kernel/commands/glob_match.h"
 
 using namespace std::string_literals;
 using keepdb::commands::glob_match;
+using keepdb::commands::GlobPattern;
 
 namespace {
 
@@ -176,19 +181,117 @@ TEST_CASE("glob_match agrees with Redis's stringmatchlen on random inputs", "[gl
   for (int i = 0; i < 100000; ++i) {
     const std::string pattern = draw(pattern_alphabet, 8);
     const std::string text = draw(text_alphabet, 8);
-    if (text.empty()) continue;  // keys are never empty; Redis's "*" does not match ""
+    CAPTURE(pattern, text);
+    const GlobPattern compiled(pattern);
+    std::uint64_t steps = 0;
+    REQUIRE(compiled.matches(text, steps) == redis_match(pattern, text));
+    REQUIRE(steps <= compiled.max_steps(text.size()));
+  }
+}
+
+TEST_CASE("glob_match agrees with stringmatchlen on longer inputs with classes", "[glob]") {
+  // Fewer stars (the reference is exponential in them), more classes, ranges and escapes,
+  // and bytes on both sides of 0x80 so ranges across the sign of `char` come up.
+  std::mt19937 random(77);
+  const std::string pattern_alphabet = "abc[]]^--\\?*\x7f\x80\xfe"s;
+  const std::string text_alphabet = "abc]-^\\\x7f\x80\xfe"s;
+  auto draw = [&](const std::string& alphabet, std::size_t min_length, std::size_t max_length) {
+    std::string out(min_length + random() % (max_length - min_length + 1), ' ');
+    for (char& c : out) c = alphabet[random() % alphabet.size()];
+    return out;
+  };
+  for (int i = 0; i < 50000; ++i) {
+    const std::string pattern = draw(pattern_alphabet, 4, 16);
+    const std::string text = draw(text_alphabet, 1, 16);
     CAPTURE(pattern, text);
     REQUIRE(glob_match(pattern, text) == redis_match(pattern, text));
   }
 }
 
-TEST_CASE("glob_match finishes fast on adversarial patterns", "[glob]") {
+TEST_CASE("GlobPattern: an empty text matches only the empty pattern, as in Redis", "[glob]") {
+  CHECK(glob_match("", ""));
+  CHECK_FALSE(glob_match("*", ""));
+  CHECK_FALSE(glob_match("**", ""));
+  CHECK_FALSE(glob_match("[^a]", ""));
+  CHECK(redis_match("", ""));
+  CHECK_FALSE(redis_match("*", ""));
+}
+
+TEST_CASE("GlobPattern compiles classes, escapes and stars into tokens", "[glob]") {
+  CHECK(GlobPattern("").tokens() == 0);
+  CHECK(GlobPattern("abc").tokens() == 3);
+  CHECK(GlobPattern("a***b").tokens() == 3);      // consecutive stars are one
+  CHECK(GlobPattern("[a-z0-9_]").tokens() == 1);  // a class is one token
+  CHECK(GlobPattern("\\*\\?").tokens() == 2);     // escaped bytes are literals
+  CHECK(GlobPattern("[abc").tokens() == 1);       // unterminated: the class runs to the end
+  CHECK(GlobPattern("a\\").tokens() == 2);        // a trailing backslash is a literal
+  const std::string long_class = "[" + std::string(1 << 20, 'x') + "]";
+  CHECK(GlobPattern("*" + long_class + "*").tokens() == 3);
+}
+
+TEST_CASE("GlobPattern: a class written over 1 MB costs O(1) per text byte", "[glob]") {
+  // The finding: "*[" + 8 MB + "]" rescanned the class at every step of every key.
+  std::string body(1 << 20, 'x');
+  for (std::size_t i = 0; i < body.size(); i += 7) body[i] = static_cast<char>('c' + i % 20);
+  const GlobPattern pattern("*[" + body + "]");
+  REQUIRE(pattern.tokens() == 2);
+  const std::string text(511, 'a');  // the longest key; no byte of it is in the class
+  std::uint64_t steps = 0;
+  CHECK_FALSE(pattern.matches(text, steps));
+  CHECK(steps <= 2 * (text.size() + 1));
+  steps = 0;
+  CHECK(pattern.matches(std::string(510, 'a') + "x", steps));
+  CHECK(steps <= 2 * (text.size() + 1));
+  // The same with a negated class and with a long list of ranges.
+  std::string ranges;
+  for (int i = 0; i < 100000; ++i) ranges += "b-c";
+  const GlobPattern negated("*[^" + ranges + "]?");
+  steps = 0;
+  CHECK_FALSE(negated.matches(std::string(511, 'b'), steps));
+  CHECK(steps <= 3 * (511 + 1));
+}
+
+TEST_CASE("GlobPattern: adversarial star patterns stay within the step bound", "[glob]") {
   const std::string text(10000, 'a');
-  const auto started = std::chrono::steady_clock::now();
-  CHECK_FALSE(glob_match("*a*a*a*a*a*a*a*a*b", text));
-  CHECK_FALSE(glob_match("*a*a*a*a*a*a*a*a*[b]", text));
-  CHECK_FALSE(glob_match("*?*?*?*?*?*?*?*?*b", text));
-  CHECK(glob_match("*a*a*a*a*a*a*a*a*a", text));
-  const auto elapsed = std::chrono::steady_clock::now() - started;
-  CHECK(elapsed < std::chrono::milliseconds(500));
+  const std::vector<std::string> patterns = {
+      "*a*a*a*a*a*a*a*a*b",
+      "*a*a*a*a*a*a*a*a*[b]",
+      "*?*?*?*?*?*?*?*?*b",
+      "*a*a*a*a*a*a*a*a*a",
+      "*" + std::string(100, 'a') + "b",  // near-matches at every offset
+      "*" + std::string(100, '?') + "b*",
+  };
+  for (const auto& source : patterns) {
+    CAPTURE(source);
+    const GlobPattern pattern(source);
+    std::uint64_t steps = 0;
+    const bool matched = pattern.matches(text, steps);
+    CHECK(matched == (source == "*a*a*a*a*a*a*a*a*a"));
+    CHECK(steps <= pattern.max_steps(text.size()));
+  }
+  // Stars separated by single bytes cost O(text) with backtracking to the last star only,
+  // where Redis's recursion would try every split.
+  std::string many_stars;
+  for (int i = 0; i < 500; ++i) many_stars += "*a";
+  many_stars += "*b";
+  std::uint64_t steps = 0;
+  CHECK_FALSE(GlobPattern(many_stars).matches(text, steps));
+  CHECK(steps <= 3 * (text.size() + 1));
+}
+
+TEST_CASE("GlobPattern: the worst pattern of 1024 bytes over the longest key is bounded",
+          "[glob]") {
+  // "*" + k bytes + "b" against 511 'a's near-matches at every offset: about k * (511 - k)
+  // steps, largest near k = 255; and every pattern stays under max_steps().
+  const std::string key(511, 'a');
+  std::uint64_t worst = 0;
+  for (std::size_t k = 1; k <= 1022; k += 11) {
+    const GlobPattern pattern("*" + std::string(k, 'a') + "b");
+    std::uint64_t steps = 0;
+    CHECK_FALSE(pattern.matches(key, steps));
+    CHECK(steps <= pattern.max_steps(key.size()));
+    worst = std::max(worst, steps);
+  }
+  CHECK(worst <= 512u * 1025u);
+  CHECK(worst >= 60000u);  // the quadratic case really is exercised
 }

@@ -1,6 +1,7 @@
 // Tests for SCAN (and the ScanCursors table behind it): a full iteration from cursor 0
 // returns every key exactly once for any COUNT, MATCH filters, reply bytes, option errors and
-// invalid cursors.
+// invalid cursors; the MATCH length cap, and the step budget that ends a call early with a
+// cursor that loses no key.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -16,6 +17,10 @@
 #include "tests/unit/commands/command_fixture.h"
 
 using namespace std::string_literals;
+using keepdb::commands::GlobPattern;
+using keepdb::commands::kMaxScanPatternBytes;
+using keepdb::commands::kScanStepBudget;
+using keepdb::commands::kScanStepsPerKey;
 using keepdb::commands::ScanCursors;
 using keepdb::test::CommandFixture;
 using keepdb::test::parse_scan_reply;
@@ -184,6 +189,88 @@ TEST_CASE("SCAN option errors match Redis", "[scan]") {
   CHECK(db.run({"SCAN", "0", "MATCH"}) == syntax);
   CHECK(db.run({"SCAN", "0", "COUNT", "1", "LIMIT", "1"}) == syntax);
   CHECK(db.run({"SCAN"}) == error("ERR wrong number of arguments for 'scan' command"));
+}
+
+TEST_CASE("SCAN MATCH patterns longer than 1024 bytes are refused", "[scan]") {
+  CommandFixture db;
+  fill(db);
+  REQUIRE(kMaxScanPatternBytes == 1024);
+  const std::string refused = error("ERR MATCH pattern longer than 1024 bytes");
+  // 1024 bytes: fine (a 511-byte key with every byte escaped is 1022).
+  const auto longest = parse_scan_reply(db.run({"SCAN", "0", "MATCH", std::string(1024, '*')}));
+  REQUIRE(longest);
+  CHECK(longest->keys.size() == 10);
+  std::string escaped_key;
+  for (char c : std::string(511, 'z')) escaped_key.append("\\").push_back(c);
+  CHECK(scan_all(db, {"MATCH", escaped_key, "COUNT", "1000"}).keys ==
+        std::vector<std::string>{std::string(511, 'z')});
+  CHECK(db.run({"SCAN", "0", "MATCH", std::string(1025, '*')}) == refused);
+  CHECK(db.run({"SCAN", "0", "MATCH", "*[" + std::string(8 << 20, 'x') + "]"}) == refused);
+  // The pattern in force is the last MATCH, as in Redis.
+  CHECK(scan_all(db, {"MATCH", std::string(2000, 'x'), "MATCH", "user:1", "COUNT", "1000"}).keys ==
+        std::vector<std::string>{"user:1"});
+  CHECK(db.run({"SCAN", "0", "MATCH", "*", "MATCH", std::string(1025, 'x')}) == refused);
+}
+
+TEST_CASE("SCAN stops at the step budget with a cursor that skips no key", "[scan]") {
+  // 64 keys of 511 bytes; every fourth ends in 'b'. "*" + 255 'a's + "b" near-matches at
+  // every offset of every key: about 65,000 steps a key, so a call visits some 16 keys
+  // however large its COUNT.
+  CommandFixture db;
+  std::vector<std::string> keys, expected;
+  std::vector<std::string> mset = {"MSET"};
+  for (int i = 0; i < 64; ++i) {
+    std::string key = std::to_string(1000 + i) + std::string(507, 'a');
+    if (i % 4 == 0) key.back() = 'b';
+    keys.push_back(key);
+    if (i % 4 == 0) expected.push_back(key);
+    mset.push_back(key);
+    mset.push_back("v");
+  }
+  REQUIRE(db.run(mset) == kOk);
+  const std::string pattern = "*" + std::string(255, 'a') + "b";
+  const GlobPattern compiled(pattern);
+  std::uint64_t per_key = 0;
+  REQUIRE_FALSE(compiled.matches(keys[1], per_key));
+  REQUIRE(per_key > 60000);
+
+  const auto first = parse_scan_reply(db.run({"SCAN", "0", "MATCH", pattern, "COUNT", "1000"}));
+  REQUIRE(first);
+  CHECK(first->cursor != "0");  // the budget, not COUNT, ended the call
+  const auto result = scan_all(db, {"MATCH", pattern, "COUNT", "1000"});
+  CHECK(result.keys == expected);  // in order, each once, none lost at a budget stop
+  CHECK(static_cast<std::uint64_t>(result.calls) >= 64 * per_key / kScanStepBudget);
+  // Retrying the cursor of a budget stop gives the same page.
+  const auto page =
+      parse_scan_reply(db.run({"SCAN", first->cursor, "MATCH", pattern, "COUNT", "1000"}));
+  const auto retried =
+      parse_scan_reply(db.run({"SCAN", first->cursor, "MATCH", pattern, "COUNT", "1000"}));
+  REQUIRE(page);
+  REQUIRE(retried);
+  CHECK(retried->keys == page->keys);
+  CHECK(parse_scan_reply(db.run({"SCAN", retried->cursor, "COUNT", "1"}))->keys ==
+        parse_scan_reply(db.run({"SCAN", page->cursor, "COUNT", "1"}))->keys);
+}
+
+TEST_CASE("SCAN with a huge COUNT and no MATCH visits at most a budget's worth of keys", "[scan]") {
+  const std::size_t per_call = kScanStepBudget / kScanStepsPerKey;
+  CommandFixture db;
+  std::vector<std::string> mset = {"MSET"};
+  const std::size_t total = per_call + 1000;
+  for (std::size_t i = 0; i < total; ++i) {
+    mset.push_back("k" + std::to_string(100000 + i));
+    mset.push_back("v");
+  }
+  REQUIRE(db.run(mset) == kOk);
+  const auto first = parse_scan_reply(db.run({"SCAN", "0", "COUNT", "1000000000"}));
+  REQUIRE(first);
+  CHECK(first->keys.size() == per_call);
+  CHECK(first->cursor != "0");
+  const auto rest = parse_scan_reply(db.run({"SCAN", first->cursor, "COUNT", "1000000000"}));
+  REQUIRE(rest);
+  CHECK(rest->keys.size() == 1000);
+  CHECK(rest->cursor == "0");
+  CHECK(rest->keys.front() == "k" + std::to_string(100000 + per_call));
 }
 
 TEST_CASE("ScanCursors forgets the oldest cursor past its capacity", "[scan][cursors]") {
