@@ -21,16 +21,15 @@ std::pair<std::string, std::uint16_t> split_address(std::string_view address) {
 }  // namespace
 
 void PluginAuthGateway::verify(const commands::Session& session, std::string username,
-                               std::string secret,
-                               std::function<void(commands::AuthResult)> done) {
+                               std::string secret, std::function<void(commands::AuthResult)> done) {
   plugin_host::AuthRequest request;
   request.username = std::move(username);
-  request.secret = std::move(secret);
+  request.secret = util::SecretBytes::taken_from(secret);  // and `secret` wiped here
   request.conn_id = session.id;
   std::tie(request.peer_addr, request.peer_port) = split_address(session.peer_address);
   request.local_port = split_address(session.local_address).second;
-  const std::string client = "client id=" + std::to_string(session.id) + " addr=" +
-                             session.peer_address;
+  const std::string client =
+      "client id=" + std::to_string(session.id) + " addr=" + session.peer_address;
   chain_.authenticate(std::move(request), [this, client, done = std::move(done)](
                                               plugin_host::AuthOutcome outcome) mutable {
     commands::AuthResult result;
@@ -43,9 +42,8 @@ void PluginAuthGateway::verify(const commands::Session& session, std::string use
     } else {
       log::warn("authentication failed for ", client, ": ", outcome.reason);
     }
-    boost::asio::post(network_, [done = std::move(done), result = std::move(result)] {
-      done(result);
-    });
+    boost::asio::post(network_,
+                      [done = std::move(done), result = std::move(result)] { done(result); });
   });
 }
 

@@ -1,8 +1,6 @@
 // The chain's attempt state machine, its worker pool and its deadline thread.
 #include "kernel/plugin_host/auth_chain.h"
 
-#include <openssl/crypto.h>
-
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,17 +17,15 @@ namespace keepdb::plugin_host {
 
 namespace asio = boost::asio;
 
-// One attempt moving through the chain. Steps run one at a time, each posted after the
+// One attempt moving through the chain. Its request's secret (util::SecretBytes) is wiped
+// when the last holder of the attempt lets go: a plugin call still running past the
+// deadline keeps reading valid bytes. Steps run one at a time, each posted after the
 // previous answer, so `ticket` and `deferrals` need no lock; `next` is also read by the
 // deadline thread for its message; `finished` picks the single winner between the last
 // step and the deadline.
 struct Attempt {
   Attempt(AuthRequest r, std::function<void(AuthOutcome)> d, asio::io_context& timers)
       : request(std::move(r)), done(std::move(d)), deadline(timers) {}
-  // The secret is wiped when the last holder lets go: a plugin call still running past
-  // the deadline keeps reading valid bytes.
-  ~Attempt() { OPENSSL_cleanse(request.secret.data(), request.secret.size()); }
-
   AuthRequest request;
   std::function<void(AuthOutcome)> done;
   asio::steady_timer deadline;  // touched only on the deadline thread
@@ -58,7 +54,8 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
         timer_work_(asio::make_work_guard(timers_)),
         timer_thread_([this] { timers_.run(); }) {
     for (std::size_t i = 0; i < authenticators_.size(); ++i) {
-      pools_.push_back(std::make_unique<asio::thread_pool>(options.threads == 0 ? 1 : options.threads));
+      pools_.push_back(
+          std::make_unique<asio::thread_pool>(options.threads == 0 ? 1 : options.threads));
     }
   }
 

@@ -11,13 +11,14 @@
 #include <string>
 
 #include "kernel/plugin_host/principal.h"
+#include "util/secret_bytes.h"
 
 namespace keepdb::plugin_host {
 
 // What the client presented, as the connection layer saw it.
 struct AuthRequest {
-  std::string username;  // empty for `AUTH <secret>`
-  std::string secret;    // never logged; wiped by the chain when the attempt ends
+  std::string username;      // empty for `AUTH <secret>`
+  util::SecretBytes secret;  // never logged; wiped when the attempt ends and frees it
   std::uint64_t conn_id = 0;
   std::string peer_addr;
   std::uint16_t peer_port = 0;

@@ -7,11 +7,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
+
+#include "util/secret_bytes.h"
 
 namespace keepdb::auth_token {
 namespace {
@@ -27,8 +31,9 @@ constexpr std::size_t kMaxNameLength = 64;
   fail(file, "line " + std::to_string(line) + ": " + problem);
 }
 
-// Reads the whole file through one descriptor, after checking that descriptor's mode.
-std::string read_private_file(const std::string& file) {
+// Reads the whole file through one descriptor, after checking that descriptor's mode, into
+// memory that is wiped when freed.
+util::SecretBytes read_private_file(const std::string& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(file, std::strerror(errno));
   struct Closer {
@@ -45,7 +50,7 @@ std::string read_private_file(const std::string& file) {
                    "); chmod 600 it");
   }
   if (info.st_size > kMaxSecretsFileBytes) fail(file, "larger than 16 MiB");
-  std::string text(static_cast<std::size_t>(info.st_size), '\0');
+  util::SecretBytes text = util::SecretBytes::zeroed(static_cast<std::size_t>(info.st_size));
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
@@ -54,8 +59,21 @@ std::string read_private_file(const std::string& file) {
     if (n == 0) break;
     done += static_cast<std::size_t>(n);
   }
-  text.resize(done);
+  text.truncate(done);
   return text;
+}
+
+// The whitespace-separated fields of one line, as views into it (no copy of a hash).
+std::vector<std::string_view> fields_of(std::string_view line) {
+  static constexpr std::string_view kSpace = " \t\r\v\f";
+  std::vector<std::string_view> fields;
+  for (std::size_t start = line.find_first_not_of(kSpace); start != std::string_view::npos;
+       start = line.find_first_not_of(kSpace, start)) {
+    const std::size_t end = std::min(line.find_first_of(kSpace, start), line.size());
+    fields.push_back(line.substr(start, end - start));
+    start = end;
+  }
+  return fields;
 }
 
 std::uint32_t parse_roles(const std::string& file, int line, const std::string& field) {
@@ -97,21 +115,24 @@ TokenStore TokenStore::load(const std::string& secrets_file, std::size_t min_len
   }
   TokenStore store;
   store.min_length_ = min_length;
-  std::istringstream lines(read_private_file(secrets_file));
-  std::string text;
-  for (int line = 1; std::getline(lines, text); ++line) {
-    std::istringstream fields(text);
-    std::string hash, roles, name, extra;
-    if (!(fields >> hash) || hash.front() == '#') continue;
+  const util::SecretBytes contents = read_private_file(secrets_file);
+  const std::string_view text = contents.view();
+  int line = 0;
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t end = std::min(text.find('\n', start), text.size());
+    const std::vector<std::string_view> fields = fields_of(text.substr(start, end - start));
+    start = end + 1;
+    ++line;
+    if (fields.empty() || fields[0].front() == '#') continue;
     // The first field is never echoed: someone may have pasted a token instead of its hash.
-    const std::optional<TokenDigest> digest = digest_from_hex(hash);
+    const std::optional<TokenDigest> digest = digest_from_hex(fields[0]);
     if (!digest) {
       fail_line(secrets_file, line,
                 "first field must be a 64-character SHA-256 hex digest (see `keepd token hash`)");
     }
-    if (!(fields >> roles)) fail_line(secrets_file, line, "missing roles");
-    fields >> name;
-    if (fields >> extra) fail_line(secrets_file, line, "too many fields");
+    if (fields.size() < 2) fail_line(secrets_file, line, "missing roles");
+    if (fields.size() > 3) fail_line(secrets_file, line, "too many fields");
+    const std::string name(fields.size() == 3 ? fields[2] : std::string_view());
     if (!name.empty() && !valid_name(name)) {
       fail_line(secrets_file, line, "name must be 1-64 of A-Z a-z 0-9 . _ @ : + -");
     }
@@ -119,7 +140,7 @@ TokenStore TokenStore::load(const std::string& secrets_file, std::size_t min_len
       if (other.digest == *digest) fail_line(secrets_file, line, "the same hash appears twice");
     }
     store.entries_.push_back(
-        TokenEntry{*digest, parse_roles(secrets_file, line, roles),
+        TokenEntry{*digest, parse_roles(secrets_file, line, std::string(fields[1])),
                    name.empty() ? "token:" + to_hex(*digest).substr(0, 8) : name});
   }
   return store;
@@ -132,7 +153,7 @@ Verdict TokenStore::verify(std::string_view username, std::string_view token) co
   if (token.size() > kMaxTokenLength) {
     return {Verdict::Outcome::kNotMine, nullptr, "token longer than 4096 bytes"};
   }
-  const TokenDigest presented = token_digest(token);
+  TokenDigest presented = token_digest(token);
   // Every entry is compared, in constant time, whatever matches: timing reveals neither
   // which entry matched nor how much of a digest did.
   const TokenEntry* match = nullptr;
@@ -141,6 +162,7 @@ Verdict TokenStore::verify(std::string_view username, std::string_view token) co
       match = &entry;
     }
   }
+  OPENSSL_cleanse(presented.data(), presented.size());
   const bool named_user = !username.empty() && username != "default";
   if (match != nullptr) {
     if (named_user && match->name != username) {

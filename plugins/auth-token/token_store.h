@@ -5,6 +5,10 @@
 // among read, write, admin; blank lines and lines starting with '#' are ignored. The file
 // must be a regular file not readable or writable by group or others.
 //
+// Secrets in memory: the file's text is read into wiped memory (util/secret_bytes.h) and
+// parsed in place; the digests kept are wiped when the store goes, and so is the digest of
+// each presented token once compared. (The token itself is the host's: it wipes it.)
+//
 // Thread-safety: a loaded TokenStore is immutable; verify() may run concurrently.
 #pragma once
 
@@ -14,6 +18,7 @@
 #include <vector>
 
 #include "plugins/auth-token/token_digest.h"
+#include "util/secret_bytes.h"
 
 namespace keepdb::auth_token {
 
@@ -46,7 +51,7 @@ class TokenStore {
   std::size_t size() const { return entries_.size(); }
 
  private:
-  std::vector<TokenEntry> entries_;
+  std::vector<TokenEntry, util::WipingAllocator<TokenEntry>> entries_;
   std::size_t min_length_ = kMinTokenLength;
 };
 
