@@ -54,7 +54,8 @@ std::string shared_write_problem(const fs::path& path, mode_t mode) {
 
 DirectoryChain check_directory_chain(const fs::path& dir) {
   std::error_code error;
-  const fs::path absolute = fs::absolute(dir, error);
+  // An empty path is the working directory, as for a bare file name given to open().
+  const fs::path absolute = fs::absolute(dir.empty() ? fs::path(".") : dir, error);
   if (error) return unreachable(dir.string() + ": " + error.message());
 
   // Components still to walk; a followed link puts its target's components in front.

@@ -53,6 +53,17 @@ TEST_CASE("file trust: the descriptor is closed when the file object goes", "[fi
   CHECK(::fcntl(fd, F_GETFD) == -1);
 }
 
+TEST_CASE("file trust: a bare file name is found in the working directory", "[file_trust]") {
+  test::TempDir dir;
+  const fs::path path = make_file(dir.path() / "lib.so");
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir.path());
+  const LibraryFile file = LibraryFile::open("lib.so");
+  fs::current_path(previous);
+  REQUIRE(file.status() == Status::kOpen);
+  CHECK(file.resolved_path() == path);
+}
+
 TEST_CASE("file trust: a symbolic link as the file is refused and named", "[file_trust]") {
   test::TempDir dir;
   const fs::path target = make_file(dir.path() / "real.so");
