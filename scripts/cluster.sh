@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs a local 3-node KeepDB cluster on loopback: generates one config per node under a
-# data dir, starts every keepd with a pid file and a log, and waits (with a deadline) until
-# the cluster has a leader that is ready to take writes.
+# Runs a local 3-node KeepDB cluster on loopback: generates the cluster secret (once, mode
+# 0600) and one config per node under a data dir, starts every keepd with a pid file and a
+# log, and waits (with a deadline) until the cluster has a leader that is ready to take writes.
 #
 #   scripts/cluster.sh start    # configs, data, logs and pid files under $CLUSTER_DIR
 #   scripts/cluster.sh status   # pid, role, leader, term, commit and applied index per node
@@ -49,6 +49,7 @@ write_config() {  # write_config N
     echo "id = \"local-cluster\""
     echo "peer_host = \"127.0.0.1\""
     echo "peer_port = $((PEER_BASE + n - 1))"
+    echo "secret_file = \"cluster-secret\""
     for ((m = 1; m <= NODES; m++)); do
       echo "[[cluster.member]]"
       echo "id = $m"
@@ -58,10 +59,17 @@ write_config() {  # write_config N
   } >"$config"
 }
 
+write_secret() {  # the secret every node proves to its peers; kept across restarts
+  local secret="$CLUSTER_DIR/cluster-secret"
+  [[ -s $secret ]] && return
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret")
+}
+
 start() {
   [[ -x $KEEPD ]] || die "no keepd at $KEEPD (build first, or set KEEPD)"
   mkdir -p "$CLUSTER_DIR"
   chmod 700 "$CLUSTER_DIR"
+  write_secret
   for ((n = 1; n <= NODES; n++)); do
     if node_pid "$n" >/dev/null; then
       echo "node $n already running (pid $(node_pid "$n"))"

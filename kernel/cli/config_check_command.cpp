@@ -1,10 +1,12 @@
-// keepd config check: validate a configuration file without starting a node.
+// keepd config check: validate a configuration file without starting a node, and the
+// cluster secret file it names (as `keepd run` would read it).
 #include <boost/program_options.hpp>
 #include <iostream>
 
 #include "kernel/cli/options.h"
 #include "kernel/cli/subcommands.h"
 #include "kernel/config/config.h"
+#include "kernel/consensus/cluster_secret.h"
 
 namespace keepdb::cli {
 
@@ -22,11 +24,14 @@ int config_check_command(const Args& args) {
   const std::string file = values["file"].as<std::string>();
   try {
     const config::Config config = config::load_file(file);
+    if (!config.cluster.secret_file.empty()) {
+      consensus::ClusterSecret::load(config.cluster.secret_file);
+    }
     std::cout << file << ": ok (node " << config.node_id << ", clients on " << config.client.host
               << ":" << config.client.port << ", data in " << config.storage.data_dir.string()
               << ")\n";
     return 0;
-  } catch (const config::ConfigError& e) {
+  } catch (const std::runtime_error& e) {  // ConfigError, or the secret file's problem
     std::cerr << e.what() << "\n";
     return 1;
   }

@@ -1,5 +1,7 @@
-// "host:port" syntax checks for configured addresses.
+// "host:port" syntax checks for configured addresses; loopback detection.
 #include "kernel/config/address.h"
+
+#include <arpa/inet.h>
 
 #include <algorithm>
 #include <cctype>
@@ -31,6 +33,13 @@ std::optional<std::string> host_port_problem(std::string_view address) {
     return "port must be between 1 and 65535 in '" + std::string(address) + "'";
   }
   return std::nullopt;
+}
+
+bool is_loopback_ip(const std::string& host) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 }  // namespace keepdb::config

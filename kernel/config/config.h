@@ -72,6 +72,10 @@ struct ClusterMember {
 
 struct Cluster {
   std::string id = "keepdb";            // cluster id, checked in the peer handshake
+  // The file holding the cluster secret every member proves in the peer handshake
+  // (resolved against the config file; empty: none). Required with a peer listener unless
+  // `[security] accept_risks` names "no-peer-secret", which only a loopback peer_host may.
+  std::filesystem::path secret_file;
   std::string peer_host = "127.0.0.1";  // this node's peer listener
   std::uint16_t peer_port = 0;          // 0: single node, no peer listener
   bool bootstrap = true;                // true: form the cluster from `members`;
@@ -88,6 +92,10 @@ struct Cluster {
 struct Security {
   std::vector<std::string> accept_risks;  // non-empty, unique names, e.g. "no-tls"
 };
+
+// The accepted risk that lets a node with a loopback peer listener run without
+// cluster.secret_file (its peers then prove nothing in the handshake).
+inline constexpr std::string_view kNoPeerSecretRisk = "no-peer-secret";
 
 struct Config {
   std::filesystem::path source;  // the file this was loaded from

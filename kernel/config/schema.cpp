@@ -189,12 +189,51 @@ std::vector<ClusterMember> read_members(const TableReader& cluster) {
   return members;
 }
 
-Cluster read_cluster(const TableReader& root, std::uint64_t node_id) {
+Security read_security(const TableReader& root) {
+  Security security;
+  const auto table = root.table("security", {"accept_risks"});
+  if (!table) return security;
+  security.accept_risks = table->string_array("accept_risks").value_or(std::vector<std::string>{});
+  std::set<std::string_view> seen;
+  for (const std::string& risk : security.accept_risks) {
+    if (risk.empty()) table->fail("accept_risks", "entries must not be empty");
+    if (!seen.insert(risk).second) table->fail("accept_risks", "'" + risk + "' is listed twice");
+  }
+  return security;
+}
+
+// A peer listener needs the cluster secret; only on loopback may an operator go without it,
+// and only by naming the risk.
+void check_peer_secret(const TableReader& cluster_table, const Cluster& cluster,
+                       const Security& security) {
+  if (cluster.peer_port == 0 || !cluster.secret_file.empty()) return;
+  const bool accepted = std::find(security.accept_risks.begin(), security.accept_risks.end(),
+                                  kNoPeerSecretRisk) != security.accept_risks.end();
+  if (!accepted) {
+    cluster_table.fail("secret_file",
+                       "required with a peer listener (peer_port): every member proves this secret "
+                       "in the peer handshake; create one with `openssl rand -hex 32 > FILE && "
+                       "chmod 600 FILE` (on loopback only, [security] accept_risks = "
+                       "[\"no-peer-secret\"] runs without)");
+  }
+  if (!is_loopback_ip(cluster.peer_host)) {
+    cluster_table.fail("secret_file",
+                       "required: accept_risks \"no-peer-secret\" is allowed only with a loopback "
+                       "peer_host, and this one is '" + cluster.peer_host + "'");
+  }
+}
+
+Cluster read_cluster(const TableReader& root, std::uint64_t node_id, const fs::path& base_dir,
+                     const Security& security) {
   Cluster cluster;
-  const auto table = root.table("cluster", {"id", "peer_host", "peer_port", "bootstrap",
-                                            "snapshot_threshold", "snapshot_trailing", "member"});
+  const auto table =
+      root.table("cluster", {"id", "secret_file", "peer_host", "peer_port", "bootstrap",
+                             "snapshot_threshold", "snapshot_trailing", "member"});
   if (!table) return cluster;
   cluster.id = non_empty_string(*table, "id", cluster.id);
+  if (table->string("secret_file")) {
+    cluster.secret_file = resolve(base_dir, non_empty_string(*table, "secret_file"));
+  }
   cluster.peer_host = non_empty_string(*table, "peer_host", cluster.peer_host);
   cluster.peer_port = static_cast<std::uint16_t>(
       table->integer("peer_port", 0, kMaxPort).value_or(cluster.peer_port));
@@ -216,20 +255,8 @@ Cluster read_cluster(const TableReader& root, std::uint64_t node_id) {
   if (cluster.members.size() > 1 && cluster.peer_port == 0) {
     table->fail("peer_port", "must be set (1..65535) when the cluster has more than one member");
   }
+  check_peer_secret(*table, cluster, security);
   return cluster;
-}
-
-Security read_security(const TableReader& root) {
-  Security security;
-  const auto table = root.table("security", {"accept_risks"});
-  if (!table) return security;
-  security.accept_risks = table->string_array("accept_risks").value_or(std::vector<std::string>{});
-  std::set<std::string_view> seen;
-  for (const std::string& risk : security.accept_risks) {
-    if (risk.empty()) table->fail("accept_risks", "entries must not be empty");
-    if (!seen.insert(risk).second) table->fail("accept_risks", "'" + risk + "' is listed twice");
-  }
-  return security;
 }
 
 }  // namespace
@@ -244,8 +271,8 @@ Config read_config(const toml::table& document, std::string_view source, const f
   config.client = read_client(root);
   config.limits = read_limits(root);
   config.plugins = read_plugins(root, base_dir);
-  config.cluster = read_cluster(root, config.node_id);
   config.security = read_security(root);
+  config.cluster = read_cluster(root, config.node_id, base_dir, config.security);
   return config;
 }
 

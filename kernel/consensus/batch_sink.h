@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/commands/caller.h"
 #include "kernel/commands/reply.h"
 
 namespace keepdb::consensus {
@@ -19,8 +20,8 @@ class BatchSink {
 
   virtual ~BatchSink() = default;
   // Makes `batch` (op_batch.h encoding) durable, applies it, and calls `done` with one
-  // reply per op, in order.
-  virtual void commit(std::string batch, Done done) = 0;
+  // reply per op, in order. `callers` names who sent each op (callers[i] sent op i).
+  virtual void commit(std::string batch, std::vector<commands::Caller> callers, Done done) = 0;
 };
 
 }  // namespace keepdb::consensus

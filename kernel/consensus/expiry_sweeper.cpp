@@ -11,6 +11,11 @@
 #include "kernel/log/log.h"
 
 namespace keepdb::consensus {
+namespace {
+// The caller named on the sweeper's ops (the internal op is in no command table, so a
+// leader refuses it if it is ever forwarded).
+const commands::Caller kSweeper{"keepdb.expiry", commands::kAllRoles};
+}  // namespace
 
 ExpirySweeper::ExpirySweeper(boost::asio::io_context& io, const storage::KvStore& kv,
                              RaftNode& raft, Proposer& proposer, commands::ServerStats& stats,
@@ -70,7 +75,7 @@ void ExpirySweeper::sweep() {
   op.insert(op.end(), due.begin(), due.end());
   in_flight_ = true;
   const bool full_round = due.size() == options_.keys_per_round;
-  proposer_.propose(op, [this, full_round](const commands::Reply& reply) {
+  proposer_.propose(kSweeper, op, [this, full_round](const commands::Reply& reply) {
     in_flight_ = false;
     const bool erased = reply.kind == commands::Reply::Kind::kInteger && reply.integer > 0;
     if (erased) stats_.expired_keys += static_cast<std::uint64_t>(reply.integer);

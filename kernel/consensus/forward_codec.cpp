@@ -41,6 +41,24 @@ std::optional<std::vector<commands::Reply>> decode_replies(ByteReader& reader) {
   return replies;
 }
 
+constexpr std::size_t kMaxPrincipalBytes = 65535;
+
+std::optional<std::vector<commands::Caller>> decode_callers(ByteReader& reader) {
+  std::uint32_t count = 0;
+  if (!reader.get_u32(count) || count > reader.remaining()) return std::nullopt;
+  std::vector<commands::Caller> callers(count);
+  for (commands::Caller& caller : callers) {
+    std::uint16_t length = 0;
+    std::span<const std::uint8_t> principal;
+    if (!reader.get_u16(length) || !reader.get_bytes(length, principal) ||
+        !reader.get_u32(caller.roles)) {
+      return std::nullopt;
+    }
+    caller.principal = as_text(principal);
+  }
+  return callers;
+}
+
 }  // namespace
 
 std::vector<std::uint8_t> encode_forward_request(const ForwardRequest& request) {
@@ -48,6 +66,16 @@ std::vector<std::uint8_t> encode_forward_request(const ForwardRequest& request) 
   ByteWriter writer(body);
   writer.put_u64(request.id);
   writer.put_u8(static_cast<std::uint8_t>(request.kind));
+  if (request.kind == ForwardKind::kWrite) {
+    writer.put_u32(static_cast<std::uint32_t>(request.callers.size()));
+    for (const commands::Caller& caller : request.callers) {
+      const std::string_view principal =
+          std::string_view(caller.principal).substr(0, kMaxPrincipalBytes);
+      writer.put_u16(static_cast<std::uint16_t>(principal.size()));
+      writer.put_bytes(principal);
+      writer.put_u32(caller.roles);
+    }
+  }
   writer.put_bytes(request.batch);
   return body;
 }
@@ -59,6 +87,9 @@ std::optional<ForwardRequest> decode_forward_request(std::span<const std::uint8_
   if (!reader.get_u64(request.id) || !reader.get_u8(kind)) return std::nullopt;
   request.kind = static_cast<ForwardKind>(kind);
   if (request.kind == ForwardKind::kWrite) {
+    auto callers = decode_callers(reader);
+    if (!callers) return std::nullopt;
+    request.callers = std::move(*callers);
     request.batch = as_text(rest(reader));
   } else if (request.kind != ForwardKind::kReadIndex || reader.remaining() != 0) {
     return std::nullopt;

@@ -2,8 +2,10 @@
 // follower hands to the leader. All integers little-endian.
 //
 //   request: u64 request id, u8 kind, payload
-//     kWrite:     payload = an op batch (commands/op_batch.h)
+//     kWrite:     payload = u32 caller count, per caller {u16 principal length, principal,
+//                 u32 roles}, then an op batch (commands/op_batch.h) with one op per caller
 //     kReadIndex: no payload; the leader answers once a barrier confirms its leadership
+// Request ids are random (OpenSSL), so a reply cannot be forged by guessing the next one.
 //   reply:   u64 request id, u8 outcome (0 ok, 1 error), payload
 //     ok + kWrite:     u32 count, then per reply {u8 kind, i64 integer, u32 length, text}
 //     ok + kReadIndex: u64 log index every acknowledged write is at or below
@@ -21,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "kernel/commands/caller.h"
 #include "kernel/commands/reply.h"
 
 namespace keepdb::consensus {
@@ -30,7 +33,8 @@ enum class ForwardKind : std::uint8_t { kWrite = 1, kReadIndex = 2 };
 struct ForwardRequest {
   std::uint64_t id = 0;
   ForwardKind kind = ForwardKind::kWrite;
-  std::string batch;  // kWrite only
+  std::vector<commands::Caller> callers;  // kWrite only: who sent each op of the batch
+  std::string batch;                      // kWrite only
 };
 
 struct ForwardReply {

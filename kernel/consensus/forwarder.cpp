@@ -1,7 +1,10 @@
 // Follower-side forwarding: request ids, replies, timeouts.
 #include "kernel/consensus/forwarder.h"
 
+#include <openssl/rand.h>
+
 #include <boost/asio/post.hpp>
+#include <stdexcept>
 
 #include "kernel/log/log.h"
 
@@ -31,12 +34,27 @@ void Forwarder::abandon_old_leader() {
   }
 }
 
-void Forwarder::forward_write(const std::string& batch, Done done) {
-  send({.id = next_id_++, .kind = ForwardKind::kWrite, .batch = batch}, std::move(done));
+std::uint64_t Forwarder::new_id() const {
+  std::uint64_t id = 0;
+  do {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
+      throw std::runtime_error("OpenSSL could not generate a random request id");
+    }
+  } while (id == 0 || pending_.contains(id));
+  return id;
+}
+
+void Forwarder::forward_write(std::string batch, std::vector<commands::Caller> callers, Done done) {
+  send({.id = new_id(),
+        .kind = ForwardKind::kWrite,
+        .callers = std::move(callers),
+        .batch = std::move(batch)},
+       std::move(done));
 }
 
 void Forwarder::read_index(Done done) {
-  send({.id = next_id_++, .kind = ForwardKind::kReadIndex, .batch = {}}, std::move(done));
+  send({.id = new_id(), .kind = ForwardKind::kReadIndex, .callers = {}, .batch = {}},
+       std::move(done));
 }
 
 void Forwarder::send(ForwardRequest request, Done done) {

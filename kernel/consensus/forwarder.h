@@ -1,6 +1,8 @@
-// Forwarder: the follower side of forwarding. It sends a write batch, or a read-index
-// request, to the current leader in a FORWARD frame and completes it when the leader's
-// FORWARD_REPLY arrives. Without a known leader, or when the frame cannot be delivered,
+// Forwarder: the follower side of forwarding. It sends a write batch (with the caller of
+// each op), or a read-index request, to the current leader in a FORWARD frame and completes
+// it when the leader's FORWARD_REPLY arrives: only a reply from the server the request was
+// sent to, over a connection that proved its identity (peer_auth.h), carrying the request's
+// random id, completes it. Without a known leader, or when the frame cannot be delivered,
 // it answers "TRYAGAIN ..." at once (an undelivered frame was never applied). A request
 // the leader does not answer within the timeout, or before another server becomes leader,
 // fails with an error saying the outcome is unknown (reads: TRYAGAIN).
@@ -35,7 +37,7 @@ class Forwarder {
   Forwarder(boost::asio::io_context& io, TcpPeerTransport& transport, RaftNode& raft,
             std::chrono::milliseconds timeout);
 
-  void forward_write(const std::string& batch, Done done);
+  void forward_write(std::string batch, std::vector<commands::Caller> callers, Done done);
   void read_index(Done done);
   // A FORWARD_REPLY from server `from`.
   void on_reply(raft_id from, std::span<const std::uint8_t> body);
@@ -57,8 +59,10 @@ class Forwarder {
   RaftNode& raft_;
   const std::chrono::milliseconds timeout_;
   boost::asio::steady_timer sweep_timer_;
+  // A fresh random request id, not in use.
+  std::uint64_t new_id() const;
+
   std::map<std::uint64_t, Pending> pending_;
-  std::uint64_t next_id_ = 1;
 };
 
 }  // namespace keepdb::consensus

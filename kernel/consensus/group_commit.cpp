@@ -16,8 +16,9 @@ GroupCommit::GroupCommit(boost::asio::io_context& network, BatchSink& sink,
       wall_clock_(std::move(wall_clock)),
       gather_timer_(network) {}
 
-void GroupCommit::propose(commands::Args args, Completion done) {
+void GroupCommit::propose(const commands::Caller& caller, commands::Args args, Completion done) {
   pending_ops_.add(args);
+  pending_callers_.push_back(caller);
   pending_completions_.push_back(std::move(done));
   maybe_hand_off();
 }
@@ -50,9 +51,8 @@ void GroupCommit::hand_off() {
   busy_ = true;
   in_flight_ = std::move(pending_completions_);
   pending_completions_.clear();
-  sink_.commit(pending_ops_.take(wall_clock_()), [this](std::vector<commands::Reply> replies) {
-    finish(std::move(replies));
-  });
+  sink_.commit(pending_ops_.take(wall_clock_()), std::exchange(pending_callers_, {}),
+               [this](std::vector<commands::Reply> replies) { finish(std::move(replies)); });
 }
 
 void GroupCommit::finish(std::vector<commands::Reply> replies) {

@@ -37,7 +37,7 @@ class GroupCommit final : public Proposer {
               std::chrono::microseconds max_gather_wait = std::chrono::microseconds(1000),
               commands::WallClock wall_clock = commands::unix_time_ms);
 
-  void propose(commands::Args args, Completion done) override;
+  void propose(const commands::Caller& caller, commands::Args args, Completion done) override;
   void drain(std::function<void()> drained) override;
 
  private:
@@ -53,6 +53,7 @@ class GroupCommit final : public Proposer {
   boost::asio::steady_timer gather_timer_;
 
   commands::OpBatchBuilder pending_ops_;
+  std::vector<commands::Caller> pending_callers_;
   std::vector<Completion> pending_completions_;
   std::vector<Completion> in_flight_;  // completions of the batch in the sink
   bool busy_ = false;

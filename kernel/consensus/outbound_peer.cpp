@@ -1,4 +1,4 @@
-// Outgoing peer link: dial, handshake, FIFO writes with deadlines, bounded queue, backoff.
+// Outgoing peer link: dial, authenticate, FIFO writes with deadlines, bounded queue, backoff.
 #include "kernel/consensus/outbound_peer.h"
 
 #include <boost/asio/connect.hpp>
@@ -13,10 +13,6 @@ namespace keepdb::consensus {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-namespace {
-constexpr std::size_t kMaxHandshakeBody = 2 + kMaxClusterIdBytes + 8;
-}  // namespace
-
 OutboundPeer::OutboundPeer(asio::io_context& io, std::shared_ptr<const TcpPeerOptions> options,
                            raft_id id)
     : io_(io),
@@ -26,9 +22,7 @@ OutboundPeer::OutboundPeer(asio::io_context& io, std::shared_ptr<const TcpPeerOp
       socket_(io),
       deadline_(io),
       backoff_timer_(io),
-      backoff_(options_->reconnect_min) {
-  encode_handshake_frame({options_->cluster_id, options_->self_id}, handshake_out_);
-}
+      backoff_(options_->reconnect_min) {}
 
 void OutboundPeer::set_address(const std::string& peer_address) {
   if (peer_address == address_) return;
@@ -107,7 +101,17 @@ void OutboundPeer::on_connected(Token token, const boost::system::error_code& er
   boost::system::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   state_ = State::kHandshaking;
-  asio::async_write(socket_, asio::buffer(handshake_out_),
+  nonce_ = fresh_nonce();
+  const IoStatus encoded = encode_hello_frame({.cluster_id = options_->cluster_id,
+                                               .dialer = options_->self_id,
+                                               .acceptor = id_,
+                                               .nonce = nonce_},
+                                              hello_out_);
+  if (!encoded.ok()) {
+    fail_link(token, encoded.message);
+    return;
+  }
+  asio::async_write(socket_, asio::buffer(hello_out_),
                     [self = shared_from_this(), token](const boost::system::error_code& write_error,
                                                        std::size_t) {
                       if (token != self->token_) return;
@@ -115,24 +119,23 @@ void OutboundPeer::on_connected(Token token, const boost::system::error_code& er
                         self->fail_link(token, "handshake write failed: " + write_error.message());
                       }
                     });
-  read_handshake_header(token);
+  read_challenge_header(token);
 }
 
-void OutboundPeer::read_handshake_header(Token token) {
+void OutboundPeer::read_challenge_header(Token token) {
   asio::async_read(
       socket_, asio::buffer(header_in_),
       [self = shared_from_this(), token](const boost::system::error_code& error, std::size_t) {
         if (token != self->token_) return;
         if (error) {
-          self->fail_link(token, "no handshake reply: " + error.message());
+          self->fail_link(token, "no handshake challenge: " + error.message());
           return;
         }
         FrameHeader header;
         const IoStatus status =
             decode_frame_header(self->header_in_, self->options_->limits, header);
-        if (!status.ok() || header.type != FrameType::kHandshake ||
-            header.body_bytes > kMaxHandshakeBody) {
-          self->fail_link(token, "bad handshake reply");
+        if (!status.ok() || header.type != FrameType::kChallenge) {
+          self->fail_link(token, "bad handshake challenge");
           return;
         }
         self->body_in_.resize(header.body_bytes);
@@ -140,29 +143,38 @@ void OutboundPeer::read_handshake_header(Token token) {
                          [self, token](const boost::system::error_code& body_error, std::size_t) {
                            if (token != self->token_) return;
                            if (body_error) {
-                             self->fail_link(token, "no handshake reply: " + body_error.message());
+                             self->fail_link(token,
+                                             "no handshake challenge: " + body_error.message());
                              return;
                            }
-                           self->on_handshake(token);
+                           self->on_challenge(token);
                          });
       });
 }
 
-void OutboundPeer::on_handshake(Token token) {
-  Handshake reply;
-  if (IoStatus status = decode_handshake_body(body_in_, reply); !status.ok()) {
+void OutboundPeer::on_challenge(Token token) {
+  Challenge challenge;
+  if (IoStatus status = decode_challenge_body(body_in_, challenge); !status.ok()) {
     fail_link(token, status.message);
     return;
   }
-  if (reply.cluster_id != options_->cluster_id) {
-    fail_link(token, "it belongs to cluster '" + reply.cluster_id + "', not '" +
-                         options_->cluster_id + "'");
+  const HandshakeTranscript transcript{.cluster_id = options_->cluster_id,
+                                       .dialer = options_->self_id,
+                                       .acceptor = id_,
+                                       .dialer_nonce = nonce_,
+                                       .acceptor_nonce = challenge.nonce};
+  if (!proof_matches(*options_->secret, Prover::kAcceptor, transcript, challenge.proof)) {
+    fail_link(token,
+              "it could not prove the cluster secret (wrong or missing "
+              "cluster.secret_file on one side, or not server " +
+                  std::to_string(id_) + " of this cluster)");
     return;
   }
-  if (reply.node_id != id_) {
-    fail_link(token, "it answered as server " + std::to_string(reply.node_id));
-    return;
-  }
+  // Our proof goes out first, ahead of every queued frame, on the same FIFO.
+  std::vector<std::uint8_t> proof;
+  encode_proof_frame(compute_proof(*options_->secret, Prover::kDialer, transcript), proof);
+  queued_bytes_ += proof.size();
+  queue_.push_front({std::move(proof), [](IoStatus) {}});
   deadline_.cancel();
   state_ = State::kReady;
   backoff_ = options_->reconnect_min;

@@ -1,7 +1,8 @@
 // OutboundPeer: this server's one outgoing TCP link to one peer. It connects (with
-// exponential backoff after failures), exchanges handshakes (ours first; the peer must
-// answer with the same cluster id and the id we dialled), then writes queued frames in
-// FIFO order, one at a time. The queue is bounded in frames and bytes: the oldest waiting
+// exponential backoff after failures) and authenticates (peer_auth.h): it sends a HELLO
+// naming the server it dials, checks the CHALLENGE's proof that the peer holds the cluster
+// secret before it proves itself with a PROOF, then writes queued frames in FIFO order, one
+// at a time (the PROOF first). The queue is bounded in frames and bytes: the oldest waiting
 // frame fails with RAFT_NOCONNECTION when it overflows. A handshake or frame write that
 // does not finish in time, any byte received after the handshake, or a socket error ends
 // the link: every queued frame fails with RAFT_NOCONNECTION and a reconnect is scheduled
@@ -51,8 +52,8 @@ class OutboundPeer : public std::enable_shared_from_this<OutboundPeer> {
 
   void connect();
   void on_connected(Token token, const boost::system::error_code& error);
-  void read_handshake_header(Token token);
-  void on_handshake(Token token);
+  void read_challenge_header(Token token);
+  void on_challenge(Token token);
   void watch_for_close(Token token);
   void write_next();
   void arm_deadline(Token token, std::chrono::milliseconds timeout, const char* what);
@@ -73,7 +74,8 @@ class OutboundPeer : public std::enable_shared_from_this<OutboundPeer> {
   State state_ = State::kIdle;
   Token token_ = 0;
   bool was_connected_ = true;  // log the first failure after a success only
-  std::vector<std::uint8_t> handshake_out_;
+  std::vector<std::uint8_t> hello_out_;
+  Nonce nonce_{};  // this attempt's dialer nonce
   std::array<std::uint8_t, kFrameHeaderBytes> header_in_{};
   std::vector<std::uint8_t> body_in_;
   std::array<std::uint8_t, 1> unexpected_{};

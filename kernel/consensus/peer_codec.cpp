@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <initializer_list>
 
 #include "kernel/consensus/byte_codec.h"
 #include "kernel/consensus/configuration_codec.h"
@@ -30,9 +31,9 @@ void start_frame(std::vector<std::uint8_t>& frame, FrameType type) {
   writer.put_u64(0);
 }
 
-IoStatus finish_frame(std::vector<std::uint8_t>& frame, const FrameLimits& limits) {
+IoStatus finish_frame(std::vector<std::uint8_t>& frame, std::uint64_t max_body) {
   const std::uint64_t body_bytes = frame.size() - kFrameHeaderBytes;
-  if (body_bytes > limits.max_body_bytes) {
+  if (body_bytes > max_body) {
     frame.clear();
     return IoStatus::failure(RAFT_TOOBIG, "peer frame body of " + std::to_string(body_bytes) +
                                               " bytes exceeds the limit");
@@ -113,6 +114,10 @@ IoStatus encode_fields(const raft_message& message, ByteWriter& writer) {
   }
 }
 
+bool terms_in_range(std::initializer_list<raft_term> terms) {
+  return std::all_of(terms.begin(), terms.end(), [](raft_term term) { return term <= kMaxTerm; });
+}
+
 // Reads one u64 into each field in order; false when truncated.
 template <typename... Fields>
 bool get_u64s(ByteReader& reader, Fields&... fields) {
@@ -132,6 +137,7 @@ IoStatus decode_append_entries(ByteReader& reader, raft_append_entries& append) 
                 append.leader_commit, count)) {
     return malformed("truncated AppendEntries");
   }
+  if (!terms_in_range({append.term, append.prev_log_term})) return malformed("term out of range");
   if (count > UINT_MAX || count > reader.remaining() / kEntryHeaderBytes) {
     return malformed("AppendEntries entry count exceeds the frame");
   }
@@ -149,6 +155,7 @@ IoStatus decode_append_entries(ByteReader& reader, raft_append_entries& append) 
       return malformed("truncated entry header");
     }
     if (type < RAFT_COMMAND || type > RAFT_CHANGE) return malformed("unknown entry type");
+    if (entry.term > kMaxTerm) return malformed("term out of range");
     if (payload_bytes > reader.remaining() || length > reader.remaining() - payload_bytes) {
       return malformed("entry payloads exceed the frame");
     }
@@ -177,6 +184,7 @@ IoStatus decode_install_snapshot(ByteReader& reader, raft_install_snapshot& inst
   if (!get_u64s(reader, install.term, install.last_index, install.last_term, install.conf_index)) {
     return malformed("truncated InstallSnapshot");
   }
+  if (!terms_in_range({install.term, install.last_term})) return malformed("term out of range");
   if (IoStatus status = decode_configuration(reader, install.conf); !status.ok()) return status;
   std::uint64_t data_bytes = 0;
   if (!reader.get_u64(data_bytes)) return malformed("truncated snapshot data length");
@@ -188,6 +196,33 @@ IoStatus decode_install_snapshot(ByteReader& reader, raft_install_snapshot& inst
   reader.get_bytes(data_bytes, data);
   if (data_bytes > 0) std::memcpy(install.data.base, data.data(), data_bytes);
   return IoStatus::success();
+}
+
+// The term of a fixed-size message, and the log term it names (0 when it names none).
+raft_term message_term(const raft_message& message) {
+  switch (message.type) {
+    case RAFT_IO_APPEND_ENTRIES_RESULT:
+      return message.append_entries_result.term;
+    case RAFT_IO_REQUEST_VOTE:
+      return message.request_vote.term;
+    case RAFT_IO_REQUEST_VOTE_RESULT:
+      return message.request_vote_result.term;
+    case RAFT_IO_TIMEOUT_NOW:
+      return message.timeout_now.term;
+    default:
+      return 0;
+  }
+}
+
+raft_term last_log_term(const raft_message& message) {
+  switch (message.type) {
+    case RAFT_IO_REQUEST_VOTE:
+      return message.request_vote.last_log_term;
+    case RAFT_IO_TIMEOUT_NOW:
+      return message.timeout_now.last_log_term;
+    default:
+      return 0;
+  }
 }
 
 IoStatus decode_fields(ByteReader& reader, raft_message& message) {
@@ -224,6 +259,9 @@ IoStatus decode_fields(ByteReader& reader, raft_message& message) {
     }
   }
   if (!complete) return malformed("truncated or invalid fields");
+  if (!terms_in_range({message_term(message), last_log_term(message)})) {
+    return malformed("term out of range");
+  }
   return reader.remaining() == 0 ? IoStatus::success() : malformed("trailing bytes");
 }
 
@@ -240,9 +278,8 @@ IoStatus split_frame(std::span<const std::uint8_t> frame, const FrameLimits& lim
 
 }  // namespace
 
-IoStatus encode_message_frame(raft_id sender_id, std::string_view sender_address,
-                              const raft_message& message, const FrameLimits& limits,
-                              std::vector<std::uint8_t>& frame) {
+IoStatus encode_message_frame(raft_id sender_id, const raft_message& message,
+                              const FrameLimits& limits, std::vector<std::uint8_t>& frame) {
   if (message.type > UINT8_MAX || !is_message_type(static_cast<std::uint8_t>(message.type))) {
     return IoStatus::failure(RAFT_INVALID,
                              "unknown raft message type " + std::to_string(message.type));
@@ -250,22 +287,37 @@ IoStatus encode_message_frame(raft_id sender_id, std::string_view sender_address
   start_frame(frame, static_cast<FrameType>(message.type));
   ByteWriter writer(frame);
   writer.put_u64(sender_id);
-  if (IoStatus status = write_address(writer, sender_address); !status.ok()) return status;
   if (IoStatus status = encode_fields(message, writer); !status.ok()) return status;
-  return finish_frame(frame, limits);
+  return finish_frame(frame, max_body_bytes(static_cast<FrameType>(message.type), limits));
 }
 
-IoStatus encode_handshake_frame(const Handshake& handshake, std::vector<std::uint8_t>& frame) {
-  if (handshake.cluster_id.empty() || handshake.cluster_id.size() > kMaxClusterIdBytes ||
-      handshake.node_id == 0) {
-    return IoStatus::failure(RAFT_INVALID, "handshake needs a cluster id and a node id");
+IoStatus encode_hello_frame(const Hello& hello, std::vector<std::uint8_t>& frame) {
+  if (hello.cluster_id.empty() || hello.cluster_id.size() > kMaxClusterIdBytes ||
+      hello.dialer == 0 || hello.acceptor == 0) {
+    return IoStatus::failure(RAFT_INVALID, "a hello needs a cluster id and two server ids");
   }
-  start_frame(frame, FrameType::kHandshake);
+  start_frame(frame, FrameType::kHello);
   ByteWriter writer(frame);
-  writer.put_u16(static_cast<std::uint16_t>(handshake.cluster_id.size()));
-  writer.put_bytes(handshake.cluster_id);
-  writer.put_u64(handshake.node_id);
-  return finish_frame(frame, FrameLimits{});
+  writer.put_u16(static_cast<std::uint16_t>(hello.cluster_id.size()));
+  writer.put_bytes(hello.cluster_id);
+  writer.put_u64(hello.dialer);
+  writer.put_u64(hello.acceptor);
+  writer.put_bytes(hello.nonce);
+  return finish_frame(frame, kSmallFrameBodyBytes);
+}
+
+void encode_challenge_frame(const Challenge& challenge, std::vector<std::uint8_t>& frame) {
+  start_frame(frame, FrameType::kChallenge);
+  ByteWriter writer(frame);
+  writer.put_bytes(challenge.nonce);
+  writer.put_bytes(challenge.proof);
+  finish_frame(frame, kSmallFrameBodyBytes);
+}
+
+void encode_proof_frame(const Proof& proof, std::vector<std::uint8_t>& frame) {
+  start_frame(frame, FrameType::kProof);
+  ByteWriter(frame).put_bytes(proof);
+  finish_frame(frame, kSmallFrameBodyBytes);
 }
 
 bool is_forward_frame(FrameType type) {
@@ -277,7 +329,23 @@ IoStatus encode_forward_frame(FrameType type, std::span<const std::uint8_t> body
   if (!is_forward_frame(type)) return IoStatus::failure(RAFT_INVALID, "not a forward frame type");
   start_frame(frame, type);
   ByteWriter(frame).put_bytes(body);
-  return finish_frame(frame, limits);
+  return finish_frame(frame, max_body_bytes(type, limits));
+}
+
+bool is_handshake_frame(FrameType type) {
+  return type == FrameType::kHello || type == FrameType::kChallenge || type == FrameType::kProof;
+}
+
+std::uint64_t max_body_bytes(FrameType type, const FrameLimits& limits) {
+  switch (type) {
+    case FrameType::kAppendEntries:
+    case FrameType::kInstallSnapshot:
+    case FrameType::kForward:
+    case FrameType::kForwardReply:
+      return limits.max_body_bytes;
+    default:
+      return kSmallFrameBodyBytes;
+  }
 }
 
 IoStatus decode_frame_header(std::span<const std::uint8_t> bytes, const FrameLimits& limits,
@@ -290,11 +358,11 @@ IoStatus decode_frame_header(std::span<const std::uint8_t> bytes, const FrameLim
     return malformed("truncated header");
   }
   if (magic_version != kFrameMagicVersion) return malformed("unknown magic or version");
-  if (!is_message_type(type) && type != static_cast<std::uint8_t>(FrameType::kHandshake) &&
+  if (!is_message_type(type) && !is_handshake_frame(static_cast<FrameType>(type)) &&
       !is_forward_frame(static_cast<FrameType>(type))) {
     return malformed("unknown frame type " + std::to_string(type));
   }
-  if (body_bytes > limits.max_body_bytes) {
+  if (body_bytes > max_body_bytes(static_cast<FrameType>(type), limits)) {
     return IoStatus::failure(RAFT_TOOBIG, "peer frame body of " + std::to_string(body_bytes) +
                                               " bytes exceeds the limit");
   }
@@ -312,22 +380,48 @@ IoStatus decode_message_body(FrameType type, std::span<const std::uint8_t> body,
   if (!reader.get_u64(message.server_id) || message.server_id == 0) {
     return malformed("missing sender id");
   }
-  if (IoStatus status = read_address(reader, out.sender_address()); !status.ok()) return status;
   return decode_fields(reader, message);
 }
 
-IoStatus decode_handshake_body(std::span<const std::uint8_t> body, Handshake& out) {
+IoStatus decode_hello_body(std::span<const std::uint8_t> body, Hello& out) {
   ByteReader reader(body);
   std::uint16_t length = 0;
   std::span<const std::uint8_t> cluster_id;
+  std::span<const std::uint8_t> nonce;
   if (!reader.get_u16(length) || !reader.get_bytes(length, cluster_id) ||
-      !reader.get_u64(out.node_id)) {
-    return malformed("truncated handshake");
+      !reader.get_u64(out.dialer) || !reader.get_u64(out.acceptor) ||
+      !reader.get_bytes(kNonceBytes, nonce)) {
+    return malformed("truncated hello");
   }
-  if (length == 0 || length > kMaxClusterIdBytes || out.node_id == 0 || reader.remaining() != 0) {
-    return malformed("invalid handshake");
+  if (length == 0 || length > kMaxClusterIdBytes || out.dialer == 0 || out.acceptor == 0 ||
+      reader.remaining() != 0) {
+    return malformed("invalid hello");
   }
   out.cluster_id.assign(cluster_id.begin(), cluster_id.end());
+  std::copy(nonce.begin(), nonce.end(), out.nonce.begin());
+  return IoStatus::success();
+}
+
+IoStatus decode_challenge_body(std::span<const std::uint8_t> body, Challenge& out) {
+  ByteReader reader(body);
+  std::span<const std::uint8_t> nonce;
+  std::span<const std::uint8_t> proof;
+  if (!reader.get_bytes(kNonceBytes, nonce) || !reader.get_bytes(kProofBytes, proof) ||
+      reader.remaining() != 0) {
+    return malformed("invalid challenge");
+  }
+  std::copy(nonce.begin(), nonce.end(), out.nonce.begin());
+  std::copy(proof.begin(), proof.end(), out.proof.begin());
+  return IoStatus::success();
+}
+
+IoStatus decode_proof_body(std::span<const std::uint8_t> body, Proof& out) {
+  ByteReader reader(body);
+  std::span<const std::uint8_t> proof;
+  if (!reader.get_bytes(kProofBytes, proof) || reader.remaining() != 0) {
+    return malformed("invalid proof");
+  }
+  std::copy(proof.begin(), proof.end(), out.begin());
   return IoStatus::success();
 }
 
@@ -339,13 +433,13 @@ IoStatus decode_message_frame(std::span<const std::uint8_t> frame, const FrameLi
   return decode_message_body(header.type, body, out);
 }
 
-IoStatus decode_handshake_frame(std::span<const std::uint8_t> frame, const FrameLimits& limits,
-                                Handshake& out) {
+IoStatus decode_hello_frame(std::span<const std::uint8_t> frame, Hello& out) {
   FrameHeader header;
   std::span<const std::uint8_t> body;
-  if (IoStatus status = split_frame(frame, limits, header, body); !status.ok()) return status;
-  if (header.type != FrameType::kHandshake) return malformed("expected a handshake");
-  return decode_handshake_body(body, out);
+  if (IoStatus status = split_frame(frame, FrameLimits{}, header, body); !status.ok())
+    return status;
+  if (header.type != FrameType::kHello) return malformed("expected a hello");
+  return decode_hello_body(body, out);
 }
 
 }  // namespace keepdb::consensus

@@ -8,6 +8,7 @@
 
 #include <functional>
 
+#include "kernel/commands/caller.h"
 #include "kernel/commands/command.h"
 #include "kernel/commands/reply.h"
 
@@ -19,9 +20,10 @@ class Proposer {
 
   virtual ~Proposer() = default;
 
-  // Queues one write command (its arguments are copied). `done` runs later, on the network
-  // thread, after the command is durable and applied; completions run in submission order.
-  virtual void propose(commands::Args args, Completion done) = 0;
+  // Queues one write command on behalf of `caller` (both are copied). `done` runs later, on
+  // the network thread, after the command is durable and applied; completions run in
+  // submission order.
+  virtual void propose(const commands::Caller& caller, commands::Args args, Completion done) = 0;
 
   // Completes every queued command, then calls `drained` (on the network thread). Used at
   // shutdown; propose() must not be called afterwards.

@@ -18,33 +18,36 @@ RaftSink::RaftSink(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwa
   });
 }
 
-void RaftSink::commit(std::string batch, Done done) {
-  dispatch(std::move(batch), std::move(done));
+void RaftSink::commit(std::string batch, std::vector<commands::Caller> callers, Done done) {
+  dispatch({std::move(batch), std::move(callers)}, std::move(done));
 }
 
-void RaftSink::dispatch(std::string batch, Done done) {
-  const std::size_t ops = commands::OpBatchReader(batch).count().value_or(0);
+void RaftSink::dispatch(Batch batch, Done done) {
+  const std::size_t ops = commands::OpBatchReader(batch.ops).count().value_or(0);
   if (raft_.unavailable()) {
     fail(ops, kUnavailableError, std::move(done));
   } else if (raft_.ready()) {
-    raft_.apply(batch, [done = std::move(done), ops](RaftNode::Status status,
-                                                     const std::vector<commands::Reply>& replies) {
-      if (status == 0 && !replies.empty()) {
-        done(replies);
-        return;
-      }
-      const std::string error =
-          status == RAFT_LEADERSHIPLOST ? "ERR leadership changed before the write was confirmed; "
+    raft_.apply(
+        batch.ops, [done = std::move(done), ops](RaftNode::Status status,
+                                                 const std::vector<commands::Reply>& replies) {
+          if (status == 0 && !replies.empty()) {
+            done(replies);
+            return;
+          }
+          const std::string error = status == RAFT_LEADERSHIPLOST
+                                        ? "ERR leadership changed before the write was confirmed; "
                                           "it may or may not be applied"
-          : status == RAFT_NOTLEADER    ? "TRYAGAIN no leader"
+                                    : status == RAFT_NOTLEADER
+                                        ? "TRYAGAIN no leader"
                                         : std::string("ERR write failed: ") + raft_strerror(status);
-      done(std::vector<commands::Reply>(ops, commands::Reply::error(error)));
-    });
+          done(std::vector<commands::Reply>(ops, commands::Reply::error(error)));
+        });
   } else if (raft_.leader()) {
     waiting_.emplace(std::move(batch), std::move(done));
   } else {
     forwarder_.forward_write(
-        batch, [this, ops, done = std::move(done)](Forwarder::Outcome outcome) {
+        std::move(batch.ops), std::move(batch.callers),
+        [this, ops, done = std::move(done)](Forwarder::Outcome outcome) {
           if (auto* replies = std::get_if<std::vector<commands::Reply>>(&outcome)) {
             done(std::move(*replies));
           } else if (auto* error = std::get_if<std::string>(&outcome)) {

@@ -27,17 +27,21 @@ class RaftSink final : public BatchSink {
  public:
   RaftSink(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder);
 
-  void commit(std::string batch, Done done) override;
+  void commit(std::string batch, std::vector<commands::Caller> callers, Done done) override;
 
  private:
-  void dispatch(std::string batch, Done done);
+  struct Batch {
+    std::string ops;
+    std::vector<commands::Caller> callers;
+  };
+  void dispatch(Batch batch, Done done);
   // Answers each of `ops` commands with `error`, later on the network thread.
   void fail(std::size_t ops, const std::string& error, Done done);
 
   boost::asio::io_context& io_;
   RaftNode& raft_;
   Forwarder& forwarder_;
-  std::optional<std::pair<std::string, Done>> waiting_;  // for the election barrier
+  std::optional<std::pair<Batch, Done>> waiting_;  // for the election barrier
 };
 
 // The error line every command gets while consensus is UNAVAILABLE.

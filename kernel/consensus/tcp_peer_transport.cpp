@@ -1,6 +1,7 @@
 // TCP peer transport: the listener, the outgoing link per peer, frame encoding on send.
 #include "kernel/consensus/tcp_peer_transport.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "kernel/consensus/member_address.h"
@@ -11,27 +12,63 @@ namespace keepdb::consensus {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+// Refused handshakes and connections: at most this many log lines per window.
+constexpr std::uint32_t kRefusalLinesPerWindow = 10;
+constexpr auto kRefusalWindow = std::chrono::seconds(10);
+}  // namespace
+
 // The acceptor and the connections it accepted, shared with the pending accept handler.
 struct TcpPeerTransport::Listener : std::enable_shared_from_this<Listener> {
   Listener(asio::io_context& io, std::shared_ptr<const TcpPeerOptions> options,
            std::shared_ptr<PeerInbox> inbox)
-      : acceptor(io), options(std::move(options)), inbox(std::move(inbox)) {}
+      : acceptor(io),
+        options(std::move(options)),
+        inbox(std::move(inbox)),
+        refusals(std::make_shared<log::Throttle>(kRefusalLinesPerWindow, kRefusalWindow)) {}
 
   void accept() {
     acceptor.async_accept(
         [self = shared_from_this()](const boost::system::error_code& error, tcp::socket socket) {
           if (!self->acceptor.is_open()) return;
           if (!error) {
-            auto connection =
-                std::make_shared<InboundPeer>(std::move(socket), self->options, self->inbox);
-            std::erase_if(self->connections, [](const auto& weak) { return weak.expired(); });
-            self->connections.push_back(connection);
-            connection->start();
+            self->admit(std::move(socket));
           } else {
             log::warn("peer listener: accept failed: ", error.message());
           }
           self->accept();
         });
+  }
+
+  // Starts a connection unless the caps on connections and on connections still in their
+  // handshake are reached; then it is closed at once.
+  void admit(tcp::socket socket) {
+    std::erase_if(connections, [](const auto& weak) {
+      const auto connection = weak.lock();
+      return !connection || connection->closed();
+    });
+    const auto handshaking =
+        std::count_if(connections.begin(), connections.end(),
+                      [](const auto& weak) { return !weak.lock()->authenticated(); });
+    const char* refused =
+        connections.size() >= options->max_inbound_connections ? "too many peer connections"
+        : static_cast<std::size_t>(handshaking) >= options->max_handshaking_connections
+            ? "too many peer connections in their handshake"
+            : nullptr;
+    if (refused != nullptr) {
+      if (const auto dropped = refusals->admit()) {
+        boost::system::error_code ignored;
+        const auto remote = socket.remote_endpoint(ignored);
+        log::warn(
+            "refused peer connection from ", remote.address().to_string(), ":", remote.port(), ": ",
+            refused,
+            *dropped > 0 ? " (" + std::to_string(*dropped) + " similar lines not logged)" : "");
+      }
+      return;  // the socket closes as it goes out of scope
+    }
+    auto connection = std::make_shared<InboundPeer>(std::move(socket), options, inbox, refusals);
+    connections.push_back(connection);
+    connection->start();
   }
 
   void close() {
@@ -46,6 +83,7 @@ struct TcpPeerTransport::Listener : std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor;
   std::shared_ptr<const TcpPeerOptions> options;
   std::shared_ptr<PeerInbox> inbox;
+  std::shared_ptr<log::Throttle> refusals;
   std::vector<std::weak_ptr<InboundPeer>> connections;
 };
 
@@ -80,8 +118,7 @@ tcp::endpoint TcpPeerTransport::listen(const std::string& host, std::uint16_t po
 void TcpPeerTransport::send(raft_id to_id, const std::string& to_address,
                             const raft_message& message, SendDone done) {
   std::vector<std::uint8_t> frame;
-  IoStatus status = encode_message_frame(options_->self_id, options_->self_address, message,
-                                         options_->limits, frame);
+  IoStatus status = encode_message_frame(options_->self_id, message, options_->limits, frame);
   if (!status.ok()) {
     done(std::move(status));
     return;

@@ -159,9 +159,10 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     ++pending_writes_;
     // Later reads must see this write: no earlier read round covers them.
     reads_cleared_until_ = std::min(reads_cleared_until_, consumed_bytes_);
-    server_.proposer().propose(argv, [self = shared_from_this()](const commands::Reply& reply) {
-      self->on_write_applied(reply);
-    });
+    server_.proposer().propose(commands::Caller::of(session_), argv,
+                               [self = shared_from_this()](const commands::Reply& reply) {
+                                 self->on_write_applied(reply);
+                               });
     return Handled::kDone;
   }
   if (read_barrier_error_ && !session_.local_reads && reads_keyspace(*admission.spec)) {

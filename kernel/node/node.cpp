@@ -93,6 +93,20 @@ consensus::RaftNodeOptions raft_options(const config::Config& config) {
   return options;
 }
 
+// The cluster secret of [cluster] secret_file, or none when the operator accepted running a
+// loopback peer listener without one (the configuration loader allows nothing else).
+std::shared_ptr<const consensus::ClusterSecret> load_cluster_secret(const config::Config& config) {
+  if (config.cluster.secret_file.empty()) {
+    if (config.cluster.peer_port != 0) {
+      log::warn("no cluster.secret_file: peers are not authenticated (accepted risk '",
+                config::kNoPeerSecretRisk, "'); the peer listener is on loopback only");
+    }
+    return std::make_shared<const consensus::ClusterSecret>();
+  }
+  return std::make_shared<const consensus::ClusterSecret>(
+      consensus::ClusterSecret::load(config.cluster.secret_file));
+}
+
 std::unique_ptr<storage::RaftLogStore> open_raft_log(const std::filesystem::path& data_dir) {
   std::unique_ptr<storage::RaftLogStore> store;
   const consensus::IoStatus status =
@@ -132,13 +146,15 @@ int run(const config::Config& config) {
     consensus::RaftNode* raft_node = nullptr;  // set below; the transport asks it who is a member
     consensus::TcpPeerOptions peer_options;
     peer_options.self_id = config.node_id;
-    peer_options.self_address = options.address;
     peer_options.cluster_id = config.cluster.id;
-    peer_options.is_member = [&config, &raft_node](raft_id id) {
-      const auto& members = config.cluster.members;
-      return (raft_node != nullptr && raft_node->is_member(id)) ||
-             std::any_of(members.begin(), members.end(),
-                         [id](const auto& member) { return member.id == id; });
+    peer_options.secret = load_cluster_secret(config);
+    peer_options.member_address = [&options, &raft_node](raft_id id) {
+      if (raft_node != nullptr && raft_node->is_member(id)) return raft_node->address_of(id);
+      // Before raft has a configuration (a joining node): the configured members.
+      const auto& members = options.members;
+      const auto member = std::find_if(members.begin(), members.end(),
+                                       [id](const auto& candidate) { return candidate.id == id; });
+      return member != members.end() ? member->address : std::string();
     };
     consensus::TcpPeerTransport transport(io, std::move(peer_options));
     if (config.cluster.peer_port != 0) {

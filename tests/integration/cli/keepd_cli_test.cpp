@@ -1,7 +1,7 @@
 // The keepd command line: --version, --help, unknown options and commands (exit 2),
 // `config check` on valid and invalid files (errors name file:line and key; the invalid
-// files are in tests/testdata/integration/bad_configs), and `run` refusing a missing or
-// invalid config or a port in use.
+// files are in tests/testdata/integration/bad_configs), both refusing a cluster secret file
+// that others can read, and `run` refusing a missing or invalid config or a port in use.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -120,6 +120,33 @@ TEST_CASE("config check and run refuse each bad config naming file, line and key
     CHECK(check.err.rfind(file.string() + ":", 0) == 0);  // the message starts with the file
     CHECK(run.err.find("ready") == std::string::npos);
   }
+}
+
+TEST_CASE("config check and run refuse a cluster secret file others can read",
+          "[cli][config]") {
+  TempDir dir("cli-secret");
+  const auto secret = dir / "cluster-secret";
+  write_file(secret, std::string(64, 'f') + "\n");
+  std::filesystem::permissions(secret, std::filesystem::perms::owner_read |
+                                           std::filesystem::perms::owner_write |
+                                           std::filesystem::perms::others_read);
+  const auto config = dir / "config.toml";
+  write_file(config, render_config(KeepdSettings(), free_port()) +
+                         "[cluster]\npeer_port = " + std::to_string(free_port()) +
+                         "\nsecret_file = \"cluster-secret\"\n");
+  const std::string expected = "cluster.secret_file " + secret.string() +
+                               ": has mode 0604; it must be readable by its owner only (chmod 600)";
+  const ProgramResult check = keepd({"config", "check", config.string()});
+  CHECK(check.status.exited_normally(1));
+  CHECK(check.err == expected + "\n");
+  const ProgramResult run = keepd({"run", "--config", config.string()});
+  CHECK(run.status.exited_normally(1));
+  CHECK(run.err.find(expected) != std::string::npos);
+  CHECK(run.err.find(std::string(64, 'f')) == std::string::npos);  // never the secret
+
+  std::filesystem::permissions(secret, std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::remove);
+  CHECK(keepd({"config", "check", config.string()}).status.exited_normally(0));
 }
 
 TEST_CASE("a missing config file is a clear error", "[cli][config]") {

@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <random>
 #include <string_view>
 #include <stdexcept>
 
@@ -13,9 +14,26 @@
 
 namespace keepdb::integration {
 
-LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::string& label)
-    : dir_(label), cluster_keys_(std::move(cluster_keys)) {
+namespace {
+
+// 64 random hex characters in a file only its owner can read, as keepd requires.
+void write_secret(const std::filesystem::path& path) {
+  std::random_device random;
+  std::string secret;
+  for (int i = 0; i < 64; ++i) secret += "0123456789abcdef"[random() % 16];
+  write_file(path, secret + "\n");
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                         std::filesystem::perms::owner_write);
+}
+
+}  // namespace
+
+LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::string& label,
+                           std::set<unsigned> wrong_secret)
+    : dir_(label), cluster_keys_(std::move(cluster_keys)), wrong_secret_(std::move(wrong_secret)) {
   nodes_.resize(nodes);
+  write_secret(secret_path());
+  for (unsigned node : wrong_secret_) write_secret(secret_path(node));
   // A port found free can be taken by a parallel test before keepd binds it; then the new
   // cluster starts over, data dirs wiped, on fresh ports.
   for (int attempt = 1;; ++attempt) {
@@ -55,6 +73,11 @@ std::filesystem::path LocalCluster::log_path(unsigned node) const {
          ("node" + std::to_string(node + 1) + "." + std::to_string(nodes_[node].run) + ".log");
 }
 
+std::filesystem::path LocalCluster::secret_path(unsigned node) const {
+  return wrong_secret_.contains(node) ? dir_ / ("wrong-secret" + std::to_string(node + 1))
+                                      : secret_path();
+}
+
 std::string LocalCluster::log(unsigned node) const {
   return read_file(log_path(node));
 }
@@ -70,6 +93,7 @@ void LocalCluster::write_config(unsigned node) const {
   text +=
       "[client]\nhost = \"127.0.0.1\"\nport = " + std::to_string(nodes_[node].client_port) + "\n";
   text += "[cluster]\nid = \"test-cluster\"\npeer_host = \"127.0.0.1\"\n";
+  text += "secret_file = \"" + secret_path(node).string() + "\"\n";
   text += "peer_port = " + std::to_string(nodes_[node].peer_port) + "\n";
   text += std::string("bootstrap = ") + (nodes_[node].bootstrap ? "true" : "false") + "\n";
   text += render_keys(cluster_keys_);

@@ -1,5 +1,6 @@
 // LocalCluster: N real keepd processes forming one Raft cluster on loopback for a test:
-// a private temp dir with one config, data dir and log per node, free client and peer
+// a private temp dir with one config, data dir and log per node, a cluster secret file
+// (mode 0600) shared by every node, free client and peer
 // ports (a new cluster starts over on fresh ones if a parallel test takes one first), and the operations the tests need: start, stop (SIGTERM), kill -9, restart on the
 // same data, add a node that joins (bootstrap = false), find the ready leader, and read
 // INFO replication fields. Every wait polls with a deadline.
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,15 +26,20 @@ class LocalCluster {
  public:
   // Writes the configs of `nodes` bootstrapping members and starts them all. Every node
   // (joiners too) gets `cluster_keys` in its [cluster] table, e.g. {{"snapshot_threshold", 32}}.
+  // The nodes in `wrong_secret` get a secret file of their own instead of the cluster's.
   explicit LocalCluster(unsigned nodes, IntegerKeys cluster_keys = {},
-                        const std::string& label = "cluster");
+                        const std::string& label = "cluster",
+                        std::set<unsigned> wrong_secret = {});
   ~LocalCluster();
 
   unsigned size() const { return static_cast<unsigned>(nodes_.size()); }
   std::uint16_t client_port(unsigned node) const { return nodes_[node].client_port; }
   std::uint16_t peer_port(unsigned node) const { return nodes_[node].peer_port; }
+  // The secret file the cluster's nodes share.
+  std::filesystem::path secret_path() const { return dir_ / "cluster-secret"; }
   std::uint64_t id(unsigned node) const { return node + 1; }
   bool running(unsigned node);
+  pid_t pid(unsigned node) const { return nodes_[node].process->pid(); }
   std::string log(unsigned node) const;
 
   void start(unsigned node);  // (re)starts it on its own config and data dir
@@ -61,10 +68,12 @@ class LocalCluster {
   };
   std::filesystem::path config_path(unsigned node) const;
   std::filesystem::path log_path(unsigned node) const;
+  std::filesystem::path secret_path(unsigned node) const;
   void write_config(unsigned node) const;
 
   TempDir dir_;
   IntegerKeys cluster_keys_;
+  std::set<unsigned> wrong_secret_;
   std::vector<Node> nodes_;
 };
 

@@ -85,6 +85,21 @@ std::string RawClient::read_reply_bytes(milliseconds timeout) {
   }
 }
 
+std::string RawClient::read_bytes(std::size_t count, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (buffer_.size() < count) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || (!receive(left) && closed_)) {
+      throw std::runtime_error(std::string(closed_ ? "connection closed" : "timed out") +
+                               " after " + std::to_string(buffer_.size()) + " of " +
+                               std::to_string(count) + " bytes");
+    }
+  }
+  std::string bytes = buffer_.substr(0, count);
+  buffer_.erase(0, count);
+  return bytes;
+}
+
 RespValue RawClient::read_reply(milliseconds timeout) {
   return decode_reply(read_reply_bytes(timeout));
 }

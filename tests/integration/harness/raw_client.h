@@ -42,6 +42,9 @@ class RawClient {
   // in time or the connection closes first.
   std::string read_reply_bytes(milliseconds timeout = kReplyTimeout);
   RespValue read_reply(milliseconds timeout = kReplyTimeout);
+  // The next `count` bytes, whatever they are (a binary protocol). Throws
+  // std::runtime_error if they do not all arrive in time or the connection closes first.
+  std::string read_bytes(std::size_t count, milliseconds timeout = kReplyTimeout);
 
   // Reads (keeping the bytes in buffered()) until the server closes the connection;
   // true if it did within the timeout.

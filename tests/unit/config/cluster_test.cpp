@@ -1,5 +1,5 @@
-// [cluster] and [[cluster.member]]: ids, addresses, this node's place in the roster, and
-// the log-compaction keys.
+// [cluster] and [[cluster.member]]: ids, addresses, this node's place in the roster, the
+// cluster secret a peer listener requires, and the log-compaction keys.
 #include "tests/unit/config/config_test_support.h"
 
 namespace keepdb::config {
@@ -16,7 +16,8 @@ std::string member(std::uint64_t id, std::string_view peer, std::string_view cli
 
 TEST_CASE("config: a three-member roster loads in file order", "[config][cluster]") {
   const Config config = load(
-      with_storage("node_id = 3\n[cluster]\npeer_port = 7003\n" + member(3, "h3:7003", "h3:6379") +
+      with_storage("node_id = 3\n[cluster]\npeer_port = 7003\nsecret_file = \"s\"\n" +
+                   member(3, "h3:7003", "h3:6379") +
                    member(1, "h1:7001", "h1:6379") + member(2, "h2:7002", "h2:6379")));
   REQUIRE(config.cluster.members.size() == 3);
   CHECK(config.cluster.members[0].id == 3);
@@ -52,6 +53,28 @@ TEST_CASE("config: a multi-member roster needs a peer listener", "[config][clust
   CHECK(error_of(with_storage("[cluster]\n" + member(1, "a:1", "a:2") + member(2, "b:1", "b:2"))) ==
         "test.toml:1: cluster.peer_port: must be set (1..65535) when the cluster has more than "
         "one member");
+}
+
+TEST_CASE("config: a peer listener needs the cluster secret file", "[config][cluster]") {
+  const Config with_secret =
+      load(with_storage("[cluster]\npeer_port = 7001\nsecret_file = \"keys/cluster\""));
+  CHECK(with_secret.cluster.secret_file.is_absolute());
+  CHECK(with_secret.cluster.secret_file.filename() == "cluster");
+  CHECK(load(with_storage("[cluster]\npeer_port = 0")).cluster.secret_file.empty());
+
+  CHECK_THAT(error_of(with_storage("[cluster]\npeer_port = 7001")),
+             Catch::StartsWith("test.toml:1: cluster.secret_file: required with a peer listener"));
+  CHECK_THAT(error_of(with_storage("[cluster]\npeer_port = 7001\nsecret_file = \"\"")),
+             Catch::EndsWith("cluster.secret_file: must not be empty"));
+  // Without a secret only by naming the risk, and only on loopback.
+  const std::string risk = "[security]\naccept_risks = [\"no-peer-secret\"]\n";
+  const Config loopback =
+      load(with_storage(risk + "[cluster]\npeer_host = \"127.0.0.2\"\npeer_port = 7001"));
+  CHECK(loopback.cluster.secret_file.empty());
+  CHECK_NOTHROW(load(with_storage(risk + "[cluster]\npeer_host = \"::1\"\npeer_port = 7001")));
+  CHECK_THAT(error_of(with_storage(risk + "[cluster]\npeer_host = \"0.0.0.0\"\npeer_port = 7001")),
+             Catch::Contains("cluster.secret_file: required: accept_risks \"no-peer-secret\" is "
+                             "allowed only with a loopback peer_host, and this one is '0.0.0.0'"));
 }
 
 TEST_CASE("config: snapshot threshold and trailing accept their boundary values",

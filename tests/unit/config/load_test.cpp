@@ -51,6 +51,7 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(config.cluster.id == "prod-eu");
   CHECK(config.cluster.peer_host == "10.0.0.2");
   CHECK(config.cluster.peer_port == 7002);
+  CHECK(config.cluster.secret_file == (dir / "secrets/cluster").lexically_normal());
   CHECK_FALSE(config.cluster.bootstrap);
   CHECK(config.cluster.snapshot_threshold == 4096);
   CHECK(config.cluster.snapshot_trailing == 512);

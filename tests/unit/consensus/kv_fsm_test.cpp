@@ -79,13 +79,21 @@ TEST_CASE("forward codec: requests and replies round trip; damage is refused", "
   commands::OpBatchBuilder batch;
   const std::vector<std::string_view> set{"SET", "k", "v"};
   batch.add(set);
-  const ForwardRequest write{7, ForwardKind::kWrite, batch.take(1)};
-  const auto decoded = decode_forward_request(encode_forward_request(write));
+  const ForwardRequest write{7, ForwardKind::kWrite, {{"writer", commands::kRoleWrite}},
+                             batch.take(1)};
+  const auto request = encode_forward_request(write);
+  const auto decoded = decode_forward_request(request);
   REQUIRE(decoded);
   CHECK(decoded->id == 7);
   CHECK(decoded->batch == write.batch);
-  CHECK(decode_forward_request(encode_forward_request({8, ForwardKind::kReadIndex, {}}))->kind ==
-        ForwardKind::kReadIndex);
+  REQUIRE(decoded->callers.size() == 1);
+  CHECK(decoded->callers[0].principal == "writer");  // the leader re-admits for this caller
+  CHECK(decoded->callers[0].roles == commands::kRoleWrite);
+  for (std::size_t cut = 0; cut < 9 + 4 + 2 + 6 + 4; ++cut) {  // inside the callers
+    CHECK_FALSE(decode_forward_request({request.data(), cut}));
+  }
+  CHECK(decode_forward_request(encode_forward_request({8, ForwardKind::kReadIndex, {}, {}}))
+            ->kind == ForwardKind::kReadIndex);
   CHECK_FALSE(decode_forward_request(std::vector<std::uint8_t>{1, 2, 3}));
 
   const ForwardReply replies{

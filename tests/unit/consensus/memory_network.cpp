@@ -51,8 +51,7 @@ void MemoryNetwork::Endpoint::send(raft_id to_id, const std::string&, const raft
 void MemoryNetwork::send(Endpoint& from, raft_id to_id, const raft_message& message,
                          PeerTransport::SendDone done) {
   auto frame = std::make_shared<std::vector<std::uint8_t>>();
-  if (IoStatus status =
-          encode_message_frame(from.id(), from.address(), message, FrameLimits{}, *frame);
+  if (IoStatus status = encode_message_frame(from.id(), message, FrameLimits{}, *frame);
       !status.ok()) {
     return done(status);
   }
@@ -87,6 +86,10 @@ void MemoryNetwork::deliver(raft_id from, raft_id to,
   }
   ++frames_delivered_;
   ++delivered_by_type_[static_cast<FrameType>(message.message().type)];
+  // As the TCP transport: the sender's address comes from who sent it, not from the frame.
+  const auto sender = endpoints_.find(from);
+  if (sender == endpoints_.end()) return;
+  message.sender_address() = sender->second->address();
   Endpoint& endpoint = *endpoints_.at(to);
   if (endpoint.receiver_) endpoint.receiver_(std::move(message));
 }

@@ -239,7 +239,7 @@ TEST_CASE("close cancels every pending request before its own callback, once", "
   message.append_entries.entries = &payload_entry;
   message.append_entries.n_entries = 1;
   std::vector<std::uint8_t> frame;
-  REQUIRE(encode_message_frame(2, "server-2", message, FrameLimits{}, frame).ok());
+  REQUIRE(encode_message_frame(2, message, FrameLimits{}, frame).ok());
   OwnedMessage decoded;
   REQUIRE(decode_message_frame(frame, FrameLimits{}, decoded).ok());
   receiver(std::move(decoded));
@@ -269,9 +269,10 @@ TEST_CASE("received messages reach raft later, with the sender's identity", "[ra
   message.type = RAFT_IO_REQUEST_VOTE;
   message.request_vote.term = 3;
   std::vector<std::uint8_t> frame;
-  REQUIRE(encode_message_frame(2, "server-2", message, FrameLimits{}, frame).ok());
+  REQUIRE(encode_message_frame(2, message, FrameLimits{}, frame).ok());
   OwnedMessage decoded;
   REQUIRE(decode_message_frame(frame, FrameLimits{}, decoded).ok());
+  decoded.sender_address() = "server-2";  // the transport's part (from the configuration)
   f.transport.receiver(std::move(decoded));
   CHECK(sender.empty());
   f.scheduler.run_for(1);

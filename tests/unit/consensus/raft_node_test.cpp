@@ -82,17 +82,21 @@ std::vector<std::uint16_t> free_ports(boost::asio::io_context& io, std::size_t c
 // One server: its KV store and FSM, its raft log behind the fault switch, and its
 // transport listening on `peer_port`.
 struct Server {
-  Server(boost::asio::io_context& io, raft_id id, std::uint16_t peer_port)
-      : address(encode_member_address({"127.0.0.1:" + std::to_string(peer_port), "127.0.0.1:1"})),
+  Server(boost::asio::io_context& io, raft_id id, const std::vector<std::uint16_t>& peer_ports)
+      : address(address_of(peer_ports[id - 1])),
         kv_env(made(dir.path() / "kv"), {.map_size_bytes = 16u << 20, .max_dbs = 4}),
         kv(kv_env),
         fsm(kv_env, kv, 1u << 20),
-        transport(io, transport_options(id, address)) {
+        transport(io, transport_options(id, peer_ports)) {
     storage::RaftLogStoreOptions log_options;
     log_options.directory = dir.path() / "raft";
     REQUIRE(storage::RaftLogStore::open(log_options, log).ok());
     storage_.emplace(*log);
-    transport.listen("127.0.0.1", peer_port);
+    transport.listen("127.0.0.1", peer_ports[id - 1]);
+  }
+
+  static std::string address_of(std::uint16_t peer_port) {
+    return encode_member_address({"127.0.0.1:" + std::to_string(peer_port), "127.0.0.1:1"});
   }
 
   static std::filesystem::path made(const std::filesystem::path& path) {
@@ -100,12 +104,14 @@ struct Server {
     return path;
   }
 
-  static TcpPeerOptions transport_options(raft_id id, const std::string& address) {
+  static TcpPeerOptions transport_options(raft_id id, const std::vector<std::uint16_t>& peer_ports) {
     TcpPeerOptions options;
     options.self_id = id;
-    options.self_address = address;
     options.cluster_id = "raft-node-test";
-    options.is_member = [](raft_id member) { return member >= 1 && member <= 3; };
+    options.member_address = [peer_ports](raft_id member) {
+      return member >= 1 && member <= peer_ports.size() ? address_of(peer_ports[member - 1])
+                                                        : std::string();
+    };
     return options;
   }
 
@@ -136,7 +142,7 @@ TEST_CASE("a server whose term write fails turns UNAVAILABLE and refuses writes"
   const auto ports = free_ports(io, 3);
   std::vector<RaftMember> members;
   for (raft_id id = 1; id <= 3; ++id) {
-    servers.push_back(std::make_unique<Server>(io, id, ports[id - 1]));
+    servers.push_back(std::make_unique<Server>(io, id, ports));
     members.push_back({id, servers.back()->address, RAFT_VOTER});
   }
   for (raft_id id = 1; id <= 3; ++id) {
@@ -178,7 +184,8 @@ TEST_CASE("a server whose term write fails turns UNAVAILABLE and refuses writes"
   batch.add(set);
   batch.add(set);
   std::vector<commands::Reply> replies;
-  sink.commit(batch.take(1), [&](std::vector<commands::Reply> result) { replies = result; });
+  sink.commit(batch.take(1), {{"default", commands::kAllRoles}},
+              [&](std::vector<commands::Reply> result) { replies = result; });
   REQUIRE(run_until(io, [&] { return !replies.empty(); }));
   REQUIRE(replies.size() == 2);
   for (const commands::Reply& reply : replies) {

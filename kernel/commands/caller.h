@@ -1,0 +1,22 @@
+// Caller: who asked for a write: the principal and roles of the client that sent it. The
+// write path carries it next to each op so that a follower forwarding a batch can tell the
+// leader, which admits every forwarded op again with the same rules as its own clients'.
+//
+// Thread-safety: a plain value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kernel/commands/session.h"
+
+namespace keepdb::commands {
+
+struct Caller {
+  std::string principal;
+  std::uint32_t roles = 0;  // Role bits
+
+  static Caller of(const Session& session) { return {session.principal, session.roles}; }
+};
+
+}  // namespace keepdb::commands

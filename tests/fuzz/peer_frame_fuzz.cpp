@@ -1,0 +1,60 @@
+// libFuzzer target: everything a peer connection decodes from bytes it did not choose: the
+// frame header, the three handshake bodies, every raft message body and the forward
+// request and reply bodies. Decoding must stay in bounds, never leak, and give only
+// RAFT_MALFORMED or RAFT_TOOBIG on bad input. The first input byte picks the body type, so
+// the corpus reaches each decoder directly.
+#include <cstdint>
+#include <span>
+
+#include "kernel/consensus/forward_codec.h"
+#include "kernel/consensus/peer_codec.h"
+
+using namespace keepdb::consensus;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::span<const std::uint8_t> input(data, size);
+  FrameHeader header;
+  const IoStatus header_status = decode_frame_header(input, FrameLimits{}, header);
+  if (!header_status.ok() && header_status.code != RAFT_MALFORMED &&
+      header_status.code != RAFT_TOOBIG) {
+    __builtin_trap();
+  }
+  if (size == 0) return 0;
+  const auto body = input.subspan(1);
+  IoStatus status;
+  switch (data[0] % 11) {
+    case 0: {
+      Hello hello;
+      status = decode_hello_body(body, hello);
+      break;
+    }
+    case 1: {
+      Challenge challenge;
+      status = decode_challenge_body(body, challenge);
+      break;
+    }
+    case 2: {
+      Proof proof;
+      status = decode_proof_body(body, proof);
+      break;
+    }
+    case 3:
+      (void)decode_forward_request(body);
+      return 0;
+    case 4:
+      (void)decode_forward_reply(body, ForwardKind::kWrite);
+      (void)decode_forward_reply(body, ForwardKind::kReadIndex);
+      return 0;
+    default: {
+      // Raft message types 1..6; the OwnedMessage frees whatever a decode allocated.
+      OwnedMessage message;
+      status = decode_message_body(static_cast<FrameType>(data[0] % 11 - 4), body, message);
+      break;
+    }
+  }
+  if (!status.ok() && status.code != RAFT_MALFORMED && status.code != RAFT_TOOBIG &&
+      status.code != RAFT_NOMEM) {
+    __builtin_trap();
+  }
+  return 0;
+}
