@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kernel/commands/session.h"
+#include "util/secret_bytes.h"
 
 namespace keepdb::commands {
 
@@ -22,8 +23,9 @@ struct AuthResult {
 class AuthGateway {
  public:
   virtual ~AuthGateway() = default;
-  // Checks `username` (empty for the one-argument AUTH) and `secret` for `session`.
-  virtual void verify(const Session& session, std::string username, std::string secret,
+  // Checks `username` (empty for the one-argument AUTH) and `secret` for `session`. The
+  // secret travels in wiped memory from the request to the authenticators.
+  virtual void verify(const Session& session, std::string username, util::SecretBytes secret,
                       std::function<void(AuthResult)> done) = 0;
 };
 

@@ -51,7 +51,7 @@ constexpr std::string_view kWrongPass =
 
 // Asks the configured authenticators; the reply and the session change happen when they
 // answer. `on_accept` writes the success reply.
-void verify_then(ExecContext& c, std::string username, std::string secret,
+void verify_then(ExecContext& c, std::string username, util::SecretBytes secret,
                  std::function<void(resp::ReplyWriter&, Session&)> on_accept) {
   Resume resume = c.defer();
   c.node.auth()->verify(c.session, std::move(username), std::move(secret),
@@ -80,7 +80,7 @@ void exec_auth(ExecContext& c) {
   }
   if (c.node.auth() != nullptr) {
     std::string username = c.args.size() == 3 ? std::string(c.args[1]) : std::string();
-    verify_then(c, std::move(username), std::string(c.args.back()),
+    verify_then(c, std::move(username), util::SecretBytes(c.args.back()),
                 [](resp::ReplyWriter& out, Session&) { out.simple("OK"); });
   } else if (c.args.size() == 2) {
     c.out.error(
@@ -93,11 +93,18 @@ void exec_auth(ExecContext& c) {
   }
 }
 
-struct HelloRequest {
+// What HELLO changes once it succeeds (kept apart from the credentials, which are moved to
+// the authenticators).
+struct HelloSwitch {
   resp::Protocol protocol = resp::Protocol::kResp2;
-  bool authenticate = false;
-  std::string username, secret;
   std::optional<std::string> name;
+};
+
+struct HelloRequest {
+  HelloSwitch switch_to;
+  bool authenticate = false;
+  std::string username;
+  util::SecretBytes secret;
 };
 
 void write_hello_reply(resp::ReplyWriter& out, const Session& session) {
@@ -119,7 +126,7 @@ void write_hello_reply(resp::ReplyWriter& out, const Session& session) {
 }
 
 // Switches protocol and name, then replies in the new protocol.
-void complete_hello(const HelloRequest& request, resp::ReplyWriter& out, Session& session) {
+void complete_hello(const HelloSwitch& request, resp::ReplyWriter& out, Session& session) {
   session.protocol = request.protocol;
   if (request.name) session.name = *request.name;
   resp::ReplyWriter switched(out.buffer(), session.protocol);
@@ -130,7 +137,7 @@ void complete_hello(const HelloRequest& request, resp::ReplyWriter& out, Session
 // the reply and returns nullopt.
 std::optional<HelloRequest> parse_hello(ExecContext& c) {
   HelloRequest request;
-  request.protocol = c.session.protocol;
+  request.switch_to.protocol = c.session.protocol;
   if (c.args.size() >= 2) {
     const auto version = parse_int64(c.args[1]);
     if (!version) {
@@ -141,18 +148,19 @@ std::optional<HelloRequest> parse_hello(ExecContext& c) {
       c.out.error("NOPROTO unsupported protocol version");
       return std::nullopt;
     }
-    request.protocol = *version == 3 ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
+    request.switch_to.protocol =
+        *version == 3 ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
   }
   for (std::size_t i = 2; i < c.args.size(); ++i) {
     const std::size_t remaining = c.args.size() - i - 1;
     if (equals_ignore_case(c.args[i], "auth") && remaining >= 2) {
       request.authenticate = true;
       request.username = c.args[i + 1];
-      request.secret = c.args[i + 2];
+      request.secret = util::SecretBytes(c.args[i + 2]);
       i += 2;
     } else if (equals_ignore_case(c.args[i], "setname") && remaining >= 1) {
-      request.name = std::string(c.args[++i]);
-      if (!valid_client_name(*request.name)) {
+      request.switch_to.name = std::string(c.args[++i]);
+      if (!valid_client_name(*request.switch_to.name)) {
         c.out.error("ERR Client names cannot contain spaces, newlines or special characters.");
         return std::nullopt;
       }
@@ -168,11 +176,10 @@ void exec_hello(ExecContext& c) {
   auto request = parse_hello(c);
   if (!request) return;
   if (request->authenticate && c.node.auth() != nullptr) {
-    auto username = std::move(request->username);
-    auto secret = std::move(request->secret);
-    verify_then(c, std::move(username), std::move(secret),
-                [request = std::move(*request)](resp::ReplyWriter& out, Session& session) {
-                  complete_hello(request, out, session);
+    verify_then(c, std::move(request->username), std::move(request->secret),
+                [switch_to = std::move(request->switch_to)](resp::ReplyWriter& out,
+                                                            Session& session) {
+                  complete_hello(switch_to, out, session);
                 });
     return;
   }
@@ -187,7 +194,7 @@ void exec_hello(ExecContext& c) {
         "select the RESP protocol version at the same time");
     return;
   }
-  complete_hello(*request, c.out, c.session);
+  complete_hello(request->switch_to, c.out, c.session);
 }
 
 std::string client_info_line(const Session& s) {

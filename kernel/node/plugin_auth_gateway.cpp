@@ -21,10 +21,11 @@ std::pair<std::string, std::uint16_t> split_address(std::string_view address) {
 }  // namespace
 
 void PluginAuthGateway::verify(const commands::Session& session, std::string username,
-                               std::string secret, std::function<void(commands::AuthResult)> done) {
+                               util::SecretBytes secret,
+                               std::function<void(commands::AuthResult)> done) {
   plugin_host::AuthRequest request;
   request.username = std::move(username);
-  request.secret = util::SecretBytes::taken_from(secret);  // and `secret` wiped here
+  request.secret = std::move(secret);
   request.conn_id = session.id;
   std::tie(request.peer_addr, request.peer_port) = split_address(session.peer_address);
   request.local_port = split_address(session.local_address).second;
