@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kernel/commands/node_context.h"
 #include "kernel/commands/reply.h"
@@ -52,14 +53,46 @@ struct ApplyContext {
   }
 };
 
-// Who may run a command: any authenticated client, or principals holding a role.
-enum class Access : std::uint8_t { kAnyone, kRead, kWrite, kAdmin };
+// The roles a command needs, all of them (Role bits, session.h); kAnyone: any authenticated
+// client. The rule: a command whose reply reveals stored data (a value, or a number computed
+// from one) needs read; a command that changes data needs write; cluster membership and
+// FLUSHDB need admin. Metadata a write replies as its natural result (whether a key existed,
+// a length, whether a TTL changed) needs no read role. docs/authorization.md has the table
+// and the reason for each command; a unit test keeps it equal to the command table.
+enum class Access : std::uint8_t {
+  kAnyone = 0,
+  kRead = kRoleRead,
+  kWrite = kRoleWrite,
+  kReadWrite = kRoleRead | kRoleWrite,
+  kAdmin = kRoleAdmin,
+  kWriteAdmin = kRoleWrite | kRoleAdmin,
+};
+
+constexpr std::uint32_t roles_of(Access access) {
+  return static_cast<std::uint32_t>(access);
+}
+
+// The names of the roles in `access`, in the order read, write, admin ("read", ...).
+std::vector<std::string_view> role_names(Access access);
+
+// An option that makes a command reveal more: when an argument at index `from` or later
+// equals `name` (any case), the command needs `access` instead of its own. SET ... GET
+// replies the old value. An argument that is an option's value can never be the keyword
+// in a valid request (SET's expiry values are integers), so the test errs only towards
+// asking for more roles, and only for requests that fail validation anyway.
+struct AccessOption {
+  std::string_view name;  // lowercase; empty: the command has no such option
+  std::size_t from = 0;
+  Access access = Access::kAnyone;
+};
 
 struct CommandSpec {
   std::string_view name;  // lowercase, as in COMMAND output
   int arity;              // Redis convention: N exact, -N at least N (the name counts)
-  Access access;
-  bool before_auth;       // allowed before authentication (AUTH HELLO PING QUIT)
+  Access access;          // the roles it needs (COMMAND DOCS "acl_roles")
+  // An option that asks for more roles (COMMAND DOCS "acl_roles_with_options").
+  AccessOption access_option{};
+  bool before_auth;  // allowed before authentication (AUTH HELLO PING QUIT)
   int first_key, last_key, key_step;
   std::string_view group, since, summary;  // COMMAND DOCS
   // Immediate commands: set execute.
@@ -70,6 +103,10 @@ struct CommandSpec {
   Reply (*apply)(ApplyContext&, Args) = nullptr;
 
   bool proposes() const { return apply != nullptr; }
+
+  // The roles the request `args` (args[0] is the name) needs: `access`, or the option's
+  // when the request carries it.
+  Access access_for(Args args) const;
 };
 
 }  // namespace keepdb::commands

@@ -1,4 +1,4 @@
-// Builds the command table from the command families.
+// Builds the command table from the command families; the roles a request needs.
 #include "kernel/commands/command_table.h"
 
 #include <array>
@@ -26,6 +26,22 @@ const CommandSpec* CommandTable::find(std::string_view name) const {
   }
   const auto found = by_name_.find(std::string_view(lower.data(), name.size()));
   return found == by_name_.end() ? nullptr : found->second;
+}
+
+std::vector<std::string_view> role_names(Access access) {
+  std::vector<std::string_view> names;
+  if (roles_of(access) & kRoleRead) names.push_back("read");
+  if (roles_of(access) & kRoleWrite) names.push_back("write");
+  if (roles_of(access) & kRoleAdmin) names.push_back("admin");
+  return names;
+}
+
+Access CommandSpec::access_for(Args args) const {
+  if (access_option.name.empty()) return access;
+  for (std::size_t i = access_option.from; i < args.size(); ++i) {
+    if (equals_ignore_case(args[i], access_option.name)) return access_option.access;
+  }
+  return access;
 }
 
 const CommandTable& command_table() {

@@ -21,16 +21,6 @@ std::string unknown_command(Args args) {
   return message;
 }
 
-std::uint32_t required_role(Access access) {
-  switch (access) {
-    case Access::kRead: return kRoleRead;
-    case Access::kWrite: return kRoleWrite;
-    case Access::kAdmin: return kRoleAdmin;
-    case Access::kAnyone: return 0;
-  }
-  return kRoleAdmin;
-}
-
 }  // namespace
 
 Admission admit(Args args, const Session& session) {
@@ -50,8 +40,10 @@ Admission admit(Args args, const Session& session) {
     result.error = errors::wrong_arity(spec->name);
     return result;
   }
-  const std::uint32_t role = required_role(spec->access);
-  if ((session.roles & role) != role) {
+  // The roles come from the command table alone: the command's own, or more when an
+  // argument asks the reply to reveal a value (SET ... GET).
+  const std::uint32_t roles = roles_of(spec->access_for(args));
+  if ((session.roles & roles) != roles) {
     result.error = "NOPERM User " + session.principal + " has no permissions to run the '" +
                    std::string(spec->name) + "' command";
     result.denied = true;

@@ -1,6 +1,10 @@
 // Decides whether a parsed request may run: known command, right arity, authenticated,
-// role allowed, and (for writes) syntactically valid. It writes nothing itself, so the
-// caller can keep replies in request order while earlier writes are still pending.
+// holding every role the command table asks of this request (CommandSpec::access_for: a
+// reply that reveals a stored value needs read, a change needs write), and (for writes)
+// syntactically valid. It decides from the arguments and the session's authenticated flag,
+// principal and roles alone, so the leader can admit a forwarded request again the same
+// way. It writes nothing itself, so the caller can keep replies in request order while
+// earlier writes are still pending.
 //
 // Thread-safety: stateless apart from the immutable command table; any thread.
 #pragma once

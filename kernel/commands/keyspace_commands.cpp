@@ -132,7 +132,7 @@ constexpr CommandSpec kKeyspaceCommands[] = {
     {.name = "del", .arity = -2, .access = Access::kWrite, .before_auth = false, .first_key = 1,
      .last_key = -1, .key_step = 1, .group = "generic", .since = "1.0.0",
      .summary = "Deletes one or more keys.", .apply = apply_del},
-    {.name = "flushdb", .arity = -1, .access = Access::kAdmin, .before_auth = false,
+    {.name = "flushdb", .arity = -1, .access = Access::kWriteAdmin, .before_auth = false,
      .first_key = 0, .last_key = 0, .key_step = 0, .group = "server", .since = "1.0.0",
      .summary = "Removes all keys from the current database.", .validate = validate_flushdb,
      .apply = apply_flushdb},

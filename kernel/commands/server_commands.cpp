@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
@@ -12,43 +13,71 @@
 namespace keepdb::commands {
 namespace {
 
-std::string_view access_flag(Access access) {
-  switch (access) {
-    case Access::kRead: return "readonly";
-    case Access::kWrite: return "write";
-    case Access::kAdmin: return "admin";
-    case Access::kAnyone: return "fast";
+// COMMAND INFO's flags: "write" for a command that needs the write role, else "readonly"
+// for one that needs read; "admin" with the admin role; "fast" for the rest.
+std::vector<std::string_view> access_flags(Access access) {
+  std::vector<std::string_view> flags;
+  const std::uint32_t roles = roles_of(access);
+  if (roles & kRoleWrite) {
+    flags.push_back("write");
+  } else if (roles & kRoleRead) {
+    flags.push_back("readonly");
   }
-  return "fast";
+  if (roles & kRoleAdmin) flags.push_back("admin");
+  if (flags.empty()) flags.push_back("fast");
+  return flags;
 }
 
 void write_command_info(resp::ReplyWriter& out, const CommandSpec& spec) {
   out.array(10);
   out.bulk(spec.name);
   out.integer(spec.arity);
-  out.set(1);
-  out.simple(access_flag(spec.access));
+  const auto flags = access_flags(spec.access);
+  out.set(flags.size());
+  for (std::string_view flag : flags) out.simple(flag);
   out.integer(spec.first_key);
   out.integer(spec.last_key);
   out.integer(spec.key_step);
-  out.set(1);
-  std::string category = "@";
-  category.append(spec.group);
-  out.simple(category);
+  // ACL categories, as Redis 7 lists them: one per role the command needs ("@read",
+  // "@write", "@admin"), then its group.
+  const auto roles = role_names(spec.access);
+  out.set(roles.size() + 1);
+  for (std::string_view role : roles) out.simple("@" + std::string(role));
+  out.simple("@" + std::string(spec.group));
   out.array(0);  // tips
   out.array(0);  // key specs
   out.array(0);  // subcommands
 }
 
+void write_roles(resp::ReplyWriter& out, Access access) {
+  const auto roles = role_names(access);
+  out.array(roles.size());
+  for (std::string_view role : roles) out.bulk(role);
+}
+
+// Redis 7's summary, since and group, plus KeepDB's "acl_roles": the roles the command
+// needs (an empty array: any authenticated client), and "acl_roles_with_options": the
+// roles it needs instead when an option is given (SET's GET), keyed by the option.
 void write_command_docs(resp::ReplyWriter& out, const CommandSpec& spec) {
+  const bool has_option = !spec.access_option.name.empty();
   out.bulk(spec.name);
-  out.map(3);
+  out.map(has_option ? 5 : 4);
   out.bulk("summary");
   out.bulk(spec.summary);
   out.bulk("since");
   out.bulk(spec.since);
   out.bulk("group");
   out.bulk(spec.group);
+  out.bulk("acl_roles");
+  write_roles(out, spec.access);
+  if (has_option) {
+    out.bulk("acl_roles_with_options");
+    out.map(1);
+    std::string option(spec.access_option.name);
+    for (char& c : option) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c);
+    out.bulk(option);
+    write_roles(out, spec.access_option.access);
+  }
 }
 
 void exec_command(ExecContext& c) {

@@ -9,7 +9,7 @@
 namespace keepdb::integration::auth {
 
 std::vector<Grant> standard_grants() {
-  return {kOps, kWriter, kDashboard};
+  return {kOps, kWriter, kDashboard, kIngest};
 }
 
 AuthSetup standard_setup(std::vector<Provider> chain) {

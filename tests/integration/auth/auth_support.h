@@ -28,10 +28,12 @@ inline constexpr std::string_view kSyntaxError = "ERR syntax error";
 inline const Grant kOps{"ops-7f3a9c2e51d04b68aa91", "read,write,admin", "ops"};
 inline const Grant kWriter{"writer-5b92e0d7a3c1f846e2", "read,write", "writer"};
 inline const Grant kDashboard{"dashboard-c41e8b27d9a6f0135", "read", "dashboard"};
+// Write-only: a producer that stores but must not read values back.
+inline const Grant kIngest{"ingest-3e8d1f6a0b7c52d94e", "write", "ingest"};
 // A token of the right shape that no secrets file lists.
 inline constexpr std::string_view kUnknownToken = "unknown-0d5e9a4c71b2f8e36";
 
-// The three principals above; most tests start keepd with these.
+// The four principals above; most tests start keepd with these.
 std::vector<Grant> standard_grants();
 // A keepd with `chain` (tokens only by default) and the standard grants, started.
 AuthSetup standard_setup(std::vector<Provider> chain = {Provider::kTokens});

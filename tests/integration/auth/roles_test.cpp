@@ -1,7 +1,14 @@
 // Owns authorization by role end to end: a read-only principal can read but its write gets
 // -NOPERM, which is logged as a denial naming the client, principal and command (never the
-// token); FLUSHDB needs admin.
+// token); a write-only principal can store but cannot read a value through a write (SET ...
+// GET, GETSET, GETDEL, GETEX, INCR), and the refused command changes nothing; FLUSHDB needs
+// admin (and write); COMMAND DOCS shows the roles.
 #include <catch2/catch.hpp>
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "tests/integration/auth/auth_keepd.h"
 #include "tests/integration/auth/auth_support.h"
@@ -46,13 +53,13 @@ TEST_CASE("auth: roles: a read-only principal can GET, its SET gets NOPERM and i
   CHECK(log.find(kDashboard.token) == std::string::npos);
 }
 
-TEST_CASE("auth: roles: FLUSHDB needs the admin role", "[auth][roles]") {
+TEST_CASE("auth: roles: FLUSHDB needs the admin role (and write)", "[auth][roles]") {
   AuthKeepd node(standard_setup());
   node.start();
   auto ops = signed_in(node, kOps);
   REQUIRE(ops->command({"SET", "roles:kept", "v"}).text == "OK");
 
-  for (const Grant* grant : {&kWriter, &kDashboard}) {
+  for (const Grant* grant : {&kWriter, &kDashboard, &kIngest}) {
     CAPTURE(grant->name);
     CHECK(error_of(signed_in(node, *grant)->command({"FLUSHDB"})) ==
           noperm(grant->name, "flushdb"));
@@ -61,6 +68,89 @@ TEST_CASE("auth: roles: FLUSHDB needs the admin role", "[auth][roles]") {
   CHECK(signed_in(node, kWriter)->command({"SET", "roles:written", "w"}).text == "OK");
   CHECK(ops->command({"FLUSHDB"}).text == "OK");
   CHECK(ops->command({"DBSIZE"}).integer == 0);
+}
+
+TEST_CASE("auth: roles: a write-only principal cannot read values through a write",
+          "[auth][roles]") {
+  AuthKeepd node(standard_setup());
+  node.start();
+  auto ops = signed_in(node, kOps);
+  REQUIRE(ops->command({"SET", "roles:secret", "original"}).text == "OK");
+  REQUIRE(ops->command({"SET", "roles:count", "41"}).text == "OK");
+
+  auto ingest = signed_in(node, kIngest);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"GET", "roles:secret"}, "get"},
+      {{"SET", "roles:secret", "changed", "GET"}, "set"},
+      {{"SET", "roles:secret", "changed", "EX", "100", "get"}, "set"},
+      {{"GETSET", "roles:secret", "changed"}, "getset"},
+      {{"GETDEL", "roles:secret"}, "getdel"},
+      {{"GETEX", "roles:secret"}, "getex"},
+      {{"GETEX", "roles:secret", "EX", "100"}, "getex"},
+      {{"INCR", "roles:count"}, "incr"},
+      {{"INCRBY", "roles:count", "10"}, "incrby"},
+      {{"DECR", "roles:count"}, "decr"},
+  };
+  for (const auto& [request, name] : refused) {
+    CAPTURE(request);
+    CHECK(error_of(ingest->command(request)) == noperm(kIngest.name, name));
+  }
+  // Nothing the refused commands would have done happened: same values, no TTL.
+  CHECK(ops->command({"GET", "roles:secret"}).text == "original");
+  CHECK(ops->command({"TTL", "roles:secret"}).integer == -1);
+  CHECK(ops->command({"GET", "roles:count"}).text == "41");
+
+  // Writes that reveal no value still work for it.
+  CHECK(ingest->command({"SET", "roles:ingested", "v1"}).text == "OK");
+  CHECK(ingest->command({"SET", "roles:ingested", "v2", "XX", "EX", "100"}).text == "OK");
+  CHECK(ingest->command({"APPEND", "roles:ingested", "+"}).integer == 3);
+  CHECK(ingest->command({"MSET", "roles:a", "1", "roles:b", "2"}).text == "OK");
+  CHECK(ingest->command({"DEL", "roles:a"}).integer == 1);
+  CHECK(ops->command({"GET", "roles:ingested"}).text == "v2+");
+
+  // Read and write together: the old value comes back.
+  CHECK(ops->command({"SET", "roles:secret", "next", "GET"}).text == "original");
+  CHECK(ops->command({"GETSET", "roles:secret", "last"}).text == "next");
+  CHECK(ops->command({"INCR", "roles:count"}).integer == 42);
+  // Read alone does not let GETEX or INCR through: they write.
+  auto dashboard = signed_in(node, kDashboard);
+  CHECK(error_of(dashboard->command({"GETEX", "roles:secret"})) ==
+        noperm(kDashboard.name, "getex"));
+  CHECK(error_of(dashboard->command({"INCR", "roles:count"})) == noperm(kDashboard.name, "incr"));
+
+  REQUIRE(node.wait_for_log("command=GETSET"));
+  CHECK_FALSE(
+      line_with(node.log(), {"denied: client id=", "principal=ingest", "command=GETSET"}).empty());
+  CHECK(node.log().find(kIngest.token) == std::string::npos);
+}
+
+TEST_CASE("auth: roles: COMMAND DOCS shows the roles each command needs", "[auth][roles]") {
+  AuthKeepd node(standard_setup());
+  node.start();
+  auto client = signed_in(node, kIngest);  // COMMAND needs no role
+  const RespValue docs = client->command({"COMMAND", "DOCS", "get", "set", "getset", "ping"});
+  auto roles = [&](std::string_view command) {
+    std::vector<std::string> names;
+    const auto doc = map_value(docs, command);
+    REQUIRE(doc);
+    const auto listed = map_value(*doc, "acl_roles");
+    REQUIRE(listed);
+    for (const RespValue& role : listed->elements) names.push_back(role.text);
+    return names;
+  };
+  CHECK(roles("get") == std::vector<std::string>{"read"});
+  CHECK(roles("set") == std::vector<std::string>{"write"});
+  CHECK(roles("getset") == std::vector<std::string>{"read", "write"});
+  CHECK(roles("ping").empty());
+  const auto set_doc = map_value(docs, "set");
+  REQUIRE(set_doc);
+  const auto with_options = map_value(*set_doc, "acl_roles_with_options");
+  REQUIRE(with_options);
+  const auto with_get = map_value(*with_options, "GET");
+  REQUIRE(with_get);
+  REQUIRE(with_get->elements.size() == 2);
+  CHECK(with_get->elements[0].text == "read");
+  CHECK(with_get->elements[1].text == "write");
 }
 
 TEST_CASE("auth: roles: AUTH again switches the principal, a failed AUTH keeps it",

@@ -184,7 +184,17 @@ TEST_CASE("COMMAND COUNT, INFO and DOCS describe every kernel command", "[server
     REQUIRE(doc != nullptr);
     REQUIRE(map_value(*doc, "summary") != nullptr);
     CHECK_FALSE(map_value(*doc, "summary")->text.empty());
+    // KeepDB's own field: the roles the command needs (docs/authorization.md).
+    const RespValue* roles = map_value(*doc, "acl_roles");
+    REQUIRE(roles != nullptr);
+    CHECK(roles->type == '*');
   }
+  // COMMAND INFO lists the roles as Redis-style ACL categories before the group.
+  const RespValue getset = client.command({"COMMAND", "INFO", "getset"}).elements[0];
+  REQUIRE(getset.elements.size() == 10);
+  std::vector<std::string> categories;
+  for (const RespValue& category : getset.elements[6].elements) categories.push_back(category.text);
+  CHECK(categories == std::vector<std::string>{"@read", "@write", "@string"});
 }
 
 TEST_CASE("INFO reports server, clients, stats and keyspace", "[server]") {

@@ -1,10 +1,16 @@
 // Tests for admit(): unknown commands and wrong arity worded as Redis 7 words them, the
-// authentication gate (only AUTH HELLO PING QUIT before AUTH), role checks (NOPERM), and
-// validation errors of writes.
+// authentication gate (only AUTH HELLO PING QUIT before AUTH), role checks (NOPERM) by what
+// a reply reveals and what a command changes, for read-only, write-only and read+write
+// principals, SET's GET option decided from the arguments, docs/authorization.md agreeing
+// with the command table, and validation errors of writes.
 #include <catch2/catch.hpp>
 
+#include <cctype>
+#include <fstream>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kernel/commands/command_table.h"
@@ -130,7 +136,10 @@ TEST_CASE("a principal without the admin role gets NOPERM for FLUSHDB", "[dispat
   CHECK(denied.denied);
   CHECK(denied.error == "NOPERM User app has no permissions to run the 'flushdb' command");
   CHECK(outcome({"SET", "k", "v"}, session_with("app", kRoleRead | kRoleWrite)) == "admitted");
-  CHECK(outcome({"FLUSHDB"}, session_with("ops", kRoleAdmin)) == "admitted");
+  // FLUSHDB changes data, so admin alone is not enough: it needs write as well.
+  CHECK(outcome({"FLUSHDB"}, session_with("ops", kRoleAdmin)) ==
+        "NOPERM User ops has no permissions to run the 'flushdb' command");
+  CHECK(outcome({"FLUSHDB"}, session_with("ops", kRoleWrite | kRoleAdmin)) == "admitted");
 }
 
 TEST_CASE("a principal with no roles may still run connection commands", "[dispatcher][roles]") {
@@ -149,4 +158,154 @@ TEST_CASE("arity is checked before roles, roles before write validation", "[disp
       admit_request({"SET", "k", "v", "BOGUS"}, session_with("w", keepdb::commands::kAllRoles));
   CHECK(invalid.error == "ERR syntax error");
   CHECK_FALSE(invalid.denied);
+}
+
+namespace {
+
+using keepdb::commands::kRoleAdmin;
+using keepdb::commands::kRoleRead;
+using keepdb::commands::kRoleWrite;
+
+std::string noperm(std::string_view principal, std::string_view command) {
+  return "NOPERM User " + std::string(principal) + " has no permissions to run the '" +
+         std::string(command) + "' command";
+}
+
+// What a read-only, a write-only and a read+write principal may run.
+struct RoleCase {
+  std::vector<std::string> request;
+  bool read_only, write_only, read_write;  // admitted?
+};
+
+}  // namespace
+
+TEST_CASE("a reply that reveals a stored value needs read, a change needs write",
+          "[dispatcher][roles]") {
+  const auto c = GENERATE(values<RoleCase>({
+      // Reads: the reply is a value, a length, existence or a deadline.
+      {{"GET", "k"}, true, false, true},
+      {{"MGET", "a", "b"}, true, false, true},
+      {{"STRLEN", "k"}, true, false, true},
+      {{"EXISTS", "k"}, true, false, true},
+      {{"TTL", "k"}, true, false, true},
+      {{"PEXPIRETIME", "k"}, true, false, true},
+      {{"SCAN", "0"}, true, false, true},
+      {{"DBSIZE"}, true, false, true},
+      // Writes whose reply is OK or metadata only.
+      {{"SET", "k", "v"}, false, true, true},
+      {{"SET", "k", "v", "NX", "EX", "10"}, false, true, true},
+      {{"SET", "k", "get"}, false, true, true},  // "get" is the value, not the option
+      {{"SET", "get", "v"}, false, true, true},  // nor the key
+      {{"SETNX", "k", "v"}, false, true, true},
+      {{"SETEX", "k", "10", "v"}, false, true, true},
+      {{"MSET", "k", "v", "get", "v"}, false, true, true},
+      {{"APPEND", "k", "v"}, false, true, true},
+      {{"DEL", "k"}, false, true, true},
+      {{"EXPIRE", "k", "10"}, false, true, true},
+      {{"PERSIST", "k"}, false, true, true},
+      // Writes whose reply reveals the stored value.
+      {{"SET", "k", "v", "GET"}, false, false, true},
+      {{"SET", "k", "v", "get"}, false, false, true},
+      {{"SET", "k", "v", "XX", "GET", "PX", "100"}, false, false, true},
+      {{"GETSET", "k", "v"}, false, false, true},
+      {{"GETDEL", "k"}, false, false, true},
+      {{"GETEX", "k"}, false, false, true},
+      {{"GETEX", "k", "EX", "10"}, false, false, true},
+      {{"GETEX", "k", "PERSIST"}, false, false, true},
+      {{"INCR", "k"}, false, false, true},
+      {{"DECR", "k"}, false, false, true},
+      {{"INCRBY", "k", "5"}, false, false, true},
+      {{"DECRBY", "k", "5"}, false, false, true},
+      // Admin.
+      {{"FLUSHDB"}, false, false, false},
+      {{"KEEPDB.MEMBERS"}, false, false, false},
+  }));
+  CAPTURE(c.request);
+  std::string name = c.request[0];
+  for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::vector<std::pair<Session, bool>> sessions = {
+      {session_with("reader", kRoleRead), c.read_only},
+      {session_with("ingest", kRoleWrite), c.write_only},
+      {session_with("app", kRoleRead | kRoleWrite), c.read_write},
+  };
+  for (const auto& [session, allowed] : sessions) {
+    CAPTURE(session.principal);
+    const Admission admission = admit_request(c.request, session);
+    if (allowed) {
+      CHECK(admission.spec != nullptr);
+      CHECK(admission.error.empty());
+    } else {
+      CHECK(admission.spec == nullptr);
+      CHECK(admission.denied);
+      CHECK(admission.error == noperm(session.principal, name));
+    }
+  }
+  // Every role together runs anything that passes validation.
+  CHECK(admit_request(c.request, session_with("ops", kRoleRead | kRoleWrite | kRoleAdmin)).spec !=
+        nullptr);
+}
+
+TEST_CASE("SET's GET option is decided before validation, from the arguments alone",
+          "[dispatcher][roles]") {
+  const Session ingest = session_with("ingest", kRoleWrite);
+  // A request with GET anywhere among the options needs read, even if it would fail
+  // validation later: the denial never depends on more than the arguments.
+  CHECK(outcome({"SET", "k", "v", "EX", "get"}, ingest) == noperm("ingest", "set"));
+  CHECK(outcome({"SET", "k", "v", "EX", "get"}, session_with("app", kRoleRead | kRoleWrite)) ==
+        "ERR value is not an integer or out of range");
+  const auto* set = command_table().find("set");
+  REQUIRE(set != nullptr);
+  const std::vector<std::string_view> plain = {"SET", "k", "v"};
+  const std::vector<std::string_view> with_get = {"SET", "k", "v", "Get"};
+  CHECK(set->access_for(plain) == keepdb::commands::Access::kWrite);
+  CHECK(set->access_for(with_get) == keepdb::commands::Access::kReadWrite);
+}
+
+TEST_CASE("docs/authorization.md lists every command with the roles of the command table",
+          "[dispatcher][roles][docs]") {
+  std::ifstream file(std::string(KEEPDB_SOURCE_DIR) + "/docs/authorization.md");
+  REQUIRE(file);
+  // Rows "| `NAME` | roles | why |" after the "## The table" heading.
+  std::map<std::string, std::string> documented;
+  bool in_table = false;
+  for (std::string line; std::getline(file, line);) {
+    if (line.rfind("## ", 0) == 0) in_table = line == "## The table";
+    if (!in_table || line.rfind("| `", 0) != 0) continue;
+    const auto name_end = line.find("` |", 3);
+    REQUIRE(name_end != std::string::npos);
+    const auto roles_end = line.find(" |", name_end + 3);
+    REQUIRE(roles_end != std::string::npos);
+    const std::string name = line.substr(3, name_end - 3);
+    CHECK(documented.count(name) == 0);
+    documented[name] = line.substr(name_end + 4, roles_end - name_end - 4);
+  }
+  auto roles_text = [](keepdb::commands::Access access) {
+    std::string text;
+    for (std::string_view role : keepdb::commands::role_names(access)) {
+      if (!text.empty()) text += ", ";
+      text += role;
+    }
+    return text.empty() ? std::string("none") : text;
+  };
+  auto upper = [](std::string_view text) {
+    std::string out(text);
+    for (char& ch : out) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return out;
+  };
+  std::size_t rows = 0;
+  for (const auto* spec : command_table().all()) {
+    const std::string name = upper(spec->name);
+    CAPTURE(name);
+    REQUIRE(documented.count(name) == 1);
+    CHECK(documented[name] == roles_text(spec->access));
+    ++rows;
+    if (!spec->access_option.name.empty()) {
+      const std::string row = name + " ... " + upper(spec->access_option.name);
+      CAPTURE(row);
+      REQUIRE(documented.count(row) == 1);
+      CHECK(documented[row] == roles_text(spec->access_option.access));
+      ++rows;
+    }
+  }
+  CHECK(documented.size() == rows);  // no row for a command the table does not have
 }
