@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install dependencies, build everything with ASan + UBSan and
-# warnings as errors, and run the whole suite (unit, plugin ABI, integration) via ctest.
+# warnings as errors, fuzz every libFuzzer target for a bounded time (scripts/fuzz.sh;
+# FUZZ_SECONDS=0 skips it), and run the whole suite (unit, plugin ABI, integration) via ctest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DKEEPDB_SANITIZE=ON -DKEEPDB_WERROR=ON \
   -DKEEPDB_BUILD_BENCH=ON >/dev/null
 cmake --build build-test -j"$(nproc)"
+scripts/fuzz.sh
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd build-test

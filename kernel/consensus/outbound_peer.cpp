@@ -15,8 +15,7 @@ using tcp = asio::ip::tcp;
 
 OutboundPeer::OutboundPeer(asio::io_context& io, std::shared_ptr<const TcpPeerOptions> options,
                            raft_id id)
-    : io_(io),
-      options_(std::move(options)),
+    : options_(std::move(options)),
       id_(id),
       resolver_(io),
       socket_(io),

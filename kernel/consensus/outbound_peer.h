@@ -61,7 +61,6 @@ class OutboundPeer : public std::enable_shared_from_this<OutboundPeer> {
   void fail_all(const std::string& reason);
   void fail(Queued& queued, const std::string& reason);
 
-  boost::asio::io_context& io_;
   std::shared_ptr<const TcpPeerOptions> options_;
   const raft_id id_;
   std::string address_;
