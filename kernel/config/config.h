@@ -26,6 +26,10 @@ struct Limits {
   // Replies queued for a client that does not read; at least max_bulk_bytes + 1024.
   std::uint64_t max_reply_buffer_bytes = 64u << 20;
   std::uint32_t max_connections = 10000;  // accepted client connections, in total
+  // Input and reply buffers of all clients together; over it, the biggest are closed first
+  // (0 = no limit; else at least 1 MiB). 1 GiB: 8 clients at twice max_reply_buffer_bytes,
+  // or max_connections idle clients (16 KiB each), fit well inside it.
+  std::uint64_t max_client_memory_bytes = 1u << 30;
   // No complete request for this long: close (0 = never). Key: idle_timeout_ms.
   std::chrono::milliseconds idle_timeout{300'000};
   // A started request must complete within this (0 = no limit). Key: request_timeout_ms.

@@ -27,6 +27,8 @@ constexpr std::int64_t kMaxArrayLen = 16 * kMiB;
 constexpr std::int64_t kMaxInlineBytes = 16 * kMiB;
 constexpr std::int64_t kMaxBufferBytes = 1 * kGiB;
 constexpr std::int64_t kMaxConnections = 1'000'000;
+constexpr std::int64_t kMinClientMemoryBytes = 1 * kMiB;
+constexpr std::int64_t kMaxClientMemoryBytes = 1024 * kGiB;
 constexpr std::int64_t kMaxTimeoutMs = 86'400'000;  // one day
 constexpr std::int64_t kMaxSnapshotEntries = 1'000'000'000;
 // Room for the RESP framing around one bulk string ("*3\r\n$3\r\nSET\r\n$N\r\n...").
@@ -90,7 +92,8 @@ Limits read_limits(const TableReader& root) {
   const auto table =
       root.table("limits", {"max_bulk_bytes", "max_array_len", "max_inline_bytes",
                             "max_request_buffer_bytes", "max_reply_buffer_bytes", "max_connections",
-                            "idle_timeout_ms", "request_timeout_ms", "auth_timeout_ms"});
+                            "max_client_memory_bytes", "idle_timeout_ms", "request_timeout_ms",
+                            "auth_timeout_ms"});
   if (!table) return limits;
   const auto read = [&](std::string_view key, std::int64_t min, std::int64_t max, auto fallback) {
     return static_cast<decltype(fallback)>(table->integer(key, min, max).value_or(fallback));
@@ -106,6 +109,14 @@ Limits read_limits(const TableReader& root) {
   limits.max_reply_buffer_bytes =
       read("max_reply_buffer_bytes", 1, kMaxBufferBytes, limits.max_reply_buffer_bytes);
   limits.max_connections = read("max_connections", 1, kMaxConnections, limits.max_connections);
+  limits.max_client_memory_bytes =
+      read("max_client_memory_bytes", 0, kMaxClientMemoryBytes, limits.max_client_memory_bytes);
+  if (limits.max_client_memory_bytes != 0 &&
+      limits.max_client_memory_bytes < static_cast<std::uint64_t>(kMinClientMemoryBytes)) {
+    table->fail("max_client_memory_bytes",
+                "must be 0 (no limit) or between " + std::to_string(kMinClientMemoryBytes) +
+                    " and " + std::to_string(kMaxClientMemoryBytes));
+  }
   limits.idle_timeout = read_ms("idle_timeout_ms", limits.idle_timeout);
   limits.request_timeout = read_ms("request_timeout_ms", limits.request_timeout);
   limits.auth_timeout = read_ms("auth_timeout_ms", limits.auth_timeout);

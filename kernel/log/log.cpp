@@ -9,6 +9,8 @@
 #include <ctime>
 #include <string>
 
+#include "kernel/log/escape.h"
+
 namespace keepdb::log {
 namespace {
 
@@ -38,22 +40,6 @@ std::string timestamp() {
   return text;
 }
 
-// Appends `message` with control bytes, DEL and backslash written as \xNN: one event stays
-// one line whatever bytes it quotes.
-void append_escaped(std::string& text, std::string_view message) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (const char c : message) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f || c == '\\') {
-      text += "\\x";
-      text += kHex[byte >> 4];
-      text += kHex[byte & 0xf];
-    } else {
-      text += c;
-    }
-  }
-}
-
 }  // namespace
 
 void set_min_level(Level level) { min_level.store(static_cast<int>(level)); }
@@ -65,7 +51,7 @@ void write(Level level, std::string_view message) {
   text += ' ';
   text += level_name(level);
   text += ' ';
-  append_escaped(text, message);
+  append_escaped(text, message, Backslash::kEscape);
   text += '\n';
   // One write(2) per line keeps concurrent lines whole; a short write to stderr is ignored.
   [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());

@@ -1,7 +1,8 @@
 // The kernel's log: one line per event on stderr, "2026-11-22T19:47:13.123Z LEVEL message".
 // Callers must never pass secrets (tokens, passwords, key material) to it. Text from outside
-// (a peer's cluster id, a client's name) may be passed as it is: write() escapes control
-// bytes and backslashes as \xNN, so no input can forge or split a line.
+// (a peer's cluster id, a client's name) may be passed as it is: write() escapes every byte
+// outside printable ASCII, and backslashes, as \xNN (escape.h), so no input can forge or
+// split a line or carry invalid UTF-8 into it. Quote client bytes cut by log::truncated().
 //
 // Thread-safety: every function may be called from any thread; each line is written
 // with a single write(2), so lines from different threads never interleave.

@@ -7,7 +7,8 @@
 #include <utility>
 
 #include "kernel/commands/dispatcher.h"
-#include "kernel/log/log.h"
+#include "kernel/log/escape.h"
+#include "kernel/log/throttle.h"
 #include "kernel/net/server.h"
 
 namespace keepdb::net {
@@ -72,6 +73,8 @@ void Connection::read_more() {
                   std::to_string(server_.limits().max_request_buffer_bytes) + " bytes)");
     return;
   }
+  account_memory();  // the buffer may have grown
+  if (closed_) return;
   reading_ = true;
   socket_.async_read_some(asio::buffer(space, size),
                           [self = shared_from_this()](const boost::system::error_code& error,
@@ -119,6 +122,7 @@ void Connection::process_requests() {
     if (handled == Handled::kMustWait) break;  // pending writes or a read barrier
     consume_request(handled);
     note_activity();
+    account_memory();  // its reply is queued
   }
   server_.node().end_read();
   if (!awaiting_bytes) {
@@ -127,6 +131,7 @@ void Connection::process_requests() {
   } else if (!partial_since_) {
     partial_since_ = Clock::now();
   }
+  account_memory();
   if (reply_buffer_exceeded()) return;
   schedule_flush();
   if (!backlogged_since_ && (!awaiting_replies() || input_.empty())) read_more();
@@ -148,8 +153,9 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   resp::ReplyWriter out(queued_, session_.protocol);
   if (admission.spec == nullptr) {
     if (admission.denied) {
-      log::warn("denied: ", describe(), " principal=", session_.principal,
-                " command=", argv[0].substr(0, 64));
+      log::throttled(server_.log_throttles().denied_commands, log::Level::kWarn,
+                     "denied: ", describe(), " principal=", session_.principal,
+                     " command=", log::truncated(argv[0]));
     }
     out.error(admission.error);
     return Handled::kDone;
@@ -227,6 +233,7 @@ void Connection::on_write_applied(const commands::Reply& reply) {
   if (closed_) return;
   resp::ReplyWriter out(queued_, session_.protocol);
   reply.write_to(out);
+  account_memory();
   resume_after_reply();
 }
 
@@ -237,6 +244,7 @@ commands::Resume Connection::defer_reply() {
     if (self->closed_) return;
     resp::ReplyWriter out(self->queued_, self->session_.protocol);
     reply_later(out, self->session_);
+    self->account_memory();
     self->note_activity();  // a successful AUTH is the first activity
     self->resume_after_reply();
   };
@@ -314,6 +322,7 @@ void Connection::on_written(const boost::system::error_code& error) {
   }
   sending_.clear();
   if (sending_.capacity() > 1 << 20) sending_.shrink_to_fit();
+  account_memory();
   flush();
   if (!replies_backlogged()) backlogged_since_.reset();
   if (closing_ || awaiting_replies() || reading_ || backlogged_since_) return;
@@ -326,9 +335,17 @@ void Connection::on_written(const boost::system::error_code& error) {
   }
 }
 
+void Connection::account_memory() {
+  if (closed_) return;
+  const std::uint64_t now = input_.capacity() + sending_.capacity() + queued_.capacity();
+  if (now == reported_buffer_bytes_) return;
+  server_.client_memory_changed(std::exchange(reported_buffer_bytes_, now), now);
+}
+
 void Connection::fail_protocol(const std::string& message) {
   ++server_.node().stats().protocol_errors;
-  log::warn("closing ", describe(), ": ", message);
+  log::throttled(server_.log_throttles().protocol_errors, log::Level::kWarn, "closing ",
+                 describe(), ": ", message);
   resp::ReplyWriter(queued_, session_.protocol).error(message);
   closing_ = true;
   schedule_flush();
@@ -368,7 +385,12 @@ void Connection::enforce_deadlines(Clock::time_point now) {
 void Connection::close(std::string_view reason) {
   if (closed_) return;
   closed_ = true;
-  if (!reason.empty()) log::info("closing ", describe(), ": ", reason);
+  if (!reason.empty()) {
+    log::throttled(server_.log_throttles().limit_closes, log::Level::kInfo, "closing ",
+                   describe(), ": ", reason);
+  }
+  // Its buffers are freed once the pending operations, aborted by the close, let go of it.
+  server_.client_memory_changed(std::exchange(reported_buffer_bytes_, 0), 0);
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

@@ -17,6 +17,10 @@
 // authenticated (AUTH included): NOAUTH replies, PING and failed AUTH before authentication
 // do not count. A handled AUTH or HELLO request is wiped from the input buffer.
 //
+// Memory: the connection reports every change of its buffer bytes (input buffer and reply
+// strings, as allocated) to the server, which keeps the client memory budget and may close
+// it (Server::client_memory_changed) whenever it reports.
+//
 // Thread-safety: everything runs on the network thread. Lifetime: shared_ptr; pending
 // socket operations and write completions hold a reference.
 #pragma once
@@ -57,6 +61,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void enforce_deadlines(Clock::time_point now);
 
   const commands::Session& session() const { return session_; }
+  // Bytes of buffers last reported to the server (0 once closed).
+  std::uint64_t buffer_bytes() const { return reported_buffer_bytes_; }
 
  private:
   void read_more();
@@ -83,6 +89,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool awaiting_replies() const {
     return pending_writes_ > 0 || deferred_ || read_barrier_pending_;
   }
+  // Reports the buffers' current size to the server's budget; may close this connection.
+  void account_memory();
   void fail_protocol(const std::string& message);
   std::string describe() const;  // "id=7 addr=127.0.0.1:5000" for log lines
 
@@ -110,6 +118,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush_scheduled_ = false;
   bool closing_ = false;   // no more requests; close once replies are flushed
   bool closed_ = false;
+  std::uint64_t reported_buffer_bytes_ = 0;  // what the server's sum holds for this client
 
   Clock::time_point last_request_;                      // idle deadline base: last activity
   std::optional<Clock::time_point> partial_since_;      // a request started but incomplete

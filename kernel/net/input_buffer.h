@@ -28,6 +28,7 @@ class InputBuffer {
   std::size_t size() const { return end_ - begin_; }
   bool empty() const { return begin_ == end_; }
   bool full() const { return size() >= max_bytes_; }
+  std::size_t capacity() const { return capacity_; }  // bytes allocated
 
   void consume(std::size_t n) {
     begin_ += n;

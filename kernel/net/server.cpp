@@ -1,7 +1,9 @@
-// Client listener, connection registry, deadline sweep and graceful shutdown.
+// Client listener, connection registry, deadline sweep, client memory budget and graceful
+// shutdown.
 #include "kernel/net/server.h"
 
 #include <boost/asio/write.hpp>
+#include <algorithm>
 
 #include "kernel/log/log.h"
 #include "kernel/net/connection.h"
@@ -53,7 +55,9 @@ void Server::accept() {
   acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
     if (error) {
       if (error == asio::error::operation_aborted) return;
-      log::warn("accept failed: ", error.message());  // e.g. EMFILE; keep accepting
+      // e.g. EMFILE; keep accepting
+      log::throttled(log_throttles_.accept_failures, log::Level::kWarn,
+                     "accept failed: ", error.message());
     } else if (connections_.size() >= limits().max_connections) {
       reject(std::move(socket));
     } else {
@@ -70,7 +74,9 @@ void Server::accept() {
 
 void Server::reject(tcp::socket socket) {
   ++node_.stats().connections_rejected;
-  log::warn("refusing connection: max_connections (", limits().max_connections, ") reached");
+  log::throttled(log_throttles_.refused_connections, log::Level::kWarn,
+                 "refusing connection: max_connections (", limits().max_connections,
+                 ") reached");
   static constexpr std::string_view kReply = "-ERR max number of clients reached\r\n";
   auto held = std::make_shared<tcp::socket>(std::move(socket));
   asio::async_write(*held, asio::buffer(kReply.data(), kReply.size()),
@@ -100,6 +106,35 @@ void Server::forget(std::uint64_t connection_id) {
   connections_.erase(connection_id);
   node_.stats().connected_clients = connections_.size();
   if (stopping_ && connections_.empty()) finish_stop();
+}
+
+void Server::client_memory_changed(std::uint64_t before, std::uint64_t after) {
+  client_memory_bytes_ = client_memory_bytes_ - before + after;
+  const std::uint64_t budget = limits().max_client_memory_bytes;
+  if (budget != 0 && client_memory_bytes_ > budget && !evicting_) evict_biggest_clients();
+}
+
+// Only when over the budget: one scan of the connections, biggest closed first.
+void Server::evict_biggest_clients() {
+  evicting_ = true;
+  const std::uint64_t budget = limits().max_client_memory_bytes;
+  std::vector<std::shared_ptr<Connection>> live;
+  live.reserve(connections_.size());
+  for (auto& [id, weak] : connections_) {
+    if (auto connection = weak.lock()) live.push_back(std::move(connection));
+  }
+  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) {
+    return a->buffer_bytes() > b->buffer_bytes();
+  });
+  for (auto& connection : live) {
+    if (client_memory_bytes_ <= budget) break;
+    connection->close("client memory budget exceeded: its buffers hold " +
+                      std::to_string(connection->buffer_bytes()) +
+                      " bytes, the most of any client; all clients hold " +
+                      std::to_string(client_memory_bytes_) +
+                      " bytes (limits.max_client_memory_bytes = " + std::to_string(budget) + ")");
+  }
+  evicting_ = false;
 }
 
 void Server::stop(std::function<void()> stopped) {

@@ -1,5 +1,8 @@
 // The client listener: accepts connections up to the configured maximum, keeps the
 // registry of live connections, sweeps their deadlines, and shuts them down gracefully.
+// It also holds the client memory budget (limits.max_client_memory_bytes): connections
+// report every change of their buffer bytes, the server keeps the sum (O(1) per change),
+// and when the sum is over the budget it closes the biggest clients first until it is not.
 //
 // Thread-safety: everything runs on the network thread (the io_context passed in).
 // Lifetime: `io`, `node` and `proposer` must outlive the server.
@@ -14,6 +17,7 @@
 
 #include "kernel/commands/node_context.h"
 #include "kernel/consensus/proposer.h"
+#include "kernel/net/client_log_throttles.h"
 
 namespace keepdb::net {
 
@@ -40,11 +44,19 @@ class Server {
 
   void forget(std::uint64_t connection_id);  // called by a connection once closed
 
+  // A connection's buffers went from `before` to `after` bytes. Over the budget, closes
+  // the biggest clients (possibly the caller) before it returns.
+  void client_memory_changed(std::uint64_t before, std::uint64_t after);
+  std::uint64_t client_memory_bytes() const { return client_memory_bytes_; }
+
+  ClientLogThrottles& log_throttles() { return log_throttles_; }
+
  private:
   void accept();
   void reject(boost::asio::ip::tcp::socket socket);
   void schedule_sweep();
   void finish_stop();
+  void evict_biggest_clients();
 
   boost::asio::io_context& io_;
   commands::NodeContext& node_;
@@ -54,6 +66,9 @@ class Server {
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
   std::function<void()> stopped_;
+  std::uint64_t client_memory_bytes_ = 0;  // sum of every connection's buffer bytes
+  bool evicting_ = false;  // closes made by evict_biggest_clients() do not re-enter it
+  ClientLogThrottles log_throttles_;
 };
 
 }  // namespace keepdb::net

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "kernel/log/escape.h"
+
 namespace keepdb::resp {
 namespace {
 
@@ -23,15 +25,17 @@ void append_header(std::string& out, char type, Integer value) {
   out.append(buf, static_cast<std::size_t>(end - buf));
 }
 
+bool is_line_break(char c) { return c == '\r' || c == '\n'; }
+
 // Appends `type`, `text` and CRLF, turning CR/LF inside `text` into spaces (as Redis's
-// addReplyErrorFormat does) so a status or error line can never break the framing.
+// addReplyErrorFormat does) so a status line can never break the framing.
+
 void append_line(std::string& out, char type, std::string_view text) {
   out += type;
   const std::size_t text_start = out.size();
   out.append(text);
-  std::replace_if(
-      out.begin() + static_cast<std::ptrdiff_t>(text_start), out.end(),
-      [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(out.begin() + static_cast<std::ptrdiff_t>(text_start), out.end(), is_line_break,
+                  ' ');
   out.append(kCrlf);
 }
 
@@ -53,7 +57,13 @@ void ReplyWriter::simple(std::string_view text) {
 }
 
 void ReplyWriter::error(std::string_view text) {
-  append_line(out_, '-', text);
+  // Errors may quote client bytes (an unknown command's name): CR/LF become spaces as in
+  // Redis, and every other byte outside printable ASCII is escaped as \xNN.
+  std::string spaced(text);
+  std::replace_if(spaced.begin(), spaced.end(), is_line_break, ' ');
+  out_ += '-';
+  log::append_escaped(out_, spaced, log::Backslash::kKeep);
+  out_.append(kCrlf);
 }
 
 void ReplyWriter::integer(std::int64_t value) {

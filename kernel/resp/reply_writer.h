@@ -21,7 +21,9 @@ class ReplyWriter {
 
   // CR/LF inside `text` become spaces (as in Redis's addReplyErrorFormat).
   void simple(std::string_view text);    // +text\r\n
-  void error(std::string_view text);     // -text\r\n; text starts with a code: "ERR ..."
+  // -text\r\n; text starts with a code: "ERR ...". Bytes outside printable ASCII other
+  // than CR/LF are written \xNN (log/escape.h): an error may quote a client's bytes.
+  void error(std::string_view text);
   void integer(std::int64_t value);      // :value\r\n
   void bulk(std::string_view bytes);     // $len\r\nbytes\r\n
   void null();                           // RESP2 $-1\r\n, RESP3 _\r\n

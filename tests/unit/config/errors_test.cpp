@@ -73,6 +73,13 @@ TEST_CASE("config: every value range is enforced", "[config][errors]") {
        "test.toml:2: limits.max_connections: must be between 1 and 1000000"},
       {limit("max_connections = 1000001"),
        "test.toml:2: limits.max_connections: must be between 1 and 1000000"},
+      {limit("max_client_memory_bytes = -1"),
+       "test.toml:2: limits.max_client_memory_bytes: must be between 0 and 1099511627776"},
+      {limit("max_client_memory_bytes = 1099511627777"),
+       "test.toml:2: limits.max_client_memory_bytes: must be between 0 and 1099511627776"},
+      {limit("max_client_memory_bytes = 1048575"),
+       "test.toml:2: limits.max_client_memory_bytes: must be 0 (no limit) or between 1048576 and "
+       "1099511627776"},
       {limit("idle_timeout_ms = -1"),
        "test.toml:2: limits.idle_timeout_ms: must be between 0 and 86400000"},
       {limit("idle_timeout_ms = 86400001"),

@@ -77,6 +77,7 @@ TEST_CASE("config: absent keys take the documented defaults", "[config]") {
   CHECK(config.limits.max_request_buffer_bytes == 64u << 20);
   CHECK(config.limits.max_reply_buffer_bytes == 64u << 20);
   CHECK(config.limits.max_connections == 10000);
+  CHECK(config.limits.max_client_memory_bytes == 1u << 30);
   CHECK(config.limits.idle_timeout == 300s);
   CHECK(config.limits.request_timeout == 10s);
   CHECK(config.limits.auth_timeout == 10s);
@@ -110,16 +111,22 @@ TEST_CASE("config: limits accept their boundary values", "[config]") {
                         "max_request_buffer_bytes = 536871936\n"  // max_bulk_bytes + 1024
                         "max_reply_buffer_bytes = 536871936\n"
                         "max_connections = 1000000\n"
+                        "max_client_memory_bytes = 1099511627776\n"
                         "idle_timeout_ms = 86400000\n"
                         "request_timeout_ms = 0\n"
                         "auth_timeout_ms = 86400000\n"));
   CHECK(config.limits.max_bulk_bytes == 512u << 20);
   CHECK(config.limits.max_request_buffer_bytes == (512u << 20) + 1024);
   CHECK(config.limits.max_connections == 1'000'000);
+  CHECK(config.limits.max_client_memory_bytes == 1ull << 40);
   CHECK(config.limits.idle_timeout == 24h);
   CHECK(config.limits.request_timeout == 0ms);
   CHECK(config.limits.auth_timeout == 24h);
   CHECK(load(with_storage("[limits]\nauth_timeout_ms = 0\n")).limits.auth_timeout == 0ms);
+  CHECK(load(with_storage("[limits]\nmax_client_memory_bytes = 0\n"))
+            .limits.max_client_memory_bytes == 0);
+  CHECK(load(with_storage("[limits]\nmax_client_memory_bytes = 1048576\n"))
+            .limits.max_client_memory_bytes == 1u << 20);
 }
 
 TEST_CASE("config: inline tables and dotted keys are the same as table headers", "[config]") {

@@ -51,6 +51,16 @@ TEST_CASE("writer: errors", "[writer]") {
   check_same([](ReplyWriter& w) { w.error("ERR bad\nline"); }, "-ERR bad line\r\n");
 }
 
+TEST_CASE("writer: client bytes in an error are escaped, printable ASCII kept", "[writer]") {
+  // Control bytes, DEL, NUL and bytes that are not ASCII (valid UTF-8 or not) become \xNN;
+  // CR/LF become spaces and backslashes stay, as in Redis.
+  check_same([](ReplyWriter& w) { w.error("ERR unknown command 'a\x01\x1b[31m\x7f\0b'"s); },
+             "-ERR unknown command 'a\\x01\\x1b[31m\\x7f\\x00b'\r\n");
+  check_same([](ReplyWriter& w) { w.error("ERR got '\xff\xfe\xc3\x28' 'caf\xc3\xa9'"); },
+             "-ERR got '\\xff\\xfe\\xc3(' 'caf\\xc3\\xa9'\r\n");
+  check_same([](ReplyWriter& w) { w.error("ERR a\r\nb \\x41 ~"); }, "-ERR a  b \\x41 ~\r\n");
+}
+
 TEST_CASE("writer: integers", "[writer]") {
   check_same([](ReplyWriter& w) { w.integer(0); }, ":0\r\n");
   check_same([](ReplyWriter& w) { w.integer(-42); }, ":-42\r\n");
