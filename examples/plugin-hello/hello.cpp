@@ -69,7 +69,8 @@ kdb_status create(const kdb_host_api* host, const kdb_option* options, size_t n,
       }
     }
     *instance = hello;
-    host->log(host->ctx, KDB_LOG_INFO, kdb::sdk::str("hello: ready for user " + hello->user));
+    // The host prefixes every line with the instance, "plugin 'NAME' (hello): ".
+    host->log(host->ctx, KDB_LOG_INFO, kdb::sdk::str("ready for user " + hello->user));
     return KDB_OK;
   }());
 }

@@ -1,4 +1,4 @@
-/* keepdb/plugin.h: the contract between KeepDB and its provider plugins (ABI 1.0).
+/* keepdb/plugin.h: the contract between KeepDB and its provider plugins (ABI 1.1).
  *
  * This is the only header a plugin needs: C11, no dependencies beyond <stddef.h> and
  * <stdint.h>. A plugin is a shared object that exports one symbol, kdb_plugin_entry_v1,
@@ -35,8 +35,11 @@
  *     never contain secrets (tokens, passwords, keys, option values marked sensitive).
  *     No C++ exception, longjmp or C++ type may cross this boundary; C++ plugins wrap every
  *     entry point (keepdb/plugin_sdk.hpp does it with KDB_GUARD). The host treats a status
- *     it does not know, an outbuf `len` larger than its `cap`, or a bad struct_size as a
- *     plugin failure: the call fails, the kernel stays up.
+ *     it does not know, an outbuf `len` larger than its `cap`, a moved outbuf `ptr`, or a
+ *     bad struct_size as a plugin failure: the call fails, the kernel stays up. A write past
+ *     `cap` that reaches the guard bytes the host places after every buffer it lends is
+ *     detected after the call: the call fails and the instance is disabled. Other memory
+ *     errors in plugin code are not contained (docs/plugin-authoring.md, section 5).
  *
  *  6. Threading, per kind:
  *     - entry, create and destroy run on the host's control thread, never concurrently
@@ -57,6 +60,9 @@
  *     to dotted keys). The host checks them against the schema in the descriptor before
  *     create(): an unknown key or a missing KDB_OPT_REQUIRED key refuses the plugin. Values
  *     of KDB_OPT_SENSITIVE keys are never logged. Prefer `*_file` options for secrets.
+ *     Since 1.1, a relative value of a KDB_OPT_PATH key arrives resolved against the
+ *     directory of the configuration file (absolute values arrive unchanged), and
+ *     host->config_dir names that directory for paths the plugin builds itself.
  *
  *  8. Reload is replacement: the host calls create() with the new options, swaps, then
  *     destroys the old instance once its in-flight calls have drained. A failed create
@@ -78,7 +84,7 @@ extern "C" {
 #endif
 
 #define KDB_ABI_MAJOR 1
-#define KDB_ABI_MINOR 0
+#define KDB_ABI_MINOR 1
 
 /* The number of bytes of T up to and including `field`. */
 #define KDB_SIZE_THROUGH(T, field) (offsetof(T, field) + sizeof(((T*)0)->field))
@@ -143,8 +149,12 @@ enum {
 };
 
 enum {
-  KDB_OPT_REQUIRED = 1u << 0, /* create() is never called without it */
-  KDB_OPT_SENSITIVE = 1u << 1 /* its value is never logged or shown */
+  KDB_OPT_REQUIRED = 1u << 0,  /* create() is never called without it */
+  KDB_OPT_SENSITIVE = 1u << 1, /* its value is never logged or shown */
+  /* 1.1: a file-system path. A relative value is resolved against the directory of the
+   * configuration file before create(); an absolute one is passed unchanged. A 1.0 host
+   * refuses the flag as unknown, so a plugin that sets it needs host->abi_minor >= 1. */
+  KDB_OPT_PATH = 1u << 2
 };
 
 enum { KDB_ROLE_READ = 1u << 0, KDB_ROLE_WRITE = 1u << 1, KDB_ROLE_ADMIN = 1u << 2 };
@@ -215,6 +225,10 @@ typedef struct kdb_host_api {
   /* Completes a request that returned KDB_PENDING: exactly once per ticket, from any
    * thread. A completion after the host's deadline is ignored. */
   void (*auth_complete)(void* ctx, const kdb_auth_completion* completion);
+  /* 1.1 (check KDB_HAS(kdb_host_api, host, config_dir)): the absolute, normalized
+   * directory of the configuration file the instance was configured from, for paths the
+   * plugin derives itself. Empty when the instance was not created from a file. */
+  kdb_str config_dir;
 } kdb_host_api;
 
 /* ---- Authenticator ------------------------------------------------------------------- */

@@ -60,6 +60,13 @@ inline std::optional<std::string_view> find_option(const kdb_option* options, st
   return std::nullopt;
 }
 
+// The directory of the configuration file (plugin.h, kdb_host_api.config_dir), or an
+// empty view from a 1.0 host or when the instance was not configured from a file.
+inline std::string_view config_dir(const kdb_host_api* host) noexcept {
+  if (host == nullptr || !KDB_HAS(kdb_host_api, host, config_dir)) return {};
+  return view(host->config_dir);
+}
+
 // Runs `body` (returning kdb_status) and turns any exception into a status: bad_alloc
 // becomes KDB_E_NOMEM, anything else KDB_E_INTERNAL, with what() as the error message.
 // Exception messages follow the same rule as every other message: no secrets.
@@ -91,6 +98,8 @@ void guard_void(Body&& body) noexcept {
 
 }  // namespace kdb::sdk
 
-// Evaluates `expression` (a kdb_status) behind the exception barrier.
-#define KDB_GUARD(error_outbuf, expression) \
-  ::kdb::sdk::guard((error_outbuf), [&]() -> kdb_status { return (expression); })
+// Evaluates the expression after `error_outbuf` (a kdb_status) behind the exception
+// barrier. Variadic, so the expression may contain top-level commas
+// (`KDB_GUARD(error, make(new Deny{host, {}}))`).
+#define KDB_GUARD(error_outbuf, ...) \
+  ::kdb::sdk::guard((error_outbuf), [&]() -> kdb_status { return (__VA_ARGS__); })

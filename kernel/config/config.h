@@ -65,6 +65,9 @@ struct PluginSpec {
 struct Plugins {
   std::filesystem::path dir;     // `[plugins] dir`, resolved against the file
   std::vector<PluginSpec> load;  // every [[plugin]], in file order
+  // The config file's directory (absolute, normalized): relative KDB_OPT_PATH option
+  // values resolve against it; plugins read it as host->config_dir. Empty: none.
+  std::filesystem::path config_dir;
 };
 
 // One member of the initial cluster configuration (`[[cluster.member]]`).

@@ -154,6 +154,7 @@ std::string read_sha256(const TableReader& plugin) {
 
 Plugins read_plugins(const TableReader& root, const fs::path& base_dir) {
   Plugins plugins;
+  plugins.config_dir = base_dir.lexically_normal();
   const auto table = root.table("plugins", {"dir"});
   plugins.dir = resolve(base_dir, table ? non_empty_string(*table, "dir", "plugins") : "plugins");
 

@@ -1,7 +1,8 @@
 // The command layer's AuthGateway over the plugin host's authenticator chain: turns a
 // session and credentials into a chain request, and the chain's verdict into an
-// AuthResult delivered on the network thread. Rejections are logged with the chain's
-// reason (which never contains the secret).
+// AuthResult delivered on the network thread. Each attempt is logged here, once: an
+// acceptance as INFO, a refusal as WARN with the chain's reason (which never contains the
+// secret); the chain itself logs no outcome.
 //
 // Thread-safety: verify() on the network thread; chain callbacks arrive on the chain's
 // threads and are posted to `network`. Lifetime: `network` and `chain` must outlive this.

@@ -3,11 +3,48 @@
 
 namespace keepdb::plugin_host {
 
-std::optional<std::string_view> HostBuffer::read(const kdb_outbuf& after_call) const {
-  if (after_call.ptr != storage_.data() || after_call.cap != storage_.size() ||
-      after_call.len > storage_.size()) {
-    return std::nullopt;
+namespace {
+
+// The guard pattern: varies by position, so a plugin filling memory with one byte value
+// (or copying a run of the same text) changes it.
+char guard_byte(std::size_t index) {
+  return static_cast<char>(0xa5 ^ (index * 0x3b));
+}
+
+}  // namespace
+
+std::string_view breach_text(BufferBreach breach) {
+  switch (breach) {
+    case BufferBreach::kNone:
+      return {};
+    case BufferBreach::kMoved:
+      return "moved the buffer's ptr or cap";
+    case BufferBreach::kLenPastCap:
+      return "set len past the buffer's cap";
+    case BufferBreach::kWrotePastCap:
+      return "wrote past the end of the buffer";
   }
+  return {};
+}
+
+HostBuffer::HostBuffer(std::size_t capacity)
+    : capacity_(capacity), storage_(capacity + kGuardBytes) {
+  for (std::size_t i = 0; i < kGuardBytes; ++i) storage_[capacity_ + i] = guard_byte(i);
+}
+
+BufferBreach HostBuffer::inspect(const kdb_outbuf& after_call) const {
+  for (std::size_t i = 0; i < kGuardBytes; ++i) {
+    if (storage_[capacity_ + i] != guard_byte(i)) return BufferBreach::kWrotePastCap;
+  }
+  if (after_call.ptr != storage_.data() || after_call.cap != capacity_) {
+    return BufferBreach::kMoved;
+  }
+  if (after_call.len > capacity_) return BufferBreach::kLenPastCap;
+  return BufferBreach::kNone;
+}
+
+std::optional<std::string_view> HostBuffer::read(const kdb_outbuf& after_call) const {
+  if (inspect(after_call) != BufferBreach::kNone) return std::nullopt;
   return std::string_view(storage_.data(), after_call.len);
 }
 

@@ -1,6 +1,7 @@
 // Containment at the ABI boundary: every call into plugin code goes through these helpers,
 // so a plugin that throws, returns a status the host does not know, or reports writing
-// more than the buffer it was given makes only that call fail.
+// more than the buffer it was given makes only that call fail, and a plugin that writes
+// past the end of a lent buffer (guard bytes) is detected after the call.
 //
 // Thread-safety: HostBuffer is used by one call on one thread; the free functions are
 // stateless.
@@ -16,24 +17,48 @@
 
 namespace keepdb::plugin_host {
 
-// Longest error message or principal name accepted from a plugin.
+// Longest error message or principal name accepted from a plugin: the capacities of the
+// buffers lent for them (docs/plugin-authoring.md, "Numbers").
 inline constexpr std::size_t kMaxPluginMessage = 1024;
 inline constexpr std::size_t kMaxPrincipalName = 256;
 
-// Memory for a kdb_outbuf handed to a plugin. outbuf() makes a fresh, empty kdb_outbuf
-// over it; after the call, read() returns what the plugin wrote, or nullopt when the
-// plugin broke the contract (len > cap, or it moved ptr or cap).
+// Guard bytes placed after every buffer lent to a plugin. A write past `cap` that changes
+// one of them is detected after the call; a write that goes beyond them reaches other
+// memory first and is not contained.
+inline constexpr std::size_t kGuardBytes = 64;
+
+// How a plugin used a buffer it was lent, as seen after the call.
+enum class BufferBreach {
+  kNone,          // len <= cap, ptr and cap untouched, guard bytes intact
+  kMoved,         // the plugin changed ptr or cap
+  kLenPastCap,    // the plugin set len above cap (and wrote nothing past cap)
+  kWrotePastCap,  // the plugin overwrote guard bytes after the buffer: memory corruption
+};
+
+// "moved the buffer's ptr or cap", "set len past the buffer's cap", "wrote past the end
+// of the buffer"; empty for kNone.
+std::string_view breach_text(BufferBreach breach);
+
+// Memory for a kdb_outbuf handed to a plugin: `capacity` bytes followed by kGuardBytes of
+// a known pattern. outbuf() makes a fresh, empty kdb_outbuf over the first `capacity`
+// bytes; after the call, inspect() says whether the plugin kept the contract, and read()
+// returns what it wrote when it did.
 class HostBuffer {
  public:
-  explicit HostBuffer(std::size_t capacity) : storage_(capacity) {}
+  explicit HostBuffer(std::size_t capacity);
   HostBuffer(const HostBuffer&) = delete;
   HostBuffer& operator=(const HostBuffer&) = delete;
 
-  kdb_outbuf outbuf() { return kdb_outbuf{storage_.data(), storage_.size(), 0}; }
+  std::size_t capacity() const { return capacity_; }
+  kdb_outbuf outbuf() { return kdb_outbuf{storage_.data(), capacity_, 0}; }
+  // A write past the end outranks every other breach: it is checked first.
+  BufferBreach inspect(const kdb_outbuf& after_call) const;
+  // The bytes written; nullopt unless inspect() is kNone.
   std::optional<std::string_view> read(const kdb_outbuf& after_call) const;
 
  private:
-  std::vector<char> storage_;
+  std::size_t capacity_;
+  std::vector<char> storage_;  // capacity_ bytes, then the guard
 };
 
 // True for the statuses defined in ABI 1.0.

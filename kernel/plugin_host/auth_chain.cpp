@@ -165,16 +165,12 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     }
   }
 
-  // Ends an attempt once: stops its deadline, wipes the secret, logs a refusal, calls done.
+  // Ends an attempt once: stops its deadline, wipes the secret, calls done. The outcome is
+  // logged by the caller (one line per attempt, with what it knows of the client).
   void finish(const AttemptPtr& attempt, AuthOutcome outcome) {
     if (attempt->finished.exchange(true)) return;
     pending_auths().forget(attempt->ticket);
     asio::post(timers_, [attempt] { attempt->deadline.cancel(); });
-    if (outcome.verdict != AuthOutcome::Verdict::kAccepted) {
-      log_.write(LogLevel::kInfo, "authentication refused for connection " +
-                                      std::to_string(attempt->request.conn_id) + ": " +
-                                      outcome.reason);
-    }
     try {
       attempt->done(std::move(outcome));
     } catch (...) {

@@ -10,6 +10,13 @@
 //     boost::asio::post(strand, [outcome = std::move(outcome)] { /* reply, keep principal */ });
 //   });
 //
+// The chain logs nothing about an attempt's outcome: `done` receives the reason, and the
+// caller logs it once (kernel/node/plugin_auth_gateway.cpp, as WARN with the client).
+//
+// Numbers (docs/plugin-authoring.md, "Numbers"): AuthChainOptions below. An authenticator
+// whose calls block occupies only its own `threads` workers; attempts that reach it queue
+// there and fail when their deadline passes, without asking the authenticators after it.
+//
 // Thread-safety: authenticate() may be called from any number of threads at once.
 // `done` is called exactly once per attempt, on one of the chain's own threads (never
 // inside authenticate(), never on a plugin's thread); post its work to your executor.

@@ -14,7 +14,7 @@ constexpr std::size_t kMaxNameLength = 64;
 constexpr std::size_t kMaxOptions = 256;
 constexpr std::uint32_t kKnownKinds =
     KDB_KIND_AUTHENTICATOR | KDB_KIND_TRANSPORT | KDB_KIND_ADMISSION | KDB_KIND_AUDIT;
-constexpr std::uint32_t kKnownOptionFlags = KDB_OPT_REQUIRED | KDB_OPT_SENSITIVE;
+constexpr std::uint32_t kKnownOptionFlags = KDB_OPT_REQUIRED | KDB_OPT_SENSITIVE | KDB_OPT_PATH;
 
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';

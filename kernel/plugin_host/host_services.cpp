@@ -95,10 +95,19 @@ void auth_complete(void* ctx, const kdb_auth_completion* completion) {
 
 }  // namespace
 
-HostServices::HostServices(std::string label, LogSink& log)
+HostServices::HostServices(std::string label, std::string config_dir, LogSink& log)
     : label_(std::move(label)),
+      config_dir_(std::move(config_dir)),
       log_(log),
-      api_{sizeof(kdb_host_api), KDB_ABI_MAJOR, KDB_ABI_MINOR, this,          &log_line,
-           &monotonic_ns,        &wall_ns,      &random_bytes, &auth_complete} {}
+      api_{sizeof(kdb_host_api),
+           KDB_ABI_MAJOR,
+           KDB_ABI_MINOR,
+           this,
+           &log_line,
+           &monotonic_ns,
+           &wall_ns,
+           &random_bytes,
+           &auth_complete,
+           kdb_str{config_dir_.data(), config_dir_.size()}} {}
 
 }  // namespace keepdb::plugin_host

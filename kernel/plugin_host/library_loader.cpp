@@ -90,7 +90,7 @@ void resolve_descriptor(LoadedLibrary& library) {
   }
   auto& entry = library.library.get<EntryFunction>(kEntrySymbol);
   library.entry_services = std::make_unique<HostServices>(
-      "plugin library " + report.path.filename().string(), stderr_log_sink());
+      "plugin library " + report.path.filename().string(), std::string(), stderr_log_sink());
   std::string failure;
   const kdb_plugin_descriptor* descriptor = nullptr;
   call_guarded(

@@ -49,6 +49,18 @@ void check_options(std::string_view label, const kdb_plugin_descriptor& descript
   }
 }
 
+OptionList resolve_path_options(const kdb_plugin_descriptor& descriptor, OptionList options,
+                                const std::filesystem::path& config_dir) {
+  if (config_dir.empty()) return options;
+  for (auto& [key, value] : options) {
+    const kdb_option_spec* spec = find_spec(descriptor, key);
+    if (spec == nullptr || (spec->flags & KDB_OPT_PATH) == 0 || value.empty()) continue;
+    const std::filesystem::path path(value);
+    if (path.is_relative()) value = (config_dir / path).lexically_normal().string();
+  }
+  return options;
+}
+
 std::string describe_options(const kdb_plugin_descriptor& descriptor, const OptionList& options) {
   if (options.empty()) return "(none)";
   std::string text;

@@ -1,6 +1,8 @@
 // One authentication through the C ABI, synchronous or KDB_PENDING.
 #include "kernel/plugin_host/plugin_authenticator.h"
 
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -25,31 +27,53 @@ bool has_control_bytes(std::string_view text) {
   return false;
 }
 
-// What the plugin reported, whichever way it arrived. A nullopt name or error means the
-// plugin reported a length past its buffer.
+// What the plugin reported, whichever way it arrived. A non-empty *_breach says how the
+// plugin broke the contract of that buffer; the text is then not used.
 struct Reported {
   kdb_status status;
-  std::optional<std::string_view> name;
+  std::string_view name;
+  std::string name_breach;
   std::uint32_t roles;
   std::uint64_t expires_unix_s;
-  std::optional<std::string_view> error;
+  std::string_view error;
+  std::string error_breach;
   bool asynchronous;
 };
 
+// "moved the principal name buffer's ptr or cap", "set len past the error buffer's cap
+// (1024 bytes)": one lent buffer's breach, for the log.
+std::string describe_breach(BufferBreach breach, std::string_view buffer, std::size_t cap) {
+  switch (breach) {
+    case BufferBreach::kNone:
+      return {};
+    case BufferBreach::kMoved:
+      return "moved the " + std::string(buffer) + " buffer's ptr or cap";
+    case BufferBreach::kLenPastCap:
+      return "set len past the " + std::string(buffer) + " buffer's cap (" + std::to_string(cap) +
+             " bytes)";
+    case BufferBreach::kWrotePastCap:
+      return "wrote past the end of the " + std::string(buffer) + " buffer (" +
+             std::to_string(cap) + " bytes)";
+  }
+  return {};
+}
+
 AuthStep interpret(const PluginInstance& plugin, const Reported& r) {
   if (!is_known_status(r.status)) return failed(plugin, "returned " + status_name(r.status));
-  if (!r.error) return failed(plugin, "reported an error message longer than its buffer");
-  const std::string message = r.error->empty() ? std::string() : ": " + printable(*r.error);
+  if (!r.error_breach.empty()) return failed(plugin, r.error_breach);
+  const std::string message = r.error.empty() ? std::string() : ": " + printable(r.error);
   switch (r.status) {
     case KDB_OK: {
-      if (!r.name || r.name->size() > kMaxPrincipalName) {
-        return failed(plugin, "reported a principal name longer than its buffer");
+      if (!r.name_breach.empty()) return failed(plugin, r.name_breach);
+      if (r.name.size() > kMaxPrincipalName) {
+        return failed(plugin, "reported a principal name longer than " +
+                                  std::to_string(kMaxPrincipalName) + " bytes");
       }
-      if (has_control_bytes(*r.name)) {
+      if (has_control_bytes(r.name)) {
         return failed(plugin, "reported a principal name with control characters");
       }
       if ((r.roles & ~kAllRoles) != 0) return failed(plugin, "reported unknown role bits");
-      Principal principal{r.name->empty() ? plugin.name() : std::string(*r.name), r.roles,
+      Principal principal{r.name.empty() ? plugin.name() : std::string(r.name), r.roles,
                           r.expires_unix_s, plugin.name()};
       return AuthStep{AuthStep::Decision::kAccept, std::move(principal),
                       plugin.label() + " accepted"};
@@ -66,6 +90,12 @@ AuthStep interpret(const PluginInstance& plugin, const Reported& r) {
   }
 }
 
+// What the plugin reported through host->auth_complete (no buffer was lent for it).
+Reported reported_later(const PluginAuthResult& result) {
+  return Reported{result.status,         result.principal, {}, result.roles,
+                  result.expires_unix_s, result.error,     {}, true};
+}
+
 }  // namespace
 
 PluginAuthenticator::PluginAuthenticator(std::shared_ptr<const PluginInstance> instance)
@@ -73,10 +103,16 @@ PluginAuthenticator::PluginAuthenticator(std::shared_ptr<const PluginInstance> i
 
 void PluginAuthenticator::authenticate(const AuthRequest& request, std::uint64_t ticket,
                                        AuthStepDone done) {
+  if (instance_->disabled()) {
+    done(failed(*instance_, "is disabled: it wrote past the end of a host buffer earlier"));
+    return;
+  }
   // Registered first: an asynchronous plugin may complete before it even returns.
-  pending_auths().expect(ticket, [instance = instance_, done](const PluginAuthResult& result) {
-    done(interpret(*instance, Reported{result.status, result.principal, result.roles,
-                                       result.expires_unix_s, result.error, true}));
+  // `completed` tells the call's return whether the plugin answered through auth_complete.
+  const auto completed = std::make_shared<std::atomic<bool>>(false);
+  pending_auths().expect(ticket, [instance = instance_, done, completed](const auto& result) {
+    completed->store(true);
+    done(interpret(*instance, reported_later(result)));
   });
 
   const kdb_conn_info conn{sizeof(kdb_conn_info), request.conn_id,    to_str(request.peer_addr),
@@ -99,20 +135,58 @@ void PluginAuthenticator::authenticate(const AuthRequest& request, std::uint64_t
   const kdb_status status = call_guarded(
       [&] { return table.authenticate(instance_->handle(), &abi_request, &principal, &error); },
       failure);
-  if (status == KDB_PENDING && failure.empty()) return;
+  const BufferBreach name_breach = name_buffer.inspect(principal.name);
+  const BufferBreach error_breach = error_buffer.inspect(error);
+  const std::string overrun =
+      name_breach == BufferBreach::kWrotePastCap
+          ? describe_breach(name_breach, "principal name", kMaxPrincipalName)
+      : error_breach == BufferBreach::kWrotePastCap
+          ? describe_breach(error_breach, "error", kMaxPluginMessage)
+          : std::string();
+  if (!overrun.empty()) {
+    // The heap around the buffer may be damaged: stop calling this plugin at all.
+    instance_->disable();
+    instance_->log().write(LogLevel::kError,
+                           instance_->label() + " " + overrun +
+                               "; plugin disabled, every later authentication through it fails; "
+                               "restart keepd with a fixed plugin");
+  }
+  if (status == KDB_PENDING && failure.empty() && overrun.empty()) return;
 
   if (!pending_auths().take(ticket)) {
-    instance_->log().write(LogLevel::kError, instance_->label() + " completed ticket " +
-                                                 std::to_string(ticket) + " and also returned " +
-                                                 status_name(status) + "; the completion stands");
+    if (completed->load()) {
+      instance_->log().write(LogLevel::kError, instance_->label() + " completed ticket " +
+                                                   std::to_string(ticket) +
+                                                   " through auth_complete and also returned " +
+                                                   status_name(status) + "; the completion stands");
+    } else {
+      instance_->log().write(LogLevel::kWarn, instance_->label() + " returned " +
+                                                  status_name(status) + " for ticket " +
+                                                  std::to_string(ticket) +
+                                                  " after the attempt had ended (deadline); "
+                                                  "the answer is ignored");
+    }
+    return;
+  }
+  if (!overrun.empty()) {
+    done(failed(*instance_, overrun + "; plugin disabled"));
     return;
   }
   if (!failure.empty()) {
     done(failed(*instance_, std::move(failure)));
     return;
   }
-  done(interpret(*instance_, Reported{status, name_buffer.read(principal.name), principal.roles,
-                                      principal.expires_unix_s, error_buffer.read(error), false}));
+  Reported now{status,
+               {},
+               describe_breach(name_breach, "principal name", kMaxPrincipalName),
+               principal.roles,
+               principal.expires_unix_s,
+               {},
+               describe_breach(error_breach, "error", kMaxPluginMessage),
+               false};
+  if (now.name_breach.empty()) now.name = *name_buffer.read(principal.name);
+  if (now.error_breach.empty()) now.error = *error_buffer.read(error);
+  done(interpret(*instance_, now));
 }
 
 }  // namespace keepdb::plugin_host

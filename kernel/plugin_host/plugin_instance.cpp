@@ -20,11 +20,13 @@ std::string instance_label(const std::string& name, const kdb_plugin_descriptor&
 }  // namespace
 
 PluginInstance::PluginInstance(std::string name, const kdb_plugin_descriptor& descriptor,
-                               const OptionList& options, LogSink& log)
+                               const OptionList& given_options,
+                               const std::filesystem::path& config_dir, LogSink& log)
     : name_(std::move(name)),
       descriptor_(descriptor),
-      services_(instance_label(name_, descriptor), log) {
-  check_options(label(), descriptor_, options);
+      services_(instance_label(name_, descriptor), config_dir.string(), log) {
+  check_options(label(), descriptor_, given_options);
+  const OptionList options = resolve_path_options(descriptor_, given_options, config_dir);
 
   std::vector<kdb_option> abi_options;
   abi_options.reserve(options.size());
@@ -39,25 +41,38 @@ PluginInstance::PluginInstance(std::string name, const kdb_plugin_descriptor& de
                                   &error);
       },
       failure);
-  if (status == KDB_OK && failure.empty()) {
+  const BufferBreach breach = error_buffer.inspect(error);
+  if (status == KDB_OK && failure.empty() && breach != BufferBreach::kWrotePastCap) {
     log.write(LogLevel::kInfo, label() + " " + descriptor_.version +
                                    " created; options: " + describe_options(descriptor_, options));
     return;
   }
+  // A write past the error buffer fails create whatever it returned; an instance it did
+  // create is destroyed at once, so its resources are released.
   std::string message = label() + ": create failed";
-  if (!failure.empty()) {
+  if (breach == BufferBreach::kWrotePastCap) {
+    if (status == KDB_OK && failure.empty()) destroy_instance();
+    message += ": " + std::string(breach_text(breach)) + " lent for its error message (" +
+               std::to_string(kMaxPluginMessage) + " bytes)";
+  } else if (!failure.empty()) {
     message += ": " + failure;
   } else if (!is_known_status(status)) {
     message += ": returned " + status_name(status);
-  } else if (const auto text = error_buffer.read(error); !text) {
-    message += " (" + status_name(status) + ") and reported an error longer than its buffer";
+  } else if (breach != BufferBreach::kNone) {
+    message += " (" + status_name(status) + ") and " + std::string(breach_text(breach)) +
+               " lent for its error message (" + std::to_string(kMaxPluginMessage) + " bytes)";
   } else {
-    message += " (" + status_name(status) + ")" + (text->empty() ? "" : ": " + printable(*text));
+    const std::string_view text = *error_buffer.read(error);
+    message += " (" + status_name(status) + ")" + (text.empty() ? "" : ": " + printable(text));
   }
   throw PluginError(message);
 }
 
 PluginInstance::~PluginInstance() {
+  destroy_instance();
+}
+
+void PluginInstance::destroy_instance() noexcept {
   std::string failure;
   call_guarded(
       [&] {

@@ -2,12 +2,14 @@
 // with its own host services, destroy() called when the last owner lets go.
 //
 // Thread-safety: construction and destruction on the control thread. The const accessors
-// may be used from any thread. Lifetime: share by std::shared_ptr; every adapter holds
-// one, so destroy() runs only after the adapters (and their in-flight calls) are gone.
+// (and disable()) may be used from any thread. Lifetime: share by std::shared_ptr; every adapter
+// holds one, so destroy() runs only after the adapters (and their in-flight calls) are gone.
 #pragma once
 
 #include <keepdb/plugin.h>
 
+#include <atomic>
+#include <filesystem>
 #include <string>
 
 #include "kernel/plugin_host/host_services.h"
@@ -18,10 +20,12 @@ namespace keepdb::plugin_host {
 
 class PluginInstance {
  public:
-  // Checks `options` and calls the descriptor's create(). Throws PluginError naming the
-  // instance with the plugin's own message when the options are wrong or create fails.
+  // Checks `options`, resolves its KDB_OPT_PATH values against `config_dir` (the config
+  // file's directory; empty: leave them as given) and calls the descriptor's create().
+  // Throws PluginError naming the instance with the plugin's own message when the options
+  // are wrong or create fails.
   PluginInstance(std::string name, const kdb_plugin_descriptor& descriptor,
-                 const OptionList& options, LogSink& log);
+                 const OptionList& options, const std::filesystem::path& config_dir, LogSink& log);
   ~PluginInstance();
   PluginInstance(const PluginInstance&) = delete;
   PluginInstance& operator=(const PluginInstance&) = delete;
@@ -33,11 +37,20 @@ class PluginInstance {
   void* handle() const { return handle_; }
   LogSink& log() const { return services_.log(); }
 
+  // Set once the plugin wrote past the end of a buffer the host lent it: adapters then
+  // fail every call without entering the plugin. Thread-safe; never cleared.
+  bool disabled() const { return disabled_.load(); }
+  void disable() const { disabled_.store(true); }
+
  private:
+  // Calls the descriptor's destroy() behind the ABI guard; logs an escaping exception.
+  void destroy_instance() noexcept;
+
   std::string name_;
   const kdb_plugin_descriptor& descriptor_;
   HostServices services_;
   void* handle_ = nullptr;
+  mutable std::atomic<bool> disabled_{false};
 };
 
 }  // namespace keepdb::plugin_host

@@ -17,8 +17,8 @@ PluginSet PluginSet::load(const config::Plugins& plugins, LogSink& log) {
       throw PluginError("plugin '" + spec.name + "' (" + path.string() + "): " +
                         std::string(load_status_name(report.status)) + ": " + report.reason);
     }
-    auto instance =
-        std::make_shared<PluginInstance>(spec.name, *report.descriptor, spec.options, log);
+    auto instance = std::make_shared<PluginInstance>(spec.name, *report.descriptor, spec.options,
+                                                     plugins.config_dir, log);
     if ((report.descriptor->kinds & KDB_KIND_AUTHENTICATOR) != 0) {
       set.authenticators_.push_back(std::make_shared<PluginAuthenticator>(instance));
     }

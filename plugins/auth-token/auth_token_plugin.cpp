@@ -16,8 +16,10 @@ using keepdb::auth_token::TokenStore;
 using keepdb::auth_token::Verdict;
 
 constexpr kdb_option_spec kOptions[] = {
-    kdb::sdk::option("secrets_file", "file of `<sha256-hex> <roles> [name]` lines, mode 0600",
-                     KDB_OPT_REQUIRED),
+    kdb::sdk::option("secrets_file",
+                     "file of `<sha256-hex> <roles> [name]` lines, mode 0600; a relative path is "
+                     "relative to the config file's directory",
+                     KDB_OPT_REQUIRED | KDB_OPT_PATH),
     kdb::sdk::option("min_token_length",
                      "shortest token accepted, in bytes (16 to 4096; default 16)", 0),
 };
@@ -85,7 +87,7 @@ constexpr kdb_authenticator_v1 kAuthenticator{sizeof(kdb_authenticator_v1), &aut
 const kdb_plugin_descriptor kDescriptor{
     sizeof(kdb_plugin_descriptor),
     1,  // ABI major this plugin was written for (plugin.h convention 3)
-    0,  // ABI minor
+    1,  // ABI minor: 1.1 for KDB_OPT_PATH
     "auth-token",
     KEEPDB_AUTH_TOKEN_VERSION,
     "compiler " __VERSION__ "; " OPENSSL_VERSION_TEXT,
@@ -102,6 +104,7 @@ const kdb_plugin_descriptor kDescriptor{
 
 }  // namespace
 
-extern "C" const kdb_plugin_descriptor* kdb_plugin_entry_v1(const kdb_host_api*) {
-  return &kDescriptor;
+// Refuses a 1.0 host, which would not resolve secrets_file (KDB_OPT_PATH is 1.1).
+extern "C" const kdb_plugin_descriptor* kdb_plugin_entry_v1(const kdb_host_api* host) {
+  return host != nullptr && host->abi_minor >= 1 ? &kDescriptor : nullptr;
 }

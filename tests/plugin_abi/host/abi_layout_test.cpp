@@ -16,6 +16,8 @@ static_assert(sizeof(kdb_outbuf) == 24 && sizeof(kdb_option) == 32);
 static_assert(offsetof(kdb_option_spec, key) == 8 && offsetof(kdb_option_spec, help) == 16);
 static_assert(offsetof(kdb_host_api, ctx) == 8 && offsetof(kdb_host_api, log) == 16);
 static_assert(offsetof(kdb_host_api, auth_complete) == 48);
+static_assert(offsetof(kdb_host_api, config_dir) == 56 && sizeof(kdb_host_api) == 72);  // 1.1
+static_assert(KDB_OPT_PATH == 4);
 static_assert(offsetof(kdb_auth_completion, ticket) == 8);
 static_assert(offsetof(kdb_auth_completion, principal) == 16);
 static_assert(offsetof(kdb_auth_completion, error) == 48);

@@ -152,3 +152,38 @@ TEST_CASE("auth-token: malformed lines are reported by line, never echoing the f
 }
 
 }  // namespace keepdb::plugin_host::testing
+
+namespace keepdb::plugin_host::testing {
+
+TEST_CASE("auth-token: a relative secrets_file resolves against the config file's directory",
+          "[token][paths]") {
+  TempDir dir;
+  const std::filesystem::path config_dir = dir.path() / "conf";
+  std::filesystem::create_directory(config_dir);
+  write_file(config_dir / "tokens", hash(kReaderToken) + " read bob\n",
+             perms::owner_read | perms::owner_write);
+  const std::filesystem::path library = stage(fixture::kAuthToken, dir);
+  write_file(config_dir / "keepd.toml",
+             "[storage]\ndata_dir = \"data\"\n"
+             "[[plugin]]\nname = \"tokens\"\npath = \"" +
+                 library.string() +
+                 "\"\n"
+                 "[plugin.options]\nsecrets_file = \"tokens\"\nmin_token_length = 20\n",
+             perms::owner_read | perms::owner_write);
+  // The working directory (the build tree) holds no "tokens" file: only resolution against
+  // the config's directory can find it.
+  REQUIRE_FALSE(std::filesystem::exists("tokens"));
+  const config::Config config = config::load_file(config_dir / "keepd.toml");
+  CHECK(config.plugins.config_dir == config_dir);
+
+  RecordingLogSink log;
+  const PluginSet set = PluginSet::load(config.plugins, log);
+  AuthChain chain(set.authenticators(), AuthChainOptions{}, log);
+  const AuthOutcome outcome = authenticate(chain, "bob", kReaderToken);
+  REQUIRE(outcome.verdict == Verdict::kAccepted);
+  CHECK(outcome.principal.name == "bob");
+  // Only the path option is resolved; the number is passed as written.
+  CHECK(log.contains("secrets_file=" + (config_dir / "tokens").string() + ", min_token_length=20"));
+}
+
+}  // namespace keepdb::plugin_host::testing

@@ -23,7 +23,10 @@ TEST_CASE("example plugin-hello: built out of tree, loads and authenticates", "[
                 {{"user", "ann"}, {"password", "pw-0123456789"}, {"roles", "read,write"}},
                 ""}}),
       log);
-  CHECK(log.contains("hello: ready for user ann"));
+  // The host prefixes the plugin's lines with its instance label; the plugin adds none.
+  CHECK(log.contains("plugin 'hello' (hello): ready for user ann"));
+  CHECK_FALSE(log.contains("hello: hello:"));
+  CHECK_FALSE(log.contains("(hello): hello: "));
   CHECK_FALSE(log.contains("pw-0123456789"));
   AuthChain chain(set.authenticators(), AuthChainOptions{}, log);
   const AuthOutcome accepted = authenticate(chain, "ann", "pw-0123456789");

@@ -14,6 +14,7 @@ inline constexpr const char* kDenyAll = KDB_FIXTURE_DENY_ALL;
 inline constexpr const char* kDeferAll = KDB_FIXTURE_DEFER_ALL;
 inline constexpr const char* kPendingAuth = KDB_FIXTURE_PENDING_AUTH;
 inline constexpr const char* kMisbehaving = KDB_FIXTURE_MISBEHAVING;
+inline constexpr const char* kOverflow = KDB_FIXTURE_OVERFLOW;
 inline constexpr const char* kConstructorMarker = KDB_FIXTURE_CONSTRUCTOR_MARKER;
 inline constexpr const char* kAuthToken = KDB_PLUGIN_AUTH_TOKEN;
 

@@ -2,6 +2,7 @@
 #include "kernel/plugin_host/abi_guard.h"
 
 #include <catch2/catch.hpp>
+#include <cstring>
 #include <stdexcept>
 
 namespace keepdb::plugin_host {
@@ -29,6 +30,30 @@ TEST_CASE("HostBuffer: a length past cap or a moved pointer is a breach", "[abi_
   out = buffer.outbuf();
   out.ptr = elsewhere;
   CHECK_FALSE(buffer.read(out));
+}
+
+TEST_CASE("HostBuffer: says which breach it saw", "[abi_guard]") {
+  HostBuffer buffer(8);
+  kdb_outbuf out = buffer.outbuf();
+  CHECK(buffer.inspect(out) == BufferBreach::kNone);
+  out.len = 9;
+  CHECK(buffer.inspect(out) == BufferBreach::kLenPastCap);
+  char elsewhere[4];
+  out = buffer.outbuf();
+  out.ptr = elsewhere;
+  CHECK(buffer.inspect(out) == BufferBreach::kMoved);
+}
+
+TEST_CASE("HostBuffer: a write past cap changes a guard byte and is detected", "[abi_guard]") {
+  const std::size_t past = GENERATE(std::size_t{1}, std::size_t{16}, kGuardBytes);
+  const char fill = GENERATE('x', '\0', '\xff');  // none equals the first guard byte
+  HostBuffer buffer(8);
+  kdb_outbuf out = buffer.outbuf();
+  std::memset(out.ptr, fill, out.cap + past);
+  out.len = out.cap;
+  CHECK(buffer.inspect(out) == BufferBreach::kWrotePastCap);
+  CHECK_FALSE(buffer.read(out));
+  CHECK(breach_text(BufferBreach::kWrotePastCap) == "wrote past the end of the buffer");
 }
 
 TEST_CASE("status_name and is_known_status cover ABI 1.0", "[abi_guard]") {
