@@ -10,7 +10,7 @@ void check(int rc, std::string_view what) {
   if (rc != MDB_SUCCESS) throw StorageError(what, rc);
 }
 
-Env::Env(const std::filesystem::path& dir, const EnvOptions& options) {
+Env::Env(const std::filesystem::path& dir, const EnvOptions& options) : path_(dir) {
   check(mdb_env_create(&env_), "mdb_env_create");
   try {
     check(mdb_env_set_maxdbs(env_, options.max_dbs), "mdb_env_set_maxdbs");
@@ -28,7 +28,9 @@ Env::~Env() { mdb_env_close(env_); }
 
 void Env::sync() { check(mdb_env_sync(env_, 1), "mdb_env_sync"); }
 
-WriteTxn::WriteTxn(const Env& env) { check(mdb_txn_begin(env.get(), nullptr, 0, &txn_), "begin write transaction"); }
+WriteTxn::WriteTxn(const Env& env) : env_(env) {
+  check(mdb_txn_begin(env.get(), nullptr, 0, &txn_), "begin write transaction");
+}
 
 WriteTxn::~WriteTxn() {
   if (txn_ != nullptr) mdb_txn_abort(txn_);
@@ -37,7 +39,7 @@ WriteTxn::~WriteTxn() {
 void WriteTxn::commit() {
   MDB_txn* txn = txn_;
   txn_ = nullptr;  // mdb_txn_commit frees the handle even when it fails
-  check(mdb_txn_commit(txn), "commit write transaction");
+  check(mdb_txn_commit(txn), "commit write transaction in " + env_.path().string());
 }
 
 ReadTxn::ReadTxn(const Env& env) {

@@ -50,10 +50,12 @@ class Env {
   Env& operator=(const Env&) = delete;
 
   MDB_env* get() const { return env_; }
+  const std::filesystem::path& path() const { return path_; }
   // Flushes every committed transaction to disk (for NOSYNC-style environments).
   void sync();
 
  private:
+  std::filesystem::path path_;
   MDB_env* env_ = nullptr;
 };
 
@@ -65,9 +67,11 @@ class WriteTxn {
   WriteTxn& operator=(const WriteTxn&) = delete;
 
   MDB_txn* get() const { return txn_; }
+  // A failure names the environment's directory ("commit write transaction in <dir>: ...").
   void commit();
 
  private:
+  const Env& env_;
   MDB_txn* txn_ = nullptr;
 };
 

@@ -167,9 +167,20 @@ RaftLogStore::RaftLogStore(const RaftLogStoreOptions& options, std::unique_ptr<E
 
 RaftLogStore::~RaftLogStore() = default;
 
-IoStatus RaftLogStore::sticky_error() {
+IoStatus RaftLogStore::sticky_error() const {
   std::lock_guard lock(error_mutex_);
   return sticky_error_;
+}
+
+IoStatus RaftLogStore::failure() const {
+  return sticky_error();
+}
+
+bool RaftLogStore::reset_after_failure() {
+  std::lock_guard lock(error_mutex_);
+  sticky_error_ = IoStatus::success();
+  log_.reset();  // the next load() reopens the segments and repairs a torn tail
+  return true;
 }
 
 IoStatus RaftLogStore::remember_failure(IoStatus status) {

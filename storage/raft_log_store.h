@@ -14,7 +14,8 @@
 // deleted) or with a new log generation (installing a leader's snapshot: the old generation's
 // segments are then deleted, and a crash before that leaves files load() ignores and deletes).
 // A large snapshot delays the appends queued behind it. After any failed write every later
-// write fails (sticky error). Corrupt records, segments or LMDB state give RAFT_CORRUPT, never
+// write fails (sticky error) until reset_after_failure(), after which load() reopens the log
+// from disk (a torn tail of a failed write is cut off as after a crash). Corrupt records, segments or LMDB state give RAFT_CORRUPT, never
 // a crash; a torn tail of the last segment is cut off on load.
 //
 // Upgrade: a data directory whose entries are still in LMDB (the format before segments) has
@@ -66,6 +67,8 @@ class RaftLogStore final : public consensus::LogStorage {
   void snapshot_get(SnapshotDone done) override;
   void drain(std::function<void()> done) override;
   void set_write_inline(bool write_inline) override { write_inline_ = write_inline; }
+  consensus::IoStatus failure() const override;
+  bool reset_after_failure() override;
 
  private:
   struct AppendOp {
@@ -112,7 +115,7 @@ class RaftLogStore final : public consensus::LogStorage {
   // failure becomes the sticky error.
   template <typename Write>
   consensus::IoStatus write_transaction(Write write);
-  consensus::IoStatus sticky_error();
+  consensus::IoStatus sticky_error() const;
   consensus::IoStatus remember_failure(consensus::IoStatus status);
 
   const std::filesystem::path snapshot_directory_;
@@ -121,7 +124,7 @@ class RaftLogStore final : public consensus::LogStorage {
   MDB_dbi entries_db_ = 0;  // the old format's entries: read once, to migrate them
   MDB_dbi meta_db_ = 0;
 
-  std::mutex error_mutex_;
+  mutable std::mutex error_mutex_;
   consensus::IoStatus sticky_error_;
 
   std::mutex queue_mutex_;

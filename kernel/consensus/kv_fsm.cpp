@@ -1,7 +1,7 @@
 // KvFsm: apply / snapshot / restore of the key-value store for libraft.
 #include "kernel/consensus/kv_fsm.h"
 
-#include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <string_view>
 
@@ -42,12 +42,18 @@ int KvFsm::apply(const raft_buffer& buffer, void** result) {
     *result = const_cast<std::vector<commands::Reply>*>(&replies);
     return 0;
   } catch (const storage::StorageError& e) {
-    // Every server must apply every committed entry; this one cannot, so it stops. After a
-    // restart (with a larger storage.map_size_bytes if the map is full) it replays the log.
-    log::error("cannot apply committed log entry ", index, ": ", e.what(),
-               "; stopping (restart replays it)");
-    std::abort();
+    // Every server must apply every committed entry: this one is retried (kv_fsm.h).
+    return fail(e);
   }
+}
+
+int KvFsm::fail(const storage::StorageError& error) {
+  if (failure_.ok()) {
+    const bool no_space = error.code() == ENOSPC || error.code() == EDQUOT ||
+                          error.code() == MDB_MAP_FULL;
+    failure_ = IoStatus::failure(no_space ? RAFT_NOSPACE : RAFT_IOERR, error.what());
+  }
+  return RAFT_IOERR;
 }
 
 int KvFsm::snapshot(raft_buffer* bufs[], unsigned* n_bufs) {
@@ -93,8 +99,7 @@ int KvFsm::restore(raft_buffer& buffer) {
       txn.commit();
       env_.sync();
     } catch (const storage::StorageError& e) {
-      log::error("cannot restore a snapshot: ", e.what(), "; stopping");
-      std::abort();
+      return fail(e);  // raft frees the buffer
     }
     log::info("restored the key-value store from a snapshot at applied index ", *index);
     applied_index_ = *index;

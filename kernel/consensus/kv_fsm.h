@@ -6,11 +6,15 @@
 //   below the stored applied index are skipped, so the store survives restarts without
 //   being rebuilt (raft replays every entry after its snapshot). The replies stay in this
 //   object until the next apply; *result points at them, for the leader's apply callback.
-//   A storage failure cannot be skipped on one server alone, so it stops the process.
+//   A storage failure (a full disk, an I/O error) cannot be skipped: apply then returns
+//   RAFT_IOERR, so raft does not count the entry as applied, and failure() reports the
+//   cause until clear_failure(). RaftNode restarts raft in-process (raft_node.h), which
+//   replays the entry; the aborted transaction left the store unchanged.
 // snapshot: the whole store as one kv_snapshot.h image, tagged with the store's own
 //   applied index (which may be ahead of raft's after a restart: replayed entries are then
 //   skipped on every server that restores it).
-// restore: replaces the store with the image, unless the store is already at or past it.
+// restore: replaces the store with the image, unless the store is already at or past it; a
+//   storage failure is reported as for apply.
 //
 // Durability of the KV environment (chosen in node.cpp): it is opened with MDB_NOSYNC.
 // The Raft log is the durable record: an entry is acknowledged once fsynced in the log on
@@ -31,6 +35,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernel/consensus/io_status.h"
+
 #include "kernel/commands/state_machine.h"
 #include "kernel/consensus/raft_c_api.h"
 #include "storage/kv_store.h"
@@ -50,11 +56,18 @@ class KvFsm {
   // The applied index stored with the data.
   std::uint64_t applied_index() const { return applied_index_; }
 
+  // The first storage failure of apply or restore since clear_failure() (RAFT_NOSPACE for a
+  // full disk or map, RAFT_IOERR otherwise), or success.
+  const IoStatus& failure() const { return failure_; }
+  void clear_failure() { failure_ = IoStatus::success(); }
+
  private:
   static KvFsm& self(raft_fsm* fsm) { return *static_cast<KvFsm*>(fsm->data); }
   int apply(const raft_buffer& buffer, void** result);
   int snapshot(raft_buffer* bufs[], unsigned* n_bufs);
   int restore(raft_buffer& buffer);
+  // Keeps the first failure; returns RAFT_IOERR for raft.
+  int fail(const storage::StorageError& error);
 
   storage::Env& env_;
   const storage::KvStore& kv_;
@@ -62,6 +75,7 @@ class KvFsm {
   raft_fsm fsm_{};
   struct raft* raft_ = nullptr;
   std::uint64_t applied_index_ = 0;
+  IoStatus failure_;
   const std::vector<commands::Reply> no_replies_;
 };
 

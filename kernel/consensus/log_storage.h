@@ -5,7 +5,8 @@
 // Threading: every method is called from the raft thread. The asynchronous operations
 // (append, truncate, snapshot_put, snapshot_get, drain) are executed in submission order;
 // their callbacks run exactly once, on any thread (possibly inside the call), in submission
-// order. Errors are sticky: after one failed write every later write fails, until restart.
+// order. Errors are sticky: after one failed write every later write fails, until restart (or
+// reset_after_failure, which RaftNode uses to restart raft in-process).
 // Ownership: entries and snapshots passed in belong to the caller and stay valid and
 // unchanged until the operation's callback has run; storage never keeps them afterwards.
 #pragma once
@@ -68,6 +69,13 @@ class LogStorage {
   // off the caller's thread, so a leader's own write overlaps with replication. Order and
   // durability are the same either way.
   virtual void set_write_inline(bool write_inline) { (void)write_inline; }
+
+  // The sticky error of the first failed write, or success.
+  virtual IoStatus failure() const { return IoStatus::success(); }
+  // Only after drain(), with no operation pending: forgets the sticky error and every
+  // in-memory view of the log, so that the next load() reads the durable state again, as a
+  // restarted process would. Returns false when this storage cannot do that.
+  virtual bool reset_after_failure() { return false; }
 };
 
 }  // namespace keepdb::consensus

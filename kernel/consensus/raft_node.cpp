@@ -1,7 +1,10 @@
 // RaftNode: libraft start-up, requests with owned callbacks, and the post-event poll.
 #include "kernel/consensus/raft_node.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -10,7 +13,11 @@
 namespace keepdb::consensus {
 namespace {
 
+using namespace std::chrono_literals;
+
 const std::vector<commands::Reply> kNoReplies;
+constexpr std::chrono::milliseconds kFirstRetryDelay = 100ms;
+constexpr std::chrono::milliseconds kLastRetryDelay = 2s;
 
 struct ApplyRequest {
   struct raft_apply request {};
@@ -40,14 +47,17 @@ RaftNode::RaftNode(boost::asio::io_context& io, LogStorage& storage, PeerTranspo
       fsm_(fsm),
       asio_executor_(io),
       executor_(asio_executor_, [this] { poll(); }),
-      raft_io_(std::make_unique<RaftIo>(executor_, storage, transport, RaftIoOptions{})) {}
+      raft_io_(std::make_unique<RaftIo>(executor_, storage, transport, RaftIoOptions{})),
+      transport_(transport),
+      retry_timer_(io) {}
 
 RaftNode::~RaftNode() = default;
 
-void RaftNode::start() {
+int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
+  failed_step = "raft_init";
   if (int rv =
           raft_init(&raft_, raft_io_->get(), fsm_.get(), options_.id, options_.address.c_str())) {
-    throw std::runtime_error(std::string("raft_init: ") + raft_strerror(rv));
+    return rv;
   }
   initialized_ = true;
   fsm_.bind(&raft_);
@@ -57,7 +67,7 @@ void RaftNode::start() {
   raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
   raft_set_pre_vote(&raft_, true);
-  if (options_.bootstrap) {
+  if (bootstrap) {
     raft_configuration configuration;
     raft_configuration_init(&configuration);
     int rv = 0;
@@ -70,10 +80,21 @@ void RaftNode::start() {
     if (rv == 0) {
       log::info("bootstrapped a new cluster of ", options_.members.size(), " voter(s)");
     } else if (rv != RAFT_CANTBOOTSTRAP) {  // CANTBOOTSTRAP: the log already has state
-      abandon("raft_bootstrap", rv);
+      failed_step = "raft_bootstrap";
+      return rv;
     }
   }
-  if (int rv = raft_start(&raft_)) abandon("raft_start", rv);
+  failed_step = "raft_start";
+  return raft_start(&raft_);
+}
+
+void RaftNode::start() {
+  const char* failed_step = nullptr;
+  if (int rv = init_and_start(options_.bootstrap, failed_step)) {
+    if (!initialized_) throw std::runtime_error(std::string("raft_init: ") + raft_strerror(rv));
+    if (handle_storage_failure()) return;  // a full disk at start-up: retried like any other
+    abandon(failed_step, rv);
+  }
   started_ = true;
   log::info("raft server ", options_.id, " started: term ", raft_.current_term, ", log up to ",
             last_index(), ", applied ", applied_index());
@@ -92,6 +113,12 @@ void RaftNode::abandon(const char* what, int rv) {
 }
 
 void RaftNode::close(std::function<void()> closed) {
+  if (restarting_) {  // between a failure's close and the restart: nothing left to close
+    shut_down_ = true;
+    retry_timer_.cancel();
+    boost::asio::post(io_, std::move(closed));
+    return;
+  }
   if (!initialized_ || closing_) {
     boost::asio::post(io_, std::move(closed));
     return;
@@ -146,13 +173,86 @@ bool RaftNode::is_member(raft_id id) const {
   return false;
 }
 
-bool RaftNode::sole_voter_leader() const {
-  if (!ready()) return false;
+bool RaftNode::sole_voter() const {
   unsigned voters = 0;
+  bool self = false;
   for (unsigned i = 0; i < raft_.configuration.n; ++i) {
-    voters += raft_.configuration.servers[i].role == RAFT_VOTER ? 1 : 0;
+    const raft_server& server = raft_.configuration.servers[i];
+    if (server.role != RAFT_VOTER) continue;
+    ++voters;
+    self = self || server.id == options_.id;
   }
-  return voters == 1;
+  return voters == 1 && self;
+}
+
+bool RaftNode::sole_voter_leader() const {
+  if (fault_) return fault_->sole_voter;
+  return ready() && sole_voter();
+}
+
+std::optional<std::string> RaftNode::write_refusal() const {
+  if (!fault_) return std::nullopt;
+  return "MISCONF KeepDB cannot write to disk: " + fault_->cause.message +
+         "; writes are refused until it can write again (free space if the disk is full)";
+}
+
+bool RaftNode::handle_storage_failure() {
+  IoStatus cause = storage_.failure();
+  const bool log_failed = !cause.ok();
+  if (!log_failed) cause = fsm_.failure();
+  if (cause.ok()) return false;
+  if (log_failed && cause.code != RAFT_NOSPACE) {
+    exit_unrecoverable("cannot write the raft log: " + cause.message);
+  }
+  if (!fault_) {
+    fault_ = Fault{cause, sole_voter()};
+    retry_delay_ = kFirstRetryDelay;
+    log::error("cannot write to disk: ", cause.message,
+               "; refusing writes and restarting raft until the disk can be written again");
+  } else {
+    retry_delay_ = std::min(retry_delay_ * 2, kLastRetryDelay);
+  }
+  ready_ = false;
+  started_ = false;  // nothing is submitted to raft until it restarts
+  close([this] {
+    raft_ = {};  // raft freed its memory: every accessor reads an empty, unavailable server
+    restarting_ = true;
+    retry_timer_.expires_after(retry_delay_);
+    retry_timer_.async_wait([this](const boost::system::error_code& error) {
+      if (!error && !shut_down_) restart_after_failure();
+    });
+  });
+  for (const auto& observer : observers_) observer();  // waiting writes get the refusal
+  return true;
+}
+
+void RaftNode::restart_after_failure() {
+  if (!storage_.reset_after_failure()) {
+    exit_unrecoverable("the raft log storage cannot reload after a failure: " +
+                       fault_->cause.message);
+  }
+  fsm_.clear_failure();
+  raft_io_ = std::make_unique<RaftIo>(executor_, storage_, transport_, RaftIoOptions{});
+  initialized_ = false;
+  closing_ = false;
+  restarting_ = false;
+  ++fault_->restarts;
+  const char* failed_step = nullptr;
+  if (int rv = init_and_start(options_.bootstrap, failed_step)) {
+    if (initialized_ && handle_storage_failure()) return;
+    exit_unrecoverable(std::string("cannot restart raft after a storage failure: ") +
+                       failed_step + ": " + raft_strerror(rv) + " (" + error_message() + ")");
+  }
+  started_ = true;
+  fault_->proof_index = last_index() + 1;
+  poll();
+}
+
+void RaftNode::exit_unrecoverable(const std::string& reason) {
+  log::error(reason, "; exiting: only a restart, which reads and checks the log again, can ",
+             "continue safely");
+  std::fflush(nullptr);
+  std::_Exit(EXIT_FAILURE);
 }
 
 void RaftNode::post(std::function<void()> task) {
@@ -283,6 +383,12 @@ void RaftNode::start_leader_barrier() {
 
 void RaftNode::poll() {
   if (!started_ || closing_) return;
+  if (handle_storage_failure()) return;
+  if (fault_ && fault_->proof_index != 0 && applied_index() >= fault_->proof_index) {
+    log::info("the disk can be written again (after ", fault_->restarts,
+              " raft restart(s)): writes resume");
+    fault_.reset();
+  }
   const int state = raft_state(&raft_);
   // A leader's own write overlaps with replicating it; anyone else writes inline.
   storage_.set_write_inline(state == RAFT_FOLLOWER || state == RAFT_CANDIDATE);
@@ -311,11 +417,12 @@ void RaftNode::poll() {
   }
   const raft_index applied = applied_index();
   const bool changed = state != last_state_ || leader != last_leader_ || applied != last_applied_ ||
-                       ready_ != last_ready_;
+                       ready_ != last_ready_ || fault_.has_value() != last_fault_;
   last_state_ = state;
   last_leader_ = leader;
   last_applied_ = applied;
   last_ready_ = ready_;
+  last_fault_ = fault_.has_value();
   if (changed) {
     for (const auto& observer : observers_) observer();
   }

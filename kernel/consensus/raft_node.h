@@ -10,16 +10,31 @@
 // unavailable(), and the node refuses service. Pre-vote is on, the install-snapshot
 // timeout is 3 s, the election timeout stays far above an fsync.
 //
+// Storage failures (docs/cluster.md, "Durability and storage"): when the log storage
+// reports a sticky failure with RAFT_NOSPACE (a full disk) or the FSM cannot apply or
+// restore (any storage error; the key-value store is a cache of the log), the node logs
+// the cause once, refuses writes with write_refusal(), and restarts raft in-process as a
+// restarted process would (close, storage reset_after_failure, raft_init, raft_start: the
+// log is reloaded from disk and unapplied entries are replayed), retrying with a backoff
+// from 100 ms to 2 s until the storage writes again. Closing raft stops a leader from
+// acknowledging anything, so the others elect a new one. The refusal ends once raft has
+// stored and applied an entry after a restart. A log write failing with any other error
+// (an fsync error: the page cache may have dropped the data) cannot be trusted without
+// re-reading the disk: the process exits with EXIT_FAILURE and a clear log line.
+//
 // Thread-safety: network thread only; callbacks run there, never inside the call that
 // registered them. Lifetime: storage, transport, fsm and io_context outlive it; close()
 // must complete (its callback run) before it is destroyed once started.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +83,8 @@ class RaftNode {
   // Call it before the io_context runs anything else. Throws std::runtime_error with
   // raft's message on failure, having closed raft again.
   void start();
-  // raft_close; `closed` runs once every request has completed.
+  // raft_close; `closed` runs once every request has completed. Close while a storage
+  // failure's close is still under way is not supported (shut down after it, or exit).
   void close(std::function<void()> closed);
 
   // Runs `observer` after every raft event that changed the role, leader, readiness or
@@ -77,7 +93,9 @@ class RaftNode {
 
   raft_id id() const { return options_.id; }
   int state() const;  // RAFT_UNAVAILABLE .. RAFT_LEADER
-  bool unavailable() const { return started_ && state() == RAFT_UNAVAILABLE; }
+  bool unavailable() const { return started_ && !fault_ && state() == RAFT_UNAVAILABLE; }
+  // While storage fails: the MISCONF error line writes get (without the leading '-').
+  std::optional<std::string> write_refusal() const;
   bool leader() const { return state() == RAFT_LEADER; }
   bool ready() const { return leader() && ready_; }  // leader whose election barrier applied
   RaftMember leader_member() const;                  // id 0 when unknown
@@ -92,7 +110,8 @@ class RaftNode {
   std::vector<RaftMember> members() const;
   std::string address_of(raft_id id) const;
   bool is_member(raft_id id) const;
-  // True when this server is the only voter and leads: no other leader can exist.
+  // True when this server is the only voter and leads, or was the only voter when its
+  // storage failed (it serves reads while it refuses writes): no other leader can exist.
   bool sole_voter_leader() const;
 
   // Leader only; RAFT_NOTLEADER etc. come back through the callback, never synchronously.
@@ -110,7 +129,15 @@ class RaftNode {
   // After raft_init, when start-up fails: closes raft (running the io_context until it has)
   // and throws std::runtime_error describing `rv`.
   [[noreturn]] void abandon(const char* what, int rv);
+  // raft_init, settings and raft_start (plus bootstrap when `bootstrap`); returns the
+  // first failure, leaving raft initialized when raft_init succeeded.
+  int init_and_start(bool bootstrap, const char*& failed_step);
   void poll();
+  // True (and the restart under way) when storage failed; exits on an unrecoverable failure.
+  bool handle_storage_failure();
+  void restart_after_failure();
+  [[noreturn]] static void exit_unrecoverable(const std::string& reason);
+  bool sole_voter() const;  // this server is the configuration's only voter
   void start_leader_barrier();
   void post(std::function<void()> task);
 
@@ -121,6 +148,7 @@ class RaftNode {
   AsioExecutor asio_executor_;
   ObservedExecutor executor_;
   std::unique_ptr<RaftIo> raft_io_;
+  PeerTransport& transport_;
   struct raft raft_ {};
   bool initialized_ = false;
   bool started_ = false;
@@ -131,10 +159,25 @@ class RaftNode {
   raft_id last_leader_ = 0;
   raft_index last_applied_ = 0;
   bool last_ready_ = false;
+  bool last_fault_ = false;
   bool ready_ = false;
   bool leader_barrier_in_flight_ = false;
   bool unavailable_logged_ = false;
   raft_term leader_term_ = 0;
+
+  // A storage failure under repair: its cause, whether this server was the only voter, and
+  // the log index raft must store and apply after a restart to prove the storage writes.
+  struct Fault {
+    IoStatus cause;
+    bool sole_voter = false;
+    raft_index proof_index = 0;
+    unsigned restarts = 0;
+  };
+  std::optional<Fault> fault_;
+  bool restarting_ = false;  // raft closed after a storage failure, its restart pending
+  bool shut_down_ = false;   // close() ran while restarting: never restart again
+  std::chrono::milliseconds retry_delay_{0};
+  boost::asio::steady_timer retry_timer_;
   // raft 0.15 sends TimeoutNow through the transfer request after its callback (guide
   // §10.6): transfer requests are freed only with the node.
   std::deque<std::unique_ptr<Transfer>> transfers_;

@@ -6,6 +6,13 @@
 #include "kernel/commands/op_batch.h"
 
 namespace keepdb::consensus {
+namespace {
+
+// Appended to the storage refusal for a write raft accepted before the failure: raft may
+// still commit and apply it once the storage writes again.
+constexpr char kOutcomeUnknown[] = "; this write may or may not be applied";
+
+}  // namespace
 
 RaftSink::RaftSink(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder)
     : io_(io), raft_(raft), forwarder_(forwarder) {
@@ -24,17 +31,21 @@ void RaftSink::commit(std::string batch, std::vector<commands::Caller> callers, 
 
 void RaftSink::dispatch(Batch batch, Done done) {
   const std::size_t ops = commands::OpBatchReader(batch.ops).count().value_or(0);
-  if (raft_.unavailable()) {
+  if (const auto refusal = raft_.write_refusal()) {
+    fail(ops, *refusal, std::move(done));
+  } else if (raft_.unavailable()) {
     fail(ops, kUnavailableError, std::move(done));
   } else if (raft_.ready()) {
     raft_.apply(
-        batch.ops, [done = std::move(done), ops](RaftNode::Status status,
-                                                 const std::vector<commands::Reply>& replies) {
+        batch.ops, [this, done = std::move(done), ops](
+                       RaftNode::Status status, const std::vector<commands::Reply>& replies) {
           if (status == 0 && !replies.empty()) {
             done(replies);
             return;
           }
-          const std::string error = status == RAFT_LEADERSHIPLOST
+          const auto refusal = raft_.write_refusal();
+          const std::string error = refusal ? *refusal + kOutcomeUnknown
+                                    : status == RAFT_LEADERSHIPLOST
                                         ? "ERR leadership changed before the write was confirmed; "
                                           "it may or may not be applied"
                                     : status == RAFT_NOTLEADER

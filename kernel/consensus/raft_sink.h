@@ -5,6 +5,8 @@
 //   - leader whose election barrier has not applied yet: the batch waits for it;
 //   - follower that knows the leader: the batch is forwarded to it (forwarder.h);
 //   - no leader: every command gets "TRYAGAIN no leader";
+//   - storage failing (RaftNode::write_refusal): every command gets that MISCONF error; a
+//     batch raft had accepted gets it too, saying the outcome is unknown;
 //   - consensus UNAVAILABLE: every command gets an error saying the node refuses service.
 //
 // Thread-safety: network thread only (as BatchSink). Lifetime: raft node and forwarder
