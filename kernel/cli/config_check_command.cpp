@@ -1,14 +1,42 @@
-// keepd config check: validate a configuration file without starting a node, and the
-// cluster secret file it names (as `keepd run` would read it).
+// keepd config check: validate a configuration file without starting a node, refusing
+// everything `keepd run` refuses before it starts serving: the file itself, the cluster
+// secret file it names, and every [[plugin]] (library, option schema, and the plugin's own
+// create(), which reads its options' files), each instance destroyed again at once.
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <string>
 
 #include "kernel/cli/options.h"
 #include "kernel/cli/subcommands.h"
 #include "kernel/config/config.h"
 #include "kernel/consensus/cluster_secret.h"
+#include "kernel/plugin_host/log_sink.h"
+#include "kernel/plugin_host/plugin_set.h"
 
 namespace keepdb::cli {
+namespace {
+
+// Plugin host lines worth a checker's attention (warnings and errors) go to stderr; the
+// "created" lines of a successful check are left out of its output.
+class WarningsToStderr final : public plugin_host::LogSink {
+ public:
+  void write(plugin_host::LogLevel level, std::string_view line) noexcept override {
+    if (level >= plugin_host::LogLevel::kWarn) plugin_host::stderr_log_sink().write(level, line);
+  }
+};
+
+// ", plugins tokens and hello created and destroyed"; empty without plugins.
+std::string plugins_summary(const config::Plugins& plugins) {
+  if (plugins.load.empty()) return {};
+  std::string names;
+  for (std::size_t i = 0; i < plugins.load.size(); ++i) {
+    if (i > 0) names += i + 1 == plugins.load.size() ? " and " : ", ";
+    names += plugins.load[i].name;
+  }
+  return (plugins.load.size() == 1 ? ", plugin " : ", plugins ") + names + " created and destroyed";
+}
+
+}  // namespace
 
 int config_check_command(const Args& args) {
   namespace po = boost::program_options;
@@ -27,11 +55,15 @@ int config_check_command(const Args& args) {
     if (!config.cluster.secret_file.empty()) {
       consensus::ClusterSecret::load(config.cluster.secret_file);
     }
+    {
+      WarningsToStderr log;
+      const plugin_host::PluginSet plugins = plugin_host::PluginSet::load(config.plugins, log);
+    }
     std::cout << file << ": ok (node " << config.node_id << ", clients on " << config.client.host
               << ":" << config.client.port << ", data in " << config.storage.data_dir.string()
-              << ")\n";
+              << plugins_summary(config.plugins) << ")\n";
     return 0;
-  } catch (const std::runtime_error& e) {  // ConfigError, or the secret file's problem
+  } catch (const std::runtime_error& e) {  // ConfigError, the secret file's or a plugin's
     std::cerr << e.what() << "\n";
     return 1;
   }

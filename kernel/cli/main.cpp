@@ -22,6 +22,28 @@ constexpr const char* kUsage =
     "\n"
     "Run 'keepd <command> --help' for a command's options.\n";
 
+constexpr const char* kConfigUsage =
+    "usage: keepd config <subcommand> [<args>]\n"
+    "\n"
+    "subcommands:\n"
+    "  check FILE    validate a configuration file: the file, its cluster secret file and\n"
+    "                every plugin it names (loaded, options checked, created, destroyed)\n"
+    "\n"
+    "Run 'keepd config check --help' for its options.\n";
+
+constexpr const char* kPluginsUsage =
+    "usage: keepd plugins <subcommand> [<args>]\n"
+    "\n"
+    "subcommands:\n"
+    "  list [--dir D] [--config F] [--json]\n"
+    "                list provider plugins and their load status\n"
+    "\n"
+    "Run 'keepd plugins list --help' for its options.\n";
+
+bool is_help(const std::string& arg) {
+  return arg == "--help" || arg == "-h";
+}
+
 int usage_error(const std::string& message) {
   std::cerr << "keepd: " << message << "\n\n" << kUsage;
   return 2;
@@ -34,7 +56,7 @@ int main(int argc, char** argv) {
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; ++i) {
     const std::string option = argv[i];
-    if (option == "--help" || option == "-h") {
+    if (is_help(option)) {
       std::cout << kUsage;
       return 0;
     }
@@ -52,6 +74,14 @@ int main(int argc, char** argv) {
   if (command == "config" || command == "plugins" || command == "token") {
     if (rest.empty()) return usage_error("'" + command + "' needs a subcommand");
     const std::string sub = rest.front();
+    if (command == "config" && is_help(sub)) {
+      std::cout << kConfigUsage;
+      return 0;
+    }
+    if (command == "plugins" && is_help(sub)) {
+      std::cout << kPluginsUsage;
+      return 0;
+    }
     Args sub_args(rest.begin() + 1, rest.end());
     if (command == "config" && sub == "check") return config_check_command(sub_args);
     if (command == "plugins" && sub == "list") return plugins_list_command(sub_args);

@@ -172,3 +172,86 @@ TEST_CASE("run exits 1 when its port is already in use", "[cli]") {
   CHECK(second.err.find("Address already in use") != std::string::npos);
   CHECK(first.running());
 }
+
+TEST_CASE("every command group and subcommand answers --help and -h", "[cli]") {
+  const std::vector<std::vector<std::string>> commands = {
+      {"run"},   {"config"},        {"config", "check"}, {"plugins"}, {"plugins", "list"},
+      {"token"}, {"token", "hash"}, {"token", "new"},
+  };
+  for (const auto& command : commands) {
+    for (const std::string flag : {"--help", "-h"}) {
+      std::vector<std::string> args = command;
+      args.push_back(flag);
+      INFO("keepd " << command.front() << (command.size() > 1 ? " " + command[1] : "") << " "
+                    << flag);
+      const ProgramResult result = keepd(args);
+      CHECK(result.status.exited_normally(0));
+      CHECK(result.out.rfind("usage: keepd", 0) == 0);
+      CHECK(result.err.empty());
+    }
+  }
+}
+
+namespace {
+
+// A config directory with the auth-token plugin staged in its own plugins dir, its secrets
+// file beside the config (named relatively, as docs/configuration.md does) and the
+// [plugin.options] table given.
+struct TokenPluginConfig {
+  explicit TokenPluginConfig(const std::string& options, const std::string& secrets_text)
+      : dir("cli-plugin") {
+    const std::filesystem::path plugins = dir / "plugins";
+    std::filesystem::create_directory(plugins);
+    std::filesystem::copy_file(KEEPDB_AUTH_TOKEN_SO, plugins / "libauth_token.so");
+    write_file(dir / "tokens", secrets_text);
+    std::filesystem::permissions(
+        dir / "tokens", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    write_file(config, render_config(KeepdSettings(), free_port()) +
+                           "\n[plugins]\ndir = \"plugins\"\n\n[[plugin]]\nname = \"tokens\"\n"
+                           "path = \"libauth_token.so\"\n\n[plugin.options]\n" +
+                           options);
+  }
+
+  TempDir dir;
+  std::filesystem::path config = dir / "config.toml";
+};
+
+const std::string kGoodSecrets = std::string(64, 'a') + " read bob\n";
+
+}  // namespace
+
+TEST_CASE("config check creates each plugin and refuses what run refuses", "[cli][config]") {
+  struct Case {
+    std::string name;
+    std::string options;
+    std::string secrets;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"unknown option", "secrets_file = \"tokens\"\nsecret_fil = \"x\"\n", kGoodSecrets,
+       "plugin 'tokens' (auth-token): unknown option 'secret_fil'"},
+      {"missing required option", "min_token_length = 20\n", kGoodSecrets,
+       "plugin 'tokens' (auth-token): missing required option 'secrets_file'"},
+      {"malformed secrets file", "secrets_file = \"tokens\"\n", "not-a-hash read bob\n",
+       "plugin 'tokens' (auth-token): create failed (KDB_E_INVALID): secrets file "},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const TokenPluginConfig setup(c.options, c.secrets);
+    const ProgramResult check = keepd({"config", "check", setup.config.string()});
+    CHECK(check.status.exited_normally(1));
+    CHECK(check.err.find(c.error) != std::string::npos);
+    CHECK(check.out.empty());
+    const ProgramResult run = keepd({"run", "--config", setup.config.string()});
+    CHECK(run.status.exited_normally(1));
+    CHECK(run.err.find(c.error) != std::string::npos);
+  }
+
+  // The relative secrets_file is found beside the config, whatever keepd's working directory.
+  const TokenPluginConfig good("secrets_file = \"tokens\"\n", kGoodSecrets);
+  const ProgramResult check = keepd({"config", "check", good.config.string()});
+  CHECK(check.status.exited_normally(0));
+  CHECK(check.out.find(": ok (node 1, ") != std::string::npos);
+  CHECK(check.out.find(", plugin tokens created and destroyed)\n") != std::string::npos);
+  CHECK(check.err.empty());
+}
