@@ -28,13 +28,17 @@ inline bool equals_ignore_case(std::string_view a, std::string_view lowercase) {
   return true;
 }
 
-// LMDB stores keys of 1 to 511 bytes.
-inline bool valid_key(std::string_view key) { return !key.empty() && key.size() <= 511; }
+// LMDB stores keys of 1 to 511 bytes: the error reply for a key outside them, if it is.
+inline std::optional<std::string> key_error(std::string_view key) {
+  if (key.empty()) return std::string(errors::kKeyEmpty);
+  if (key.size() > 511) return std::string(errors::kKeyTooLong);
+  return std::nullopt;
+}
 
-// The key-too-long error if any of keys[0], keys[step], ... is not a valid key.
+// The key_error() of the first of keys[0], keys[step], ... that is not a valid key.
 inline std::optional<std::string> check_keys(Args keys, std::size_t step = 1) {
   for (std::size_t i = 0; i < keys.size(); i += step) {
-    if (!valid_key(keys[i])) return std::string(errors::kKeyTooLong);
+    if (auto error = key_error(keys[i])) return error;
   }
   return std::nullopt;
 }

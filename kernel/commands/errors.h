@@ -13,6 +13,9 @@ inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr std::string_view kKeyTooLong = "ERR key is too long (KeepDB keys are 1 to 511 bytes)";
+// Redis accepts the empty key; KeepDB's store (LMDB) cannot hold it.
+inline constexpr std::string_view kKeyEmpty =
+    "ERR empty keys are not supported by KeepDB (keys are 1 to 511 bytes)";
 
 inline std::string wrong_arity(std::string_view command_name) {
   return "ERR wrong number of arguments for '" + std::string(command_name) + "' command";

@@ -89,7 +89,7 @@ std::optional<StringOptions> parse_string_options(Args options, OptionsOf comman
 
 std::optional<std::string> check_key_and_time(std::string_view key, std::string_view time,
                                               TimeUnit unit, std::string_view command_name) {
-  if (!valid_key(key)) return std::string(errors::kKeyTooLong);
+  if (auto error = key_error(key)) return error;
   const auto parsed = parse_expiry_time(time, unit, TimeBase::kRelative, TimeSign::kPositiveOnly,
                                         command_name);
   if (const auto* error = std::get_if<std::string>(&parsed)) return *error;
@@ -120,7 +120,7 @@ void put_until(ApplyContext& c, std::string_view key, std::string_view payload,
 std::optional<std::string> validate_set(Args a) {
   const auto options = parse_string_options(a.subspan(3), OptionsOf::kSet);
   if (!options) return std::string(errors::kSyntax);
-  if (!valid_key(a[1])) return std::string(errors::kKeyTooLong);
+  if (auto error = key_error(a[1])) return error;
   if (options->expiry) {
     auto deadline = option_deadline(*options->expiry, 0, "set");
     if (auto* error = std::get_if<std::string>(&deadline)) return std::move(*error);

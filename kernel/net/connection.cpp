@@ -19,6 +19,8 @@ using Clock = Connection::Clock;
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
+// How long input is read and discarded after a protocol error before the socket is closed.
+constexpr std::chrono::seconds kDrainBeforeClose{2};
 
 resp::RequestLimits parser_limits(const config::Limits& limits) {
   return {.max_bulk_bytes = limits.max_bulk_bytes,
@@ -302,7 +304,13 @@ void Connection::schedule_flush() {
 void Connection::flush() {
   if (writing_ || closed_) return;
   if (queued_.empty()) {
-    if (closing_ && !awaiting_replies()) close("");
+    if (closing_ && !awaiting_replies()) {
+      if (drain_before_close_) {
+        drain_then_close();
+      } else {
+        close("");
+      }
+    }
     return;
   }
   sending_.swap(queued_);
@@ -347,8 +355,37 @@ void Connection::fail_protocol(const std::string& message) {
   log::throttled(server_.log_throttles().protocol_errors, log::Level::kWarn, "closing ",
                  describe(), ": ", message);
   resp::ReplyWriter(queued_, session_.protocol).error(message);
-  closing_ = true;
+  drain_before_close_ = true;
   schedule_flush();
+}
+
+// The client may still be sending (the body of a bulk over the limit): closing with its
+// bytes unread would make the kernel answer with a reset, which destroys the error reply
+// before the client reads it. So the reply is followed by end of stream (write side shut)
+// and the rest of the input is read and thrown away until the client closes or
+// kDrainBeforeClose has passed.
+void Connection::drain_then_close() {
+  if (closed_ || reading_) return;  // a read in flight comes back through flush()
+  if (!draining_since_) {
+    draining_since_ = Clock::now();
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+  input_.consume_and_wipe(input_.size());
+  input_.shrink_if_idle(kReadChunk);
+  auto [space, size] = input_.prepare(kReadChunk);
+  reading_ = true;
+  socket_.async_read_some(asio::buffer(space, size),
+                          [self = shared_from_this()](const boost::system::error_code& error,
+                                                      std::size_t) {
+                            self->reading_ = false;
+                            if (self->closed_) return;
+                            if (error) {
+                              self->close("");
+                            } else {
+                              self->drain_then_close();
+                            }
+                          });
 }
 
 void Connection::close_gracefully() {
@@ -359,6 +396,10 @@ void Connection::close_gracefully() {
 void Connection::enforce_deadlines(Clock::time_point now) {
   if (closed_) return;
   const auto& limits = server_.limits();
+  if (draining_since_) {
+    if (now - *draining_since_ > kDrainBeforeClose) close("");
+    return;
+  }
   if (!session_.authenticated && limits.auth_timeout.count() > 0 &&
       now - session_.created > limits.auth_timeout) {
     close("not authenticated within limits.auth_timeout_ms = " +

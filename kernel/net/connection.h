@@ -92,6 +92,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Reports the buffers' current size to the server's budget; may close this connection.
   void account_memory();
   void fail_protocol(const std::string& message);
+  // Closing after a protocol error: shuts the write side, then reads and discards until
+  // the client closes or kDrainBeforeClose has passed (enforce_deadlines), then closes.
+  void drain_then_close();
   std::string describe() const;  // "id=7 addr=127.0.0.1:5000" for log lines
 
   boost::asio::ip::tcp::socket socket_;
@@ -118,6 +121,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool flush_scheduled_ = false;
   bool closing_ = false;   // no more requests; close once replies are flushed
   bool closed_ = false;
+  bool drain_before_close_ = false;                     // set by a protocol error
+  std::optional<Clock::time_point> draining_since_;     // write side shut, input discarded
   std::uint64_t reported_buffer_bytes_ = 0;  // what the server's sum holds for this client
 
   Clock::time_point last_request_;                      // idle deadline base: last activity
