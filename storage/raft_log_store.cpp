@@ -144,6 +144,10 @@ IoStatus load_snapshot(MDB_txn* txn, MDB_dbi meta_db, const std::filesystem::pat
 
 }  // namespace
 
+std::uint64_t segment_bytes_for(std::uint64_t snapshot_threshold_bytes) {
+  return std::clamp<std::uint64_t>(snapshot_threshold_bytes / 4, 1ull << 20, 64ull << 20);
+}
+
 IoStatus RaftLogStore::open(const RaftLogStoreOptions& options,
                             std::unique_ptr<RaftLogStore>& out) {
   try {

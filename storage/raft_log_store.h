@@ -49,6 +49,11 @@ struct RaftLogStoreOptions {
   std::uint64_t segment_bytes = 64ull << 20;   // log segment size before rolling over
 };
 
+// The segment size for a log compacted every `snapshot_threshold_bytes`: a quarter of it,
+// from 1 MiB to 64 MiB, so that compaction (which deletes whole segments) frees disk space
+// in steps well under the threshold.
+std::uint64_t segment_bytes_for(std::uint64_t snapshot_threshold_bytes);
+
 class RaftLogStore final : public consensus::LogStorage {
  public:
   // Opens or creates the store. Never throws: errors come back as RAFT_IOERR/RAFT_CORRUPT.

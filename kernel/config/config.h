@@ -92,6 +92,9 @@ struct Cluster {
   // of log behind it for followers that lag a little.
   std::uint32_t snapshot_threshold = 1024;
   std::uint32_t snapshot_trailing = 2048;
+  // And a snapshot once the entries applied since the last one hold this many bytes, keeping
+  // at most half of it behind it: the log in memory and on disk is bounded by bytes.
+  std::uint64_t snapshot_threshold_bytes = 64ull << 20;
 };
 
 // Posture gaps the operator accepts on purpose (`[security] accept_risks`). Parsed here,

@@ -31,6 +31,8 @@ constexpr std::int64_t kMinClientMemoryBytes = 1 * kMiB;
 constexpr std::int64_t kMaxClientMemoryBytes = 1024 * kGiB;
 constexpr std::int64_t kMaxTimeoutMs = 86'400'000;  // one day
 constexpr std::int64_t kMaxSnapshotEntries = 1'000'000'000;
+constexpr std::int64_t kMinSnapshotBytes = 1ll << 20;   // 1 MiB
+constexpr std::int64_t kMaxSnapshotBytes = 64ll << 30;  // 64 GiB
 // Room for the RESP framing around one bulk string ("*3\r\n$3\r\nSET\r\n$N\r\n...").
 constexpr std::int64_t kFramingSlackBytes = 1 * kKiB;
 constexpr std::size_t kSha256HexLength = 64;
@@ -240,7 +242,8 @@ Cluster read_cluster(const TableReader& root, std::uint64_t node_id, const fs::p
   Cluster cluster;
   const auto table =
       root.table("cluster", {"id", "secret_file", "peer_host", "peer_port", "bootstrap",
-                             "snapshot_threshold", "snapshot_trailing", "member"});
+                             "snapshot_threshold", "snapshot_trailing", "snapshot_threshold_bytes",
+                             "member"});
   if (!table) return cluster;
   cluster.id = non_empty_string(*table, "id", cluster.id);
   if (table->string("secret_file")) {
@@ -256,6 +259,9 @@ Cluster read_cluster(const TableReader& root, std::uint64_t node_id, const fs::p
   };
   cluster.snapshot_threshold = read_entries("snapshot_threshold", 2, cluster.snapshot_threshold);
   cluster.snapshot_trailing = read_entries("snapshot_trailing", 0, cluster.snapshot_trailing);
+  cluster.snapshot_threshold_bytes = static_cast<std::uint64_t>(
+      table->integer("snapshot_threshold_bytes", kMinSnapshotBytes, kMaxSnapshotBytes)
+          .value_or(static_cast<std::int64_t>(cluster.snapshot_threshold_bytes)));
   cluster.members = read_members(*table);
 
   if (!cluster.members.empty() &&

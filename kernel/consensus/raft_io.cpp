@@ -81,6 +81,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   raft_io* get() { return &io_; }
+  const LogBytes& log_bytes() const { return log_bytes_; }
 
  private:
   using RequestId = std::uint64_t;
@@ -155,6 +156,8 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
     if (IoStatus status = storage_.load(loaded); !status.ok()) return fail(status);
     std::size_t count = 0;
     raft_entry* array = loaded.entries.release(count);
+    log_bytes_.reset(loaded.start_index);
+    for (std::size_t i = 0; i < count; ++i) log_bytes_.append(array[i].buf.len);
     if (array == nullptr && loaded.entries.size() > 0) {
       return fail(IoStatus::failure(RAFT_NOMEM, "out of memory loading the raft log"));
     }
@@ -235,11 +238,13 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
 
   int append(raft_io_append* req, const raft_entry entries[], unsigned n, raft_io_append_cb cb) {
     const RequestId id = track({[req, cb](int status) { cb(req, status); }});
+    for (unsigned i = 0; i < n; ++i) log_bytes_.append(entries[i].buf.len);
     storage_.append({entries, n}, completion_for(id));
     return 0;
   }
 
   int truncate(raft_index index) {
+    log_bytes_.truncate(index);
     storage_.truncate(index);
     return 0;
   }
@@ -247,6 +252,11 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
   int snapshot_put(unsigned trailing, raft_io_snapshot_put* req, const raft_snapshot& snapshot,
                    raft_io_snapshot_put_cb cb) {
     const RequestId id = track({[req, cb](int status) { cb(req, status); }});
+    if (trailing == 0) {
+      log_bytes_.reset(snapshot.index + 1);  // a leader's snapshot replaces the whole log
+    } else if (snapshot.index > trailing) {
+      log_bytes_.forget_through(snapshot.index - trailing);
+    }
     storage_.snapshot_put(trailing, snapshot, completion_for(id));
     return 0;
   }
@@ -323,6 +333,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
   std::map<RequestId, PendingRequest> pending_;  // ordered: cancellation in submission order
   std::unordered_map<raft_id, std::deque<RequestId>> sends_by_peer_;
   std::unique_ptr<SerialWorker> worker_;
+  LogBytes log_bytes_;
 };
 
 RaftIo::RaftIo(Executor& executor, LogStorage& storage, PeerTransport& transport,
@@ -334,5 +345,7 @@ RaftIo::~RaftIo() = default;
 raft_io* RaftIo::get() {
   return impl_->get();
 }
+
+const LogBytes& RaftIo::log_bytes() const { return impl_->log_bytes(); }
 
 }  // namespace keepdb::consensus

@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "kernel/consensus/executor.h"
+#include "kernel/consensus/log_bytes.h"
 #include "kernel/consensus/log_storage.h"
 #include "kernel/consensus/peer_transport.h"
 #include "kernel/consensus/raft_c_api.h"
@@ -40,6 +41,9 @@ class RaftIo {
   RaftIo& operator=(const RaftIo&) = delete;
 
   raft_io* get();
+  // The bytes of each log entry raft holds, kept in step with load, append, truncate and
+  // snapshot_put. Executor thread only.
+  const LogBytes& log_bytes() const;
 
  private:
   class Impl;

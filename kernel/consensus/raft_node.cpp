@@ -381,6 +381,20 @@ void RaftNode::start_leader_barrier() {
   });
 }
 
+void RaftNode::size_compaction() {
+  if (options_.snapshot_threshold_bytes == 0) return;
+  const LogBytes& log = raft_io_->log_bytes();
+  const raft_index applied = applied_index();
+  const bool over = log.bytes_between(raft_.log.snapshot.last_index, applied) >=
+                    options_.snapshot_threshold_bytes;
+  raft_set_snapshot_threshold(&raft_, over ? 1 : options_.snapshot_threshold);
+  if (options_.snapshot_trailing > 0) {  // 0 keeps no entry at all
+    raft_set_snapshot_trailing(&raft_,
+                               log.entries_within(applied, options_.snapshot_threshold_bytes / 2,
+                                                  options_.snapshot_trailing));
+  }
+}
+
 void RaftNode::poll() {
   if (!started_ || closing_) return;
   if (handle_storage_failure()) return;
@@ -389,6 +403,7 @@ void RaftNode::poll() {
               " raft restart(s)): writes resume");
     fault_.reset();
   }
+  size_compaction();
   const int state = raft_state(&raft_);
   // A leader's own write overlaps with replicating it; anyone else writes inline.
   storage_.set_write_inline(state == RAFT_FOLLOWER || state == RAFT_CANDIDATE);

@@ -10,6 +10,10 @@
 // unavailable(), and the node refuses service. Pre-vote is on, the install-snapshot
 // timeout is 3 s, the election timeout stays far above an fsync.
 //
+// Compaction (docs/cluster.md, "Log compaction"): by entries (snapshot_threshold and
+// snapshot_trailing) and by bytes (snapshot_threshold_bytes, see size_compaction()), so the
+// log held in memory and on disk, and what a restart replays, are bounded by bytes.
+//
 // Storage failures (docs/cluster.md, "Durability and storage"): when the log storage
 // reports a sticky failure with RAFT_NOSPACE (a full disk) or the FSM cannot apply or
 // restore (any storage error; the key-value store is a cache of the log), the node logs
@@ -64,6 +68,9 @@ struct RaftNodeOptions {
   unsigned install_snapshot_timeout_ms = 3000;
   unsigned snapshot_threshold = 1024;
   unsigned snapshot_trailing = 2048;
+  // Compaction by bytes as well (size_compaction()): a snapshot once the entries applied
+  // since the last one hold this many bytes, keeping at most half of it behind it.
+  std::uint64_t snapshot_threshold_bytes = 64ull << 20;
 };
 
 class RaftNode {
@@ -133,6 +140,12 @@ class RaftNode {
   // first failure, leaving raft initialized when raft_init succeeded.
   int init_and_start(bool bootstrap, const char*& failed_step);
   void poll();
+  // libraft 0.15 counts entries only, and reads its snapshot threshold each time it applies
+  // and its trailing count each time it stores a snapshot: both are re-derived here from the
+  // log's bytes after every event. Over snapshot_threshold_bytes since the last snapshot,
+  // the threshold drops to 1 (a snapshot at the next apply); the trailing count is what fits
+  // in half of it (at least 1, at most snapshot_trailing).
+  void size_compaction();
   // True (and the restart under way) when storage failed; exits on an unrecoverable failure.
   bool handle_storage_failure();
   void restart_after_failure();

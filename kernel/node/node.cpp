@@ -70,6 +70,7 @@ consensus::RaftNodeOptions raft_options(const config::Config& config) {
   options.bootstrap = config.cluster.bootstrap;
   options.snapshot_threshold = config.cluster.snapshot_threshold;
   options.snapshot_trailing = config.cluster.snapshot_trailing;
+  options.snapshot_threshold_bytes = config.cluster.snapshot_threshold_bytes;
   const auto& members = config.cluster.members;
   const auto self = std::find_if(members.begin(), members.end(),
                                  [&](const auto& member) { return member.id == config.node_id; });
@@ -107,10 +108,13 @@ std::shared_ptr<const consensus::ClusterSecret> load_cluster_secret(const config
       consensus::ClusterSecret::load(config.cluster.secret_file));
 }
 
-std::unique_ptr<storage::RaftLogStore> open_raft_log(const std::filesystem::path& data_dir) {
+std::unique_ptr<storage::RaftLogStore> open_raft_log(const config::Config& config) {
+  const auto& data_dir = config.storage.data_dir;
   std::unique_ptr<storage::RaftLogStore> store;
-  const consensus::IoStatus status =
-      storage::RaftLogStore::open({.directory = data_dir / "raft"}, store);
+  const consensus::IoStatus status = storage::RaftLogStore::open(
+      {.directory = data_dir / "raft",
+       .segment_bytes = storage::segment_bytes_for(config.cluster.snapshot_threshold_bytes)},
+      store);
   if (!status.ok()) {
     throw std::runtime_error("cannot open the raft log in " + (data_dir / "raft").string() + ": " +
                              status.message);
@@ -131,7 +135,7 @@ int run(const config::Config& config) {
         kv_dir,
         {.map_size_bytes = config.storage.map_size_bytes, .max_dbs = 4, .extra_flags = MDB_NOSYNC});
     storage::KvStore kv(env);
-    const auto raft_log = open_raft_log(config.storage.data_dir);
+    const auto raft_log = open_raft_log(config);
     raise_fd_limit(config.limits.max_connections);
 
     boost::asio::io_context io(1);

@@ -22,6 +22,7 @@ std::string render_config(const KeepdSettings& settings, std::uint16_t port) {
   text += "data_dir = \"" + settings.data_dir + "\"\n\n[client]\nhost = \"127.0.0.1\"\n";
   text += "port = " + std::to_string(port) + "\n";
   if (!settings.limits.empty()) text += "\n[limits]\n" + render_keys(settings.limits);
+  if (!settings.cluster.empty()) text += "\n[cluster]\n" + render_keys(settings.cluster);
   return text;
 }
 

@@ -30,9 +30,15 @@ struct KeepdSettings {
     limits.emplace_back(std::move(key), value);
     return *this;
   }
+  // Sets a `[cluster]` key, e.g. cluster_key("snapshot_threshold_bytes", 8 << 20).
+  KeepdSettings& cluster_key(std::string key, std::uint64_t value) {
+    cluster.emplace_back(std::move(key), value);
+    return *this;
+  }
 
   std::string label;
   IntegerKeys limits;
+  IntegerKeys cluster;
   std::string data_dir = "data";  // relative to the config file
 };
 

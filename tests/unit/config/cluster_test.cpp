@@ -89,6 +89,18 @@ TEST_CASE("config: snapshot threshold and trailing accept their boundary values"
   CHECK(largest.cluster.snapshot_trailing == 1'000'000'000);
 }
 
+TEST_CASE("config: snapshot_threshold_bytes defaults to 64 MiB and is 1 MiB..64 GiB",
+          "[config][cluster]") {
+  CHECK(load(with_storage("")).cluster.snapshot_threshold_bytes == 64u << 20);
+  CHECK(load(with_storage("[cluster]\nsnapshot_threshold_bytes = 1048576"))
+            .cluster.snapshot_threshold_bytes == 1u << 20);
+  CHECK(load(with_storage("[cluster]\nsnapshot_threshold_bytes = 68719476736"))
+            .cluster.snapshot_threshold_bytes == 64ull << 30);
+  CHECK_THAT(error_of(with_storage("[cluster]\nsnapshot_threshold_bytes = 1048575")),
+             Catch::Contains("cluster.snapshot_threshold_bytes: must be between 1048576 and "
+                             "68719476736"));
+}
+
 TEST_CASE("config: member keys are required, with valid ids and host:port addresses",
           "[config][cluster]") {
   const auto one_member = [](std::string_view body) {
