@@ -21,6 +21,9 @@ namespace {
 constexpr std::size_t kReadChunk = 16 * 1024;
 // How long input is read and discarded after a protocol error before the socket is closed.
 constexpr std::chrono::seconds kDrainBeforeClose{2};
+// What one connection may do in one turn of the network thread before it yields.
+constexpr std::size_t kRequestsPerTurn = 256;
+constexpr std::size_t kReplyBytesPerTurn = 256 * 1024;
 
 resp::RequestLimits parser_limits(const config::Limits& limits) {
   return {.max_bulk_bytes = limits.max_bulk_bytes,
@@ -101,6 +104,11 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
 
 void Connection::process_requests() {
   bool awaiting_bytes = false;  // the buffer ends inside a request
+  // Fairness: one connection's pipeline runs for a bounded share of a turn of the network
+  // thread, then yields to every other connection that is ready.
+  bool yielded = false;
+  std::size_t handled_count = 0;
+  const std::size_t replies_before = queued_.size();
   while (!closing_ && !closed_) {
     if (replies_backlogged()) {
       // Backpressure: run nothing more until the client has read what is queued.
@@ -125,8 +133,22 @@ void Connection::process_requests() {
     consume_request(handled);
     note_activity();
     account_memory();  // its reply is queued
+    if (++handled_count >= kRequestsPerTurn ||
+        queued_.size() - std::min(queued_.size(), replies_before) >= kReplyBytesPerTurn) {
+      yielded = true;
+      break;
+    }
   }
   server_.node().end_read();
+  if (yielded) {
+    account_memory();
+    if (reply_buffer_exceeded()) return;
+    schedule_flush();
+    asio::post(server_.io(), [self = shared_from_this()] {
+      if (!self->closed_ && !self->closing_) self->process_requests();
+    });
+    return;
+  }
   if (!awaiting_bytes) {
     partial_since_.reset();
     if (!reading_) input_.shrink_if_idle(kReadChunk);  // never under a read in flight
@@ -355,6 +377,7 @@ void Connection::fail_protocol(const std::string& message) {
   log::throttled(server_.log_throttles().protocol_errors, log::Level::kWarn, "closing ",
                  describe(), ": ", message);
   resp::ReplyWriter(queued_, session_.protocol).error(message);
+  closing_ = true;
   drain_before_close_ = true;
   schedule_flush();
 }

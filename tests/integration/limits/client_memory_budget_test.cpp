@@ -1,0 +1,103 @@
+// limits.max_client_memory_bytes against a real keepd: many clients pipeline GETs of large
+// values without reading the replies. The biggest are disconnected (logged), a client that
+// holds less keeps its replies, a well-behaved client keeps getting PONG (its latency is
+// printed, not asserted), and the server's memory stays bounded by the budget.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "tests/integration/harness/info_text.h"
+#include "tests/integration/harness/keepd_process.h"
+#include "tests/integration/harness/process_memory.h"
+#include "tests/integration/harness/raw_client.h"
+#include "tests/integration/limits/survival.h"
+
+using namespace keepdb::integration;
+
+namespace {
+
+constexpr std::size_t kValueBytes = 256 * 1024;
+constexpr std::size_t kReplyLimit = 8u << 20;  // per client: paused once this much is unread
+constexpr std::size_t kBudget = 16u << 20;     // all clients together
+constexpr int kGreedyClients = 64;             // 512 MiB of unread replies without the budget
+constexpr int kGetsPerGreedyClient = 36;       // 9 MiB asked for by each
+
+#if defined(__SANITIZE_ADDRESS__)
+// Freed blocks stay resident in ASan's quarantine (256 MiB by default): the evicted clients'
+// buffers count there until it recycles them.
+constexpr std::size_t kAllocatorSlackKib = 256u << 10;
+#else
+constexpr std::size_t kAllocatorSlackKib = 0;
+#endif
+
+std::size_t connected_clients(std::uint16_t port) {
+  RawClient info(port);
+  return std::stoul(info_field(info.command({"INFO", "clients"}).text, "connected_clients"));
+}
+
+}  // namespace
+
+TEST_CASE("max_client_memory_bytes: the biggest clients are closed, others are served",
+          "[limits][client-memory]") {
+  KeepdProcess keepd(KeepdSettings("limit-client-memory")
+                         .limit("max_bulk_bytes", kValueBytes)
+                         .limit("max_reply_buffer_bytes", kReplyLimit)
+                         .limit("max_client_memory_bytes", kBudget)
+                         .limit("request_timeout_ms", 60'000));
+  write_witness(keepd.port());
+  RawClient well_behaved(keepd.port());
+  REQUIRE(well_behaved.command({"SET", "large", std::string(kValueBytes, 'L')}).text == "OK");
+  const std::size_t before_kib = resident_kib(keepd.pid());
+
+  // Holds 4 replies (1 MiB) unread: less than any greedy client, so never the biggest.
+  RawClient modest(keepd.port());
+  std::string four_gets;
+  for (int i = 0; i < 4; ++i) four_gets += encode_command({"GET", "large"});
+  REQUIRE(modest.send(four_gets));
+
+  RawClient::Options small_window;
+  small_window.receive_buffer_bytes = 4096;
+  std::string gets;
+  for (int i = 0; i < kGetsPerGreedyClient; ++i) gets += encode_command({"GET", "large"});
+  std::vector<std::unique_ptr<RawClient>> greedy;
+  for (int i = 0; i < kGreedyClients; ++i) {
+    greedy.push_back(std::make_unique<RawClient>(keepd.port(), small_window));
+    greedy.back()->send(gets);  // may fail once the server has closed it
+  }
+
+  // At most kBudget / kReplyLimit greedy clients fit; the others must be closed. PING on
+  // the well-behaved connection all along, and time it.
+  std::vector<double> ping_ms;
+  // Connected: the well-behaved and modest clients, the INFO connection, and the survivors.
+  const std::size_t most_left = 3 + kBudget / kReplyLimit;
+  const bool evicted = poll_until(
+      [&] {
+        const auto start = Clock::now();
+        // Each greedy client runs its pipeline up to its reply limit in one turn, so a PING
+        // may wait behind a few of them (under ASan, a few hundred ms each).
+        REQUIRE(well_behaved.command({"PING"}, kReplyTimeout * 3).text == "PONG");
+        ping_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+        return connected_clients(keepd.port()) <= most_left;
+      },
+      kReplyTimeout * 6);
+  CHECK(evicted);
+  CHECK(keepd.wait_for_log("client memory budget exceeded"));
+  std::sort(ping_ms.begin(), ping_ms.end());
+  std::printf("client memory budget: %zu PINGs while evicting, median %.2f ms, max %.2f ms\n",
+              ping_ms.size(), ping_ms[ping_ms.size() / 2], ping_ms.back());
+
+  // The modest client was not the biggest: all its replies are there.
+  for (int i = 0; i < 4; ++i) CHECK(modest.read_reply().text.size() == kValueBytes);
+  CHECK(well_behaved.command({"PING"}).text == "PONG");
+  check_still_serving(keepd.port());
+
+  const std::size_t growth_kib = peak_resident_kib(keepd.pid()) - before_kib;
+  std::printf("client memory budget: peak RSS grew by %zu KiB (budget %zu KiB)\n", growth_kib,
+              kBudget >> 10);
+  // The budget, the replies being written out, and the allocator's slack: far less than the
+  // kGreedyClients * kReplyLimit the clients would hold without the budget.
+  CHECK(growth_kib < 3 * (kBudget >> 10) + kAllocatorSlackKib);
+}
