@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -25,10 +26,15 @@ namespace asio = boost::asio;
 // step and the deadline.
 struct Attempt {
   Attempt(AuthRequest r, std::function<void(AuthOutcome)> d, asio::io_context& timers)
-      : request(std::move(r)), done(std::move(d)), deadline(timers) {}
+      : request(std::move(r)),
+        done(std::move(d)),
+        deadline(std::make_unique<asio::steady_timer>(timers)) {}
   AuthRequest request;
   std::function<void(AuthOutcome)> done;
-  asio::steady_timer deadline;  // touched only on the deadline thread
+  // Touched only on the deadline thread, and destroyed there once the attempt finishes: a
+  // plugin thread that drops the last reference to the attempt later (after the chain and
+  // its io_context are gone) must not run the timer's destructor.
+  std::unique_ptr<asio::steady_timer> deadline;
   std::atomic<std::size_t> next{0};
   std::uint64_t ticket = 0;
   std::string deferrals;  // "plugin 'a' (x) deferred; plugin 'b' (y) deferred"
@@ -88,8 +94,9 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     }
     // Posted before the first step, so the timer is armed before anything can cancel it.
     asio::post(timers_, [this, attempt] {
-      attempt->deadline.expires_after(options_.deadline);
-      attempt->deadline.async_wait([this, attempt](const boost::system::error_code& error) {
+      if (!attempt->deadline) return;  // already finished
+      attempt->deadline->expires_after(options_.deadline);
+      attempt->deadline->async_wait([this, attempt](const boost::system::error_code& error) {
         if (error) return;  // cancelled: the chain answered first
         finish(attempt, {AuthOutcome::Verdict::kFailed,
                          {},
@@ -165,12 +172,12 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     }
   }
 
-  // Ends an attempt once: stops its deadline, wipes the secret, calls done. The outcome is
-  // logged by the caller (one line per attempt, with what it knows of the client).
+  // Ends an attempt once: destroys its deadline timer, wipes the secret, calls done. The
+  // outcome is logged by the caller (one line per attempt, with what it knows of the client).
   void finish(const AttemptPtr& attempt, AuthOutcome outcome) {
     if (attempt->finished.exchange(true)) return;
     pending_auths().forget(attempt->ticket);
-    asio::post(timers_, [attempt] { attempt->deadline.cancel(); });
+    asio::post(timers_, [attempt] { attempt->deadline.reset(); });  // cancels the wait
     try {
       attempt->done(std::move(outcome));
     } catch (...) {
