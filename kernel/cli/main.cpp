@@ -17,6 +17,8 @@ constexpr const char* kUsage =
     "  config check FILE                      validate a configuration file and its posture\n"
     "  plugins list [--dir D] [--config F] [--json]\n"
     "                                         list provider plugins and their load status\n"
+    "  plugins test FILE [--option K=V] [--auth [USER:]SECRET] [--expect V]\n"
+    "                                         load, create and drive one plugin, no server\n"
     "  token hash                             print the SHA-256 hash of a token read from stdin\n"
     "  token new                              print a fresh random token and its hash\n"
     "\n"
@@ -37,8 +39,10 @@ constexpr const char* kPluginsUsage =
     "subcommands:\n"
     "  list [--dir D] [--config F] [--json]\n"
     "                list provider plugins and their load status\n"
+    "  test FILE [--option K=V] [--auth [USER:]SECRET] [--expect accept|reject|defer]\n"
+    "                load, create and drive one plugin without a server\n"
     "\n"
-    "Run 'keepd plugins list --help' for its options.\n";
+    "Run 'keepd plugins list --help' or 'keepd plugins test --help' for their options.\n";
 
 bool is_help(const std::string& arg) {
   return arg == "--help" || arg == "-h";
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
     Args sub_args(rest.begin() + 1, rest.end());
     if (command == "config" && sub == "check") return config_check_command(sub_args);
     if (command == "plugins" && sub == "list") return plugins_list_command(sub_args);
+    if (command == "plugins" && sub == "test") return plugins_test_command(sub_args);
     if (command == "token") return token_command(rest);
     return usage_error("unknown command '" + command + " " + sub + "'");
   }

@@ -10,9 +10,10 @@ namespace keepdb::cli {
 
 using Args = std::vector<std::string>;
 
-int run_command(const Args& args);            // keepd run --config FILE
-int config_check_command(const Args& args);   // keepd config check FILE
-int plugins_list_command(const Args& args);   // keepd plugins list [--dir D] [--config F] [--json]
-int token_command(const Args& args);          // keepd token hash | keepd token new
+int run_command(const Args& args);           // keepd run --config FILE
+int config_check_command(const Args& args);  // keepd config check FILE
+int plugins_list_command(const Args& args);  // keepd plugins list [--dir D] [--config F] [--json]
+int plugins_test_command(const Args& args);  // keepd plugins test FILE [--option k=v] [--auth ..]
+int token_command(const Args& args);         // keepd token hash | keepd token new
 
 }  // namespace keepdb::cli

@@ -175,8 +175,9 @@ TEST_CASE("run exits 1 when its port is already in use", "[cli]") {
 
 TEST_CASE("every command group and subcommand answers --help and -h", "[cli]") {
   const std::vector<std::vector<std::string>> commands = {
-      {"run"},   {"config"},        {"config", "check"}, {"plugins"}, {"plugins", "list"},
-      {"token"}, {"token", "hash"}, {"token", "new"},
+      {"run"},     {"config"},          {"config", "check"},
+      {"plugins"}, {"plugins", "list"}, {"plugins", "test"},
+      {"token"},   {"token", "hash"},   {"token", "new"},
   };
   for (const auto& command : commands) {
     for (const std::string flag : {"--help", "-h"}) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The third-party flow, end to end: install the plugin SDK from this build into a prefix,
 # build examples/plugin-hello against that prefix only, then check that the kernel lists
-# and loads the result.
+# and loads the result and that the plugin test harness (keepd plugins test) drives it.
 # usage: run_example.sh BUILD_DIR SOURCE_DIR WORK_DIR ABI_TESTS [KEEPD]
 set -euo pipefail
 build_dir=$1 source_dir=$2 work=$3 abi_tests=$4 keepd=${5:-}
@@ -24,6 +24,16 @@ if [ -n "$keepd" ] && [ -x "$keepd" ]; then
   grep -q '"status":"ok"' "$work/list.json"
   grep -q '"name":"hello"' "$work/list.json"
   grep -q '"abi":"1.0"' "$work/list.json"
+  "$keepd" plugins test "$work/plugins/libkeepdb_hello.so" \
+    --option user=alice --option password=example-password --option roles=read,write \
+    --auth alice:example-password --expect accept \
+    --auth alice:wrong-password --expect reject \
+    --auth bob:example-password --expect defer | tee "$work/test.out"
+  grep -qx 'auth 1: accept principal alice roles read,write' "$work/test.out"
+  if grep -q 'example-password' "$work/test.out"; then
+    echo "plugins test printed a secret" >&2
+    exit 1
+  fi
 else
   echo "note: keepd is not built; the example was checked through the plugin host only"
 fi
