@@ -18,6 +18,7 @@ std::span<const CommandSpec> expiry_commands();      // expiry_commands.cpp
 std::span<const CommandSpec> connection_commands();  // connection_commands.cpp
 std::span<const CommandSpec> server_commands();      // server_commands.cpp
 std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
+std::span<const CommandSpec> transaction_commands();  // transaction_commands.cpp
 
 inline bool equals_ignore_case(std::string_view a, std::string_view lowercase) {
   if (a.size() != lowercase.size()) return false;

@@ -35,6 +35,10 @@ Admission admit(Args args, const Session& session) {
     result.error = "NOAUTH Authentication required.";
     return result;
   }
+  if (session.transaction_refused && spec->group != "transactions" && spec->name != "quit") {
+    result.error = "ERR not run: MULTI is not supported by KeepDB yet; send DISCARD or EXEC";
+    return result;
+  }
   const auto argc = static_cast<int>(args.size());
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
     result.error = errors::wrong_arity(spec->name);

@@ -31,6 +31,9 @@ struct Session {
   std::uint32_t roles = kAllRoles;
 
   bool close_after_reply = false;  // QUIT: flush the reply, then close
+  // MULTI was sent: transactions are not supported yet, so every command up to EXEC or
+  // DISCARD is refused rather than run on its own (transaction_commands.cpp).
+  bool transaction_refused = false;
   bool local_reads = false;        // READONLY: reads skip the linearizable read barrier
 };
 
