@@ -42,13 +42,21 @@ std::uint64_t LogBytes::bytes_between(raft_index after, raft_index through) cons
 }
 
 unsigned LogBytes::entries_within(raft_index through, std::uint64_t budget, unsigned most) const {
-  unsigned count = 1;
-  // Grows the range (through - count, through] while the entry before it is held and fits.
-  while (count < most && through > count && through - count >= first_index_ &&
-         bytes_between(through - count - 1, through) <= budget) {
-    ++count;
+  // The bytes of the run ending at `through` grow with its length, so a binary search finds
+  // the longest held run that fits: O(log most) on every poll of the raft thread.
+  const raft_index held = through >= first_index_ ? through - first_index_ + 1 : 0;
+  unsigned low = 1;  // one entry is always kept
+  unsigned high =
+      static_cast<unsigned>(std::max<raft_index>(1, std::min<raft_index>({most, held, through})));
+  while (low < high) {
+    const unsigned mid = low + (high - low + 1) / 2;
+    if (bytes_between(through - mid, through) <= budget) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
   }
-  return count;
+  return low;
 }
 
 }  // namespace keepdb::consensus
