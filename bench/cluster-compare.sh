@@ -2,13 +2,13 @@
 # 3-node KeepDB vs 3-node etcd 3.4 on loopback, same load in one run: durable 256-byte
 # writes from 1 and 50 clients against each leader, ops/s and p50/p99 latency. KeepDB is
 # driven by redis-benchmark (SET, -P 1), etcd by etcdput (put, the stand-in for etcd's
-# `benchmark put`, built from ../shared/bench/etcdput as run-anchors.sh does). A single
+# `benchmark put`, built from the etcdput/ folder named by ANCHORS). A single
 # KeepDB node is measured too, for the cost of replication.
 #
 #   bench/cluster-compare.sh            # uses build/kernel/cli/keepd (a release build)
 #
 # Environment: KEEPD, REQUESTS (20000), SCRATCH (/tmp/keepdb-cluster-compare),
-# ANCHORS (the shared bench folder with etcdput/).
+# ANCHORS (required: the folder holding etcdput/, the etcd put client's source).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +16,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 KEEPD=${KEEPD:-$ROOT/build/kernel/cli/keepd}
 REQUESTS=${REQUESTS:-20000}
 SCRATCH=${SCRATCH:-/tmp/keepdb-cluster-compare}
-ANCHORS=${ANCHORS:-$ROOT/../shared/bench}
+ANCHORS=${ANCHORS:?set ANCHORS to the folder holding etcdput/}
 ETCDPUT=$SCRATCH/bin/etcdput
 ETCD_PIDS=()
 

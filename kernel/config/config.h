@@ -98,7 +98,7 @@ struct Cluster {
 };
 
 // Posture gaps the operator accepts on purpose (`[security] accept_risks`). Parsed here,
-// judged later by the posture check (DESIGN.md §6).
+// judged later by the posture check.
 struct Security {
   std::vector<std::string> accept_risks;  // non-empty, unique names, e.g. "no-tls"
 };

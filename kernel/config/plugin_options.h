@@ -1,5 +1,5 @@
 // Flattens a plugin's free-form `[plugin.options]` table into the dotted `key = value` text
-// pairs the plugin ABI takes (DESIGN.md §5 rule 4). Internal to kernel/config.
+// pairs the plugin ABI takes. Internal to kernel/config.
 //
 // Thread-safety: stateless; callable from any thread.
 #pragma once

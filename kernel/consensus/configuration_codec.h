@@ -1,4 +1,4 @@
-// KeepDB's own encoding of a raft_configuration (libraft exports no decoder, guide §4), used
+// KeepDB's own encoding of a raft_configuration (libraft exports no decoder), used
 // in InstallSnapshot frames and in stored snapshot metadata:
 //   u64 server count, then per server: u64 id, u16 address length, address bytes, u8 role.
 // Decoding is strict: ids are non-zero, addresses are 1..kMaxAddressBytes bytes without NUL,

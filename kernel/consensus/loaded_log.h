@@ -1,5 +1,5 @@
 // LoadedLog: the durable raft state a LogStorage hands back from load(), already in the
-// raft_malloc'd shape raft's load() expects (guide §3.2), plus the consistency rules every
+// raft_malloc'd shape raft's load() expects, plus the consistency rules every
 // store applies while building it: entries form one contiguous range; without a snapshot it
 // starts at 1; with one it starts at most one past the snapshot (overlap is allowed, a gap is
 // corruption), and a range ending below the snapshot is dropped as fully covered.

@@ -1,5 +1,5 @@
 // OwnedMessage: a raft_message decoded from a peer frame, holding its sender address and,
-// until it is handed to raft's recv callback, its raft_malloc'd payload (guide §3.3):
+// until it is handed to raft's recv callback, its raft_malloc'd payload:
 // AppendEntries entries array plus one payload block shared by every entry's batch, or
 // InstallSnapshot configuration plus data. A message dropped before reaching raft (shutdown,
 // closed io) frees its payload in the destructor.

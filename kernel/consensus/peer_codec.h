@@ -1,4 +1,4 @@
-// The binary peer protocol's frames: one frame per raft message (the six types of guide §4),
+// The binary peer protocol's frames: one frame per raft message (libraft's six message types),
 // the three handshake frames that open every connection (peer_auth.h), and FORWARD /
 // FORWARD_REPLY frames carrying client traffic between nodes (their body is opaque here;
 // forward_codec.h defines it).
@@ -20,7 +20,7 @@
 // Decoding is strict and total: every length is checked against the remaining bytes and the
 // limit, booleans are 0 or 1, types and roles are known, terms are at most kMaxTerm, no byte
 // is left over. Any malformed input gives RAFT_MALFORMED (RAFT_TOOBIG for an oversized body),
-// never UB. Decoded payloads follow guide §3.3: one raft_malloc'd block per AppendEntries
+// never UB. Decoded payloads follow libraft's ownership rules: one raft_malloc'd block per AppendEntries
 // shared by every entry's batch, and a configuration rebuilt with raft_configuration_add.
 //
 // Thread-safety: pure functions.

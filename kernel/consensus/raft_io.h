@@ -1,6 +1,6 @@
 // RaftIo: libraft's struct raft_io (version 2) over three small interfaces: an Executor (raft
 // thread, clock, tick), LogStorage (durable state) and PeerTransport (messages). It follows
-// every rule of the libraft guide §3: no callback ever runs inside a raft_io method (all are
+// every rule libraft 0.15 sets for a raft_io: no callback ever runs inside a raft_io method (all are
 // posted to the executor); a method returns non-zero only when nothing was submitted, with
 // errmsg filled; addresses are copied; send callbacks may be NULL; each peer has a bounded
 // number of outstanding sends (the oldest fails with RAFT_NOCONNECTION); close() stops ticks

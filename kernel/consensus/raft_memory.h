@@ -1,5 +1,5 @@
 // Owners for memory that crosses the boundary with libraft. Everything here is allocated
-// with raft_malloc, so release() can hand it to raft as is (guide §3.2, §3.3), and is freed
+// with raft_malloc, so release() can hand it to raft as is, and is freed
 // with raft_free if it never reaches raft.
 //
 // Thread-safety: plain values; any thread may build one and move it to another.

@@ -3,7 +3,7 @@
 // members, or join), and what the rest of the node asks of consensus: apply a batch, run a
 // barrier, change membership, transfer leadership, and report status.
 //
-// It applies the libraft 0.15 mitigations of the guide (§10): after every tick, receive or
+// It applies mitigations for known libraft 0.15 bugs: after every tick, receive or
 // completion it polls raft_state(); on winning an election it runs a barrier at once and
 // reports ready() only after it, so clients never write through a leader whose commit
 // index lags; a server that turns RAFT_UNAVAILABLE is logged once and reported by
@@ -191,8 +191,8 @@ class RaftNode {
   bool shut_down_ = false;   // close() ran while restarting: never restart again
   std::chrono::milliseconds retry_delay_{0};
   boost::asio::steady_timer retry_timer_;
-  // raft 0.15 sends TimeoutNow through the transfer request after its callback (guide
-  // §10.6): transfer requests are freed only with the node.
+  // raft 0.15 sends TimeoutNow through the transfer request after its callback
+  // (a libraft 0.15 bug): transfer requests are freed only with the node.
   std::deque<std::unique_ptr<Transfer>> transfers_;
 };
 

@@ -1,6 +1,6 @@
 // RaftSink: the write path's BatchSink under consensus. Every group-committed batch
 // becomes exactly one Raft log entry (GroupCommit keeps at most one in flight, the
-// mitigation for libraft 0.15's commit stall, guide §10.1).
+// mitigation for libraft 0.15's commit stall).
 //   - leader, ready: raft_apply; the replies come from the FSM's apply on this server;
 //   - leader whose election barrier has not applied yet: the batch waits for it;
 //   - follower that knows the leader: the batch is forwarded to it (forwarder.h);

@@ -222,7 +222,7 @@ TEST_CASE("a failing fsync makes a server's appends fail for good", "[raft_clust
   cluster.run_for(2000);
   CHECK(cluster.storage(follower).failed());
   CHECK(cluster.storage(follower).entries().rbegin()->first == stored_before);  // sticky
-  // 0.15 keeps a follower whose asynchronous append failed running (guide §3.1), but it
+  // 0.15 keeps a follower whose asynchronous append failed running, but it
   // never counts those entries as stored, so it never acknowledges them.
   CHECK(cluster.server(follower).last_stored == stored_before);
 

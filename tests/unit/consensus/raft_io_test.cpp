@@ -1,4 +1,4 @@
-// RaftIo's contract (libraft guide §3), driven directly through struct raft_io: deferred
+// RaftIo's contract (libraft 0.15's rules for a raft_io), driven directly through struct raft_io: deferred
 // callbacks, FIFO durable appends, sticky failures with errmsg, address copies, NULL send
 // callbacks, the per-peer send bound, close cancelling everything before its own callback,
 // received messages, time and random, and async_work plus ticks on a real io_context.

@@ -1,7 +1,7 @@
 // RaftNode over real parts (LMDB raft log stores, TCP peer transports on loopback, KV FSMs)
 // with three servers in one process on one io_context: a follower whose storage starts
 // failing term and vote writes turns RAFT_UNAVAILABLE at the next election (as libraft 0.15
-// does, guide §2), RaftNode reports it, the write path on that server refuses every write
+// does), RaftNode reports it, the write path on that server refuses every write
 // with the unavailable error, and the other two keep serving.
 #include <catch2/catch.hpp>
 
