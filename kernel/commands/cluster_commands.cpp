@@ -109,31 +109,21 @@ void exec_transfer(ExecContext& c) {
   });
 }
 
-// Every cluster command takes no keys and runs immediately; only these fields vary.
-constexpr CommandSpec cluster_command(std::string_view name, int arity, Access access,
-                                      std::string_view since, std::string_view summary,
-                                      void (*execute)(ExecContext&)) {
-  return {.name = name, .arity = arity, .access = access, .before_auth = false, .first_key = 0,
-          .last_key = 0, .key_step = 0, .group = "cluster", .since = since,
-          .summary = summary, .execute = execute};
-}
-
 constexpr CommandSpec kClusterCommands[] = {
-    cluster_command("readonly", 1, Access::kRead, "3.0.0",
+    keyless_command("cluster", "readonly", 1, Access::kRead, "3.0.0",
                     "Serves this connection's reads from local state (possibly stale).",
                     exec_readonly),
-    cluster_command("readwrite", 1, Access::kRead, "3.0.0",
+    keyless_command("cluster", "readwrite", 1, Access::kRead, "3.0.0",
                     "Makes this connection's reads linearizable again (the default).",
                     exec_readwrite),
-    cluster_command("keepdb.members", 1, Access::kAdmin, "0.1.0",
+    keyless_command("cluster", "keepdb.members", 1, Access::kAdmin, "0.1.0",
                     "Lists the cluster members, their addresses and roles.", exec_members),
-    cluster_command("keepdb.add", 4, Access::kAdmin, "0.1.0",
+    keyless_command("cluster", "keepdb.add", 4, Access::kAdmin, "0.1.0",
                     "Adds a member: spare, catch up, then voter. Run on the leader.", exec_add),
-    cluster_command("keepdb.remove", 2, Access::kAdmin, "0.1.0",
+    keyless_command("cluster", "keepdb.remove", 2, Access::kAdmin, "0.1.0",
                     "Removes a member. Run on the leader.", exec_remove),
-    cluster_command("keepdb.transfer", -1, Access::kAdmin, "0.1.0",
-                    "Transfers leadership to a voter (or the most up-to-date one).",
-                    exec_transfer),
+    keyless_command("cluster", "keepdb.transfer", -1, Access::kAdmin, "0.1.0",
+                    "Transfers leadership to a voter (or the most up-to-date one).", exec_transfer),
 };
 
 }  // namespace

@@ -20,6 +20,16 @@ std::span<const CommandSpec> server_commands();      // server_commands.cpp
 std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
 std::span<const CommandSpec> transaction_commands();  // transaction_commands.cpp
 
+// An immediate command that takes no keys and may not run before authentication: only
+// these fields vary (the cluster and transaction tables are built of them).
+constexpr CommandSpec keyless_command(std::string_view group, std::string_view name, int arity,
+                                      Access access, std::string_view since,
+                                      std::string_view summary, void (*execute)(ExecContext&)) {
+  return {.name = name, .arity = arity, .access = access, .before_auth = false, .first_key = 0,
+          .last_key = 0, .key_step = 0, .group = group, .since = since, .summary = summary,
+          .execute = execute};
+}
+
 inline bool equals_ignore_case(std::string_view a, std::string_view lowercase) {
   if (a.size() != lowercase.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {

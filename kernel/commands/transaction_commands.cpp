@@ -38,40 +38,14 @@ void exec_discard(ExecContext& c) {
 }
 
 constexpr CommandSpec kTransactionCommands[] = {
-    {.name = "multi",
-     .arity = 1,
-     .access = Access::kAnyone,
-     .before_auth = false,
-     .first_key = 0,
-     .last_key = 0,
-     .key_step = 0,
-     .group = "transactions",
-     .since = "1.2.0",
-     .summary = "Refused: transactions are not supported yet; commands up to EXEC or DISCARD "
-                "are refused.",
-     .execute = exec_multi},
-    {.name = "exec",
-     .arity = 1,
-     .access = Access::kAnyone,
-     .before_auth = false,
-     .first_key = 0,
-     .last_key = 0,
-     .key_step = 0,
-     .group = "transactions",
-     .since = "1.2.0",
-     .summary = "Ends a refused MULTI with EXECABORT; nothing runs.",
-     .execute = exec_exec},
-    {.name = "discard",
-     .arity = 1,
-     .access = Access::kAnyone,
-     .before_auth = false,
-     .first_key = 0,
-     .last_key = 0,
-     .key_step = 0,
-     .group = "transactions",
-     .since = "2.0.0",
-     .summary = "Ends a refused MULTI.",
-     .execute = exec_discard},
+    keyless_command("transactions", "multi", 1, Access::kAnyone, "1.2.0",
+                    "Refused: transactions are not supported yet; commands up to EXEC or "
+                    "DISCARD are refused.",
+                    exec_multi),
+    keyless_command("transactions", "exec", 1, Access::kAnyone, "1.2.0",
+                    "Ends a refused MULTI with EXECABORT; nothing runs.", exec_exec),
+    keyless_command("transactions", "discard", 1, Access::kAnyone, "2.0.0", "Ends a refused MULTI.",
+                    exec_discard),
 };
 
 }  // namespace
