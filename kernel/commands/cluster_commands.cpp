@@ -92,6 +92,10 @@ void exec_remove(ExecContext& c) {
 }
 
 void exec_transfer(ExecContext& c) {
+  if (auto error = arity_error("keepdb.transfer", -1, c.args.size(), 2)) {
+    c.out.error(*error);
+    return;
+  }
   std::uint64_t id = 0;
   if (c.args.size() == 2) {
     const auto parsed = member_id(c.args[1]);
@@ -100,9 +104,6 @@ void exec_transfer(ExecContext& c) {
       return;
     }
     id = *parsed;
-  } else if (c.args.size() > 2) {
-    c.out.error("ERR wrong number of arguments for 'keepdb.transfer' command");
-    return;
   }
   run_admin(c, [&](Cluster& cluster, Cluster::Done done) {
     cluster.transfer_leadership(id, std::move(done));

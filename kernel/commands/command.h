@@ -86,14 +86,29 @@ struct AccessOption {
   Access access = Access::kAnyone;
 };
 
+// Where a command's keys are among its arguments, as COMMAND INFO reports them: the first
+// and last key's index (-1: the last argument) and the step between keys; all 0: no keys.
+struct KeySpec {
+  int first = 0, last = 0, step = 0;
+};
+
+inline constexpr KeySpec kNoKeys{};
+inline constexpr KeySpec kOneKey{.first = 1, .last = 1, .step = 1};
+inline constexpr KeySpec kEveryArgumentKey{.first = 1, .last = -1, .step = 1};
+inline constexpr KeySpec kKeyValuePairs{.first = 1, .last = -1, .step = 2};
+
+// Declared through the shape builders of command_families.h, never field by field.
 struct CommandSpec {
   std::string_view name;  // lowercase, as in COMMAND output
-  int arity;              // Redis convention: N exact, -N at least N (the name counts)
-  Access access;          // the roles it needs (COMMAND DOCS "acl_roles")
+  int arity = 0;          // Redis convention: N exact, -N at least N (the name counts)
+  Access access = Access::kAnyone;  // the roles it needs (COMMAND DOCS "acl_roles")
   // An option that asks for more roles (COMMAND DOCS "acl_roles_with_options").
   AccessOption access_option{};
-  bool before_auth;  // allowed before authentication (AUTH HELLO PING QUIT)
-  int first_key, last_key, key_step;
+  bool before_auth = false;  // allowed before authentication (AUTH HELLO PING QUIT)
+  // An immediate command whose reply is computed from the keyspace: on a cluster it waits
+  // for a read barrier (linearizable) unless the connection asked for local reads.
+  bool reads_keyspace = false;
+  KeySpec keys;
   std::string_view group, since, summary;  // COMMAND DOCS
   // Immediate commands: set execute.
   void (*execute)(ExecContext&) = nullptr;
@@ -108,5 +123,11 @@ struct CommandSpec {
   // when the request carries it.
   Access access_for(Args args) const;
 };
+
+// The one arity check, of commands (admit()) and of subcommands alike: the wrong-arity error
+// naming `name` ("get", "client|setname") unless `argc` arguments (the name counts) fit
+// `arity` (Redis's convention) and are no more than `at_most` (PING takes one or none).
+std::optional<std::string> arity_error(std::string_view name, int arity, std::size_t argc,
+                                       std::size_t at_most = SIZE_MAX);
 
 }  // namespace keepdb::commands

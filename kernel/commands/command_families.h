@@ -1,5 +1,5 @@
-// The command families the command table is built from, one source file each, plus the
-// small helpers they share.
+// The command families the command table is built from, one source file each, the shapes
+// every command is declared with, and the small helpers the families share.
 #pragma once
 
 #include <optional>
@@ -20,14 +20,69 @@ std::span<const CommandSpec> server_commands();      // server_commands.cpp
 std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
 std::span<const CommandSpec> transaction_commands();  // transaction_commands.cpp
 
-// An immediate command that takes no keys and may not run before authentication: only
-// these fields vary (the cluster and transaction tables are built of them).
+// The shapes every CommandSpec is declared with, one per kind of command, their arguments
+// always in one order: group, name, arity, access, keys (command.h's key-spec constants),
+// since, summary, then how it runs. A flag that few commands need is added by a modifier.
+
+// An immediate command that takes no keys: connection, server, cluster and transaction
+// commands.
 constexpr CommandSpec keyless_command(std::string_view group, std::string_view name, int arity,
                                       Access access, std::string_view since,
                                       std::string_view summary, void (*execute)(ExecContext&)) {
-  return {.name = name, .arity = arity, .access = access, .before_auth = false, .first_key = 0,
-          .last_key = 0, .key_step = 0, .group = group, .since = since, .summary = summary,
+  return {.name = name,
+          .arity = arity,
+          .access = access,
+          .keys = kNoKeys,
+          .group = group,
+          .since = since,
+          .summary = summary,
           .execute = execute};
+}
+
+// An immediate command whose reply is computed from the keyspace (`keys` may be kNoKeys:
+// SCAN, DBSIZE): it needs the read role and is a linearizable read on a cluster.
+constexpr CommandSpec keyspace_read(std::string_view group, std::string_view name, int arity,
+                                    KeySpec keys, std::string_view since, std::string_view summary,
+                                    void (*execute)(ExecContext&)) {
+  return {.name = name,
+          .arity = arity,
+          .access = Access::kRead,
+          .reads_keyspace = true,
+          .keys = keys,
+          .group = group,
+          .since = since,
+          .summary = summary,
+          .execute = execute};
+}
+
+// A command proposed to the write path: `validate` (may be null) refuses a request before it
+// is proposed, `apply` runs in the state machine.
+constexpr CommandSpec keyspace_write(std::string_view group, std::string_view name, int arity,
+                                     Access access, KeySpec keys, std::string_view since,
+                                     std::string_view summary,
+                                     std::optional<std::string> (*validate)(Args),
+                                     Reply (*apply)(ApplyContext&, Args)) {
+  return {.name = name,
+          .arity = arity,
+          .access = access,
+          .keys = keys,
+          .group = group,
+          .since = since,
+          .summary = summary,
+          .validate = validate,
+          .apply = apply};
+}
+
+// A command that may run before authentication (AUTH HELLO PING QUIT).
+constexpr CommandSpec allowed_before_auth(CommandSpec spec) {
+  spec.before_auth = true;
+  return spec;
+}
+
+// A command with an option that asks for more roles (SET ... GET).
+constexpr CommandSpec with_access_option(CommandSpec spec, AccessOption option) {
+  spec.access_option = option;
+  return spec;
 }
 
 inline bool equals_ignore_case(std::string_view a, std::string_view lowercase) {

@@ -1,9 +1,11 @@
-// Builds the command table from the command families; the roles a request needs.
+// Builds the command table from the command families; the roles a request needs; the arity
+// check.
 #include "kernel/commands/command_table.h"
 
 #include <array>
 
 #include "kernel/commands/command_families.h"
+#include "kernel/commands/errors.h"
 
 namespace keepdb::commands {
 
@@ -42,6 +44,13 @@ Access CommandSpec::access_for(Args args) const {
     if (equals_ignore_case(args[i], access_option.name)) return access_option.access;
   }
   return access;
+}
+
+std::optional<std::string> arity_error(std::string_view name, int arity, std::size_t argc,
+                                       std::size_t at_most) {
+  const auto needed = static_cast<std::size_t>(arity < 0 ? -arity : arity);
+  if ((arity >= 0 ? argc == needed : argc >= needed) && argc <= at_most) return std::nullopt;
+  return errors::wrong_arity(name);
 }
 
 const CommandTable& command_table() {

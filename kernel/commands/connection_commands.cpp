@@ -12,8 +12,8 @@ namespace keepdb::commands {
 namespace {
 
 void exec_ping(ExecContext& c) {
-  if (c.args.size() > 2) {
-    c.out.error(errors::wrong_arity("ping"));
+  if (auto error = arity_error("ping", -1, c.args.size(), 2)) {
+    c.out.error(*error);
   } else if (c.args.size() == 2) {
     c.out.bulk(c.args[1]);
   } else {
@@ -250,22 +250,22 @@ void client_help(ExecContext& c) {
 
 struct ClientSubcommand {
   std::string_view name;  // lowercase
-  std::size_t extra_args;
+  int arity;              // as a command's, "CLIENT" and the subcommand counting
   void (*run)(ExecContext&);
 };
 
 constexpr ClientSubcommand kClientSubcommands[] = {
-    {"id", 0, client_id},           {"getname", 0, client_getname},
-    {"setname", 1, client_setname}, {"info", 0, client_info},
-    {"setinfo", 2, client_setinfo}, {"help", 0, client_help},
+    {"id", 2, client_id},     {"getname", 2, client_getname}, {"setname", 3, client_setname},
+    {"info", 2, client_info}, {"setinfo", 4, client_setinfo}, {"help", 2, client_help},
 };
 
 void exec_client(ExecContext& c) {
   const std::string_view sub = c.args[1];
   for (const auto& candidate : kClientSubcommands) {
     if (!equals_ignore_case(sub, candidate.name)) continue;
-    if (c.args.size() - 2 != candidate.extra_args) {
-      c.out.error(errors::wrong_arity("client|" + std::string(candidate.name)));
+    if (auto error =
+            arity_error("client|" + std::string(candidate.name), candidate.arity, c.args.size())) {
+      c.out.error(*error);
     } else {
       candidate.run(c);
     }
@@ -276,28 +276,20 @@ void exec_client(ExecContext& c) {
 }
 
 constexpr CommandSpec kConnectionCommands[] = {
-    {.name = "ping", .arity = -1, .access = Access::kAnyone, .before_auth = true, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "connection", .since = "1.0.0",
-     .summary = "Returns the server's liveliness response.", .execute = exec_ping},
-    {.name = "echo", .arity = 2, .access = Access::kAnyone, .before_auth = false, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "connection", .since = "1.0.0",
-     .summary = "Returns the given string.", .execute = exec_echo},
-    {.name = "quit", .arity = -1, .access = Access::kAnyone, .before_auth = true, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "connection", .since = "1.0.0",
-     .summary = "Closes the connection.", .execute = exec_quit},
-    {.name = "select", .arity = 2, .access = Access::kAnyone, .before_auth = false,
-     .first_key = 0, .last_key = 0, .key_step = 0, .group = "connection", .since = "1.0.0",
-     .summary = "Changes the selected database (KeepDB has only database 0).",
-     .execute = exec_select},
-    {.name = "auth", .arity = -2, .access = Access::kAnyone, .before_auth = true, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "connection", .since = "1.0.0",
-     .summary = "Authenticates the connection.", .execute = exec_auth},
-    {.name = "hello", .arity = -1, .access = Access::kAnyone, .before_auth = true, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "connection", .since = "6.0.0",
-     .summary = "Handshakes with the server.", .execute = exec_hello},
-    {.name = "client", .arity = -2, .access = Access::kAnyone, .before_auth = false,
-     .first_key = 0, .last_key = 0, .key_step = 0, .group = "connection", .since = "2.4.0",
-     .summary = "A container for client connection commands.", .execute = exec_client},
+    allowed_before_auth(keyless_command("connection", "ping", -1, Access::kAnyone, "1.0.0",
+                                        "Returns the server's liveliness response.", exec_ping)),
+    keyless_command("connection", "echo", 2, Access::kAnyone, "1.0.0", "Returns the given string.",
+                    exec_echo),
+    allowed_before_auth(keyless_command("connection", "quit", -1, Access::kAnyone, "1.0.0",
+                                        "Closes the connection.", exec_quit)),
+    keyless_command("connection", "select", 2, Access::kAnyone, "1.0.0",
+                    "Changes the selected database (KeepDB has only database 0).", exec_select),
+    allowed_before_auth(keyless_command("connection", "auth", -2, Access::kAnyone, "1.0.0",
+                                        "Authenticates the connection.", exec_auth)),
+    allowed_before_auth(keyless_command("connection", "hello", -1, Access::kAnyone, "6.0.0",
+                                        "Handshakes with the server.", exec_hello)),
+    keyless_command("connection", "client", -2, Access::kAnyone, "2.4.0",
+                    "A container for client connection commands.", exec_client),
 };
 
 }  // namespace

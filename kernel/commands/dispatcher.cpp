@@ -39,9 +39,8 @@ Admission admit(Args args, const Session& session) {
     result.error = "ERR not run: MULTI is not supported by KeepDB yet; send DISCARD or EXEC";
     return result;
   }
-  const auto argc = static_cast<int>(args.size());
-  if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
-    result.error = errors::wrong_arity(spec->name);
+  if (auto error = arity_error(spec->name, spec->arity, args.size())) {
+    result.error = std::move(*error);
     return result;
   }
   // The roles come from the command table alone: the command's own, or more when an

@@ -1,6 +1,8 @@
 // The internal ops: keepdb.expired.
 #include "kernel/commands/internal_ops.h"
 
+#include "kernel/commands/command_families.h"
+
 namespace keepdb::commands {
 namespace {
 
@@ -16,11 +18,9 @@ Reply apply_expired(ApplyContext& c, Args a) {
   return Reply::number(erased);
 }
 
-constexpr CommandSpec kExpired{
-    .name = kExpiredOp, .arity = -2, .access = Access::kAdmin, .before_auth = false,
-    .first_key = 1, .last_key = -1, .key_step = 1, .group = "internal", .since = "",
-    .summary = "Erases keys whose deadline has passed (proposed by the leader).",
-    .apply = apply_expired};
+constexpr CommandSpec kExpired = keyspace_write(
+    "internal", kExpiredOp, -2, Access::kAdmin, kEveryArgumentKey, "",
+    "Erases keys whose deadline has passed (proposed by the leader).", nullptr, apply_expired);
 
 }  // namespace
 

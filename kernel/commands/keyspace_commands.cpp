@@ -120,22 +120,16 @@ Reply apply_flushdb(ApplyContext& c, Args) {
 }
 
 constexpr CommandSpec kKeyspaceCommands[] = {
-    {.name = "exists", .arity = -2, .access = Access::kRead, .before_auth = false,
-     .first_key = 1, .last_key = -1, .key_step = 1, .group = "generic", .since = "1.0.0",
-     .summary = "Determines whether one or more keys exist.", .execute = exec_exists},
-    {.name = "dbsize", .arity = 1, .access = Access::kRead, .before_auth = false, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "server", .since = "1.0.0",
-     .summary = "Returns the number of keys in the database.", .execute = exec_dbsize},
-    {.name = "scan", .arity = -2, .access = Access::kRead, .before_auth = false, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "generic", .since = "2.8.0",
-     .summary = "Iterates over the key names in the database.", .execute = exec_scan},
-    {.name = "del", .arity = -2, .access = Access::kWrite, .before_auth = false, .first_key = 1,
-     .last_key = -1, .key_step = 1, .group = "generic", .since = "1.0.0",
-     .summary = "Deletes one or more keys.", .apply = apply_del},
-    {.name = "flushdb", .arity = -1, .access = Access::kWriteAdmin, .before_auth = false,
-     .first_key = 0, .last_key = 0, .key_step = 0, .group = "server", .since = "1.0.0",
-     .summary = "Removes all keys from the current database.", .validate = validate_flushdb,
-     .apply = apply_flushdb},
+    keyspace_read("generic", "exists", -2, kEveryArgumentKey, "1.0.0",
+                  "Determines whether one or more keys exist.", exec_exists),
+    keyspace_read("server", "dbsize", 1, kNoKeys, "1.0.0",
+                  "Returns the number of keys in the database.", exec_dbsize),
+    keyspace_read("generic", "scan", -2, kNoKeys, "2.8.0",
+                  "Iterates over the key names in the database.", exec_scan),
+    keyspace_write("generic", "del", -2, Access::kWrite, kEveryArgumentKey, "1.0.0",
+                   "Deletes one or more keys.", nullptr, apply_del),
+    keyspace_write("server", "flushdb", -1, Access::kWriteAdmin, kNoKeys, "1.0.0",
+                   "Removes all keys from the current database.", validate_flushdb, apply_flushdb),
 };
 
 }  // namespace

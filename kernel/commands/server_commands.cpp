@@ -7,7 +7,6 @@
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
-#include "kernel/commands/errors.h"
 #include "kernel/version.h"
 
 namespace keepdb::commands {
@@ -35,9 +34,9 @@ void write_command_info(resp::ReplyWriter& out, const CommandSpec& spec) {
   const auto flags = access_flags(spec.access);
   out.set(flags.size());
   for (std::string_view flag : flags) out.simple(flag);
-  out.integer(spec.first_key);
-  out.integer(spec.last_key);
-  out.integer(spec.key_step);
+  out.integer(spec.keys.first);
+  out.integer(spec.keys.last);
+  out.integer(spec.keys.step);
   // ACL categories, as Redis 7 lists them: one per role the command needs ("@read",
   // "@write", "@admin"), then its group.
   const auto roles = role_names(spec.access);
@@ -90,8 +89,8 @@ void exec_command(ExecContext& c) {
   const std::string_view sub = c.args[1];
   const Args names = c.args.subspan(2);
   if (equals_ignore_case(sub, "count")) {
-    if (!names.empty()) {
-      c.out.error(errors::wrong_arity("command|count"));
+    if (auto error = arity_error("command|count", 2, c.args.size())) {
+      c.out.error(*error);
       return;
     }
     c.out.integer(static_cast<std::int64_t>(table.all().size()));
@@ -233,12 +232,10 @@ void exec_info(ExecContext& c) {
 }
 
 constexpr CommandSpec kServerCommands[] = {
-    {.name = "command", .arity = -1, .access = Access::kAnyone, .before_auth = false,
-     .first_key = 0, .last_key = 0, .key_step = 0, .group = "server", .since = "2.8.13",
-     .summary = "Returns detailed information about all commands.", .execute = exec_command},
-    {.name = "info", .arity = -1, .access = Access::kRead, .before_auth = false, .first_key = 0,
-     .last_key = 0, .key_step = 0, .group = "server", .since = "1.0.0",
-     .summary = "Returns information and statistics about the server.", .execute = exec_info},
+    keyless_command("server", "command", -1, Access::kAnyone, "2.8.13",
+                    "Returns detailed information about all commands.", exec_command),
+    keyless_command("server", "info", -1, Access::kRead, "1.0.0",
+                    "Returns information and statistics about the server.", exec_info),
 };
 
 }  // namespace

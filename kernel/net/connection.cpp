@@ -31,12 +31,6 @@ resp::RequestLimits parser_limits(const config::Limits& limits) {
           .max_inline_bytes = limits.max_inline_bytes};
 }
 
-// Commands that read keys (the ones a read barrier protects).
-bool reads_keyspace(const commands::CommandSpec& spec) {
-  return spec.access == commands::Access::kRead &&
-         (spec.first_key > 0 || spec.name == "scan" || spec.name == "dbsize");
-}
-
 // AUTH and HELLO (through its AUTH option) carry a secret: wiped once handled.
 bool carries_secret(const commands::CommandSpec& spec) {
   return spec.name == "auth" || spec.name == "hello";
@@ -195,7 +189,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
                                });
     return Handled::kDone;
   }
-  if (read_barrier_error_ && !session_.local_reads && reads_keyspace(*admission.spec)) {
+  if (read_barrier_error_ && !session_.local_reads && admission.spec->reads_keyspace) {
     out.error(*std::exchange(read_barrier_error_, std::nullopt));
     return Handled::kDone;
   }
@@ -231,7 +225,7 @@ void Connection::note_activity() {
 // True (and a read round requested) when this keyspace read must wait for one.
 bool Connection::waits_for_read_barrier(const commands::CommandSpec& spec) {
   commands::Cluster* cluster = server_.node().cluster();
-  if (cluster == nullptr || session_.local_reads || !reads_keyspace(spec) || read_barrier_error_ ||
+  if (cluster == nullptr || session_.local_reads || !spec.reads_keyspace || read_barrier_error_ ||
       consumed_bytes_ + parser_.consumed() <= reads_cleared_until_) {
     return false;
   }

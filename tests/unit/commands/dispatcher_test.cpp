@@ -2,7 +2,8 @@
 // authentication gate (only AUTH HELLO PING QUIT before AUTH), role checks (NOPERM) by what
 // a reply reveals and what a command changes, for read-only, write-only and read+write
 // principals, SET's GET option decided from the arguments, docs/authorization.md agreeing
-// with the command table, and validation errors of writes.
+// with the command table, validation errors of writes, the one arity check (commands and
+// subcommands), and which commands are keyspace reads (the ones a read barrier protects).
 #include <catch2/catch.hpp>
 
 #include <cctype>
@@ -79,6 +80,40 @@ TEST_CASE("wrong arity replies with the lowercase command name", "[dispatcher]")
   CHECK(outcome({"set", "k"}) == "ERR wrong number of arguments for 'set' command");
   CHECK(outcome({"DBSIZE", "x"}) == "ERR wrong number of arguments for 'dbsize' command");
   CHECK(outcome({"EXISTS"}) == "ERR wrong number of arguments for 'exists' command");
+}
+
+TEST_CASE("the arity check follows Redis's convention with an optional upper bound",
+          "[dispatcher]") {
+  using keepdb::commands::arity_error;
+  CHECK_FALSE(arity_error("get", 2, 2));
+  CHECK(arity_error("get", 2, 3) == "ERR wrong number of arguments for 'get' command");
+  CHECK(arity_error("get", 2, 1) == "ERR wrong number of arguments for 'get' command");
+  CHECK_FALSE(arity_error("set", -3, 3));
+  CHECK_FALSE(arity_error("set", -3, 7));
+  CHECK(arity_error("set", -3, 2) == "ERR wrong number of arguments for 'set' command");
+  // PING takes at most one argument; subcommands are named "command|subcommand".
+  CHECK_FALSE(arity_error("ping", -1, 2, 2));
+  CHECK(arity_error("ping", -1, 3, 2) == "ERR wrong number of arguments for 'ping' command");
+  CHECK(arity_error("client|setname", 3, 2) ==
+        "ERR wrong number of arguments for 'client|setname' command");
+}
+
+TEST_CASE("keyspace reads are the immediate read commands that reply from keys", "[dispatcher]") {
+  std::vector<std::string_view> reads;
+  for (const auto* spec : command_table().all()) {
+    CAPTURE(spec->name);
+    if (spec->reads_keyspace) {
+      reads.push_back(spec->name);
+      CHECK(spec->access == keepdb::commands::Access::kRead);
+      CHECK(spec->execute != nullptr);
+      CHECK_FALSE(spec->proposes());
+    } else {
+      // A command that reads keys and changes nothing is always one.
+      CHECK_FALSE((spec->keys.first > 0 && spec->access == keepdb::commands::Access::kRead));
+    }
+  }
+  CHECK(reads == std::vector<std::string_view>{"get", "strlen", "mget", "exists", "dbsize", "scan",
+                                               "ttl", "pttl", "expiretime", "pexpiretime"});
 }
 
 TEST_CASE("commands are found case-insensitively", "[dispatcher]") {
