@@ -1,6 +1,6 @@
 // The string command family: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX APPEND STRLEN
-// INCR INCRBY DECR DECRBY MGET MSET. Reads run immediately against a read snapshot; writes
-// are applied by the state machine. Expired keys are absent to both.
+// INCR INCRBY DECR DECRBY MGET MSET MSETNX. Reads run immediately against a read snapshot;
+// writes are applied by the state machine. Expired keys are absent to both.
 #include <limits>
 #include <string>
 #include <variant>
@@ -258,16 +258,38 @@ Reply apply_decrby(ApplyContext& c, Args a) {
   return add_to_counter(c, a[1], -*parse_int64(a[2]));
 }
 
-// ---- MSET ----
+// ---- MSET MSETNX ----
 
-std::optional<std::string> validate_mset(Args a) {
-  if (a.size() % 2 == 0) return errors::wrong_arity("mset");
+// Key value pairs: an argument count that leaves a key without its value is, as in Redis,
+// a wrong-arity error.
+std::optional<std::string> validate_pairs(Args a, std::string_view command_name) {
+  if (a.size() % 2 == 0) return errors::wrong_arity(command_name);
   return check_keys(a.subspan(1), 2);
 }
 
-Reply apply_mset(ApplyContext& c, Args a) {
+std::optional<std::string> validate_mset(Args a) {
+  return validate_pairs(a, "mset");
+}
+std::optional<std::string> validate_msetnx(Args a) {
+  return validate_pairs(a, "msetnx");
+}
+
+void put_pairs(ApplyContext& c, Args a) {
   for (std::size_t i = 1; i + 1 < a.size(); i += 2) c.kv.put(c.txn, a[i], a[i + 1]);
+}
+
+Reply apply_mset(ApplyContext& c, Args a) {
+  put_pairs(c, a);
   return Reply::ok();
+}
+
+// All or nothing: 0 and no change when any of the keys exists.
+Reply apply_msetnx(ApplyContext& c, Args a) {
+  for (std::size_t i = 1; i + 1 < a.size(); i += 2) {
+    if (c.live(a[i])) return Reply::number(0);
+  }
+  put_pairs(c, a);
+  return Reply::number(1);
 }
 
 constexpr CommandSpec kStringCommands[] = {
@@ -317,6 +339,10 @@ constexpr CommandSpec kStringCommands[] = {
     keyspace_write("string", "mset", -3, Access::kWrite, kKeyValuePairs, "1.0.1",
                    "Atomically creates or modifies the string values of one or more keys.",
                    validate_mset, apply_mset),
+    keyspace_write("string", "msetnx", -3, Access::kWrite, kKeyValuePairs, "1.0.1",
+                   "Atomically modifies the string values of one or more keys only when all keys "
+                   "don't exist.",
+                   validate_msetnx, apply_msetnx),
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Tests for the string family (GET SET SETNX GETSET GETDEL APPEND STRLEN INCR DECR INCRBY
-// DECRBY MGET MSET): each reply compared byte for byte with what Redis 7 sends, plus the
-// KeepDB key length limit and what happens to a stored expiry.
+// DECRBY MGET MSET MSETNX): each reply compared byte for byte with what Redis 7 sends, plus
+// the KeepDB key length limit and what happens to a stored expiry.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -260,6 +260,24 @@ TEST_CASE("MSET with an odd number of arguments is a wrong-arity error", "[strin
   CHECK(db.run({"DBSIZE"}) == integer(0));
 }
 
+TEST_CASE("MSETNX sets every pair only when none of the keys exists", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"MSETNX", "a", "1", "b", "2", "a", "3"}) == integer(1));
+  CHECK(db.run({"MGET", "a", "b"}) == array({bulk("3"), bulk("2")}));
+  CHECK(db.run({"MSETNX", "c", "1", "b", "9"}) == integer(0));
+  CHECK(db.run({"MGET", "b", "c"}) == array({bulk("2"), kNil}));
+  CHECK(db.run({"MSETNX", "a"}) == error("ERR wrong number of arguments for 'msetnx' command"));
+}
+
+TEST_CASE("MSETNX counts an expired key as absent and sets it without a TTL", "[string]") {
+  CommandFixture db;
+  db.put("old", "v", db.now_ms() + 1000);
+  db.advance_ms(1000);
+  CHECK(db.run({"MSETNX", "old", "new", "other", "x"}) == integer(1));
+  CHECK(db.stored_payload("old") == "new");
+  CHECK(db.stored_expiry("old") == 0u);
+}
+
 // ---- key length ----
 
 TEST_CASE("a 511-byte key works with every string command", "[string][keys]") {
@@ -285,6 +303,7 @@ TEST_CASE("a 512-byte or empty key is refused by writes and absent for reads", "
   CHECK(db.run({"INCRBY", key, "1"}) == refused);
   CHECK(db.run({"GETDEL", key}) == refused);
   CHECK(db.run({"MSET", "ok", "1", key, "v"}) == refused);
+  CHECK(db.run({"MSETNX", "ok", "1", key, "v"}) == refused);
   CHECK(db.run({"GET", key}) == kNil);
   CHECK(db.run({"STRLEN", key}) == integer(0));
   CHECK(db.run({"DEL", key}) == integer(0));
