@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+scripts/check-layers.sh
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DKEEPDB_SANITIZE=ON -DKEEPDB_WERROR=ON \
   -DKEEPDB_BUILD_BENCH=ON >/dev/null
 cmake --build build-test -j"$(nproc)"

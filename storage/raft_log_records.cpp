@@ -4,15 +4,15 @@
 #include <cstring>
 #include <string>
 
-#include "kernel/consensus/byte_codec.h"
+#include "util/byte_codec.h"
 
 namespace keepdb::storage {
 namespace {
 
 constexpr std::uint8_t kRecordVersion = 1;
 
-IoStatus corrupt(const std::string& what) {
-  return IoStatus::failure(RAFT_CORRUPT, "corrupt raft log record: " + what);
+util::IoStatus corrupt(const std::string& what) {
+  return util::IoStatus::failure(RAFT_CORRUPT, "corrupt raft log record: " + what);
 }
 
 }  // namespace
@@ -23,24 +23,24 @@ EntryKey entry_key(raft_index index) {
   return key;
 }
 
-IoStatus parse_entry_key(std::span<const std::uint8_t> key, raft_index& index) {
+util::IoStatus parse_entry_key(std::span<const std::uint8_t> key, raft_index& index) {
   if (key.size() != 8) return corrupt("entry key of " + std::to_string(key.size()) + " bytes");
   index = 0;
   for (std::uint8_t byte : key) index = (index << 8) | byte;
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 void write_entry_record(const raft_entry& entry, std::span<std::uint8_t> out) {
   out[0] = kRecordVersion;
   out[1] = static_cast<std::uint8_t>(entry.type);
-  consensus::store_u64_le(out.data() + 2, entry.term);
+  util::store_u64_le(out.data() + 2, entry.term);
   if (entry.buf.len > 0) {
     std::memcpy(out.data() + kEntryRecordHeaderBytes, entry.buf.base, entry.buf.len);
   }
 }
 
-IoStatus read_entry_record(std::span<const std::uint8_t> record, EntryRecord& out) {
-  consensus::ByteReader reader(record);
+util::IoStatus read_entry_record(std::span<const std::uint8_t> record, EntryRecord& out) {
+  util::ByteReader reader(record);
   std::uint8_t version = 0;
   std::uint8_t type = 0;
   if (!reader.get_u8(version) || !reader.get_u8(type) || !reader.get_u64(out.term)) {
@@ -49,24 +49,24 @@ IoStatus read_entry_record(std::span<const std::uint8_t> record, EntryRecord& ou
   if (version != kRecordVersion) return corrupt("unknown entry record version");
   out.type = type;
   out.payload = record.subspan(kEntryRecordHeaderBytes);
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 std::array<std::uint8_t, 8> encode_u64_record(std::uint64_t value) {
   std::array<std::uint8_t, 8> record;
-  consensus::store_u64_le(record.data(), value);
+  util::store_u64_le(record.data(), value);
   return record;
 }
 
-IoStatus decode_u64_record(std::span<const std::uint8_t> record, std::uint64_t& value) {
-  consensus::ByteReader reader(record);
+util::IoStatus decode_u64_record(std::span<const std::uint8_t> record, std::uint64_t& value) {
+  util::ByteReader reader(record);
   if (!reader.get_u64(value) || reader.remaining() != 0) return corrupt("bad u64 record");
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 std::vector<std::uint8_t> encode_snapshot_meta(const SnapshotMeta& meta) {
   std::vector<std::uint8_t> record;
-  consensus::ByteWriter writer(record);
+  util::ByteWriter writer(record);
   writer.put_u8(kRecordVersion);
   writer.put_u64(meta.index);
   writer.put_u64(meta.term);
@@ -78,8 +78,8 @@ std::vector<std::uint8_t> encode_snapshot_meta(const SnapshotMeta& meta) {
   return record;
 }
 
-IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta& out) {
-  consensus::ByteReader reader(record);
+util::IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta& out) {
+  util::ByteReader reader(record);
   std::uint8_t version = 0;
   if (!reader.get_u8(version) || !reader.get_u64(out.index) || !reader.get_u64(out.term) ||
       !reader.get_u64(out.configuration_index) || !reader.get_u64(out.file_sequence) ||
@@ -90,27 +90,27 @@ IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta
   std::span<const std::uint8_t> configuration;
   reader.get_bytes(reader.remaining(), configuration);
   out.configuration.assign(configuration.begin(), configuration.end());
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 std::vector<std::uint8_t> encode_log_meta(const LogMeta& meta) {
   std::vector<std::uint8_t> record;
-  consensus::ByteWriter writer(record);
+  util::ByteWriter writer(record);
   writer.put_u8(kRecordVersion);
   writer.put_u64(meta.generation);
   writer.put_u64(meta.first_live_index);
   return record;
 }
 
-IoStatus decode_log_meta(std::span<const std::uint8_t> record, LogMeta& out) {
-  consensus::ByteReader reader(record);
+util::IoStatus decode_log_meta(std::span<const std::uint8_t> record, LogMeta& out) {
+  util::ByteReader reader(record);
   std::uint8_t version = 0;
   if (!reader.get_u8(version) || !reader.get_u64(out.generation) ||
       !reader.get_u64(out.first_live_index) || reader.remaining() != 0) {
     return corrupt("bad log metadata");
   }
   if (version != kRecordVersion) return corrupt("unknown log metadata version");
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 }  // namespace keepdb::storage

@@ -20,18 +20,18 @@
 #include <span>
 #include <vector>
 
-#include "kernel/consensus/io_status.h"
-#include "kernel/consensus/raft_c_api.h"
+#include "util/io_status.h"
+#include "util/raft_c_api.h"
 
 namespace keepdb::storage {
 
-using consensus::IoStatus;
+using util::IoStatus;
 
 inline constexpr std::size_t kEntryRecordHeaderBytes = 1 + 1 + 8;
 
 using EntryKey = std::array<std::uint8_t, 8>;
 EntryKey entry_key(raft_index index);
-IoStatus parse_entry_key(std::span<const std::uint8_t> key, raft_index& index);
+util::IoStatus parse_entry_key(std::span<const std::uint8_t> key, raft_index& index);
 
 // Writes the record of `entry` into `out`, which holds exactly
 // kEntryRecordHeaderBytes + entry.buf.len bytes.
@@ -42,10 +42,10 @@ struct EntryRecord {
   unsigned short type = 0;
   std::span<const std::uint8_t> payload;  // points into the record
 };
-IoStatus read_entry_record(std::span<const std::uint8_t> record, EntryRecord& out);
+util::IoStatus read_entry_record(std::span<const std::uint8_t> record, EntryRecord& out);
 
 std::array<std::uint8_t, 8> encode_u64_record(std::uint64_t value);
-IoStatus decode_u64_record(std::span<const std::uint8_t> record, std::uint64_t& value);
+util::IoStatus decode_u64_record(std::span<const std::uint8_t> record, std::uint64_t& value);
 
 struct SnapshotMeta {
   raft_index index = 0;
@@ -57,7 +57,7 @@ struct SnapshotMeta {
   std::vector<std::uint8_t> configuration;  // encoded by configuration_codec.h
 };
 std::vector<std::uint8_t> encode_snapshot_meta(const SnapshotMeta& meta);
-IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta& out);
+util::IoStatus decode_snapshot_meta(std::span<const std::uint8_t> record, SnapshotMeta& out);
 
 // Which segment files hold the log, and where its live part starts: entries below
 // first_live_index are covered by the snapshot and deleted logically (their segment files go
@@ -67,6 +67,6 @@ struct LogMeta {
   raft_index first_live_index = 0;
 };
 std::vector<std::uint8_t> encode_log_meta(const LogMeta& meta);
-IoStatus decode_log_meta(std::span<const std::uint8_t> record, LogMeta& out);
+util::IoStatus decode_log_meta(std::span<const std::uint8_t> record, LogMeta& out);
 
 }  // namespace keepdb::storage

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "kernel/consensus/configuration_codec.h"
+#include "util/configuration_codec.h"
 #include "storage/data_dir.h"
 #include "storage/raft_log_records.h"
 #include "storage/snapshot_file.h"
@@ -15,8 +15,8 @@
 namespace keepdb::storage {
 namespace {
 
-using consensus::LoadedLog;
-using consensus::RaftSnapshotPtr;
+using storage::LoadedLog;
+using util::RaftSnapshotPtr;
 
 constexpr char kTermKey[] = "term";
 constexpr char kVoteKey[] = "vote";
@@ -31,7 +31,7 @@ MDB_val value_of(std::span<const std::uint8_t> bytes) {
   return MDB_val{bytes.size(), const_cast<std::uint8_t*>(bytes.data())};
 }
 
-IoStatus status_from(const std::exception& error) {
+util::IoStatus status_from(const std::exception& error) {
   int code = RAFT_IOERR;
   if (const auto* lmdb = dynamic_cast<const StorageError*>(&error)) {
     if (lmdb->code() == MDB_MAP_FULL) code = RAFT_NOSPACE;
@@ -40,7 +40,7 @@ IoStatus status_from(const std::exception& error) {
       code = RAFT_CORRUPT;
     }
   }
-  return IoStatus::failure(code, std::string("raft log store: ") + error.what());
+  return util::IoStatus::failure(code, std::string("raft log store: ") + error.what());
 }
 
 class Cursor {
@@ -78,10 +78,10 @@ void put_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name,
 }
 
 // A missing term or vote reads as 0.
-IoStatus read_u64_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name, std::uint64_t& value) {
+util::IoStatus read_u64_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name, std::uint64_t& value) {
   MDB_val stored;
   value = 0;
-  if (!get_meta(txn, meta_db, name, stored)) return IoStatus::success();
+  if (!get_meta(txn, meta_db, name, stored)) return util::IoStatus::success();
   return decode_u64_record(bytes_of(stored), value);
 }
 
@@ -90,22 +90,22 @@ void put_u64_meta(MDB_txn* txn, MDB_dbi meta_db, const char* name, std::uint64_t
 }
 
 // A missing record reads as generation 0 with every entry live.
-IoStatus read_log_meta(MDB_txn* txn, MDB_dbi meta_db, LogMeta& meta) {
+util::IoStatus read_log_meta(MDB_txn* txn, MDB_dbi meta_db, LogMeta& meta) {
   MDB_val stored;
   meta = LogMeta{};
-  if (!get_meta(txn, meta_db, kLogKey, stored)) return IoStatus::success();
+  if (!get_meta(txn, meta_db, kLogKey, stored)) return util::IoStatus::success();
   return decode_log_meta(bytes_of(stored), meta);
 }
 
-IoStatus read_snapshot_meta(MDB_txn* txn, MDB_dbi meta_db, std::optional<SnapshotMeta>& meta) {
+util::IoStatus read_snapshot_meta(MDB_txn* txn, MDB_dbi meta_db, std::optional<SnapshotMeta>& meta) {
   MDB_val stored;
   meta.reset();
-  if (!get_meta(txn, meta_db, kSnapshotKey, stored)) return IoStatus::success();
+  if (!get_meta(txn, meta_db, kSnapshotKey, stored)) return util::IoStatus::success();
   return decode_snapshot_meta(bytes_of(stored), meta.emplace());
 }
 
-IoStatus ignore_entry(const LogRecord&) {
-  return IoStatus::success();
+util::IoStatus ignore_entry(const LogRecord&) {
+  return util::IoStatus::success();
 }
 
 std::span<const std::uint8_t> payload_of(const raft_entry& entry) {
@@ -114,32 +114,32 @@ std::span<const std::uint8_t> payload_of(const raft_entry& entry) {
 
 // The newest snapshot with its data and configuration, or null when there is none; `meta`
 // receives its metadata.
-IoStatus load_snapshot(MDB_txn* txn, MDB_dbi meta_db, const std::filesystem::path& directory,
-                       RaftSnapshotPtr& out, SnapshotMeta& meta) {
+util::IoStatus load_snapshot(MDB_txn* txn, MDB_dbi meta_db, const std::filesystem::path& directory,
+                       util::RaftSnapshotPtr& out, SnapshotMeta& meta) {
   out.reset();
   std::optional<SnapshotMeta> stored;
-  if (IoStatus status = read_snapshot_meta(txn, meta_db, stored); !status.ok()) return status;
-  if (!stored) return IoStatus::success();
+  if (util::IoStatus status = read_snapshot_meta(txn, meta_db, stored); !status.ok()) return status;
+  if (!stored) return util::IoStatus::success();
   meta = std::move(*stored);
   if (meta.data_bytes > std::numeric_limits<std::size_t>::max() / 2) {
-    return IoStatus::failure(RAFT_CORRUPT, "snapshot metadata claims an impossible size");
+    return util::IoStatus::failure(RAFT_CORRUPT, "snapshot metadata claims an impossible size");
   }
-  RaftSnapshotPtr snapshot = consensus::allocate_snapshot(meta.data_bytes);
-  if (!snapshot) return IoStatus::failure(RAFT_NOMEM, "out of memory reading the snapshot");
+  util::RaftSnapshotPtr snapshot = util::allocate_snapshot(meta.data_bytes);
+  if (!snapshot) return util::IoStatus::failure(RAFT_NOMEM, "out of memory reading the snapshot");
   snapshot->index = meta.index;
   snapshot->term = meta.term;
   snapshot->configuration_index = meta.configuration_index;
-  consensus::ByteReader reader(meta.configuration);
-  IoStatus status = consensus::decode_configuration(reader, snapshot->configuration);
+  util::ByteReader reader(meta.configuration);
+  util::IoStatus status = util::decode_configuration(reader, snapshot->configuration);
   if (!status.ok() || reader.remaining() != 0) {
-    return IoStatus::failure(RAFT_CORRUPT, "corrupt snapshot configuration " + status.message);
+    return util::IoStatus::failure(RAFT_CORRUPT, "corrupt snapshot configuration " + status.message);
   }
   status = read_snapshot_file(
       directory, meta.file_sequence, meta.data_crc32,
       {static_cast<std::uint8_t*>(snapshot->bufs[0].base), snapshot->bufs[0].len});
   if (!status.ok()) return status;
   out = std::move(snapshot);
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 }  // namespace
@@ -148,7 +148,7 @@ std::uint64_t segment_bytes_for(std::uint64_t snapshot_threshold_bytes) {
   return std::clamp<std::uint64_t>(snapshot_threshold_bytes / 4, 1ull << 20, 64ull << 20);
 }
 
-IoStatus RaftLogStore::open(const RaftLogStoreOptions& options,
+util::IoStatus RaftLogStore::open(const RaftLogStoreOptions& options,
                             std::unique_ptr<RaftLogStore>& out) {
   try {
     prepare_private_subdir(options.directory);
@@ -156,7 +156,7 @@ IoStatus RaftLogStore::open(const RaftLogStoreOptions& options,
     EnvOptions env_options;
     env_options.map_size_bytes = options.map_size_bytes;
     out.reset(new RaftLogStore(options, std::make_unique<Env>(options.directory, env_options)));
-    return IoStatus::success();
+    return util::IoStatus::success();
   } catch (const std::exception& error) {
     return status_from(error);
   }
@@ -171,34 +171,34 @@ RaftLogStore::RaftLogStore(const RaftLogStoreOptions& options, std::unique_ptr<E
 
 RaftLogStore::~RaftLogStore() = default;
 
-IoStatus RaftLogStore::sticky_error() const {
+util::IoStatus RaftLogStore::sticky_error() const {
   std::lock_guard lock(error_mutex_);
   return sticky_error_;
 }
 
-IoStatus RaftLogStore::failure() const {
+util::IoStatus RaftLogStore::failure() const {
   return sticky_error();
 }
 
 bool RaftLogStore::reset_after_failure() {
   std::lock_guard lock(error_mutex_);
-  sticky_error_ = IoStatus::success();
+  sticky_error_ = util::IoStatus::success();
   log_.reset();  // the next load() reopens the segments and repairs a torn tail
   return true;
 }
 
-IoStatus RaftLogStore::remember_failure(IoStatus status) {
+util::IoStatus RaftLogStore::remember_failure(util::IoStatus status) {
   std::lock_guard lock(error_mutex_);
   if (sticky_error_.ok()) sticky_error_ = status;
   return status;
 }
 
 template <typename Write>
-IoStatus RaftLogStore::write_transaction(Write write) {
-  if (IoStatus error = sticky_error(); !error.ok()) return error;
+util::IoStatus RaftLogStore::write_transaction(Write write) {
+  if (util::IoStatus error = sticky_error(); !error.ok()) return error;
   try {
     WriteTxn txn(*env_);
-    IoStatus status = write(txn.get());
+    util::IoStatus status = write(txn.get());
     if (status.ok()) txn.commit();  // durable: the environment syncs on commit
     return status;
   } catch (const std::exception& error) {
@@ -206,13 +206,13 @@ IoStatus RaftLogStore::write_transaction(Write write) {
   }
 }
 
-IoStatus RaftLogStore::open_log(const SegmentLog::Visitor& visit) {
+util::IoStatus RaftLogStore::open_log(const SegmentLog::Visitor& visit) {
   log_.reset();
   bool has_old_entries = false;
   try {
     ReadTxn txn(*env_);
     txn.begin();
-    if (IoStatus status = read_log_meta(txn.get(), meta_db_, log_meta_); !status.ok()) {
+    if (util::IoStatus status = read_log_meta(txn.get(), meta_db_, log_meta_); !status.ok()) {
       return status;
     }
     MDB_stat stat;
@@ -222,18 +222,18 @@ IoStatus RaftLogStore::open_log(const SegmentLog::Visitor& visit) {
     return status_from(error);
   }
   if (has_old_entries) {
-    if (IoStatus status = migrate_old_entries(); !status.ok()) return status;
+    if (util::IoStatus status = migrate_old_entries(); !status.ok()) return status;
   }
   return SegmentLog::open(log_options_, log_meta_.generation, log_meta_.first_live_index, visit,
                           log_);
 }
 
-IoStatus RaftLogStore::migrate_old_entries() {
+util::IoStatus RaftLogStore::migrate_old_entries() {
   const LogMeta migrated{log_meta_.generation + 1, 0};
   // Opening the current generation (empty in an old-format store) first deletes whatever an
   // interrupted migration left in the next one, so that it starts empty.
   std::unique_ptr<SegmentLog> log;
-  IoStatus status = SegmentLog::open(log_options_, log_meta_.generation, 0, ignore_entry, log);
+  util::IoStatus status = SegmentLog::open(log_options_, log_meta_.generation, 0, ignore_entry, log);
   if (status.ok()) {
     status = SegmentLog::open(log_options_, migrated.generation, 0, ignore_entry, log);
   }
@@ -252,7 +252,7 @@ IoStatus RaftLogStore::migrate_old_entries() {
       if (status = read_entry_record(bytes_of(value), record); !status.ok()) break;
       if (first_index == 0) first_index = index;
       if (index != log->next_index() && log->next_index() != 0) {
-        status = IoStatus::failure(
+        status = util::IoStatus::failure(
             RAFT_CORRUPT, "corrupt raft log: entry " + std::to_string(index) + " follows a gap");
         break;
       }
@@ -267,25 +267,25 @@ IoStatus RaftLogStore::migrate_old_entries() {
   status = write_transaction([&](MDB_txn* txn) {
     check(mdb_drop(txn, entries_db_, 0), "empty the migrated raft log");
     put_meta(txn, meta_db_, kLogKey, encode_log_meta({migrated.generation, first_index}));
-    return IoStatus::success();
+    return util::IoStatus::success();
   });
   if (status.ok()) log_meta_ = {migrated.generation, first_index};
   return status;
 }
 
-IoStatus RaftLogStore::open_log_if_needed() {
-  if (log_) return IoStatus::success();
+util::IoStatus RaftLogStore::open_log_if_needed() {
+  if (log_) return util::IoStatus::success();
   return open_log(ignore_entry);
 }
 
-IoStatus RaftLogStore::load(LoadedLog& out) {
+util::IoStatus RaftLogStore::load(storage::LoadedLog& out) {
   SnapshotMeta snapshot_meta;
   try {
     ReadTxn txn(*env_);
     txn.begin();
     std::uint64_t term = 0;
     std::uint64_t vote = 0;
-    IoStatus status = read_u64_meta(txn.get(), meta_db_, kTermKey, term);
+    util::IoStatus status = read_u64_meta(txn.get(), meta_db_, kTermKey, term);
     if (status.ok()) status = read_u64_meta(txn.get(), meta_db_, kVoteKey, vote);
     if (status.ok()) {
       status = load_snapshot(txn.get(), meta_db_, snapshot_directory_, out.snapshot, snapshot_meta);
@@ -297,7 +297,7 @@ IoStatus RaftLogStore::load(LoadedLog& out) {
     return status_from(error);
   }
   last_snapshot_sequence_ = snapshot_meta.file_sequence;
-  IoStatus status = open_log([&out](const LogRecord& record) {
+  util::IoStatus status = open_log([&out](const LogRecord& record) {
     return out.add_entry(record.index, record.term, record.type, record.payload);
   });
   if (status.ok()) status = out.finish(next_index_);
@@ -309,26 +309,26 @@ IoStatus RaftLogStore::load(LoadedLog& out) {
   return status;
 }
 
-IoStatus RaftLogStore::sync_log_write(IoStatus status) {
+util::IoStatus RaftLogStore::sync_log_write(util::IoStatus status) {
   if (status.ok()) status = log_->sync();
   return status.ok() ? status : remember_failure(status);
 }
 
-IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
-  if (IoStatus error = sticky_error(); !error.ok()) return error;
-  if (IoStatus status = open_log_if_needed(); !status.ok()) return status;
+util::IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
+  if (util::IoStatus error = sticky_error(); !error.ok()) return error;
+  if (util::IoStatus status = open_log_if_needed(); !status.ok()) return status;
   try {
     ReadTxn txn(*env_);
     txn.begin();
     std::uint64_t term = 0;
     std::uint64_t vote = 0;
     std::optional<SnapshotMeta> snapshot;
-    IoStatus status = read_u64_meta(txn.get(), meta_db_, kTermKey, term);
+    util::IoStatus status = read_u64_meta(txn.get(), meta_db_, kTermKey, term);
     if (status.ok()) status = read_u64_meta(txn.get(), meta_db_, kVoteKey, vote);
     if (status.ok()) status = read_snapshot_meta(txn.get(), meta_db_, snapshot);
     if (!status.ok()) return status;
     if (term != 0 || vote != 0 || snapshot || !log_->empty()) {
-      return IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
+      return util::IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
     }
   } catch (const std::exception& error) {
     return status_from(error);
@@ -339,7 +339,7 @@ IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
   // simply run again.
   const LogMeta bootstrapped{log_meta_.generation + 1, 0};
   std::unique_ptr<SegmentLog> log;
-  IoStatus status = SegmentLog::open(log_options_, bootstrapped.generation, 0, ignore_entry, log);
+  util::IoStatus status = SegmentLog::open(log_options_, bootstrapped.generation, 0, ignore_entry, log);
   if (status.ok()) {
     status = log->append({1, first_entry.term, first_entry.type, payload_of(first_entry)});
   }
@@ -349,7 +349,7 @@ IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
     put_u64_meta(txn, meta_db_, kTermKey, 1);
     put_u64_meta(txn, meta_db_, kVoteKey, 0);
     put_meta(txn, meta_db_, kLogKey, encode_log_meta(bootstrapped));
-    return IoStatus::success();
+    return util::IoStatus::success();
   });
   if (status.ok()) {
     log_ = std::move(log);
@@ -358,9 +358,9 @@ IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
   return status;
 }
 
-IoStatus RaftLogStore::recover(const raft_buffer& configuration) {
-  if (IoStatus error = sticky_error(); !error.ok()) return error;
-  if (IoStatus status = open_log_if_needed(); !status.ok()) return status;
+util::IoStatus RaftLogStore::recover(const raft_buffer& configuration) {
+  if (util::IoStatus error = sticky_error(); !error.ok()) return error;
+  if (util::IoStatus status = open_log_if_needed(); !status.ok()) return status;
   raft_entry entry{};
   entry.type = RAFT_CHANGE;
   entry.buf = configuration;
@@ -373,7 +373,7 @@ IoStatus RaftLogStore::recover(const raft_buffer& configuration) {
       ReadTxn txn(*env_);
       txn.begin();
       std::optional<SnapshotMeta> snapshot;
-      if (IoStatus status = read_snapshot_meta(txn.get(), meta_db_, snapshot); !status.ok()) {
+      if (util::IoStatus status = read_snapshot_meta(txn.get(), meta_db_, snapshot); !status.ok()) {
         return status;
       }
       if (snapshot) {
@@ -388,18 +388,18 @@ IoStatus RaftLogStore::recover(const raft_buffer& configuration) {
   return sync_log_write(log_->append({last_index + 1, entry.term, entry.type, payload_of(entry)}));
 }
 
-IoStatus RaftLogStore::set_term(raft_term term) {
+util::IoStatus RaftLogStore::set_term(raft_term term) {
   return write_transaction([&](MDB_txn* txn) {
     put_u64_meta(txn, meta_db_, kTermKey, term);
     put_u64_meta(txn, meta_db_, kVoteKey, 0);
-    return IoStatus::success();
+    return util::IoStatus::success();
   });
 }
 
-IoStatus RaftLogStore::set_vote(raft_id server_id) {
+util::IoStatus RaftLogStore::set_vote(raft_id server_id) {
   return write_transaction([&](MDB_txn* txn) {
     put_u64_meta(txn, meta_db_, kVoteKey, server_id);
-    return IoStatus::success();
+    return util::IoStatus::success();
   });
 }
 
@@ -479,8 +479,8 @@ void RaftLogStore::write_queued() {
 
 void RaftLogStore::write_log_batch(std::span<Operation> batch) {
   raft_index next_index = next_index_;
-  IoStatus status = sticky_error();
-  if (status.ok() && !log_) status = IoStatus::failure(RAFT_IOERR, "raft log written before load");
+  util::IoStatus status = sticky_error();
+  if (status.ok() && !log_) status = util::IoStatus::failure(RAFT_IOERR, "raft log written before load");
   for (auto operation = batch.begin(); status.ok() && operation != batch.end(); ++operation) {
     if (const auto* append = std::get_if<AppendOp>(&*operation)) {
       for (auto entry = append->entries.begin(); status.ok() && entry != append->entries.end();
@@ -501,19 +501,19 @@ void RaftLogStore::write_log_batch(std::span<Operation> batch) {
 
 void RaftLogStore::write_snapshot(const SnapshotPutOp& operation) {
   const raft_snapshot& snapshot = *operation.snapshot;
-  if (IoStatus error = sticky_error(); !error.ok()) return operation.done(error);
+  if (util::IoStatus error = sticky_error(); !error.ok()) return operation.done(error);
   SnapshotMeta meta;
   meta.index = snapshot.index;
   meta.term = snapshot.term;
   meta.configuration_index = snapshot.configuration_index;
   meta.file_sequence = last_snapshot_sequence_ + 1;
-  meta.data_bytes = consensus::snapshot_data_bytes(snapshot);
-  consensus::ByteWriter writer(meta.configuration);
-  if (IoStatus status = consensus::encode_configuration(snapshot.configuration, writer);
+  meta.data_bytes = util::snapshot_data_bytes(snapshot);
+  util::ByteWriter writer(meta.configuration);
+  if (util::IoStatus status = util::encode_configuration(snapshot.configuration, writer);
       !status.ok()) {
     return operation.done(status);
   }
-  IoStatus status = write_snapshot_file(snapshot_directory_, meta.file_sequence,
+  util::IoStatus status = write_snapshot_file(snapshot_directory_, meta.file_sequence,
                                         {snapshot.bufs, snapshot.n_bufs}, meta.data_crc32);
   if (!status.ok()) return operation.done(remember_failure(status));
   LogMeta log_meta = log_meta_;
@@ -527,7 +527,7 @@ void RaftLogStore::write_snapshot(const SnapshotPutOp& operation) {
   status = write_transaction([&](MDB_txn* txn) {
     put_meta(txn, meta_db_, kSnapshotKey, encode_snapshot_meta(meta));
     put_meta(txn, meta_db_, kLogKey, encode_log_meta(log_meta));
-    return IoStatus::success();
+    return util::IoStatus::success();
   });
   if (!status.ok()) return operation.done(status);
   last_snapshot_sequence_ = meta.file_sequence;
@@ -546,9 +546,9 @@ void RaftLogStore::write_snapshot(const SnapshotPutOp& operation) {
 }
 
 void RaftLogStore::read_snapshot(const SnapshotGetOp& operation) {
-  RaftSnapshotPtr snapshot;
+  util::RaftSnapshotPtr snapshot;
   SnapshotMeta meta;
-  IoStatus status;
+  util::IoStatus status;
   try {
     ReadTxn txn(*env_);
     txn.begin();
@@ -556,7 +556,7 @@ void RaftLogStore::read_snapshot(const SnapshotGetOp& operation) {
   } catch (const std::exception& error) {
     status = status_from(error);
   }
-  if (status.ok() && !snapshot) status = IoStatus::failure(RAFT_NOTFOUND, "no snapshot stored");
+  if (status.ok() && !snapshot) status = util::IoStatus::failure(RAFT_NOTFOUND, "no snapshot stored");
   operation.done(std::move(status), std::move(snapshot));
 }
 

@@ -35,8 +35,8 @@
 #include <variant>
 #include <vector>
 
-#include "kernel/consensus/log_storage.h"
-#include "kernel/consensus/serial_worker.h"
+#include "storage/log_storage.h"
+#include "util/serial_worker.h"
 #include "storage/lmdb.h"
 #include "storage/raft_log_records.h"
 #include "storage/segment_log.h"
@@ -54,25 +54,25 @@ struct RaftLogStoreOptions {
 // in steps well under the threshold.
 std::uint64_t segment_bytes_for(std::uint64_t snapshot_threshold_bytes);
 
-class RaftLogStore final : public consensus::LogStorage {
+class RaftLogStore final : public storage::LogStorage {
  public:
   // Opens or creates the store. Never throws: errors come back as RAFT_IOERR/RAFT_CORRUPT.
-  static consensus::IoStatus open(const RaftLogStoreOptions& options,
+  static util::IoStatus open(const RaftLogStoreOptions& options,
                                   std::unique_ptr<RaftLogStore>& out);
   ~RaftLogStore() override;
 
-  consensus::IoStatus load(consensus::LoadedLog& out) override;
-  consensus::IoStatus bootstrap(const raft_entry& first_entry) override;
-  consensus::IoStatus recover(const raft_buffer& configuration) override;
-  consensus::IoStatus set_term(raft_term term) override;
-  consensus::IoStatus set_vote(raft_id server_id) override;
+  util::IoStatus load(storage::LoadedLog& out) override;
+  util::IoStatus bootstrap(const raft_entry& first_entry) override;
+  util::IoStatus recover(const raft_buffer& configuration) override;
+  util::IoStatus set_term(raft_term term) override;
+  util::IoStatus set_vote(raft_id server_id) override;
   void append(std::span<const raft_entry> entries, Done done) override;
   void truncate(raft_index index) override;
   void snapshot_put(unsigned trailing, const raft_snapshot& snapshot, Done done) override;
   void snapshot_get(SnapshotDone done) override;
   void drain(std::function<void()> done) override;
   void set_write_inline(bool write_inline) override { write_inline_ = write_inline; }
-  consensus::IoStatus failure() const override;
+  util::IoStatus failure() const override;
   bool reset_after_failure() override;
 
  private:
@@ -107,21 +107,21 @@ class RaftLogStore final : public consensus::LogStorage {
 
   // Reads the log metadata, migrates entries still in LMDB, and opens the current generation's
   // segments, visiting the live entries.
-  IoStatus open_log(const SegmentLog::Visitor& visit);
+  util::IoStatus open_log(const SegmentLog::Visitor& visit);
   // For bootstrap and recover, which may run before load(): opens without visiting.
-  IoStatus open_log_if_needed();
+  util::IoStatus open_log_if_needed();
   // Copies the old-format LMDB entries into a new generation's segments durably, then empties
   // the table and switches generation in one commit; a crash before that commit redoes it.
-  IoStatus migrate_old_entries();
+  util::IoStatus migrate_old_entries();
   // Syncs the segments after a successful `status`; a failure becomes the sticky error.
-  IoStatus sync_log_write(IoStatus status);
+  util::IoStatus sync_log_write(util::IoStatus status);
 
   // Runs `write` in a write transaction and commits it durably, converting LMDB errors; a
   // failure becomes the sticky error.
   template <typename Write>
-  consensus::IoStatus write_transaction(Write write);
-  consensus::IoStatus sticky_error() const;
-  consensus::IoStatus remember_failure(consensus::IoStatus status);
+  util::IoStatus write_transaction(Write write);
+  util::IoStatus sticky_error() const;
+  util::IoStatus remember_failure(util::IoStatus status);
 
   const std::filesystem::path snapshot_directory_;
   const SegmentLogOptions log_options_;
@@ -130,7 +130,7 @@ class RaftLogStore final : public consensus::LogStorage {
   MDB_dbi meta_db_ = 0;
 
   mutable std::mutex error_mutex_;
-  consensus::IoStatus sticky_error_;
+  util::IoStatus sticky_error_;
 
   std::mutex queue_mutex_;
   std::vector<Operation> queue_;
@@ -146,7 +146,7 @@ class RaftLogStore final : public consensus::LogStorage {
   raft_index next_index_ = 1;
   std::uint64_t last_snapshot_sequence_ = 0;
 
-  consensus::SerialWorker writer_;  // last: joined before the environment closes
+  util::SerialWorker writer_;  // last: joined before the environment closes
 };
 
 }  // namespace keepdb::storage

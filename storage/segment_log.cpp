@@ -14,7 +14,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "kernel/consensus/byte_codec.h"
+#include "util/byte_codec.h"
 #include "storage/data_dir.h"
 
 namespace keepdb::storage {
@@ -28,8 +28,8 @@ constexpr std::size_t kRecordFixedBytes = 8 + 8 + 1;  // index, term, type: what
 constexpr std::size_t kMinRecordBytes = kFrameBytes + kRecordFixedBytes;
 constexpr std::size_t kKeptBufferBytes = 4u << 20;  // the append buffer's capacity kept
 
-IoStatus corrupt(const std::filesystem::path& path, const std::string& what) {
-  return IoStatus::failure(RAFT_CORRUPT, "corrupt raft log segment " + path.string() + ": " + what);
+util::IoStatus corrupt(const std::filesystem::path& path, const std::string& what) {
+  return util::IoStatus::failure(RAFT_CORRUPT, "corrupt raft log segment " + path.string() + ": " + what);
 }
 
 std::uint32_t load_u32(const std::uint8_t* bytes) {
@@ -86,8 +86,8 @@ std::array<std::uint8_t, kHeaderBytes> encode_header(std::uint64_t generation,
   std::array<std::uint8_t, kHeaderBytes> header{};
   std::copy(kMagic.begin(), kMagic.end(), header.begin());
   store_u32(header.data() + 8, kVersion);
-  consensus::store_u64_le(header.data() + 16, generation);
-  consensus::store_u64_le(header.data() + 24, first_index);
+  util::store_u64_le(header.data() + 16, generation);
+  util::store_u64_le(header.data() + 24, first_index);
   return header;
 }
 
@@ -132,24 +132,24 @@ bool all_zero(std::span<const std::uint8_t> bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t byte) { return byte == 0; });
 }
 
-IoStatus read_whole_file(const std::filesystem::path& path, std::vector<std::uint8_t>& out) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return os_failure("open " + path.string(), errno);
+util::IoStatus read_whole_file(const std::filesystem::path& path, std::vector<std::uint8_t>& out) {
+  util::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return util::os_failure("open " + path.string(), errno);
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return os_failure("stat " + path.string(), errno);
+  if (::fstat(fd.get(), &info) != 0) return util::os_failure("stat " + path.string(), errno);
   out.resize(static_cast<std::size_t>(info.st_size));
   std::size_t got = 0;
-  IoStatus status = pread_all(fd.get(), out.data(), out.size(), 0, got, path.string());
+  util::IoStatus status = util::pread_all(fd.get(), out.data(), out.size(), 0, got, path.string());
   out.resize(got);
   return status;
 }
 
-IoStatus truncate_file(int fd, std::uint64_t size, const std::filesystem::path& path) {
+util::IoStatus truncate_file(int fd, std::uint64_t size, const std::filesystem::path& path) {
   while (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
-    if (errno != EINTR) return os_failure("truncate " + path.string(), errno);
+    if (errno != EINTR) return util::os_failure("truncate " + path.string(), errno);
   }
-  if (::fdatasync(fd) != 0) return os_failure("fdatasync " + path.string(), errno);
-  return IoStatus::success();
+  if (::fdatasync(fd) != 0) return util::os_failure("fdatasync " + path.string(), errno);
+  return util::IoStatus::success();
 }
 
 }  // namespace
@@ -167,7 +167,7 @@ SegmentLog::SegmentLog(const SegmentLogOptions& options, std::uint64_t generatio
 
 SegmentLog::~SegmentLog() = default;
 
-IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t generation,
+util::IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t generation,
                           raft_index first_live_index, const Visitor& visit,
                           std::unique_ptr<SegmentLog>& out) {
   std::unique_ptr<SegmentLog> log(new SegmentLog(options, generation));
@@ -175,10 +175,10 @@ IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t genera
   try {
     prepare_private_subdir(options.directory);
   } catch (const std::exception& failure) {
-    return IoStatus::failure(RAFT_IOERR, failure.what());
+    return util::IoStatus::failure(RAFT_IOERR, failure.what());
   }
   // The directory's own entry must be durable before any segment in it counts.
-  if (IoStatus status = fsync_directory(options.directory.parent_path()); !status.ok()) {
+  if (util::IoStatus status = util::fsync_directory(options.directory.parent_path()); !status.ok()) {
     return status;
   }
   std::filesystem::directory_iterator entry(options.directory, error);
@@ -196,7 +196,7 @@ IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t genera
     log->segments_.push_back({first_index, entry->path(), 0, {}});
   }
   if (error) {
-    return IoStatus::failure(RAFT_IOERR,
+    return util::IoStatus::failure(RAFT_IOERR,
                              "list " + options.directory.string() + ": " + error.message());
   }
   std::sort(log->segments_.begin(), log->segments_.end(),
@@ -217,33 +217,33 @@ IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t genera
     }
     const bool last = i + 1 == log->segments_.size();
     bool removed = false;
-    if (IoStatus status = log->load_segment(segment, last, first_live_index, visit, removed);
+    if (util::IoStatus status = log->load_segment(segment, last, first_live_index, visit, removed);
         !status.ok()) {
       return status;
     }
     if (removed) log->segments_.pop_back();
   }
   if (!log->segments_.empty()) {
-    if (IoStatus status = log->open_segment_for_writing(log->segments_.back()); !status.ok()) {
+    if (util::IoStatus status = log->open_segment_for_writing(log->segments_.back()); !status.ok()) {
       return status;
     }
   }
   out = std::move(log);
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_live_index,
+util::IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_live_index,
                                   const Visitor& visit, bool& removed) {
   std::vector<std::uint8_t> file;
-  if (IoStatus status = read_whole_file(segment.path, file); !status.ok()) return status;
+  if (util::IoStatus status = read_whole_file(segment.path, file); !status.ok()) return status;
   if (file.size() < kHeaderBytes || all_zero({file.data(), kHeaderBytes})) {
     // Created, but its header never became durable: nothing in it was ever synced.
     if (!last) return corrupt(segment.path, "missing header");
     if (::unlink(segment.path.c_str()) != 0) {
-      return os_failure("remove " + segment.path.string(), errno);
+      return util::os_failure("remove " + segment.path.string(), errno);
     }
     removed = true;
-    return fsync_directory(options_.directory);
+    return util::fsync_directory(options_.directory);
   }
   const auto header = encode_header(generation_, segment.first_index);
   if (!std::equal(header.begin(), header.end(), file.begin())) {
@@ -258,9 +258,9 @@ IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_
         return corrupt(segment.path, "damaged record at byte " + std::to_string(offset));
       }
       // The tail of a write whose sync never completed: cut it off.
-      FileDescriptor fd(::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC));
-      if (!fd.valid()) return os_failure("open " + segment.path.string(), errno);
-      if (IoStatus status = truncate_file(fd.get(), offset, segment.path); !status.ok()) {
+      util::FileDescriptor fd(::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC));
+      if (!fd.valid()) return util::os_failure("open " + segment.path.string(), errno);
+      if (util::IoStatus status = truncate_file(fd.get(), offset, segment.path); !status.ok()) {
         return status;
       }
       break;
@@ -271,7 +271,7 @@ IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_
     }
     segment.positions.push_back({offset, frame.term});
     if (frame.index >= first_live_index) {
-      if (IoStatus status = visit({frame.index, frame.term, frame.type, frame.payload});
+      if (util::IoStatus status = visit({frame.index, frame.term, frame.type, frame.payload});
           !status.ok()) {
         return status;
       }
@@ -279,7 +279,7 @@ IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_
     offset += frame.bytes;
   }
   segment.size = std::min<std::uint64_t>(offset, file.size());
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 bool SegmentLog::empty() const {
@@ -299,19 +299,19 @@ raft_term SegmentLog::last_term() const {
   return 0;
 }
 
-IoStatus SegmentLog::open_segment_for_writing(const Segment& segment) {
-  last_fd_ = FileDescriptor(::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!last_fd_.valid()) return os_failure("open " + segment.path.string(), errno);
-  return IoStatus::success();
+util::IoStatus SegmentLog::open_segment_for_writing(const Segment& segment) {
+  last_fd_ = util::FileDescriptor(::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!last_fd_.valid()) return util::os_failure("open " + segment.path.string(), errno);
+  return util::IoStatus::success();
 }
 
-IoStatus SegmentLog::create_segment(raft_index first_index) {
+util::IoStatus SegmentLog::create_segment(raft_index first_index) {
   const std::filesystem::path path =
       options_.directory / segment_file_name(generation_, first_index);
-  FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) return os_failure("create " + path.string(), errno);
+  util::FileDescriptor fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return util::os_failure("create " + path.string(), errno);
   const auto header = encode_header(generation_, first_index);
-  if (IoStatus status = pwrite_all(fd.get(), header.data(), header.size(), 0, path.string());
+  if (util::IoStatus status = util::pwrite_all(fd.get(), header.data(), header.size(), 0, path.string());
       !status.ok()) {
     return status;
   }
@@ -319,87 +319,87 @@ IoStatus SegmentLog::create_segment(raft_index first_index) {
   last_fd_ = std::move(fd);
   unsynced_ = true;
   directory_dirty_ = true;
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus SegmentLog::append(const LogRecord& record) {
+util::IoStatus SegmentLog::append(const LogRecord& record) {
   if (segments_.empty()) {
-    if (IoStatus status = create_segment(record.index); !status.ok()) return status;
+    if (util::IoStatus status = create_segment(record.index); !status.ok()) return status;
   } else if (record.index != next_index()) {
-    return IoStatus::failure(RAFT_IOERR, "raft log append at " + std::to_string(record.index) +
+    return util::IoStatus::failure(RAFT_IOERR, "raft log append at " + std::to_string(record.index) +
                                              ", expected " + std::to_string(next_index()));
   }
   const std::size_t record_bytes = kMinRecordBytes + record.payload.size();
   if (!segments_.back().positions.empty() &&
       segments_.back().size + pending_.size() + record_bytes > options_.segment_bytes) {
     // Roll over: the full segment becomes durable before its successor exists.
-    if (IoStatus status = sync(); !status.ok()) return status;
-    if (IoStatus status = create_segment(record.index); !status.ok()) return status;
+    if (util::IoStatus status = sync(); !status.ok()) return status;
+    if (util::IoStatus status = create_segment(record.index); !status.ok()) return status;
   }
   Segment& segment = segments_.back();
   const std::size_t at = pending_.size();
   pending_.resize(at + record_bytes);
   std::uint8_t* out = pending_.data() + at;
   store_u32(out, static_cast<std::uint32_t>(kRecordFixedBytes + record.payload.size()));
-  consensus::store_u64_le(out + 8, record.index);
-  consensus::store_u64_le(out + 16, record.term);
+  util::store_u64_le(out + 8, record.index);
+  util::store_u64_le(out + 16, record.term);
   out[24] = static_cast<std::uint8_t>(record.type);
   if (!record.payload.empty()) {
     std::memcpy(out + kMinRecordBytes, record.payload.data(), record.payload.size());
   }
   store_u32(out + 4, crc32_of(out + kFrameBytes, record_bytes - kFrameBytes));
   segment.positions.push_back({segment.size + at, record.term});
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus SegmentLog::write_pending() {
-  if (pending_.empty()) return IoStatus::success();
+util::IoStatus SegmentLog::write_pending() {
+  if (pending_.empty()) return util::IoStatus::success();
   Segment& segment = segments_.back();
-  IoStatus status =
-      pwrite_all(last_fd_.get(), pending_.data(), pending_.size(), segment.size, segment.path);
+  util::IoStatus status =
+      util::pwrite_all(last_fd_.get(), pending_.data(), pending_.size(), segment.size, segment.path);
   if (!status.ok()) return status;
   segment.size += pending_.size();
   pending_.clear();
   if (pending_.capacity() > kKeptBufferBytes) pending_ = {};  // after an unusually large batch
   unsynced_ = true;
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus SegmentLog::sync() {
-  if (IoStatus status = write_pending(); !status.ok()) return status;
+util::IoStatus SegmentLog::sync() {
+  if (util::IoStatus status = write_pending(); !status.ok()) return status;
   if (unsynced_) {
     if (::fdatasync(last_fd_.get()) != 0) {
-      return os_failure("fdatasync " + segments_.back().path.string(), errno);
+      return util::os_failure("fdatasync " + segments_.back().path.string(), errno);
     }
     unsynced_ = false;
   }
   if (directory_dirty_) {
-    if (IoStatus status = fsync_directory(options_.directory); !status.ok()) return status;
+    if (util::IoStatus status = util::fsync_directory(options_.directory); !status.ok()) return status;
     directory_dirty_ = false;
   }
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus SegmentLog::truncate(raft_index index) {
-  if (segments_.empty() || index >= next_index()) return IoStatus::success();
-  if (IoStatus status = sync(); !status.ok()) return status;
+util::IoStatus SegmentLog::truncate(raft_index index) {
+  if (segments_.empty() || index >= next_index()) return util::IoStatus::success();
+  if (util::IoStatus status = sync(); !status.ok()) return status;
   // Later segments go first, newest first, each removal durable: a crash leaves a prefix.
   while (segments_.size() > 1 && segments_.back().first_index >= index) {
     last_fd_.reset();
     if (::unlink(segments_.back().path.c_str()) != 0) {
-      return os_failure("remove " + segments_.back().path.string(), errno);
+      return util::os_failure("remove " + segments_.back().path.string(), errno);
     }
-    if (IoStatus status = fsync_directory(options_.directory); !status.ok()) return status;
+    if (util::IoStatus status = util::fsync_directory(options_.directory); !status.ok()) return status;
     segments_.pop_back();
   }
   Segment& segment = segments_.back();
   if (!last_fd_.valid()) {
-    if (IoStatus status = open_segment_for_writing(segment); !status.ok()) return status;
+    if (util::IoStatus status = open_segment_for_writing(segment); !status.ok()) return status;
   }
   const std::size_t kept = index > segment.first_index ? index - segment.first_index : 0;
   const std::uint64_t size =
       kept < segment.positions.size() ? segment.positions[kept].offset : segment.size;
-  if (IoStatus status = truncate_file(last_fd_.get(), size, segment.path); !status.ok()) {
+  if (util::IoStatus status = truncate_file(last_fd_.get(), size, segment.path); !status.ok()) {
     return status;
   }
   segment.positions.resize(std::min(kept, segment.positions.size()));
@@ -408,12 +408,12 @@ IoStatus SegmentLog::truncate(raft_index index) {
     // Everything went, even entries below this segment's name: start over at `index`.
     last_fd_.reset();
     if (::unlink(segment.path.c_str()) != 0) {
-      return os_failure("remove " + segment.path.string(), errno);
+      return util::os_failure("remove " + segment.path.string(), errno);
     }
     segments_.pop_back();
-    return fsync_directory(options_.directory);
+    return util::fsync_directory(options_.directory);
   }
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 void SegmentLog::drop_prefix(raft_index up_to) {

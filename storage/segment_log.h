@@ -33,9 +33,9 @@
 #include <string>
 #include <vector>
 
-#include "kernel/consensus/io_status.h"
-#include "kernel/consensus/raft_c_api.h"
-#include "storage/posix_file.h"
+#include "util/io_status.h"
+#include "util/raft_c_api.h"
+#include "util/posix_file.h"
 
 namespace keepdb::storage {
 
@@ -53,13 +53,13 @@ struct LogRecord {
 
 class SegmentLog {
  public:
-  using Visitor = std::function<IoStatus(const LogRecord& record)>;
+  using Visitor = std::function<util::IoStatus(const LogRecord& record)>;
 
   // Opens `generation`: deletes other generations' files, ignores (and deletes) segments
   // holding only entries below `first_live_index`, checks and repairs the rest as described
   // above, and calls `visit` for each entry at or above first_live_index in index order.
   // A visitor error stops the scan and is returned.
-  static IoStatus open(const SegmentLogOptions& options, std::uint64_t generation,
+  static util::IoStatus open(const SegmentLogOptions& options, std::uint64_t generation,
                        raft_index first_live_index, const Visitor& visit,
                        std::unique_ptr<SegmentLog>& out);
 
@@ -75,11 +75,11 @@ class SegmentLog {
 
   // Buffers a record. `record.index` must be next_index(), or anything when next_index() is 0.
   // May write and sync the buffer early to roll over to a new segment.
-  IoStatus append(const LogRecord& record);
+  util::IoStatus append(const LogRecord& record);
   // Writes every buffered record and makes it durable.
-  IoStatus sync();
+  util::IoStatus sync();
   // Durably removes the entries from `index` on (earlier buffered records are written first).
-  IoStatus truncate(raft_index index);
+  util::IoStatus truncate(raft_index index);
   // Deletes the segments all of whose entries are <= up_to, never the last segment. Failures
   // only leave files that a later open() deletes.
   void drop_prefix(raft_index up_to);
@@ -100,17 +100,17 @@ class SegmentLog {
 
   // Checks `segment` (the generation's last one when `last`), visiting its live entries.
   // `removed` is set when a last segment that never got a complete header was deleted.
-  IoStatus load_segment(Segment& segment, bool last, raft_index first_live_index,
+  util::IoStatus load_segment(Segment& segment, bool last, raft_index first_live_index,
                         const Visitor& visit, bool& removed);
-  IoStatus create_segment(raft_index first_index);
-  IoStatus open_segment_for_writing(const Segment& segment);
+  util::IoStatus create_segment(raft_index first_index);
+  util::IoStatus open_segment_for_writing(const Segment& segment);
   // Writes the buffer to the last segment without syncing it.
-  IoStatus write_pending();
+  util::IoStatus write_pending();
 
   const SegmentLogOptions options_;
   const std::uint64_t generation_;
   std::vector<Segment> segments_;
-  FileDescriptor last_fd_;             // the last segment, open for writing
+  util::FileDescriptor last_fd_;             // the last segment, open for writing
   std::vector<std::uint8_t> pending_;  // records buffered for the last segment
   bool unsynced_ = false;              // bytes written to last_fd_ since its last fdatasync
   bool directory_dirty_ = false;       // a segment was created since the last sync

@@ -10,13 +10,13 @@
 #include <cstdio>
 #include <cstring>
 
-#include "storage/posix_file.h"
+#include "util/posix_file.h"
 
 namespace keepdb::storage {
 namespace {
 
-IoStatus corrupt(const std::string& what) {
-  return IoStatus::failure(RAFT_CORRUPT, "corrupt snapshot file: " + what);
+util::IoStatus corrupt(const std::string& what) {
+  return util::IoStatus::failure(RAFT_CORRUPT, "corrupt snapshot file: " + what);
 }
 
 }  // namespace
@@ -27,43 +27,43 @@ std::string snapshot_file_name(std::uint64_t sequence) {
   return name;
 }
 
-IoStatus write_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
+util::IoStatus write_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
                              std::span<const raft_buffer> buffers, std::uint32_t& crc32) {
   const std::filesystem::path final_path = directory / snapshot_file_name(sequence);
   const std::filesystem::path temp_path = directory / (snapshot_file_name(sequence) + ".tmp");
-  FileDescriptor fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (fd.get() < 0) return os_failure("create " + temp_path.string(), errno);
+  util::FileDescriptor fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return util::os_failure("create " + temp_path.string(), errno);
   boost::crc_32_type crc;
   for (const raft_buffer& buffer : buffers) {
     const auto* bytes = static_cast<const std::uint8_t*>(buffer.base);
-    if (IoStatus status = write_all(fd.get(), bytes, buffer.len, temp_path.string());
+    if (util::IoStatus status = util::write_all(fd.get(), bytes, buffer.len, temp_path.string());
         !status.ok()) {
       return status;
     }
     crc.process_bytes(bytes, buffer.len);
   }
-  if (::fsync(fd.get()) != 0) return os_failure("fsync " + temp_path.string(), errno);
-  if (!fd.close()) return os_failure("close " + temp_path.string(), errno);
+  if (::fsync(fd.get()) != 0) return util::os_failure("fsync " + temp_path.string(), errno);
+  if (!fd.close()) return util::os_failure("close " + temp_path.string(), errno);
   if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
-    return os_failure("rename " + temp_path.string(), errno);
+    return util::os_failure("rename " + temp_path.string(), errno);
   }
   crc32 = crc.checksum();
-  return fsync_directory(directory);
+  return util::fsync_directory(directory);
 }
 
-IoStatus read_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
+util::IoStatus read_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
                             std::uint32_t expected_crc32, std::span<std::uint8_t> out) {
   const std::filesystem::path path = directory / snapshot_file_name(sequence);
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  util::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return corrupt("cannot open " + path.string() + ": " + std::strerror(errno));
   struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return os_failure("stat " + path.string(), errno);
+  if (::fstat(fd.get(), &info) != 0) return util::os_failure("stat " + path.string(), errno);
   if (static_cast<std::uint64_t>(info.st_size) != out.size()) {
     return corrupt(path.string() + " has " + std::to_string(info.st_size) + " bytes, expected " +
                    std::to_string(out.size()));
   }
   std::size_t got = 0;
-  if (IoStatus status = pread_all(fd.get(), out.data(), out.size(), 0, got, path.string());
+  if (util::IoStatus status = util::pread_all(fd.get(), out.data(), out.size(), 0, got, path.string());
       !status.ok()) {
     return status;
   }
@@ -71,7 +71,7 @@ IoStatus read_snapshot_file(const std::filesystem::path& directory, std::uint64_
   boost::crc_32_type crc;
   crc.process_bytes(out.data(), out.size());
   if (crc.checksum() != expected_crc32) return corrupt(path.string() + " fails its CRC-32 check");
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 void remove_other_snapshot_files(const std::filesystem::path& directory,

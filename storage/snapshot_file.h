@@ -13,24 +13,24 @@
 #include <span>
 #include <string>
 
-#include "kernel/consensus/io_status.h"
-#include "kernel/consensus/raft_c_api.h"
+#include "util/io_status.h"
+#include "util/raft_c_api.h"
 
 namespace keepdb::storage {
 
-using consensus::IoStatus;
+using util::IoStatus;
 
 std::string snapshot_file_name(std::uint64_t sequence);
 
 // Writes the concatenation of `buffers` to directory/snapshot_file_name(sequence) durably and
 // reports its CRC-32. RAFT_IOERR (RAFT_NOSPACE when the disk is full) on failure; a failed
 // write leaves at most a temporary file, removed by the next remove_other_snapshot_files().
-IoStatus write_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
+util::IoStatus write_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
                              std::span<const raft_buffer> buffers, std::uint32_t& crc32);
 
 // Reads the file into `out`, which has exactly the expected size. RAFT_CORRUPT when the file
 // is missing, has another size, or fails the CRC-32 check.
-IoStatus read_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
+util::IoStatus read_snapshot_file(const std::filesystem::path& directory, std::uint64_t sequence,
                             std::uint32_t expected_crc32, std::span<std::uint8_t> out);
 
 // Removes every entry of `directory` except the snapshot file of `keep_sequence`. Failures

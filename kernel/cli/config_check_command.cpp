@@ -9,7 +9,7 @@
 #include "kernel/cli/options.h"
 #include "kernel/cli/subcommands.h"
 #include "kernel/config/config.h"
-#include "kernel/consensus/cluster_secret.h"
+#include "kernel/consensus/peer/cluster_secret.h"
 #include "kernel/plugin_host/log_sink.h"
 #include "kernel/plugin_host/plugin_set.h"
 

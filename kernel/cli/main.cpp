@@ -5,7 +5,7 @@
 #include <string>
 
 #include "kernel/cli/subcommands.h"
-#include "kernel/version.h"
+#include "util/version.h"
 
 namespace {
 

@@ -74,7 +74,7 @@ plugin_host::AuthRequest auth_request(const std::string& given) {
   const std::size_t colon = given.find(':');
   const std::string_view text(given);
   if (colon != std::string::npos) request.username = given.substr(0, colon);
-  request.secret = util::SecretBytes(colon == std::string::npos ? text : text.substr(colon + 1));
+  request.secret = kdb::sdk::SecretBytes(colon == std::string::npos ? text : text.substr(colon + 1));
   request.conn_id = 1;
   request.peer_addr = "127.0.0.1";
   return request;

@@ -1,24 +1,29 @@
 // keepd token hash | keepd token new: tools for the auth-token plugin's secrets file.
-// Both use the plugin's own definition of a token hash (plugins/auth-token/token_digest.h).
+// A token's hash is the SHA-256 of its bytes in lowercase hex, as plugins/auth-token/README.md
+// defines it for the auth-token plugin; the kernel computes it itself (OpenSSL) and shares no
+// code with the plugin.
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <iterator>
+#include <stdexcept>
 
 #include "kernel/cli/options.h"
 #include "kernel/cli/subcommands.h"
-#include "plugins/auth-token/token_digest.h"
 
 namespace keepdb::cli {
 namespace {
 
 namespace po = boost::program_options;
-using auth_token::kMaxTokenLength;
-using auth_token::kMinTokenLength;
-
+// The token lengths the auth-token plugin accepts (plugins/auth-token/README.md).
+constexpr std::size_t kMinTokenLength = 16;
+constexpr std::size_t kMaxTokenLength = 4096;
 constexpr std::size_t kNewTokenBytes = 32;
 
 constexpr const char* kUsage =
@@ -32,6 +37,29 @@ std::string read_token() {
   if (!token.empty() && token.back() == '\n') token.pop_back();
   if (!token.empty() && token.back() == '\r') token.pop_back();
   return token;
+}
+
+// Lowercase hex of `bytes` (OpenSSL writes uppercase).
+std::string lowercase_hex(const unsigned char* bytes, std::size_t count) {
+  std::string hex(2 * count + 1, '\0');
+  std::size_t length = 0;
+  if (OPENSSL_buf2hexstr_ex(hex.data(), hex.size(), &length, bytes, count, '\0') != 1) {
+    throw std::runtime_error("OpenSSL could not write hex");
+  }
+  hex.resize(length - 1);  // the length counts the terminating NUL
+  std::transform(hex.begin(), hex.end(), hex.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return hex;
+}
+
+// The token's SHA-256 in lowercase hex.
+std::string token_hash(const std::string& token) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  if (EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 is unavailable in this OpenSSL");
+  }
+  return lowercase_hex(digest.data(), length);
 }
 
 std::string base64url(const std::array<unsigned char, kNewTokenBytes>& bytes) {
@@ -58,7 +86,7 @@ int hash_command(const Args& args) {
               << kMinTokenLength << " to " << kMaxTokenLength << "\n";
     return 1;
   }
-  std::cout << auth_token::to_hex(auth_token::token_digest(token)) << "\n";
+  std::cout << token_hash(token) << "\n";
   return 0;
 }
 
@@ -74,9 +102,9 @@ int new_command(const Args& args) {
     return 1;
   }
   const std::string token =
-      values.count("base64url") != 0 ? base64url(random) : auth_token::to_hex(random);
+      values.count("base64url") != 0 ? base64url(random) : lowercase_hex(random.data(), random.size());
   std::cout << "token  " << token << "\n"
-            << "sha256 " << auth_token::to_hex(auth_token::token_digest(token)) << "\n";
+            << "sha256 " << token_hash(token) << "\n";
   return 0;
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "kernel/commands/session.h"
-#include "util/secret_bytes.h"
+#include <keepdb/secret_bytes.hpp>
 
 namespace keepdb::commands {
 
@@ -25,7 +25,7 @@ class AuthGateway {
   virtual ~AuthGateway() = default;
   // Checks `username` (empty for the one-argument AUTH) and `secret` for `session`. The
   // secret travels in wiped memory from the request to the authenticators.
-  virtual void verify(const Session& session, std::string username, util::SecretBytes secret,
+  virtual void verify(const Session& session, std::string username, kdb::sdk::SecretBytes secret,
                       std::function<void(AuthResult)> done) = 0;
 };
 

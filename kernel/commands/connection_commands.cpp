@@ -6,7 +6,7 @@
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/errors.h"
 #include "kernel/commands/number.h"
-#include "kernel/version.h"
+#include "util/version.h"
 
 namespace keepdb::commands {
 namespace {
@@ -51,7 +51,7 @@ constexpr std::string_view kWrongPass =
 
 // Asks the configured authenticators; the reply and the session change happen when they
 // answer. `on_accept` writes the success reply.
-void verify_then(ExecContext& c, std::string username, util::SecretBytes secret,
+void verify_then(ExecContext& c, std::string username, kdb::sdk::SecretBytes secret,
                  std::function<void(resp::ReplyWriter&, Session&)> on_accept) {
   Resume resume = c.defer();
   c.node.auth()->verify(c.session, std::move(username), std::move(secret),
@@ -80,7 +80,7 @@ void exec_auth(ExecContext& c) {
   }
   if (c.node.auth() != nullptr) {
     std::string username = c.args.size() == 3 ? std::string(c.args[1]) : std::string();
-    verify_then(c, std::move(username), util::SecretBytes(c.args.back()),
+    verify_then(c, std::move(username), kdb::sdk::SecretBytes(c.args.back()),
                 [](resp::ReplyWriter& out, Session&) { out.simple("OK"); });
   } else if (c.args.size() == 2) {
     c.out.error(
@@ -104,7 +104,7 @@ struct HelloRequest {
   HelloSwitch switch_to;
   bool authenticate = false;
   std::string username;
-  util::SecretBytes secret;
+  kdb::sdk::SecretBytes secret;
 };
 
 void write_hello_reply(resp::ReplyWriter& out, const Session& session) {
@@ -156,7 +156,7 @@ std::optional<HelloRequest> parse_hello(ExecContext& c) {
     if (equals_ignore_case(c.args[i], "auth") && remaining >= 2) {
       request.authenticate = true;
       request.username = c.args[i + 1];
-      request.secret = util::SecretBytes(c.args[i + 2]);
+      request.secret = kdb::sdk::SecretBytes(c.args[i + 2]);
       i += 2;
     } else if (equals_ignore_case(c.args[i], "setname") && remaining >= 1) {
       request.switch_to.name = std::string(c.args[++i]);

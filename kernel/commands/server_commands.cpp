@@ -7,7 +7,7 @@
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
-#include "kernel/version.h"
+#include "util/version.h"
 
 namespace keepdb::commands {
 namespace {

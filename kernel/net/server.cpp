@@ -29,7 +29,7 @@ std::chrono::milliseconds sweep_period(const config::Limits& limits, bool auth_d
 
 }  // namespace
 
-Server::Server(asio::io_context& io, commands::NodeContext& node, consensus::Proposer& proposer)
+Server::Server(asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer)
     : io_(io), node_(node), proposer_(proposer), acceptor_(io), sweep_timer_(io) {}
 
 tcp::endpoint Server::start() {

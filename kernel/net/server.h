@@ -16,7 +16,7 @@
 #include <unordered_map>
 
 #include "kernel/commands/node_context.h"
-#include "kernel/consensus/proposer.h"
+#include "kernel/commands/proposer.h"
 #include "kernel/net/client_log_throttles.h"
 
 namespace keepdb::net {
@@ -25,7 +25,7 @@ class Connection;
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, commands::NodeContext& node, consensus::Proposer& proposer);
+  Server(boost::asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer);
 
   // Binds and listens on the configured client address; throws std::runtime_error with a
   // clear message when that fails. Returns the bound endpoint (port 0 picks a free port).
@@ -36,7 +36,7 @@ class Server {
 
   boost::asio::io_context& io() { return io_; }
   commands::NodeContext& node() { return node_; }
-  consensus::Proposer& proposer() { return proposer_; }
+  commands::Proposer& proposer() { return proposer_; }
   const config::Limits& limits() const { return node_.config().limits; }
   bool stopping() const { return stopping_; }
   // True when an authenticator is configured: new connections start unauthenticated.
@@ -60,7 +60,7 @@ class Server {
 
   boost::asio::io_context& io_;
   commands::NodeContext& node_;
-  consensus::Proposer& proposer_;
+  commands::Proposer& proposer_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
-#include "kernel/consensus/member_address.h"
+#include "kernel/consensus/peer/member_address.h"
 #include "kernel/log/log.h"
 
 namespace keepdb::node {

@@ -9,8 +9,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "kernel/commands/cluster.h"
-#include "kernel/consensus/raft_node.h"
-#include "kernel/consensus/read_barrier.h"
+#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/read_barrier.h"
 
 namespace keepdb::node {
 

@@ -11,16 +11,16 @@
 #include <stdexcept>
 
 #include "kernel/commands/node_context.h"
-#include "kernel/consensus/expiry_sweeper.h"
-#include "kernel/consensus/forward_service.h"
-#include "kernel/consensus/forwarder.h"
-#include "kernel/consensus/group_commit.h"
-#include "kernel/consensus/kv_fsm.h"
-#include "kernel/consensus/member_address.h"
-#include "kernel/consensus/raft_node.h"
-#include "kernel/consensus/raft_sink.h"
-#include "kernel/consensus/read_barrier.h"
-#include "kernel/consensus/tcp_peer_transport.h"
+#include "kernel/node/expiry_sweeper.h"
+#include "kernel/consensus/write/forward_service.h"
+#include "kernel/consensus/write/forwarder.h"
+#include "kernel/consensus/write/group_commit.h"
+#include "kernel/consensus/fsm/kv_fsm.h"
+#include "kernel/consensus/peer/member_address.h"
+#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/raft_sink.h"
+#include "kernel/consensus/write/read_barrier.h"
+#include "kernel/consensus/peer/tcp_peer_transport.h"
 #include "kernel/log/log.h"
 #include "kernel/net/server.h"
 #include "kernel/node/cluster_service.h"
@@ -28,7 +28,7 @@
 #include "kernel/node/plugin_auth_gateway.h"
 #include "kernel/plugin_host/auth_chain.h"
 #include "kernel/plugin_host/plugin_set.h"
-#include "kernel/version.h"
+#include "util/version.h"
 #include "storage/data_dir.h"
 #include "storage/kv_store.h"
 #include "storage/raft_log_store.h"
@@ -111,7 +111,7 @@ std::shared_ptr<const consensus::ClusterSecret> load_cluster_secret(const config
 std::unique_ptr<storage::RaftLogStore> open_raft_log(const config::Config& config) {
   const auto& data_dir = config.storage.data_dir;
   std::unique_ptr<storage::RaftLogStore> store;
-  const consensus::IoStatus status = storage::RaftLogStore::open(
+  const util::IoStatus status = storage::RaftLogStore::open(
       {.directory = data_dir / "raft",
        .segment_bytes = storage::segment_bytes_for(config.cluster.snapshot_threshold_bytes)},
       store);
@@ -172,7 +172,7 @@ int run(const config::Config& config) {
     consensus::GroupCommit write_path(io, sink, node.stats());
     consensus::ReadBarrier reads(io, raft, forwarder, kReadTimeout);
     consensus::ForwardService forward_service(transport, raft, write_path, reads);
-    consensus::ExpirySweeper expiry(io, kv, raft, write_path, node.stats(), {});
+    node::ExpirySweeper expiry(io, kv, raft, write_path, node.stats(), {});
     transport.set_forward_receiver(
         [&](raft_id from, consensus::FrameType type, std::vector<std::uint8_t> body) {
           if (type == consensus::FrameType::kForward) {

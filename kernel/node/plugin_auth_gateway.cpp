@@ -21,7 +21,7 @@ std::pair<std::string, std::uint16_t> split_address(std::string_view address) {
 }  // namespace
 
 void PluginAuthGateway::verify(const commands::Session& session, std::string username,
-                               util::SecretBytes secret,
+                               kdb::sdk::SecretBytes secret,
                                std::function<void(commands::AuthResult)> done) {
   plugin_host::AuthRequest request;
   request.username = std::move(username);

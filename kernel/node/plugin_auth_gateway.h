@@ -20,7 +20,7 @@ class PluginAuthGateway final : public commands::AuthGateway {
   PluginAuthGateway(boost::asio::io_context& network, plugin_host::AuthChain& chain)
       : network_(network), chain_(chain) {}
 
-  void verify(const commands::Session& session, std::string username, util::SecretBytes secret,
+  void verify(const commands::Session& session, std::string username, kdb::sdk::SecretBytes secret,
               std::function<void(commands::AuthResult)> done) override;
 
  private:

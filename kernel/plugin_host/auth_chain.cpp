@@ -18,7 +18,7 @@ namespace keepdb::plugin_host {
 
 namespace asio = boost::asio;
 
-// One attempt moving through the chain. Its request's secret (util::SecretBytes) is wiped
+// One attempt moving through the chain. Its request's secret (kdb::sdk::SecretBytes) is wiped
 // when the last holder of the attempt lets go: a plugin call still running past the
 // deadline keeps reading valid bytes. Steps run one at a time, each posted after the
 // previous answer, so `ticket` and `deferrals` need no lock; `next` is also read by the

@@ -11,14 +11,14 @@
 #include <string>
 
 #include "kernel/plugin_host/principal.h"
-#include "util/secret_bytes.h"
+#include <keepdb/secret_bytes.hpp>
 
 namespace keepdb::plugin_host {
 
 // What the client presented, as the connection layer saw it.
 struct AuthRequest {
   std::string username;      // empty for `AUTH <secret>`
-  util::SecretBytes secret;  // never logged; wiped when the attempt ends and frees it
+  kdb::sdk::SecretBytes secret;  // never logged; wiped when the attempt ends and frees it
   std::uint64_t conn_id = 0;
   std::string peer_addr;
   std::uint16_t peer_port = 0;

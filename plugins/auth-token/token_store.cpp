@@ -15,7 +15,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "util/secret_bytes.h"
+#include <keepdb/secret_bytes.hpp>
 
 namespace keepdb::auth_token {
 namespace {
@@ -33,7 +33,7 @@ constexpr std::size_t kMaxNameLength = 64;
 
 // Reads the whole file through one descriptor, after checking that descriptor's mode, into
 // memory that is wiped when freed.
-util::SecretBytes read_private_file(const std::string& file) {
+kdb::sdk::SecretBytes read_private_file(const std::string& file) {
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(file, std::strerror(errno));
   struct Closer {
@@ -50,7 +50,7 @@ util::SecretBytes read_private_file(const std::string& file) {
                    "); chmod 600 it");
   }
   if (info.st_size > kMaxSecretsFileBytes) fail(file, "larger than 16 MiB");
-  util::SecretBytes text = util::SecretBytes::zeroed(static_cast<std::size_t>(info.st_size));
+  kdb::sdk::SecretBytes text = kdb::sdk::SecretBytes::zeroed(static_cast<std::size_t>(info.st_size));
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::read(fd, text.data() + done, text.size() - done);
@@ -115,7 +115,7 @@ TokenStore TokenStore::load(const std::string& secrets_file, std::size_t min_len
   }
   TokenStore store;
   store.min_length_ = min_length;
-  const util::SecretBytes contents = read_private_file(secrets_file);
+  const kdb::sdk::SecretBytes contents = read_private_file(secrets_file);
   const std::string_view text = contents.view();
   int line = 0;
   for (std::size_t start = 0; start < text.size();) {

@@ -5,7 +5,7 @@
 // among read, write, admin; blank lines and lines starting with '#' are ignored. The file
 // must be a regular file not readable or writable by group or others.
 //
-// Secrets in memory: the file's text is read into wiped memory (util/secret_bytes.h) and
+// Secrets in memory: the file's text is read into wiped memory (include/keepdb/secret_bytes.hpp) and
 // parsed in place; the digests kept are wiped when the store goes, and so is the digest of
 // each presented token once compared. (The token itself is the host's: it wipes it.)
 //
@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "plugins/auth-token/token_digest.h"
-#include "util/secret_bytes.h"
+#include <keepdb/secret_bytes.hpp>
 
 namespace keepdb::auth_token {
 
@@ -51,7 +51,7 @@ class TokenStore {
   std::size_t size() const { return entries_.size(); }
 
  private:
-  std::vector<TokenEntry, util::WipingAllocator<TokenEntry>> entries_;
+  std::vector<TokenEntry, kdb::sdk::WipingAllocator<TokenEntry>> entries_;
   std::size_t min_length_ = kMinTokenLength;
 };
 

@@ -6,22 +6,22 @@
 #include <cstdint>
 #include <span>
 
-#include "kernel/consensus/forward_codec.h"
-#include "kernel/consensus/peer_codec.h"
+#include "kernel/consensus/write/forward_codec.h"
+#include "kernel/consensus/peer/peer_codec.h"
 
 using namespace keepdb::consensus;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> input(data, size);
   FrameHeader header;
-  const IoStatus header_status = decode_frame_header(input, FrameLimits{}, header);
+  const util::IoStatus header_status = decode_frame_header(input, FrameLimits{}, header);
   if (!header_status.ok() && header_status.code != RAFT_MALFORMED &&
       header_status.code != RAFT_TOOBIG) {
     __builtin_trap();
   }
   if (size == 0) return 0;
   const auto body = input.subspan(1);
-  IoStatus status;
+  util::IoStatus status;
   switch (data[0] % 11) {
     case 0: {
       Hello hello;

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "kernel/commands/op_batch.h"
-#include "kernel/consensus/forward_codec.h"
+#include "kernel/consensus/write/forward_codec.h"
 
 namespace keepdb::integration {
 

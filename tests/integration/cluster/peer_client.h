@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "kernel/consensus/peer_codec.h"
+#include "kernel/consensus/peer/peer_codec.h"
 #include "tests/integration/harness/raw_client.h"
 
 namespace keepdb::integration {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "kernel/consensus/forward_codec.h"
+#include "kernel/consensus/write/forward_codec.h"
 #include "tests/integration/cluster/local_cluster.h"
 #include "tests/integration/cluster/peer_client.h"
 #include "tests/integration/harness/process_memory.h"

@@ -74,7 +74,7 @@ TEST_CASE("chain: many concurrent attempts are each answered once", "[chain]") {
     AuthChain chain(set.authenticators(), AuthChainOptions{3, std::chrono::seconds(5), 1000}, log);
     for (int i = 0; i < kAttempts; ++i) {
       AuthRequest request;
-      request.secret = util::SecretBytes("0123456789abcdef");
+      request.secret = kdb::sdk::SecretBytes("0123456789abcdef");
       chain.authenticate(std::move(request), [&](AuthOutcome outcome) {
         if (outcome.verdict == Verdict::kAccepted) ++accepted;
         if (--remaining == 0) all_done.set_value();

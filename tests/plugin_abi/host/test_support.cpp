@@ -109,7 +109,7 @@ AuthOutcome authenticate(AuthChain& chain, std::string username, std::string sec
   std::future<AuthOutcome> outcome = answer.get_future();
   AuthRequest request;
   request.username = std::move(username);
-  request.secret = util::SecretBytes::taken_from(secret);
+  request.secret = kdb::sdk::SecretBytes::taken_from(secret);
   request.conn_id = 7;
   request.peer_addr = "127.0.0.1";
   chain.authenticate(std::move(request),

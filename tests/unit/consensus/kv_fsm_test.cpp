@@ -4,17 +4,17 @@
 #include <catch2/catch.hpp>
 
 #include "kernel/commands/op_batch.h"
-#include "kernel/consensus/forward_codec.h"
-#include "kernel/consensus/kv_snapshot.h"
+#include "kernel/consensus/write/forward_codec.h"
+#include "kernel/consensus/fsm/kv_snapshot.h"
 #include "storage/kv_store.h"
-#include "tests/unit/consensus/temp_dir.h"
+#include "tests/unit/storage/temp_dir.h"
 
 namespace keepdb::consensus::testing {
 namespace {
 
 TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and applied index",
           "[kv_fsm]") {
-  TempDir from_dir, to_dir;
+  test::TempDir from_dir, to_dir;
   storage::Env from_env(from_dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
   storage::Env to_env(to_dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
   storage::KvStore from(from_env), to(to_env);
@@ -57,7 +57,7 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and app
 }
 
 TEST_CASE("kv snapshot: a version 1 image (no clock) still restores, at clock 0", "[kv_fsm]") {
-  TempDir dir;
+  test::TempDir dir;
   storage::Env env(dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
   storage::KvStore kv(env);
   const std::vector<std::uint8_t> v1 = {

@@ -2,7 +2,7 @@
 // installing a snapshot, and the trailing count that fits a byte budget.
 #include <catch2/catch.hpp>
 
-#include "kernel/consensus/log_bytes.h"
+#include "kernel/consensus/raft/log_bytes.h"
 
 using keepdb::consensus::LogBytes;
 

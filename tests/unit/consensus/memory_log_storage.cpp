@@ -5,7 +5,7 @@
 #include <cstring>
 #include <limits>
 
-#include "kernel/consensus/configuration_codec.h"
+#include "util/configuration_codec.h"
 
 namespace keepdb::consensus::testing {
 
@@ -13,7 +13,7 @@ MemoryLogStorage::MemoryLogStorage(VirtualScheduler& scheduler, std::uint64_t wr
     : scheduler_(scheduler), write_latency_ms_(write_latency_ms) {}
 
 void MemoryLogStorage::restart() {
-  sticky_error_ = IoStatus::success();
+  sticky_error_ = util::IoStatus::success();
 }
 
 void MemoryLogStorage::schedule(std::function<void()> operation) {
@@ -21,10 +21,10 @@ void MemoryLogStorage::schedule(std::function<void()> operation) {
   scheduler_.schedule(last_operation_ms_, std::move(operation));
 }
 
-IoStatus MemoryLogStorage::start_write() {
+util::IoStatus MemoryLogStorage::start_write() {
   if (sticky_error_.ok() && writes_to_fail_ > 0) {
     --writes_to_fail_;
-    sticky_error_ = IoStatus::failure(RAFT_IOERR, "injected fsync failure");
+    sticky_error_ = util::IoStatus::failure(RAFT_IOERR, "injected fsync failure");
   }
   return sticky_error_;
 }
@@ -38,24 +38,24 @@ void MemoryLogStorage::erase_entries(raft_index first, raft_index last) {
   entries_.erase(entries_.lower_bound(first), entries_.upper_bound(last));
 }
 
-IoStatus MemoryLogStorage::copy_snapshot(RaftSnapshotPtr& out) const {
-  out = allocate_snapshot(snapshot_->data.size());
+util::IoStatus MemoryLogStorage::copy_snapshot(util::RaftSnapshotPtr& out) const {
+  out = util::allocate_snapshot(snapshot_->data.size());
   out->index = snapshot_->index;
   out->term = snapshot_->term;
   out->configuration_index = snapshot_->configuration_index;
   std::memcpy(out->bufs[0].base, snapshot_->data.data(), snapshot_->data.size());
-  ByteReader reader(snapshot_->configuration);
-  return decode_configuration(reader, out->configuration);
+  util::ByteReader reader(snapshot_->configuration);
+  return util::decode_configuration(reader, out->configuration);
 }
 
-IoStatus MemoryLogStorage::load(LoadedLog& out) {
+util::IoStatus MemoryLogStorage::load(storage::LoadedLog& out) {
   out.term = term_;
   out.voted_for = vote_;
   if (snapshot_) {
-    if (IoStatus status = copy_snapshot(out.snapshot); !status.ok()) return status;
+    if (util::IoStatus status = copy_snapshot(out.snapshot); !status.ok()) return status;
   }
   for (const auto& [index, entry] : entries_) {
-    if (IoStatus status = out.add_entry(index, entry.term, entry.type, entry.payload);
+    if (util::IoStatus status = out.add_entry(index, entry.term, entry.type, entry.payload);
         !status.ok()) {
       return status;
     }
@@ -63,18 +63,18 @@ IoStatus MemoryLogStorage::load(LoadedLog& out) {
   return out.finish(next_index_);
 }
 
-IoStatus MemoryLogStorage::bootstrap(const raft_entry& first_entry) {
+util::IoStatus MemoryLogStorage::bootstrap(const raft_entry& first_entry) {
   if (term_ != 0 || vote_ != 0 || !entries_.empty() || snapshot_) {
-    return IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
+    return util::IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
   }
-  if (IoStatus status = start_write(); !status.ok()) return status;
+  if (util::IoStatus status = start_write(); !status.ok()) return status;
   term_ = 1;
   put_entry(1, first_entry);
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus MemoryLogStorage::recover(const raft_buffer& configuration) {
-  if (IoStatus status = start_write(); !status.ok()) return status;
+util::IoStatus MemoryLogStorage::recover(const raft_buffer& configuration) {
+  if (util::IoStatus status = start_write(); !status.ok()) return status;
   raft_index last_index = snapshot_ ? snapshot_->index : 0;
   raft_term last_term = snapshot_ ? snapshot_->term : 1;
   if (!entries_.empty()) {
@@ -86,25 +86,25 @@ IoStatus MemoryLogStorage::recover(const raft_buffer& configuration) {
   entry.type = RAFT_CHANGE;
   entry.buf = configuration;
   put_entry(last_index + 1, entry);
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus MemoryLogStorage::set_term(raft_term term) {
-  if (IoStatus status = start_write(); !status.ok()) return status;
+util::IoStatus MemoryLogStorage::set_term(raft_term term) {
+  if (util::IoStatus status = start_write(); !status.ok()) return status;
   term_ = term;
   vote_ = 0;
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
-IoStatus MemoryLogStorage::set_vote(raft_id server_id) {
-  if (IoStatus status = start_write(); !status.ok()) return status;
+util::IoStatus MemoryLogStorage::set_vote(raft_id server_id) {
+  if (util::IoStatus status = start_write(); !status.ok()) return status;
   vote_ = server_id;
-  return IoStatus::success();
+  return util::IoStatus::success();
 }
 
 void MemoryLogStorage::append(std::span<const raft_entry> entries, Done done) {
   schedule([this, entries, done = std::move(done)] {
-    IoStatus status = start_write();
+    util::IoStatus status = start_write();
     if (status.ok()) {
       for (const raft_entry& entry : entries) put_entry(next_index_++, entry);
     }
@@ -123,10 +123,10 @@ void MemoryLogStorage::truncate(raft_index index) {
 
 void MemoryLogStorage::snapshot_put(unsigned trailing, const raft_snapshot& snapshot, Done done) {
   schedule([this, trailing, &snapshot, done = std::move(done)] {
-    IoStatus status = start_write();
+    util::IoStatus status = start_write();
     StoredSnapshot stored{snapshot.index, snapshot.term, snapshot.configuration_index, {}, {}};
-    ByteWriter writer(stored.configuration);
-    if (status.ok()) status = encode_configuration(snapshot.configuration, writer);
+    util::ByteWriter writer(stored.configuration);
+    if (status.ok()) status = util::encode_configuration(snapshot.configuration, writer);
     if (!status.ok()) return done(status);
     for (unsigned i = 0; i < snapshot.n_bufs; ++i) {
       const auto* bytes = static_cast<const std::uint8_t*>(snapshot.bufs[i].base);
@@ -140,15 +140,15 @@ void MemoryLogStorage::snapshot_put(unsigned trailing, const raft_snapshot& snap
     } else if (snapshot.index > trailing) {
       erase_entries(0, snapshot.index - trailing);
     }
-    done(IoStatus::success());
+    done(util::IoStatus::success());
   });
 }
 
 void MemoryLogStorage::snapshot_get(SnapshotDone done) {
   schedule([this, done = std::move(done)] {
-    if (!snapshot_) return done(IoStatus::failure(RAFT_NOTFOUND, "no snapshot"), nullptr);
-    RaftSnapshotPtr snapshot;
-    IoStatus status = copy_snapshot(snapshot);
+    if (!snapshot_) return done(util::IoStatus::failure(RAFT_NOTFOUND, "no snapshot"), nullptr);
+    util::RaftSnapshotPtr snapshot;
+    util::IoStatus status = copy_snapshot(snapshot);
     done(status, status.ok() ? std::move(snapshot) : nullptr);
   });
 }

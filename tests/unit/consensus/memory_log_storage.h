@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "kernel/consensus/log_storage.h"
+#include "storage/log_storage.h"
 #include "tests/unit/consensus/virtual_clock.h"
 
 namespace keepdb::consensus::testing {
@@ -31,7 +31,7 @@ struct StoredSnapshot {
   std::vector<std::uint8_t> data;
 };
 
-class MemoryLogStorage final : public LogStorage {
+class MemoryLogStorage final : public storage::LogStorage {
  public:
   MemoryLogStorage(VirtualScheduler& scheduler, std::uint64_t write_latency_ms);
 
@@ -49,11 +49,11 @@ class MemoryLogStorage final : public LogStorage {
   unsigned truncations() const { return truncations_; }
   bool failed() const { return !sticky_error_.ok(); }
 
-  IoStatus load(LoadedLog& out) override;
-  IoStatus bootstrap(const raft_entry& first_entry) override;
-  IoStatus recover(const raft_buffer& configuration) override;
-  IoStatus set_term(raft_term term) override;
-  IoStatus set_vote(raft_id server_id) override;
+  util::IoStatus load(storage::LoadedLog& out) override;
+  util::IoStatus bootstrap(const raft_entry& first_entry) override;
+  util::IoStatus recover(const raft_buffer& configuration) override;
+  util::IoStatus set_term(raft_term term) override;
+  util::IoStatus set_vote(raft_id server_id) override;
   void append(std::span<const raft_entry> entries, Done done) override;
   void truncate(raft_index index) override;
   void snapshot_put(unsigned trailing, const raft_snapshot& snapshot, Done done) override;
@@ -64,16 +64,16 @@ class MemoryLogStorage final : public LogStorage {
   // Runs `operation` after the write latency, after every earlier operation.
   void schedule(std::function<void()> operation);
   // Accounts for one write: the sticky error, or an injected failure (which becomes sticky).
-  IoStatus start_write();
+  util::IoStatus start_write();
   void put_entry(raft_index index, const raft_entry& entry);
-  IoStatus copy_snapshot(RaftSnapshotPtr& out) const;  // snapshot_ must be set
+  util::IoStatus copy_snapshot(util::RaftSnapshotPtr& out) const;  // snapshot_ must be set
   void erase_entries(raft_index first, raft_index last);
 
   VirtualScheduler& scheduler_;
   const std::uint64_t write_latency_ms_;
   std::uint64_t last_operation_ms_ = 0;
   unsigned writes_to_fail_ = 0;
-  IoStatus sticky_error_;
+  util::IoStatus sticky_error_;
   raft_index next_index_ = 1;
 
   raft_term term_ = 0;

@@ -51,14 +51,14 @@ void MemoryNetwork::Endpoint::send(raft_id to_id, const std::string&, const raft
 void MemoryNetwork::send(Endpoint& from, raft_id to_id, const raft_message& message,
                          PeerTransport::SendDone done) {
   auto frame = std::make_shared<std::vector<std::uint8_t>>();
-  if (IoStatus status = encode_message_frame(from.id(), message, FrameLimits{}, *frame);
+  if (util::IoStatus status = encode_message_frame(from.id(), message, FrameLimits{}, *frame);
       !status.ok()) {
     return done(status);
   }
   if (!link_up(from.id(), to_id)) {
-    return done(IoStatus::failure(RAFT_NOCONNECTION, "link is down"));
+    return done(util::IoStatus::failure(RAFT_NOCONNECTION, "link is down"));
   }
-  done(IoStatus::success());
+  done(util::IoStatus::success());
   if (chance(faults_.drop_probability)) {
     ++frames_dropped_;
     return;

@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "kernel/consensus/peer_codec.h"
-#include "kernel/consensus/peer_transport.h"
+#include "kernel/consensus/peer/peer_codec.h"
+#include "kernel/consensus/peer/peer_transport.h"
 #include "tests/unit/consensus/virtual_clock.h"
 
 namespace keepdb::consensus::testing {

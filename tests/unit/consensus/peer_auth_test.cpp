@@ -8,9 +8,9 @@
 #include <fstream>
 #include <string>
 
-#include "kernel/consensus/cluster_secret.h"
-#include "kernel/consensus/peer_auth.h"
-#include "tests/unit/consensus/temp_dir.h"
+#include "kernel/consensus/peer/cluster_secret.h"
+#include "kernel/consensus/peer/peer_auth.h"
+#include "tests/unit/storage/temp_dir.h"
 
 namespace keepdb::consensus {
 namespace {
@@ -75,7 +75,7 @@ TEST_CASE("nonces are fresh", "[peer_auth]") {
 }
 
 TEST_CASE("the cluster secret file must be private, real and long enough", "[peer_auth]") {
-  testing::TempDir dir;
+  test::TempDir dir;
   using std::filesystem::perms;
   const std::string good(64, 'a');
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "kernel/consensus/peer_codec.h"
+#include "kernel/consensus/peer/peer_codec.h"
 
 namespace keepdb::consensus {
 namespace {
@@ -149,7 +149,7 @@ void check_equal(const raft_message& sent, const OwnedMessage& received) {
   }
 }
 
-IoStatus decode(const Bytes& frame, const FrameLimits& limits = FrameLimits{}) {
+util::IoStatus decode(const Bytes& frame, const FrameLimits& limits = FrameLimits{}) {
   OwnedMessage message;
   return decode_message_frame(frame, limits, message);
 }
@@ -175,7 +175,7 @@ TEST_CASE("every raft message type survives an encode/decode round trip", "[peer
   for (const raft_message& message : samples.messages) {
     Bytes frame = encode(message);
     OwnedMessage received;
-    IoStatus status = decode_message_frame(frame, FrameLimits{}, received);
+    util::IoStatus status = decode_message_frame(frame, FrameLimits{}, received);
     INFO("type " << message.type << ": " << status.message);
     REQUIRE(status.ok());
     check_equal(message, received);
@@ -404,7 +404,7 @@ TEST_CASE("malformed frames are errors, never crashes", "[peer_codec]") {
       frame[1] = static_cast<std::uint8_t>(1 + random() % 6);
       set_body_length(frame, frame.size() - kFrameHeaderBytes);
       OwnedMessage message;
-      const IoStatus status = decode_message_frame(frame, FrameLimits{}, message);
+      const util::IoStatus status = decode_message_frame(frame, FrameLimits{}, message);
       if (!status.ok()) CHECK(status.code == RAFT_MALFORMED);
     }
   }

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "kernel/consensus/raft_io.h"
+#include "kernel/consensus/raft/raft_io.h"
 #include "tests/unit/consensus/memory_log_storage.h"
 #include "tests/unit/consensus/memory_network.h"
 #include "tests/unit/consensus/test_fsm.h"

@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "kernel/consensus/asio_executor.h"
-#include "kernel/consensus/peer_codec.h"
-#include "kernel/consensus/raft_io.h"
+#include "util/asio_executor.h"
+#include "kernel/consensus/peer/peer_codec.h"
+#include "kernel/consensus/raft/raft_io.h"
 #include "tests/unit/consensus/memory_log_storage.h"
 #include "tests/unit/consensus/virtual_clock.h"
 
@@ -201,7 +201,7 @@ TEST_CASE("sends copy the address, accept a NULL callback and are bounded per pe
   CHECK(f.transport.sent[0].address == "server-2");
   f.scheduler.run_for(10);
   CHECK(f.events.seen == std::vector<std::string>{"first:16"});  // RAFT_NOCONNECTION
-  for (auto& sent : f.transport.sent) sent.done(IoStatus::success());
+  for (auto& sent : f.transport.sent) sent.done(util::IoStatus::success());
   f.scheduler.run_for(10);
   CHECK(f.events.seen == std::vector<std::string>{"first:16", "third:0", "other:0"});
   CHECK(f.close());
@@ -250,7 +250,7 @@ TEST_CASE("close cancels every pending request before its own callback, once", "
   CHECK(f.closed == 1);
   CHECK(ticks == 2);
   CHECK(received == 0);
-  f.transport.sent[0].done(IoStatus::success());  // a late completion is dropped
+  f.transport.sent[0].done(util::IoStatus::success());  // a late completion is dropped
   f.scheduler.run_for(10);
   CHECK(f.events.seen.size() == 3);
   CHECK(f.closed == 1);
@@ -306,7 +306,7 @@ TEST_CASE("time follows the executor's clock and random is a seeded per-instance
 TEST_CASE("async_work runs on a worker thread and completes on the raft thread", "[raft_io]") {
   boost::asio::io_context context;
   auto keep_running = boost::asio::make_work_guard(context);
-  AsioExecutor executor(context);
+  util::AsioExecutor executor(context);
   VirtualScheduler disk_clock;
   MemoryLogStorage storage(disk_clock, 0);
   HeldTransport transport;
@@ -350,9 +350,9 @@ TEST_CASE("async_work runs on a worker thread and completes on the raft thread",
   CHECK(!keep_running_until_closed.owns_work());
 }
 
-TEST_CASE("AsioExecutor ticks periodically until stopped", "[raft_io]") {
+TEST_CASE("util::AsioExecutor ticks periodically until stopped", "[raft_io]") {
   boost::asio::io_context context;
-  AsioExecutor executor(context);
+  util::AsioExecutor executor(context);
   int ticks = 0;
   // Read the clock before arming: ticks are due at arming time + k periods, so a test
   // thread preempted after arming would otherwise see them all due at once.

@@ -16,15 +16,15 @@
 #include <vector>
 
 #include "kernel/commands/op_batch.h"
-#include "kernel/consensus/forwarder.h"
-#include "kernel/consensus/kv_fsm.h"
-#include "kernel/consensus/member_address.h"
-#include "kernel/consensus/raft_node.h"
-#include "kernel/consensus/raft_sink.h"
-#include "kernel/consensus/tcp_peer_transport.h"
+#include "kernel/consensus/write/forwarder.h"
+#include "kernel/consensus/fsm/kv_fsm.h"
+#include "kernel/consensus/peer/member_address.h"
+#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/raft_sink.h"
+#include "kernel/consensus/peer/tcp_peer_transport.h"
 #include "storage/kv_store.h"
 #include "storage/raft_log_store.h"
-#include "tests/unit/consensus/temp_dir.h"
+#include "tests/unit/storage/temp_dir.h"
 
 namespace keepdb::consensus::testing {
 namespace {
@@ -33,22 +33,22 @@ using namespace std::chrono_literals;
 
 // A LogStorage that forwards to a real store until told to fail term and vote writes (as a
 // disk error would), which libraft treats as fatal.
-class TermFailingStorage final : public LogStorage {
+class TermFailingStorage final : public storage::LogStorage {
  public:
-  explicit TermFailingStorage(LogStorage& store) : store_(store) {}
+  explicit TermFailingStorage(storage::LogStorage& store) : store_(store) {}
   void fail_term_and_vote_writes() { failing_ = true; }
 
-  IoStatus load(LoadedLog& out) override { return store_.load(out); }
-  IoStatus bootstrap(const raft_entry& first_entry) override {
+  util::IoStatus load(storage::LoadedLog& out) override { return store_.load(out); }
+  util::IoStatus bootstrap(const raft_entry& first_entry) override {
     return store_.bootstrap(first_entry);
   }
-  IoStatus recover(const raft_buffer& configuration) override {
+  util::IoStatus recover(const raft_buffer& configuration) override {
     return store_.recover(configuration);
   }
-  IoStatus set_term(raft_term term) override {
+  util::IoStatus set_term(raft_term term) override {
     return failing_ ? injected() : store_.set_term(term);
   }
-  IoStatus set_vote(raft_id server_id) override {
+  util::IoStatus set_vote(raft_id server_id) override {
     return failing_ ? injected() : store_.set_vote(server_id);
   }
   void append(std::span<const raft_entry> entries, Done done) override {
@@ -62,8 +62,8 @@ class TermFailingStorage final : public LogStorage {
   void drain(std::function<void()> done) override { store_.drain(std::move(done)); }
 
  private:
-  static IoStatus injected() { return IoStatus::failure(RAFT_IOERR, "injected disk error"); }
-  LogStorage& store_;
+  static util::IoStatus injected() { return util::IoStatus::failure(RAFT_IOERR, "injected disk error"); }
+  storage::LogStorage& store_;
   bool failing_ = false;
 };
 
@@ -116,7 +116,7 @@ struct Server {
   }
 
   std::string address;
-  TempDir dir;
+  test::TempDir dir;
   storage::Env kv_env;
   storage::KvStore kv;
   KvFsm fsm;

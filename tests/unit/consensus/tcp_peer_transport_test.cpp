@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "kernel/consensus/peer_auth.h"
-#include "kernel/consensus/tcp_peer_transport.h"
+#include "kernel/consensus/peer/peer_auth.h"
+#include "kernel/consensus/peer/tcp_peer_transport.h"
 
 namespace keepdb::consensus {
 namespace {
@@ -186,7 +186,7 @@ struct Pair {
   // Sends from one to two and waits for delivery.
   bool one_reaches_two(raft_term term) {
     const std::size_t before = received_by_two.size();
-    one.send(2, two_address, vote_request(term), [](IoStatus) {});
+    one.send(2, two_address, vote_request(term), [](util::IoStatus) {});
     return run_until(io, [&] { return received_by_two.size() > before; });
   }
 };
@@ -194,11 +194,11 @@ struct Pair {
 TEST_CASE("tcp transport: raft messages and forward frames travel both ways", "[tcp_transport]") {
   Pair pair;
   int sent_ok = 0;
-  pair.one.send(2, pair.two_address + ",127.0.0.1:6379", vote_request(7), [&](IoStatus status) {
+  pair.one.send(2, pair.two_address + ",127.0.0.1:6379", vote_request(7), [&](util::IoStatus status) {
     CHECK(status.ok());
     ++sent_ok;
   });
-  pair.two.send(1, pair.one_address, vote_request(8), [&](IoStatus status) {
+  pair.two.send(1, pair.one_address, vote_request(8), [&](util::IoStatus status) {
     CHECK(status.ok());
     ++sent_ok;
   });
@@ -219,7 +219,7 @@ TEST_CASE("tcp transport: raft messages and forward frames travel both ways", "[
   });
   const std::vector<std::uint8_t> body{1, 2, 3};
   pair.one.send_forward(2, pair.two_address, FrameType::kForward, body,
-                        [](IoStatus status) { CHECK(status.ok()); });
+                        [](util::IoStatus status) { CHECK(status.ok()); });
   REQUIRE(run_until(pair.io, [&] { return !body_seen.empty(); }));
   CHECK(from_seen == 1);
   CHECK(body_seen == body);
@@ -377,7 +377,7 @@ TEST_CASE("tcp transport: connections beyond the handshake cap are closed at acc
   REQUIRE(run_until(pair.io, [&] { return extra.closed_by_peer(); }));
   idle.clear();
   // The real peer gets in once the idle ones are gone (resending while it is refused).
-  std::function<void(IoStatus)> resend_on_failure = [&](IoStatus status) {
+  std::function<void(util::IoStatus)> resend_on_failure = [&](util::IoStatus status) {
     if (!status.ok()) pair.one.send(2, pair.two_address, vote_request(7), resend_on_failure);
   };
   pair.one.send(2, pair.two_address, vote_request(7), resend_on_failure);
@@ -394,7 +394,7 @@ TEST_CASE("tcp transport: the dialer sends nothing to an acceptor that cannot pr
   impostor.async_accept(accepted,
                         [&](const boost::system::error_code& error) { connected = !error; });
   int failed = 0;
-  one.send(2, address_of(impostor.local_endpoint()), vote_request(1), [&](IoStatus status) {
+  one.send(2, address_of(impostor.local_endpoint()), vote_request(1), [&](util::IoStatus status) {
     if (status.code == RAFT_NOCONNECTION) ++failed;
   });
   REQUIRE(run_until(io, [&] { return connected; }));
@@ -421,7 +421,7 @@ TEST_CASE("tcp transport: a stalled peer fails sends and cannot grow the queue",
   SECTION("a peer that never answers the handshake") {
     int failed = 0;
     for (int i = 0; i < 10; ++i) {
-      one.send(2, silent_address, vote_request(1), [&](IoStatus status) {
+      one.send(2, silent_address, vote_request(1), [&](util::IoStatus status) {
         CHECK(status.code == RAFT_NOCONNECTION);
         ++failed;
       });
@@ -437,7 +437,7 @@ TEST_CASE("tcp transport: a stalled peer fails sends and cannot grow the queue",
     bool connected = false;
     silent.async_accept(accepted,
                         [&](const boost::system::error_code& error) { connected = !error; });
-    one.send(2, silent_address, vote_request(1), [](IoStatus) {});
+    one.send(2, silent_address, vote_request(1), [](util::IoStatus) {});
     REQUIRE(run_until(io, [&] { return connected; }));
     const auto hello_frame =
         read_running(io, accepted, kFrameHeaderBytes + 2 + sizeof(kCluster) - 1 + 16 + kNonceBytes);
@@ -462,7 +462,7 @@ TEST_CASE("tcp transport: a stalled peer fails sends and cannot grow the queue",
     int ok = 0, no_connection = 0, other = 0;
     std::size_t most_queued_bytes = 0;
     for (int i = 0; i < 200; ++i) {
-      one.send(2, silent_address, big, [&](IoStatus status) {
+      one.send(2, silent_address, big, [&](util::IoStatus status) {
         ++(status.ok() ? ok : status.code == RAFT_NOCONNECTION ? no_connection : other);
       });
       most_queued_bytes = std::max(most_queued_bytes, one.queued_bytes(2));

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernel/consensus/raft_c_api.h"
+#include "util/raft_c_api.h"
 
 namespace keepdb::consensus::testing {
 

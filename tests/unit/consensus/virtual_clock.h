@@ -12,7 +12,7 @@
 #include <map>
 #include <utility>
 
-#include "kernel/consensus/executor.h"
+#include "util/executor.h"
 
 namespace keepdb::consensus::testing {
 
@@ -41,7 +41,7 @@ class VirtualScheduler {
   std::map<std::pair<std::uint64_t, std::uint64_t>, Event> events_;  // (time, sequence)
 };
 
-class VirtualExecutor final : public Executor {
+class VirtualExecutor final : public util::Executor {
  public:
   explicit VirtualExecutor(VirtualScheduler& scheduler) : scheduler_(scheduler) {}
 

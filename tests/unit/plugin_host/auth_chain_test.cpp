@@ -65,7 +65,7 @@ AuthOutcome run(AuthChain& chain, std::thread::id* done_thread = nullptr) {
   std::promise<AuthOutcome> answer;
   auto outcome = answer.get_future();
   AuthRequest request;
-  request.secret = util::SecretBytes("s");
+  request.secret = kdb::sdk::SecretBytes("s");
   chain.authenticate(std::move(request), [&](AuthOutcome result) {
     if (done_thread != nullptr) *done_thread = std::this_thread::get_id();
     answer.set_value(std::move(result));

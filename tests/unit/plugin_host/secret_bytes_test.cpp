@@ -1,8 +1,8 @@
-// util::SecretBytes, the type AuthRequest::secret and the auth-token plugin keep secrets in:
+// kdb::sdk::SecretBytes, the type AuthRequest::secret and the auth-token plugin keep secrets in:
 // its bytes are wiped before their memory is freed (observed through /proc/self/mem, which
 // reads freed heap without tripping AddressSanitizer), a std::string handed over is wiped,
 // moves hand the buffer over without a copy, and page-sized buffers are MADV_DONTDUMP.
-#include "util/secret_bytes.h"
+#include <keepdb/secret_bytes.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace keepdb::util {
+namespace kdb::sdk {
 namespace {
 
 // 64 bytes no allocator metadata would produce by chance.
@@ -113,4 +113,4 @@ TEST_CASE("secret bytes: page-sized buffers are excluded from core dumps", "[sec
   CHECK(flags.find(" dd") != std::string::npos);
 }
 
-}  // namespace keepdb::util
+}  // namespace kdb::sdk

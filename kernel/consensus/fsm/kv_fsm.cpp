@@ -1,0 +1,111 @@
+// KvFsm: apply / snapshot / restore of the key-value store for libraft.
+#include "kernel/consensus/fsm/kv_fsm.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string_view>
+
+#include "kernel/consensus/fsm/kv_snapshot.h"
+#include "kernel/log/log.h"
+
+namespace keepdb::consensus {
+
+KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes)
+    : env_(env), kv_(kv), state_machine_(kv, max_value_bytes) {
+  storage::ReadTxn txn(kv_.env());
+  txn.begin();
+  applied_index_ = kv_.applied_index(txn.get());
+  txn.end();
+  fsm_.version = 1;
+  fsm_.data = this;
+  fsm_.apply = [](raft_fsm* fsm, const raft_buffer* buf, void** result) {
+    return self(fsm).apply(*buf, result);
+  };
+  fsm_.snapshot = [](raft_fsm* fsm, raft_buffer* bufs[], unsigned* n_bufs) {
+    return self(fsm).snapshot(bufs, n_bufs);
+  };
+  fsm_.restore = [](raft_fsm* fsm, raft_buffer* buf) { return self(fsm).restore(*buf); };
+}
+
+int KvFsm::apply(const raft_buffer& buffer, void** result) {
+  const std::uint64_t index = raft_last_applied(raft_) + 1;
+  if (index <= applied_index_) {
+    *result = const_cast<std::vector<commands::Reply>*>(&no_replies_);
+    return 0;
+  }
+  try {
+    storage::WriteTxn txn(kv_.env());
+    const auto& replies = state_machine_.apply_batch(
+        txn.get(), std::string_view(static_cast<const char*>(buffer.base), buffer.len), index);
+    txn.commit();
+    applied_index_ = index;
+    *result = const_cast<std::vector<commands::Reply>*>(&replies);
+    return 0;
+  } catch (const storage::StorageError& e) {
+    // Every server must apply every committed entry: this one is retried (kv_fsm.h).
+    return fail(e);
+  }
+}
+
+int KvFsm::fail(const storage::StorageError& error) {
+  if (failure_.ok()) {
+    const bool no_space = error.code() == ENOSPC || error.code() == EDQUOT ||
+                          error.code() == MDB_MAP_FULL;
+    failure_ = util::IoStatus::failure(no_space ? RAFT_NOSPACE : RAFT_IOERR, error.what());
+  }
+  return RAFT_IOERR;
+}
+
+int KvFsm::snapshot(raft_buffer* bufs[], unsigned* n_bufs) {
+  try {
+    env_.sync();  // the store is durable at least up to this snapshot (see the header)
+    storage::ReadTxn txn(kv_.env());
+    txn.begin();
+    const std::vector<std::uint8_t> image = encode_kv_snapshot(kv_, txn.get(), applied_index_);
+    txn.end();
+    auto* array = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
+    void* data = raft_malloc(image.size());
+    if (array == nullptr || data == nullptr) {
+      raft_free(array);
+      raft_free(data);
+      return RAFT_BUSY;
+    }
+    std::memcpy(data, image.data(), image.size());
+    array[0] = raft_buffer{data, image.size()};
+    *bufs = array;
+    *n_bufs = 1;
+    return 0;
+  } catch (const storage::StorageError& e) {
+    log::error("snapshot skipped: ", e.what());
+    return RAFT_BUSY;  // the only error raft tolerates here; it retries after a later apply
+  }
+}
+
+int KvFsm::restore(raft_buffer& buffer) {
+  const std::span<const std::uint8_t> image(static_cast<const std::uint8_t*>(buffer.base),
+                                            buffer.len);
+  const auto index = kv_snapshot_index(image);
+  if (!index) {
+    log::error("refusing a malformed snapshot image");
+    return RAFT_MALFORMED;
+  }
+  if (*index > applied_index_) {
+    try {
+      storage::WriteTxn txn(kv_.env());
+      if (!restore_kv_snapshot(kv_, txn.get(), image)) {
+        log::error("refusing a malformed snapshot image");
+        return RAFT_MALFORMED;
+      }
+      txn.commit();
+      env_.sync();
+    } catch (const storage::StorageError& e) {
+      return fail(e);  // raft frees the buffer
+    }
+    log::info("restored the key-value store from a snapshot at applied index ", *index);
+    applied_index_ = *index;
+  }
+  raft_free(buffer.base);
+  return 0;
+}
+
+}  // namespace keepdb::consensus

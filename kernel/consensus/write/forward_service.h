@@ -1,0 +1,51 @@
+// ForwardService: the leader side of forwarding. Each op of a FORWARD write from a follower
+// is admitted again here for the caller the follower names (commands::admit, the same rules
+// as for this server's own clients: a known write command, its arity, the caller's roles,
+// its arguments), so a follower cannot get an op past the leader that its client could not
+// send directly; refused ops get their error reply, the others are proposed to this server's
+// write path (so they share group commit and the single raft_apply in flight with local
+// clients), and the replies go back in one FORWARD_REPLY; a FORWARD read-index request joins this
+// server's next read round and is answered with its index. A server that is not the leader answers
+// "TRYAGAIN no leader" instead, so requests never bounce between servers.
+//
+// Thread-safety: network thread only. Lifetime: every reference outlives it; replies to a
+// follower that left the configuration are dropped.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernel/consensus/write/forward_codec.h"
+#include "kernel/commands/proposer.h"
+#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/read_barrier.h"
+#include "kernel/consensus/peer/tcp_peer_transport.h"
+#include "kernel/log/throttle.h"
+
+namespace keepdb::consensus {
+
+class ForwardService {
+ public:
+  ForwardService(TcpPeerTransport& transport, RaftNode& raft, commands::Proposer& proposer,
+                 ReadBarrier& reads);
+
+  // A FORWARD frame from server `from`.
+  void on_request(raft_id from, std::span<const std::uint8_t> body);
+
+ private:
+  // The error to reply instead of proposing `op` for `caller`, or nullopt to propose it.
+  std::optional<std::string> readmit(raft_id from, commands::Args op,
+                                     const commands::Caller& caller);
+  void reply(raft_id to, const ForwardReply& reply);
+
+  TcpPeerTransport& transport_;
+  RaftNode& raft_;
+  commands::Proposer& proposer_;
+  ReadBarrier& reads_;
+  log::Throttle refusals_;  // log lines of refused forwarded ops
+};
+
+}  // namespace keepdb::consensus

@@ -1,0 +1,78 @@
+// Batching of write commands in front of the durable write path.
+#include "kernel/consensus/write/group_commit.h"
+
+#include <boost/asio/post.hpp>
+#include <utility>
+
+namespace keepdb::consensus {
+
+GroupCommit::GroupCommit(boost::asio::io_context& network, BatchSink& sink,
+                         commands::ServerStats& stats, std::chrono::microseconds max_gather_wait,
+                         commands::WallClock wall_clock)
+    : network_(network),
+      sink_(sink),
+      stats_(stats),
+      max_gather_wait_(max_gather_wait),
+      wall_clock_(std::move(wall_clock)),
+      gather_timer_(network) {}
+
+void GroupCommit::propose(const commands::Caller& caller, commands::Args args, Completion done) {
+  pending_ops_.add(args);
+  pending_callers_.push_back(caller);
+  pending_completions_.push_back(std::move(done));
+  maybe_hand_off();
+}
+
+void GroupCommit::maybe_hand_off() {
+  if (busy_ || pending_ops_.empty()) return;
+  if (pending_ops_.size() >= gather_target_) {
+    gather_timer_.cancel();
+    gathering_ = false;
+    // Posted, so the reads already queued in this event-loop pass join the batch.
+    if (!hand_off_posted_) {
+      hand_off_posted_ = true;
+      boost::asio::post(network_, [this] { hand_off(); });
+    }
+    return;
+  }
+  if (gathering_) return;
+  gathering_ = true;
+  gather_timer_.expires_after(max_gather_wait_);
+  gather_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    gathering_ = false;
+    hand_off();
+  });
+}
+
+void GroupCommit::hand_off() {
+  hand_off_posted_ = false;
+  if (busy_ || pending_ops_.empty()) return;
+  busy_ = true;
+  in_flight_ = std::move(pending_completions_);
+  pending_completions_.clear();
+  sink_.commit(pending_ops_.take(wall_clock_()), std::exchange(pending_callers_, {}),
+               [this](std::vector<commands::Reply> replies) { finish(std::move(replies)); });
+}
+
+void GroupCommit::finish(std::vector<commands::Reply> replies) {
+  std::vector<Completion> done = std::exchange(in_flight_, {});
+  busy_ = false;
+  gather_target_ = done.size() + pending_ops_.size();
+  ++stats_.write_batches;
+  stats_.writes_applied += done.size();
+  for (std::size_t i = 0; i < done.size(); ++i) {
+    done[i](i < replies.size() ? replies[i] : commands::Reply::error("ERR internal error"));
+  }
+  maybe_hand_off();
+  if (drained_ && !busy_ && pending_ops_.empty()) std::exchange(drained_, nullptr)();
+}
+
+void GroupCommit::drain(std::function<void()> drained) {
+  drained_ = std::move(drained);
+  gather_target_ = 0;  // no more commands are coming: do not wait to gather
+  maybe_hand_off();
+  if (!busy_ && pending_ops_.empty()) std::exchange(drained_, nullptr)();
+}
+
+}  // namespace keepdb::consensus

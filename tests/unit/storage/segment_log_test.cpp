@@ -1,0 +1,308 @@
+// Segment files of the raft log in a temporary directory: a torn or garbled tail of the last
+// segment, cut at or damaged in every byte of the last record, is cut off and appends go on;
+// damage followed by intact records, damage in an earlier segment, and a gap between segments
+// are RAFT_CORRUPT; roll over, truncation and prefix deletion work on whole files.
+#include "storage/segment_log.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "tests/unit/storage/temp_dir.h"
+
+namespace keepdb::storage {
+namespace {
+
+using test::TempDir;
+
+struct Opened {
+  util::IoStatus status;
+  std::unique_ptr<SegmentLog> log;
+  std::vector<std::pair<raft_index, std::string>> entries;  // index, payload
+};
+
+Opened open_log(const TempDir& dir, std::uint64_t segment_bytes = 64ull << 20,
+                raft_index first_live_index = 0) {
+  Opened opened;
+  SegmentLogOptions options;
+  options.directory = dir.path() / "log";
+  options.segment_bytes = segment_bytes;
+  opened.status = SegmentLog::open(
+      options, 7, first_live_index,
+      [&opened](const LogRecord& record) {
+        opened.entries.emplace_back(record.index,
+                                    std::string(record.payload.begin(), record.payload.end()));
+        return util::IoStatus::success();
+      },
+      opened.log);
+  return opened;
+}
+
+util::IoStatus append(SegmentLog& log, raft_index index, const std::string& payload) {
+  return log.append({index,
+                     1,
+                     RAFT_COMMAND,
+                     {reinterpret_cast<const std::uint8_t*>(payload.data()), payload.size()}});
+}
+
+// Appends "entry-<i>" for indexes first..last and syncs.
+void write_entries(SegmentLog& log, raft_index first, raft_index last) {
+  for (raft_index index = first; index <= last; ++index) {
+    REQUIRE(append(log, index, "entry-" + std::to_string(index)).ok());
+  }
+  REQUIRE(log.sync().ok());
+}
+
+std::vector<std::filesystem::path> files(const TempDir& dir) {
+  std::vector<std::filesystem::path> found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "log")) {
+    found.push_back(entry.path());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
+void flip_byte(const std::filesystem::path& path, std::uint64_t offset) {
+  std::fstream stream(path, std::ios::in | std::ios::out | std::ios::binary);
+  stream.seekg(static_cast<std::streamoff>(offset));
+  const char byte = static_cast<char>(stream.get());
+  stream.seekp(static_cast<std::streamoff>(offset));
+  stream.put(static_cast<char>(byte ^ 0x5a));
+}
+
+// Writes entries 1..3 in one segment; reports the file and where the last record starts.
+std::filesystem::path three_entries(const TempDir& dir, std::uint64_t& last_record) {
+  Opened opened = open_log(dir);
+  REQUIRE(opened.status.ok());
+  write_entries(*opened.log, 1, 2);
+  const std::filesystem::path path = files(dir).at(0);
+  last_record = std::filesystem::file_size(path);
+  write_entries(*opened.log, 3, 3);
+  return path;
+}
+
+// After a tail repair: entries 1..2 survive, and the log continues at 3 through a reopen.
+void check_repaired(const TempDir& dir, std::uint64_t last_record) {
+  Opened opened = open_log(dir);
+  INFO(opened.status.message);
+  REQUIRE(opened.status.ok());
+  REQUIRE(opened.entries.size() == 2);
+  CHECK(opened.entries[1].second == "entry-2");
+  CHECK(std::filesystem::file_size(files(dir).at(0)) == last_record);
+  REQUIRE(opened.log->next_index() == 3);
+  REQUIRE(append(*opened.log, 3, "again-3").ok());
+  REQUIRE(append(*opened.log, 4, "again-4").ok());
+  REQUIRE(opened.log->sync().ok());
+  opened.log.reset();
+  Opened reopened = open_log(dir);
+  REQUIRE(reopened.status.ok());
+  REQUIRE(reopened.entries.size() == 4);
+  CHECK(reopened.entries[2].second == "again-3");
+  CHECK(reopened.entries[3].second == "again-4");
+}
+
+// For each byte of the last record of a fresh three-entry log: damages it there, then checks
+// the repair.
+template <typename Damage>
+void damage_each_byte_of_last_record(Damage damage) {
+  std::uint64_t last_record = 0;
+  std::uint64_t full_size = 0;
+  {
+    TempDir probe;
+    full_size = std::filesystem::file_size(three_entries(probe, last_record));
+  }
+  for (std::uint64_t offset = last_record; offset < full_size; ++offset) {
+    INFO("damaged at byte " << offset);
+    TempDir dir;
+    std::uint64_t record = 0;
+    damage(three_entries(dir, record), offset);
+    check_repaired(dir, record);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a last record cut at any byte is a crash tail: cut off, and appends go on",
+          "[segment_log]") {
+  damage_each_byte_of_last_record([](const std::filesystem::path& path, std::uint64_t offset) {
+    std::filesystem::resize_file(path, offset);
+  });
+}
+
+TEST_CASE("a last record damaged in any byte is a crash tail: cut off, and appends go on",
+          "[segment_log]") {
+  damage_each_byte_of_last_record(flip_byte);
+}
+
+TEST_CASE("a zero-filled tail, as a crash can leave after the size grew, is cut off",
+          "[segment_log]") {
+  TempDir dir;
+  std::uint64_t record = 0;
+  const auto path = three_entries(dir, record);
+  std::filesystem::resize_file(path, record);
+  std::filesystem::resize_file(path, record + 4096);
+  check_repaired(dir, record);
+}
+
+TEST_CASE("damage followed by intact records is corruption, never trusted", "[segment_log]") {
+  TempDir dir;
+  std::uint64_t last_record = 0;
+  const auto path = three_entries(dir, last_record);
+  flip_byte(path, 32 + 25 + 2);  // inside entry 1's payload
+  const Opened opened = open_log(dir);
+  CHECK(opened.status.code == RAFT_CORRUPT);
+  CHECK(std::filesystem::file_size(path) > last_record);  // nothing was cut off
+}
+
+TEST_CASE("segments roll over, and damage in an earlier segment is corruption", "[segment_log]") {
+  TempDir dir;
+  {
+    Opened opened = open_log(dir, 120);
+    REQUIRE(opened.status.ok());
+    write_entries(*opened.log, 1, 12);
+  }
+  const auto segments = files(dir);
+  REQUIRE(segments.size() > 3);
+  {
+    const Opened opened = open_log(dir, 120);
+    REQUIRE(opened.status.ok());
+    REQUIRE(opened.entries.size() == 12);
+    CHECK(opened.entries[11].second == "entry-12");
+  }
+  SECTION("the tail of a segment that is not the last") {
+    std::filesystem::resize_file(segments[1], std::filesystem::file_size(segments[1]) - 1);
+    CHECK(open_log(dir, 120).status.code == RAFT_CORRUPT);
+  }
+  SECTION("a missing segment in the middle") {
+    std::filesystem::remove(segments[2]);
+    CHECK(open_log(dir, 120).status.code == RAFT_CORRUPT);
+  }
+  SECTION("a header that does not match its name") {
+    flip_byte(segments[1], 20);  // the generation
+    CHECK(open_log(dir, 120).status.code == RAFT_CORRUPT);
+  }
+  SECTION("a last segment whose header never became durable is removed") {
+    std::filesystem::resize_file(segments.back(), 0);
+    const Opened opened = open_log(dir, 120);
+    REQUIRE(opened.status.ok());
+    CHECK(files(dir).size() == segments.size() - 1);
+    CHECK(opened.log->next_index() == opened.entries.back().first + 1);
+  }
+}
+
+TEST_CASE("truncation and prefix deletion remove whole files where they can", "[segment_log]") {
+  TempDir dir;
+  Opened opened = open_log(dir, 120);
+  REQUIRE(opened.status.ok());
+  write_entries(*opened.log, 1, 12);
+  const std::size_t all_files = files(dir).size();
+
+  REQUIRE(opened.log->truncate(5).ok());
+  CHECK(opened.log->next_index() == 5);
+  CHECK(files(dir).size() < all_files);
+  write_entries(*opened.log, 5, 6);
+
+  opened.log->drop_prefix(4);  // only segments whose entries are all <= 4
+  opened.log.reset();
+  const Opened reopened = open_log(dir, 120);
+  REQUIRE(reopened.status.ok());
+  REQUIRE_FALSE(reopened.entries.empty());
+  CHECK(reopened.entries.front().first <= 5);
+  CHECK(reopened.entries.back().first == 6);
+  CHECK(reopened.entries.back().second == "entry-6");
+
+  SECTION("truncating everything starts over at the given index") {
+    Opened again = open_log(dir, 120);
+    REQUIRE(again.log->truncate(1).ok());
+    CHECK(files(dir).empty());
+    CHECK(again.log->next_index() == 0);
+    write_entries(*again.log, 1, 2);
+    again.log.reset();
+    const Opened last = open_log(dir, 120);
+    REQUIRE(last.entries.size() == 2);
+  }
+}
+
+TEST_CASE("other generations' files are deleted and dead segments skipped on open",
+          "[segment_log]") {
+  TempDir dir;
+  {
+    Opened opened = open_log(dir, 120);
+    REQUIRE(opened.status.ok());
+    write_entries(*opened.log, 1, 12);
+  }
+  std::ofstream(dir.path() / "log" / segment_file_name(6, 1)) << "stale generation";
+  const auto segments = files(dir);
+  const raft_index second_first =
+      std::stoull(segments[2].filename().string().substr(18, 16), nullptr, 16);
+  const Opened opened = open_log(dir, 120, second_first);
+  REQUIRE(opened.status.ok());
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "log" / segment_file_name(6, 1)));
+  CHECK(opened.entries.front().first == second_first);
+  CHECK(files(dir).size() == segments.size() - 2);  // the stale file and the dead segment
+}
+
+TEST_CASE("random appends, truncations, prefix drops and reopens match a simple model",
+          "[segment_log]") {
+  const auto seed = GENERATE(1u, 2u, 3u, 20261122u, 77u, 9001u);
+  INFO("seed " << seed);
+  TempDir dir;
+  std::mt19937 random(seed);
+  // The model: payloads of the live entries, from model_first on.
+  std::vector<std::string> model;
+  raft_index model_first = 1;
+  raft_index dropped_below = 0;  // drop_prefix may keep entries below this (whole segments only)
+  Opened opened = open_log(dir, 150);
+  REQUIRE(opened.status.ok());
+  for (int step = 0; step < 400; ++step) {
+    const int action = static_cast<int>(random() % 10);
+    if (action < 6) {
+      const int count = 1 + static_cast<int>(random() % 4);
+      for (int i = 0; i < count; ++i) {
+        const raft_index index = model_first + model.size();
+        std::string payload = "s" + std::to_string(step) + "-" + std::to_string(index);
+        payload.resize(payload.size() + random() % 40, 'p');
+        REQUIRE(append(*opened.log, index, payload).ok());
+        model.push_back(payload);
+      }
+      REQUIRE(opened.log->sync().ok());
+    } else if (action < 8 && !model.empty()) {
+      const raft_index index = model_first + random() % model.size();
+      REQUIRE(opened.log->truncate(index).ok());
+      model.resize(index - model_first);
+    } else if (action < 9 && model.size() > 2) {
+      const raft_index up_to = model_first + random() % (model.size() - 1);
+      opened.log->drop_prefix(up_to);
+      dropped_below = std::max(dropped_below, up_to + 1);
+    } else {
+      opened.log.reset();
+      opened = open_log(dir, 150, dropped_below);
+      INFO(opened.status.message);
+      REQUIRE(opened.status.ok());
+      // Every live entry is back, in order; only dead ones (below dropped_below) may be missing.
+      const raft_index live_from = std::max(model_first, dropped_below);
+      std::size_t position = 0;
+      while (position < opened.entries.size() && opened.entries[position].first < live_from) {
+        ++position;
+      }
+      const std::size_t expected_count =
+          model.size() > live_from - model_first ? model.size() - (live_from - model_first) : 0;
+      REQUIRE(opened.entries.size() - position == expected_count);
+      for (std::size_t i = 0; i < expected_count; ++i) {
+        CHECK(opened.entries[position + i].first == live_from + i);
+        CHECK(opened.entries[position + i].second == model[live_from - model_first + i]);
+      }
+      if (model.size() <= live_from - model_first) {
+        // Nothing live is left: start the model over where the log continues.
+        model.clear();
+        model_first = opened.log->next_index() == 0 ? live_from : opened.log->next_index();
+      }
+    }
+  }
+}
+
+}  // namespace keepdb::storage
