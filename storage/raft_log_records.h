@@ -1,7 +1,7 @@
 // Byte layouts of the Raft log environment's records (storage/raft_log_store.h):
 //   meta DB:    "term", "vote": u64; "snapshot": u8 version (1), u64 index, u64 term,
 //               u64 configuration index, u64 file sequence, u64 data bytes, u32 data CRC-32,
-//               then the configuration (kernel/consensus/configuration_codec.h);
+//               then the configuration (util/configuration_codec.h);
 //               "log": u8 version (1), u64 segment generation, u64 first live index
 //               (storage/segment_log.h holds the entries themselves).
 //   entries DB: the entries of data directories written before segment files: key u64

@@ -1,7 +1,7 @@
 // PeerClient: a peer of our own making on a keepd node's peer port, for attacks and for
 // the frames a real node would never send. It speaks the handshake of
-// kernel/consensus/peer_auth.h with whatever identity and secret a test gives it, then
-// sends raw frames (built with kernel/consensus/peer_codec.h and forward_codec.h).
+// kernel/consensus/peer/peer_auth.h with whatever identity and secret a test gives it, then
+// sends raw frames (built with kernel/consensus/peer/peer_codec.h and write/forward_codec.h).
 //
 // Thread-safety: none; one thread per client. Lifetime: RAII owner of the connection.
 #pragma once
