@@ -1,6 +1,7 @@
-// The string command family: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX APPEND STRLEN
-// INCR INCRBY DECR DECRBY MGET MSET MSETNX. Reads run immediately against a read snapshot;
-// writes are applied by the state machine. Expired keys are absent to both.
+// The string command family: GET GETRANGE SUBSTR SET SETNX SETEX PSETEX GETSET GETDEL GETEX
+// APPEND SETRANGE STRLEN INCR INCRBY DECR DECRBY MGET MSET MSETNX. Reads run immediately
+// against a read snapshot; writes are applied by the state machine. Expired keys are absent
+// to both.
 #include <limits>
 #include <string>
 #include <variant>
@@ -9,6 +10,7 @@
 #include "kernel/commands/errors.h"
 #include "kernel/commands/expiry_time.h"
 #include "kernel/commands/number.h"
+#include "kernel/commands/value_range.h"
 
 namespace keepdb::commands {
 namespace {
@@ -27,6 +29,25 @@ void exec_get(ExecContext& c) {
 void exec_strlen(ExecContext& c) {
   const auto value = c.node.lookup(c.args[1]);
   c.out.integer(value ? static_cast<std::int64_t>(value->payload.size()) : 0);
+}
+
+// GETRANGE and SUBSTR: the bytes from start to end; empty for a missing key.
+void exec_getrange(ExecContext& c) {
+  const auto start = parse_int64(c.args[2]);
+  const auto end = parse_int64(c.args[3]);
+  if (!start || !end) {
+    c.out.error(errors::kNotInteger);
+    return;
+  }
+  const auto value = c.node.lookup(c.args[1]);
+  const std::string_view payload = value ? value->payload : std::string_view();
+  const ValueRange range = clamp_range(*start, *end, static_cast<std::int64_t>(payload.size()));
+  if (backwards_from_end(*start, *end) || range.empty()) {
+    c.out.bulk("");
+  } else {
+    c.out.bulk(payload.substr(static_cast<std::size_t>(range.first),
+                              static_cast<std::size_t>(range.last - range.first + 1)));
+  }
 }
 
 void exec_mget(ExecContext& c) {
@@ -218,6 +239,34 @@ Reply apply_append(ApplyContext& c, Args a) {
   return Reply::number(static_cast<std::int64_t>(value.size()));
 }
 
+// ---- SETRANGE ----
+
+std::optional<std::string> validate_setrange(Args a) {
+  if (auto error = key_error(a[1])) return error;
+  const auto offset = parse_int64(a[2]);
+  if (!offset) return std::string(errors::kNotInteger);
+  if (*offset < 0) return std::string("ERR offset is out of range");
+  return std::nullopt;
+}
+
+// Writes the patch at the offset, padding with zero bytes, and replies the new length. An
+// empty patch changes nothing (and creates no key), whatever the offset.
+Reply apply_setrange(ApplyContext& c, Args a) {
+  const auto offset = static_cast<std::uint64_t>(*parse_int64(a[2]));
+  const std::string_view patch = a[3];
+  const auto old = c.live(a[1]);
+  const std::size_t old_size = old ? old->payload.size() : 0;
+  if (patch.empty()) return Reply::number(static_cast<std::int64_t>(old_size));
+  if (patch.size() > c.max_value_bytes || offset > c.max_value_bytes - patch.size()) {
+    return Reply::error(std::string(errors::kStringTooLong));
+  }
+  std::string value = old ? std::string(old->payload) : std::string();
+  if (value.size() < offset + patch.size()) value.resize(offset + patch.size(), '\0');
+  value.replace(offset, patch.size(), patch);
+  c.kv.put(c.txn, a[1], value, old ? old->expires_at_ms : 0);  // SETRANGE keeps the TTL
+  return Reply::number(static_cast<std::int64_t>(value.size()));
+}
+
 // ---- counters ----
 
 Reply add_to_counter(ApplyContext& c, std::string_view key, std::int64_t delta) {
@@ -299,6 +348,10 @@ constexpr CommandSpec kStringCommands[] = {
                   exec_strlen),
     keyspace_read("string", "mget", -2, kEveryArgumentKey, "1.0.0",
                   "Atomically returns the string values of one or more keys.", exec_mget),
+    keyspace_read("string", "getrange", 4, kOneKey, "2.4.0",
+                  "Returns a substring of the string stored at a key.", exec_getrange),
+    keyspace_read("string", "substr", 4, kOneKey, "1.0.0",
+                  "Returns a substring from a string value.", exec_getrange),
     with_access_option(keyspace_write("string", "set", -3, Access::kWrite, kOneKey, "1.0.0",
                                       "Sets the string value of a key, ignoring its type.",
                                       validate_set, apply_set),
@@ -326,6 +379,10 @@ constexpr CommandSpec kStringCommands[] = {
     keyspace_write("string", "append", 3, Access::kWrite, kOneKey, "2.0.0",
                    "Appends a string to the value of a key. Creates the key if it doesn't exist.",
                    validate_first_key, apply_append),
+    keyspace_write("string", "setrange", 4, Access::kWrite, kOneKey, "2.2.0",
+                   "Overwrites a part of a string value with another by an offset. Creates the "
+                   "key if it doesn't exist.",
+                   validate_setrange, apply_setrange),
     keyspace_write("string", "incr", 2, Access::kReadWrite, kOneKey, "1.0.0",
                    "Increments the integer value of a key by one.", validate_first_key, apply_incr),
     keyspace_write("string", "decr", 2, Access::kReadWrite, kOneKey, "1.0.0",

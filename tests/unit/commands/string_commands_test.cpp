@@ -1,6 +1,6 @@
-// Tests for the string family (GET SET SETNX GETSET GETDEL APPEND STRLEN INCR DECR INCRBY
-// DECRBY MGET MSET MSETNX): each reply compared byte for byte with what Redis 7 sends, plus
-// the KeepDB key length limit and what happens to a stored expiry.
+// Tests for the string family (GET GETRANGE SUBSTR SET SETNX GETSET GETDEL APPEND SETRANGE
+// STRLEN INCR DECR INCRBY DECRBY MGET MSET MSETNX): each reply compared byte for byte with what
+// Redis 7 sends, plus the KeepDB key length limit and what happens to a stored expiry.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -236,6 +236,57 @@ TEST_CASE("INCR keeps the stored expiry", "[string][counter]") {
   CHECK(db.stored_expiry("n") == 4'102'444'800'000u);
 }
 
+// ---- GETRANGE / SETRANGE ----
+
+TEST_CASE("GETRANGE counts negative offsets from the end and clamps to the value", "[string]") {
+  CommandFixture db;
+  db.run({"SET", "k", "Hello World"});
+  CHECK(db.run({"GETRANGE", "k", "-5", "-1"}) == bulk("World"));
+  CHECK(db.run({"SUBSTR", "k", "0", "4"}) == bulk("Hello"));
+  CHECK(db.run({"GETRANGE", "k", "-1", "-5"}) == bulk(""));
+  CHECK(db.run({"GETRANGE", "missing", "0", "-1"}) == bulk(""));
+  CHECK(db.run({"GETRANGE", "k", "x", "1"}) == kNotInteger);
+}
+
+TEST_CASE("SETRANGE pads with zero bytes and keeps the TTL", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SETRANGE", "k", "3", "ab"}) == integer(5));
+  CHECK(db.stored_payload("k") == "\0\0\0ab"s);
+  db.put("t", "abc", db.now_ms() + 10'000);
+  CHECK(db.run({"SETRANGE", "t", "1", "Z"}) == integer(3));
+  CHECK(db.stored_payload("t") == "aZc");
+  CHECK(db.stored_expiry("t") == db.now_ms() + 10'000);
+}
+
+TEST_CASE("SETRANGE with an empty patch creates nothing and replies the length", "[string]") {
+  CommandFixture db;
+  CHECK(db.run({"SETRANGE", "k", "100", ""}) == integer(0));
+  CHECK(db.run({"EXISTS", "k"}) == integer(0));
+  db.run({"SET", "k", "abc"});
+  CHECK(db.run({"SETRANGE", "k", "100", ""}) == integer(3));
+  CHECK(db.run({"SETRANGE", "k", "-1", "x"}) == error("ERR offset is out of range"));
+}
+
+TEST_CASE("SETRANGE may not grow a value past the largest value KeepDB stores", "[string]") {
+  CommandFixture db(8);
+  const std::string too_long =
+      error("ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+  CHECK(db.run({"SETRANGE", "k", "6", "ab"}) == integer(8));
+  CHECK(db.run({"SETRANGE", "k", "7", "ab"}) == too_long);
+  CHECK(db.run({"SETRANGE", "k", "0", "123456789"}) == too_long);
+  CHECK(db.run({"SETRANGE", "k", "9223372036854775807", "x"}) == too_long);
+  CHECK(db.run({"STRLEN", "k"}) == integer(8));
+}
+
+TEST_CASE("SETRANGE on an expired key starts from an empty value without a TTL", "[string]") {
+  CommandFixture db;
+  db.put("k", "abcdef", db.now_ms() + 1000);
+  db.advance_ms(1000);
+  CHECK(db.run({"SETRANGE", "k", "1", "x"}) == integer(2));
+  CHECK(db.stored_payload("k") == "\0x"s);
+  CHECK(db.stored_expiry("k") == 0u);
+}
+
 // ---- MGET / MSET ----
 
 TEST_CASE("MGET replies nil for each missing key, in argument order", "[string]") {
@@ -304,6 +355,8 @@ TEST_CASE("a 512-byte or empty key is refused by writes and absent for reads", "
   CHECK(db.run({"GETDEL", key}) == refused);
   CHECK(db.run({"MSET", "ok", "1", key, "v"}) == refused);
   CHECK(db.run({"MSETNX", "ok", "1", key, "v"}) == refused);
+  CHECK(db.run({"SETRANGE", key, "0", "v"}) == refused);
+  CHECK(db.run({"GETRANGE", key, "0", "-1"}) == bulk(""));
   CHECK(db.run({"GET", key}) == kNil);
   CHECK(db.run({"STRLEN", key}) == integer(0));
   CHECK(db.run({"DEL", key}) == integer(0));
