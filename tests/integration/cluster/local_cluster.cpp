@@ -29,7 +29,7 @@ void write_secret(const std::filesystem::path& path) {
 }  // namespace
 
 LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::string& label,
-                           std::set<unsigned> wrong_secret)
+                           std::set<unsigned> wrong_secret, RosterPort roster_port)
     : dir_(label), cluster_keys_(std::move(cluster_keys)), wrong_secret_(std::move(wrong_secret)) {
   nodes_.resize(nodes);
   write_secret(secret_path());
@@ -37,9 +37,11 @@ LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::
   // A port found free can be taken by a parallel test before keepd binds it; then the new
   // cluster starts over, data dirs wiped, on fresh ports.
   for (int attempt = 1;; ++attempt) {
-    for (Node& node : nodes_) {
+    for (unsigned i = 0; i < nodes; ++i) {
+      Node& node = nodes_[i];
       node.client_port = free_port();
       node.peer_port = free_port();
+      node.roster_peer_port = roster_port ? roster_port(i, node.peer_port) : node.peer_port;
     }
     for (unsigned i = 0; i < nodes; ++i) write_config(i);
     try {
@@ -100,7 +102,7 @@ void LocalCluster::write_config(unsigned node) const {
   for (unsigned m = 0; m < nodes_.size(); ++m) {
     if (!nodes_[m].bootstrap && m != node) continue;  // joiners are not initial members
     text += "[[cluster.member]]\nid = " + std::to_string(m + 1) + "\n";
-    text += "peer = \"127.0.0.1:" + std::to_string(nodes_[m].peer_port) + "\"\n";
+    text += "peer = \"127.0.0.1:" + std::to_string(nodes_[m].roster_peer_port) + "\"\n";
     text += "client = \"127.0.0.1:" + std::to_string(nodes_[m].client_port) + "\"\n";
   }
   write_file(config_path(node), text);
@@ -137,6 +139,7 @@ unsigned LocalCluster::start_joining_node() {
   Node joining;
   joining.client_port = free_port();
   joining.peer_port = free_port();
+  joining.roster_peer_port = joining.peer_port;
   joining.bootstrap = false;
   nodes_.push_back(std::move(joining));
   const auto node = static_cast<unsigned>(nodes_.size() - 1);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -27,9 +28,12 @@ class LocalCluster {
   // Writes the configs of `nodes` bootstrapping members and starts them all. Every node
   // (joiners too) gets `cluster_keys` in its [cluster] table, e.g. {{"snapshot_threshold", 32}}.
   // The nodes in `wrong_secret` get a secret file of their own instead of the cluster's.
+  // `roster_port`, when set, gives the port the roster lists as a node's peer address (e.g. a
+  // proxy in front of the node's real peer port, for partition tests).
+  using RosterPort = std::function<std::uint16_t(unsigned node, std::uint16_t peer_port)>;
   explicit LocalCluster(unsigned nodes, IntegerKeys cluster_keys = {},
                         const std::string& label = "cluster",
-                        std::set<unsigned> wrong_secret = {});
+                        std::set<unsigned> wrong_secret = {}, RosterPort roster_port = {});
   ~LocalCluster();
 
   unsigned size() const { return static_cast<unsigned>(nodes_.size()); }
@@ -62,6 +66,7 @@ class LocalCluster {
   struct Node {
     std::uint16_t client_port = 0;
     std::uint16_t peer_port = 0;
+    std::uint16_t roster_peer_port = 0;  // what the roster lists: peer_port or a proxy
     bool bootstrap = true;
     int run = 0;
     std::unique_ptr<ChildProcess> process;
