@@ -13,6 +13,7 @@
 namespace keepdb::commands {
 
 std::span<const CommandSpec> string_commands();      // string_commands.cpp
+std::span<const CommandSpec> bitmap_commands();      // bitmap_commands.cpp
 std::span<const CommandSpec> keyspace_commands();    // keyspace_commands.cpp
 std::span<const CommandSpec> expiry_commands();      // expiry_commands.cpp
 std::span<const CommandSpec> connection_commands();  // connection_commands.cpp

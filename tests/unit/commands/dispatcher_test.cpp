@@ -113,8 +113,9 @@ TEST_CASE("keyspace reads are the immediate read commands that reply from keys",
     }
   }
   CHECK(reads == std::vector<std::string_view>{"get", "strlen", "mget", "getrange", "substr",
-                                               "exists", "dbsize", "scan", "ttl", "pttl",
-                                               "expiretime", "pexpiretime"});
+                                               "getbit", "bitcount", "bitpos", "exists",
+                                               "dbsize", "scan", "ttl", "pttl", "expiretime",
+                                               "pexpiretime"});
 }
 
 TEST_CASE("commands are found case-insensitively", "[dispatcher]") {
