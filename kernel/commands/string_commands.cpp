@@ -1,7 +1,13 @@
 // The string command family: GET GETRANGE SUBSTR SET SETNX SETEX PSETEX GETSET GETDEL GETEX
-// APPEND SETRANGE STRLEN INCR INCRBY DECR DECRBY MGET MSET MSETNX. Reads run immediately
-// against a read snapshot; writes are applied by the state machine. Expired keys are absent
-// to both.
+// APPEND SETRANGE STRLEN INCR INCRBY DECR DECRBY INCRBYFLOAT MGET MSET MSETNX. Reads run
+// immediately against a read snapshot; writes are applied by the state machine. Expired keys
+// are absent to both.
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string>
 #include <variant>
@@ -307,6 +313,62 @@ Reply apply_decrby(ApplyContext& c, Args a) {
   return add_to_counter(c, a[1], -*parse_int64(a[2]));
 }
 
+// ---- INCRBYFLOAT ----
+
+constexpr std::string_view kNotFloat = "ERR value is not a valid float";
+
+// Redis's longest float text (MAX_LONG_DOUBLE_CHARS): room for any long double in %.17Lf.
+constexpr std::size_t kMaxFloatChars = 5 * 1024;
+
+// A long double as Redis reads one (string2ld): the whole text, no leading space, not NaN,
+// and not out of range (an overflow or an underflow to zero).
+std::optional<long double> parse_long_double(std::string_view text) {
+  if (text.empty() || text.size() >= kMaxFloatChars) return std::nullopt;
+  const std::string terminated(text);
+  if (std::isspace(static_cast<unsigned char>(terminated[0]))) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long double value = std::strtold(terminated.c_str(), &end);
+  const bool out_of_range = errno == ERANGE && (std::isinf(value) || value == 0);
+  if (end != terminated.c_str() + terminated.size() || out_of_range || errno == EINVAL ||
+      std::isnan(value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// As Redis stores a float result: 17 decimals, trailing zeros (and a bare point) dropped,
+// and "-0" written "0".
+std::string format_long_double(long double value) {
+  std::array<char, kMaxFloatChars> buffer{};
+  const int written = std::snprintf(buffer.data(), buffer.size(), "%.17Lf", value);
+  std::string text(buffer.data(), static_cast<std::size_t>(written));
+  if (text.find('.') != std::string::npos) {
+    text.erase(text.find_last_not_of('0') + 1);
+    if (text.back() == '.') text.pop_back();
+  }
+  return text == "-0" ? "0" : text;
+}
+
+std::optional<std::string> validate_incrbyfloat(Args a) {
+  if (auto error = key_error(a[1])) return error;
+  if (!parse_long_double(a[2])) return std::string(kNotFloat);
+  return std::nullopt;
+}
+
+Reply apply_incrbyfloat(ApplyContext& c, Args a) {
+  const auto old = c.live(a[1]);
+  const auto current = old ? parse_long_double(old->payload) : std::optional<long double>(0);
+  if (!current) return Reply::error(std::string(kNotFloat));
+  const long double updated = *current + *parse_long_double(a[2]);
+  if (std::isnan(updated) || std::isinf(updated)) {
+    return Reply::error("ERR increment would produce NaN or Infinity");
+  }
+  std::string text = format_long_double(updated);
+  c.kv.put(c.txn, a[1], text, old ? old->expires_at_ms : 0);  // keeps the TTL, as INCR
+  return Reply::bulk(std::move(text));
+}
+
 // ---- MSET MSETNX ----
 
 // Key value pairs: an argument count that leaves a key without its value is, as in Redis,
@@ -393,6 +455,10 @@ constexpr CommandSpec kStringCommands[] = {
     keyspace_write("string", "decrby", 3, Access::kReadWrite, kOneKey, "1.0.0",
                    "Decrements a number from the integer value of a key.", validate_decrement,
                    apply_decrby),
+    keyspace_write("string", "incrbyfloat", 3, Access::kReadWrite, kOneKey, "2.6.0",
+                   "Increment the floating point value of a key by a number. Uses 0 as initial "
+                   "value if the key doesn't exist.",
+                   validate_incrbyfloat, apply_incrbyfloat),
     keyspace_write("string", "mset", -3, Access::kWrite, kKeyValuePairs, "1.0.1",
                    "Atomically creates or modifies the string values of one or more keys.",
                    validate_mset, apply_mset),

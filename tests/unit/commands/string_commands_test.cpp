@@ -1,6 +1,7 @@
 // Tests for the string family (GET GETRANGE SUBSTR SET SETNX GETSET GETDEL APPEND SETRANGE
-// STRLEN INCR DECR INCRBY DECRBY MGET MSET MSETNX): each reply compared byte for byte with what
-// Redis 7 sends, plus the KeepDB key length limit and what happens to a stored expiry.
+// STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT MGET MSET MSETNX): each reply compared byte for
+// byte with what Redis 7 sends, plus the KeepDB key length limit and what happens to a stored
+// expiry.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -287,6 +288,33 @@ TEST_CASE("SETRANGE on an expired key starts from an empty value without a TTL",
   CHECK(db.stored_expiry("k") == 0u);
 }
 
+// ---- INCRBYFLOAT ----
+
+TEST_CASE("INCRBYFLOAT writes the sum as Redis does, without trailing zeros", "[string]") {
+  CommandFixture db;
+  db.run({"SET", "f", "10.50"});
+  CHECK(db.run({"INCRBYFLOAT", "f", "0.1"}) == bulk("10.6"));
+  CHECK(db.stored_payload("f") == "10.6");
+  CHECK(db.run({"INCRBYFLOAT", "f", "-10.6"}) == bulk("0"));
+  CHECK(db.run({"INCRBYFLOAT", "new", "5.0e3"}) == bulk("5000"));
+  CHECK(db.run({"INCRBYFLOAT", "f", "abc"}) == error("ERR value is not a valid float"));
+  CHECK(db.run({"INCRBYFLOAT", "f", "inf"}) ==
+        error("ERR increment would produce NaN or Infinity"));
+  db.run({"SET", "s", "abc"});
+  CHECK(db.run({"INCRBYFLOAT", "s", "1"}) == error("ERR value is not a valid float"));
+}
+
+TEST_CASE("INCRBYFLOAT keeps the TTL and starts an expired key from zero", "[string]") {
+  CommandFixture db;
+  db.put("t", "1.5", db.now_ms() + 10'000);
+  CHECK(db.run({"INCRBYFLOAT", "t", "1"}) == bulk("2.5"));
+  CHECK(db.stored_expiry("t") == db.now_ms() + 10'000);
+  db.put("old", "100", db.now_ms() + 1000);
+  db.advance_ms(1000);
+  CHECK(db.run({"INCRBYFLOAT", "old", "1.25"}) == bulk("1.25"));
+  CHECK(db.stored_expiry("old") == 0u);
+}
+
 // ---- MGET / MSET ----
 
 TEST_CASE("MGET replies nil for each missing key, in argument order", "[string]") {
@@ -352,6 +380,7 @@ TEST_CASE("a 512-byte or empty key is refused by writes and absent for reads", "
   CHECK(db.run({"APPEND", key, "v"}) == refused);
   CHECK(db.run({"INCR", key}) == refused);
   CHECK(db.run({"INCRBY", key, "1"}) == refused);
+  CHECK(db.run({"INCRBYFLOAT", key, "1"}) == refused);
   CHECK(db.run({"GETDEL", key}) == refused);
   CHECK(db.run({"MSET", "ok", "1", key, "v"}) == refused);
   CHECK(db.run({"MSETNX", "ok", "1", key, "v"}) == refused);
