@@ -1,5 +1,5 @@
-// The string command family: GET GETRANGE SUBSTR SET SETNX SETEX PSETEX GETSET GETDEL GETEX
-// APPEND SETRANGE STRLEN INCR INCRBY DECR DECRBY INCRBYFLOAT MGET MSET MSETNX. Reads run
+// The string command family: GET GETRANGE SUBSTR LCS SET SETNX SETEX PSETEX GETSET GETDEL
+// GETEX APPEND SETRANGE STRLEN INCR INCRBY DECR DECRBY INCRBYFLOAT MGET MSET MSETNX. Reads run
 // immediately against a read snapshot; writes are applied by the state machine. Expired keys
 // are absent to both.
 #include <array>
@@ -11,10 +11,12 @@
 #include <limits>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/errors.h"
 #include "kernel/commands/expiry_time.h"
+#include "kernel/commands/lcs.h"
 #include "kernel/commands/number.h"
 #include "kernel/commands/value_range.h"
 
@@ -66,6 +68,87 @@ void exec_mget(ExecContext& c) {
       c.out.null();
     }
   }
+}
+
+// ---- LCS ----
+
+struct LcsOptions {
+  bool len = false, idx = false, with_match_len = false;
+  std::uint64_t min_match_len = 0;  // 0: every range
+};
+
+// Parses [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]; on error writes the reply.
+std::optional<LcsOptions> parse_lcs_options(ExecContext& c) {
+  LcsOptions options;
+  for (std::size_t i = 3; i < c.args.size(); ++i) {
+    const std::string_view option = c.args[i];
+    if (equals_ignore_case(option, "idx")) {
+      options.idx = true;
+    } else if (equals_ignore_case(option, "len")) {
+      options.len = true;
+    } else if (equals_ignore_case(option, "withmatchlen")) {
+      options.with_match_len = true;
+    } else if (equals_ignore_case(option, "minmatchlen") && i + 1 < c.args.size()) {
+      const auto min = parse_int64(c.args[++i]);
+      if (!min) {
+        c.out.error(errors::kNotInteger);
+        return std::nullopt;
+      }
+      options.min_match_len = *min > 0 ? static_cast<std::uint64_t>(*min) : 0;
+    } else {
+      c.out.error(errors::kSyntax);
+      return std::nullopt;
+    }
+  }
+  if (options.len && options.idx) {
+    c.out.error("ERR If you want both the length and indexes, please just use IDX.");
+    return std::nullopt;
+  }
+  return options;
+}
+
+// LCS replies the subsequence, its length (LEN), or its match ranges and length (IDX). It
+// runs on the network thread in time proportional to its table, so the table may be no
+// larger than the largest bulk string a client may send (Redis bounds it the same way).
+void exec_lcs(ExecContext& c) {
+  const auto options = parse_lcs_options(c);
+  if (!options) return;
+  const auto a = c.node.lookup(c.args[1]);
+  const auto b = c.node.lookup(c.args[2]);
+  const std::string_view a_bytes = a ? a->payload : std::string_view();
+  const std::string_view b_bytes = b ? b->payload : std::string_view();
+  if (lcs_table_bytes(a_bytes.size(), b_bytes.size()) > c.node.config().limits.max_bulk_bytes) {
+    c.out.error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    return;
+  }
+  const Lcs lcs = longest_common_subsequence(a_bytes, b_bytes);
+  if (!options->idx) {
+    if (options->len) {
+      c.out.integer(static_cast<std::int64_t>(lcs.common.size()));
+    } else {
+      c.out.bulk(lcs.common);
+    }
+    return;
+  }
+  std::vector<LcsRange> shown;
+  for (const LcsRange& range : lcs.ranges) {
+    if (range.length() >= options->min_match_len) shown.push_back(range);
+  }
+  c.out.map(2);
+  c.out.bulk("matches");
+  c.out.array(shown.size());
+  for (const LcsRange& range : shown) {
+    c.out.array(options->with_match_len ? 3 : 2);
+    c.out.array(2);
+    c.out.integer(static_cast<std::int64_t>(range.a_first));
+    c.out.integer(static_cast<std::int64_t>(range.a_last));
+    c.out.array(2);
+    c.out.integer(static_cast<std::int64_t>(range.b_first));
+    c.out.integer(static_cast<std::int64_t>(range.b_last));
+    if (options->with_match_len) c.out.integer(static_cast<std::int64_t>(range.length()));
+  }
+  c.out.bulk("len");
+  c.out.integer(static_cast<std::int64_t>(lcs.common.size()));
 }
 
 // ---- SET and friends ----
@@ -414,6 +497,8 @@ constexpr CommandSpec kStringCommands[] = {
                   "Returns a substring of the string stored at a key.", exec_getrange),
     keyspace_read("string", "substr", 4, kOneKey, "1.0.0",
                   "Returns a substring from a string value.", exec_getrange),
+    keyspace_read("string", "lcs", -3, kFirstTwoKeys, "7.0.0",
+                  "Finds the longest common substring.", exec_lcs),
     with_access_option(keyspace_write("string", "set", -3, Access::kWrite, kOneKey, "1.0.0",
                                       "Sets the string value of a key, ignoring its type.",
                                       validate_set, apply_set),

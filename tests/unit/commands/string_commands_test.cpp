@@ -1,4 +1,4 @@
-// Tests for the string family (GET GETRANGE SUBSTR SET SETNX GETSET GETDEL APPEND SETRANGE
+// Tests for the string family (GET GETRANGE SUBSTR LCS SET SETNX GETSET GETDEL APPEND SETRANGE
 // STRLEN INCR DECR INCRBY DECRBY INCRBYFLOAT MGET MSET MSETNX): each reply compared byte for
 // byte with what Redis 7 sends, plus the KeepDB key length limit and what happens to a stored
 // expiry.
@@ -286,6 +286,34 @@ TEST_CASE("SETRANGE on an expired key starts from an empty value without a TTL",
   CHECK(db.run({"SETRANGE", "k", "1", "x"}) == integer(2));
   CHECK(db.stored_payload("k") == "\0x"s);
   CHECK(db.stored_expiry("k") == 0u);
+}
+
+// ---- LCS ----
+
+TEST_CASE("LCS replies the subsequence, its length or its match ranges", "[string]") {
+  CommandFixture db;
+  db.run({"MSET", "a", "ohmytext", "b", "mynewtext"});
+  CHECK(db.run({"LCS", "a", "b"}) == bulk("mytext"));
+  CHECK(db.run({"LCS", "a", "b", "LEN"}) == integer(6));
+  const auto range = [](int first, int last) { return array({integer(first), integer(last)}); };
+  CHECK(db.run({"LCS", "a", "b", "IDX", "MINMATCHLEN", "2", "WITHMATCHLEN"}) ==
+        array({bulk("matches"),
+               array({array({range(4, 7), range(5, 8), integer(4)}),
+                      array({range(2, 3), range(0, 1), integer(2)})}),
+               bulk("len"), integer(6)}));
+  CHECK(db.run({"LCS", "a", "missing"}) == bulk(""));
+  CHECK(db.run({"LCS", "a", "b", "LEN", "IDX"}) ==
+        error("ERR If you want both the length and indexes, please just use IDX."));
+}
+
+TEST_CASE("LCS refuses values whose table would pass the largest bulk string", "[string]") {
+  CommandFixture db;  // limits.max_bulk_bytes: 16 MiB, a table of 2048 x 2048 cells
+  db.put("a", std::string(2047, 'x'));
+  db.put("b", std::string(2047, 'x'));
+  CHECK(db.run({"LCS", "a", "b", "LEN"}) == integer(2047));
+  db.put("b", std::string(2048, 'x'));
+  CHECK(db.run({"LCS", "a", "b", "LEN"}) ==
+        error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"));
 }
 
 // ---- INCRBYFLOAT ----
