@@ -39,45 +39,45 @@ cd "$out"
 work=$(mktemp -d ./.gen-certs.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# key NAME: a fresh P-256 key in NAME.key.
-key() {
-  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1.key" 2>/dev/null
+# cert NAME CN DAYS [-CA ISSUER.pem -CAkey ISSUER.key] [-addext EXT]...: a fresh P-256 key
+# in NAME.key and its certificate NAME.pem, self-signed unless an issuer is given.
+cert() {
+  local name=$1 cn=$2 days=$3
+  shift 3
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -noenc -keyout "$name.key" \
+    -out "$name.pem" -days "$days" -subj "/O=KeepDB test/CN=$cn" "$@" 2>/dev/null
 }
 
-# ca NAME CN: a self-signed CA certificate NAME.pem with its key NAME.key, valid 30 days.
+# ca NAME CN: a CA certificate valid 30 days.
 ca() {
-  key "$1"
-  openssl req -x509 -new -key "$1.key" -out "$1.pem" -days 30 -subj "/O=KeepDB test/CN=$2" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    2>/dev/null
+  cert "$1" "$2" 30 -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign"
 }
 
-# leaf NAME CN ISSUER DAYS EXTENSIONS: NAME.pem signed by ISSUER for DAYS days (-1: expired).
+# leaf NAME CN ISSUER USAGE SAN: a certificate signed by ISSUER, valid 30 days.
 leaf() {
-  local name=$1 cn=$2 issuer=$3 days=$4 extensions=$5
-  key "$name"
-  openssl req -new -key "$name.key" -out "$work/$name.csr" -subj "/O=KeepDB test/CN=$cn" 2>/dev/null
-  printf '%s\n' "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
-    "$extensions" > "$work/$name.ext"
-  openssl x509 -req -in "$work/$name.csr" -CA "$issuer.pem" -CAkey "$issuer.key" \
-    -CAcreateserial -CAserial "$work/$issuer.srl" -days "$days" -sha256 \
-    -extfile "$work/$name.ext" -out "$name.pem" 2>/dev/null
+  cert "$1" "$2" 30 -CA "$3.pem" -CAkey "$3.key" -addext "basicConstraints=critical,CA:FALSE" \
+    -addext "keyUsage=critical,digitalSignature" -addext "extendedKeyUsage=$4" \
+    -addext "subjectAltName=$5"
 }
 
-node_extensions() {
-  printf '%s\n' "extendedKeyUsage=serverAuth,clientAuth" \
-    "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:$1"
-}
+node_san() { echo "IP:127.0.0.1,DNS:localhost,DNS:$1"; }
 
 ca ca "KeepDB test CA"
 for n in $(seq 1 "$nodes"); do
-  leaf "node$n" "node$n" ca 30 "$(node_extensions "node$n")"
+  leaf "node$n" "node$n" ca serverAuth,clientAuth "$(node_san "node$n")"
 done
-leaf client client ca 30 "$(printf '%s\n' extendedKeyUsage=clientAuth subjectAltName=URI:keepdb://client)"
-leaf intruder intruder ca 30 "$(node_extensions intruder)"
-leaf expired expired ca -1 "$(node_extensions expired)"
+leaf client client ca clientAuth URI:keepdb://client
+leaf intruder intruder ca serverAuth,clientAuth "$(node_san intruder)"
+# Expired: made as a node's, then signed again by the CA with a validity that ended before
+# it began (`openssl req` refuses a negative -days; `openssl x509 -req` takes -1).
+leaf expired expired ca serverAuth,clientAuth "$(node_san expired)"
+openssl x509 -x509toreq -in expired.pem -key expired.key -copy_extensions copyall \
+  -out "$work/expired.csr" 2>/dev/null
+openssl x509 -req -in "$work/expired.csr" -CA ca.pem -CAkey ca.key -CAcreateserial \
+  -CAserial "$work/ca.srl" -days -1 -copy_extensions copyall -out expired.pem 2>/dev/null
 ca foreign-ca "Foreign test CA"
-leaf foreign client foreign-ca 30 "$(node_extensions client)"
+leaf foreign client foreign-ca serverAuth,clientAuth "$(node_san client)"
 
 chmod 600 ./*.pem ./*.key
 echo "gen-certs.sh: wrote $(ls ./*.pem | wc -l) certificates to $(pwd) (TEST ONLY)" >&2

@@ -57,13 +57,13 @@ std::string cert(std::string_view name) {
 }
 
 Options with(Options options, const Options& changes) {
-  for (const auto& [key, value] : changes) {
-    const auto same = [&key](const auto& option) { return option.first == key; };
+  for (const auto& change : changes) {
+    const auto same = [&change](const auto& option) { return option.first == change.first; };
     const auto found = std::find_if(options.begin(), options.end(), same);
     if (found == options.end()) {
-      options.emplace_back(key, value);
+      options.push_back(change);
     } else {
-      found->second = value;
+      found->second = change.second;
     }
   }
   return options;
