@@ -1,0 +1,90 @@
+// One audit record: the fields taken from a kdb_audit_event (time, node, connection, client,
+// principal, kind, command, key, outcome, reason), encoded as one JSON object by Boost.JSON,
+// and the chain that seals it: every record carries its sequence number, the hash of the
+// record before it (`prev`) and its own `hash`, SHA-256 (or HMAC-SHA-256 with a chain key)
+// over the record's text without its `hash` member. A sealed line is
+//   {"seq":N, ... ,"prev":"<64 hex>","hash":"<64 hex>"}\n
+// with `hash` always the last member, so a verifier recomputes it from the line's text.
+//
+// Thread-safety: RecordEncoder and ChainHasher are immutable after construction; their
+// const functions may run on any thread. Ownership: they copy the keys they are given.
+#pragma once
+
+#include <keepdb/plugin.h>
+#include <keepdb/secret_bytes.hpp>
+
+#include <boost/json/object.hpp>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace keepdb::audit {
+
+// The stable event kind numbers of kdb_audit_event.type and their names in records.
+// Returns "unknown" for a number this plugin does not know (the record keeps the number).
+std::string_view kind_name(std::uint32_t type);
+// The number of a kind name, for filters; nullopt when the name is not a kind.
+std::optional<std::uint32_t> kind_number(std::string_view name);
+
+// "2026-12-05T02:29:28.123456Z": RFC 3339, UTC, microseconds.
+std::string rfc3339_micros(std::uint64_t wall_ns);
+
+// The client's address and port from kdb_audit_event.peer_addr ("10.0.0.7:50312",
+// "[::1]:50312"); anything else ("server 2", "") is an address without a port.
+struct Endpoint {
+  std::string addr;
+  std::optional<std::uint16_t> port;
+};
+Endpoint split_peer(std::string_view peer);
+
+constexpr std::size_t kHashHexSize = 64;
+using Digest = std::array<std::uint8_t, 32>;
+std::string to_hex(const Digest& digest);
+// The `prev` of the very first record of a chain.
+std::string genesis_hash();
+
+class ChainHasher {
+ public:
+  // An empty key: plain SHA-256; otherwise HMAC-SHA-256 with a copy of the key.
+  explicit ChainHasher(std::string_view key = {});
+  Digest digest(std::string_view body) const;
+  bool keyed() const { return !key_.empty(); }
+
+ private:
+  kdb::sdk::SecretBytes key_;
+};
+
+class RecordEncoder {
+ public:
+  // `key_hash_key` empty: command keys are recorded as the kernel gave them; otherwise as
+  // "hmac-sha256:<hex>" of the key's text under that key.
+  RecordEncoder(std::string node_id, std::string_view key_hash_key);
+
+  // The record's fields in their fixed order, `seq` first; no `prev` and no `hash`.
+  boost::json::object fields(const kdb_audit_event& event, std::uint64_t seq) const;
+  // A sealed line (ending in '\n') chained to `prev_hex`; `hash_hex` receives its hash.
+  std::string sealed_line(const kdb_audit_event& event, std::uint64_t seq,
+                          std::string_view prev_hex, const ChainHasher& chain,
+                          std::string& hash_hex) const;
+
+ private:
+  std::string node_id_;
+  kdb::sdk::SecretBytes key_hash_key_;
+};
+
+// A sealed line read back: its chain members, whether its hash matches its text under
+// `chain`, and all its fields. nullopt when `line` (without its '\n') is not a sealed record:
+// no well-formed `"hash":"<64 hex>"}` ending, not a JSON object, or no `seq` or `prev`.
+struct ParsedRecord {
+  std::uint64_t seq = 0;
+  std::string prev;
+  std::string hash;
+  bool hash_ok = false;
+  boost::json::object fields;
+};
+std::optional<ParsedRecord> parse_sealed(std::string_view line, const ChainHasher& chain);
+
+}  // namespace keepdb::audit

@@ -1,0 +1,154 @@
+// The file sink: rotation continues the chain and keeps `keep` files, a restart resumes
+// the chain (cutting off a partial last line), every fsync policy writes whole records, and
+// a write failure returns failure, leaves no partial record and recovers by itself.
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <filesystem>
+#include <string>
+
+#include "plugins/audit/verifier.h"
+#include "tests/unit/audit/audit_test_support.h"
+
+namespace {
+
+using keepdb::audit::ChainHasher;
+using keepdb::audit::verify_files;
+using keepdb::audit::VerifyReport;
+using keepdb::audit::test::Event;
+using keepdb::audit::test::file_options;
+using keepdb::audit::test::LoadedSink;
+using keepdb::audit::test::read_lines;
+using keepdb::audit::test::read_text;
+using keepdb::audit::test::TempDir;
+
+bool logged(const LoadedSink& sink, const std::string& text) {
+  for (const std::string& line : sink.log()) {
+    if (line.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("audit rotation continues the chain and keeps the configured number of files") {
+  TempDir dir;
+  const std::string path = dir / "audit.log";
+  {
+    LoadedSink sink(file_options(dir, {{"max_bytes", "4096"}, {"keep", "3"}}));
+    REQUIRE(sink.status() == KDB_OK);
+    for (int i = 0; i < 200; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+  }
+  for (const std::string suffix : {"", ".1", ".2", ".3"}) {
+    INFO(suffix);
+    CHECK(std::filesystem::file_size(path + suffix) <= 4096);
+  }
+  CHECK_FALSE(std::filesystem::exists(path + ".4"));
+  const VerifyReport report =
+      verify_files({path + ".3", path + ".2", path + ".1", path}, ChainHasher());
+  INFO(report.problem);
+  CHECK(report.status == VerifyReport::Status::kOk);
+  CHECK(report.last_seq == 200);
+  std::size_t lines = 0;
+  for (const std::string suffix : {"", ".1", ".2", ".3"}) lines += read_lines(path + suffix).size();
+  CHECK(report.records == lines);
+  // The newest file alone verifies too, starting from the hash the file before it ended on.
+  const auto last_of_previous = read_lines(path + ".1").back();
+  const auto first_of_current = read_lines(path).front();
+  CHECK(first_of_current.find(last_of_previous.substr(last_of_previous.size() - 66, 64)) !=
+        std::string::npos);
+  CHECK(verify_files({path}, ChainHasher()).status == VerifyReport::Status::kOk);
+}
+
+TEST_CASE("audit a restart resumes the chain and cuts off a partial last record") {
+  TempDir dir;
+  const std::string path = dir / "audit.log";
+  {
+    LoadedSink sink(file_options(dir));
+    REQUIRE(sink.status() == KDB_OK);
+    for (int i = 0; i < 5; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+  }
+  {
+    std::FILE* file = std::fopen(path.c_str(), "a");
+    std::fputs("{\"seq\":6,\"time\":\"2026-12", file);  // a crash in the middle of a write
+    std::fclose(file);
+  }
+  CHECK(verify_files({path}, ChainHasher()).status == VerifyReport::Status::kTruncated);
+  {
+    LoadedSink sink(file_options(dir));
+    REQUIRE(sink.status() == KDB_OK);
+    CHECK(logged(sink, "cut off a partial last record of 24 bytes"));
+    for (int i = 0; i < 5; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+  }
+  const VerifyReport report = verify_files({path}, ChainHasher());
+  INFO(report.problem);
+  CHECK(report.status == VerifyReport::Status::kOk);
+  CHECK(report.first_seq == 1);
+  CHECK(report.last_seq == 10);
+}
+
+TEST_CASE("audit a restart refuses a file whose last record was edited") {
+  TempDir dir;
+  const std::string path = dir / "audit.log";
+  {
+    LoadedSink sink(file_options(dir));
+    REQUIRE(sink.record(Event{}) == KDB_OK);
+  }
+  std::string text = read_text(path);
+  text.replace(text.find("alice"), 5, "mallo");
+  keepdb::audit::test::write_text(path, text);
+  LoadedSink sink(file_options(dir));
+  CHECK(sink.status() == KDB_E_INVALID);
+  CHECK(sink.error().find("its last record does not match its hash") != std::string::npos);
+}
+
+TEST_CASE("audit every fsync policy writes whole chained records") {
+  for (const std::string policy : {"every_record", "interval_ms", "none"}) {
+    INFO(policy);
+    TempDir dir;
+    {
+      keepdb::audit::test::Options extra{{"fsync", policy}};
+      if (policy == "interval_ms") extra.emplace_back("fsync_interval_ms", "5");
+      LoadedSink sink(file_options(dir, extra));
+      REQUIRE(sink.status() == KDB_OK);
+      for (int i = 0; i < 50; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+      CHECK(sink.flush() == KDB_OK);
+    }
+    const VerifyReport report = verify_files({dir / "audit.log"}, ChainHasher());
+    CHECK(report.status == VerifyReport::Status::kOk);
+    CHECK(report.last_seq == 50);
+  }
+}
+
+TEST_CASE("audit a write failure returns failure and the sink recovers by itself") {
+  TempDir dir;
+  const std::string path = dir / "audit.log";
+  std::signal(SIGXFSZ, SIG_IGN);  // as a server must: EFBIG instead of a signal
+  LoadedSink sink(file_options(dir, {{"fsync", "every_record"}}));
+  REQUIRE(sink.status() == KDB_OK);
+  for (int i = 0; i < 3; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+  const auto size = std::filesystem::file_size(path);
+
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  rlimit small = saved;
+  small.rlim_cur = size + 100;  // room for part of one record: a partial write
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  CHECK(sink.record(Event{}) == KDB_E_INTERNAL);
+  CHECK(sink.record(Event{}) == KDB_E_INTERNAL);
+  CHECK(sink.flush() == KDB_E_INTERNAL);
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &saved) == 0);
+
+  CHECK(std::filesystem::file_size(path) == size);  // no partial record left behind
+  CHECK(logged(sink, "cannot write " + path + ": File too large"));
+  REQUIRE(sink.record(Event{}) == KDB_OK);
+  CHECK(sink.flush() == KDB_OK);
+  CHECK(logged(sink, "writing " + path + " again after 2 failed records"));
+  const VerifyReport report = verify_files({path}, ChainHasher());
+  INFO(report.problem);
+  CHECK(report.status == VerifyReport::Status::kOk);
+  CHECK(report.last_seq == 4);  // the failed records used up no sequence number
+}

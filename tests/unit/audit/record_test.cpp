@@ -1,0 +1,209 @@
+// The audit record: every field from the event, every event kind by name, hashed keys, no
+// secret or value in the file, and options refused with clear errors.
+#include <openssl/hmac.h>
+#include <sys/stat.h>
+
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "plugins/audit/record.h"
+#include "tests/unit/audit/audit_test_support.h"
+
+namespace {
+
+using keepdb::audit::test::Event;
+using keepdb::audit::test::file_options;
+using keepdb::audit::test::LoadedSink;
+using keepdb::audit::test::Options;
+using keepdb::audit::test::read_lines;
+using keepdb::audit::test::read_text;
+using keepdb::audit::test::TempDir;
+using keepdb::audit::test::write_text;
+
+boost::json::object parse(const std::string& line) {
+  return boost::json::parse(line).as_object();
+}
+
+std::vector<boost::json::object> records_of(const std::string& path) {
+  std::vector<boost::json::object> records;
+  for (const std::string& line : read_lines(path)) records.push_back(parse(line));
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("audit record carries every field of the event") {
+  TempDir dir;
+  {
+    LoadedSink sink(file_options(dir));
+    REQUIRE(sink.status() == KDB_OK);
+    REQUIRE(sink.record(Event{}) == KDB_OK);
+    Event denied;
+    denied.type = 5;
+    denied.peer_addr = "[::1]:6001";
+    denied.action = "FLUSHALL";
+    denied.outcome = "denied";
+    denied.detail = "needs the admin role";
+    REQUIRE(sink.record(denied) == KDB_OK);
+    Event connect;
+    connect.type = 1;
+    connect.conn_id = 7;
+    connect.principal = "";
+    connect.action = "connect";
+    connect.detail = "";
+    connect.peer_addr = "server 2";
+    REQUIRE(sink.record(connect) == KDB_OK);
+  }
+  const auto records = records_of(dir / "audit.log");
+  REQUIRE(records.size() == 3);
+  const auto& write = records[0];
+  CHECK(write.size() == 15);
+  CHECK(write.at("seq").to_number<std::uint64_t>() == 1);
+  CHECK(write.at("time").as_string() == "2026-12-05T02:29:28.123456Z");
+  CHECK(write.at("node").as_string() == "node-1");
+  CHECK(write.at("kind").as_string() == "write");
+  CHECK(write.at("kind_id").to_number<int>() == 7);
+  CHECK(write.at("conn").to_number<int>() == 42);
+  CHECK(write.at("client_addr").as_string() == "10.0.0.7");
+  CHECK(write.at("client_port").to_number<int>() == 50312);
+  CHECK(write.at("principal").as_string() == "alice");
+  CHECK(write.at("command").as_string() == "SET");
+  CHECK(write.at("key").as_string() == "user:1");
+  CHECK(write.at("outcome").as_string() == "ok");
+  CHECK(write.at("reason").is_null());
+  CHECK(write.at("prev").as_string() == keepdb::audit::genesis_hash());
+  CHECK(write.at("hash").as_string().size() == 64);
+
+  const auto& denied = records[1];
+  CHECK(denied.at("seq").to_number<int>() == 2);
+  CHECK(denied.at("prev") == write.at("hash"));
+  CHECK(denied.at("kind").as_string() == "denied_role");
+  CHECK(denied.at("client_addr").as_string() == "::1");
+  CHECK(denied.at("client_port").to_number<int>() == 6001);
+  CHECK(denied.at("key").is_null());
+  CHECK(denied.at("reason").as_string() == "needs the admin role");
+  CHECK(denied.at("outcome").as_string() == "denied");
+
+  const auto& connect = records[2];
+  CHECK(connect.at("kind").as_string() == "connect");
+  CHECK(connect.at("command").is_null());
+  CHECK(connect.at("principal").is_null());
+  CHECK(connect.at("client_addr").as_string() == "server 2");
+  CHECK(connect.at("client_port").is_null());
+}
+
+TEST_CASE("audit every event kind is recorded by its name") {
+  const std::vector<std::string> names{"connect",       "disconnect",       "auth_ok", "auth_fail",
+                                       "denied_role",   "denied_admission", "write",   "admin",
+                                       "config_reload", "accepted_risk"};
+  TempDir dir;
+  {
+    LoadedSink sink(file_options(dir));
+    REQUIRE(sink.status() == KDB_OK);
+    for (std::uint32_t type = 1; type <= names.size() + 1; ++type) {
+      Event event;
+      event.type = type;
+      REQUIRE(sink.record(event) == KDB_OK);
+    }
+  }
+  const auto records = records_of(dir / "audit.log");
+  REQUIRE(records.size() == names.size() + 1);
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    CHECK(records[i].at("kind").as_string() == names[i]);
+    CHECK(keepdb::audit::kind_number(names[i]) == i + 1);
+  }
+  CHECK(records.back().at("kind").as_string() == "unknown");  // a kind newer than the plugin
+  CHECK(records.back().at("kind_id").to_number<int>() == 11);
+}
+
+TEST_CASE("audit hashed keys leave no key value or secret in the file") {
+  TempDir dir;
+  const std::string key_material = "key-hashing-secret-0123456789abcdef";
+  const std::string chain_material = "chain-secret-fedcba9876543210";
+  write_text(dir / "keys.key", key_material + "\n");
+  write_text(dir / "chain.key", chain_material);
+  const std::string written_key = "customer:4711:card";
+  {
+    LoadedSink sink(file_options(dir, {{"hash_keys", "true"},
+                                       {"key_hash_key_file", dir / "keys.key"},
+                                       {"chain_key_file", dir / "chain.key"}}));
+    REQUIRE(sink.status() == KDB_OK);
+    Event event;
+    event.detail = "key=" + written_key;  // the kernel passes the key, never the value
+    REQUIRE(sink.record(event) == KDB_OK);
+    REQUIRE(sink.record(event) == KDB_OK);
+    for (const std::string& line : sink.log()) CHECK(line.find("secret") == std::string::npos);
+  }
+  const std::string text = read_text(dir / "audit.log");
+  CHECK(text.find(written_key) == std::string::npos);
+  CHECK(text.find("4711") == std::string::npos);
+  CHECK(text.find(key_material) == std::string::npos);
+  CHECK(text.find(chain_material) == std::string::npos);
+  CHECK(text.find("secret") == std::string::npos);
+
+  unsigned char digest[32];
+  unsigned length = 0;
+  HMAC(EVP_sha256(), key_material.data(), static_cast<int>(key_material.size()),
+       reinterpret_cast<const unsigned char*>(written_key.data()), written_key.size(), digest,
+       &length);
+  keepdb::audit::Digest expected{};
+  std::copy(digest, digest + 32, expected.begin());
+  const auto records = records_of(dir / "audit.log");
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].at("key").as_string() == "hmac-sha256:" + keepdb::audit::to_hex(expected));
+  CHECK(records[1].at("key") == records[0].at("key"));  // the same key correlates
+}
+
+TEST_CASE("audit options are refused with clear errors") {
+  TempDir dir;
+  write_text(dir / "loose.key", "0123456789abcdef0123", 0640);
+  write_text(dir / "short.key", "0123456789");
+  write_text(dir / "good.key", "0123456789abcdef0123");
+  const std::string log = dir / "audit.log";
+  const std::vector<std::pair<Options, std::string>> cases{
+      {{}, "option 'path' is required for sink = \"file\""},
+      {{{"path", log}, {"sink", "kafka"}}, "option 'sink' must be \"file\" or \"syslog\""},
+      {{{"path", log}, {"fsync", "sometimes"}}, "option 'fsync' must be \"every_record\""},
+      {{{"path", log}, {"fsync", "none"}, {"fsync_interval_ms", "10"}},
+       "option 'fsync_interval_ms' needs fsync = \"interval_ms\""},
+      {{{"path", log}, {"fsync_interval_ms", "0"}},
+       "option 'fsync_interval_ms' must be an integer from 1 to 60000"},
+      {{{"path", log}, {"max_bytes", "100"}}, "option 'max_bytes' must be 0 (never rotate)"},
+      {{{"path", log}, {"max_bytes", "lots"}}, "option 'max_bytes' must be an integer"},
+      {{{"path", log}, {"keep", "0"}}, "option 'keep' must be an integer from 1 to 1000"},
+      {{{"path", log}, {"hash_keys", "yes"}}, "option 'hash_keys' must be true or false"},
+      {{{"path", log}, {"hash_keys", "true"}}, "'hash_keys = true' needs 'key_hash_key_file'"},
+      {{{"path", log}, {"key_hash_key_file", dir / "good.key"}},
+       "'key_hash_key_file' is only used with hash_keys = true"},
+      {{{"path", log}, {"chain_key_file", dir / "loose.key"}},
+       "must not be accessible by group or others (mode 0640; chmod 600 it)"},
+      {{{"path", log}, {"chain_key_file", dir / "short.key"}}, "holds fewer than 16 bytes"},
+      {{{"path", log}, {"chain_key_file", dir / "absent.key"}}, "No such file or directory"},
+      {{{"path", dir / "no-such-dir/audit.log"}}, "No such file or directory"},
+      {{{"path", log}, {"sink", "syslog"}}, "option 'path' applies to sink = \"file\" only"},
+      {{{"syslog_facility", "local0"}}, "option 'syslog_facility' applies to sink = \"syslog\""},
+      {{{"sink", "syslog"}, {"syslog_facility", "kern"}},
+       "option 'syslog_facility' must be auth, authpriv"},
+  };
+  for (const auto& [options, message] : cases) {
+    LoadedSink sink(options);
+    INFO("expected: " << message << "; got: " << sink.error());
+    CHECK(sink.status() == KDB_E_INVALID);
+    CHECK(sink.error().find(message) != std::string::npos);
+    CHECK(sink.error().find("0123456789") == std::string::npos);  // never a key's bytes
+  }
+}
+
+TEST_CASE("audit files are created 0600") {
+  TempDir dir;
+  LoadedSink sink(file_options(dir, {{"max_bytes", "4096"}}));
+  REQUIRE(sink.status() == KDB_OK);
+  for (int i = 0; i < 40; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+  for (const std::string name : {"audit.log", "audit.log.1"}) {
+    struct stat info {};
+    REQUIRE(::stat((dir / name).c_str(), &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+  }
+}
