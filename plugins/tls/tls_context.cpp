@@ -36,6 +36,13 @@ std::string openssl_reason() {
   throw std::invalid_argument(message);
 }
 
+// OpenSSL reports a missing or unreadable file as "system lib": say what the system said.
+void require_readable(const char* option, const std::string& path) {
+  if (::access(path.c_str(), R_OK) != 0) {
+    refuse(std::string(option) + " " + path + ": " + std::strerror(errno));
+  }
+}
+
 class FileDescriptor {
  public:
   explicit FileDescriptor(int fd) : fd_(fd) {}
@@ -163,6 +170,7 @@ void Context::configure(const kdb_host_api* host) {
 
   std::string certificate = "none";
   if (!settings_.cert_file.empty()) {
+    require_readable("cert_file", settings_.cert_file);
     if (SSL_CTX_use_certificate_chain_file(ctx_, settings_.cert_file.c_str()) != 1) {
       refuse("cert_file " + settings_.cert_file + ": " + openssl_reason());
     }
@@ -189,6 +197,7 @@ void Context::configure(const kdb_host_api* host) {
   }
 
   if (!settings_.ca_file.empty()) {
+    require_readable("ca_file", settings_.ca_file);
     if (SSL_CTX_load_verify_locations(ctx_, settings_.ca_file.c_str(), nullptr) != 1) {
       refuse("ca_file " + settings_.ca_file + ": " + openssl_reason());
     }

@@ -160,7 +160,9 @@ TEST_CASE("tls create refuses broken options") {
   CHECK_THAT(Instance::refusal(server_options({{"max_buffered", "1024"}})),
              Catch::Contains("max_buffered must be an integer of at least 18432"));
   CHECK_THAT(Instance::refusal(server_options({{"cert_file", cert("missing.pem")}})),
-             Catch::Contains("missing.pem"));
+             Catch::Contains("missing.pem: No such file or directory"));
+  CHECK_THAT(Instance::refusal(server_options({{"ca_file", cert("node1.key")}})),
+             Catch::Contains("ca_file " + cert("node1.key")));
 }
 
 TEST_CASE("tls create logs its configuration without key material") {
