@@ -22,6 +22,7 @@ namespace {
 
 constexpr long kMaxKeyFileBytes = 1 << 20;
 constexpr int kExpiryWarningDays = 14;
+constexpr std::size_t kMaxCachedServers = 1024;  // client ticket cache entries
 constexpr unsigned char kSessionIdContext[] = "keepdb-tls";
 
 // The reason of OpenSSL's most recent error on this thread, and the queue cleared.
@@ -295,6 +296,10 @@ SSL_SESSION* Context::take_session(const std::string& key) const {
 
 void Context::store_session(const std::string& key, SSL_SESSION* session) const {
   const std::lock_guard lock(tickets_mutex_);
+  if (tickets_.size() >= kMaxCachedServers && tickets_.count(key) == 0) {
+    SSL_SESSION_free(tickets_.begin()->second);  // any one: the cache is a hint, not a record
+    tickets_.erase(tickets_.begin());
+  }
   SSL_SESSION*& slot = tickets_[key];
   if (slot != nullptr) SSL_SESSION_free(slot);
   slot = session;

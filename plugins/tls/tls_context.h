@@ -38,8 +38,9 @@ class Context {
   // receives there: `ticket_key` must outlive the SSL.
   SSL* new_ssl(const std::string* ticket_key) const;
 
-  // Client ticket cache, keyed by the server (address, port, server name). take() hands
-  // over the cached session (the caller frees it), so each ticket is used once.
+  // Client ticket cache, keyed by the server (address, port, server name), at most 1024
+  // servers. take() hands over the cached session (the caller frees it), so each ticket is
+  // used once.
   SSL_SESSION* take_session(const std::string& key) const;
   void store_session(const std::string& key, SSL_SESSION* session) const;  // takes the reference
 

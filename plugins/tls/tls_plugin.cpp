@@ -74,13 +74,11 @@ kdb_status pull_ciphertext(kdb_tls_session* session, uint8_t* out, size_t cap, s
   return KDB_GUARD(nullptr, (*written = session->pull_ciphertext(out, cap), KDB_OK));
 }
 
+// KDB_E_TLS when the session failed and there was nothing left to read.
 kdb_status read_plaintext(kdb_tls_session* session, uint8_t* out, size_t cap, size_t* read) {
   *read = 0;
   return KDB_GUARD(nullptr, (*read = session->read_plaintext(out, cap),
-                             *read == 0 && (session->state() & KDB_TLS_CLOSED) != 0 &&
-                                     (session->state() & KDB_TLS_ESTABLISHED) == 0
-                                 ? KDB_E_TLS
-                                 : KDB_OK));
+                             *read == 0 && session->failed() ? KDB_E_TLS : KDB_OK));
 }
 
 kdb_status write_plaintext(kdb_tls_session* session, kdb_bytes in, size_t* consumed) {

@@ -17,6 +17,9 @@
 namespace keepdb::tls {
 namespace {
 
+// The most bytes one call moves through a BIO (whose lengths are int).
+constexpr std::size_t kMaxCall = std::size_t{1} << 30;
+
 // The first byte of every TLS record is its content type, 20 to 23.
 bool is_record_type(int byte) {
   return byte >= 20 && byte <= 23;
@@ -96,7 +99,7 @@ kdb_status Session::feed_ciphertext(kdb_bytes in, std::size_t* consumed, kdb_out
   *consumed = 0;
   if (!failure_.empty()) return fail(error, {});
   ERR_clear_error();
-  const std::size_t n = std::min(in.len, input_room());
+  const std::size_t n = std::min({in.len, input_room(), kMaxCall});
   if (n > 0) {
     if (first_byte_ < 0) first_byte_ = in.ptr[0];
     if (BIO_write(in_, in.ptr, static_cast<int>(n)) != static_cast<int>(n)) throw std::bad_alloc();
@@ -136,7 +139,7 @@ kdb_status Session::decrypt_ahead(kdb_outbuf* error) {
 }
 
 std::size_t Session::pull_ciphertext(std::uint8_t* out, std::size_t cap) {
-  const int n = BIO_read(out_, out, static_cast<int>(std::min<std::size_t>(cap, 1u << 30)));
+  const int n = BIO_read(out_, out, static_cast<int>(std::min(cap, kMaxCall)));
   return n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
@@ -164,7 +167,8 @@ kdb_status Session::write_plaintext(kdb_bytes in, std::size_t* consumed) {
   if (!established_ || in.len == 0) return KDB_OK;
   ERR_clear_error();
   const std::size_t pending = BIO_ctrl_pending(out_);
-  const std::size_t n = std::min(in.len, pending >= max_buffered_ ? 0 : max_buffered_ - pending);
+  const std::size_t n =
+      std::min({in.len, pending >= max_buffered_ ? 0 : max_buffered_ - pending, kMaxCall});
   if (n == 0) return KDB_OK;
   if (SSL_write_ex(ssl_, in.ptr, n, consumed) != 1) return fail(nullptr, failure_reason());
   return KDB_OK;

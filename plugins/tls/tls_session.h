@@ -54,6 +54,7 @@ class Session {
 
   // Whether the handshake resumed an earlier session (a ticket), once established.
   bool resumed() const;
+  bool failed() const { return !failure_.empty(); }
 
  private:
   struct Identity;  // kdb_peer_identity and the strings it points into

@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <catch2/catch.hpp>
 
+#include <memory>
 #include <string>
 
 #include "tests/unit/tls/tls_test_support.h"
@@ -79,6 +80,22 @@ TEST_CASE("tls handshake and data both ways") {
   pump(client, server);
   CHECK(server.closed());
   CHECK(server.failure() == KDB_OK);
+}
+
+TEST_CASE("tls established sessions outlive their instance") {
+  auto server_instance = std::make_unique<Instance>(server_options());
+  const Instance client_instance(client_options());
+  Session server(*server_instance);
+  Session client(client_instance);
+  pump(client, server);
+  REQUIRE(server.established());
+  server_instance.reset();  // a reload destroys the old instance; the connection goes on
+  client.send("GET k");
+  server.send("$1\r\nv\r\n");
+  pump(client, server);
+  CHECK(server.received() == "GET k");
+  CHECK(client.received() == "$1\r\nv\r\n");
+  CHECK(view(server.identity()->tls_version) == "TLSv1.3");
 }
 
 TEST_CASE("tls mutual handshake reports the client certificate") {
