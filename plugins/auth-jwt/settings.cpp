@@ -1,6 +1,7 @@
 // Option parsing: comma lists, bounded integers, the role map.
 #include "plugins/auth-jwt/settings.h"
 
+#include <algorithm>
 #include <charconv>
 #include <stdexcept>
 

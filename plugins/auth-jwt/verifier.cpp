@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string_view>
+#include <variant>
 
 #include "plugins/auth-jwt/base64url.h"
 #include "plugins/auth-jwt/strict_json.h"
@@ -139,10 +141,10 @@ class Check {
     const json::value* name = header.if_contains("alg");
     if (name == nullptr || !name->is_string()) return "header has no alg";
     const std::string_view alg_name = name->get_string();
-    std::string lowered(alg_name.substr(0, 8));
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                   [](char c) { return static_cast<char>(std::tolower(c)); });
-    if (lowered == "none") return "alg 'none' (an unsigned token) is never accepted";
+    const auto ascii_lower = [](char c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; };
+    if (std::ranges::equal(alg_name, std::string_view("none"), {}, ascii_lower)) {
+      return "alg 'none' (an unsigned token) is never accepted";
+    }
     alg = find_algorithm(alg_name);
     if (alg == nullptr) return "alg " + shown(alg_name) + " is not supported";
     if (std::find(policy_.algorithms.begin(), policy_.algorithms.end(), alg->alg) ==
