@@ -1,5 +1,6 @@
 // keepd plugins list: every plugin library in a directory (and every one a config file
-// names), opened through the real plugin host, with its identity and load status.
+// names), opened through the real plugin host, with its identity, its load status, and
+// which of its kinds this keepd drives (a kind it does not drive makes `keepd run` refuse it).
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "kernel/cli/subcommands.h"
 #include "kernel/config/config.h"
 #include "kernel/plugin_host/library_loader.h"
+#include "kernel/plugin_host/plugin_set.h"
 
 namespace keepdb::cli {
 namespace {
@@ -77,6 +79,15 @@ void print_table(const std::vector<Row>& rows) {
               << (ok ? r.descriptor->version : "-") << std::setw(16) << (ok ? kinds : "-")
               << std::setw(6) << abi_text(r) << r.path.string() << "\n";
     if (!row.config_name.empty()) std::cout << "    [[plugin]] " << row.config_name << "\n";
+    if (ok) {
+      const std::uint32_t kinds = r.descriptor->kinds;
+      std::cout << "    driven " << plugin_host::kind_names(kinds & plugin_host::kDrivenKinds)
+                << "\n";
+      if (const std::string problem = plugin_host::undriven_kinds_problem(kinds);
+          !problem.empty()) {
+        std::cout << "    refused by keepd run: " << problem << "\n";
+      }
+    }
     if (!r.sha256.empty()) std::cout << "    sha256 " << r.sha256 << "\n";
     if (!ok) std::cout << "    reason " << r.reason << "\n";
   }
@@ -88,9 +99,14 @@ void print_json(const fs::path& dir, const std::vector<Row>& rows) {
     const LibraryReport& r = row.report;
     const bool ok = r.status == LoadStatus::kOk;
     boost::json::array kinds;
+    boost::json::array driven;
     for (const std::string& kind :
          ok ? kind_names(r.descriptor->kinds) : std::vector<std::string>{}) {
       kinds.emplace_back(kind);
+    }
+    for (const std::string& kind : ok ? kind_names(r.descriptor->kinds & plugin_host::kDrivenKinds)
+                                      : std::vector<std::string>{}) {
+      driven.emplace_back(kind);
     }
     boost::json::object plugin{
         {"file", r.path.string()},
@@ -102,6 +118,8 @@ void print_json(const fs::path& dir, const std::vector<Row>& rows) {
         {"version", ok ? r.descriptor->version : ""},
         {"build_info", ok && r.descriptor->build_info != nullptr ? r.descriptor->build_info : ""},
         {"kinds", std::move(kinds)},
+        {"driven_kinds", std::move(driven)},
+        {"refused", ok ? plugin_host::undriven_kinds_problem(r.descriptor->kinds) : ""},
         {"config_name", row.config_name},
     };
     plugins.emplace_back(std::move(plugin));

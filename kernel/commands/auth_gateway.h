@@ -18,6 +18,7 @@ struct AuthResult {
   bool accepted = false;
   std::string principal;    // set when accepted
   std::uint32_t roles = 0;  // Role bits, set when accepted
+  std::uint64_t expires_unix_s = 0;  // when the principal stops being valid; 0: never
 };
 
 class AuthGateway {

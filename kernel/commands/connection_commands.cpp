@@ -65,6 +65,7 @@ void verify_then(ExecContext& c, std::string username, kdb::sdk::SecretBytes sec
                             session.authenticated = true;
                             session.principal = result.principal;
                             session.roles = result.roles;
+                            session.expires_unix_s = result.expires_unix_s;
                             on_accept(out, session);
                           });
                         });

@@ -1,5 +1,5 @@
 // Per-connection state that commands read and change: protocol version, client id and
-// name, the authenticated principal and its roles, and the QUIT flag.
+// name, the authenticated principal with its roles and expiry, and the QUIT flag.
 //
 // Thread-safety: owned by one connection and touched only on the network thread.
 #pragma once
@@ -29,6 +29,9 @@ struct Session {
   bool authenticated = false;  // true from the start when no authenticator is configured
   std::string principal = "default";
   std::uint32_t roles = kAllRoles;
+  // When the principal stops being valid (Unix seconds; 0: never). The connection refuses
+  // the next command once it has passed (kernel/net/connection.h).
+  std::uint64_t expires_unix_s = 0;
 
   bool close_after_reply = false;  // QUIT: flush the reply, then close
   // MULTI was sent: transactions are not supported yet, so every command up to EXEC or

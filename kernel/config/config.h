@@ -59,12 +59,18 @@ struct PluginSpec {
   // Array elements get their index as the last key part ("a.0", "a.1"); empty arrays and
   // empty tables produce no entry. docs/configuration.md has the full rules.
   std::vector<std::pair<std::string, std::string>> options;
+  // Audit sinks only: refuse the commands that would be recorded while this sink cannot
+  // record them (it fails, or the audit queue is full), instead of dropping records.
+  bool fail_closed = false;
   int line = 0;  // line of the [[plugin]] header, for errors
 };
 
 struct Plugins {
   std::filesystem::path dir;     // `[plugins] dir`, resolved against the file
   std::vector<PluginSpec> load;  // every [[plugin]], in file order
+  // `[plugins] audit_queue`: records the audit queue holds before it drops (or, with a
+  // fail_closed sink, refuses recorded commands).
+  std::uint32_t audit_queue = 65536;
   // The config file's directory (absolute, normalized): relative KDB_OPT_PATH option
   // values resolve against it; plugins read it as host->config_dir. Empty: none.
   std::filesystem::path config_dir;

@@ -157,17 +157,22 @@ std::string read_sha256(const TableReader& plugin) {
 Plugins read_plugins(const TableReader& root, const fs::path& base_dir) {
   Plugins plugins;
   plugins.config_dir = base_dir.lexically_normal();
-  const auto table = root.table("plugins", {"dir"});
+  const auto table = root.table("plugins", {"dir", "audit_queue"});
   plugins.dir = resolve(base_dir, table ? non_empty_string(*table, "dir", "plugins") : "plugins");
+  if (table) {
+    plugins.audit_queue = static_cast<std::uint32_t>(
+        table->integer("audit_queue", 16, 1 << 20).value_or(plugins.audit_queue));
+  }
 
   std::map<std::string, std::uint32_t, std::less<>> line_of_name;
   for (const TableReader& plugin :
-       root.array_of_tables("plugin", {"name", "path", "sha256", "options"})) {
+       root.array_of_tables("plugin", {"name", "path", "sha256", "fail_closed", "options"})) {
     PluginSpec spec;
     spec.name = non_empty_string(plugin, "name");
     require_unique(line_of_name, spec.name, plugin, "name", "plugin name '" + spec.name + "'");
     spec.path = resolve(plugins.dir, non_empty_string(plugin, "path"));
     spec.sha256 = read_sha256(plugin);
+    spec.fail_closed = plugin.boolean("fail_closed").value_or(false);
     if (const toml::table* options = plugin.raw_table("options")) {
       spec.options = flatten_plugin_options(*options, plugin.key_path("options"), plugin.source());
     }

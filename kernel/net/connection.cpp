@@ -1,9 +1,10 @@
 // Client connection: read, parse, admit, execute or propose, reply, enforce limits.
 #include "kernel/net/connection.h"
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <algorithm>
+#include <ctime>
 #include <utility>
 
 #include "kernel/commands/dispatcher.h"
@@ -49,12 +50,19 @@ Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::uint64
       parser_(parser_limits(server.limits())) {
   session_.id = id;
   session_.authenticated = !server.requires_authentication();
-  session_.created = session_.last_command = last_request_ = Clock::now();
+  session_.created = session_.last_command = last_request_ = unauthenticated_since_ = Clock::now();
   boost::system::error_code error;
   const auto peer = socket_.remote_endpoint(error);
-  if (!error) session_.peer_address = endpoint_text(peer);
+  if (!error) {
+    session_.peer_address = endpoint_text(peer);
+    peer_ip_ = peer.address().to_string();
+    peer_port_ = peer.port();
+  }
   const auto local = socket_.local_endpoint(error);
-  if (!error) session_.local_address = endpoint_text(local);
+  if (!error) {
+    session_.local_address = endpoint_text(local);
+    local_port_ = local.port();
+  }
   socket_.set_option(asio::ip::tcp::no_delay(true), error);
 }
 
@@ -62,7 +70,102 @@ std::string Connection::describe() const {
   return "client id=" + std::to_string(session_.id) + " addr=" + session_.peer_address;
 }
 
-void Connection::start() { read_more(); }
+// Asks the gate before any byte is read: a denied client gets one -ERR line, then the
+// socket is shut for writing and what it sends is drained until the close.
+void Connection::start() {
+  if (AdmissionGate* gate = server_.admission()) {
+    admission_asked_ = true;
+    if (auto denial = gate->check(admission_request(AdmissionEvent::kConnect))) {
+      log::throttled(server_.log_throttles().refused_connections, log::Level::kWarn, "refusing ",
+                     describe(), ": admission denied the connection: ", *denial);
+      audit(commands::AuditKind::kDeniedByAdmission, "connect", "denied", *denial);
+      resp::ReplyWriter(queued_, session_.protocol).error(*denial);
+      closing_ = true;
+      drain_before_close_ = true;
+      schedule_flush();
+      return;
+    }
+  }
+  audited_connect_ = true;
+  audit(commands::AuditKind::kConnect, "connect", "ok");
+  read_more();
+}
+
+void Connection::audit(commands::AuditKind kind, std::string action, std::string outcome,
+                       std::string detail) {
+  commands::AuditLog* log = server_.audit();
+  if (log == nullptr) return;
+  log->record({kind, session_.id, session_.peer_address,
+               session_.authenticated ? session_.principal : std::string(), std::move(action),
+               std::move(outcome), std::move(detail)});
+}
+
+AdmissionRequest Connection::admission_request(AdmissionEvent event) const {
+  AdmissionRequest request;
+  request.event = event;
+  request.conn_id = session_.id;
+  request.peer_ip = peer_ip_;
+  request.peer_port = peer_port_;
+  request.local_port = local_port_;
+  if (session_.authenticated) request.principal = session_.principal;
+  return request;
+}
+
+void Connection::admission_notice(AdmissionEvent event) {
+  if (AdmissionGate* gate = server_.admission()) gate->check(admission_request(event));
+}
+
+// A principal past its expiry runs nothing more: the session is unauthenticated again.
+bool Connection::refused_as_expired(resp::ReplyWriter& out) {
+  if (!session_.authenticated || session_.expires_unix_s == 0) return false;
+  const auto now = static_cast<std::uint64_t>(std::time(nullptr));
+  if (now < session_.expires_unix_s) return false;
+  const std::string principal = std::exchange(session_.principal, "default");
+  log::throttled(server_.log_throttles().denied_commands, log::Level::kInfo, describe(),
+                 ": principal=", principal, " expired; the client must AUTH again");
+  audit(commands::AuditKind::kAuthFail, "expired", "expired",
+        "principal " + principal + " expired at unix time " +
+            std::to_string(session_.expires_unix_s));
+  out.error("NOAUTH principal '" + principal + "' expired at unix time " +
+            std::to_string(session_.expires_unix_s) + "; AUTH again");
+  session_.authenticated = false;
+  session_.roles = 0;
+  session_.expires_unix_s = 0;
+  unauthenticated_since_ = Clock::now();
+  return true;
+}
+
+// The gate's verdict on a command; the name is the table's, or what the client sent.
+bool Connection::refused_by_admission(const commands::Admission& admission, commands::Args argv,
+                                      resp::ReplyWriter& out) {
+  AdmissionGate* gate = server_.admission();
+  if (gate == nullptr) return false;
+  AdmissionRequest request = admission_request(AdmissionEvent::kCommand);
+  const std::string_view name = request.command =
+      admission.spec != nullptr ? admission.spec->name : argv[0].substr(0, 64);
+  request.request_bytes = parser_.consumed();
+  auto denial = gate->check(request);
+  if (!denial) return false;
+  audit(commands::AuditKind::kDeniedByAdmission, std::string(name), "denied", *denial);
+  out.error(*denial);
+  return true;
+}
+
+// A write or admin command is recorded before it runs; refused while the log refuses.
+bool Connection::refused_by_audit(const commands::CommandSpec& spec, commands::Args argv,
+                                  resp::ReplyWriter& out) {
+  commands::AuditLog* log = server_.audit();
+  if (log == nullptr) return false;
+  const auto kind = commands::recorded_kind(spec);
+  if (!kind) return false;
+  if (auto refusal = log->refusal()) {
+    out.error("ERR audit: " + *refusal);
+    return true;
+  }
+  log->record(commands::command_event(*kind, spec, argv, session_.id, session_.peer_address,
+                                      session_.principal, "admitted"));
+  return false;
+}
 
 void Connection::read_more() {
   if (reading_ || closing_ || closed_) return;
@@ -169,15 +272,21 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   ++node.stats().commands_processed;
   session_.last_command = Clock::now();
   resp::ReplyWriter out(queued_, session_.protocol);
+  if (refused_as_expired(out) || refused_by_admission(admission, argv, out)) {
+    return Handled::kDone;
+  }
   if (admission.spec == nullptr) {
     if (admission.denied) {
       log::throttled(server_.log_throttles().denied_commands, log::Level::kWarn,
                      "denied: ", describe(), " principal=", session_.principal,
                      " command=", log::truncated(argv[0]));
+      audit(commands::AuditKind::kDeniedByRole, std::string(log::truncated(argv[0])), "denied",
+            admission.error);
     }
     out.error(admission.error);
     return Handled::kDone;
   }
+  if (refused_by_audit(*admission.spec, argv, out)) return Handled::kDone;
   session_.last_command_name = admission.spec->name;
   if (proposes) {
     ++pending_writes_;
@@ -418,11 +527,11 @@ void Connection::enforce_deadlines(Clock::time_point now) {
     return;
   }
   if (!session_.authenticated && limits.auth_timeout.count() > 0 &&
-      now - session_.created > limits.auth_timeout) {
+      now - unauthenticated_since_ > limits.auth_timeout) {
     close("not authenticated within limits.auth_timeout_ms = " +
           std::to_string(limits.auth_timeout.count()));
   } else if (partial_since_ && limits.request_timeout.count() > 0 &&
-      now - *partial_since_ > limits.request_timeout) {
+             now - *partial_since_ > limits.request_timeout) {
     close("request not completed within limits.request_timeout_ms = " +
           std::to_string(limits.request_timeout.count()) + " (slow or stalled sender)");
   } else if (backlogged_since_ && limits.request_timeout.count() > 0 &&
@@ -443,6 +552,9 @@ void Connection::enforce_deadlines(Clock::time_point now) {
 void Connection::close(std::string_view reason) {
   if (closed_) return;
   closed_ = true;
+  if (admission_asked_) admission_notice(AdmissionEvent::kDisconnect);
+  if (audited_connect_)
+    audit(commands::AuditKind::kDisconnect, "disconnect", "ok", std::string(reason));
   if (!reason.empty()) {
     log::throttled(server_.log_throttles().limit_closes, log::Level::kInfo, "closing ",
                    describe(), ": ", reason);

@@ -17,6 +17,18 @@
 // authenticated (AUTH included): NOAUTH replies, PING and failed AUTH before authentication
 // do not count. A handled AUTH or HELLO request is wiped from the input buffer.
 //
+// Provider seams (Server::admission(), Server::audit()): the admission gate is asked at
+// start() before any byte is read (a denial queues its one-line -ERR and closes), before each
+// command once it may run in order (a denial replies the gate's error; the connection stays
+// usable) and once at close() for every connection asked at start. Audit events: connect,
+// disconnect, commands denied by role or by admission, and admitted write and admin commands
+// (commands::command_event); while the audit log refuses (a fail_closed sink behind), write
+// and admin commands are refused with its reason instead of running unrecorded.
+//
+// Principal expiry: a command on a session whose principal's expiry has passed is not run:
+// the session returns to unauthenticated (the AUTH deadline starts again), the reply is a
+// NOAUTH naming the expiry, and AUTH may follow.
+//
 // Memory: the connection reports every change of its buffer bytes (input buffer and reply
 // strings, as allocated) to the server, which keeps the client memory budget and may close
 // it (Server::client_memory_changed) whenever it reports.
@@ -32,9 +44,12 @@
 #include <string>
 #include <vector>
 
+#include "kernel/commands/audit.h"
 #include "kernel/commands/command.h"
+#include "kernel/commands/dispatcher.h"
 #include "kernel/commands/reply.h"
 #include "kernel/commands/session.h"
+#include "kernel/net/admission_gate.h"
 #include "kernel/net/input_buffer.h"
 #include "kernel/resp/request_parser.h"
 
@@ -74,6 +89,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Handled handle_request(const std::vector<std::string_view>& args);
   void consume_request(Handled handled);
   void note_activity();
+  // The seams' parts of a request; each returns true when it replied instead of running it.
+  bool refused_as_expired(resp::ReplyWriter& out);
+  bool refused_by_admission(const commands::Admission& admission, commands::Args argv,
+                            resp::ReplyWriter& out);
+  bool refused_by_audit(const commands::CommandSpec& spec, commands::Args argv,
+                        resp::ReplyWriter& out);
+  // The gate's request for `event` with this connection's identity and principal.
+  AdmissionRequest admission_request(AdmissionEvent event) const;
+  void admission_notice(AdmissionEvent event);
+  void audit(commands::AuditKind kind, std::string action, std::string outcome,
+             std::string detail = {});
   void on_write_applied(const commands::Reply& reply);
   bool waits_for_read_barrier(const commands::CommandSpec& spec);
   void consume(std::size_t bytes);
@@ -100,6 +126,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::ip::tcp::socket socket_;
   Server& server_;
   commands::Session session_;
+  std::string peer_ip_;  // the client's address without the port, for the admission gate
+  std::uint16_t peer_port_ = 0;
+  std::uint16_t local_port_ = 0;
+  bool admission_asked_ = false;  // the gate was asked at start: it hears the disconnect
+  bool audited_connect_ = false;  // the connect was recorded: the disconnect is too
   InputBuffer input_;
   resp::RequestParser parser_;
   std::vector<std::string_view> args_;
@@ -126,6 +157,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t reported_buffer_bytes_ = 0;  // what the server's sum holds for this client
 
   Clock::time_point last_request_;                      // idle deadline base: last activity
+  Clock::time_point unauthenticated_since_;             // AUTH deadline base
   std::optional<Clock::time_point> partial_since_;      // a request started but incomplete
   std::optional<Clock::time_point> backlogged_since_;   // paused: replies at the limit, unread
 };

@@ -29,8 +29,15 @@ std::chrono::milliseconds sweep_period(const config::Limits& limits, bool auth_d
 
 }  // namespace
 
-Server::Server(asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer)
-    : io_(io), node_(node), proposer_(proposer), acceptor_(io), sweep_timer_(io) {}
+Server::Server(asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer,
+               Seams seams)
+    : io_(io),
+      node_(node),
+      proposer_(proposer),
+      acceptor_(io),
+      sweep_timer_(io),
+      seams_(seams),
+      admission_timer_(io) {}
 
 tcp::endpoint Server::start() {
   const auto& listener = node_.config().client;
@@ -48,6 +55,7 @@ tcp::endpoint Server::start() {
   acceptor_.listen(asio::socket_base::max_listen_connections);
   accept();
   schedule_sweep();
+  if (seams_.admission != nullptr) schedule_admission_tick();
   return acceptor_.local_endpoint();
 }
 
@@ -99,6 +107,15 @@ void Server::schedule_sweep() {
     }
     for (auto& connection : live) connection->enforce_deadlines(now);
     schedule_sweep();
+  });
+}
+
+void Server::schedule_admission_tick() {
+  admission_timer_.expires_after(kAdmissionTick);
+  admission_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    seams_.admission->tick();
+    schedule_admission_tick();
   });
 }
 
@@ -155,6 +172,7 @@ void Server::stop(std::function<void()> stopped) {
 
 void Server::finish_stop() {
   sweep_timer_.cancel();
+  admission_timer_.cancel();
   if (stopped_) std::exchange(stopped_, nullptr)();
 }
 

@@ -3,9 +3,11 @@
 // It also holds the client memory budget (limits.max_client_memory_bytes): connections
 // report every change of their buffer bytes, the server keeps the sum (O(1) per change),
 // and when the sum is over the budget it closes the biggest clients first until it is not.
+// It holds the provider seams the connections call (Seams): the admission gate, ticked
+// every kAdmissionTick by the server's timer, and the audit log.
 //
 // Thread-safety: everything runs on the network thread (the io_context passed in).
-// Lifetime: `io`, `node` and `proposer` must outlive the server.
+// Lifetime: `io`, `node`, `proposer` and the seams must outlive the server.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -15,17 +17,29 @@
 #include <memory>
 #include <unordered_map>
 
+#include "kernel/commands/audit.h"
 #include "kernel/commands/node_context.h"
 #include "kernel/commands/proposer.h"
+#include "kernel/net/admission_gate.h"
 #include "kernel/net/client_log_throttles.h"
 
 namespace keepdb::net {
 
 class Connection;
 
+// The providers the connections call; null: none configured.
+struct Seams {
+  AdmissionGate* admission = nullptr;
+  commands::AuditLog* audit = nullptr;
+};
+
+// How often the admission gate's tick runs (plugins expire bans and refill buckets).
+inline constexpr std::chrono::milliseconds kAdmissionTick{100};
+
 class Server {
  public:
-  Server(boost::asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer);
+  Server(boost::asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer,
+         Seams seams = {});
 
   // Binds and listens on the configured client address; throws std::runtime_error with a
   // clear message when that fails. Returns the bound endpoint (port 0 picks a free port).
@@ -41,6 +55,8 @@ class Server {
   bool stopping() const { return stopping_; }
   // True when an authenticator is configured: new connections start unauthenticated.
   bool requires_authentication() const { return node_.auth() != nullptr; }
+  AdmissionGate* admission() { return seams_.admission; }
+  commands::AuditLog* audit() { return seams_.audit; }
 
   void forget(std::uint64_t connection_id);  // called by a connection once closed
 
@@ -55,6 +71,7 @@ class Server {
   void accept();
   void reject(boost::asio::ip::tcp::socket socket);
   void schedule_sweep();
+  void schedule_admission_tick();
   void finish_stop();
   void evict_biggest_clients();
 
@@ -63,6 +80,8 @@ class Server {
   commands::Proposer& proposer_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
+  Seams seams_;
+  boost::asio::steady_timer admission_timer_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;
   std::function<void()> stopped_;

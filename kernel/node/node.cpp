@@ -26,6 +26,7 @@
 #include "kernel/node/cluster_service.h"
 #include "kernel/node/kernel_log_sink.h"
 #include "kernel/node/plugin_auth_gateway.h"
+#include "kernel/node/plugin_seams.h"
 #include "kernel/plugin_host/auth_chain.h"
 #include "kernel/plugin_host/plugin_set.h"
 #include "util/version.h"
@@ -141,8 +142,16 @@ int run(const config::Config& config) {
     boost::asio::io_context io(1);
     KernelLogSink plugin_log;
     const auto plugins = plugin_host::PluginSet::load(config.plugins, plugin_log);
+    // The seams: each null unless a plugin of its kind is configured.
+    plugin_host::AdmissionChain admission_chain(plugins.admission(), plugin_log);
+    PluginAdmissionGate admission_gate(admission_chain);
+    plugin_host::AuditQueue audit_queue(plugins.audit_sinks(), config.plugins.audit_queue,
+                                        plugin_log);
+    PluginAuditLog audit_log(audit_queue);
+    const net::Seams seams{admission_chain.empty() ? nullptr : &admission_gate,
+                           audit_queue.empty() ? nullptr : &audit_log};
     plugin_host::AuthChain auth_chain(plugins.authenticators(), {}, plugin_log);
-    PluginAuthGateway auth_gateway(io, auth_chain);
+    PluginAuthGateway auth_gateway(io, auth_chain, seams);
     commands::NodeContext node(config, kv, auth_chain.empty() ? nullptr : &auth_gateway);
 
     // Consensus: every write, even on a single node, is one Raft entry per batch.
@@ -172,6 +181,7 @@ int run(const config::Config& config) {
     consensus::GroupCommit write_path(io, sink, node.stats());
     consensus::ReadBarrier reads(io, raft, forwarder, kReadTimeout);
     consensus::ForwardService forward_service(transport, raft, write_path, reads);
+    forward_service.set_audit(seams.audit);
     node::ExpirySweeper expiry(io, kv, raft, write_path, node.stats(), {});
     transport.set_forward_receiver(
         [&](raft_id from, consensus::FrameType type, std::vector<std::uint8_t> body) {
@@ -183,7 +193,7 @@ int run(const config::Config& config) {
         });
     ClusterService cluster(io, raft, reads);
     node.set_cluster(&cluster);
-    net::Server server(io, node, write_path);
+    net::Server server(io, node, write_path, seams);
     const auto endpoint = server.start();  // before raft starts: a busy port fails first
     raft.start();
     expiry.start();
@@ -210,6 +220,17 @@ int run(const config::Config& config) {
 
     if (auth_chain.empty()) {
       log::warn("no authenticator configured: every client has every role");
+    }
+    if (seams.audit != nullptr) {
+      for (const std::string& risk : config.security.accept_risks) {
+        seams.audit->record({commands::AuditKind::kAcceptedRisk,
+                             0,
+                             {},
+                             {},
+                             "accepted_risk",
+                             "accepted",
+                             "[security] accept_risks names " + risk});
+      }
     }
     log::info("keepd ", kVersion, " node ", config.node_id, " ready: clients on ",
               endpoint.address().to_string(), ":", endpoint.port(), ", data in ",

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 #include <charconv>
+#include <ctime>
 
 #include "kernel/log/log.h"
 
@@ -29,23 +30,52 @@ void PluginAuthGateway::verify(const commands::Session& session, std::string use
   request.conn_id = session.id;
   std::tie(request.peer_addr, request.peer_port) = split_address(session.peer_address);
   request.local_port = split_address(session.local_address).second;
-  const std::string client =
-      "client id=" + std::to_string(session.id) + " addr=" + session.peer_address;
-  chain_.authenticate(std::move(request), [this, client, done = std::move(done)](
-                                              plugin_host::AuthOutcome outcome) mutable {
-    commands::AuthResult result;
-    if (outcome.verdict == plugin_host::AuthOutcome::Verdict::kAccepted) {
-      result.accepted = true;
-      result.principal = outcome.principal.name;
-      result.roles = outcome.principal.roles;
-      log::info("authenticated ", client, " as principal=", outcome.principal.name, " by ",
-                outcome.principal.authenticator);
-    } else {
-      log::warn("authentication failed for ", client, ": ", outcome.reason);
-    }
-    boost::asio::post(network_,
-                      [done = std::move(done), result = std::move(result)] { done(result); });
-  });
+  // What the outcome needs of the session, copied: the session may be gone by then.
+  net::AdmissionRequest notice;
+  notice.conn_id = session.id;
+  notice.peer_port = request.peer_port;
+  notice.local_port = request.local_port;
+  const std::string peer_ip = request.peer_addr;
+  const std::string peer_address = session.peer_address;
+  const std::string client = "client id=" + std::to_string(session.id) + " addr=" + peer_address;
+  chain_.authenticate(
+      std::move(request), [this, notice, peer_ip, peer_address, client,
+                           done = std::move(done)](plugin_host::AuthOutcome outcome) mutable {
+        commands::AuthResult result;
+        std::string reason = outcome.reason;
+        const auto now_s = static_cast<std::uint64_t>(std::time(nullptr));
+        if (outcome.verdict == plugin_host::AuthOutcome::Verdict::kAccepted &&
+            outcome.principal.expired_at(now_s)) {
+          reason = outcome.principal.authenticator +
+                   " accepted principal=" + outcome.principal.name + ", whose expiry (unix time " +
+                   std::to_string(outcome.principal.expires_unix_s) + ") has passed";
+        } else if (outcome.verdict == plugin_host::AuthOutcome::Verdict::kAccepted) {
+          result.accepted = true;
+          result.principal = outcome.principal.name;
+          result.roles = outcome.principal.roles;
+          result.expires_unix_s = outcome.principal.expires_unix_s;
+          log::info("authenticated ", client, " as principal=", outcome.principal.name, " by ",
+                    outcome.principal.authenticator);
+        }
+        if (!result.accepted) log::warn("authentication failed for ", client, ": ", reason);
+        boost::asio::post(network_, [this, notice, peer_ip, peer_address, reason,
+                                     done = std::move(done), result = std::move(result)]() mutable {
+          if (seams_.admission != nullptr) {
+            notice.event =
+                result.accepted ? net::AdmissionEvent::kAuthOk : net::AdmissionEvent::kAuthFail;
+            notice.peer_ip = peer_ip;
+            notice.principal = result.principal;
+            seams_.admission->check(notice);
+          }
+          if (seams_.audit != nullptr) {
+            seams_.audit->record(
+                {result.accepted ? commands::AuditKind::kAuthOk : commands::AuditKind::kAuthFail,
+                 notice.conn_id, peer_address, result.principal, "auth",
+                 result.accepted ? "ok" : "failed", result.accepted ? std::string() : reason});
+          }
+          done(result);
+        });
+      });
 }
 
 }  // namespace keepdb::node

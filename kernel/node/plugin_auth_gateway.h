@@ -2,7 +2,11 @@
 // session and credentials into a chain request, and the chain's verdict into an
 // AuthResult delivered on the network thread. Each attempt is logged here, once: an
 // acceptance as INFO, a refusal as WARN with the chain's reason (which never contains the
-// secret); the chain itself logs no outcome.
+// secret); the chain itself logs no outcome. The outcome is also the one place the seams
+// hear about authentication: the admission gate gets KDB_ADM_AUTH_OK / _FAIL (a
+// notification: its verdict acts at the next connect or command) and the audit log gets
+// auth_ok / auth_fail. A principal whose expiry has already passed is refused here, and a
+// later expiry travels in the AuthResult to the session.
 //
 // Thread-safety: verify() on the network thread; chain callbacks arrive on the chain's
 // threads and are posted to `network`. Lifetime: `network` and `chain` must outlive this.
@@ -11,14 +15,16 @@
 #include <boost/asio/io_context.hpp>
 
 #include "kernel/commands/auth_gateway.h"
+#include "kernel/net/server.h"
 #include "kernel/plugin_host/auth_chain.h"
 
 namespace keepdb::node {
 
 class PluginAuthGateway final : public commands::AuthGateway {
  public:
-  PluginAuthGateway(boost::asio::io_context& network, plugin_host::AuthChain& chain)
-      : network_(network), chain_(chain) {}
+  PluginAuthGateway(boost::asio::io_context& network, plugin_host::AuthChain& chain,
+                    net::Seams seams = {})
+      : network_(network), chain_(chain), seams_(seams) {}
 
   void verify(const commands::Session& session, std::string username, kdb::sdk::SecretBytes secret,
               std::function<void(commands::AuthResult)> done) override;
@@ -26,6 +32,7 @@ class PluginAuthGateway final : public commands::AuthGateway {
  private:
   boost::asio::io_context& network_;
   plugin_host::AuthChain& chain_;
+  net::Seams seams_;
 };
 
 }  // namespace keepdb::node

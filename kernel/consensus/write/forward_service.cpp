@@ -89,6 +89,14 @@ std::optional<std::string> ForwardService::readmit(raft_id from, commands::Args 
   if (!admission.spec->proposes()) {
     return "ERR '" + std::string(admission.spec->name) + "' is not a write and cannot be forwarded";
   }
+  if (audit_ != nullptr) {
+    if (auto refusal = audit_->refusal()) return "ERR audit: " + *refusal;
+    const auto kind =
+        commands::recorded_kind(*admission.spec).value_or(commands::AuditKind::kWrite);
+    audit_->record(commands::command_event(kind, *admission.spec, op, 0,
+                                           "server " + std::to_string(from), caller.principal,
+                                           "admitted"));
+  }
   return std::nullopt;
 }
 

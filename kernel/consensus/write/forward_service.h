@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/commands/audit.h"
 #include "kernel/consensus/write/forward_codec.h"
 #include "kernel/commands/proposer.h"
 #include "kernel/consensus/raft/raft_node.h"
@@ -31,6 +32,10 @@ class ForwardService {
  public:
   ForwardService(TcpPeerTransport& transport, RaftNode& raft, commands::Proposer& proposer,
                  ReadBarrier& reads);
+
+  // Records each admitted forwarded write with the principal the follower named, and
+  // refuses them while `audit` refuses (null: no audit configured).
+  void set_audit(commands::AuditLog* audit) { audit_ = audit; }
 
   // A FORWARD frame from server `from`.
   void on_request(raft_id from, std::span<const std::uint8_t> body);
@@ -46,6 +51,7 @@ class ForwardService {
   commands::Proposer& proposer_;
   ReadBarrier& reads_;
   log::Throttle refusals_;  // log lines of refused forwarded ops
+  commands::AuditLog* audit_ = nullptr;
 };
 
 }  // namespace keepdb::consensus

@@ -16,6 +16,9 @@ inline constexpr const char* kPendingAuth = KDB_FIXTURE_PENDING_AUTH;
 inline constexpr const char* kMisbehaving = KDB_FIXTURE_MISBEHAVING;
 inline constexpr const char* kOverflow = KDB_FIXTURE_OVERFLOW;
 inline constexpr const char* kConstructorMarker = KDB_FIXTURE_CONSTRUCTOR_MARKER;
+inline constexpr const char* kAdmission = KDB_FIXTURE_ADMISSION;
+inline constexpr const char* kAuditFile = KDB_FIXTURE_AUDIT_FILE;
+inline constexpr const char* kTransportKind = KDB_FIXTURE_TRANSPORT_KIND;
 inline constexpr const char* kAuthToken = KDB_PLUGIN_AUTH_TOKEN;
 
 }  // namespace keepdb::plugin_host::testing::fixture

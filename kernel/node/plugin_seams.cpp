@@ -1,0 +1,39 @@
+// Admission verdicts to client errors, audit events to queued records.
+#include "kernel/node/plugin_seams.h"
+
+#include <chrono>
+
+namespace keepdb::node {
+
+std::string admission_error(const plugin_host::AdmissionVerdict& verdict) {
+  if (!verdict.failure.empty()) return "ERR request refused: " + verdict.failure;
+  if (verdict.retry_after_ms == 0) return "ERR rate limit exceeded";
+  return "ERR rate limit exceeded, retry in " + std::to_string(verdict.retry_after_ms) + " ms";
+}
+
+std::optional<std::string> PluginAdmissionGate::check(const net::AdmissionRequest& request) {
+  const plugin_host::AdmissionVerdict verdict =
+      chain_.check({static_cast<std::uint32_t>(request.event), request.conn_id, request.peer_ip,
+                    request.peer_port, request.local_port, request.principal, request.command,
+                    request.request_bytes});
+  if (verdict.admitted) return std::nullopt;
+  return admission_error(verdict);
+}
+
+void PluginAdmissionGate::tick() {
+  chain_.tick(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                             std::chrono::steady_clock::now().time_since_epoch())
+                                             .count()));
+}
+
+void PluginAuditLog::record(commands::AuditEvent event) {
+  const auto wall_ns =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  queue_.push({static_cast<std::uint32_t>(event.kind), wall_ns, event.conn_id,
+               std::move(event.peer_addr), std::move(event.principal), std::move(event.action),
+               std::move(event.outcome), std::move(event.detail)});
+}
+
+}  // namespace keepdb::node

@@ -1,0 +1,44 @@
+// The kernel's admission and audit seams over the plugin host: PluginAdmissionGate is the
+// connection layer's AdmissionGate over the AdmissionChain (turning a denial into the
+// client's error text), PluginAuditLog is the AuditLog over the AuditQueue (stamping each
+// event with the wall clock and its kind's stable number). Both are built only when a plugin
+// of their kind is configured; without one the kernel passes null and pays nothing.
+//
+// Thread-safety: called on the network thread (the chain and queue they wrap are
+// thread-safe). Lifetime: the chain and queue must outlive these adapters.
+#pragma once
+
+#include "kernel/commands/audit.h"
+#include "kernel/net/admission_gate.h"
+#include "kernel/plugin_host/admission_chain.h"
+#include "kernel/plugin_host/audit_queue.h"
+
+namespace keepdb::node {
+
+// The client's error for a denial: "ERR rate limit exceeded, retry in 250 ms" (the hint,
+// when the plugin gave one), or the failure naming the plugin that broke.
+std::string admission_error(const plugin_host::AdmissionVerdict& verdict);
+
+class PluginAdmissionGate final : public net::AdmissionGate {
+ public:
+  explicit PluginAdmissionGate(const plugin_host::AdmissionChain& chain) : chain_(chain) {}
+
+  std::optional<std::string> check(const net::AdmissionRequest& request) override;
+  void tick() override;
+
+ private:
+  const plugin_host::AdmissionChain& chain_;
+};
+
+class PluginAuditLog final : public commands::AuditLog {
+ public:
+  explicit PluginAuditLog(plugin_host::AuditQueue& queue) : queue_(queue) {}
+
+  std::optional<std::string> refusal() const override { return queue_.refusal(); }
+  void record(commands::AuditEvent event) override;
+
+ private:
+  plugin_host::AuditQueue& queue_;
+};
+
+}  // namespace keepdb::node

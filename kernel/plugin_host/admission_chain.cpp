@@ -1,0 +1,131 @@
+// Admission queries through the C ABI, first denial wins, failures fail closed.
+#include "kernel/plugin_host/admission_chain.h"
+
+#include "kernel/plugin_host/abi_guard.h"
+
+namespace keepdb::plugin_host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+kdb_str to_str(std::string_view text) {
+  return kdb_str{text.data(), text.size()};
+}
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+const char* event_name(std::uint32_t event) {
+  switch (event) {
+    case KDB_ADM_CONNECT:
+      return "connect";
+    case KDB_ADM_AUTH_OK:
+      return "auth ok";
+    case KDB_ADM_AUTH_FAIL:
+      return "auth fail";
+    case KDB_ADM_COMMAND:
+      return "command";
+    case KDB_ADM_DISCONNECT:
+      return "disconnect";
+    default:
+      return "tick";
+  }
+}
+
+}  // namespace
+
+struct AdmissionChain::Plugin {
+  std::shared_ptr<const PluginInstance> instance;
+  const kdb_admission_v1* table;
+  mutable std::atomic<std::int64_t> last_log_ns{0};  // 0: never logged
+  mutable std::atomic<std::uint64_t> unlogged{0};    // lines left out since the last one
+};
+
+AdmissionChain::AdmissionChain(std::vector<std::shared_ptr<const PluginInstance>> plugins,
+                               LogSink& log, std::chrono::microseconds slow_call)
+    : log_(log), slow_call_(slow_call) {
+  for (auto& instance : plugins) {
+    const kdb_admission_v1* table = instance->descriptor().admission;
+    auto plugin = std::make_unique<Plugin>();
+    plugin->instance = std::move(instance);
+    plugin->table = table;
+    plugins_.push_back(std::move(plugin));
+  }
+}
+
+AdmissionChain::~AdmissionChain() = default;
+
+void AdmissionChain::log_throttled(const Plugin& plugin, LogLevel level,
+                                   const std::string& line) const {
+  const std::int64_t now = now_ns();
+  std::int64_t last = plugin.last_log_ns.load();
+  if (last != 0 && now - last < 1'000'000'000) {
+    plugin.unlogged.fetch_add(1);
+    return;
+  }
+  if (!plugin.last_log_ns.compare_exchange_strong(last, now)) {
+    plugin.unlogged.fetch_add(1);
+    return;
+  }
+  const std::uint64_t left_out = plugin.unlogged.exchange(0);
+  log_.write(level, left_out == 0 ? line
+                                  : line + " (" + std::to_string(left_out) +
+                                        " similar lines in the last second not logged)");
+}
+
+AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
+  if (plugins_.empty()) return {};
+  const kdb_conn_info conn{sizeof(kdb_conn_info), query.conn_id,    to_str(query.peer_addr),
+                           query.peer_port,       query.local_port, nullptr};
+  const kdb_admission_query abi_query{
+      sizeof(kdb_admission_query), query.event,           &conn,
+      to_str(query.principal),     to_str(query.command), query.request_bytes};
+  for (const auto& plugin : plugins_) {
+    const PluginInstance& instance = *plugin->instance;
+    if (instance.disabled()) {
+      return {false, 0, instance.label() + " is disabled (it wrote past a host buffer)"};
+    }
+    std::uint32_t retry_after_ms = 0;
+    std::string failure;
+    const auto started = Clock::now();
+    const kdb_status status = call_guarded(
+        [&] { return plugin->table->check(instance.handle(), &abi_query, &retry_after_ms); },
+        failure);
+    const auto took = Clock::now() - started;
+    if (took > slow_call_) {
+      log_throttled(
+          *plugin, LogLevel::kWarn,
+          instance.label() + " took " +
+              std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count()) +
+              " us to check a " + event_name(query.event) +
+              " (admission checks must not block; the network thread waited)");
+    }
+    if (status == KDB_OK && failure.empty()) continue;
+    if (status == KDB_E_DENIED && failure.empty()) return {false, retry_after_ms, {}};
+    const std::string why = instance.label() + " failed a " + event_name(query.event) + " check: " +
+                            (failure.empty() ? "returned " + status_name(status) : failure);
+    log_throttled(*plugin, LogLevel::kError, why + "; the request is refused");
+    return {false, 0, why};
+  }
+  return {};
+}
+
+void AdmissionChain::tick(std::uint64_t monotonic_ns) const {
+  for (const auto& plugin : plugins_) {
+    const PluginInstance& instance = *plugin->instance;
+    if (instance.disabled() || plugin->table->tick == nullptr) continue;
+    std::string failure;
+    call_guarded(
+        [&] {
+          plugin->table->tick(instance.handle(), monotonic_ns);
+          return KDB_OK;
+        },
+        failure);
+    if (!failure.empty())
+      log_throttled(*plugin, LogLevel::kError, instance.label() + " tick " + failure);
+  }
+}
+
+}  // namespace keepdb::plugin_host

@@ -1,0 +1,186 @@
+// The bounded audit queue and its one thread, calling record/flush through the C ABI.
+#include "kernel/plugin_host/audit_queue.h"
+
+#include "kernel/plugin_host/abi_guard.h"
+
+namespace keepdb::plugin_host {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+kdb_str to_str(const std::string& text) {
+  return kdb_str{text.data(), text.size()};
+}
+
+}  // namespace
+
+struct AuditQueue::Sink {
+  std::shared_ptr<const PluginInstance> instance;
+  bool fail_closed = false;
+  Clock::time_point last_log{};  // audit thread only
+  std::uint64_t unlogged = 0;    // audit thread only
+};
+
+AuditQueue::AuditQueue(std::vector<AuditSinkSpec> sinks, std::size_t capacity, LogSink& log,
+                       std::chrono::milliseconds retry)
+    : capacity_(capacity), log_(log), retry_(retry) {
+  for (auto& spec : sinks) {
+    any_fail_closed_ = any_fail_closed_ || spec.fail_closed;
+    sinks_.push_back(std::make_unique<Sink>(Sink{std::move(spec.instance), spec.fail_closed}));
+  }
+  if (!sinks_.empty()) thread_ = std::thread([this] { run(); });
+}
+
+AuditQueue::~AuditQueue() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool AuditQueue::push(AuditRecord record) {
+  if (sinks_.empty()) return true;
+  bool queued = false;
+  std::uint64_t dropped = 0;  // set when this drop is to be logged
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_ && queue_.size() < capacity_) {
+      queue_.push_back(std::move(record));
+      queued = true;
+    } else {
+      ++dropped_;
+      const auto now = Clock::now();
+      if (last_drop_log_ == Clock::time_point{} ||
+          now - last_drop_log_ >= std::chrono::seconds(1)) {
+        last_drop_log_ = now;
+        dropped = dropped_;
+      }
+    }
+  }
+  if (dropped != 0) {
+    log_.write(LogLevel::kWarn, "audit queue full (" + std::to_string(capacity_) +
+                                    " records, [plugins] audit_queue): dropping audit events; " +
+                                    std::to_string(dropped) + " dropped since start");
+  }
+  if (queued) wake_.notify_one();
+  return queued;
+}
+
+std::optional<std::string> AuditQueue::refusal() const {
+  if (!any_fail_closed_) return std::nullopt;
+  std::lock_guard lock(mutex_);
+  if (!failing_sink_.empty()) {
+    return failing_sink_ +
+           " cannot record (fail_closed): recorded commands are refused until "
+           "it records again";
+  }
+  if (queue_.size() >= capacity_) {
+    return "the audit queue is full (" + std::to_string(capacity_) +
+           " records, fail_closed): recorded commands are refused until the sinks catch up";
+  }
+  return std::nullopt;
+}
+
+AuditCounters AuditQueue::counters() const {
+  std::lock_guard lock(mutex_);
+  return {queue_.size(), dropped_, sink_failures_,
+          any_fail_closed_ && (!failing_sink_.empty() || queue_.size() >= capacity_)};
+}
+
+void AuditQueue::log_throttled(Sink& sink, LogLevel level, const std::string& line) {
+  const auto now = Clock::now();
+  if (sink.last_log != Clock::time_point{} && now - sink.last_log < std::chrono::seconds(1)) {
+    ++sink.unlogged;
+    return;
+  }
+  sink.last_log = now;
+  const std::uint64_t left_out = std::exchange(sink.unlogged, 0);
+  log_.write(level, left_out == 0
+                        ? line
+                        : line + " (" + std::to_string(left_out) + " similar lines not logged)");
+}
+
+bool AuditQueue::deliver(Sink& sink, const AuditRecord& record) {
+  const PluginInstance& instance = *sink.instance;
+  std::string failure;
+  kdb_status status = KDB_E_INTERNAL;
+  if (instance.disabled()) {
+    failure = "is disabled (it wrote past a host buffer)";
+  } else {
+    const kdb_audit_event event{sizeof(kdb_audit_event),  record.type,
+                                record.wall_ns,           record.conn_id,
+                                to_str(record.peer_addr), to_str(record.principal),
+                                to_str(record.action),    to_str(record.outcome),
+                                to_str(record.detail)};
+    status = call_guarded(
+        [&] { return instance.descriptor().audit->record(instance.handle(), &event); }, failure);
+  }
+  if (status == KDB_OK && failure.empty()) return true;
+  {
+    std::lock_guard lock(mutex_);
+    ++sink_failures_;
+  }
+  log_throttled(sink, LogLevel::kError,
+                instance.label() + " failed to record an audit event (" + record.action +
+                    "): " + (failure.empty() ? "returned " + status_name(status) : failure) +
+                    (sink.fail_closed ? "; fail_closed: retrying, recorded commands are refused"
+                                      : "; the event is lost for this sink"));
+  return false;
+}
+
+void AuditQueue::flush_all() {
+  for (auto& sink : sinks_) {
+    const PluginInstance& instance = *sink->instance;
+    if (instance.disabled() || instance.descriptor().audit->flush == nullptr) continue;
+    std::string failure;
+    const kdb_status status = call_guarded(
+        [&] { return instance.descriptor().audit->flush(instance.handle()); }, failure);
+    if (status == KDB_OK && failure.empty()) continue;
+    {
+      std::lock_guard lock(mutex_);
+      ++sink_failures_;
+    }
+    log_throttled(*sink, LogLevel::kError,
+                  instance.label() + " failed to flush: " +
+                      (failure.empty() ? "returned " + status_name(status) : failure));
+  }
+}
+
+void AuditQueue::run() {
+  std::unique_lock lock(mutex_);
+  bool flushed = true;
+  while (true) {
+    if (queue_.empty()) {
+      if (!flushed) {
+        lock.unlock();
+        flush_all();
+        lock.lock();
+        flushed = true;
+        continue;
+      }
+      if (stopping_) return;
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      continue;
+    }
+    // The record stays at the front (counted as queued) until every sink has it.
+    const AuditRecord& record = queue_.front();
+    lock.unlock();
+    for (auto& sink : sinks_) {
+      while (!deliver(*sink, record) && sink->fail_closed) {
+        lock.lock();
+        failing_sink_ = sink->instance->label();
+        const bool stop = wake_.wait_for(lock, retry_, [this] { return stopping_; });
+        lock.unlock();
+        if (stop) break;  // shutting down: give up on this record for this sink
+      }
+    }
+    lock.lock();
+    failing_sink_.clear();
+    queue_.pop_front();
+    flushed = false;
+  }
+}
+
+}  // namespace keepdb::plugin_host

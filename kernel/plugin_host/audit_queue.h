@@ -1,0 +1,100 @@
+// The audit queue: one bounded queue of records, drained by one audit thread into every
+// configured kdb_audit_v1 sink, in config order. Producers never block: push() either
+// queues the record or drops and counts it when the queue is full.
+//
+// A sink whose record() fails (throws, returns an error or a status the host does not
+// know) is counted and logged (one line a second at most), never crashes the kernel. A sink
+// configured `fail_closed` is also retried: the audit thread keeps the record that failed
+// and tries it again every `retry` until the sink takes it (the queue behind it waits and
+// may fill). While a fail_closed sink fails or the queue is full, refusal() says why, and
+// the kernel refuses the commands it would have recorded instead of running them unrecorded.
+// Sinks are flushed whenever the queue runs empty, and at shutdown.
+//
+// Thread-safety: push(), refusal() and counters() from any thread; record/flush run on the
+// audit thread only (the ABI's promise to audit plugins). Lifetime: the destructor stops
+// accepting, drains what is queued (fail_closed retries give up), flushes and joins; the
+// instances are kept alive until then. The LogSink must outlive the queue.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernel/plugin_host/plugin_instance.h"
+
+namespace keepdb::plugin_host {
+
+// One event, owned; the queue hands it to the sinks as a kdb_audit_event. Never holds a
+// value or a secret (the producers guarantee it; kernel/commands/audit.h says what goes in).
+struct AuditRecord {
+  std::uint32_t type = 0;  // the stable number of the event kind
+  std::uint64_t wall_ns = 0;
+  std::uint64_t conn_id = 0;
+  std::string peer_addr;
+  std::string principal;
+  std::string action;
+  std::string outcome;
+  std::string detail;
+};
+
+struct AuditSinkSpec {
+  std::shared_ptr<const PluginInstance> instance;  // declares KDB_KIND_AUDIT
+  bool fail_closed = false;
+};
+
+struct AuditCounters {
+  std::uint64_t queued = 0;         // records waiting now
+  std::uint64_t dropped = 0;        // records dropped because the queue was full
+  std::uint64_t sink_failures = 0;  // failed record() and flush() calls, every sink
+  bool refusing = false;            // refusal() is set now
+};
+
+class AuditQueue {
+ public:
+  AuditQueue(std::vector<AuditSinkSpec> sinks, std::size_t capacity, LogSink& log,
+             std::chrono::milliseconds retry = std::chrono::milliseconds(100));
+  ~AuditQueue();
+  AuditQueue(const AuditQueue&) = delete;
+  AuditQueue& operator=(const AuditQueue&) = delete;
+
+  bool empty() const { return sinks_.empty(); }
+  // Queues `record`; false when the queue is full (the record is dropped and counted).
+  bool push(AuditRecord record);
+  // Why recorded commands must be refused now (a fail_closed sink is failing, or the queue
+  // is full while a fail_closed sink is configured); nullopt when they may run.
+  std::optional<std::string> refusal() const;
+  AuditCounters counters() const;
+
+ private:
+  struct Sink;
+  void run();
+  // Hands `record` to one sink; false when it failed.
+  bool deliver(Sink& sink, const AuditRecord& record);
+  void flush_all();
+  void log_throttled(Sink& sink, LogLevel level, const std::string& line);
+
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  bool any_fail_closed_ = false;
+  std::size_t capacity_;
+  LogSink& log_;
+  std::chrono::milliseconds retry_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<AuditRecord> queue_;                          // guarded by mutex_
+  bool stopping_ = false;                                  // guarded by mutex_
+  std::uint64_t dropped_ = 0;                              // guarded by mutex_
+  std::chrono::steady_clock::time_point last_drop_log_{};  // guarded by mutex_
+  std::uint64_t sink_failures_ = 0;                        // guarded by mutex_
+  std::string failing_sink_;  // guarded by mutex_: a fail_closed sink being retried
+  std::thread thread_;        // last: started once everything above exists
+};
+
+}  // namespace keepdb::plugin_host

@@ -1,0 +1,124 @@
+// SeamsKeepd: keepd configured with fixture plugins of any kind, started for real.
+#include "tests/integration/seams/seams_keepd.h"
+
+#include <signal.h>
+
+#include <stdexcept>
+
+#include "tests/integration/harness/free_port.h"
+#include "tests/integration/harness/server_start.h"
+
+#if !defined(KEEPDB_ADMISSION_SO) || !defined(KEEPDB_AUDIT_FILE_SO) || \
+    !defined(KEEPDB_EXPIRING_AUTH_SO) || !defined(KEEPDB_TRANSPORT_KIND_SO)
+#error "the fixture library paths are set by tests/integration/seams/CMakeLists.txt"
+#endif
+
+namespace keepdb::integration::seams {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kReadyMarker = "ready: clients on 127.0.0.1:";
+constexpr fs::perms kTrustedMode = fs::perms::owner_all | fs::perms::group_read |
+                                   fs::perms::group_exec | fs::perms::others_read |
+                                   fs::perms::others_exec;  // 0755
+
+// A TOML basic string. Test paths and option values never hold control characters.
+std::string toml_string(std::string_view text) {
+  std::string quoted = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+fs::path admission_fixture() {
+  return KEEPDB_ADMISSION_SO;
+}
+fs::path audit_fixture() {
+  return KEEPDB_AUDIT_FILE_SO;
+}
+fs::path expiring_auth_fixture() {
+  return KEEPDB_EXPIRING_AUTH_SO;
+}
+fs::path transport_kind_fixture() {
+  return KEEPDB_TRANSPORT_KIND_SO;
+}
+
+SeamsKeepd::SeamsKeepd(SeamsSetup setup) : setup_(std::move(setup)), dir_("seams") {
+  const fs::path plugins = dir_ / "plugins";
+  fs::create_directories(plugins);
+  fs::permissions(plugins, kTrustedMode);
+  for (const PluginTable& table : setup_.plugins) {
+    const fs::path copy = plugins / table.library.filename();
+    fs::copy_file(table.library, copy, fs::copy_options::overwrite_existing);
+    fs::permissions(copy, kTrustedMode);
+  }
+}
+
+SeamsKeepd::~SeamsKeepd() = default;  // ChildProcess SIGKILLs a running keepd
+
+void SeamsKeepd::spawn(std::uint16_t port) {
+  KeepdSettings settings("seams");
+  settings.limits = setup_.limits;
+  std::string text = render_config(settings, port);
+  if (!setup_.accept_risks.empty()) {
+    text += "\n[security]\naccept_risks = [";
+    for (const std::string& risk : setup_.accept_risks) text += toml_string(risk) + ",";
+    text += "]\n";
+  }
+  text += "\n[plugins]\ndir = " + toml_string((dir_ / "plugins").string()) + "\n";
+  if (setup_.audit_queue != 0) text += "audit_queue = " + std::to_string(setup_.audit_queue) + "\n";
+  for (const PluginTable& table : setup_.plugins) {
+    text += "\n[[plugin]]\nname = " + toml_string(table.name) + "\n";
+    text += "path = " + toml_string(table.library.filename().string()) + "\n";
+    if (table.fail_closed) text += "fail_closed = true\n";
+    if (!table.options.empty()) text += "[plugin.options]\n";
+    for (const auto& [key, value] : table.options) text += key + " = " + toml_string(value) + "\n";
+  }
+  write_file(config_path(), text);
+  port_ = port;
+  process_ = std::make_unique<ChildProcess>(
+      std::vector<std::string>{keepd_binary().string(), "run", "--config", config_path().string()},
+      Redirects{.stdout_path = dir_ / "keepd.out", .stderr_path = dir_ / "keepd.log"});
+}
+
+void SeamsKeepd::start() {
+  port_ = start_on_free_port([this](std::uint16_t port) {
+    spawn(port);
+    const std::string ready = std::string(kReadyMarker) + std::to_string(port);
+    poll_until([&] { return !process_->running() || log().find(ready) != std::string::npos; },
+               kStartTimeout);
+    if (process_->running() && log().find(ready) != std::string::npos) return StartOutcome::kReady;
+    if (log().find(kPortTakenLogText) != std::string::npos) return StartOutcome::kPortTaken;
+    process_->kill_now();
+    throw std::runtime_error("keepd did not become ready; its log:\n" + log());
+  });
+}
+
+ExitStatus SeamsKeepd::start_expecting_exit() {
+  spawn(free_port());
+  if (const auto status = process_->wait(kStartTimeout)) return *status;
+  process_->kill_now();
+  throw std::runtime_error("keepd was expected to exit during start-up; its log:\n" + log());
+}
+
+ExitStatus SeamsKeepd::stop() {
+  process_->send_signal(SIGTERM);
+  if (const auto status = process_->wait(kStopTimeout)) return *status;
+  return process_->kill_now();
+}
+
+std::string SeamsKeepd::log() const {
+  return read_file(dir_ / "keepd.log") + read_file(dir_ / "keepd.out");
+}
+
+bool SeamsKeepd::wait_for_log(std::string_view text, milliseconds timeout) const {
+  return poll_until([&] { return log().find(text) != std::string::npos; }, timeout);
+}
+
+}  // namespace keepdb::integration::seams

@@ -1,0 +1,83 @@
+// Owns what the seams suite needs to run a real keepd with any [[plugin]] tables: a trusted
+// plugin directory of private copies of the built fixture libraries, the config text
+// (harness render_config plus [plugins] and [[plugin]] tables with options and fail_closed),
+// and start/stop around the harness's ChildProcess and start_on_free_port.
+//
+// Thread-safety: none; one test thread. Lifetime: the destructor SIGKILLs a keepd still
+// running and removes the directory.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/integration/harness/child_process.h"
+#include "tests/integration/harness/deadline.h"
+#include "tests/integration/harness/keepd_config.h"
+#include "tests/integration/harness/temp_dir.h"
+
+namespace keepdb::integration::seams {
+
+// The fixture libraries this suite loads, as built by this build tree.
+std::filesystem::path admission_fixture();
+std::filesystem::path audit_fixture();
+std::filesystem::path expiring_auth_fixture();
+std::filesystem::path transport_kind_fixture();
+
+struct PluginTable {
+  using Options = std::vector<std::pair<std::string, std::string>>;
+  PluginTable(std::string name_, std::filesystem::path library_, Options options_ = {},
+              bool fail_closed_ = false)
+      : name(std::move(name_)),
+        library(std::move(library_)),
+        options(std::move(options_)),
+        fail_closed(fail_closed_) {}
+
+  std::string name;
+  std::filesystem::path library;  // a built library; copied into the plugin dir
+  std::vector<std::pair<std::string, std::string>> options;
+  bool fail_closed = false;
+};
+
+struct SeamsSetup {
+  explicit SeamsSetup(std::vector<PluginTable> plugins_) : plugins(std::move(plugins_)) {}
+
+  std::vector<PluginTable> plugins;
+  IntegerKeys limits;
+  std::uint64_t audit_queue = 0;  // [plugins] audit_queue; 0: keepd's default
+  std::vector<std::string> accept_risks;
+};
+
+class SeamsKeepd {
+ public:
+  explicit SeamsKeepd(SeamsSetup setup);
+  ~SeamsKeepd();
+  SeamsKeepd(const SeamsKeepd&) = delete;
+  SeamsKeepd& operator=(const SeamsKeepd&) = delete;
+
+  // Starts on a free port and waits for the ready line; throws with the log otherwise.
+  void start();
+  // Starts for a start-up that must fail: returns how keepd exited.
+  ExitStatus start_expecting_exit();
+  // SIGTERM, then waits (SIGKILL at the deadline).
+  ExitStatus stop();
+
+  std::uint16_t port() const { return port_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+  std::filesystem::path config_path() const { return dir_ / "config.toml"; }
+  std::string log() const;
+  bool wait_for_log(std::string_view text, milliseconds timeout = kReplyTimeout) const;
+
+ private:
+  void spawn(std::uint16_t port);
+
+  SeamsSetup setup_;
+  TempDir dir_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace keepdb::integration::seams
