@@ -5,6 +5,10 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "plugins/auth-jwt/base64url.h"
 #include "tests/unit/jwt/jwt_test_support.h"
 
@@ -389,6 +393,30 @@ TEST_CASE("jwt verify: the principal is named by name_claim and the username mus
                    "claim 'preferred_username' is missing or not a usable principal name", "");
   claims["preferred_username"] = std::string(256, 'n');
   require_rejected(setup.verify(token_for("HS256", claims, "hmac")), "usable principal name", "");
+}
+
+TEST_CASE("jwt verify: one verifier answers from several threads at once", "[jwt]") {
+  // The host calls authenticate on two worker threads per instance; the keys (EVP_PKEY,
+  // HMAC secrets) are shared by every call.
+  const VerifierSetup setup = every_key();
+  const Verifier verifier = setup.create();
+  std::vector<std::string> tokens;
+  for (const AlgorithmInfo& alg : all_algorithms()) {
+    tokens.push_back(token_for(alg.name, good_claims(kNow), kid_for(alg.name)));
+  }
+  std::atomic<int> accepted{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 5; ++round) {
+        for (const std::string& token : tokens) {
+          if (verifier.verify("", token, kNow).outcome == Outcome::kAccepted) ++accepted;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(accepted == static_cast<int>(4 * 5 * tokens.size()));
 }
 
 }  // namespace keepdb::auth_jwt::testing
