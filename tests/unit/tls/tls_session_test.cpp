@@ -97,6 +97,36 @@ TEST_CASE("tls a renegotiation attempt is refused") {
   CHECK(server.closed());
 }
 
+TEST_CASE("tls a handshake and a request survive one byte per feed") {
+  const Instance server_instance(server_options());
+  const Instance client_instance(client_options());
+  Session server(server_instance);
+  Session client(client_instance);
+  // Moves everything `from` has to `to`, one byte per feed_ciphertext, as a slow socket would.
+  const auto trickle = [](Session& from, Session& to) {
+    std::uint8_t buffer[16384];
+    bool moved = false;
+    while (const std::size_t n = from.pull(buffer, sizeof buffer)) {
+      for (std::size_t i = 0; i < n; ++i) {
+        REQUIRE(to.feed(std::string_view(reinterpret_cast<const char*>(buffer) + i, 1)) == 1);
+      }
+      moved = true;
+    }
+    to.service();
+    return moved;
+  };
+  client.send("*1\r\n$4\r\nPING\r\n");
+  for (int round = 0; round < 20; ++round) {
+    const bool to_server = trickle(client, server);
+    const bool to_client = trickle(server, client);
+    if (!to_server && !to_client) break;
+    client.service();
+  }
+  CHECK(server.failure() == KDB_OK);
+  CHECK(client.established());
+  CHECK(server.received() == "*1\r\n$4\r\nPING\r\n");
+}
+
 TEST_CASE("tls max_buffered bounds what a session holds") {
   const Instance server_instance(server_options());
   const Instance client_instance(client_options());
