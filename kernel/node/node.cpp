@@ -131,10 +131,10 @@ int run(const config::Config& config) {
     storage::prepare_data_dir(config.storage.data_dir);
     const auto kv_dir = config.storage.data_dir / "kv";
     storage::prepare_private_subdir(kv_dir);
-    // MDB_NOSYNC: the Raft log is the durable record; kv_fsm.h explains the choice.
-    storage::Env env(
-        kv_dir,
-        {.map_size_bytes = config.storage.map_size_bytes, .max_dbs = 4, .extra_flags = MDB_NOSYNC});
+    // MDB_NOMETASYNC: the file is the state, intact after an OS crash; kv_fsm.h explains.
+    storage::Env env(kv_dir, {.map_size_bytes = config.storage.map_size_bytes,
+                              .max_dbs = 4,
+                              .extra_flags = MDB_NOMETASYNC});
     storage::KvStore kv(env);
     const auto raft_log = open_raft_log(config);
     raise_fd_limit(config.limits.max_connections);

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "kernel/consensus/fsm/kv_snapshot.h"
@@ -58,20 +59,21 @@ int KvFsm::fail(const storage::StorageError& error) {
 
 int KvFsm::snapshot(raft_buffer* bufs[], unsigned* n_bufs) {
   try {
-    env_.sync();  // the store is durable at least up to this snapshot (see the header)
+    env_.sync();  // the checkpoint: the store is durable up to this descriptor (kv_fsm.h)
     storage::ReadTxn txn(kv_.env());
     txn.begin();
-    const std::vector<std::uint8_t> image = encode_kv_snapshot(kv_, txn.get(), applied_index_);
+    const std::vector<std::uint8_t> descriptor =
+        encode_kv_descriptor(applied_index_, kv_.clock_ms(txn.get()));
     txn.end();
     auto* array = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
-    void* data = raft_malloc(image.size());
+    void* data = raft_malloc(descriptor.size());
     if (array == nullptr || data == nullptr) {
       raft_free(array);
       raft_free(data);
       return RAFT_BUSY;
     }
-    std::memcpy(data, image.data(), image.size());
-    array[0] = raft_buffer{data, image.size()};
+    std::memcpy(data, descriptor.data(), descriptor.size());
+    array[0] = raft_buffer{data, descriptor.size()};
     *bufs = array;
     *n_bufs = 1;
     return 0;
@@ -82,17 +84,24 @@ int KvFsm::snapshot(raft_buffer* bufs[], unsigned* n_bufs) {
 }
 
 int KvFsm::restore(raft_buffer& buffer) {
-  const std::span<const std::uint8_t> image(static_cast<const std::uint8_t*>(buffer.base),
-                                            buffer.len);
-  const auto index = kv_snapshot_index(image);
-  if (!index) {
-    log::error("refusing a malformed snapshot image");
+  const std::span<const std::uint8_t> data(static_cast<const std::uint8_t*>(buffer.base),
+                                           buffer.len);
+  const auto header = read_kv_snapshot_header(data);
+  if (!header) {
+    log::error("refusing a malformed snapshot");
     return RAFT_MALFORMED;
   }
-  if (*index > applied_index_) {
+  if (header->descriptor && header->applied_index > applied_index_) {
+    log::error("the key-value store (applied index ", applied_index_,
+               ") is behind its snapshot (applied index ", header->applied_index,
+               "): its newest transactions were lost and the log no longer holds them; wipe "
+               "the data directory and let the node rejoin from the cluster");
+    return RAFT_CORRUPT;
+  }
+  if (!header->descriptor && header->applied_index > applied_index_) {
     try {
       storage::WriteTxn txn(kv_.env());
-      if (!restore_kv_snapshot(kv_, txn.get(), image)) {
+      if (!restore_kv_snapshot(kv_, txn.get(), data)) {
         log::error("refusing a malformed snapshot image");
         return RAFT_MALFORMED;
       }
@@ -101,11 +110,37 @@ int KvFsm::restore(raft_buffer& buffer) {
     } catch (const storage::StorageError& e) {
       return fail(e);  // raft frees the buffer
     }
-    log::info("restored the key-value store from a snapshot at applied index ", *index);
-    applied_index_ = *index;
+    log::info("restored the key-value store from a snapshot image at applied index ",
+              header->applied_index);
+    applied_index_ = header->applied_index;
   }
   raft_free(buffer.base);
   return 0;
+}
+
+util::IoStatus KvFsm::prepare_install(raft_snapshot& snapshot) const {
+  if (snapshot.n_bufs != 1) {
+    return util::IoStatus::failure(RAFT_MALFORMED, "a snapshot has one buffer");
+  }
+  const raft_buffer& stored = snapshot.bufs[0];
+  const auto header =
+      read_kv_snapshot_header({static_cast<const std::uint8_t*>(stored.base), stored.len});
+  if (!header) return util::IoStatus::failure(RAFT_MALFORMED, "malformed stored snapshot");
+  if (!header->descriptor) return util::IoStatus::success();
+  std::vector<std::uint8_t> image;
+  try {
+    storage::ReadTxn txn(kv_.env());
+    txn.begin();
+    image = encode_kv_snapshot(kv_, txn.get());
+  } catch (const storage::StorageError& e) {
+    return util::IoStatus::failure(RAFT_IOERR, std::string("snapshot image: ") + e.what());
+  }
+  void* data = raft_malloc(image.size());
+  if (data == nullptr) return util::IoStatus::failure(RAFT_NOMEM, "out of memory for an image");
+  std::memcpy(data, image.data(), image.size());
+  raft_free(stored.base);
+  snapshot.bufs[0] = raft_buffer{data, image.size()};
+  return util::IoStatus::success();
 }
 
 }  // namespace keepdb::consensus

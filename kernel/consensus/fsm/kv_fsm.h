@@ -10,22 +10,27 @@
 //   RAFT_IOERR, so raft does not count the entry as applied, and failure() reports the
 //   cause until clear_failure(). RaftNode restarts raft in-process (raft_node.h), which
 //   replays the entry; the aborted transaction left the store unchanged.
-// snapshot: the whole store as one kv_snapshot.h image, tagged with the store's own
-//   applied index (which may be ahead of raft's after a restart: replayed entries are then
-//   skipped on every server that restores it).
-// restore: replaces the store with the image, unless the store is already at or past it; a
-//   storage failure is reported as for apply.
+// snapshot (log compaction): costs O(1) in the data: it syncs the environment
+//   (mdb_env_sync: what the commits since the last sync wrote) and returns a kv_snapshot.h
+//   descriptor naming the store's applied index and clock. The state stays in LMDB.
+// restore: of a descriptor, checks that the store holds that state (at or past its index),
+//   as it always does at start-up; a store behind its descriptor lost data the log no longer
+//   has, and is refused. Of an image (sent by a leader, or left by an older version):
+//   replaces the store with it, unless the store is already at or past it; a storage
+//   failure is reported as for apply.
+// prepare_install: on a leader about to send its snapshot, replaces the descriptor by an
+//   image of the store as it is now (at or past the descriptor's index; the follower skips
+//   the entries the image already holds), built in a read transaction on the caller's thread
+//   while the network thread keeps serving.
 //
-// Durability of the KV environment (chosen in node.cpp): it is opened with MDB_NOSYNC.
-// The Raft log is the durable record: an entry is acknowledged once fsynced in the log on
-// a majority, and the store is a cache of the log's applied prefix. LMDB without
-// MDB_WRITEMAP keeps the store consistent (the applied index moves in the same
-// transaction as the data) while giving up durability of the newest transactions on an
-// OS crash; a process crash (kill -9) loses nothing, the page cache survives. The snapshot
-// callback runs mdb_env_sync before raft compacts its log behind that snapshot, so
-// everything the log forgets is on disk in both the snapshot file and the store; anything
-// newer is replayed from the log at restart. Syncing each apply would put a second fsync
-// on the network thread for every batch (about 0.3 ms here) for no extra safety.
+// Durability of the KV environment (chosen in node.cpp; docs/architecture.md, "Snapshots
+// and durability"): it is opened with MDB_NOMETASYNC. Each commit syncs its data pages
+// before it writes its meta page, and the meta page reaches disk with the next commit's
+// sync or a checkpoint; so an OS crash may undo the last committed transaction but never
+// damages the file, and a process crash (kill -9) loses nothing. The applied index moves in
+// the same transaction as the data. snapshot() checkpoints with a full sync before raft
+// compacts its log behind the descriptor, so the log never forgets an entry the file may
+// not durably hold; anything newer is replayed from the log at restart.
 //
 // Thread-safety: raft calls it on the raft (network) thread only.
 // Lifetime: the environment and the store must outlive it; bind() the raft instance before
@@ -55,6 +60,10 @@ class KvFsm {
 
   // The applied index stored with the data.
   std::uint64_t applied_index() const { return applied_index_; }
+
+  // Replaces a descriptor in `snapshot` by an image of the store (see above); leaves an image
+  // as it is. Any thread: it only reads the store, in its own read transaction.
+  util::IoStatus prepare_install(raft_snapshot& snapshot) const;
 
   // The first storage failure of apply or restore since clear_failure() (RAFT_NOSPACE for a
   // full disk or map, RAFT_IOERR otherwise), or success.

@@ -1,4 +1,5 @@
-// Key-value snapshot image: encode by scanning the store, restore by replacing it.
+// Key-value snapshot data: the descriptor; the image, encoded by scanning the store and
+// restored by replacing it.
 #include "kernel/consensus/fsm/kv_snapshot.h"
 
 #include <string>
@@ -10,6 +11,7 @@ namespace {
 
 constexpr std::uint8_t kVersionWithoutClock = 1;
 constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kDescriptorVersion = 3;
 constexpr std::size_t kCountOffset = 17;
 
 std::string_view as_text(std::span<const std::uint8_t> bytes) {
@@ -17,17 +19,24 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) {
 }
 
 struct Header {
-  std::uint64_t applied_index = 0;
-  std::uint64_t clock_ms = 0;
-  std::uint64_t count = 0;
+  KvSnapshotHeader fields;
+  std::uint64_t count = 0;  // images only
 };
 
 std::optional<Header> read_header(util::ByteReader& reader) {
   std::uint8_t version = 0;
   Header header;
-  if (!reader.get_u8(version) || (version != kVersion && version != kVersionWithoutClock) ||
-      !reader.get_u64(header.applied_index) ||
-      (version == kVersion && !reader.get_u64(header.clock_ms)) || !reader.get_u64(header.count)) {
+  KvSnapshotHeader& fields = header.fields;
+  if (!reader.get_u8(version) ||
+      (version != kVersion && version != kVersionWithoutClock && version != kDescriptorVersion) ||
+      !reader.get_u64(fields.applied_index) ||
+      (version != kVersionWithoutClock && !reader.get_u64(fields.clock_ms))) {
+    return std::nullopt;
+  }
+  fields.descriptor = version == kDescriptorVersion;
+  if (fields.descriptor) {
+    if (reader.remaining() != 0) return std::nullopt;
+  } else if (!reader.get_u64(header.count)) {
     return std::nullopt;
   }
   return header;
@@ -35,12 +44,28 @@ std::optional<Header> read_header(util::ByteReader& reader) {
 
 }  // namespace
 
-std::vector<std::uint8_t> encode_kv_snapshot(const storage::KvStore& kv, MDB_txn* txn,
-                                             std::uint64_t applied_index) {
+std::optional<KvSnapshotHeader> read_kv_snapshot_header(std::span<const std::uint8_t> data) {
+  util::ByteReader reader(data);
+  const auto header = read_header(reader);
+  if (!header) return std::nullopt;
+  return header->fields;
+}
+
+std::vector<std::uint8_t> encode_kv_descriptor(std::uint64_t applied_index,
+                                               std::uint64_t clock_ms) {
+  std::vector<std::uint8_t> descriptor;
+  util::ByteWriter writer(descriptor);
+  writer.put_u8(kDescriptorVersion);
+  writer.put_u64(applied_index);
+  writer.put_u64(clock_ms);
+  return descriptor;
+}
+
+std::vector<std::uint8_t> encode_kv_snapshot(const storage::KvStore& kv, MDB_txn* txn) {
   std::vector<std::uint8_t> image;
   util::ByteWriter writer(image);
   writer.put_u8(kVersion);
-  writer.put_u64(applied_index);
+  writer.put_u64(kv.applied_index(txn));
   writer.put_u64(kv.clock_ms(txn));
   writer.put_u64(0);  // key count, patched below
   std::uint64_t count = 0;
@@ -57,18 +82,11 @@ std::vector<std::uint8_t> encode_kv_snapshot(const storage::KvStore& kv, MDB_txn
   return image;
 }
 
-std::optional<std::uint64_t> kv_snapshot_index(std::span<const std::uint8_t> image) {
-  util::ByteReader reader(image);
-  const auto header = read_header(reader);
-  if (!header) return std::nullopt;
-  return header->applied_index;
-}
-
 bool restore_kv_snapshot(const storage::KvStore& kv, MDB_txn* txn,
                          std::span<const std::uint8_t> image) {
   util::ByteReader reader(image);
   const auto header = read_header(reader);
-  if (!header) return false;
+  if (!header || header->fields.descriptor) return false;
   kv.clear(txn);
   for (std::uint64_t i = 0; i < header->count; ++i) {
     std::uint32_t key_length = 0;
@@ -84,8 +102,8 @@ bool restore_kv_snapshot(const storage::KvStore& kv, MDB_txn* txn,
     kv.put(txn, as_text(key), as_text(payload), expires_at_ms);
   }
   if (reader.remaining() != 0) return false;
-  kv.set_applied_index(txn, header->applied_index);
-  kv.set_clock_ms(txn, header->clock_ms);
+  kv.set_applied_index(txn, header->fields.applied_index);
+  kv.set_clock_ms(txn, header->fields.clock_ms);
   return true;
 }
 

@@ -35,6 +35,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
         storage_(storage),
         transport_(transport),
         max_pending_sends_per_peer_(std::max<std::size_t>(options.max_pending_sends_per_peer, 1)),
+        prepare_install_(options.prepare_install),
         random_(pick_seed(options.random_seed)) {
     io_.version = 2;
     io_.impl = this;
@@ -268,20 +269,45 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
                               util::IoStatus status, util::RaftSnapshotPtr snapshot) {
       auto held = std::make_shared<util::RaftSnapshotPtr>(std::move(snapshot));
       post_step(executor, weak, [id, req, cb, status = std::move(status), held](Impl& impl) {
-        if (!status.ok() || impl.closing_ || !*held) {
-          impl.complete(id, status.ok() ? util::IoStatus::failure(RAFT_NOTFOUND, "no snapshot") : status);
-        } else if (impl.pending_.erase(id) == 1) {
-          cb(req, held->release(), 0);
+        if (status.ok() && !impl.closing_ && *held && impl.prepare_install_) {
+          impl.prepare_snapshot(id, req, cb, held);
+        } else {
+          impl.hand_over_snapshot(id, req, cb, status, *held);
         }
       });
     });
     return 0;
   }
 
-  int async_work(raft_io_async_work* req, raft_io_async_work_cb cb) {
+  // Runs prepare_install on the worker thread, then hands the snapshot over.
+  void prepare_snapshot(RequestId id, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb,
+                        std::shared_ptr<util::RaftSnapshotPtr> held) {
+    worker().submit([&executor = executor_, weak = weak_from_this(), prepare = prepare_install_, id,
+                     req, cb, held] {
+      util::IoStatus status = prepare(**held);
+      post_step(executor, weak, [id, req, cb, status = std::move(status), held](Impl& impl) {
+        impl.hand_over_snapshot(id, req, cb, status, *held);
+      });
+    });
+  }
+
+  void hand_over_snapshot(RequestId id, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb,
+                          const util::IoStatus& status, util::RaftSnapshotPtr& snapshot) {
+    if (!status.ok() || closing_ || !snapshot) {
+      complete(id, status.ok() ? util::IoStatus::failure(RAFT_NOTFOUND, "no snapshot") : status);
+    } else if (pending_.erase(id) == 1) {
+      cb(req, snapshot.release(), 0);
+    }
+  }
+
+  util::SerialWorker& worker() {
     if (!worker_) worker_ = std::make_unique<util::SerialWorker>();
+    return *worker_;
+  }
+
+  int async_work(raft_io_async_work* req, raft_io_async_work_cb cb) {
     const RequestId id = track({[req, cb](int status) { cb(req, status); }});
-    worker_->submit([req, done = completion_for(id)] {
+    worker().submit([req, done = completion_for(id)] {
       const int status = req->work(req);
       done(status == 0 ? util::IoStatus::success()
                        : util::IoStatus::failure(
@@ -321,6 +347,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
   storage::LogStorage& storage_;
   PeerTransport& transport_;
   const std::size_t max_pending_sends_per_peer_;
+  const std::function<util::IoStatus(raft_snapshot&)> prepare_install_;
   std::mt19937_64 random_;
   raft_io io_{};
   raft_io_tick_cb tick_ = nullptr;

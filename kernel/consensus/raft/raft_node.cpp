@@ -47,11 +47,19 @@ RaftNode::RaftNode(boost::asio::io_context& io, storage::LogStorage& storage, Pe
       fsm_(fsm),
       asio_executor_(io),
       executor_(asio_executor_, [this] { poll(); }),
-      raft_io_(std::make_unique<RaftIo>(executor_, storage, transport, RaftIoOptions{})),
+      raft_io_(std::make_unique<RaftIo>(executor_, storage, transport, io_options())),
       transport_(transport),
       retry_timer_(io) {}
 
 RaftNode::~RaftNode() = default;
+
+RaftIoOptions RaftNode::io_options() {
+  RaftIoOptions options;
+  options.prepare_install = [&fsm = fsm_](raft_snapshot& snapshot) {
+    return fsm.prepare_install(snapshot);
+  };
+  return options;
+}
 
 int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
   failed_step = "raft_init";
@@ -232,7 +240,7 @@ void RaftNode::restart_after_failure() {
                        fault_->cause.message);
   }
   fsm_.clear_failure();
-  raft_io_ = std::make_unique<RaftIo>(executor_, storage_, transport_, RaftIoOptions{});
+  raft_io_ = std::make_unique<RaftIo>(executor_, storage_, transport_, io_options());
   initialized_ = false;
   closing_ = false;
   restarting_ = false;

@@ -139,6 +139,9 @@ class RaftNode {
   // raft_init, settings and raft_start (plus bootstrap when `bootstrap`); returns the
   // first failure, leaving raft initialized when raft_init succeeded.
   int init_and_start(bool bootstrap, const char*& failed_step);
+  // The io's options: a snapshot sent to a follower carries the state its descriptor names
+  // (KvFsm::prepare_install).
+  RaftIoOptions io_options();
   void poll();
   // libraft 0.15 counts entries only, and reads its snapshot threshold each time it applies
   // and its trailing count each time it stores a snapshot: both are re-derived here from the

@@ -1,13 +1,19 @@
-// The key-value FSM pieces that need no running raft: the snapshot image (round trip with
-// expiries, malformed images refused, the applied index carried along) and the forward
+// The key-value FSM pieces that need no running raft: the snapshot descriptor and image
+// (round trip with expiries, malformed ones refused, the applied index carried along), the
+// FSM's snapshot and restore of descriptors, and the forward
 // frame bodies (writes, read indexes, errors; truncated bodies refused).
 #include <catch2/catch.hpp>
 
+#include <cstring>
+#include <string>
+
 #include "kernel/commands/op_batch.h"
-#include "kernel/consensus/write/forward_codec.h"
+#include "kernel/consensus/fsm/kv_fsm.h"
 #include "kernel/consensus/fsm/kv_snapshot.h"
+#include "kernel/consensus/write/forward_codec.h"
 #include "storage/kv_store.h"
 #include "tests/unit/storage/temp_dir.h"
+#include "util/raft_memory.h"
 
 namespace keepdb::consensus::testing {
 namespace {
@@ -24,6 +30,7 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and app
     from.put(txn.get(), "b", std::string(1000, 'x'), 123456);
     from.put(txn.get(), "empty", "");
     from.set_clock_ms(txn.get(), 777);
+    from.set_applied_index(txn.get(), 42);
     txn.commit();
     storage::WriteTxn stale(to_env);
     to.put(stale.get(), "stale", "gone after restore");
@@ -31,9 +38,13 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and app
   }
   storage::ReadTxn read(from_env);
   read.begin();
-  const auto image = encode_kv_snapshot(from, read.get(), 42);
+  const auto image = encode_kv_snapshot(from, read.get());
   read.end();
-  CHECK(kv_snapshot_index(image) == 42u);
+  const auto header = read_kv_snapshot_header(image);
+  REQUIRE(header);
+  CHECK_FALSE(header->descriptor);
+  CHECK(header->applied_index == 42u);
+  CHECK(header->clock_ms == 777u);
 
   {
     storage::WriteTxn txn(to_env);
@@ -67,12 +78,137 @@ TEST_CASE("kv snapshot: a version 1 image (no clock) still restores, at clock 0"
       1, 0, 0, 0, 'k',         // key
       0, 0, 0, 0, 0, 0, 0, 0,  // expiry: none
       1, 0, 0, 0, 'v'};        // payload
-  CHECK(kv_snapshot_index(v1) == 9u);
+  CHECK(read_kv_snapshot_header(v1)->applied_index == 9u);
   storage::WriteTxn txn(env);
   REQUIRE(restore_kv_snapshot(kv, txn.get(), v1));
   CHECK(kv.get(txn.get(), "k")->payload == "v");
   CHECK(kv.applied_index(txn.get()) == 9);
   CHECK(kv.clock_ms(txn.get()) == 0);
+}
+
+TEST_CASE("kv snapshot: a descriptor round trips; damaged ones are refused", "[kv_fsm]") {
+  const auto descriptor = encode_kv_descriptor(1234, 5678);
+  CHECK(descriptor.size() == 17);
+  const auto header = read_kv_snapshot_header(descriptor);
+  REQUIRE(header);
+  CHECK(header->descriptor);
+  CHECK(header->applied_index == 1234u);
+  CHECK(header->clock_ms == 5678u);
+  for (std::size_t cut = 0; cut < descriptor.size(); ++cut) {
+    CHECK_FALSE(read_kv_snapshot_header({descriptor.data(), cut}));
+  }
+  auto longer = descriptor;
+  longer.push_back(0);
+  CHECK_FALSE(read_kv_snapshot_header(longer));
+  auto unknown = descriptor;
+  unknown[0] = 4;
+  CHECK_FALSE(read_kv_snapshot_header(unknown));
+
+  test::TempDir dir;
+  storage::Env env(dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
+  storage::KvStore kv(env);
+  storage::WriteTxn txn(env);
+  CHECK_FALSE(restore_kv_snapshot(kv, txn.get(), descriptor));  // names a state, holds none
+}
+
+// Drives the FSM's callbacks the way raft does, without a raft instance.
+struct FsmHarness {
+  test::TempDir dir;
+  storage::Env env{dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4}};
+  storage::KvStore kv{env};
+  const bool seeded;
+  KvFsm fsm{env, kv, 1 << 20};  // reads the applied index seeded before it
+
+  FsmHarness(std::uint64_t applied, std::uint64_t clock) : seeded(seed(applied, clock)) {}
+  bool seed(std::uint64_t applied, std::uint64_t clock) {
+    storage::WriteTxn txn(env);
+    kv.put(txn.get(), "k", "v");
+    kv.set_applied_index(txn.get(), applied);
+    kv.set_clock_ms(txn.get(), clock);
+    txn.commit();
+    return true;
+  }
+  std::vector<std::uint8_t> snapshot() {
+    raft_buffer* bufs = nullptr;
+    unsigned n = 0;
+    REQUIRE(fsm.get()->snapshot(fsm.get(), &bufs, &n) == 0);
+    REQUIRE(n == 1);
+    const auto* bytes = static_cast<const std::uint8_t*>(bufs[0].base);
+    std::vector<std::uint8_t> data(bytes, bytes + bufs[0].len);
+    raft_free(bufs[0].base);
+    raft_free(bufs);
+    return data;
+  }
+  // raft's restore contract: on success the FSM frees the buffer, on failure raft does.
+  int restore(std::span<const std::uint8_t> data) {
+    raft_buffer buffer{raft_malloc(data.size()), data.size()};
+    std::memcpy(buffer.base, data.data(), data.size());
+    const int rv = fsm.get()->restore(fsm.get(), &buffer);
+    if (rv != 0) raft_free(buffer.base);
+    return rv;
+  }
+};
+
+TEST_CASE("kv fsm: a snapshot is a descriptor of the store, whatever its size", "[kv_fsm]") {
+  FsmHarness node(0, 0);
+  {
+    storage::WriteTxn txn(node.env);
+    for (int i = 0; i < 2000; ++i) node.kv.put(txn.get(), "key" + std::to_string(i), "value");
+    node.kv.set_applied_index(txn.get(), 7);
+    node.kv.set_clock_ms(txn.get(), 99);
+    txn.commit();
+  }
+  KvFsm fresh(node.env, node.kv, 1 << 20);  // reads the applied index the store holds
+  raft_buffer* bufs = nullptr;
+  unsigned n = 0;
+  REQUIRE(fresh.get()->snapshot(fresh.get(), &bufs, &n) == 0);
+  const auto header = read_kv_snapshot_header(
+      {static_cast<const std::uint8_t*>(bufs[0].base), bufs[0].len});
+  REQUIRE(header);
+  CHECK(header->descriptor);
+  CHECK(header->applied_index == 7u);
+  CHECK(header->clock_ms == 99u);
+  raft_free(bufs[0].base);
+  raft_free(bufs);
+}
+
+TEST_CASE("kv fsm: restoring a descriptor keeps the store; one ahead of the store is refused",
+          "[kv_fsm]") {
+  FsmHarness node(10, 5);
+  CHECK(node.restore(encode_kv_descriptor(10, 5)) == 0);  // a restart: the store is the state
+  CHECK(node.restore(encode_kv_descriptor(3, 5)) == 0);   // the store is ahead: kept
+  CHECK(node.fsm.applied_index() == 10u);
+  CHECK(node.restore(encode_kv_descriptor(11, 5)) == RAFT_CORRUPT);  // data was lost
+  CHECK(node.restore(std::vector<std::uint8_t>{3, 1, 2}) == RAFT_MALFORMED);
+  storage::ReadTxn txn(node.env);
+  txn.begin();
+  CHECK(node.kv.get(txn.get(), "k")->payload == "v");
+}
+
+TEST_CASE("kv fsm: prepare_install turns a descriptor into an image another store restores",
+          "[kv_fsm]") {
+  FsmHarness leader(20, 1000);
+  FsmHarness follower(4, 10);
+  const auto descriptor = leader.snapshot();
+  util::RaftSnapshotPtr snapshot = util::allocate_snapshot(descriptor.size());
+  REQUIRE(snapshot);
+  std::memcpy(snapshot->bufs[0].base, descriptor.data(), descriptor.size());
+  REQUIRE(leader.fsm.prepare_install(*snapshot).ok());
+  const std::span<const std::uint8_t> image(
+      static_cast<const std::uint8_t*>(snapshot->bufs[0].base), snapshot->bufs[0].len);
+  const auto header = read_kv_snapshot_header(image);
+  REQUIRE(header);
+  CHECK_FALSE(header->descriptor);
+  CHECK(header->applied_index == 20u);
+  REQUIRE(leader.fsm.prepare_install(*snapshot).ok());  // an image stays as it is
+  CHECK(snapshot->bufs[0].len == image.size());
+
+  REQUIRE(follower.restore(image) == 0);
+  CHECK(follower.fsm.applied_index() == 20u);
+  storage::ReadTxn txn(follower.env);
+  txn.begin();
+  CHECK(follower.kv.clock_ms(txn.get()) == 1000u);
+  CHECK(follower.kv.get(txn.get(), "k")->payload == "v");
 }
 
 TEST_CASE("forward codec: requests and replies round trip; damage is refused", "[kv_fsm]") {
