@@ -97,6 +97,7 @@ inline constexpr KeySpec kOneKey{.first = 1, .last = 1, .step = 1};
 inline constexpr KeySpec kEveryArgumentKey{.first = 1, .last = -1, .step = 1};
 inline constexpr KeySpec kKeyValuePairs{.first = 1, .last = -1, .step = 2};
 inline constexpr KeySpec kFirstTwoKeys{.first = 1, .last = 2, .step = 1};
+inline constexpr KeySpec kSubcommandKey{.first = 2, .last = 2, .step = 1};
 
 // Declared through the shape builders of command_families.h, never field by field.
 struct CommandSpec {

@@ -1,5 +1,11 @@
-// The keyspace command family: DEL EXISTS DBSIZE SCAN FLUSHDB. Expired keys are absent to
-// all of them but DBSIZE, which counts stored keys as Redis does.
+// The keyspace command family: DEL UNLINK EXISTS TOUCH TYPE DBSIZE SCAN KEYS RANDOMKEY RENAME
+// RENAMENX COPY OBJECT FLUSHDB. Expired keys are absent to all of them but DBSIZE, which
+// counts stored keys as Redis does. Every KeepDB value is a string.
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <random>
+
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/errors.h"
 #include "kernel/commands/glob_match.h"
@@ -15,6 +21,10 @@ void exec_exists(ExecContext& c) {
     if (c.node.lookup(c.args[i])) ++found;
   }
   c.out.integer(found);
+}
+
+void exec_type(ExecContext& c) {
+  c.out.simple(c.node.lookup(c.args[1]) ? "string" : "none");
 }
 
 void exec_dbsize(ExecContext& c) {
@@ -52,6 +62,23 @@ std::optional<std::string> parse_scan_options(Args options, ScanOptions& parsed)
   return std::nullopt;
 }
 
+// A cursor as Redis reads it (strtoul): an optional sign then decimal digits, a negative
+// number wrapping modulo 2^64, the empty string being 0; a leading space, another byte or
+// a value past 2^64 - 1 is not a cursor.
+std::optional<std::uint64_t> parse_scan_cursor(std::string_view text) {
+  if (text.empty()) return 0;
+  if (text.find('\0') != std::string_view::npos ||
+      std::isspace(static_cast<unsigned char>(text[0]))) {
+    return std::nullopt;
+  }
+  const std::string copy(text);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long value = std::strtoull(copy.c_str(), &end, 10);
+  if (errno == ERANGE || *end != '\0') return std::nullopt;
+  return static_cast<std::uint64_t>(value);
+}
+
 // SCAN visits at most `count` keys per call (like Redis, MATCH filters after visiting),
 // resuming from the key recorded for the cursor. It also stops, after the key at hand,
 // once the call has spent kScanStepBudget steps (kScanStepsPerKey per key visited plus the
@@ -59,7 +86,7 @@ std::optional<std::string> parse_scan_options(Args options, ScanOptions& parsed)
 // and no key is skipped. Each key costs at most one pattern's worth of steps, so every
 // call makes progress and none runs much longer than the budget.
 void exec_scan(ExecContext& c) {
-  const auto cursor = parse_uint64(c.args[1]);
+  const auto cursor = parse_scan_cursor(c.args[1]);
   if (!cursor) {
     c.out.error(errors::kInvalidCursor);
     return;
@@ -73,7 +100,16 @@ void exec_scan(ExecContext& c) {
   if (*cursor != 0) {
     auto resume = c.node.scan_cursors().resume_key(*cursor);
     if (!resume) {
-      c.out.error(errors::kInvalidCursor);
+      // A cursor this node gave out and has forgotten cannot resume: an error, so no key is
+      // silently skipped. Any other number ends the iteration, as Redis ends a scan whose
+      // cursor lies past its table (SCAN -1 replies cursor 0).
+      if (c.node.scan_cursors().issued(*cursor)) {
+        c.out.error(errors::kInvalidCursor);
+      } else {
+        c.out.array(2);
+        c.out.bulk("0");
+        c.out.array(0);
+      }
       return;
     }
     from = std::move(*resume);
@@ -98,12 +134,201 @@ void exec_scan(ExecContext& c) {
   for (const auto& key : keys) c.out.bulk(key);
 }
 
+// KEYS visits every stored key, so it refuses a keyspace larger than the configured cap
+// (limits.max_keys_visited) rather than stall the network thread.
+void exec_keys(ExecContext& c) {
+  const std::string_view match = c.args[1];
+  if (match.size() > kMaxScanPatternBytes) {
+    c.out.error("ERR pattern longer than " + std::to_string(kMaxScanPatternBytes) + " bytes");
+    return;
+  }
+  const std::uint64_t cap = c.node.config().limits.max_keys_visited;
+  if (c.node.kv().size(c.node.read_txn()) > cap) {
+    c.out.error("ERR KEYS refused: the database holds more than " + std::to_string(cap) +
+                " keys (limits.max_keys_visited); use SCAN");
+    return;
+  }
+  const bool all = match == "*";
+  const GlobPattern pattern(all ? std::string_view() : match);
+  std::vector<std::string> keys;
+  c.node.kv().scan(c.node.read_txn(), "",
+                   [&](std::string_view key, const storage::ValueView& value) {
+                     if (!value.expired(c.node.now_ms()) && (all || pattern.matches(key))) {
+                       keys.emplace_back(key);
+                     }
+                     return true;
+                   });
+  c.out.array(keys.size());
+  for (const auto& key : keys) c.out.bulk(key);
+}
+
+// RANDOMKEY starts at a random point of the key order and replies the first live key from
+// there, wrapping around once; it gives up (nil) after kRandomKeyVisits expired records.
+void exec_randomkey(ExecContext& c) {
+  constexpr std::uint64_t kRandomKeyVisits = 1024;
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string start(8, '\0');
+  for (char& byte : start) byte = static_cast<char>(random() & 0xff);
+  std::optional<std::string> found;
+  std::uint64_t visited = 0;
+  const auto visit = [&](std::string_view key, const storage::ValueView& value) {
+    if (!value.expired(c.node.now_ms())) found.emplace(key);
+    return !found && ++visited < kRandomKeyVisits;
+  };
+  const auto next = c.node.kv().scan(c.node.read_txn(), start, visit);
+  if (!found && !next && visited < kRandomKeyVisits) c.node.kv().scan(c.node.read_txn(), "", visit);
+  if (found) {
+    c.out.bulk(*found);
+  } else {
+    c.out.null();
+  }
+}
+
+// ---- OBJECT ----
+
+// How Redis 7 would encode a string value: "int" for a number it parses as a 64-bit integer
+// (at most 20 bytes), "embstr" up to 44 bytes, else "raw".
+bool int_encoded(std::string_view payload) {
+  return parse_int64(payload).has_value();
+}
+
+std::string_view string_encoding(std::string_view payload) {
+  if (int_encoded(payload)) return "int";
+  return payload.size() <= 44 ? "embstr" : "raw";
+}
+
+// Redis shares the objects of the integers 0 to 9999, with a refcount of INT_MAX.
+std::int64_t string_refcount(std::string_view payload) {
+  const auto number = parse_int64(payload);
+  return number && *number >= 0 && *number < 10000 ? 2147483647 : 1;
+}
+
+constexpr std::string_view kObjectHelp[] = {
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+};
+
+// OBJECT ENCODING and REFCOUNT answer as Redis would for the stored string; IDLETIME is 0
+// (KeepDB does not track accesses); FREQ is Redis's error without an LFU policy.
+void exec_object(ExecContext& c) {
+  const std::string_view sub = c.args[1];
+  if (equals_ignore_case(sub, "help")) {
+    if (auto error = arity_error("object|help", 2, c.args.size())) {
+      c.out.error(*error);
+      return;
+    }
+    c.out.array(std::size(kObjectHelp));
+    for (std::string_view line : kObjectHelp) c.out.simple(line);
+    return;
+  }
+  const bool encoding = equals_ignore_case(sub, "encoding");
+  const bool freq = equals_ignore_case(sub, "freq");
+  const bool idletime = equals_ignore_case(sub, "idletime");
+  const bool refcount = equals_ignore_case(sub, "refcount");
+  if (!encoding && !freq && !idletime && !refcount) {
+    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                "'. Try OBJECT HELP.");
+    return;
+  }
+  std::string name = "object|";
+  for (char ch : sub) name += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+  if (auto error = arity_error(name, 3, c.args.size())) {
+    c.out.error(*error);
+    return;
+  }
+  const auto value = c.node.lookup(c.args[2]);
+  if (!value) {
+    c.out.null();
+  } else if (encoding) {
+    c.out.bulk(string_encoding(value->payload));
+  } else if (refcount) {
+    c.out.integer(string_refcount(value->payload));
+  } else if (idletime) {
+    c.out.integer(0);
+  } else {
+    c.out.error(
+        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+        "note that when switching between policies at runtime LRU and LFU data will take some "
+        "time to adjust.");
+  }
+}
+
 Reply apply_del(ApplyContext& c, Args a) {
   std::int64_t removed = 0;
   for (std::size_t i = 1; i < a.size(); ++i) {
     if (c.live(a[i]) && c.kv.erase(c.txn, a[i])) ++removed;
   }
   return Reply::number(removed);
+}
+
+// RENAME and RENAMENX: the value moves with its TTL; the destination's own TTL goes with the
+// value it had. Renaming a key to itself changes nothing.
+Reply rename_key(ApplyContext& c, Args a, bool only_if_absent) {
+  const auto source = c.live(a[1]);
+  if (!source) return Reply::error("ERR no such key");
+  if (a[1] == a[2]) return only_if_absent ? Reply::number(0) : Reply::ok();
+  if (only_if_absent && c.live(a[2])) return Reply::number(0);
+  const std::string payload(source->payload);
+  const std::uint64_t deadline = source->expires_at_ms;
+  c.kv.erase(c.txn, a[1]);
+  c.kv.put(c.txn, a[2], payload, deadline);
+  return only_if_absent ? Reply::number(1) : Reply::ok();
+}
+
+Reply apply_rename(ApplyContext& c, Args a) {
+  return rename_key(c, a, false);
+}
+Reply apply_renamenx(ApplyContext& c, Args a) {
+  return rename_key(c, a, true);
+}
+
+std::optional<std::string> validate_rename(Args a) {
+  return check_keys(a.subspan(1, 2));
+}
+
+// COPY's options, checked in Redis's order: REPLACE, and DB whose number must be an
+// integer and a database that exists (KeepDB has database 0 only); then the same key twice.
+std::optional<std::string> validate_copy(Args a) {
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (equals_ignore_case(a[i], "replace")) continue;
+    if (equals_ignore_case(a[i], "db") && i + 1 < a.size()) {
+      const auto db = parse_int64(a[++i]);
+      if (!db) return std::string(errors::kNotInteger);
+      if (*db != 0) return std::string("ERR DB index is out of range");
+      continue;
+    }
+    return std::string(errors::kSyntax);
+  }
+  if (a[1] == a[2]) return std::string("ERR source and destination objects are the same");
+  return check_keys(a.subspan(1, 2));
+}
+
+// COPY: the value and its TTL; 0 when the source is absent or the destination exists
+// without REPLACE.
+Reply apply_copy(ApplyContext& c, Args a) {
+  bool replace = false;
+  for (std::size_t i = 3; i < a.size(); ++i)
+    replace = replace || equals_ignore_case(a[i], "replace");
+  const auto source = c.live(a[1]);
+  if (!source) return Reply::number(0);
+  const std::string payload(source->payload);
+  const std::uint64_t deadline = source->expires_at_ms;
+  if (!replace && c.live(a[2])) return Reply::number(0);
+  c.kv.put(c.txn, a[2], payload, deadline);
+  return Reply::number(1);
 }
 
 std::optional<std::string> validate_flushdb(Args a) {
@@ -122,18 +347,41 @@ Reply apply_flushdb(ApplyContext& c, Args) {
 constexpr CommandSpec kKeyspaceCommands[] = {
     keyspace_read("generic", "exists", -2, kEveryArgumentKey, "1.0.0",
                   "Determines whether one or more keys exist.", exec_exists),
+    keyspace_read("generic", "touch", -2, kEveryArgumentKey, "3.2.1",
+                  "Returns the number of existing keys out of those specified after updating the "
+                  "time they were last accessed.",
+                  exec_exists),
+    keyspace_read("generic", "type", 2, kOneKey, "1.0.0",
+                  "Determines the type of value stored at a key.", exec_type),
+    keyspace_read("generic", "object", -2, kSubcommandKey, "2.2.3",
+                  "A container for object introspection commands.", exec_object),
+    keyspace_read("generic", "keys", 2, kNoKeys, "1.0.0",
+                  "Returns all key names that match a pattern.", exec_keys),
+    keyspace_read("generic", "randomkey", 1, kNoKeys, "1.0.0",
+                  "Returns a random key name from the database.", exec_randomkey),
     keyspace_read("server", "dbsize", 1, kNoKeys, "1.0.0",
                   "Returns the number of keys in the database.", exec_dbsize),
     keyspace_read("generic", "scan", -2, kNoKeys, "2.8.0",
                   "Iterates over the key names in the database.", exec_scan),
     keyspace_write("generic", "del", -2, Access::kWrite, kEveryArgumentKey, "1.0.0",
                    "Deletes one or more keys.", nullptr, apply_del),
+    keyspace_write("generic", "unlink", -2, Access::kWrite, kEveryArgumentKey, "4.0.0",
+                   "Asynchronously deletes one or more keys.", nullptr, apply_del),
+    keyspace_write("generic", "rename", 3, Access::kWrite, kFirstTwoKeys, "1.0.0",
+                   "Renames a key and overwrites the destination.", validate_rename, apply_rename),
+    keyspace_write("generic", "renamenx", 3, Access::kWrite, kFirstTwoKeys, "1.0.0",
+                   "Renames a key only when the target key name doesn't exist.", validate_rename,
+                   apply_renamenx),
+    keyspace_write("generic", "copy", -3, Access::kWrite, kFirstTwoKeys, "6.2.0",
+                   "Copies the value of a key to a new key.", validate_copy, apply_copy),
     keyspace_write("server", "flushdb", -1, Access::kWriteAdmin, kNoKeys, "1.0.0",
                    "Removes all keys from the current database.", validate_flushdb, apply_flushdb),
 };
 
 }  // namespace
 
-std::span<const CommandSpec> keyspace_commands() { return kKeyspaceCommands; }
+std::span<const CommandSpec> keyspace_commands() {
+  return kKeyspaceCommands;
+}
 
 }  // namespace keepdb::commands

@@ -4,7 +4,7 @@
 namespace keepdb::commands {
 
 ScanCursors::ScanCursors(std::size_t capacity, std::uint64_t first_id)
-    : capacity_(capacity), next_id_(first_id == 0 ? 1 : first_id) {}
+    : capacity_(capacity), first_id_(first_id == 0 ? 1 : first_id), next_id_(first_id_) {}
 
 std::uint64_t ScanCursors::remember(std::string_view resume_key) {
   if (order_.size() >= capacity_) {

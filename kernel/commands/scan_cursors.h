@@ -39,9 +39,12 @@ class ScanCursors {
   std::uint64_t remember(std::string_view resume_key);
   // The resume key of `cursor`, or nullopt when unknown or forgotten.
   std::optional<std::string> resume_key(std::uint64_t cursor) const;
+  // Whether `cursor` is one remember() gave out, remembered or since forgotten.
+  bool issued(std::uint64_t cursor) const { return cursor >= first_id_ && cursor < next_id_; }
 
  private:
   std::size_t capacity_;
+  std::uint64_t first_id_;
   std::uint64_t next_id_;
   std::unordered_map<std::uint64_t, std::string> keys_;
   std::deque<std::uint64_t> order_;

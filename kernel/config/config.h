@@ -37,6 +37,9 @@ struct Limits {
   // With an authenticator configured, a connection not authenticated this long after it
   // was accepted is closed (0 = no limit). Key: auth_timeout_ms.
   std::chrono::milliseconds auth_timeout{10'000};
+  // KEYS visits every stored key on the network thread: over this many keys it is refused
+  // (use SCAN), so one call cannot stall the node.
+  std::uint64_t max_keys_visited = 100'000;
 };
 
 struct Storage {

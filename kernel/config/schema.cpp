@@ -30,6 +30,7 @@ constexpr std::int64_t kMaxConnections = 1'000'000;
 constexpr std::int64_t kMinClientMemoryBytes = 1 * kMiB;
 constexpr std::int64_t kMaxClientMemoryBytes = 1024 * kGiB;
 constexpr std::int64_t kMaxTimeoutMs = 86'400'000;  // one day
+constexpr std::int64_t kMaxKeysVisited = 1'000'000'000;
 constexpr std::int64_t kMaxSnapshotEntries = 1'000'000'000;
 constexpr std::int64_t kMinSnapshotBytes = 1ll << 20;   // 1 MiB
 constexpr std::int64_t kMaxSnapshotBytes = 64ll << 30;  // 64 GiB
@@ -95,7 +96,7 @@ Limits read_limits(const TableReader& root) {
       root.table("limits", {"max_bulk_bytes", "max_array_len", "max_inline_bytes",
                             "max_request_buffer_bytes", "max_reply_buffer_bytes", "max_connections",
                             "max_client_memory_bytes", "idle_timeout_ms", "request_timeout_ms",
-                            "auth_timeout_ms"});
+                            "auth_timeout_ms", "max_keys_visited"});
   if (!table) return limits;
   const auto read = [&](std::string_view key, std::int64_t min, std::int64_t max, auto fallback) {
     return static_cast<decltype(fallback)>(table->integer(key, min, max).value_or(fallback));
@@ -122,6 +123,7 @@ Limits read_limits(const TableReader& root) {
   limits.idle_timeout = read_ms("idle_timeout_ms", limits.idle_timeout);
   limits.request_timeout = read_ms("request_timeout_ms", limits.request_timeout);
   limits.auth_timeout = read_ms("auth_timeout_ms", limits.auth_timeout);
+  limits.max_keys_visited = read("max_keys_visited", 1, kMaxKeysVisited, limits.max_keys_visited);
 
   // A maximal bulk string (and a maximal inline line) must fit in the request buffer, and a
   // maximal value must fit in the reply buffer, or a legal request or GET could never work.

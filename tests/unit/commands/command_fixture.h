@@ -52,6 +52,8 @@ class CommandFixture {
   void advance_ms(std::uint64_t ms) { now_ms_ += ms; }
 
   commands::Session& session() { return session_; }
+  // The node's configuration; commands read it at each call (limits.max_keys_visited).
+  config::Config& config() { return config_; }
   const storage::Env& env() const { return env_; }
   const storage::KvStore& kv() const { return kv_; }
   commands::StateMachine& state_machine() { return state_machine_; }

@@ -112,9 +112,11 @@ TEST_CASE("keyspace reads are the immediate read commands that reply from keys",
       CHECK_FALSE((spec->keys.first > 0 && spec->access == keepdb::commands::Access::kRead));
     }
   }
-  CHECK(reads == std::vector<std::string_view>{"get", "strlen", "mget", "getrange", "substr", "lcs",
-                                               "getbit", "bitcount", "bitpos", "exists", "dbsize",
-                                               "scan", "ttl", "pttl", "expiretime", "pexpiretime"});
+  CHECK(reads == std::vector<std::string_view>{
+                     "get",    "strlen",     "mget",       "getrange", "substr", "lcs",
+                     "getbit", "bitcount",   "bitpos",     "exists",   "touch",  "type",
+                     "object", "keys",       "randomkey",  "dbsize",   "scan",   "ttl",
+                     "pttl",   "expiretime", "pexpiretime"});
 }
 
 TEST_CASE("commands are found case-insensitively", "[dispatcher]") {

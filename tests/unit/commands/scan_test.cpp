@@ -1,6 +1,7 @@
 // Tests for SCAN (and the ScanCursors table behind it): a full iteration from cursor 0
 // returns every key exactly once for any COUNT, MATCH filters, reply bytes, option errors and
-// invalid cursors; the MATCH length cap, and the step budget that ends a call early with a
+// cursors as Redis parses them (a number never given out ends the iteration, a forgotten one
+// is invalid); the MATCH length cap, and the step budget that ends a call early with a
 // cursor that loses no key.
 #include <catch2/catch.hpp>
 
@@ -170,13 +171,42 @@ TEST_CASE("SCAN with the same cursor twice returns the same keys", "[scan]") {
         parse_scan_reply(db.run({"SCAN", page->cursor}))->keys);
 }
 
-TEST_CASE("SCAN with a cursor that is not one it returned replies invalid cursor", "[scan]") {
-  const auto cursor = GENERATE(as<std::string>{}, "abc", "-1", "+1", " 0", "0 ", "1.5", "", "12345",
-                               "18446744073709551615", "18446744073709551616");
+TEST_CASE("SCAN with a cursor Redis cannot parse replies invalid cursor", "[scan]") {
+  const auto cursor = GENERATE(as<std::string>{}, "abc", " 0", "0 ", "1.5", "+", "-", "0x10",
+                               "18446744073709551616", "-18446744073709551616");
   CAPTURE(cursor);
   CommandFixture db;
   fill(db);
   CHECK(db.run({"SCAN", cursor}) == error("ERR invalid cursor"));
+}
+
+TEST_CASE("SCAN with a number it never gave out ends the iteration as Redis does", "[scan]") {
+  const auto cursor = GENERATE(as<std::string>{}, "-1", "+1", "12345", "18446744073709551615");
+  CAPTURE(cursor);
+  CommandFixture db;
+  fill(db);
+  CHECK(db.run({"SCAN", cursor}) == array({bulk("0"), array({})}));
+}
+
+TEST_CASE("SCAN reads the empty cursor and -0 as cursor 0", "[scan]") {
+  const auto cursor = GENERATE(as<std::string>{}, "", "-0", "+0");
+  CAPTURE(cursor);
+  CommandFixture db;
+  db.run({"SET", "only", "1"});
+  CHECK(db.run({"SCAN", cursor}) == array({bulk("0"), array({bulk("only")})}));
+}
+
+TEST_CASE("ScanCursors tells a forgotten cursor it gave out from any other number",
+          "[scan][cursors]") {
+  ScanCursors cursors(2, 100);
+  const std::uint64_t first = cursors.remember("a");
+  cursors.remember("b");
+  cursors.remember("c");
+  CHECK_FALSE(cursors.resume_key(first));
+  CHECK(cursors.issued(first));
+  CHECK_FALSE(cursors.issued(first - 1));
+  CHECK_FALSE(cursors.issued(first + 3));
+  CHECK_FALSE(cursors.issued(UINT64_MAX));
 }
 
 TEST_CASE("SCAN option errors match Redis", "[scan]") {
