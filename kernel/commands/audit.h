@@ -77,9 +77,18 @@ struct AuditEvent {
   std::string detail;         // "key=<escaped key>", or a reason; never a value or a secret
 };
 
+// What INFO shows of the audit queue (INFO stats, audit_* fields).
+struct AuditStats {
+  std::uint64_t queued = 0;         // events waiting for the audit thread
+  std::uint64_t dropped = 0;        // events dropped because the queue was full
+  std::uint64_t sink_failures = 0;  // failed record/flush calls, every sink
+  bool refusing = false;            // recorded commands are refused now (fail_closed)
+};
+
 class AuditLog {
  public:
   virtual ~AuditLog() = default;
+  virtual AuditStats stats() const = 0;
   // Why a command that would be recorded (write, admin) must be refused now, or nullopt:
   // set while a fail_closed sink cannot keep up.
   virtual std::optional<std::string> refusal() const = 0;

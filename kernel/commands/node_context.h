@@ -22,6 +22,8 @@
 
 namespace keepdb::commands {
 
+class AuditLog;  // kernel/commands/audit.h
+
 struct ServerStats {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::uint64_t connections_received = 0;
@@ -52,6 +54,9 @@ class NodeContext {
   // Consensus as commands see it; null without one (reads then need no barrier).
   Cluster* cluster() { return cluster_; }
   void set_cluster(Cluster* cluster) { cluster_ = cluster; }
+  // The audit seam, for INFO; null without an audit plugin.
+  const AuditLog* audit() const { return audit_; }
+  void set_audit(const AuditLog* audit) { audit_ = audit; }
 
   // A read snapshot, begun on first use and released by end_read() (the network layer
   // calls it after each batch of commands, so later reads see later commits).
@@ -87,6 +92,7 @@ class NodeContext {
   AuthGateway* auth_;
   WallClock wall_clock_;
   Cluster* cluster_ = nullptr;
+  const AuditLog* audit_ = nullptr;
   storage::ReadTxn read_txn_;
   std::uint64_t read_now_ = 0;  // 0: not read yet in this snapshot
   ServerStats stats_;

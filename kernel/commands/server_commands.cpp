@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel/commands/audit.h"
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
 #include "util/version.h"
@@ -172,6 +173,13 @@ void info_stats(ExecContext& c, std::string& text) {
   add_field(text, "expired_keys", std::to_string(s.expired_keys));
   add_field(text, "write_batches", std::to_string(s.write_batches));
   add_field(text, "writes_applied", std::to_string(s.writes_applied));
+  if (const AuditLog* audit = c.node.audit()) {
+    const AuditStats a = audit->stats();
+    add_field(text, "audit_queue_length", std::to_string(a.queued));
+    add_field(text, "audit_events_dropped", std::to_string(a.dropped));
+    add_field(text, "audit_sink_failures", std::to_string(a.sink_failures));
+    add_field(text, "audit_refusing_commands", a.refusing ? "1" : "0");
+  }
 }
 
 void info_keyspace(ExecContext& c, std::string& text) {

@@ -153,6 +153,7 @@ int run(const config::Config& config) {
     plugin_host::AuthChain auth_chain(plugins.authenticators(), {}, plugin_log);
     PluginAuthGateway auth_gateway(io, auth_chain, seams);
     commands::NodeContext node(config, kv, auth_chain.empty() ? nullptr : &auth_gateway);
+    node.set_audit(seams.audit);
 
     // Consensus: every write, even on a single node, is one Raft entry per batch.
     const consensus::RaftNodeOptions options = raft_options(config);

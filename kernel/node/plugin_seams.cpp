@@ -26,6 +26,11 @@ void PluginAdmissionGate::tick() {
                                              .count()));
 }
 
+commands::AuditStats PluginAuditLog::stats() const {
+  const plugin_host::AuditCounters counters = queue_.counters();
+  return {counters.queued, counters.dropped, counters.sink_failures, counters.refusing};
+}
+
 void PluginAuditLog::record(commands::AuditEvent event) {
   const auto wall_ns =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -34,6 +34,7 @@ class PluginAuditLog final : public commands::AuditLog {
  public:
   explicit PluginAuditLog(plugin_host::AuditQueue& queue) : queue_(queue) {}
 
+  commands::AuditStats stats() const override;
   std::optional<std::string> refusal() const override { return queue_.refusal(); }
   void record(commands::AuditEvent event) override;
 

@@ -78,6 +78,10 @@ TEST_CASE("seams: audit: a full queue drops and counts by default and commands r
   for (int i = 0; i < 100; ++i) writes.push_back({"SET", "k" + std::to_string(i), "v"});
   for (const RespValue& reply : client.pipeline(writes)) CHECK(reply.text == "OK");
   CHECK(keepd.wait_for_log("audit queue full (16 records, [plugins] audit_queue): dropping"));
+  const std::string stats = client.command({"INFO", "stats"}).text;
+  CHECK(stats.find("audit_events_dropped:0\r\n") == std::string::npos);
+  CHECK(stats.find("audit_events_dropped:") != std::string::npos);
+  CHECK(stats.find("audit_refusing_commands:0\r\n") != std::string::npos);
 }
 
 TEST_CASE("seams: audit: a fail_closed sink that cannot record refuses writes until it recovers",
@@ -102,6 +106,9 @@ TEST_CASE("seams: audit: a fail_closed sink that cannot record refuses writes un
   CHECK(client.command({"FLUSHDB"}).text.starts_with("ERR audit:"));
   CHECK(client.command({"GET", "k"}).type != '-');  // reads are not recorded: they run
   CHECK(keepd.wait_for_log("fail_closed: retrying"));
+  const std::string stats = client.command({"INFO", "stats"}).text;
+  CHECK(stats.find("audit_refusing_commands:1\r\n") != std::string::npos);
+  CHECK(stats.find("audit_sink_failures:0\r\n") == std::string::npos);
   std::filesystem::remove(keepd.dir() / "disk-full");
   CHECK(poll_until(
       [&] {
