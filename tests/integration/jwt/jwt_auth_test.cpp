@@ -229,9 +229,7 @@ TEST_CASE("jwt keepd: config check refuses an HMAC secret others may read", "[jw
                   "others (mode 0604); chmod 600 it") != std::string::npos);
 }
 
-// Hidden ([.]) until the kernel refuses commands of an expired principal (the provider-seams
-// work); run it with integration_jwt "[expiry]".
-TEST_CASE("jwt keepd: the session ends with NOAUTH once the token expires", "[jwt][.][expiry]") {
+TEST_CASE("jwt keepd: the session ends with NOAUTH once the token expires", "[jwt]") {
   HmacNode h;
   RawClient client(h.node.port());
   REQUIRE(auth(client, {h.token(claims_json("alice", R"(["read","write"])", 3))}).text == "OK");
