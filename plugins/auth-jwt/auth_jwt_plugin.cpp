@@ -45,7 +45,6 @@ kdb_status verify(const Instance& self, const kdb_auth_request& request, kdb_pri
   const std::uint64_t now_unix_s = self.host->wall_ns(self.host->ctx) / 1'000'000'000u;
   const Verdict verdict = self.verifier.verify(kdb::sdk::view(request.username),
                                                kdb::sdk::view(request.secret), now_unix_s);
-  kdb::sdk::set_message(&error, verdict.reason);
   switch (verdict.outcome) {
     case Verdict::Outcome::kAccepted:
       kdb::sdk::set_message(&out.name, verdict.name);
@@ -53,10 +52,12 @@ kdb_status verify(const Instance& self, const kdb_auth_request& request, kdb_pri
       out.expires_unix_s = verdict.expires_unix_s;
       return KDB_OK;
     case Verdict::Outcome::kRejected:
+      kdb::sdk::set_message(&error, verdict.reason);
       return KDB_E_DENIED;
     case Verdict::Outcome::kNotMine:
       break;
   }
+  kdb::sdk::set_message(&error, verdict.reason);
   return KDB_DEFER;
 }
 
