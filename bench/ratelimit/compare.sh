@@ -48,7 +48,7 @@ TOML
     shift 2
     printf '%s\n' "$@" >>"$dir/node.toml"
   fi
-  "$KEEPD" run --config "$dir/node.toml" 2>"$dir/log" & PIDS+=($!)
+  "$KEEPD" run --config "$dir/node.toml" >"$dir/log" 2>&1 & PIDS+=($!)
 }
 
 wait_for_port() {  # port: poll PING with a 10 s deadline
@@ -81,9 +81,8 @@ for round in $(seq "$ROUNDS"); do
   read -r b bp <<<"$(run "$PORT_LIMITED")"
   printf '%-6s %14.0f %9.3f %14.0f %9.3f\n' "$round" "$a" "$ap" "$b" "$bp" | tee -a "$OUT/rounds"
 done
-sort -n -k2 "$OUT/rounds" | awk '{ a[NR] = $2 } END { print a[int((NR + 1) / 2)] }' >"$OUT/plain"
-sort -n -k4 "$OUT/rounds" | awk '{ b[NR] = $4 } END { print b[int((NR + 1) / 2)] }' >"$OUT/limited"
-awk -v a="$(cat "$OUT/plain")" -v b="$(cat "$OUT/limited")" \
+median() { sort -n -k"$1" "$OUT/rounds" | awk -v k="$1" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
+awk -v a="$(median 2)" -v b="$(median 4)" \
   'BEGIN { printf "median c50 SET: plain %.0f op/s, ratelimit %.0f op/s, ratio %.3f\n", a, b, b / a }'
 if grep -q "rate limit exceeded\|denials" "$OUT/limited/log"; then
   echo "warning: the ratelimit node refused requests; see $OUT/limited/log" >&2
