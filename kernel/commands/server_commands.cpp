@@ -1,4 +1,5 @@
-// The server command family: COMMAND (COUNT DOCS INFO LIST) and INFO.
+// The server command family: COMMAND (COUNT DOCS INFO LIST), INFO, CONFIG GET, TIME and
+// LASTSAVE.
 #include <unistd.h>
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include "kernel/commands/audit.h"
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
+#include "kernel/commands/glob_match.h"
 #include "util/version.h"
 
 namespace keepdb::commands {
@@ -182,6 +184,12 @@ void info_stats(ExecContext& c, std::string& text) {
   }
 }
 
+// Nothing is ever being loaded into memory: LMDB is the state.
+void info_persistence(ExecContext&, std::string& text) {
+  text += "# Persistence\r\n";
+  add_field(text, "loading", "0");
+}
+
 void info_keyspace(ExecContext& c, std::string& text) {
   text += "# Keyspace\r\n";
   const std::uint64_t keys = c.node.kv().size(c.node.read_txn());
@@ -197,10 +205,15 @@ void info_replication(ExecContext& c, std::string& text) {
   text += "# Replication\r\n";
   if (c.node.cluster() == nullptr) {
     add_field(text, "role", "master");
+    add_field(text, "connected_slaves", "0");
     return;
   }
   const Cluster::Status s = c.node.cluster()->status();
-  add_field(text, "role", s.role == "leader" ? "master" : "slave");
+  const bool leads = s.role == "leader";
+  add_field(text, "role", leads ? "master" : "slave");
+  // The leader's replicas are the other members; a follower has none.
+  const std::size_t members = c.node.cluster()->members().size();
+  add_field(text, "connected_slaves", std::to_string(leads && members > 0 ? members - 1 : 0));
   add_field(text, "keepdb_node_id", std::to_string(s.self_id));
   add_field(text, "keepdb_role", s.role);
   add_field(text, "keepdb_leader_ready", s.ready ? "1" : "0");
@@ -215,6 +228,7 @@ void info_replication(ExecContext& c, std::string& text) {
 constexpr InfoSection kInfoSections[] = {
     {"server", info_server},
     {"clients", info_clients},
+    {"persistence", info_persistence},
     {"stats", info_stats},
     {"keyspace", info_keyspace},
     {"replication", info_replication},
@@ -239,11 +253,108 @@ void exec_info(ExecContext& c) {
   c.out.verbatim(text);
 }
 
+// ---- CONFIG GET ----
+
+// A Redis parameter CONFIG GET answers, with its value on this node: KeepDB's own setting
+// where one corresponds, else the fixed behaviour KeepDB has (no eviction, no RDB
+// snapshots, every write synced to the log before it is acknowledged, database 0 only).
+struct ConfigParameter {
+  std::string_view name;
+  std::string (*value)(const config::Config&);
+};
+
+constexpr ConfigParameter kConfigParameters[] = {
+    {"bind", [](const config::Config& c) { return c.client.host; }},
+    {"port", [](const config::Config& c) { return std::to_string(c.client.port); }},
+    {"dir", [](const config::Config& c) { return c.storage.data_dir.string(); }},
+    {"maxclients",
+     [](const config::Config& c) { return std::to_string(c.limits.max_connections); }},
+    {"proto-max-bulk-len",
+     [](const config::Config& c) { return std::to_string(c.limits.max_bulk_bytes); }},
+    {"timeout",
+     [](const config::Config& c) {
+       return std::to_string(
+           std::chrono::duration_cast<std::chrono::seconds>(c.limits.idle_timeout).count());
+     }},
+    {"databases", [](const config::Config&) { return std::string("1"); }},
+    {"save", [](const config::Config&) { return std::string(); }},
+    {"appendonly", [](const config::Config&) { return std::string("yes"); }},
+    {"appendfsync", [](const config::Config&) { return std::string("always"); }},
+    {"maxmemory", [](const config::Config&) { return std::string("0"); }},
+    {"maxmemory-policy", [](const config::Config&) { return std::string("noeviction"); }},
+};
+
+constexpr std::string_view kConfigHelp[] = {
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "HELP",
+    "    Prints this help.",
+};
+
+// CONFIG GET pattern [pattern ...]: every parameter some pattern matches (any case), once,
+// as name and value pairs (a map in RESP3); an unknown name matches nothing, as in Redis.
+void exec_config(ExecContext& c) {
+  const std::string_view sub = c.args[1];
+  if (equals_ignore_case(sub, "get")) {
+    if (auto error = arity_error("config|get", -3, c.args.size())) {
+      c.out.error(*error);
+      return;
+    }
+    std::vector<const ConfigParameter*> matched;
+    for (const ConfigParameter& parameter : kConfigParameters) {
+      for (std::size_t i = 2; i < c.args.size(); ++i) {
+        std::string pattern(c.args[i]);
+        for (char& ch : pattern) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+        if (GlobPattern(pattern).matches(parameter.name)) {
+          matched.push_back(&parameter);
+          break;
+        }
+      }
+    }
+    c.out.map(matched.size());
+    for (const ConfigParameter* parameter : matched) {
+      c.out.bulk(parameter->name);
+      c.out.bulk(parameter->value(c.node.config()));
+    }
+  } else if (equals_ignore_case(sub, "help") && c.args.size() == 2) {
+    c.out.array(std::size(kConfigHelp));
+    for (std::string_view line : kConfigHelp) c.out.simple(line);
+  } else {
+    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
+                "'. Try CONFIG HELP.");
+  }
+}
+
+// ---- TIME LASTSAVE ----
+
+void exec_time(ExecContext& c) {
+  using namespace std::chrono;
+  const auto now = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  c.out.array(2);
+  c.out.bulk(std::to_string(now / 1'000'000));
+  c.out.bulk(std::to_string(now % 1'000'000));
+}
+
+// Every acknowledged write is already saved (synced in the Raft log on a majority, applied
+// to LMDB in the same transaction as its index), so the last save is now.
+void exec_lastsave(ExecContext& c) {
+  using namespace std::chrono;
+  c.out.integer(duration_cast<seconds>(system_clock::now().time_since_epoch()).count());
+}
+
 constexpr CommandSpec kServerCommands[] = {
     keyless_command("server", "command", -1, Access::kAnyone, "2.8.13",
                     "Returns detailed information about all commands.", exec_command),
     keyless_command("server", "info", -1, Access::kRead, "1.0.0",
                     "Returns information and statistics about the server.", exec_info),
+    keyless_command("server", "config", -2, Access::kAdmin, "2.0.0",
+                    "A container for server configuration commands.", exec_config),
+    keyless_command("server", "time", 1, Access::kAnyone, "2.6.0", "Returns the server time.",
+                    exec_time),
+    keyless_command("server", "lastsave", 1, Access::kAnyone, "1.0.0",
+                    "Returns the Unix timestamp of the last successful save to disk.",
+                    exec_lastsave),
 };
 
 }  // namespace

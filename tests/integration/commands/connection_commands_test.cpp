@@ -1,7 +1,10 @@
 // Connection and server commands whose replies legitimately differ from Redis (ids, server
 // name, command tables, INFO) and are checked by their structure: CLIENT, HELLO and
-// RESP3 types, SELECT, QUIT, COMMAND COUNT/DOCS/INFO, INFO.
+// RESP3 types, SELECT, QUIT, COMMAND COUNT/DOCS/INFO, INFO, CONFIG GET, TIME and LASTSAVE.
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <string>
 
 #include "tests/integration/harness/keepd_process.h"
 #include "tests/integration/harness/raw_client.h"
@@ -208,8 +211,25 @@ TEST_CASE("INFO reports server, clients, stats and keyspace", "[server]") {
   CHECK(info.find("# Clients\r\nconnected_clients:1\r\n") != std::string::npos);
   CHECK(info.find("# Stats\r\n") != std::string::npos);
   CHECK(info.find("# Keyspace\r\ndb0:keys=3,") != std::string::npos);
+  // The fields client libraries parse.
+  CHECK(info.find("# Persistence\r\nloading:0\r\n") != std::string::npos);
+  CHECK(info.find("# Replication\r\nrole:master\r\nconnected_slaves:0\r\n") != std::string::npos);
 
   const std::string keyspace = cli.raw({"INFO", "keyspace"});
   CHECK(keyspace.rfind("# Keyspace\r\n", 0) == 0);
   CHECK(keyspace.find("# Server") == std::string::npos);
+}
+
+TEST_CASE("CONFIG GET answers redis-benchmark and TIME and LASTSAVE tell the time", "[server]") {
+  KeepdProcess keepd(KeepdSettings("config-get"));
+  const RedisCli cli(keepd.port());
+  CHECK(cli.raw({"CONFIG", "GET", "save"}) == "save\n");
+  CHECK(cli.raw({"CONFIG", "GET", "appendonly"}) == "appendonly\nyes");
+  CHECK(cli.raw({"CONFIG", "GET", "port"}) == "port\n" + std::to_string(keepd.port()));
+  const std::string time = cli.raw({"TIME"});
+  const std::string lastsave = cli.raw({"LASTSAVE"});
+  REQUIRE(time.find('\n') != std::string::npos);
+  const long long seconds = std::stoll(time.substr(0, time.find('\n')));
+  CHECK(std::abs(std::stoll(lastsave) - seconds) <= 1);
+  CHECK(seconds > 1'700'000'000);
 }
