@@ -31,8 +31,8 @@ TEST_CASE("max_bulk_bytes: a bulk string over the limit is a protocol error", "[
 
   RawClient over(keepd.port());
   REQUIRE(over.send("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n" + bulk_header(1025)));
-  check_error_then_close(over, "ERR Protocol error: bulk length 1025 exceeds limit 1024");
-  CHECK(keepd.wait_for_log("bulk length 1025 exceeds limit 1024"));
+  check_error_then_close(over, "ERR Protocol error: invalid bulk length");
+  CHECK(keepd.wait_for_log("invalid bulk length"));
   check_still_serving(keepd.port());
 }
 
@@ -54,8 +54,8 @@ TEST_CASE("max_array_len: a request with too many elements is a protocol error",
 
   RawClient over(keepd.port());
   REQUIRE(over.send("*9\r\n"));
-  check_error_then_close(over, "ERR Protocol error: multibulk length 9 exceeds limit 8");
-  CHECK(keepd.wait_for_log("multibulk length 9 exceeds limit 8"));
+  check_error_then_close(over, "ERR Protocol error: invalid multibulk length");
+  CHECK(keepd.wait_for_log("invalid multibulk length"));
   check_still_serving(keepd.port());
 }
 

@@ -27,8 +27,7 @@ TEST_CASE("a client sending a bulk over the limit reads the error, then the clos
         "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$" + std::to_string(kSentBody) + "\r\n";
     // The server reads (and discards) the rest, so the whole body can be sent.
     CHECK(client.send(header + std::string(kSentBody, 'v') + "\r\n"));
-    check_error_then_close(client, "ERR Protocol error: bulk length " + std::to_string(kSentBody) +
-                                       " exceeds limit " + std::to_string(kMaxBulk));
+    check_error_then_close(client, "ERR Protocol error: invalid bulk length");
   }
   check_still_serving(keepd.port());
 }

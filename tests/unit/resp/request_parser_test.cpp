@@ -116,7 +116,7 @@ std::vector<Case> valid_corpus() {
       {"PING\n", {{"PING"}}},
       {"  SET   key\tvalue  \r\n", {{"SET", "key", "value"}}},
       {"SET k \"a b\"\r\n", {{"SET", "k", "a b"}}},
-      {"\r\n\n   \r\n*0\r\n*-1\r\nPING\r\n", {{"PING"}}},
+      {"\r\n\n   \r\n*0\r\n*-1\r\n*-5\r\nPING\r\n", {{"PING"}}},
       {"*1\r\n$4\r\nPING\r\nGET k\r\n*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
        {{"PING"}, {"GET", "k"}, {"GET", "k"}}},
   };
@@ -207,7 +207,6 @@ TEST_CASE("parser: malformed multibulk gives Redis's error at every split", "[pa
       {"*1\r\nx3\r\nfoo\r\n", "ERR Protocol error: expected '$', got 'x'"},
       {"*1\r\n\r\n", "ERR Protocol error: expected '$', got ' '"},
       {"*2\r\n$3\r\nGET\r\n:1\r\n", "ERR Protocol error: expected '$', got ':'"},
-      {"*-2\r\n", "ERR Protocol error: invalid multibulk length"},
       {"*99999999999999999999\r\n", "ERR Protocol error: invalid multibulk length"},
       {"*abc\r\n", "ERR Protocol error: invalid multibulk length"},
       {"*\r\n", "ERR Protocol error: invalid multibulk length"},
@@ -299,14 +298,14 @@ TEST_CASE("parser: limits on array length, bulk size and inline length", "[parse
   SECTION("array length") {
     CHECK(feed_every_split(multibulk({"a", "b", "c"}), limits).requests.size() == 1);
     CHECK(feed_every_split("*4\r\n", limits).error ==
-          "ERR Protocol error: multibulk length 4 exceeds limit 3");
+          "ERR Protocol error: invalid multibulk length");
   }
   SECTION("bulk size") {
     CHECK(feed_every_split(multibulk({std::string(10, 'x')}), limits).requests.size() == 1);
     CHECK(feed_every_split("*1\r\n$11\r\n", limits).error ==
-          "ERR Protocol error: bulk length 11 exceeds limit 10");
+          "ERR Protocol error: invalid bulk length");
     CHECK(feed_whole("*1\r\n$1000000000\r\n").error ==
-          "ERR Protocol error: bulk length 1000000000 exceeds limit 16777216");
+          "ERR Protocol error: invalid bulk length");
   }
   SECTION("inline length") {
     const std::string longest = "GET "s + std::string(12, 'k');
