@@ -36,11 +36,16 @@ const char* event_name(std::uint32_t event) {
 
 }  // namespace
 
+struct AdmissionChain::Throttle {
+  std::atomic<std::int64_t> last_log_ns{0};  // 0: never logged
+  std::atomic<std::uint64_t> unlogged{0};    // lines left out since the last one
+};
+
 struct AdmissionChain::Plugin {
   std::shared_ptr<const PluginInstance> instance;
   const kdb_admission_v1* table;
-  mutable std::atomic<std::int64_t> last_log_ns{0};  // 0: never logged
-  mutable std::atomic<std::uint64_t> unlogged{0};    // lines left out since the last one
+  mutable Throttle failures;  // failed checks and ticks
+  mutable Throttle slow;      // slow checks
 };
 
 AdmissionChain::AdmissionChain(std::vector<std::shared_ptr<const PluginInstance>> plugins,
@@ -57,19 +62,19 @@ AdmissionChain::AdmissionChain(std::vector<std::shared_ptr<const PluginInstance>
 
 AdmissionChain::~AdmissionChain() = default;
 
-void AdmissionChain::log_throttled(const Plugin& plugin, LogLevel level,
+void AdmissionChain::log_throttled(Throttle& throttle, LogLevel level,
                                    const std::string& line) const {
   const std::int64_t now = now_ns();
-  std::int64_t last = plugin.last_log_ns.load();
+  std::int64_t last = throttle.last_log_ns.load();
   if (last != 0 && now - last < 1'000'000'000) {
-    plugin.unlogged.fetch_add(1);
+    throttle.unlogged.fetch_add(1);
     return;
   }
-  if (!plugin.last_log_ns.compare_exchange_strong(last, now)) {
-    plugin.unlogged.fetch_add(1);
+  if (!throttle.last_log_ns.compare_exchange_strong(last, now)) {
+    throttle.unlogged.fetch_add(1);
     return;
   }
-  const std::uint64_t left_out = plugin.unlogged.exchange(0);
+  const std::uint64_t left_out = throttle.unlogged.exchange(0);
   log_.write(level, left_out == 0 ? line
                                   : line + " (" + std::to_string(left_out) +
                                         " similar lines in the last second not logged)");
@@ -96,7 +101,7 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
     const auto took = Clock::now() - started;
     if (took > slow_call_) {
       log_throttled(
-          *plugin, LogLevel::kWarn,
+          plugin->slow, LogLevel::kWarn,
           instance.label() + " took " +
               std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count()) +
               " us to check a " + event_name(query.event) +
@@ -106,7 +111,7 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
     if (status == KDB_E_DENIED && failure.empty()) return {false, retry_after_ms, {}};
     const std::string why = instance.label() + " failed a " + event_name(query.event) + " check: " +
                             (failure.empty() ? "returned " + status_name(status) : failure);
-    log_throttled(*plugin, LogLevel::kError, why + "; the request is refused");
+    log_throttled(plugin->failures, LogLevel::kError, why + "; the request is refused");
     return {false, 0, why};
   }
   return {};
@@ -124,7 +129,7 @@ void AdmissionChain::tick(std::uint64_t monotonic_ns) const {
         },
         failure);
     if (!failure.empty())
-      log_throttled(*plugin, LogLevel::kError, instance.label() + " tick " + failure);
+      log_throttled(plugin->failures, LogLevel::kError, instance.label() + " tick " + failure);
   }
 }
 

@@ -4,7 +4,8 @@
 // for writing past a host buffer) refuses the request: admission fails closed, and the
 // reason names the plugin. A call slower than `slow_call` is logged (the host cannot
 // pre-empt a synchronous call; the plugin promises O(1) and no blocking). Log lines about
-// one plugin's failures are throttled to one a second, with a count of those left out.
+// one plugin's failures, and about its slow calls, are throttled to one a second each, with
+// a count of those left out.
 //
 // Cost: O(number of admission plugins) per query, no allocation unless a request is denied.
 //
@@ -62,8 +63,9 @@ class AdmissionChain {
 
  private:
   struct Plugin;
-  // Logs `line` about `plugin` unless one was logged in the last second.
-  void log_throttled(const Plugin& plugin, LogLevel level, const std::string& line) const;
+  struct Throttle;
+  // Logs `line` unless `throttle` let one through in the last second.
+  void log_throttled(Throttle& throttle, LogLevel level, const std::string& line) const;
 
   std::vector<std::unique_ptr<Plugin>> plugins_;
   LogSink& log_;

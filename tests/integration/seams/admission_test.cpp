@@ -100,8 +100,9 @@ TEST_CASE("seams: admission: every connection asked at connect hears its disconn
                std::string::npos;
       },
       kReplyTimeout));
+  CHECK(keepd.wait_for_log("first tick"));  // the server's timer drives tick
   CHECK(keepd.stop().exited_normally(0));
-  CHECK(keepd.log().find("events connects=") != std::string::npos);
+  REQUIRE(keepd.log().find("events connects=") != std::string::npos);
   // Every probe and the three clients: connects == disconnects.
   const std::string log = keepd.log();
   const auto at = log.find("events connects=");
