@@ -104,7 +104,7 @@ ChainHasher::ChainHasher(std::string_view key) : key_(key) {}
 
 namespace {
 
-Digest hmac_sha256(const kdb::sdk::SecretBytes& key, std::string_view data) {
+Digest hmac_sha256(std::string_view key, std::string_view data) {
   Digest out{};
   unsigned length = 0;
   if (::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
@@ -117,8 +117,12 @@ Digest hmac_sha256(const kdb::sdk::SecretBytes& key, std::string_view data) {
 
 }  // namespace
 
+std::string hashed_key(std::string_view key_text, std::string_view hmac_key) {
+  return "hmac-sha256:" + to_hex(hmac_sha256(hmac_key, key_text));
+}
+
 Digest ChainHasher::digest(std::string_view body) const {
-  if (keyed()) return hmac_sha256(key_, body);
+  if (keyed()) return hmac_sha256(key_.view(), body);
   Digest out{};
   ::SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), out.data());
   return out;
@@ -137,9 +141,8 @@ boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uin
   boost::json::value reason = nullptr;
   if (detail.starts_with(kKeyPrefix)) {
     const std::string_view text = detail.substr(kKeyPrefix.size());
-    key = key_hash_key_.empty()
-              ? boost::json::string(text)
-              : boost::json::string("hmac-sha256:" + to_hex(hmac_sha256(key_hash_key_, text)));
+    key = key_hash_key_.empty() ? boost::json::string(text)
+                                : boost::json::string(hashed_key(text, key_hash_key_.view()));
   } else {
     reason = text_or_null(detail);
   }

@@ -46,6 +46,10 @@ std::string to_hex(const Digest& digest);
 // The `prev` of the very first record of a chain.
 std::string genesis_hash();
 
+// A command key as recorded with hash_keys = true: "hmac-sha256:<64 hex>" of the key's text
+// (as the kernel escaped it) under `hmac_key`.
+std::string hashed_key(std::string_view key_text, std::string_view hmac_key);
+
 class ChainHasher {
  public:
   // An empty key: plain SHA-256; otherwise HMAC-SHA-256 with a copy of the key.

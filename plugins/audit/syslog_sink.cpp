@@ -73,7 +73,8 @@ bool SyslogSink::connect_socket() {
 
 std::string SyslogSink::message(const kdb_audit_event& event, std::uint64_t seq) const {
   const std::string_view outcome = kdb::sdk::view(event.outcome);
-  const int severity = outcome == "ok" || outcome.empty() ? kSeverityNotice : kSeverityWarning;
+  const bool refused = outcome == "denied" || outcome == "failed" || outcome == "refused";
+  const int severity = refused ? kSeverityWarning : kSeverityNotice;
   std::string text = "<" + std::to_string(facility_ * 8 + severity) + ">1 ";
   text += rfc3339_micros(event.wall_ns);
   text += ' ';

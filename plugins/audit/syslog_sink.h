@@ -2,8 +2,8 @@
 // datagram socket, /dev/log by default), so the system's syslog daemon or a SIEM agent
 // reading it receives the same fields as the JSON Lines file. The MSG part is the record's
 // JSON object with its sequence number (counted from 1 per instance; no chain: the receiver
-// keeps the copy). PRI is the configured facility with severity notice for outcome "ok" and
-// warning otherwise; MSGID is the event kind.
+// keeps the copy). PRI is the configured facility with severity warning for the outcomes
+// "denied", "failed" and "refused" and notice otherwise; MSGID is the event kind.
 //
 // A send that fails (no daemon listening, socket buffer full) makes record() return false;
 // the next record reconnects, so the sink recovers by itself when the daemon is back.

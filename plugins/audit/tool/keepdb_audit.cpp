@@ -3,6 +3,7 @@
 //   keepdb-audit verify [--key-file F] FILE...      check the chain (oldest file first)
 //   keepdb-audit tail [--follow] [--principal P] [--kind K] [-n N] FILE
 //                                                    records as a readable table
+//   keepdb-audit hash-key --key-file F KEY          a key as hash_keys = true records it
 // Exit codes: 0 ok; 1 the chain is broken; 3 only the last record is partial; 2 usage or I/O.
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -38,7 +39,8 @@ constexpr int kExitTruncated = 3;
 constexpr const char* kUsage =
     "usage: keepdb-audit verify [--key-file FILE] AUDIT_FILE...   (oldest first: path.N ... "
     "path.1 path)\n"
-    "       keepdb-audit tail [--follow] [--principal P] [--kind K] [-n N] AUDIT_FILE\n";
+    "       keepdb-audit tail [--follow] [--principal P] [--kind K] [-n N] AUDIT_FILE\n"
+    "       keepdb-audit hash-key --key-file KEY_HASH_KEY_FILE KEY\n";
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "keepdb-audit: " << why << "\n" << kUsage;
@@ -79,6 +81,16 @@ int verify(const std::vector<std::string>& args) {
   }
   std::cout << "FAILED: " << report.problem << "\n  verified before it: " << range << "\n";
   return kExitBroken;
+}
+
+// Prints KEY as records hold it with hash_keys = true, so an investigator can search the
+// trail for one key. KEY is the kernel's text of the key (bytes outside printable ASCII and
+// the backslash written \xNN).
+int hash_key(const std::vector<std::string>& args) {
+  if (args.size() != 3 || args[0] != "--key-file") usage("hash-key needs --key-file FILE KEY");
+  const kdb::sdk::SecretBytes key = keepdb::audit::read_key_file(args[1], "--key-file");
+  std::cout << keepdb::audit::hashed_key(args[2], key.view()) << "\n";
+  return kExitOk;
 }
 
 struct TailFilter {
@@ -221,6 +233,7 @@ int main(int argc, char** argv) {
   try {
     if (command == "verify") return verify(args);
     if (command == "tail") return tail(args);
+    if (command == "hash-key") return hash_key(args);
     if (command == "--help" || command == "help") {
       std::cout << kUsage;
       return kExitOk;

@@ -154,6 +154,7 @@ TEST_CASE("audit hashed keys leave no key value or secret in the file") {
   REQUIRE(records.size() == 2);
   CHECK(records[0].at("key").as_string() == "hmac-sha256:" + keepdb::audit::to_hex(expected));
   CHECK(records[1].at("key") == records[0].at("key"));  // the same key correlates
+  CHECK(records[0].at("key").as_string() == keepdb::audit::hashed_key(written_key, key_material));
 }
 
 TEST_CASE("audit options are refused with clear errors") {

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "plugins/audit/record.h"
 #include "tests/unit/audit/audit_test_support.h"
 
 namespace {
@@ -83,4 +84,9 @@ TEST_CASE("audit tool verifies files and prints a table") {
   CHECK(broken.exit_code == 1);
   CHECK(broken.out.find("FAILED: " + path + ":1: seq 1 does not match its hash") == 0);
   CHECK(run_tool("verify").exit_code == 2);
+
+  keepdb::audit::test::write_text(dir / "keys.key", "key-hashing-key-0123456789");
+  const Run hashed = run_tool("hash-key --key-file " + (dir / "keys.key") + " user:1");
+  CHECK(hashed.exit_code == 0);
+  CHECK(hashed.out == keepdb::audit::hashed_key("user:1", "key-hashing-key-0123456789") + "\n");
 }
