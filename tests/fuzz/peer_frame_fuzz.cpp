@@ -14,14 +14,14 @@ using namespace keepdb::consensus;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::span<const std::uint8_t> input(data, size);
   FrameHeader header;
-  const util::IoStatus header_status = decode_frame_header(input, FrameLimits{}, header);
+  const keepdb::util::IoStatus header_status = decode_frame_header(input, FrameLimits{}, header);
   if (!header_status.ok() && header_status.code != RAFT_MALFORMED &&
       header_status.code != RAFT_TOOBIG) {
     __builtin_trap();
   }
   if (size == 0) return 0;
   const auto body = input.subspan(1);
-  util::IoStatus status;
+  keepdb::util::IoStatus status;
   switch (data[0] % 11) {
     case 0: {
       Hello hello;
