@@ -10,7 +10,7 @@
 
 namespace keepdb::consensus {
 
-Forwarder::Forwarder(boost::asio::io_context& io, TcpPeerTransport& transport, RaftNode& raft,
+Forwarder::Forwarder(boost::asio::io_context& io, PeerTransport& transport, RaftNode& raft,
                      std::chrono::milliseconds timeout)
     : io_(io), transport_(transport), raft_(raft), timeout_(timeout), sweep_timer_(io) {
   raft_.on_change([this] { abandon_old_leader(); });

@@ -24,7 +24,7 @@
 
 #include "kernel/consensus/write/forward_codec.h"
 #include "kernel/consensus/raft/raft_node.h"
-#include "kernel/consensus/peer/tcp_peer_transport.h"
+#include "kernel/consensus/peer/peer_transport.h"
 
 namespace keepdb::consensus {
 
@@ -34,7 +34,7 @@ class Forwarder {
   using Outcome = std::variant<std::string, std::vector<commands::Reply>, std::uint64_t>;
   using Done = std::function<void(Outcome outcome)>;
 
-  Forwarder(boost::asio::io_context& io, TcpPeerTransport& transport, RaftNode& raft,
+  Forwarder(boost::asio::io_context& io, PeerTransport& transport, RaftNode& raft,
             std::chrono::milliseconds timeout);
 
   void forward_write(std::string batch, std::vector<commands::Caller> callers, Done done);
@@ -55,7 +55,7 @@ class Forwarder {
   void sweep();
 
   boost::asio::io_context& io_;
-  TcpPeerTransport& transport_;
+  PeerTransport& transport_;
   RaftNode& raft_;
   const std::chrono::milliseconds timeout_;
   boost::asio::steady_timer sweep_timer_;
