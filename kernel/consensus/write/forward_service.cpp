@@ -9,7 +9,7 @@
 
 namespace keepdb::consensus {
 
-ForwardService::ForwardService(PeerTransport& transport, RaftNode& raft,
+ForwardService::ForwardService(PeerTransport& transport, RaftReplica& raft,
                                commands::Proposer& proposer, ReadBarrier& reads)
     : transport_(transport),
       raft_(raft),
