@@ -53,7 +53,8 @@ void GroupCommit::hand_off() {
 void GroupCommit::finish(std::vector<commands::Reply> replies) {
   std::vector<Completion> done = std::exchange(in_flight_, {});
   busy_ = false;
-  gather_target_ = done.size() + pending_ops_.size();
+  // Draining: no more commands are coming, so what is queued goes without a gather wait.
+  gather_target_ = drained_ ? 0 : done.size() + pending_ops_.size();
   ++stats_.write_batches;
   stats_.writes_applied += done.size();
   for (std::size_t i = 0; i < done.size(); ++i) {

@@ -195,6 +195,23 @@ TEST_CASE("a sink that answers fewer ops than it got fails the rest", "[group_co
   CHECK(f.replies == std::vector<std::string>{"a +OK", "b -ERR internal error"});
 }
 
+TEST_CASE("drain completes what is queued without the gather wait, then reports", "[group_commit]") {
+  Fixture f(5000us);
+  for (const char* key : {"a", "b", "c"}) f.set(key);
+  f.scheduler.run_for_us(0);
+  f.set("d");  // queued behind the batch in flight
+  bool drained = false;
+  f.group.drain([&] { drained = true; });
+  CHECK_FALSE(drained);
+  f.sink.complete(0);
+  CHECK_FALSE(drained);
+  f.scheduler.run_for_us(0);  // no 5 ms wait for a round of 4
+  REQUIRE(f.sink.batches.size() == 2);
+  f.sink.complete(1);
+  CHECK(drained);
+  CHECK(f.replies.size() == 4);
+}
+
 TEST_CASE("drain with nothing queued reports at once", "[group_commit]") {
   Fixture f;
   bool drained = false;
