@@ -17,17 +17,16 @@ namespace {
 const commands::Caller kSweeper{"keepdb.expiry", commands::kAllRoles};
 }  // namespace
 
-ExpirySweeper::ExpirySweeper(util::Executor& executor, const storage::KvStore& kv,
-                             consensus::RaftReplica& raft, commands::Proposer& proposer,
-                             commands::ServerStats& stats, ExpirySweeperOptions options,
-                             commands::WallClock wall_clock)
-    : executor_(executor),
-      kv_(kv),
+ExpirySweeper::ExpirySweeper(boost::asio::io_context& io, const storage::KvStore& kv,
+                             consensus::RaftNode& raft, commands::Proposer& proposer, commands::ServerStats& stats,
+                             ExpirySweeperOptions options, commands::WallClock wall_clock)
+    : kv_(kv),
       raft_(raft),
       proposer_(proposer),
       stats_(stats),
       options_(options),
       wall_clock_(std::move(wall_clock)),
+      timer_(io),
       txn_(kv.env()) {}
 
 void ExpirySweeper::start() {
@@ -42,7 +41,10 @@ void ExpirySweeper::stop() {
 
 void ExpirySweeper::arm() {
   if (stopped_) return;
-  timer_ = executor_.post_after(options_.interval, [this] { sweep(); });
+  timer_.expires_after(options_.interval);
+  timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) sweep();
+  });
 }
 
 void ExpirySweeper::sweep() {

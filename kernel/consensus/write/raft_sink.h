@@ -9,10 +9,11 @@
 //     batch raft had accepted gets it too, saying the outcome is unknown;
 //   - consensus UNAVAILABLE: every command gets an error saying the node refuses service.
 //
-// Thread-safety: the executor's thread only (the network thread, as BatchSink). Lifetime:
-// the executor, the raft replica and the forwarder outlive it.
+// Thread-safety: network thread only (as BatchSink). Lifetime: raft node and forwarder
+// outlive it.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -20,14 +21,13 @@
 
 #include "kernel/consensus/write/batch_sink.h"
 #include "kernel/consensus/write/forwarder.h"
-#include "kernel/consensus/write/raft_replica.h"
-#include "util/executor.h"
+#include "kernel/consensus/raft/raft_node.h"
 
 namespace keepdb::consensus {
 
 class RaftSink final : public BatchSink {
  public:
-  RaftSink(util::Executor& executor, RaftReplica& raft, Forwarder& forwarder);
+  RaftSink(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder);
 
   void commit(std::string batch, std::vector<commands::Caller> callers, Done done) override;
 
@@ -40,8 +40,8 @@ class RaftSink final : public BatchSink {
   // Answers each of `ops` commands with `error`, later on the network thread.
   void fail(std::size_t ops, const std::string& error, Done done);
 
-  util::Executor& executor_;
-  RaftReplica& raft_;
+  boost::asio::io_context& io_;
+  RaftNode& raft_;
   Forwarder& forwarder_;
   std::optional<std::pair<Batch, Done>> waiting_;  // for the election barrier
 };
