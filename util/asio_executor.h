@@ -1,8 +1,11 @@
 // AsioExecutor: the Executor over a Boost.Asio io_context run by exactly one thread (the
-// raft thread). The tick is a steady_timer re-armed with expires_at(previous + period).
+// network thread). The tick is a steady_timer re-armed with expires_at(previous + period);
+// each post_after() is a steady_timer of its own, cancelled with its Timer.
 //
 // Thread-safety: as Executor. Lifetime: destroy it on the io_context's thread, or after the
 // io_context has stopped; pending tick handlers then see operation_aborted and do nothing.
+// One-shot timers do not refer to the AsioExecutor: a Timer may outlive it, but not the
+// io_context.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +23,7 @@ class AsioExecutor final : public Executor {
   std::uint64_t now_ms() const override;
   void start_tick(std::chrono::milliseconds period, Task on_tick) override;
   void stop_tick() override;
+  Timer post_after(std::chrono::microseconds delay, Task task) override;
 
  private:
   void arm_tick(std::uint64_t generation);

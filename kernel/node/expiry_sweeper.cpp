@@ -17,16 +17,17 @@ namespace {
 const commands::Caller kSweeper{"keepdb.expiry", commands::kAllRoles};
 }  // namespace
 
-ExpirySweeper::ExpirySweeper(boost::asio::io_context& io, const storage::KvStore& kv,
-                             consensus::RaftNode& raft, commands::Proposer& proposer, commands::ServerStats& stats,
-                             ExpirySweeperOptions options, commands::WallClock wall_clock)
-    : kv_(kv),
+ExpirySweeper::ExpirySweeper(util::Executor& executor, const storage::KvStore& kv,
+                             consensus::RaftReplica& raft, commands::Proposer& proposer,
+                             commands::ServerStats& stats, ExpirySweeperOptions options,
+                             commands::WallClock wall_clock)
+    : executor_(executor),
+      kv_(kv),
       raft_(raft),
       proposer_(proposer),
       stats_(stats),
       options_(options),
       wall_clock_(std::move(wall_clock)),
-      timer_(io),
       txn_(kv.env()) {}
 
 void ExpirySweeper::start() {
@@ -41,10 +42,7 @@ void ExpirySweeper::stop() {
 
 void ExpirySweeper::arm() {
   if (stopped_) return;
-  timer_.expires_after(options_.interval);
-  timer_.async_wait([this](const boost::system::error_code& error) {
-    if (!error) sweep();
-  });
+  timer_ = executor_.post_after(options_.interval, [this] { sweep(); });
 }
 
 void ExpirySweeper::sweep() {

@@ -8,20 +8,19 @@
 // by the next; otherwise the sweeper waits for the interval (a leader whose clock runs
 // ahead of the batch time erases nothing and so cannot spin).
 //
-// Thread-safety: network thread only. Lifetime: io_context, store, raft node, proposer and
-// stats outlive it; stop() it before the proposer drains.
+// Thread-safety: the executor's thread only (the network thread). Lifetime: executor,
+// store, raft replica, proposer and stats outlive it; stop() it before the proposer drains.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 
 #include "kernel/commands/node_context.h"
 #include "kernel/commands/wall_clock.h"
 #include "kernel/commands/proposer.h"
-#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/raft_replica.h"
 #include "storage/kv_store.h"
+#include "util/executor.h"
 
 namespace keepdb::node {
 
@@ -32,8 +31,9 @@ struct ExpirySweeperOptions {
 
 class ExpirySweeper {
  public:
-  ExpirySweeper(boost::asio::io_context& io, const storage::KvStore& kv, consensus::RaftNode& raft,
-                commands::Proposer& proposer, commands::ServerStats& stats, ExpirySweeperOptions options,
+  ExpirySweeper(util::Executor& executor, const storage::KvStore& kv,
+                consensus::RaftReplica& raft, commands::Proposer& proposer,
+                commands::ServerStats& stats, ExpirySweeperOptions options,
                 commands::WallClock wall_clock = commands::unix_time_ms);
 
   void start();
@@ -44,13 +44,14 @@ class ExpirySweeper {
   void arm();
   void sweep();
 
+  util::Executor& executor_;
   const storage::KvStore& kv_;
-  consensus::RaftNode& raft_;
+  consensus::RaftReplica& raft_;
   commands::Proposer& proposer_;
   commands::ServerStats& stats_;
   const ExpirySweeperOptions options_;
   commands::WallClock wall_clock_;
-  boost::asio::steady_timer timer_;
+  util::Executor::Timer timer_;
   storage::ReadTxn txn_;
   bool in_flight_ = false;
   bool stopped_ = true;

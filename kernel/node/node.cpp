@@ -18,6 +18,7 @@
 #include "kernel/consensus/fsm/kv_fsm.h"
 #include "kernel/consensus/peer/member_address.h"
 #include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/raft_node_replica.h"
 #include "kernel/consensus/write/raft_sink.h"
 #include "kernel/consensus/write/read_barrier.h"
 #include "kernel/consensus/peer/tcp_peer_transport.h"
@@ -29,6 +30,7 @@
 #include "kernel/node/plugin_seams.h"
 #include "kernel/plugin_host/auth_chain.h"
 #include "kernel/plugin_host/plugin_set.h"
+#include "util/asio_executor.h"
 #include "util/version.h"
 #include "storage/data_dir.h"
 #include "storage/kv_store.h"
@@ -177,13 +179,15 @@ int run(const config::Config& config) {
     consensus::KvFsm fsm(env, kv, config.limits.max_bulk_bytes);
     consensus::RaftNode raft(io, *raft_log, transport, fsm, options);
     raft_node = &raft;
-    consensus::Forwarder forwarder(io, transport, raft, kForwardTimeout);
-    consensus::RaftSink sink(io, raft, forwarder);
-    consensus::GroupCommit write_path(io, sink, node.stats());
-    consensus::ReadBarrier reads(io, raft, forwarder, kReadTimeout);
-    consensus::ForwardService forward_service(transport, raft, write_path, reads);
+    util::AsioExecutor network(io);  // the write path's posts and timers
+    consensus::RaftNodeReplica replica(raft);
+    consensus::Forwarder forwarder(network, transport, replica, kForwardTimeout);
+    consensus::RaftSink sink(network, replica, forwarder);
+    consensus::GroupCommit write_path(network, sink, node.stats());
+    consensus::ReadBarrier reads(network, replica, forwarder, kReadTimeout);
+    consensus::ForwardService forward_service(transport, replica, write_path, reads);
     forward_service.set_audit(seams.audit);
-    node::ExpirySweeper expiry(io, kv, raft, write_path, node.stats(), {});
+    node::ExpirySweeper expiry(network, kv, replica, write_path, node.stats(), {});
     transport.set_forward_receiver(
         [&](raft_id from, consensus::FrameType type, std::vector<std::uint8_t> body) {
           if (type == consensus::FrameType::kForward) {

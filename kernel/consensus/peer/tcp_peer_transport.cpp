@@ -153,7 +153,7 @@ void TcpPeerTransport::set_receiver(Receiver receiver) {
   inbox_->raft = std::move(receiver);
 }
 
-void TcpPeerTransport::set_forward_receiver(PeerInbox::ForwardReceiver receiver) {
+void TcpPeerTransport::set_forward_receiver(ForwardReceiver receiver) {
   inbox_->forward = std::move(receiver);
 }
 

@@ -1,8 +1,8 @@
 // TcpPeerTransport: the PeerTransport over plain TCP with Boost.Asio, on the node's
 // io_context. Each peer gets one outgoing link (outbound_peer.h) that carries this
 // server's frames to it; frames from other servers arrive on connections they opened to
-// our listener (inbound_peer.h). Besides raft messages it carries FORWARD frames (client
-// traffic a follower sends to the leader, and the leader's replies), opaque here.
+// our listener (inbound_peer.h). Raft messages and forward frames (client traffic a
+// follower sends to the leader, and the leader's replies, opaque here) share the link.
 //
 // Thread-safety: every method, every callback and every receiver runs on the io_context's
 // one thread. Send callbacks may run inside send(). Lifetime: close() (or the destructor)
@@ -40,11 +40,9 @@ class TcpPeerTransport final : public PeerTransport {
             SendDone done) override;
   void set_receiver(Receiver receiver) override;
 
-  // Sends a forward frame of `type` (kForward or kForwardReply) carrying `body` to server
-  // `to_id` at raft address `to_address`, on the same link as raft messages.
   void send_forward(raft_id to_id, const std::string& to_address, FrameType type,
-                    std::span<const std::uint8_t> body, SendDone done);
-  void set_forward_receiver(PeerInbox::ForwardReceiver receiver);
+                    std::span<const std::uint8_t> body, SendDone done) override;
+  void set_forward_receiver(ForwardReceiver receiver) override;
 
   void close();
 

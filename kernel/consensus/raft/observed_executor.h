@@ -1,4 +1,4 @@
-// ObservedExecutor: an Executor that runs an observer after every task and every tick of
+// ObservedExecutor: an Executor that runs an observer after every task, tick and timer of
 // the executor it wraps. libraft 0.15 has no state-change callback, so the node reads
 // raft_state(), the leader and the applied index after each tick, receive and completion
 // (all of which RaftIo runs as tasks or ticks) to react to elections and progress.
@@ -26,6 +26,9 @@ class ObservedExecutor final : public util::Executor {
     inner_.start_tick(period, observed(std::move(on_tick)));
   }
   void stop_tick() override { inner_.stop_tick(); }
+  Timer post_after(std::chrono::microseconds delay, Task task) override {
+    return inner_.post_after(delay, observed(std::move(task)));
+  }
 
  private:
   Task observed(Task task) const {

@@ -9,8 +9,8 @@
 
 namespace keepdb::consensus {
 
-ForwardService::ForwardService(TcpPeerTransport& transport, RaftNode& raft, commands::Proposer& proposer,
-                               ReadBarrier& reads)
+ForwardService::ForwardService(PeerTransport& transport, RaftReplica& raft,
+                               commands::Proposer& proposer, ReadBarrier& reads)
     : transport_(transport),
       raft_(raft),
       proposer_(proposer),

@@ -21,16 +21,16 @@
 #include "kernel/commands/audit.h"
 #include "kernel/consensus/write/forward_codec.h"
 #include "kernel/commands/proposer.h"
-#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/peer/peer_transport.h"
+#include "kernel/consensus/write/raft_replica.h"
 #include "kernel/consensus/write/read_barrier.h"
-#include "kernel/consensus/peer/tcp_peer_transport.h"
 #include "kernel/log/throttle.h"
 
 namespace keepdb::consensus {
 
 class ForwardService {
  public:
-  ForwardService(TcpPeerTransport& transport, RaftNode& raft, commands::Proposer& proposer,
+  ForwardService(PeerTransport& transport, RaftReplica& raft, commands::Proposer& proposer,
                  ReadBarrier& reads);
 
   // Records each admitted forwarded write with the principal the follower named, and
@@ -46,8 +46,8 @@ class ForwardService {
                                      const commands::Caller& caller);
   void reply(raft_id to, const ForwardReply& reply);
 
-  TcpPeerTransport& transport_;
-  RaftNode& raft_;
+  PeerTransport& transport_;
+  RaftReplica& raft_;
   commands::Proposer& proposer_;
   ReadBarrier& reads_;
   log::Throttle refusals_;  // log lines of refused forwarded ops

@@ -3,16 +3,15 @@
 
 #include <openssl/rand.h>
 
-#include <boost/asio/post.hpp>
 #include <stdexcept>
 
 #include "kernel/log/log.h"
 
 namespace keepdb::consensus {
 
-Forwarder::Forwarder(boost::asio::io_context& io, TcpPeerTransport& transport, RaftNode& raft,
+Forwarder::Forwarder(util::Executor& executor, PeerTransport& transport, RaftReplica& raft,
                      std::chrono::milliseconds timeout)
-    : io_(io), transport_(transport), raft_(raft), timeout_(timeout), sweep_timer_(io) {
+    : executor_(executor), transport_(transport), raft_(raft), timeout_(timeout) {
   raft_.on_change([this] { abandon_old_leader(); });
 }
 
@@ -26,7 +25,7 @@ void Forwarder::abandon_old_leader() {
   }
   for (std::uint64_t id : stale) {
     const bool write = pending_.at(id).kind == ForwardKind::kWrite;
-    boost::asio::post(io_, [this, id, write] {
+    executor_.post([this, id, write] {
       finish(id, std::string(write ? "ERR the leader changed before answering; the write may or "
                                      "may not have been applied"
                                    : "TRYAGAIN the leader changed during the read"));
@@ -58,23 +57,23 @@ void Forwarder::read_index(Done done) {
 }
 
 void Forwarder::send(ForwardRequest request, Done done) {
-  const RaftMember leader = raft_.leader_member();
+  const RaftReplica::Leader leader = raft_.leader_member();
   if (leader.id == 0 || leader.id == raft_.id()) {
-    boost::asio::post(io_, [done = std::move(done)] { done(std::string("TRYAGAIN no leader")); });
+    executor_.post([done = std::move(done)] { done(std::string("TRYAGAIN no leader")); });
     return;
   }
   const std::uint64_t id = request.id;
-  pending_.emplace(id, Pending{request.kind, leader.id, std::chrono::steady_clock::now() + timeout_,
-                               std::move(done)});
+  util::Executor::Timer deadline = executor_.post_after(timeout_, [this, id] {
+    finish(id, std::string("ERR the leader did not answer in time; the outcome is unknown"));
+  });
+  pending_.emplace(id, Pending{request.kind, leader.id, std::move(deadline), std::move(done)});
   const auto body = encode_forward_request(request);
   transport_.send_forward(
       leader.id, leader.address, FrameType::kForward, body, [this, id](util::IoStatus status) {
         if (status.ok()) return;
         // Posted: the transport may call this inside send_forward().
-        boost::asio::post(io_,
-                          [this, id] { finish(id, std::string("TRYAGAIN leader unreachable")); });
+        executor_.post([this, id] { finish(id, std::string("TRYAGAIN leader unreachable")); });
       });
-  if (pending_.size() == 1) sweep();
 }
 
 void Forwarder::on_reply(raft_id from, std::span<const std::uint8_t> body) {
@@ -92,23 +91,9 @@ void Forwarder::on_reply(raft_id from, std::span<const std::uint8_t> body) {
 
 void Forwarder::finish(std::uint64_t id, Outcome outcome) {
   auto node = pending_.extract(id);
-  if (!node.empty()) node.mapped().done(std::move(outcome));
-}
-
-void Forwarder::sweep() {
-  sweep_timer_.expires_after(std::chrono::milliseconds(100));
-  sweep_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (error) return;
-    const auto now = std::chrono::steady_clock::now();
-    std::vector<std::uint64_t> expired;
-    for (const auto& [id, pending] : pending_) {
-      if (pending.deadline <= now) expired.push_back(id);
-    }
-    for (std::uint64_t id : expired) {
-      finish(id, std::string("ERR the leader did not answer in time; the outcome is unknown"));
-    }
-    if (!pending_.empty()) sweep();
-  });
+  if (node.empty()) return;
+  node.mapped().deadline.cancel();
+  node.mapped().done(std::move(outcome));
 }
 
 }  // namespace keepdb::consensus

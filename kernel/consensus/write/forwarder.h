@@ -7,12 +7,11 @@
 // the leader does not answer within the timeout, or before another server becomes leader,
 // fails with an error saying the outcome is unknown (reads: TRYAGAIN).
 //
-// Thread-safety: network thread only; callbacks run there, never inside the call.
-// Lifetime: the transport, the raft node and the io_context outlive it.
+// Thread-safety: the executor's thread only (the network thread, which also runs the
+// transport's forward receiver); callbacks run there, never inside the call.
+// Lifetime: the executor, the transport and the raft replica outlive it.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -22,9 +21,10 @@
 #include <variant>
 #include <vector>
 
+#include "kernel/consensus/peer/peer_transport.h"
 #include "kernel/consensus/write/forward_codec.h"
-#include "kernel/consensus/raft/raft_node.h"
-#include "kernel/consensus/peer/tcp_peer_transport.h"
+#include "kernel/consensus/write/raft_replica.h"
+#include "util/executor.h"
 
 namespace keepdb::consensus {
 
@@ -34,7 +34,7 @@ class Forwarder {
   using Outcome = std::variant<std::string, std::vector<commands::Reply>, std::uint64_t>;
   using Done = std::function<void(Outcome outcome)>;
 
-  Forwarder(boost::asio::io_context& io, TcpPeerTransport& transport, RaftNode& raft,
+  Forwarder(util::Executor& executor, PeerTransport& transport, RaftReplica& raft,
             std::chrono::milliseconds timeout);
 
   void forward_write(std::string batch, std::vector<commands::Caller> callers, Done done);
@@ -46,22 +46,19 @@ class Forwarder {
   struct Pending {
     ForwardKind kind;
     raft_id leader;
-    std::chrono::steady_clock::time_point deadline;
+    util::Executor::Timer deadline;  // fails the request when the leader has not answered
     Done done;
   };
   void send(ForwardRequest request, Done done);
   void finish(std::uint64_t id, Outcome outcome);
   void abandon_old_leader();
-  void sweep();
-
-  boost::asio::io_context& io_;
-  TcpPeerTransport& transport_;
-  RaftNode& raft_;
-  const std::chrono::milliseconds timeout_;
-  boost::asio::steady_timer sweep_timer_;
   // A fresh random request id, not in use.
   std::uint64_t new_id() const;
 
+  util::Executor& executor_;
+  PeerTransport& transport_;
+  RaftReplica& raft_;
+  const std::chrono::milliseconds timeout_;
   std::map<std::uint64_t, Pending> pending_;
 };
 

@@ -1,20 +1,17 @@
 // Batching of write commands in front of the durable write path.
 #include "kernel/consensus/write/group_commit.h"
 
-#include <boost/asio/post.hpp>
 #include <utility>
 
 namespace keepdb::consensus {
 
-GroupCommit::GroupCommit(boost::asio::io_context& network, BatchSink& sink,
-                         commands::ServerStats& stats, std::chrono::microseconds max_gather_wait,
-                         commands::WallClock wall_clock)
-    : network_(network),
+GroupCommit::GroupCommit(util::Executor& executor, BatchSink& sink, commands::ServerStats& stats,
+                         std::chrono::microseconds max_gather_wait, commands::WallClock wall_clock)
+    : executor_(executor),
       sink_(sink),
       stats_(stats),
       max_gather_wait_(max_gather_wait),
-      wall_clock_(std::move(wall_clock)),
-      gather_timer_(network) {}
+      wall_clock_(std::move(wall_clock)) {}
 
 void GroupCommit::propose(const commands::Caller& caller, commands::Args args, Completion done) {
   pending_ops_.add(args);
@@ -31,15 +28,13 @@ void GroupCommit::maybe_hand_off() {
     // Posted, so the reads already queued in this event-loop pass join the batch.
     if (!hand_off_posted_) {
       hand_off_posted_ = true;
-      boost::asio::post(network_, [this] { hand_off(); });
+      executor_.post([this] { hand_off(); });
     }
     return;
   }
   if (gathering_) return;
   gathering_ = true;
-  gather_timer_.expires_after(max_gather_wait_);
-  gather_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (error) return;
+  gather_timer_ = executor_.post_after(max_gather_wait_, [this] {
     gathering_ = false;
     hand_off();
   });
@@ -58,7 +53,8 @@ void GroupCommit::hand_off() {
 void GroupCommit::finish(std::vector<commands::Reply> replies) {
   std::vector<Completion> done = std::exchange(in_flight_, {});
   busy_ = false;
-  gather_target_ = done.size() + pending_ops_.size();
+  // Draining: no more commands are coming, so what is queued goes without a gather wait.
+  gather_target_ = drained_ ? 0 : done.size() + pending_ops_.size();
   ++stats_.write_batches;
   stats_.writes_applied += done.size();
   for (std::size_t i = 0; i < done.size(); ++i) {

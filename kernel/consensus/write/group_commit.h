@@ -14,12 +14,10 @@
 // the batch time its ops are applied at (op_batch.h); a follower's batch is forwarded op by
 // op and stamped again by the leader's GroupCommit.
 //
-// Thread-safety: network thread only (see Proposer). Lifetime: `network` and `sink` must
-// outlive this object.
+// Thread-safety: the executor's thread only (the network thread; see Proposer). Lifetime:
+// `executor` and `sink` must outlive this object.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <vector>
 
@@ -28,12 +26,13 @@
 #include "kernel/commands/wall_clock.h"
 #include "kernel/consensus/write/batch_sink.h"
 #include "kernel/commands/proposer.h"
+#include "util/executor.h"
 
 namespace keepdb::consensus {
 
 class GroupCommit final : public commands::Proposer {
  public:
-  GroupCommit(boost::asio::io_context& network, BatchSink& sink, commands::ServerStats& stats,
+  GroupCommit(util::Executor& executor, BatchSink& sink, commands::ServerStats& stats,
               std::chrono::microseconds max_gather_wait = std::chrono::microseconds(1000),
               commands::WallClock wall_clock = commands::unix_time_ms);
 
@@ -45,12 +44,12 @@ class GroupCommit final : public commands::Proposer {
   void hand_off();
   void finish(std::vector<commands::Reply> replies);
 
-  boost::asio::io_context& network_;
+  util::Executor& executor_;
   BatchSink& sink_;
   commands::ServerStats& stats_;
   std::chrono::microseconds max_gather_wait_;
   commands::WallClock wall_clock_;
-  boost::asio::steady_timer gather_timer_;
+  util::Executor::Timer gather_timer_;
 
   commands::OpBatchBuilder pending_ops_;
   std::vector<commands::Caller> pending_callers_;

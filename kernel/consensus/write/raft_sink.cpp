@@ -1,8 +1,6 @@
 // RaftSink: one raft entry per batch on the leader, forwarding on followers.
 #include "kernel/consensus/write/raft_sink.h"
 
-#include <boost/asio/post.hpp>
-
 #include "kernel/commands/op_batch.h"
 
 namespace keepdb::consensus {
@@ -14,8 +12,8 @@ constexpr char kOutcomeUnknown[] = "; this write may or may not be applied";
 
 }  // namespace
 
-RaftSink::RaftSink(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder)
-    : io_(io), raft_(raft), forwarder_(forwarder) {
+RaftSink::RaftSink(util::Executor& executor, RaftReplica& raft, Forwarder& forwarder)
+    : executor_(executor), raft_(raft), forwarder_(forwarder) {
   raft_.on_change([this] {
     if (waiting_ && !(raft_.leader() && !raft_.ready())) {
       auto [batch, done] = std::move(*waiting_);
@@ -38,7 +36,7 @@ void RaftSink::dispatch(Batch batch, Done done) {
   } else if (raft_.ready()) {
     raft_.apply(
         batch.ops, [this, done = std::move(done), ops](
-                       RaftNode::Status status, const std::vector<commands::Reply>& replies) {
+                       RaftReplica::Status status, const std::vector<commands::Reply>& replies) {
           if (status == 0 && !replies.empty()) {
             done(replies);
             return;
@@ -71,7 +69,7 @@ void RaftSink::dispatch(Batch batch, Done done) {
 }
 
 void RaftSink::fail(std::size_t ops, const std::string& error, Done done) {
-  boost::asio::post(io_, [done = std::move(done), ops, error] {
+  executor_.post([done = std::move(done), ops, error] {
     done(std::vector<commands::Reply>(ops, commands::Reply::error(error)));
   });
 }

@@ -9,11 +9,10 @@
 //     batch raft had accepted gets it too, saying the outcome is unknown;
 //   - consensus UNAVAILABLE: every command gets an error saying the node refuses service.
 //
-// Thread-safety: network thread only (as BatchSink). Lifetime: raft node and forwarder
-// outlive it.
+// Thread-safety: the executor's thread only (the network thread, as BatchSink). Lifetime:
+// the executor, the raft replica and the forwarder outlive it.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -21,13 +20,14 @@
 
 #include "kernel/consensus/write/batch_sink.h"
 #include "kernel/consensus/write/forwarder.h"
-#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/raft_replica.h"
+#include "util/executor.h"
 
 namespace keepdb::consensus {
 
 class RaftSink final : public BatchSink {
  public:
-  RaftSink(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder);
+  RaftSink(util::Executor& executor, RaftReplica& raft, Forwarder& forwarder);
 
   void commit(std::string batch, std::vector<commands::Caller> callers, Done done) override;
 
@@ -40,8 +40,8 @@ class RaftSink final : public BatchSink {
   // Answers each of `ops` commands with `error`, later on the network thread.
   void fail(std::size_t ops, const std::string& error, Done done);
 
-  boost::asio::io_context& io_;
-  RaftNode& raft_;
+  util::Executor& executor_;
+  RaftReplica& raft_;
   Forwarder& forwarder_;
   std::optional<std::pair<Batch, Done>> waiting_;  // for the election barrier
 };

@@ -1,15 +1,13 @@
 // Read rounds: barrier on the leader, read index plus local catch-up on followers.
 #include "kernel/consensus/write/read_barrier.h"
 
-#include <boost/asio/post.hpp>
-
 #include "kernel/consensus/write/raft_sink.h"
 
 namespace keepdb::consensus {
 
-ReadBarrier::ReadBarrier(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder,
+ReadBarrier::ReadBarrier(util::Executor& executor, RaftReplica& raft, Forwarder& forwarder,
                          std::chrono::milliseconds timeout)
-    : io_(io), raft_(raft), forwarder_(forwarder), timeout_(timeout), round_timer_(io) {
+    : executor_(executor), raft_(raft), forwarder_(forwarder), timeout_(timeout) {
   raft_.on_change([this] { check_applied(); });
 }
 
@@ -17,7 +15,7 @@ void ReadBarrier::wait(Done done) {
   if (raft_.unavailable() || raft_.sole_voter_leader()) {
     std::optional<std::string> error;
     if (raft_.unavailable()) error = kUnavailableError;
-    boost::asio::post(io_, [done = std::move(done), error, index = raft_.applied_index()] {
+    executor_.post([done = std::move(done), error, index = raft_.applied_index()] {
       done(error, index);
     });
     return;
@@ -32,15 +30,14 @@ void ReadBarrier::start_round() {
   round_running_ = true;
   round_index_ = 0;
   const std::uint64_t id = ++round_id_;
-  round_timer_.expires_after(timeout_);
-  round_timer_.async_wait([this, id](const boost::system::error_code& error) {
-    if (!error && id == round_id_) finish_round(std::string("TRYAGAIN read timed out"));
+  round_timer_ = executor_.post_after(timeout_, [this, id] {
+    if (id == round_id_) finish_round(std::string("TRYAGAIN read timed out"));
   });
   if (raft_.leader()) {
     // Raft's read index: the commit index now, once a barrier confirms the leadership. A
     // leader whose election barrier has not applied yet may lag; it uses the barrier's own.
     const std::uint64_t read_index = raft_.ready() ? raft_.commit_index() : 0;
-    raft_.barrier([this, id, read_index](RaftNode::Status status, raft_index index) {
+    raft_.barrier([this, id, read_index](RaftReplica::Status status, raft_index index) {
       if (id != round_id_) return;
       if (status != 0) {
         finish_round(status == RAFT_NOTLEADER || status == RAFT_LEADERSHIPLOST
@@ -84,11 +81,11 @@ void ReadBarrier::finish_round(const std::optional<std::string>& error) {
   ++round_id_;
   round_timer_.cancel();
   const std::uint64_t index = round_index_;
-  boost::asio::post(io_, [served = std::move(served), error, index] {
+  executor_.post([served = std::move(served), error, index] {
     for (const Done& done : served) done(error, index);
   });
   if (!next_.empty())
-    boost::asio::post(io_, [this] {
+    executor_.post([this] {
       if (!round_running_ && !next_.empty()) start_round();
     });
 }

@@ -10,12 +10,11 @@
 // leader can exist. A round that has not finished within `timeout` fails. Errors: "TRYAGAIN no
 // leader", the UNAVAILABLE refusal, or the failure of the round.
 //
-// Thread-safety: network thread only; completions are posted, never run inside wait().
-// Lifetime: the raft node, the forwarder and the io_context outlive it.
+// Thread-safety: the executor's thread only (the network thread); completions are posted,
+// never run inside wait(). Lifetime: the executor, the raft replica and the forwarder
+// outlive it.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -24,7 +23,8 @@
 #include <vector>
 
 #include "kernel/consensus/write/forwarder.h"
-#include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/raft_replica.h"
+#include "util/executor.h"
 
 namespace keepdb::consensus {
 
@@ -33,7 +33,7 @@ class ReadBarrier {
   // An error line, or the index the read waited for.
   using Done = std::function<void(std::optional<std::string> error, std::uint64_t index)>;
 
-  ReadBarrier(boost::asio::io_context& io, RaftNode& raft, Forwarder& forwarder,
+  ReadBarrier(util::Executor& executor, RaftReplica& raft, Forwarder& forwarder,
               std::chrono::milliseconds timeout);
 
   // Completes once reads that arrived before this call may run on local state.
@@ -45,11 +45,11 @@ class ReadBarrier {
   void finish_round(const std::optional<std::string>& error);
   void check_applied();
 
-  boost::asio::io_context& io_;
-  RaftNode& raft_;
+  util::Executor& executor_;
+  RaftReplica& raft_;
   Forwarder& forwarder_;
   const std::chrono::milliseconds timeout_;
-  boost::asio::steady_timer round_timer_;
+  util::Executor::Timer round_timer_;
   std::vector<Done> next_;   // waiting for the next round
   std::vector<Done> round_;  // served by the running round
   bool round_running_ = false;

@@ -48,6 +48,11 @@ void MemoryNetwork::Endpoint::send(raft_id to_id, const std::string&, const raft
   network_.send(*this, to_id, message, std::move(done));
 }
 
+void MemoryNetwork::Endpoint::send_forward(raft_id to_id, const std::string&, FrameType type,
+                                           std::span<const std::uint8_t> body, SendDone done) {
+  network_.send_forward(*this, to_id, type, body, std::move(done));
+}
+
 void MemoryNetwork::send(Endpoint& from, raft_id to_id, const raft_message& message,
                          PeerTransport::SendDone done) {
   auto frame = std::make_shared<std::vector<std::uint8_t>>();
@@ -55,7 +60,24 @@ void MemoryNetwork::send(Endpoint& from, raft_id to_id, const raft_message& mess
       !status.ok()) {
     return done(status);
   }
-  if (!link_up(from.id(), to_id)) {
+  transmit(from.id(), to_id, std::move(frame), std::move(done));
+}
+
+void MemoryNetwork::send_forward(Endpoint& from, raft_id to_id, FrameType type,
+                                 std::span<const std::uint8_t> body,
+                                 PeerTransport::SendDone done) {
+  auto frame = std::make_shared<std::vector<std::uint8_t>>();
+  if (util::IoStatus status = encode_forward_frame(type, body, FrameLimits{}, *frame);
+      !status.ok()) {
+    return done(status);
+  }
+  transmit(from.id(), to_id, std::move(frame), std::move(done));
+}
+
+void MemoryNetwork::transmit(raft_id from, raft_id to_id,
+                             std::shared_ptr<const std::vector<std::uint8_t>> frame,
+                             PeerTransport::SendDone done) {
+  if (!link_up(from, to_id)) {
     return done(util::IoStatus::failure(RAFT_NOCONNECTION, "link is down"));
   }
   done(util::IoStatus::success());
@@ -69,7 +91,7 @@ void MemoryNetwork::send(Endpoint& from, raft_id to_id, const raft_message& mess
     const std::uint64_t delay = std::uniform_int_distribution<std::uint64_t>(
         faults_.min_delay_ms, faults_.max_delay_ms)(random_);
     scheduler_.schedule(scheduler_.now_ms() + delay,
-                        [this, from = from.id(), to_id, frame] { deliver(from, to_id, frame); });
+                        [this, from, to_id, frame] { deliver(from, to_id, frame); });
   }
 }
 
@@ -77,6 +99,12 @@ void MemoryNetwork::deliver(raft_id from, raft_id to,
                             std::shared_ptr<const std::vector<std::uint8_t>> frame) {
   if (!link_up(from, to)) {
     ++frames_dropped_;  // the link went down while the frame was in flight
+    return;
+  }
+  Endpoint& endpoint = *endpoints_.at(to);
+  FrameHeader header;
+  if (decode_frame_header(*frame, FrameLimits{}, header).ok() && is_forward_frame(header.type)) {
+    deliver_forward(from, endpoint, header, *frame);
     return;
   }
   OwnedMessage message;
@@ -90,8 +118,21 @@ void MemoryNetwork::deliver(raft_id from, raft_id to,
   const auto sender = endpoints_.find(from);
   if (sender == endpoints_.end()) return;
   message.sender_address() = sender->second->address();
-  Endpoint& endpoint = *endpoints_.at(to);
   if (endpoint.receiver_) endpoint.receiver_(std::move(message));
+}
+
+void MemoryNetwork::deliver_forward(raft_id from, Endpoint& to, const FrameHeader& header,
+                                    std::span<const std::uint8_t> frame) {
+  if (frame.size() - kFrameHeaderBytes != header.body_bytes) {
+    ++decode_failures_;
+    return;
+  }
+  ++frames_delivered_;
+  ++delivered_by_type_[header.type];
+  const auto body = frame.subspan(kFrameHeaderBytes);
+  if (to.forward_receiver_) {
+    to.forward_receiver_(from, header.type, std::vector<std::uint8_t>(body.begin(), body.end()));
+  }
 }
 
 }  // namespace keepdb::consensus::testing

@@ -1,7 +1,9 @@
 // MemoryNetwork: an in-memory, deterministic network between simulated servers. Every message
 // is really encoded into a peer frame (peer_codec.h) on send and decoded on delivery, so the
-// codec and its ownership rules run under every cluster test. A seeded PRNG decides drops,
-// duplicates and per-frame delays (random delays reorder frames); links can be cut one way.
+// codec and its ownership rules run under every cluster test. Forward frames (FORWARD and
+// FORWARD_REPLY, for the write-path tests) travel the same way, with the same faults. A
+// seeded PRNG decides drops, duplicates and per-frame delays (random delays reorder frames);
+// links can be cut one way.
 //
 // Thread-safety: none; used on the simulation's thread only.
 // Lifetime: endpoints belong to the network; the network must outlive the scheduler's runs.
@@ -12,6 +14,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,7 +56,15 @@ class MemoryNetwork {
  private:
   void send(Endpoint& from, raft_id to_id, const raft_message& message,
             PeerTransport::SendDone done);
+  void send_forward(Endpoint& from, raft_id to_id, FrameType type,
+                    std::span<const std::uint8_t> body, PeerTransport::SendDone done);
+  // Faults, then delivery of `frame` after a random delay; `done` runs first, inside the send.
+  void transmit(raft_id from, raft_id to_id, std::shared_ptr<const std::vector<std::uint8_t>> frame,
+                PeerTransport::SendDone done);
   void deliver(raft_id from, raft_id to, std::shared_ptr<const std::vector<std::uint8_t>> frame);
+  // A forward frame whose header decoded: its body to `to`'s forward receiver.
+  void deliver_forward(raft_id from, Endpoint& to, const FrameHeader& header,
+                       std::span<const std::uint8_t> frame);
   bool link_up(raft_id from, raft_id to) const;
   bool chance(double probability);
 
@@ -77,6 +88,11 @@ class MemoryNetwork::Endpoint final : public PeerTransport {
   void send(raft_id to_id, const std::string& to_address, const raft_message& message,
             SendDone done) override;
   void set_receiver(Receiver receiver) override { receiver_ = std::move(receiver); }
+  void send_forward(raft_id to_id, const std::string& to_address, FrameType type,
+                    std::span<const std::uint8_t> body, SendDone done) override;
+  void set_forward_receiver(ForwardReceiver receiver) override {
+    forward_receiver_ = std::move(receiver);
+  }
 
   raft_id id() const { return id_; }
   const std::string& address() const { return address_; }
@@ -88,6 +104,7 @@ class MemoryNetwork::Endpoint final : public PeerTransport {
   const raft_id id_;
   const std::string address_;
   Receiver receiver_;
+  ForwardReceiver forward_receiver_;
 };
 
 }  // namespace keepdb::consensus::testing

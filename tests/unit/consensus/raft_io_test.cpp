@@ -36,6 +36,12 @@ struct HeldTransport final : PeerTransport {
     sent.push_back({to_id, to_address, std::move(done)});
   }
   void set_receiver(Receiver new_receiver) override { receiver = std::move(new_receiver); }
+  // RaftIo never sends forward frames.
+  void send_forward(raft_id, const std::string&, FrameType, std::span<const std::uint8_t>,
+                    SendDone done) override {
+    done(util::IoStatus::failure(RAFT_NOCONNECTION, "no forward frames here"));
+  }
+  void set_forward_receiver(ForwardReceiver) override {}
 };
 
 // Every callback raft would receive, in order, as "what:status".

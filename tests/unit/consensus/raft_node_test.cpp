@@ -20,11 +20,13 @@
 #include "kernel/consensus/fsm/kv_fsm.h"
 #include "kernel/consensus/peer/member_address.h"
 #include "kernel/consensus/raft/raft_node.h"
+#include "kernel/consensus/write/raft_node_replica.h"
 #include "kernel/consensus/write/raft_sink.h"
 #include "kernel/consensus/peer/tcp_peer_transport.h"
 #include "storage/kv_store.h"
 #include "storage/raft_log_store.h"
 #include "tests/unit/storage/temp_dir.h"
+#include "util/asio_executor.h"
 
 namespace keepdb::consensus::testing {
 namespace {
@@ -177,8 +179,10 @@ TEST_CASE("a server whose term write fails turns UNAVAILABLE and refuses writes"
   REQUIRE(run_until(io, [&] { return victim.raft->unavailable(); }));
   CHECK(victim.raft->error_message().find("injected disk error") != std::string::npos);
 
-  Forwarder forwarder(io, victim.transport, *victim.raft, 1s);
-  RaftSink sink(io, *victim.raft, forwarder);
+  util::AsioExecutor executor(io);
+  RaftNodeReplica replica(*victim.raft);
+  Forwarder forwarder(executor, victim.transport, replica, 1s);
+  RaftSink sink(executor, replica, forwarder);
   commands::OpBatchBuilder batch;
   const std::vector<std::string_view> set = {"SET", "k", "v"};
   batch.add(set);
