@@ -106,7 +106,7 @@ struct CommandSpec {
   Access access = Access::kAnyone;  // the roles it needs (COMMAND DOCS "acl_roles")
   // An option that asks for more roles (COMMAND DOCS "acl_roles_with_options").
   AccessOption access_option{};
-  bool before_auth = false;  // allowed before authentication (AUTH HELLO PING QUIT)
+  bool before_auth = false;  // allowed before authentication (AUTH HELLO QUIT, as in Redis)
   // An immediate command whose reply is computed from the keyspace: on a cluster it waits
   // for a read barrier (linearizable) unless the connection asked for local reads.
   bool reads_keyspace = false;

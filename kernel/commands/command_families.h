@@ -74,7 +74,7 @@ constexpr CommandSpec keyspace_write(std::string_view group, std::string_view na
           .apply = apply};
 }
 
-// A command that may run before authentication (AUTH HELLO PING QUIT).
+// A command that may run before authentication (AUTH HELLO QUIT, as in Redis).
 constexpr CommandSpec allowed_before_auth(CommandSpec spec) {
   spec.before_auth = true;
   return spec;

@@ -277,8 +277,8 @@ void exec_client(ExecContext& c) {
 }
 
 constexpr CommandSpec kConnectionCommands[] = {
-    allowed_before_auth(keyless_command("connection", "ping", -1, Access::kAnyone, "1.0.0",
-                                        "Returns the server's liveliness response.", exec_ping)),
+    keyless_command("connection", "ping", -1, Access::kAnyone, "1.0.0",
+                    "Returns the server's liveliness response.", exec_ping),
     keyless_command("connection", "echo", 2, Access::kAnyone, "1.0.0", "Returns the given string.",
                     exec_echo),
     allowed_before_auth(keyless_command("connection", "quit", -1, Access::kAnyone, "1.0.0",

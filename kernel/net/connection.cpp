@@ -530,16 +530,18 @@ void Connection::enforce_deadlines(Clock::time_point now) {
       now - unauthenticated_since_ > limits.auth_timeout) {
     close("not authenticated within limits.auth_timeout_ms = " +
           std::to_string(limits.auth_timeout.count()));
-  } else if (partial_since_ && limits.request_timeout.count() > 0 &&
-             now - *partial_since_ > limits.request_timeout) {
-    close("request not completed within limits.request_timeout_ms = " +
-          std::to_string(limits.request_timeout.count()) + " (slow or stalled sender)");
   } else if (backlogged_since_ && limits.request_timeout.count() > 0 &&
              now - *backlogged_since_ > limits.request_timeout) {
+    // Checked before the partial request: reading is paused while replies are backlogged,
+    // so a request cut at the end of the last read is the server's doing, not the sender's.
     close("reply buffer limit exceeded: " + std::to_string(sending_.size() + queued_.size()) +
           " bytes of replies (" + reply_limit_text() + ") unread for more than "
           "limits.request_timeout_ms = " + std::to_string(limits.request_timeout.count()) +
           " (the client does not read)");
+  } else if (partial_since_ && limits.request_timeout.count() > 0 &&
+             now - *partial_since_ > limits.request_timeout) {
+    close("request not completed within limits.request_timeout_ms = " +
+          std::to_string(limits.request_timeout.count()) + " (slow or stalled sender)");
   } else if (limits.idle_timeout.count() > 0 && !awaiting_replies() &&
              now - last_request_ > limits.idle_timeout) {
     close("idle for more than limits.idle_timeout_ms = " +

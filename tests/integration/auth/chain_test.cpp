@@ -74,7 +74,7 @@ TEST_CASE("auth: chain: a slow authenticator does not block other clients and ti
   // While that AUTH is pending, a second client is served at once, repeatedly.
   RawClient other(node->port());
   for (int i = 0; i < 5; ++i) {
-    CHECK(other.command({"PING"}, 1s).text == "PONG");
+    CHECK(error_of(other.command({"PING"}, 1s)) == kNoAuth);
     CHECK(error_of(other.command({"GET", "k"}, 1s)) == kNoAuth);
   }
   CHECK_FALSE(reply_arrived(waiting));
@@ -87,7 +87,7 @@ TEST_CASE("auth: chain: a slow authenticator does not block other clients and ti
   CHECK(waited < milliseconds(kSlowCallMs));
   CHECK(node->wait_for_log("deadline of 2000 ms passed waiting for plugin 'slow'"));
   CHECK(error_of(waiting.command({"GET", "k"})) == kNoAuth);
-  CHECK(other.command({"PING"}).text == "PONG");
+  CHECK(error_of(other.command({"PING"})) == kNoAuth);
   // A graceful stop waits for the sleeping plugin call, then exits cleanly.
   CHECK(node->stop().exited_normally(0));
 }
@@ -104,7 +104,7 @@ TEST_CASE("auth: chain: a client that leaves while its AUTH is pending does no h
   // The attempt ends after the client has gone; its answer has nowhere to go.
   CHECK(node->wait_for_log("deadline of 2000 ms passed", 10s));
   RawClient after(node->port());
-  CHECK(after.command({"PING"}).text == "PONG");
+  CHECK(error_of(after.command({"PING"})) == kNoAuth);
   CHECK(node->running());
   CHECK(node->stop().exited_normally(0));
 }
@@ -131,7 +131,7 @@ TEST_CASE("auth: chain: unknown tokens stuck in a slow plugin do not lock out va
     REQUIRE(stuck.back()->send(encode_command({"AUTH", std::string(kUnknownToken)})));
   }
   RawClient valid(node.port());
-  REQUIRE(valid.command({"PING"}).text == "PONG");  // the stuck attempts are under way
+  REQUIRE(error_of(valid.command({"PING"})) == kNoAuth);  // the stuck attempts are under way
 
   const auto sent = Clock::now();
   const RespValue verdict = valid.command({"AUTH", kOps.token});

@@ -1,5 +1,5 @@
 // Owns the authentication gate and the ways in: NOAUTH before AUTH, the commands allowed
-// before it (PING, HELLO, QUIT), a valid token through `redis-cli -a`, `AUTH name token` and
+// before it (HELLO, QUIT; PING gets NOAUTH as in Redis), a valid token through `redis-cli -a`, `AUTH name token` and
 // `HELLO 3 AUTH name token`, Redis's exact WRONGPASS text, and AUTH's argument count.
 #include <catch2/catch.hpp>
 
@@ -42,20 +42,32 @@ TEST_CASE("auth: gate: GET, SET and INFO answer NOAUTH before AUTH", "[auth][gat
   CHECK(client.command({"INFO", "server"}).type == '$');
 }
 
-TEST_CASE("auth: gate: PING, HELLO and QUIT are answered before AUTH", "[auth][gate]") {
+TEST_CASE("auth: gate: HELLO and QUIT are answered before AUTH and PING is not",
+          "[auth][gate]") {
   TokenNode t;
   RawClient client(t.node.port());
-  CHECK(client.command({"PING"}).text == "PONG");
-  CHECK(client.command({"PING", "hello"}).text == "hello");
+  // As in Redis, PING is behind the gate: a liveness probe learns that the node is up
+  // and wants authentication.
+  CHECK(error_of(client.command({"PING"})) == kNoAuth);
+  CHECK(error_of(client.command({"PING", "hello"})) == kNoAuth);
   // HELLO runs (it is not the generic NOAUTH gate): without AUTH it answers Redis's own
   // HELLO-specific NOAUTH and keeps the protocol unchanged.
   const std::string hello_error = error_of(client.command({"HELLO", "3"}));
   CHECK(
       hello_error.starts_with("NOAUTH HELLO must be called with the client already "
                               "authenticated"));
-  CHECK(client.command({"PING"}).type == '+');  // still RESP2
   CHECK(client.command({"QUIT"}).text == "OK");
   CHECK(client.wait_closed());
+
+  // The refused HELLO 3 left the protocol at RESP2: once authenticated, a missing key is
+  // RESP2's null bulk string, not RESP3's null.
+  RawClient other(t.node.port());
+  CHECK(other.command({"HELLO", "3"}).type == '-');
+  REQUIRE(auth(other, {kOps.token}).text == "OK");
+  CHECK(other.command({"PING"}).text == "PONG");
+  const RespValue missing = other.command({"GET", "gate:missing"});
+  CHECK(missing.null);
+  CHECK(missing.type == '$');
 }
 
 TEST_CASE("auth: login: redis-cli -a with a valid token runs commands", "[auth][token]") {
@@ -105,8 +117,9 @@ TEST_CASE("auth: login: HELLO 3 AUTH name token answers a RESP3 map and authenti
   RawClient other(t.node.port());
   CHECK(error_of(other.command({"HELLO", "3", "AUTH", kOps.name, "wrong-token-0123456789"})) ==
         kWrongPass);
-  CHECK(other.command({"PING"}).type == '+');  // still RESP2
   CHECK(error_of(other.command({"GET", "hello:key"})) == kNoAuth);
+  REQUIRE(auth(other, {kOps.token}).text == "OK");
+  CHECK(other.command({"GET", "hello:missing"}).type == '$');  // still RESP2
 }
 
 TEST_CASE("auth: login: wrong credentials get Redis's exact WRONGPASS text and no hint",
