@@ -166,7 +166,8 @@ void OutboundPeer::on_challenge(Token token) {
     fail_link(token,
               "it could not prove the cluster secret (wrong or missing "
               "cluster.secret_file on one side, or not server " +
-                  std::to_string(id_) + " of this cluster)");
+                  std::to_string(id_) + " of this cluster)",
+              Failure::kRefusedProof);
     return;
   }
   // Our proof goes out first, ahead of every queued frame, on the same FIFO.
@@ -179,6 +180,7 @@ void OutboundPeer::on_challenge(Token token) {
   backoff_ = options_->reconnect_min;
   if (!was_connected_) log::info("peer link to server ", id_, " at ", address_, " is up");
   was_connected_ = true;
+  last_refusal_.clear();
   watch_for_close(token);
   write_next();
 }
@@ -229,14 +231,18 @@ void OutboundPeer::arm_deadline(Token token, std::chrono::milliseconds timeout, 
       });
 }
 
-void OutboundPeer::fail_link(Token token, const std::string& reason) {
+void OutboundPeer::fail_link(Token token, const std::string& reason, Failure failure) {
   if (token != token_ || state_ == State::kClosed) return;
   ++token_;  // every handler of this attempt is now stale
   boost::system::error_code ignored;
   socket_.close(ignored);
   resolver_.cancel();
   deadline_.cancel();
-  if (was_connected_) {
+  // Retries against a peer that is down stay quiet; a peer that cannot prove the secret
+  // is reported even when the first attempts failed for another reason (it was not up yet).
+  const bool new_refusal = failure == Failure::kRefusedProof && reason != last_refusal_;
+  if (failure == Failure::kRefusedProof) last_refusal_ = reason;
+  if (was_connected_ || new_refusal) {
     log::warn("peer link to server ", id_, " at ", address_, " failed: ", reason);
   } else {
     log::debug("peer link to server ", id_, " at ", address_, " failed: ", reason);

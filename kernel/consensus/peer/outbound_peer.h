@@ -57,7 +57,10 @@ class OutboundPeer : public std::enable_shared_from_this<OutboundPeer> {
   void watch_for_close(Token token);
   void write_next();
   void arm_deadline(Token token, std::chrono::milliseconds timeout, const char* what);
-  void fail_link(Token token, const std::string& reason);
+  // Why a link failed, for the log: a refused proof of the cluster secret is a security
+  // event, logged at WARN each time the reason changes even if the link was never up.
+  enum class Failure : std::uint8_t { kRoutine, kRefusedProof };
+  void fail_link(Token token, const std::string& reason, Failure failure = Failure::kRoutine);
   void fail_all(const std::string& reason);
   void fail(Queued& queued, const std::string& reason);
 
@@ -73,6 +76,7 @@ class OutboundPeer : public std::enable_shared_from_this<OutboundPeer> {
   State state_ = State::kIdle;
   Token token_ = 0;
   bool was_connected_ = true;  // log the first failure after a success only
+  std::string last_refusal_;   // the refused-proof reason last logged; cleared once up
   std::vector<std::uint8_t> hello_out_;
   Nonce nonce_{};  // this attempt's dialer nonce
   std::array<std::uint8_t, kFrameHeaderBytes> header_in_{};
