@@ -2,6 +2,7 @@
 #include "kernel/plugin_host/admission_chain.h"
 
 #include "kernel/plugin_host/abi_guard.h"
+#include "kernel/plugin_host/live_slot.h"
 
 namespace keepdb::plugin_host {
 namespace {
@@ -42,8 +43,10 @@ struct AdmissionChain::Throttle {
 };
 
 struct AdmissionChain::Plugin {
-  std::shared_ptr<const PluginInstance> instance;
-  const kdb_admission_v1* table;
+  explicit Plugin(std::shared_ptr<const PluginInstance> first)
+      : name(first->name()), instance(std::move(first)) {}
+  const std::string name;
+  LiveSlot<const PluginInstance> instance;
   mutable Throttle failures;  // failed checks and ticks
   mutable Throttle slow;      // slow checks
 };
@@ -51,13 +54,7 @@ struct AdmissionChain::Plugin {
 AdmissionChain::AdmissionChain(std::vector<std::shared_ptr<const PluginInstance>> plugins,
                                LogSink& log, std::chrono::microseconds slow_call)
     : log_(log), slow_call_(slow_call) {
-  for (auto& instance : plugins) {
-    const kdb_admission_v1* table = instance->descriptor().admission;
-    auto plugin = std::make_unique<Plugin>();
-    plugin->instance = std::move(instance);
-    plugin->table = table;
-    plugins_.push_back(std::move(plugin));
-  }
+  for (auto& instance : plugins) plugins_.push_back(std::make_unique<Plugin>(std::move(instance)));
 }
 
 AdmissionChain::~AdmissionChain() = default;
@@ -88,7 +85,8 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
       sizeof(kdb_admission_query), query.event,           &conn,
       to_str(query.principal),     to_str(query.command), query.request_bytes};
   for (const auto& plugin : plugins_) {
-    const PluginInstance& instance = *plugin->instance;
+    const std::shared_ptr<const PluginInstance> held = plugin->instance.get();
+    const PluginInstance& instance = *held;
     if (instance.disabled()) {
       return {false, 0, instance.label() + " is disabled (it wrote past a host buffer)"};
     }
@@ -96,7 +94,10 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
     std::string failure;
     const auto started = Clock::now();
     const kdb_status status = call_guarded(
-        [&] { return plugin->table->check(instance.handle(), &abi_query, &retry_after_ms); },
+        [&] {
+          return instance.descriptor().admission->check(instance.handle(), &abi_query,
+                                                        &retry_after_ms);
+        },
         failure);
     const auto took = Clock::now() - started;
     if (took > slow_call_) {
@@ -119,18 +120,28 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
 
 void AdmissionChain::tick(std::uint64_t monotonic_ns) const {
   for (const auto& plugin : plugins_) {
-    const PluginInstance& instance = *plugin->instance;
-    if (instance.disabled() || plugin->table->tick == nullptr) continue;
+    const std::shared_ptr<const PluginInstance> held = plugin->instance.get();
+    const PluginInstance& instance = *held;
+    const kdb_admission_v1& table = *instance.descriptor().admission;
+    if (instance.disabled() || table.tick == nullptr) continue;
     std::string failure;
     call_guarded(
         [&] {
-          plugin->table->tick(instance.handle(), monotonic_ns);
+          table.tick(instance.handle(), monotonic_ns);
           return KDB_OK;
         },
         failure);
     if (!failure.empty())
       log_throttled(plugin->failures, LogLevel::kError, instance.label() + " tick " + failure);
   }
+}
+
+std::shared_ptr<const PluginInstance> AdmissionChain::replace(
+    std::shared_ptr<const PluginInstance> instance) {
+  for (const auto& plugin : plugins_) {
+    if (plugin->name == instance->name()) return plugin->instance.replace(std::move(instance));
+  }
+  return nullptr;
 }
 
 }  // namespace keepdb::plugin_host

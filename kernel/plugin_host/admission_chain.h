@@ -9,9 +9,10 @@
 //
 // Cost: O(number of admission plugins) per query, no allocation unless a request is denied.
 //
-// Thread-safety: check() and tick() may be called from any thread, concurrently (the ABI
-// asks admission plugins to be thread-safe). Lifetime: keeps its instances alive; the
-// LogSink must outlive the chain.
+// Thread-safety: check(), tick() and replace() may be called from any thread, concurrently
+// (the ABI asks admission plugins to be thread-safe). Lifetime: keeps its instances alive;
+// a call holds its instance until it returns, so an instance replaced by a reload is
+// destroyed once its in-flight calls have drained. The LogSink must outlive the chain.
 #pragma once
 
 #include <keepdb/plugin.h>
@@ -60,6 +61,9 @@ class AdmissionChain {
   AdmissionVerdict check(const AdmissionQuery& query) const;
   // Passes the host's monotonic clock to every plugin's tick (contained like check).
   void tick(std::uint64_t monotonic_ns) const;
+  // A reload: puts `instance` in service in place of the plugin with its name and returns
+  // the one it replaces (null when none has that name, and nothing changes).
+  std::shared_ptr<const PluginInstance> replace(std::shared_ptr<const PluginInstance> instance);
 
  private:
   struct Plugin;

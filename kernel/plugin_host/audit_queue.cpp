@@ -2,6 +2,7 @@
 #include "kernel/plugin_host/audit_queue.h"
 
 #include "kernel/plugin_host/abi_guard.h"
+#include "kernel/plugin_host/live_slot.h"
 
 namespace keepdb::plugin_host {
 namespace {
@@ -15,8 +16,11 @@ kdb_str to_str(const std::string& text) {
 }  // namespace
 
 struct AuditQueue::Sink {
-  std::shared_ptr<const PluginInstance> instance;
-  bool fail_closed = false;
+  Sink(std::shared_ptr<const PluginInstance> first, bool closed)
+      : name(first->name()), instance(std::move(first)), fail_closed(closed) {}
+  const std::string name;
+  LiveSlot<const PluginInstance> instance;  // replaced only while the thread is paused
+  const bool fail_closed;
   Clock::time_point last_log{};  // audit thread only
   std::uint64_t unlogged = 0;    // audit thread only
 };
@@ -26,7 +30,7 @@ AuditQueue::AuditQueue(std::vector<AuditSinkSpec> sinks, std::size_t capacity, L
     : capacity_(capacity), log_(log), retry_(retry) {
   for (auto& spec : sinks) {
     any_fail_closed_ = any_fail_closed_ || spec.fail_closed;
-    sinks_.push_back(std::make_unique<Sink>(Sink{std::move(spec.instance), spec.fail_closed}));
+    sinks_.push_back(std::make_unique<Sink>(std::move(spec.instance), spec.fail_closed));
   }
   if (!sinks_.empty()) thread_ = std::thread([this] { run(); });
 }
@@ -102,8 +106,32 @@ void AuditQueue::log_throttled(Sink& sink, LogLevel level, const std::string& li
                         : line + " (" + std::to_string(left_out) + " similar lines not logged)");
 }
 
+void AuditQueue::pause() {
+  std::unique_lock lock(mutex_);
+  paused_ = true;
+  wake_.notify_all();
+  idle_.wait(lock, [this] { return !busy_; });
+}
+
+void AuditQueue::resume() {
+  {
+    std::lock_guard lock(mutex_);
+    paused_ = false;
+  }
+  wake_.notify_all();
+}
+
+std::shared_ptr<const PluginInstance> AuditQueue::replace(
+    std::shared_ptr<const PluginInstance> instance) {
+  for (auto& sink : sinks_) {
+    if (sink->name == instance->name()) return sink->instance.replace(std::move(instance));
+  }
+  return nullptr;
+}
+
 bool AuditQueue::deliver(Sink& sink, const AuditRecord& record) {
-  const PluginInstance& instance = *sink.instance;
+  const std::shared_ptr<const PluginInstance> held = sink.instance.get();
+  const PluginInstance& instance = *held;
   std::string failure;
   kdb_status status = KDB_E_INTERNAL;
   if (instance.disabled()) {
@@ -132,7 +160,8 @@ bool AuditQueue::deliver(Sink& sink, const AuditRecord& record) {
 
 void AuditQueue::flush_all() {
   for (auto& sink : sinks_) {
-    const PluginInstance& instance = *sink->instance;
+    const std::shared_ptr<const PluginInstance> held = sink->instance.get();
+    const PluginInstance& instance = *held;
     if (instance.disabled() || instance.descriptor().audit->flush == nullptr) continue;
     std::string failure;
     const kdb_status status = call_guarded(
@@ -151,36 +180,63 @@ void AuditQueue::flush_all() {
 void AuditQueue::run() {
   std::unique_lock lock(mutex_);
   bool flushed = true;
+  std::size_t next_sink = 0;  // the sink the front record goes to next
   while (true) {
+    if (paused_ && !stopping_) {
+      wake_.wait(lock, [this] { return stopping_ || !paused_; });
+      continue;
+    }
     if (queue_.empty()) {
       if (!flushed) {
+        busy_ = true;
         lock.unlock();
         flush_all();
         lock.lock();
+        busy_ = false;
+        idle_.notify_all();
         flushed = true;
         continue;
       }
       if (stopping_) return;
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      wake_.wait(lock, [this] { return stopping_ || paused_ || !queue_.empty(); });
       continue;
     }
-    // The record stays at the front (counted as queued) until every sink has it.
-    const AuditRecord& record = queue_.front();
-    lock.unlock();
-    for (auto& sink : sinks_) {
-      while (!deliver(*sink, record) && sink->fail_closed) {
-        lock.lock();
-        failing_sink_ = sink->instance->label();
-        const bool stop = wake_.wait_for(lock, retry_, [this] { return stopping_; });
-        lock.unlock();
-        if (stop) break;  // shutting down: give up on this record for this sink
-      }
-    }
-    lock.lock();
+    if (!deliver_front(lock, next_sink)) continue;  // paused mid-retry
     failing_sink_.clear();
     queue_.pop_front();
+    next_sink = 0;
     flushed = false;
   }
+}
+
+bool AuditQueue::deliver_front(std::unique_lock<std::mutex>& lock, std::size_t& next_sink) {
+  // The record stays at the front (counted as queued) until every sink has it.
+  const AuditRecord& record = queue_.front();
+  busy_ = true;
+  lock.unlock();
+  while (next_sink < sinks_.size()) {
+    Sink& sink = *sinks_[next_sink];
+    if (deliver(sink, record) || !sink.fail_closed) {
+      ++next_sink;
+      continue;
+    }
+    lock.lock();
+    failing_sink_ = sink.instance.get()->label();
+    busy_ = false;
+    idle_.notify_all();
+    wake_.wait_for(lock, retry_, [this] { return stopping_ || paused_; });
+    if (stopping_) {
+      ++next_sink;  // shutting down: give up on this record for this sink
+    } else if (paused_) {
+      return false;
+    }
+    busy_ = true;
+    lock.unlock();
+  }
+  lock.lock();
+  busy_ = false;
+  idle_.notify_all();
+  return true;
 }
 
 }  // namespace keepdb::plugin_host

@@ -10,8 +10,13 @@
 // the kernel refuses the commands it would have recorded instead of running them unrecorded.
 // Sinks are flushed whenever the queue runs empty, and at shutdown.
 //
-// Thread-safety: push(), refusal() and counters() from any thread; record/flush run on the
-// audit thread only (the ABI's promise to audit plugins). Lifetime: the destructor stops
+// A reload replaces a sink's instance between two records: pause() holds the audit thread
+// once no sink call is running (a fail_closed retry is interrupted, and resumes with the
+// sink that failed), the reload creates the new instance (which may read the file the old
+// one wrote) and replace()s it, then resume() lets the thread go on with the new instance.
+//
+// Thread-safety: push(), refusal(), counters(), pause(), resume() and replace() from any
+// thread; record/flush run on the audit thread only (the ABI's promise to audit plugins). Lifetime: the destructor stops
 // accepting, drains what is queued (fail_closed retries give up), flushes and joins; the
 // instances are kept alive until then. The LogSink must outlive the queue.
 #pragma once
@@ -72,9 +77,22 @@ class AuditQueue {
   std::optional<std::string> refusal() const;
   AuditCounters counters() const;
 
+  // Returns once the audit thread is between two sink calls and holds it there until
+  // resume(); records queue meanwhile. One pause at a time (the reload is serialized).
+  void pause();
+  void resume();
+  // A reload: puts `instance` in service in place of the sink with its name and returns
+  // the one it replaces (null when none has that name, and nothing changes).
+  std::shared_ptr<const PluginInstance> replace(std::shared_ptr<const PluginInstance> instance);
+
  private:
   struct Sink;
   void run();
+  // Hands the front record to the sinks from `next_sink` on, retrying a fail_closed sink
+  // that fails; true once every sink has it (or gave up at shutdown), false when pause()
+  // interrupted a retry (`next_sink` is then the failing sink). Called and returns with
+  // `lock` held.
+  bool deliver_front(std::unique_lock<std::mutex>& lock, std::size_t& next_sink);
   // Hands `record` to one sink; false when it failed.
   bool deliver(Sink& sink, const AuditRecord& record);
   void flush_all();
@@ -88,6 +106,9 @@ class AuditQueue {
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
+  std::condition_variable idle_;                           // busy_ went false
+  bool paused_ = false;                                    // guarded by mutex_
+  bool busy_ = false;  // guarded by mutex_: the audit thread is inside a sink call
   std::deque<AuditRecord> queue_;                          // guarded by mutex_
   bool stopping_ = false;                                  // guarded by mutex_
   std::uint64_t dropped_ = 0;                              // guarded by mutex_

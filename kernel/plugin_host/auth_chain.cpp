@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "kernel/plugin_host/live_slot.h"
 #include "kernel/plugin_host/pending_auth.h"
 
 namespace keepdb::plugin_host {
@@ -54,12 +55,14 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
  public:
   Impl(std::vector<std::shared_ptr<Authenticator>> authenticators, AuthChainOptions options,
        LogSink& log)
-      : authenticators_(std::move(authenticators)),
-        options_(options),
+      : options_(options),
         log_(log),
         timer_work_(asio::make_work_guard(timers_)),
         timer_thread_([this] { timers_.run(); }) {
-    for (std::size_t i = 0; i < authenticators_.size(); ++i) {
+    for (auto& authenticator : authenticators) {
+      names_.push_back(authenticator->name());
+      authenticators_.push_back(
+          std::make_unique<LiveSlot<Authenticator>>(std::move(authenticator)));
       pools_.push_back(
           std::make_unique<asio::thread_pool>(options.threads == 0 ? 1 : options.threads));
     }
@@ -77,6 +80,15 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   }
 
   bool empty() const { return authenticators_.empty(); }
+
+  std::shared_ptr<Authenticator> replace(std::shared_ptr<Authenticator> authenticator) {
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (names_[i] == authenticator->name()) {
+        return authenticators_[i]->replace(std::move(authenticator));
+      }
+    }
+    return nullptr;
+  }
 
   void start(AuthRequest request, std::function<void(AuthOutcome)> done) {
     auto attempt = std::make_shared<Attempt>(std::move(request), std::move(done), timers_);
@@ -111,7 +123,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   std::string waiting_on(const Attempt& attempt) const {
     const std::size_t next = attempt.next;
     if (next >= authenticators_.size()) return {};
-    return " waiting for plugin '" + authenticators_[next]->name() + "'";
+    return " waiting for plugin '" + names_[next] + "'";
   }
 
   // Runs the attempt's next step on the pool of the authenticator it will ask (any pool
@@ -137,7 +149,9 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
       return;
     }
     attempt->ticket = pending_auths().next_ticket();
-    authenticators_[next]->authenticate(
+    // Held for the call: a reload that replaces it meanwhile destroys it only afterwards.
+    const std::shared_ptr<Authenticator> authenticator = authenticators_[next]->get();
+    authenticator->authenticate(
         attempt->request, attempt->ticket, [weak = weak_from_this(), attempt](AuthStep answer) {
           // May run on a plugin's thread: continue on the answering plugin's pool, if the
           // chain still exists.
@@ -187,7 +201,9 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     if (--in_flight_ == 0) drained_.notify_all();
   }
 
-  const std::vector<std::shared_ptr<Authenticator>> authenticators_;
+  // In config order; names_[i] is the name of authenticators_[i] (a reload keeps names).
+  std::vector<std::unique_ptr<LiveSlot<Authenticator>>> authenticators_;
+  std::vector<std::string> names_;
   const AuthChainOptions options_;
   LogSink& log_;
 
@@ -215,6 +231,10 @@ bool AuthChain::empty() const {
 
 void AuthChain::authenticate(AuthRequest request, std::function<void(AuthOutcome)> done) {
   impl_->start(std::move(request), std::move(done));
+}
+
+std::shared_ptr<Authenticator> AuthChain::replace(std::shared_ptr<Authenticator> authenticator) {
+  return impl_->replace(std::move(authenticator));
 }
 
 }  // namespace keepdb::plugin_host

@@ -20,9 +20,12 @@
 // Thread-safety: authenticate() may be called from any number of threads at once.
 // `done` is called exactly once per attempt, on one of the chain's own threads (never
 // inside authenticate(), never on a plugin's thread); post its work to your executor.
+// replace() may be called from any thread while attempts run.
 // Lifetime: the destructor waits for every attempt to call `done` (at most `deadline`)
 // and for running plugin calls to return; do not destroy the chain from inside `done`.
-// To reload, build a new chain and swap a std::shared_ptr<AuthChain>.
+// A reload replaces one authenticator at a time (replace()): a step holds the
+// authenticator it asks until that call has answered, so the old one goes once its
+// in-flight calls (and pending completions) have drained; later steps ask the new one.
 #pragma once
 
 #include <chrono>
@@ -72,6 +75,10 @@ class AuthChain {
   // Starts one attempt and returns at once. The secret is wiped once the attempt has ended
   // and no plugin call still holds it.
   void authenticate(AuthRequest request, std::function<void(AuthOutcome)> done);
+
+  // A reload: puts `authenticator` in service in place of the one with its name and returns
+  // the one it replaces (null when none has that name, and nothing changes).
+  std::shared_ptr<Authenticator> replace(std::shared_ptr<Authenticator> authenticator);
 
  private:
   class Impl;

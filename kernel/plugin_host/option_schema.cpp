@@ -1,6 +1,8 @@
 // Schema checks and redaction for plugin options.
 #include "kernel/plugin_host/option_schema.h"
 
+#include <sys/stat.h>
+
 #include <set>
 
 #include "kernel/plugin_host/descriptor_check.h"
@@ -59,6 +61,30 @@ OptionList resolve_path_options(const kdb_plugin_descriptor& descriptor, OptionL
     if (path.is_relative()) value = (config_dir / path).lexically_normal().string();
   }
   return options;
+}
+
+std::string option_fingerprint(const kdb_plugin_descriptor& descriptor, const OptionList& options,
+                               const std::filesystem::path& config_dir) {
+  std::string fingerprint;
+  for (const auto& [key, value] : resolve_path_options(descriptor, options, config_dir)) {
+    fingerprint += key + '\0' + value + '\0';
+    const kdb_option_spec* spec = find_spec(descriptor, key);
+    if (spec == nullptr || (spec->flags & KDB_OPT_PATH) == 0 || value.empty()) continue;
+    struct stat info {};
+    if (::stat(value.c_str(), &info) != 0) {
+      fingerprint += "missing";
+    } else {
+      for (const auto field :
+           {static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino),
+            static_cast<std::uint64_t>(info.st_size), static_cast<std::uint64_t>(info.st_mode),
+            static_cast<std::uint64_t>(info.st_uid), static_cast<std::uint64_t>(info.st_mtim.tv_sec),
+            static_cast<std::uint64_t>(info.st_mtim.tv_nsec)}) {
+        fingerprint += std::to_string(field) + ' ';
+      }
+    }
+    fingerprint += '\0';
+  }
+  return fingerprint;
 }
 
 std::string describe_options(const kdb_plugin_descriptor& descriptor, const OptionList& options) {

@@ -32,6 +32,14 @@ void check_options(std::string_view label, const kdb_plugin_descriptor& descript
 OptionList resolve_path_options(const kdb_plugin_descriptor& descriptor, OptionList options,
                                 const std::filesystem::path& config_dir);
 
+// What a reload compares to decide whether an instance must be created again: the options
+// (values as given, path values resolved) and, for each KDB_OPT_PATH value, the state of
+// the file or directory it names (device, inode, size, modification time, mode, owner, or
+// that it is missing), so an edited, replaced or re-permissioned file counts as a change.
+// Opaque text; holds values, so never log it.
+std::string option_fingerprint(const kdb_plugin_descriptor& descriptor, const OptionList& options,
+                               const std::filesystem::path& config_dir);
+
 // "secrets_file=/etc/keepdb/tokens, api_key=<redacted>"; "(none)" when empty.
 std::string describe_options(const kdb_plugin_descriptor& descriptor, const OptionList& options);
 
