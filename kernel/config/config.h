@@ -18,6 +18,7 @@ namespace keepdb::config {
 // Hard limits on everything a client can make the server hold or wait for. Keys are in
 // `[limits]`; ranges and client-visible behaviour are in docs/configuration.md.
 struct Limits {
+  bool operator==(const Limits&) const = default;  // reload_diff.h compares configs
   std::uint64_t max_bulk_bytes = 16u << 20;    // one bulk string ($len)
   std::uint64_t max_array_len = 1u << 20;      // arguments in one request (*len)
   std::uint64_t max_inline_bytes = 64u << 10;  // one inline command line
@@ -43,17 +44,20 @@ struct Limits {
 };
 
 struct Storage {
+  bool operator==(const Storage&) const = default;  // reload_diff.h compares configs
   std::filesystem::path data_dir;             // created 0700; a wider existing dir is refused
   std::uint64_t map_size_bytes = 8ull << 30;  // LMDB map size (virtual; grows the file lazily)
 };
 
 struct ClientListener {
+  bool operator==(const ClientListener&) const = default;  // reload_diff.h compares configs
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
 };
 
 // One `[[plugin]]` table: a provider shared object and its options.
 struct PluginSpec {
+  bool operator==(const PluginSpec&) const = default;  // reload_diff.h compares configs
   std::string name;            // unique among [[plugin]] tables
   std::filesystem::path path;  // resolved against Plugins::dir
   std::string sha256;          // optional pin: 64 lowercase hex chars, or empty
@@ -69,6 +73,7 @@ struct PluginSpec {
 };
 
 struct Plugins {
+  bool operator==(const Plugins&) const = default;  // reload_diff.h compares configs
   std::filesystem::path dir;     // `[plugins] dir`, resolved against the file
   std::vector<PluginSpec> load;  // every [[plugin]], in file order
   // `[plugins] audit_queue`: records the audit queue holds before it drops (or, with a
@@ -81,12 +86,14 @@ struct Plugins {
 
 // One member of the initial cluster configuration (`[[cluster.member]]`).
 struct ClusterMember {
+  bool operator==(const ClusterMember&) const = default;  // reload_diff.h compares configs
   std::uint64_t id = 0;        // > 0, unique
   std::string peer_address;    // "host:port" of its peer listener
   std::string client_address;  // "host:port" of its client listener
 };
 
 struct Cluster {
+  bool operator==(const Cluster&) const = default;  // reload_diff.h compares configs
   std::string id = "keepdb";            // cluster id, checked in the peer handshake
   // The file holding the cluster secret every member proves in the peer handshake
   // (resolved against the config file; empty: none). Required with a peer listener unless
@@ -109,6 +116,7 @@ struct Cluster {
 // Posture gaps the operator accepts on purpose (`[security] accept_risks`). Parsed here,
 // judged later by the posture check.
 struct Security {
+  bool operator==(const Security&) const = default;  // reload_diff.h compares configs
   std::vector<std::string> accept_risks;  // non-empty, unique names, e.g. "no-tls"
 };
 
@@ -117,6 +125,7 @@ struct Security {
 inline constexpr std::string_view kNoPeerSecretRisk = "no-peer-secret";
 
 struct Config {
+  bool operator==(const Config&) const = default;  // reload_diff.h compares configs
   std::filesystem::path source;  // the file this was loaded from
   std::uint64_t node_id = 1;
   Storage storage;
