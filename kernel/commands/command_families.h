@@ -20,6 +20,7 @@ std::span<const CommandSpec> connection_commands();  // connection_commands.cpp
 std::span<const CommandSpec> server_commands();      // server_commands.cpp
 std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
 std::span<const CommandSpec> transaction_commands();  // transaction_commands.cpp
+std::span<const CommandSpec> reload_commands();      // reload_commands.cpp
 
 // The shapes every CommandSpec is declared with, one per kind of command, their arguments
 // always in one order: group, name, arity, access, keys (command.h's key-spec constants),

@@ -23,6 +23,7 @@
 namespace keepdb::commands {
 
 class AuditLog;  // kernel/commands/audit.h
+class ConfigReload;  // kernel/commands/config_reload.h
 
 struct ServerStats {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -57,6 +58,9 @@ class NodeContext {
   // The audit seam, for INFO; null without an audit plugin.
   const AuditLog* audit() const { return audit_; }
   void set_audit(const AuditLog* audit) { audit_ = audit; }
+  // KEEPDB.RELOAD's way to the node; null where the node cannot reload (tests).
+  ConfigReload* reloader() { return reloader_; }
+  void set_reloader(ConfigReload* reloader) { reloader_ = reloader; }
 
   // A read snapshot, begun on first use and released by end_read() (the network layer
   // calls it after each batch of commands, so later reads see later commits).
@@ -93,6 +97,7 @@ class NodeContext {
   WallClock wall_clock_;
   Cluster* cluster_ = nullptr;
   const AuditLog* audit_ = nullptr;
+  ConfigReload* reloader_ = nullptr;
   storage::ReadTxn read_txn_;
   std::uint64_t read_now_ = 0;  // 0: not read yet in this snapshot
   ServerStats stats_;

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 
@@ -25,6 +26,7 @@
 #include "kernel/log/log.h"
 #include "kernel/net/server.h"
 #include "kernel/node/cluster_service.h"
+#include "kernel/node/config_reloader.h"
 #include "kernel/node/kernel_log_sink.h"
 #include "kernel/node/plugin_auth_gateway.h"
 #include "kernel/node/plugin_seams.h"
@@ -129,6 +131,8 @@ std::unique_ptr<storage::RaftLogStore> open_raft_log(const config::Config& confi
 
 int run(const config::Config& config) {
   std::signal(SIGPIPE, SIG_IGN);
+  // Until the reload handler is installed below, a SIGHUP must not end the process.
+  std::signal(SIGHUP, SIG_IGN);
   try {
     storage::prepare_data_dir(config.storage.data_dir);
     const auto kv_dir = config.storage.data_dir / "kv";
@@ -143,7 +147,7 @@ int run(const config::Config& config) {
 
     boost::asio::io_context io(1);
     KernelLogSink plugin_log;
-    const auto plugins = plugin_host::PluginSet::load(config.plugins, plugin_log);
+    auto plugins = plugin_host::PluginSet::load(config.plugins, plugin_log);
     // The seams: each null unless a plugin of its kind is configured.
     plugin_host::AdmissionChain admission_chain(plugins.admission(), plugin_log);
     PluginAdmissionGate admission_gate(admission_chain);
@@ -154,7 +158,9 @@ int run(const config::Config& config) {
                            audit_queue.empty() ? nullptr : &audit_log};
     plugin_host::AuthChain auth_chain(plugins.authenticators(), {}, plugin_log);
     PluginAuthGateway auth_gateway(io, auth_chain, seams);
-    commands::NodeContext node(config, kv, auth_chain.empty() ? nullptr : &auth_gateway);
+    // What the node reads its run-time settings from: a reload changes it, on this thread.
+    config::Config running = config;
+    commands::NodeContext node(running, kv, auth_chain.empty() ? nullptr : &auth_gateway);
     node.set_audit(seams.audit);
 
     // Consensus: every write, even on a single node, is one Raft entry per batch.
@@ -203,6 +209,19 @@ int run(const config::Config& config) {
     raft.start();
     expiry.start();
 
+    ConfigReloader reloader(io, running, plugins, {auth_chain, admission_chain, audit_queue},
+                            plugin_log, seams.audit);
+    node.set_reloader(&reloader);
+    boost::asio::signal_set hangups(io, SIGHUP);
+    std::function<void()> await_hangup = [&] {
+      hangups.async_wait([&](const boost::system::error_code& error, int) {
+        if (error) return;
+        reloader.reload({"SIGHUP", 0, {}, {}});
+        await_hangup();
+      });
+    };
+    await_hangup();
+
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& error, int signal) {
       if (error) return;
@@ -213,6 +232,7 @@ int run(const config::Config& config) {
         io.stop();
       });
       expiry.stop();
+      hangups.cancel();
       server.stop([&] {
         write_path.drain([&] {
           raft.close([&] {
