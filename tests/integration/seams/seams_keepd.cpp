@@ -62,7 +62,7 @@ SeamsKeepd::SeamsKeepd(SeamsSetup setup) : setup_(std::move(setup)), dir_("seams
 
 SeamsKeepd::~SeamsKeepd() = default;  // ChildProcess SIGKILLs a running keepd
 
-void SeamsKeepd::spawn(std::uint16_t port) {
+void SeamsKeepd::write_config(std::uint16_t port) const {
   KeepdSettings settings("seams");
   settings.limits = setup_.limits;
   std::string text = render_config(settings, port);
@@ -81,6 +81,10 @@ void SeamsKeepd::spawn(std::uint16_t port) {
     for (const auto& [key, value] : table.options) text += key + " = " + toml_string(value) + "\n";
   }
   write_file(config_path(), text);
+}
+
+void SeamsKeepd::spawn(std::uint16_t port) {
+  write_config(port);
   port_ = port;
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{keepd_binary().string(), "run", "--config", config_path().string()},

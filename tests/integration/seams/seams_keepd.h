@@ -65,6 +65,13 @@ class SeamsKeepd {
   // SIGTERM, then waits (SIGKILL at the deadline).
   ExitStatus stop();
 
+  // The setup the config is written from; change it, then rewrite_config() (a reload test).
+  SeamsSetup& setup() { return setup_; }
+  // Writes the config again from setup() for the port keepd runs on.
+  void rewrite_config() const { write_config(port_); }
+  void send_signal(int signal) { process_->send_signal(signal); }
+  bool running() { return process_ && process_->running(); }
+
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
   std::filesystem::path config_path() const { return dir_ / "config.toml"; }
@@ -73,6 +80,7 @@ class SeamsKeepd {
 
  private:
   void spawn(std::uint16_t port);
+  void write_config(std::uint16_t port) const;
 
   SeamsSetup setup_;
   TempDir dir_;
