@@ -151,6 +151,20 @@ TEST_CASE("reload: a failed reload keeps the whole running posture", "[reload]")
     write_file(node.keepd.config_path(), config + "\n[limits\n");
     CHECK(reload_failed_with(reload(*admin), "configuration error: "));
   }
+  SECTION("a file larger than 1 MiB") {
+    write_file(node.keepd.config_path(), config + "\n#" + std::string(2u << 20, 'x') + "\n");
+    CHECK(reload_failed_with(reload(*admin), "configuration error: "));
+  }
+  SECTION("a file that is gone") {
+    std::filesystem::remove(node.keepd.config_path());
+    CHECK(reload_failed_with(reload(*admin), "configuration error: "));
+  }
+  SECTION("a plugin library changed on disk since it was loaded") {
+    const auto library = node.keepd.dir() / "plugins" / auth_token_library().filename();
+    std::filesystem::remove(library);
+    std::filesystem::copy_file(ratelimit_library(), library);
+    CHECK(reload_failed_with(reload(*admin), "restart keepd to use it"));
+  }
   SECTION("an unknown key") {
     write_file(node.keepd.config_path(), config + "\n[no_such_table]\nkey = 1\n");
     CHECK(reload_failed_with(reload(*admin), "configuration error: "));

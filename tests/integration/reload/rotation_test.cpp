@@ -1,9 +1,11 @@
 // Owns the rotations a reload carries, with the real providers: auth-jwt keys (options
 // naming a new key, and a key file rewritten in place under the same options), ratelimit
-// limits changed both ways on a connection that stays open, and the audit sink moved to a
+// limits changed both ways on connections that stay open, under load, and the audit sink moved to a
 // new file, with the config_reload event recorded for a reload that worked and for one that
 // failed.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/jwt/jwt_keepd.h"
@@ -79,6 +81,25 @@ TEST_CASE("reload: ratelimit limits change both ways on connections that stay op
                                            {{"commands_per_second_per_connection", "1"},
                                             {"commands_burst_per_connection", "5"}})}));
   keepd.start();
+  // Load on its own connection through both reloads: every reply a value or the refusal,
+  // and the connection never dropped.
+  std::atomic<bool> stop{false};
+  std::atomic<int> unexpected{0};
+  std::atomic<int> batches{0};
+  std::thread load([&] {
+    try {
+      RawClient loader(keepd.port());
+      const std::vector<std::vector<std::string>> gets(100, {"GET", "k"});
+      while (!stop) {
+        for (const RespValue& reply : loader.pipeline(gets)) {
+          if (reply.is_error() && reply.text.rfind(kRateLimited, 0) != 0) ++unexpected;
+        }
+        ++batches;
+      }
+    } catch (const std::exception&) {
+      ++unexpected;
+    }
+  });
   RawClient client(keepd.port());
   RawClient control(keepd.port());  // its own burst of 5 covers its two reloads
   CHECK(rate_limited(client, 50) >= 40);
@@ -96,6 +117,11 @@ TEST_CASE("reload: ratelimit limits change both ways on connections that stay op
   REQUIRE(reload(control).text == "OK");
   CHECK(rate_limited(client, 50) >= 40);
   CHECK(keepd.wait_for_log("new instances of limits"));
+  const int seen = batches;
+  CHECK(poll_until([&] { return batches > seen; }, kReplyTimeout));
+  stop = true;
+  load.join();
+  CHECK(unexpected == 0);
 }
 
 TEST_CASE("reload: the audit sink moves to a new file and each reload is recorded",
