@@ -1,8 +1,8 @@
 // Owns the rotations a reload carries, with the real providers: auth-jwt keys (options
-// naming a new key, and a key file rewritten in place under the same options), ratelimit
-// limits changed both ways on connections that stay open, under load, and the audit sink moved to a
-// new file, with the config_reload event recorded for a reload that worked and for one that
-// failed.
+// naming a new key, a key file made readable by others refused, and a key file rewritten in
+// place under the same options), ratelimit limits changed both ways on connections that stay
+// open, under load, and the audit sink moved to a new file, with the config_reload event
+// recorded for a reload that worked and for one that failed.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <thread>
@@ -68,7 +68,17 @@ TEST_CASE("reload: auth-jwt key rotation accepts the new key and refuses the old
   CHECK(authenticates(keepd.port(), new_token));
   CHECK(admin.command({"PING"}).text == "PONG");  // the admin session keeps its principal
 
-  // Same options, the key file rewritten: the reload sees the file changed.
+  // A key file readable by group and others fails the reload; the running keys stay.
+  std::filesystem::permissions(k2, std::filesystem::perms::group_read |
+                                       std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  const RespValue refused = reload(admin);
+  INFO(refused.describe());
+  CHECK(refused.is_error());
+  CHECK(refused.text.find("0644") != std::string::npos);
+  CHECK(authenticates(keepd.port(), new_token));
+
+  // Same options, the key file rewritten (mode 0600 again): the reload sees the change.
   jwt::make_private_key(keepd.dir(), "k2.key", "HS256");
   REQUIRE(reload(admin).text == "OK");
   CHECK_FALSE(authenticates(keepd.port(), new_token));
