@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,12 @@ KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_va
   txn.begin();
   applied_index_ = kv_.applied_index(txn.get());
   txn.end();
+  // A streamed image the store already holds (switched to before a crash) is of no use.
+  const auto installed = read_kv_image_file_header(install_path());
+  if (installed && installed->applied_index <= applied_index_) {
+    std::error_code ignored;
+    std::filesystem::remove(install_path(), ignored);
+  }
   fsm_.version = 1;
   fsm_.data = this;
   fsm_.apply = [](raft_fsm* fsm, const raft_buffer* buf, void** result) {
@@ -92,6 +99,11 @@ int KvFsm::restore(raft_buffer& buffer) {
     return RAFT_MALFORMED;
   }
   if (header->descriptor && header->applied_index > applied_index_) {
+    int rv = 0;
+    if (restore_installed(header->applied_index, rv)) {
+      if (rv == 0) raft_free(buffer.base);
+      return rv;
+    }
     log::error("the key-value store (applied index ", applied_index_,
                ") is behind its snapshot (applied index ", header->applied_index,
                "): its newest transactions were lost and the log no longer holds them; wipe "
@@ -99,48 +111,42 @@ int KvFsm::restore(raft_buffer& buffer) {
     return RAFT_CORRUPT;
   }
   if (!header->descriptor && header->applied_index > applied_index_) {
-    try {
-      storage::WriteTxn txn(kv_.env());
-      if (!restore_kv_snapshot(kv_, txn.get(), data)) {
-        log::error("refusing a malformed snapshot image");
-        return RAFT_MALFORMED;
-      }
-      txn.commit();
-      env_.sync();
-    } catch (const storage::StorageError& e) {
-      return fail(e);  // raft frees the buffer
-    }
-    log::info("restored the key-value store from a snapshot image at applied index ",
-              header->applied_index);
+    const int rv = replace_store(
+        [&](MDB_txn* txn) { return restore_kv_snapshot(kv_, txn, data); }, "a snapshot image");
+    if (rv != 0) return rv;  // raft frees the buffer
     applied_index_ = header->applied_index;
   }
   raft_free(buffer.base);
   return 0;
 }
 
-util::IoStatus KvFsm::prepare_install(raft_snapshot& snapshot) const {
-  if (snapshot.n_bufs != 1) {
-    return util::IoStatus::failure(RAFT_MALFORMED, "a snapshot has one buffer");
-  }
-  const raft_buffer& stored = snapshot.bufs[0];
-  const auto header =
-      read_kv_snapshot_header({static_cast<const std::uint8_t*>(stored.base), stored.len});
-  if (!header) return util::IoStatus::failure(RAFT_MALFORMED, "malformed stored snapshot");
-  if (!header->descriptor) return util::IoStatus::success();
-  std::vector<std::uint8_t> image;
+int KvFsm::replace_store(const std::function<bool(MDB_txn*)>& write, const char* source) {
   try {
-    storage::ReadTxn txn(kv_.env());
-    txn.begin();
-    image = encode_kv_snapshot(kv_, txn.get());
+    storage::WriteTxn txn(kv_.env());
+    if (!write(txn.get())) {
+      log::error("refusing ", source, ": it is malformed");
+      return RAFT_MALFORMED;
+    }
+    txn.commit();
+    env_.sync();
   } catch (const storage::StorageError& e) {
-    return util::IoStatus::failure(RAFT_IOERR, std::string("snapshot image: ") + e.what());
+    return fail(e);
   }
-  void* data = raft_malloc(image.size());
-  if (data == nullptr) return util::IoStatus::failure(RAFT_NOMEM, "out of memory for an image");
-  std::memcpy(data, image.data(), image.size());
-  raft_free(stored.base);
-  snapshot.bufs[0] = raft_buffer{data, image.size()};
-  return util::IoStatus::success();
+  log::info("replaced the key-value store by ", source);
+  return 0;
+}
+
+bool KvFsm::restore_installed(std::uint64_t index, int& rv) {
+  const std::filesystem::path path = install_path();
+  const auto installed = read_kv_image_file_header(path);
+  if (!installed || installed->applied_index < index) return false;
+  rv = replace_store([&](MDB_txn* txn) { return restore_kv_image_file(kv_, txn, path); },
+                     "the streamed snapshot image");
+  if (rv != 0) return true;
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);  // the store holds it now; a leftover is dropped later
+  applied_index_ = installed->applied_index;
+  return true;
 }
 
 }  // namespace keepdb::consensus

@@ -14,14 +14,14 @@
 //   (mdb_env_sync: what the commits since the last sync wrote) and returns a kv_snapshot.h
 //   descriptor naming the store's applied index and clock. The state stays in LMDB.
 // restore: of a descriptor, checks that the store holds that state (at or past its index),
-//   as it always does at start-up; a store behind its descriptor lost data the log no longer
-//   has, and is refused. Of an image (sent by a leader, or left by an older version):
-//   replaces the store with it, unless the store is already at or past it; a storage
-//   failure is reported as for apply.
-// prepare_install: on a leader about to send its snapshot, replaces the descriptor by an
-//   image of the store as it is now (at or past the descriptor's index; the follower skips
-//   the entries the image already holds), built in a read transaction on the caller's thread
-//   while the network thread keeps serving.
+//   as it always does at start-up. A store behind its descriptor switches to the image a
+//   leader streamed to this node (install_path(), snapshot_transfer.h) when that image is at
+//   or past the descriptor: it replaces the keyspace in one write transaction (atomic: a
+//   node killed meanwhile restarts from its old store and the image, and does it again),
+//   syncs, and removes the file. Without such an image the store lost data the log no
+//   longer has, and is refused. Of an image (left by an older version): replaces the store
+//   with it, unless the store is already at or past it. A storage failure is reported as
+//   for apply.
 //
 // Durability of the KV environment (chosen in node.cpp; docs/architecture.md, "Snapshots
 // and durability"): it is opened with MDB_NOMETASYNC. Each commit syncs its data pages
@@ -38,6 +38,8 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "util/io_status.h"
@@ -61,9 +63,10 @@ class KvFsm {
   // The applied index stored with the data.
   std::uint64_t applied_index() const { return applied_index_; }
 
-  // Replaces a descriptor in `snapshot` by an image of the store (see above); leaves an image
-  // as it is. Any thread: it only reads the store, in its own read transaction.
-  util::IoStatus prepare_install(raft_snapshot& snapshot) const;
+  const storage::KvStore& kv_store() const { return kv_; }
+
+  // Where a follower keeps the image a leader streamed to it until restore() switches to it.
+  std::filesystem::path install_path() const { return env_.path() / "install.image"; }
 
   // The first storage failure of apply or restore since clear_failure() (RAFT_NOSPACE for a
   // full disk or map, RAFT_IOERR otherwise), or success.
@@ -75,6 +78,12 @@ class KvFsm {
   int apply(const raft_buffer& buffer, void** result);
   int snapshot(raft_buffer* bufs[], unsigned* n_bufs);
   int restore(raft_buffer& buffer);
+  // Runs `write` in one write transaction, commits and syncs; 0 or the error for raft.
+  // `source` names what is written, for the log.
+  int replace_store(const std::function<bool(MDB_txn*)>& write, const char* source);
+  // Switches the store to the streamed image if it is at or past `index`; false when there
+  // is none (or a failure was recorded: then failure() is set).
+  bool restore_installed(std::uint64_t index, int& rv);
   // Keeps the first failure; returns RAFT_IOERR for raft.
   int fail(const storage::StorageError& error);
 

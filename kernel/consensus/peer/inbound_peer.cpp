@@ -157,10 +157,11 @@ void InboundPeer::on_body() {
     case State::kAuthenticated:
       ++deadline_generation_;  // the frame is complete: no deadline while idle
       deadline_.cancel();
-      if (is_forward_frame(header_.type)) {
+      if (is_forward_frame(header_.type) || is_snapshot_frame(header_.type)) {
         // Membership is re-checked per frame: a server removed from the cluster is ignored.
-        if (!options_->member_address(peer_id_).empty() && inbox_->forward) {
-          inbox_->forward(peer_id_, header_.type, std::move(body_in_));
+        auto& receiver = is_forward_frame(header_.type) ? inbox_->forward : inbox_->snapshot;
+        if (!options_->member_address(peer_id_).empty() && receiver) {
+          receiver(peer_id_, header_.type, std::move(body_in_));
         }
         body_in_ = {};
       } else {

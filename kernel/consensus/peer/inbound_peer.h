@@ -39,6 +39,7 @@ struct PeerInbox {
       std::function<void(raft_id from, FrameType type, std::vector<std::uint8_t> body)>;
   PeerTransport::Receiver raft;
   ForwardReceiver forward;
+  ForwardReceiver snapshot;  // snapshot frames (snapshot_frames.h)
 };
 
 class InboundPeer : public std::enable_shared_from_this<InboundPeer> {

@@ -324,9 +324,15 @@ bool is_forward_frame(FrameType type) {
   return type == FrameType::kForward || type == FrameType::kForwardReply;
 }
 
+bool is_snapshot_frame(FrameType type) {
+  return type == FrameType::kSnapshotChunk || type == FrameType::kSnapshotAck;
+}
+
 util::IoStatus encode_forward_frame(FrameType type, std::span<const std::uint8_t> body,
                               const FrameLimits& limits, std::vector<std::uint8_t>& frame) {
-  if (!is_forward_frame(type)) return util::IoStatus::failure(RAFT_INVALID, "not a forward frame type");
+  if (!is_forward_frame(type) && !is_snapshot_frame(type)) {
+    return util::IoStatus::failure(RAFT_INVALID, "not a forward or snapshot frame type");
+  }
   start_frame(frame, type);
   util::ByteWriter(frame).put_bytes(body);
   return finish_frame(frame, max_body_bytes(type, limits));
@@ -339,10 +345,13 @@ bool is_handshake_frame(FrameType type) {
 std::uint64_t max_body_bytes(FrameType type, const FrameLimits& limits) {
   switch (type) {
     case FrameType::kAppendEntries:
-    case FrameType::kInstallSnapshot:
     case FrameType::kForward:
     case FrameType::kForwardReply:
       return limits.max_body_bytes;
+    case FrameType::kInstallSnapshot:
+      return std::min(limits.max_body_bytes, kInstallSnapshotBodyBytes);
+    case FrameType::kSnapshotChunk:
+      return std::min(limits.max_body_bytes, kSnapshotChunkBodyBytes);
     default:
       return kSmallFrameBodyBytes;
   }
@@ -359,7 +368,8 @@ util::IoStatus decode_frame_header(std::span<const std::uint8_t> bytes, const Fr
   }
   if (magic_version != kFrameMagicVersion) return malformed("unknown magic or version");
   if (!is_message_type(type) && !is_handshake_frame(static_cast<FrameType>(type)) &&
-      !is_forward_frame(static_cast<FrameType>(type))) {
+      !is_forward_frame(static_cast<FrameType>(type)) &&
+      !is_snapshot_frame(static_cast<FrameType>(type))) {
     return malformed("unknown frame type " + std::to_string(type));
   }
   if (body_bytes > max_body_bytes(static_cast<FrameType>(type), limits)) {

@@ -1,7 +1,8 @@
 // The binary peer protocol's frames: one frame per raft message (libraft's six message types),
-// the three handshake frames that open every connection (peer_auth.h), and FORWARD /
+// the three handshake frames that open every connection (peer_auth.h), FORWARD /
 // FORWARD_REPLY frames carrying client traffic between nodes (their body is opaque here;
-// forward_codec.h defines it).
+// forward_codec.h defines it), and SNAPSHOT_CHUNK / SNAPSHOT_ACK frames streaming a
+// leader's state to a follower (snapshot_frames.h defines their body).
 //
 //   header (10 bytes): u8 magic/version (kFrameMagicVersion), u8 FrameType, u64 body length
 //   raft message body: u64 sender id, then the fields
@@ -15,8 +16,10 @@
 // carried as opaque bytes. A frame carries no sender address: the receiver takes the
 // sender's address from the cluster configuration, never from the wire.
 //
-// Sizes are bounded per frame type (max_body_bytes): handshake frames and the fixed-size raft
-// messages are small; only AppendEntries, InstallSnapshot and forward frames may be large.
+// Sizes are bounded per frame type (max_body_bytes): handshake frames, the fixed-size raft
+// messages and snapshot acks are small; an InstallSnapshot carries only a descriptor and the
+// configuration (kInstallSnapshotBodyBytes), a snapshot chunk at most kMaxSnapshotChunkBytes
+// of data; AppendEntries and forward frames carry client data up to the configured limit.
 // Decoding is strict and total: every length is checked against the remaining bytes and the
 // limit, booleans are 0 or 1, types and roles are known, terms are at most kMaxTerm, no byte
 // is left over. Any malformed input gives RAFT_MALFORMED (RAFT_TOOBIG for an oversized body),
@@ -45,6 +48,11 @@ inline constexpr std::size_t kFrameHeaderBytes = 10;
 inline constexpr std::size_t kMaxClusterIdBytes = 255;
 // The largest body of a handshake frame or of a fixed-size raft message.
 inline constexpr std::uint64_t kSmallFrameBodyBytes = 512;
+// The largest InstallSnapshot body: the state travels in snapshot chunks, never in it.
+inline constexpr std::uint64_t kInstallSnapshotBodyBytes = 1u << 20;
+// The most state bytes one snapshot chunk carries, and its largest body (with its fields).
+inline constexpr std::uint64_t kMaxSnapshotChunkBytes = 1u << 20;
+inline constexpr std::uint64_t kSnapshotChunkBodyBytes = kMaxSnapshotChunkBytes + 64;
 // Terms above this are refused: no real cluster gets near it, and a peer that sends one
 // would otherwise push every server to a term that overflows at its next election.
 inline constexpr raft_term kMaxTerm = (raft_term{1} << 62);
@@ -61,16 +69,21 @@ enum class FrameType : std::uint8_t {
   kForwardReply = 0x12,  // leader -> follower: its outcome
   kChallenge = 0x13,     // acceptor -> dialer: acceptor nonce and proof
   kProof = 0x14,         // dialer -> acceptor: dialer proof
+  kSnapshotChunk = 0x15,  // leader -> follower: a piece of the state being installed
+  kSnapshotAck = 0x16,    // follower -> leader: how much of it is written, or a refusal
 };
 
 // True for the frame types whose body is opaque to this codec (kForward, kForwardReply).
 bool is_forward_frame(FrameType type);
+// True for kSnapshotChunk and kSnapshotAck (snapshot_frames.h).
+bool is_snapshot_frame(FrameType type);
 // True for kHello, kChallenge and kProof.
 bool is_handshake_frame(FrameType type);
 
 struct FrameLimits {
-  // The largest AppendEntries, InstallSnapshot or forward frame body (a snapshot travels in
-  // one frame); every other type is bounded by kSmallFrameBodyBytes.
+  // The largest AppendEntries or forward frame body; InstallSnapshot and snapshot chunks
+  // are bounded by their own constants (and by this), every other type by
+  // kSmallFrameBodyBytes.
   std::uint64_t max_body_bytes = 256ull << 20;
 };
 
@@ -102,8 +115,8 @@ util::IoStatus encode_message_frame(raft_id sender_id, const raft_message& messa
 util::IoStatus encode_hello_frame(const Hello& hello, std::vector<std::uint8_t>& frame);
 void encode_challenge_frame(const Challenge& challenge, std::vector<std::uint8_t>& frame);
 void encode_proof_frame(const Proof& proof, std::vector<std::uint8_t>& frame);
-// Frames `body` as a forward frame of `type`. RAFT_INVALID for a non-forward type,
-// RAFT_TOOBIG above the limit.
+// Frames `body` as a frame of `type` whose body is opaque here: a forward or snapshot frame.
+// RAFT_INVALID for another type, RAFT_TOOBIG above the limit.
 util::IoStatus encode_forward_frame(FrameType type, std::span<const std::uint8_t> body,
                               const FrameLimits& limits, std::vector<std::uint8_t>& frame);
 

@@ -2,6 +2,8 @@
 // peer: raft messages (RaftIo sends one to a server (id, address) and receives decoded
 // messages) and forward frames (FORWARD and FORWARD_REPLY, client traffic a follower hands
 // to the leader and the answers: opaque bodies, forward_codec.h in kernel/consensus/write).
+// Snapshot frames (SNAPSHOT_CHUNK and SNAPSHOT_ACK, snapshot_frames.h) go through the same
+// calls as forward frames (send_forward) and arrive at their own receiver.
 // The TCP transport and the unit tests' in-memory network implement it; both carry frames
 // of peer_codec.h.
 //
@@ -55,13 +57,17 @@ class PeerTransport {
   // Sends a forward frame of `type` (kForward or kForwardReply) carrying `body` to server
   // `to_id` at raft address `to_address`, on the same link and queue as raft messages.
   // `body` is copied before returning. `done` runs exactly once, as for send(); RAFT_INVALID
-  // for a type that is not a forward frame, RAFT_TOOBIG for a body above the frame limit.
+  // for a type that is neither a forward nor a snapshot frame, RAFT_TOOBIG for a body above
+  // the frame limit.
   virtual void send_forward(raft_id to_id, const std::string& to_address, FrameType type,
                             std::span<const std::uint8_t> body, SendDone done) = 0;
 
   // Installs the callback for forward frames received from peers; an empty function stops
   // delivery. Once this returns, the previous receiver is not called again.
   virtual void set_forward_receiver(ForwardReceiver receiver) = 0;
+
+  // The same for snapshot frames; they arrive on the transport's thread like forward frames.
+  virtual void set_snapshot_receiver(ForwardReceiver receiver) = 0;
 };
 
 }  // namespace keepdb::consensus

@@ -157,11 +157,16 @@ void TcpPeerTransport::set_forward_receiver(ForwardReceiver receiver) {
   inbox_->forward = std::move(receiver);
 }
 
+void TcpPeerTransport::set_snapshot_receiver(ForwardReceiver receiver) {
+  inbox_->snapshot = std::move(receiver);
+}
+
 void TcpPeerTransport::close() {
   if (closed_) return;
   closed_ = true;
   inbox_->raft = nullptr;
   inbox_->forward = nullptr;
+  inbox_->snapshot = nullptr;
   listener_->close();
   for (auto& [id, peer] : peers_) peer->close();
   peers_.clear();

@@ -43,6 +43,7 @@ class TcpPeerTransport final : public PeerTransport {
   void send_forward(raft_id to_id, const std::string& to_address, FrameType type,
                     std::span<const std::uint8_t> body, SendDone done) override;
   void set_forward_receiver(ForwardReceiver receiver) override;
+  void set_snapshot_receiver(ForwardReceiver receiver) override;
 
   void close();
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "kernel/consensus/raft/snapshot_transfer.h"
 #include "util/serial_worker.h"
 
 namespace keepdb::consensus {
@@ -35,7 +36,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
         storage_(storage),
         transport_(transport),
         max_pending_sends_per_peer_(std::max<std::size_t>(options.max_pending_sends_per_peer, 1)),
-        prepare_install_(options.prepare_install),
+        snapshot_transfer_(options.snapshot_transfer),
         random_(pick_seed(options.random_seed)) {
     io_.version = 2;
     io_.impl = this;
@@ -187,6 +188,11 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
 
   void deliver(OwnedMessage& message) {
     if (closing_) return;  // the payload is freed with the message
+    const raft_message& received = message.message();
+    if (received.type == RAFT_IO_INSTALL_SNAPSHOT && snapshot_transfer_ != nullptr &&
+        !snapshot_transfer_->ready_to_install(received.install_snapshot)) {
+      return;  // the leader sends it again once the streamed state is here
+    }
     recv_(&io_, &message.hand_to_raft());
   }
 
@@ -223,6 +229,13 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
       if (cb != nullptr) cb(req, status);  // a NULL cb means req must not be touched again
     };
     const RequestId id = track(std::move(request));
+    const std::string address = message.server_address ? message.server_address : "";
+    if (message.type == RAFT_IO_INSTALL_SNAPSHOT && snapshot_transfer_ != nullptr) {
+      // Handed over (copied): the transfer sends it once the follower has the state.
+      snapshot_transfer_->send_install(message.server_id, address, message);
+      post_step([id](Impl& impl) { impl.complete(id, util::IoStatus::success()); });
+      return 0;
+    }
     std::deque<RequestId>& sends = sends_by_peer_[message.server_id];
     if (sends.size() >= max_pending_sends_per_peer_) {
       const RequestId oldest = sends.front();
@@ -232,7 +245,6 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
       });
     }
     sends.push_back(id);
-    const std::string address = message.server_address ? message.server_address : "";
     transport_.send(message.server_id, address, message, completion_for(id));
     return 0;
   }
@@ -269,26 +281,10 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
                               util::IoStatus status, util::RaftSnapshotPtr snapshot) {
       auto held = std::make_shared<util::RaftSnapshotPtr>(std::move(snapshot));
       post_step(executor, weak, [id, req, cb, status = std::move(status), held](Impl& impl) {
-        if (status.ok() && !impl.closing_ && *held && impl.prepare_install_) {
-          impl.prepare_snapshot(id, req, cb, held);
-        } else {
-          impl.hand_over_snapshot(id, req, cb, status, *held);
-        }
-      });
-    });
-    return 0;
-  }
-
-  // Runs prepare_install on the worker thread, then hands the snapshot over.
-  void prepare_snapshot(RequestId id, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb,
-                        std::shared_ptr<util::RaftSnapshotPtr> held) {
-    worker().submit([&executor = executor_, weak = weak_from_this(), prepare = prepare_install_, id,
-                     req, cb, held] {
-      util::IoStatus status = prepare(**held);
-      post_step(executor, weak, [id, req, cb, status = std::move(status), held](Impl& impl) {
         impl.hand_over_snapshot(id, req, cb, status, *held);
       });
     });
+    return 0;
   }
 
   void hand_over_snapshot(RequestId id, raft_io_snapshot_get* req, raft_io_snapshot_get_cb cb,
@@ -347,7 +343,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
   storage::LogStorage& storage_;
   PeerTransport& transport_;
   const std::size_t max_pending_sends_per_peer_;
-  const std::function<util::IoStatus(raft_snapshot&)> prepare_install_;
+  SnapshotTransfer* const snapshot_transfer_;
   std::mt19937_64 random_;
   raft_io io_{};
   raft_io_tick_cb tick_ = nullptr;

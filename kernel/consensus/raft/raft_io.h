@@ -9,7 +9,7 @@
 // exactly once; time() is monotonic; random() uses a per-instance PRNG.
 //
 // Threading: every raft_io method and every callback into raft runs on the executor thread.
-// async_work and prepare_install run on a dedicated worker thread (started on first use).
+// async_work runs on a dedicated worker thread (started on first use).
 // Lifetime: pass get() to raft_init. Destroy this object only after raft_close's callback has
 // run (or if raft_init failed). The executor must outlive it; storage and transport must
 // outlive the close. Late completions from storage or transport are dropped safely.
@@ -28,13 +28,15 @@
 
 namespace keepdb::consensus {
 
+class SnapshotTransfer;
+
 struct RaftIoOptions {
   std::size_t max_pending_sends_per_peer = 64;
   std::uint64_t random_seed = 0;  // 0: seed from std::random_device
-  // Runs on the async-work thread on each stored snapshot raft is about to send to a
-  // follower, and may replace its data (KvFsm::prepare_install turns a descriptor into the
-  // state it names). Empty: snapshots are sent as stored.
-  std::function<util::IoStatus(raft_snapshot& snapshot)> prepare_install;
+  // When set, raft's InstallSnapshot messages go through it (the state is streamed first,
+  // the message follows) and a received one reaches raft only once it is ready to install.
+  // Must outlive the RaftIo. Null: snapshots travel whole in the message.
+  SnapshotTransfer* snapshot_transfer = nullptr;
 };
 
 class RaftIo {

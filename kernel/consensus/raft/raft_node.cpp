@@ -47,6 +47,8 @@ RaftNode::RaftNode(boost::asio::io_context& io, storage::LogStorage& storage, Pe
       fsm_(fsm),
       asio_executor_(io),
       executor_(asio_executor_, [this] { poll(); }),
+      snapshot_transfer_(std::make_unique<SnapshotTransfer>(asio_executor_, transport, fsm,
+                                                            transfer_options())),
       raft_io_(std::make_unique<RaftIo>(executor_, storage, transport, io_options())),
       transport_(transport),
       retry_timer_(io) {}
@@ -55,8 +57,21 @@ RaftNode::~RaftNode() = default;
 
 RaftIoOptions RaftNode::io_options() {
   RaftIoOptions options;
-  options.prepare_install = [&fsm = fsm_](raft_snapshot& snapshot) {
-    return fsm.prepare_install(snapshot);
+  options.snapshot_transfer = snapshot_transfer_.get();
+  return options;
+}
+
+SnapshotTransferOptions RaftNode::transfer_options() {
+  SnapshotTransferOptions options;
+  // A joining server has no configuration before its snapshot: the leader, or the
+  // configured members, tell it where the leader is.
+  options.address_of = [this](raft_id id) {
+    if (std::string address = address_of(id); !address.empty()) return address;
+    if (const RaftMember leader = leader_member(); leader.id == id) return leader.address;
+    for (const RaftMember& member : options_.members) {
+      if (member.id == id) return member.address;
+    }
+    return std::string();
   };
   return options;
 }
@@ -132,6 +147,7 @@ void RaftNode::close(std::function<void()> closed) {
     return;
   }
   closing_ = true;
+  snapshot_transfer_->close();
   struct Closing {
     std::function<void()> closed;
   };

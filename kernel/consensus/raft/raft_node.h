@@ -45,6 +45,7 @@
 #include "kernel/commands/reply.h"
 #include "util/asio_executor.h"
 #include "kernel/consensus/fsm/kv_fsm.h"
+#include "kernel/consensus/raft/snapshot_transfer.h"
 #include "storage/log_storage.h"
 #include "kernel/consensus/raft/observed_executor.h"
 #include "kernel/consensus/peer/peer_transport.h"
@@ -139,9 +140,9 @@ class RaftNode {
   // raft_init, settings and raft_start (plus bootstrap when `bootstrap`); returns the
   // first failure, leaving raft initialized when raft_init succeeded.
   int init_and_start(bool bootstrap, const char*& failed_step);
-  // The io's options: a snapshot sent to a follower carries the state its descriptor names
-  // (KvFsm::prepare_install).
+  // The io's options: snapshots go through the snapshot transfer.
   RaftIoOptions io_options();
+  SnapshotTransferOptions transfer_options();
   void poll();
   // libraft 0.15 counts entries only, and reads its snapshot threshold each time it applies
   // and its trailing count each time it stores a snapshot: both are re-derived here from the
@@ -163,6 +164,7 @@ class RaftNode {
   KvFsm& fsm_;
   util::AsioExecutor asio_executor_;
   ObservedExecutor executor_;
+  std::unique_ptr<SnapshotTransfer> snapshot_transfer_;  // streams the state to followers
   std::unique_ptr<RaftIo> raft_io_;
   PeerTransport& transport_;
   struct raft raft_ {};

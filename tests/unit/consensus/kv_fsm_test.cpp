@@ -1,10 +1,13 @@
 // The key-value FSM pieces that need no running raft: the snapshot descriptor and image
 // (round trip with expiries, malformed ones refused, the applied index carried along), the
-// FSM's snapshot and restore of descriptors, and the forward
+// image streamed in pieces and restored from a file, the FSM's snapshot and restore of
+// descriptors (switching to a streamed image), and the forward
 // frame bodies (writes, read indexes, errors; truncated bodies refused).
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "kernel/commands/op_batch.h"
@@ -185,30 +188,118 @@ TEST_CASE("kv fsm: restoring a descriptor keeps the store; one ahead of the stor
   CHECK(node.kv.get(txn.get(), "k")->payload == "v");
 }
 
-TEST_CASE("kv fsm: prepare_install turns a descriptor into an image another store restores",
+// Writes `bytes` to `path` (a test's stand-in for a received stream).
+void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST_CASE("kv image stream: pieces of any size make the image; a file of it restores",
           "[kv_fsm]") {
   FsmHarness leader(20, 1000);
-  FsmHarness follower(4, 10);
-  const auto descriptor = leader.snapshot();
-  util::RaftSnapshotPtr snapshot = util::allocate_snapshot(descriptor.size());
-  REQUIRE(snapshot);
-  std::memcpy(snapshot->bufs[0].base, descriptor.data(), descriptor.size());
-  REQUIRE(leader.fsm.prepare_install(*snapshot).ok());
-  const std::span<const std::uint8_t> image(
-      static_cast<const std::uint8_t*>(snapshot->bufs[0].base), snapshot->bufs[0].len);
-  const auto header = read_kv_snapshot_header(image);
-  REQUIRE(header);
-  CHECK_FALSE(header->descriptor);
-  CHECK(header->applied_index == 20u);
-  REQUIRE(leader.fsm.prepare_install(*snapshot).ok());  // an image stays as it is
-  CHECK(snapshot->bufs[0].len == image.size());
+  {
+    storage::WriteTxn txn(leader.env);
+    for (int i = 0; i < 300; ++i) {
+      leader.kv.put(txn.get(), "key" + std::to_string(i), std::string(i * 7, 'v'),
+                    i % 3 == 0 ? 5000 + i : 0);
+    }
+    leader.kv.put(txn.get(), "big", std::string(100000, 'b'));  // larger than a piece
+    txn.commit();
+  }
+  storage::ReadTxn read(leader.env);
+  read.begin();
+  const auto image = encode_kv_snapshot(leader.kv, read.get());
+  read.end();
+  for (const std::size_t piece : {1u, 7u, 4096u, 1u << 20}) {
+    KvImageStream stream(leader.kv);
+    CHECK(stream.applied_index() == 20u);
+    {
+      storage::WriteTxn txn(leader.env);  // later writes do not reach the stream
+      leader.kv.put(txn.get(), "late", "x");
+      leader.kv.erase(txn.get(), "late");
+      txn.commit();
+    }
+    std::vector<std::uint8_t> streamed, out;
+    while (stream.next(piece, out)) {
+      CHECK(out.size() <= piece);
+      streamed.insert(streamed.end(), out.begin(), out.end());
+    }
+    CHECK(out.empty());
+    CHECK(streamed == image);
+  }
 
-  REQUIRE(follower.restore(image) == 0);
+  FsmHarness follower(4, 10);
+  const auto path = follower.fsm.install_path();
+  write_file(path, image);
+  CHECK(read_kv_image_file_header(path)->applied_index == 20u);
+  {
+    storage::WriteTxn txn(follower.env);
+    REQUIRE(restore_kv_image_file(follower.kv, txn.get(), path));
+    CHECK(follower.kv.size(txn.get()) == 302);
+    CHECK(follower.kv.get(txn.get(), "big")->payload.size() == 100000);
+    CHECK(follower.kv.get(txn.get(), "key3")->expires_at_ms == 5003u);
+    CHECK(follower.kv.clock_ms(txn.get()) == 1000u);
+  }
+  for (const std::size_t cut : {std::size_t{0}, std::size_t{10}, std::size_t{30}, image.size() / 2,
+                                image.size() - 1}) {
+    write_file(path, std::span<const std::uint8_t>(image).first(cut));
+    storage::WriteTxn txn(follower.env);
+    CHECK_FALSE(restore_kv_image_file(follower.kv, txn.get(), path));
+  }
+  auto longer = image;
+  longer.push_back(0);
+  write_file(path, longer);
+  storage::WriteTxn txn(follower.env);
+  CHECK_FALSE(restore_kv_image_file(follower.kv, txn.get(), path));
+  CHECK_FALSE(restore_kv_image_file(follower.kv, txn.get(), path.string() + ".missing"));
+}
+
+TEST_CASE("kv fsm: a descriptor ahead of the store switches to a streamed image at or past it",
+          "[kv_fsm]") {
+  FsmHarness leader(20, 1000);
+  storage::ReadTxn read(leader.env);
+  read.begin();
+  const auto image = encode_kv_snapshot(leader.kv, read.get());
+  read.end();
+  {
+    storage::WriteTxn txn(leader.env);
+    leader.kv.put(txn.get(), "only-on-leader", "yes");
+    txn.commit();
+  }
+
+  FsmHarness follower(4, 10);
+  const auto path = follower.fsm.install_path();
+  write_file(path, image);
+  CHECK(follower.restore(encode_kv_descriptor(21, 1000)) == RAFT_CORRUPT);  // image too old
+  CHECK(std::filesystem::exists(path));
+  CHECK(follower.restore(encode_kv_descriptor(18, 900)) == 0);  // the image is past it
   CHECK(follower.fsm.applied_index() == 20u);
+  CHECK_FALSE(std::filesystem::exists(path));  // switched to, then dropped
   storage::ReadTxn txn(follower.env);
   txn.begin();
-  CHECK(follower.kv.clock_ms(txn.get()) == 1000u);
+  CHECK(follower.kv.clock_ms(txn.get()) == 1000u);  // expiry's clock travels with the state
   CHECK(follower.kv.get(txn.get(), "k")->payload == "v");
+  CHECK_FALSE(follower.kv.get(txn.get(), "only-on-leader"));
+  txn.end();
+
+  // A damaged image is refused and the store is left as it was.
+  FsmHarness other(4, 10);
+  auto damaged = image;
+  damaged.resize(damaged.size() - 1);
+  write_file(other.fsm.install_path(), damaged);
+  CHECK(other.restore(encode_kv_descriptor(18, 900)) == RAFT_MALFORMED);
+  CHECK(other.fsm.applied_index() == 4u);
+}
+
+TEST_CASE("kv fsm: at start-up an image the store already holds is removed", "[kv_fsm]") {
+  FsmHarness node(30, 5);
+  storage::ReadTxn read(node.env);
+  read.begin();
+  const auto image = encode_kv_snapshot(node.kv, read.get());
+  read.end();
+  write_file(node.fsm.install_path(), image);
+  KvFsm restarted(node.env, node.kv, 1 << 20);
+  CHECK_FALSE(std::filesystem::exists(node.fsm.install_path()));
 }
 
 TEST_CASE("forward codec: requests and replies round trip; damage is refused", "[kv_fsm]") {

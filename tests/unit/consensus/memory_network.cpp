@@ -103,7 +103,8 @@ void MemoryNetwork::deliver(raft_id from, raft_id to,
   }
   Endpoint& endpoint = *endpoints_.at(to);
   FrameHeader header;
-  if (decode_frame_header(*frame, FrameLimits{}, header).ok() && is_forward_frame(header.type)) {
+  if (decode_frame_header(*frame, FrameLimits{}, header).ok() &&
+      (is_forward_frame(header.type) || is_snapshot_frame(header.type))) {
     deliver_forward(from, endpoint, header, *frame);
     return;
   }
@@ -130,9 +131,8 @@ void MemoryNetwork::deliver_forward(raft_id from, Endpoint& to, const FrameHeade
   ++frames_delivered_;
   ++delivered_by_type_[header.type];
   const auto body = frame.subspan(kFrameHeaderBytes);
-  if (to.forward_receiver_) {
-    to.forward_receiver_(from, header.type, std::vector<std::uint8_t>(body.begin(), body.end()));
-  }
+  auto& receiver = is_forward_frame(header.type) ? to.forward_receiver_ : to.snapshot_receiver_;
+  if (receiver) receiver(from, header.type, std::vector<std::uint8_t>(body.begin(), body.end()));
 }
 
 }  // namespace keepdb::consensus::testing

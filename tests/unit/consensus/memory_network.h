@@ -93,6 +93,9 @@ class MemoryNetwork::Endpoint final : public PeerTransport {
   void set_forward_receiver(ForwardReceiver receiver) override {
     forward_receiver_ = std::move(receiver);
   }
+  void set_snapshot_receiver(ForwardReceiver receiver) override {
+    snapshot_receiver_ = std::move(receiver);
+  }
 
   raft_id id() const { return id_; }
   const std::string& address() const { return address_; }
@@ -105,6 +108,7 @@ class MemoryNetwork::Endpoint final : public PeerTransport {
   const std::string address_;
   Receiver receiver_;
   ForwardReceiver forward_receiver_;
+  ForwardReceiver snapshot_receiver_;
 };
 
 }  // namespace keepdb::consensus::testing

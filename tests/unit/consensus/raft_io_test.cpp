@@ -42,6 +42,7 @@ struct HeldTransport final : PeerTransport {
     done(util::IoStatus::failure(RAFT_NOCONNECTION, "no forward frames here"));
   }
   void set_forward_receiver(ForwardReceiver) override {}
+  void set_snapshot_receiver(ForwardReceiver) override {}
 };
 
 // Every callback raft would receive, in order, as "what:status".
