@@ -201,7 +201,7 @@ TEST_CASE("cluster: KEEPDB.ADD brings in a node that catches up by snapshot", "[
                      "127.0.0.1:" + std::to_string(cluster.client_port(joining))},
                     30s);
   REQUIRE(added.text == "OK");
-  CHECK(cluster.log(joining).find("restored the key-value store from a snapshot") !=
+  CHECK(cluster.log(joining).find("replaced the key-value store by the streamed snapshot") !=
         std::string::npos);
   CHECK(missing_on(cluster.client_port(joining), written).empty());
   CHECK(admin.command({"KEEPDB.MEMBERS"}).elements.size() == 4);

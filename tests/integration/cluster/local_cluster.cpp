@@ -135,11 +135,12 @@ ExitStatus LocalCluster::kill9(unsigned node) {
   return nodes_[node].process->kill_now();
 }
 
-unsigned LocalCluster::start_joining_node() {
+unsigned LocalCluster::start_joining_node(
+    const std::function<std::uint16_t(std::uint16_t)>& roster_port) {
   Node joining;
   joining.client_port = free_port();
   joining.peer_port = free_port();
-  joining.roster_peer_port = joining.peer_port;
+  joining.roster_peer_port = roster_port ? roster_port(joining.peer_port) : joining.peer_port;
   joining.bootstrap = false;
   nodes_.push_back(std::move(joining));
   const auto node = static_cast<unsigned>(nodes_.size() - 1);

@@ -51,8 +51,11 @@ class LocalCluster {
   ExitStatus kill9(unsigned node);
 
   // Writes the config of a new node that joins the running cluster (not bootstrapped) and
-  // starts it; returns its index. The cluster learns of it through KEEPDB.ADD.
-  unsigned start_joining_node();
+  // starts it; returns its index. The cluster learns of it through KEEPDB.ADD, naming
+  // roster_peer_port(node) as its peer port: `roster_port(peer_port)` when given (a proxy
+  // in front of it), else its peer port.
+  unsigned start_joining_node(const std::function<std::uint16_t(std::uint16_t)>& roster_port = {});
+  std::uint16_t roster_peer_port(unsigned node) const { return nodes_[node].roster_peer_port; }
 
   // A field of INFO replication on `node`, "" when it cannot be read.
   std::string info(unsigned node, const std::string& field) const;

@@ -1,8 +1,10 @@
 // Peer frame codec: round trip of every message type and the handshake frames, the frozen
 // wire format (tests/testdata/consensus/frames.txt), per-type size limits, terms that would
-// overflow, and strict rejection of truncated, oversized and garbage frames.
+// overflow, strict rejection of truncated, oversized and garbage frames, and the snapshot
+// chunk and ack bodies.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "kernel/consensus/peer/peer_codec.h"
+#include "kernel/consensus/peer/snapshot_frames.h"
 
 namespace keepdb::consensus {
 namespace {
@@ -255,14 +258,90 @@ TEST_CASE("frame types have their own size limits", "[peer_codec]") {
     set_body_length(frame, kSmallFrameBodyBytes + 1);
     CHECK(decode_frame_header(frame, limits, header).code == RAFT_TOOBIG);
   }
-  for (const FrameType type : {FrameType::kAppendEntries, FrameType::kInstallSnapshot,
-                               FrameType::kForward, FrameType::kForwardReply}) {
+  for (const FrameType type : {FrameType::kAppendEntries, FrameType::kForward,
+                               FrameType::kForwardReply}) {
     frame[1] = static_cast<std::uint8_t>(type);
     set_body_length(frame, limits.max_body_bytes);
     CHECK(decode_frame_header(frame, limits, header).ok());
     set_body_length(frame, limits.max_body_bytes + 1);
     CHECK(decode_frame_header(frame, limits, header).code == RAFT_TOOBIG);
   }
+}
+
+TEST_CASE("an InstallSnapshot and a snapshot chunk are bounded below the large frame limit",
+          "[peer_codec]") {
+  const FrameLimits limits;  // 256 MiB for AppendEntries and forward frames
+  FrameHeader header;
+  Bytes frame(kFrameHeaderBytes, 0);
+  frame[0] = kFrameMagicVersion;
+  const std::pair<FrameType, std::uint64_t> bounds[] = {
+      {FrameType::kInstallSnapshot, kInstallSnapshotBodyBytes},
+      {FrameType::kSnapshotChunk, kSnapshotChunkBodyBytes},
+      {FrameType::kSnapshotAck, kSmallFrameBodyBytes}};
+  for (const auto& [type, bound] : bounds) {
+    frame[1] = static_cast<std::uint8_t>(type);
+    set_body_length(frame, bound);
+    CHECK(decode_frame_header(frame, limits, header).ok());
+    set_body_length(frame, bound + 1);
+    CHECK(decode_frame_header(frame, limits, header).code == RAFT_TOOBIG);
+  }
+  Bytes encoded;
+  CHECK(encode_forward_frame(FrameType::kSnapshotChunk, Bytes(kSnapshotChunkBodyBytes + 1),
+                             limits, encoded)
+            .code == RAFT_TOOBIG);
+  CHECK(encode_forward_frame(FrameType::kRequestVote, Bytes(4), limits, encoded).code ==
+        RAFT_INVALID);
+}
+
+TEST_CASE("snapshot chunks and acks round-trip; damaged ones are refused", "[peer_codec]") {
+  const Bytes data(1000, 0x5a);
+  SnapshotChunk chunk{.transfer = 77, .offset = 4096, .last = true, .digest = {}, .data = data};
+  chunk.digest.fill(0xab);
+  Bytes body;
+  encode_snapshot_chunk(chunk, body);
+  SnapshotChunk decoded;
+  REQUIRE(decode_snapshot_chunk(body, decoded).ok());
+  CHECK(decoded.transfer == 77u);
+  CHECK(decoded.offset == 4096u);
+  CHECK(decoded.last);
+  CHECK(decoded.digest == chunk.digest);
+  CHECK(Bytes(decoded.data.begin(), decoded.data.end()) == data);
+  for (std::size_t cut = 0; cut < 17 + kSnapshotDigestBytes; ++cut) {  // inside the fields
+    CHECK(decode_snapshot_chunk({body.data(), cut}, decoded).code == RAFT_MALFORMED);
+  }
+  chunk.last = false;
+  encode_snapshot_chunk(chunk, body);
+  REQUIRE(decode_snapshot_chunk(body, decoded).ok());
+  CHECK_FALSE(decoded.last);
+  CHECK(decoded.data.size() == data.size());
+  Bytes damaged = body;
+  damaged[16] = 0x02;  // an unknown flag
+  CHECK(decode_snapshot_chunk(damaged, decoded).code == RAFT_MALFORMED);
+  damaged = body;
+  std::fill(damaged.begin(), damaged.begin() + 8, 0);  // transfer id 0
+  CHECK(decode_snapshot_chunk(damaged, decoded).code == RAFT_MALFORMED);
+  CHECK(decode_snapshot_chunk({body.data(), 17}, decoded).code == RAFT_MALFORMED);  // no data
+  const Bytes too_much(kMaxSnapshotChunkBytes + 1);
+  encode_snapshot_chunk({.transfer = 1, .offset = 0, .data = too_much}, body);
+  CHECK(decode_snapshot_chunk(body, decoded).code == RAFT_MALFORMED);
+  encode_snapshot_chunk({.transfer = 1, .offset = ~std::uint64_t{0}, .data = data}, body);
+  CHECK(decode_snapshot_chunk(body, decoded).code == RAFT_MALFORMED);  // offset overflows
+
+  encode_snapshot_ack({.transfer = 5, .offset = 123, .status = SnapshotAckStatus::kDone}, body);
+  CHECK(body.size() == 17);
+  SnapshotAck ack;
+  REQUIRE(decode_snapshot_ack(body, ack).ok());
+  CHECK(ack.transfer == 5u);
+  CHECK(ack.offset == 123u);
+  CHECK(ack.status == SnapshotAckStatus::kDone);
+  for (std::size_t cut = 0; cut < body.size(); ++cut) {
+    CHECK(decode_snapshot_ack({body.data(), cut}, ack).code == RAFT_MALFORMED);
+  }
+  Bytes longer = body;
+  longer.push_back(0);
+  CHECK(decode_snapshot_ack(longer, ack).code == RAFT_MALFORMED);
+  body[16] = 3;  // an unknown status
+  CHECK(decode_snapshot_ack(body, ack).code == RAFT_MALFORMED);
 }
 
 TEST_CASE("terms that would overflow are malformed", "[peer_codec]") {
