@@ -87,6 +87,7 @@ int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
   raft_set_heartbeat_timeout(&raft_, options_.heartbeat_timeout_ms);
   raft_set_election_timeout(&raft_, options_.election_timeout_ms);
   raft_set_install_snapshot_timeout(&raft_, options_.install_snapshot_timeout_ms);
+  raft_set_max_catch_up_round_duration(&raft_, options_.max_catch_up_round_duration_ms);
   raft_set_snapshot_threshold(&raft_, options_.snapshot_threshold);
   raft_set_snapshot_trailing(&raft_, options_.snapshot_trailing);
   raft_set_pre_vote(&raft_, true);

@@ -67,6 +67,9 @@ struct RaftNodeOptions {
   unsigned heartbeat_timeout_ms = 100;
   unsigned election_timeout_ms = 1000;
   unsigned install_snapshot_timeout_ms = 3000;
+  // The longest catch-up round of a member being promoted (KEEPDB.ADD): a round can hold a
+  // streamed install of the whole state, so far above libraft's 5 s default.
+  unsigned max_catch_up_round_duration_ms = 300000;
   unsigned snapshot_threshold = 1024;
   unsigned snapshot_trailing = 2048;
   // Compaction by bytes as well (size_compaction()): a snapshot once the entries applied
