@@ -148,7 +148,6 @@ void RaftNode::close(std::function<void()> closed) {
     return;
   }
   closing_ = true;
-  snapshot_transfer_->close();
   struct Closing {
     std::function<void()> closed;
   };

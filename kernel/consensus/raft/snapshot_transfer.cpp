@@ -451,7 +451,7 @@ SnapshotTransfer::SnapshotTransfer(util::Executor& executor, PeerTransport& tran
   impl_->start();
 }
 
-SnapshotTransfer::~SnapshotTransfer() { close(); }
+SnapshotTransfer::~SnapshotTransfer() { impl_->close(); }
 
 void SnapshotTransfer::send_install(raft_id to, const std::string& address,
                                     const raft_message& message) {
@@ -463,7 +463,5 @@ bool SnapshotTransfer::ready_to_install(const raft_install_snapshot& message) co
 }
 
 std::size_t SnapshotTransfer::outgoing() const { return impl_->outgoing(); }
-
-void SnapshotTransfer::close() { impl_->close(); }
 
 }  // namespace keepdb::consensus

@@ -27,8 +27,8 @@
 //
 // Thread-safety: every method, and the receiver it installs on the transport, runs on the
 // executor's thread (the network thread). File and LMDB work runs on its own worker thread.
-// Lifetime: the executor, transport and fsm outlive it; close() (or the destructor) stops
-// receiving, drops every transfer and joins the worker.
+// Lifetime: the executor, transport and fsm outlive it; the destructor stops receiving,
+// drops every transfer and joins the worker. It outlives raft restarts inside RaftNode.
 #pragma once
 
 #include <chrono>
@@ -68,8 +68,6 @@ class SnapshotTransfer {
   bool ready_to_install(const raft_install_snapshot& message) const;
   // Transfers from this leader still running (for tests and status).
   std::size_t outgoing() const;
-
-  void close();
 
  private:
   class Impl;
