@@ -75,6 +75,32 @@ struct Writer {
   util::IoStatus status;  // the first failure; later writes are skipped
 };
 
+// A leader's transfer to one follower (network thread only).
+struct Outgoing {
+  std::uint64_t id = 0;
+  std::string address;
+  OwnedMessage install;  // sent once the follower holds the image
+  raft_index install_index = 0;
+  std::shared_ptr<Reader> reader;
+  std::uint64_t image_index = 0;  // known after the first read
+  std::uint64_t sent = 0;         // stream bytes sent
+  std::uint64_t acked = 0;
+  std::deque<std::uint64_t> unacked_ends;  // stream offset after each unacknowledged chunk
+  bool reading = false;
+  bool sent_last = false;
+  std::uint64_t last_progress_ms = 0;
+};
+
+// A follower's transfer from its leader (network thread only).
+struct Incoming {
+  raft_id from = 0;
+  std::uint64_t id = 0;
+  std::uint64_t received = 0;  // bytes handed to the writer
+  std::uint64_t written = 0;   // bytes the writer reported written
+  bool finishing = false;
+  std::shared_ptr<Writer> writer;
+};
+
 std::filesystem::path temp_path(const std::filesystem::path& install_path) {
   return install_path.string() + ".tmp";
 }
@@ -150,30 +176,6 @@ class SnapshotTransfer::Impl : public std::enable_shared_from_this<Impl> {
   }
 
  private:
-  struct Outgoing {
-    std::uint64_t id = 0;
-    std::string address;
-    OwnedMessage install;  // sent once the follower holds the image
-    raft_index install_index = 0;
-    std::shared_ptr<Reader> reader;
-    std::uint64_t image_index = 0;  // known after the first read
-    std::uint64_t sent = 0;         // stream bytes sent
-    std::uint64_t acked = 0;
-    std::deque<std::uint64_t> unacked_ends;  // stream offset after each unacknowledged chunk
-    bool reading = false;
-    bool sent_last = false;
-    std::uint64_t last_progress_ms = 0;
-  };
-
-  struct Incoming {
-    raft_id from = 0;
-    std::uint64_t id = 0;
-    std::uint64_t received = 0;  // bytes handed to the writer
-    std::uint64_t written = 0;   // bytes the writer reported written
-    bool finishing = false;
-    std::shared_ptr<Writer> writer;
-  };
-
   // Copies an InstallSnapshot (raft frees its own after the send call); its data becomes a
   // descriptor if it was an image (a snapshot stored by an older version).
   static bool copy_install(const raft_message& message, OwnedMessage& copy) {
