@@ -106,11 +106,13 @@ void AuditQueue::log_throttled(Sink& sink, LogLevel level, const std::string& li
                         : line + " (" + std::to_string(left_out) + " similar lines not logged)");
 }
 
-void AuditQueue::pause() {
+bool AuditQueue::pause(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   paused_ = true;
   wake_.notify_all();
-  idle_.wait(lock, [this] { return !busy_; });
+  if (idle_.wait_for(lock, timeout, [this] { return !busy_; })) return true;
+  paused_ = false;
+  return false;
 }
 
 void AuditQueue::resume() {

@@ -77,9 +77,10 @@ class AuditQueue {
   std::optional<std::string> refusal() const;
   AuditCounters counters() const;
 
-  // Returns once the audit thread is between two sink calls and holds it there until
-  // resume(); records queue meanwhile. One pause at a time (the reload is serialized).
-  void pause();
+  // Returns true once the audit thread is between two sink calls, and holds it there until
+  // resume(); records queue meanwhile. False, holding nothing, when a sink call is still
+  // running after `timeout` (a sink stuck in record or flush). One pause at a time.
+  bool pause(std::chrono::milliseconds timeout);
   void resume();
   // A reload: puts `instance` in service in place of the sink with its name and returns
   // the one it replaces (null when none has that name, and nothing changes).

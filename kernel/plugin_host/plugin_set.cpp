@@ -41,6 +41,9 @@ std::string undriven_kinds_problem(std::uint32_t kinds) {
 
 namespace {
 
+// How long a reload waits for the audit thread to leave a sink call.
+constexpr std::chrono::milliseconds kAuditPauseTimeout{2000};
+
 // Opens the library of `spec` with every check made at start (trusted file, sha256 pin,
 // ABI, descriptor, kinds driven, fail_closed only on an audit sink). Throws PluginError.
 const kdb_plugin_descriptor& open_checked(const config::Plugins& plugins,
@@ -107,7 +110,11 @@ std::vector<std::string> PluginSet::reload(const config::Plugins& next, LogSink&
   if (const std::string change = set_change(specs_, next); !change.empty()) {
     throw PluginError("restart required: " + change);
   }
-  seams.audit.pause();
+  if (!seams.audit.pause(kAuditPauseTimeout)) {
+    throw PluginError("an audit sink has been inside one call for more than " +
+                      std::to_string(kAuditPauseTimeout.count()) +
+                      " ms, so it cannot be replaced now; try the reload again");
+  }
   struct Resume {
     AuditQueue& audit;
     ~Resume() { audit.resume(); }

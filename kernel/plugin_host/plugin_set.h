@@ -62,10 +62,11 @@ class PluginSet {
   // option_fingerprint() changed (its options, or a file one of its path options names)
   // gets a new instance from create(), which checks its files as at start. Only when every
   // create has succeeded are the new instances swapped into `seams` and this set; each old
-  // one is kept until its in-flight calls have returned (destroy_drained()). The audit thread is paused
-  // for the whole reload, so no audit sink runs while its successor is created. Returns the
-  // names of the plugins replaced, in config order. Throws PluginError naming the plugin,
-  // with nothing changed.
+  // one is kept until its in-flight calls have returned (destroy_drained()). The audit
+  // thread is paused for the whole reload, so no audit sink runs while its successor is
+  // created (a sink stuck in one call for 2 s fails the reload instead of blocking it).
+  // Returns the names of the plugins replaced, in config order. Throws PluginError naming
+  // the plugin, with nothing changed.
   std::vector<std::string> reload(const config::Plugins& next, LogSink& log,
                                   const LiveSeams& seams);
 

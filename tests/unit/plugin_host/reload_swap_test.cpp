@@ -55,6 +55,9 @@ struct FakeState {
   std::atomic<int> destroyed{0};
   std::atomic<bool> fail_next_created{false};
   std::atomic<bool> deny_next{false};
+  std::atomic<bool> block_next{false};  // record() waits for `unblock` (one instance at most)
+  std::promise<void> unblock;
+  std::atomic<bool> blocked{false};  // a record() is waiting for `unblock`
 };
 FakeState fake;
 
@@ -62,11 +65,13 @@ struct FakeInstance {
   int number;
   bool fails;
   bool denies;
+  bool blocks;
 };
 
 kdb_status fake_create(const kdb_host_api*, const kdb_option*, size_t, void** instance,
                        kdb_outbuf*) {
-  *instance = new FakeInstance{++fake.created, fake.fail_next_created.load(), fake.deny_next.load()};
+  *instance = new FakeInstance{++fake.created, fake.fail_next_created.load(),
+                               fake.deny_next.load(), fake.block_next.load()};
   return KDB_OK;
 }
 void fake_destroy(void* instance) {
@@ -76,6 +81,11 @@ void fake_destroy(void* instance) {
 kdb_status fake_record(void* instance, const kdb_audit_event* event) {
   const auto* self = static_cast<FakeInstance*>(instance);
   if (self->fails) return KDB_E_INTERNAL;
+  if (self->blocks) {
+    static const std::shared_future<void> opened = fake.unblock.get_future().share();
+    fake.blocked = true;
+    opened.wait();
+  }
   const std::lock_guard lock(fake.mutex);
   fake.recorded.push_back(std::to_string(self->number) + ":" +
                           std::string(event->action.ptr, event->action.len));
@@ -238,7 +248,7 @@ TEST_CASE("AuditQueue: records queued while paused go to the replacement sink", 
   queue.push(record("one"));
   REQUIRE(eventually([&] { return was_recorded(std::to_string(first_number) + ":one"); }));
 
-  queue.pause();
+  REQUIRE(queue.pause(1s));
   auto second = fake_instance();
   const int second_number = fake.created;
   CHECK(queue.replace(second) == first);
@@ -260,13 +270,31 @@ TEST_CASE("AuditQueue: pause interrupts a failing fail_closed sink and its succe
   queue.push(record("held"));
   REQUIRE(eventually([&] { return queue.refusal().has_value(); }));
 
-  queue.pause();  // returns although the sink keeps failing
+  REQUIRE(queue.pause(1s));  // returns although the sink keeps failing
   auto fixed = fake_instance();
   const int fixed_number = fake.created;
   queue.replace(fixed);
   queue.resume();
   CHECK(eventually([&] { return was_recorded(std::to_string(fixed_number) + ":held"); }));
   CHECK(eventually([&] { return !queue.refusal().has_value(); }));
+}
+
+TEST_CASE("AuditQueue: pause gives up on a sink stuck in a call, and the queue goes on",
+          "[reload]") {
+  fake.block_next = true;
+  auto stuck = fake_instance();
+  fake.block_next = false;
+  const int stuck_number = fake.created;
+  AuditQueue queue({{stuck, false}}, 64, null_log);
+  queue.push(record("stuck"));
+  REQUIRE(eventually([&] { return fake.blocked.load(); }));
+  CHECK_FALSE(queue.pause(20ms));
+  fake.unblock.set_value();
+  CHECK(eventually([&] { return was_recorded(std::to_string(stuck_number) + ":stuck"); }));
+  queue.push(record("after"));
+  CHECK(eventually([&] { return was_recorded(std::to_string(stuck_number) + ":after"); }));
+  CHECK(queue.pause(1s));
+  queue.resume();
 }
 
 TEST_CASE("AdmissionChain: replace() changes the verdict of the next check", "[reload]") {
