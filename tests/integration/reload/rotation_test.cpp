@@ -9,6 +9,7 @@
 
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/jwt/jwt_keepd.h"
+#include "tests/integration/ratelimit/bound_client.h"
 #include "tests/integration/reload/reload_support.h"
 #include "tests/integration/seams/seams_keepd.h"
 
@@ -132,6 +133,35 @@ TEST_CASE("reload: ratelimit limits change both ways on connections that stay op
   stop = true;
   load.join();
   CHECK(unexpected == 0);
+}
+
+TEST_CASE("reload: a ratelimit reload keeps the bans", "[reload][ratelimit]") {
+  SeamsKeepd keepd(SeamsSetup(
+      {PluginTable("tokens", auth_token_library(), {{"secrets_file", "tokens"}}),
+       PluginTable("limits", ratelimit_library(),
+                   {{"auth_failure_limit", "2"},
+                    {"ban_ms", "60000"},
+                    {"allow", "127.0.0.1"},
+                    {"commands_per_second_per_connection", "1000"}})}));
+  const std::string admin_token = new_token();
+  write_tokens(keepd.dir() / "tokens", {{admin_token, "read,write,admin", "ops"}});
+  keepd.start();
+  RawClient admin(keepd.port());
+  REQUIRE(admin.command({"AUTH", admin_token}).text == "OK");
+  ratelimit::BoundClient attacker(keepd.port(), "127.0.0.2");
+  for (int i = 0; i < 3; ++i) attacker.command({"AUTH", "guess-" + std::to_string(i) + new_token()});
+
+  keepd.setup().plugins[1].options[3].second = "2000";
+  keepd.rewrite_config();
+  REQUIRE(reload(admin).text == "OK");
+  CHECK(keepd.wait_for_log("new instances of limits"));
+  ratelimit::BoundClient again(keepd.port(), "127.0.0.2");
+  const RespValue refused = again.read_reply();
+  INFO(refused.describe());
+  CHECK(refused.text.rfind(kRateLimited, 0) == 0);
+  CHECK(again.wait_closed());
+  ratelimit::BoundClient bystander(keepd.port(), "127.0.0.3");
+  CHECK(bystander.command({"AUTH", admin_token}).text == "OK");
 }
 
 TEST_CASE("reload: the audit sink moves to a new file and each reload is recorded",
