@@ -40,6 +40,9 @@ struct ApplyContext {
   MDB_txn* txn;
   std::uint64_t max_value_bytes;  // APPEND may not grow a value past this
   std::uint64_t now_ms;           // the batch's time on the state machine clock
+  // Where a transaction's immediate commands (its reads) run (transaction.h); null when the
+  // state machine has none (they then reply an error).
+  NodeContext* node = nullptr;
 
   // The record of `key` unless it is absent or expired at now_ms. An expired record is
   // erased on the way (every server erases it at the same point of the log).

@@ -35,10 +35,6 @@ Admission admit(Args args, const Session& session) {
     result.error = "NOAUTH Authentication required.";
     return result;
   }
-  if (session.transaction_refused && spec->group != "transactions" && spec->name != "quit") {
-    result.error = "ERR not run: MULTI is not supported by KeepDB yet; send DISCARD or EXEC";
-    return result;
-  }
   if (auto error = arity_error(spec->name, spec->arity, args.size())) {
     result.error = std::move(*error);
     return result;
@@ -52,7 +48,9 @@ Admission admit(Args args, const Session& session) {
     result.denied = true;
     return result;
   }
-  if (spec->validate != nullptr) {
+  // Inside MULTI a command's own errors are its reply in EXEC's array, as in Redis: only
+  // the checks above refuse it while queueing.
+  if (spec->validate != nullptr && !session.transaction.active) {
     if (auto error = spec->validate(args)) {
       result.error = std::move(*error);
       return result;

@@ -1,7 +1,7 @@
-// Decides whether a parsed request may run: known command, authenticated, not inside a
-// refused MULTI (transaction_commands.cpp), right arity, holding every role the command
-// table asks of this request (CommandSpec::access_for: a reply that reveals a stored value
-// needs read, a change needs write), and (for writes) syntactically valid. It decides from
+// Decides whether a parsed request may run: known command, authenticated, right arity,
+// holding every role the command table asks of this request (CommandSpec::access_for: a reply
+// that reveals a stored value needs read, a change needs write), and (for writes, outside
+// MULTI: inside, that error is the command's reply in EXEC's array) syntactically valid. It decides from
 // the arguments and the session's flags, principal and roles alone, so the leader can admit
 // a forwarded request again the same way. It writes nothing itself, so the caller can keep replies in request order while
 // earlier writes are still pending.

@@ -1,7 +1,8 @@
-// The internal ops: keepdb.expired.
+// The internal ops: keepdb.expired, and keepdb.exec (transaction.cpp).
 #include "kernel/commands/internal_ops.h"
 
 #include "kernel/commands/command_families.h"
+#include "kernel/commands/transaction.h"
 
 namespace keepdb::commands {
 namespace {
@@ -25,7 +26,9 @@ constexpr CommandSpec kExpired = keyspace_write(
 }  // namespace
 
 const CommandSpec* find_internal_op(std::string_view name) {
-  return name == kExpiredOp ? &kExpired : nullptr;
+  if (name == kExpiredOp) return &kExpired;
+  if (name == kTransactionOp) return &transaction_op_spec();
+  return nullptr;
 }
 
 }  // namespace keepdb::commands

@@ -4,6 +4,8 @@
 //   keepdb.expired key [key ...]  erases each key whose deadline has passed at the batch
 //                                 time; replies the number erased (the leader's active
 //                                 expiry, consensus/expiry_sweeper.h)
+//   keepdb.exec ...               one EXEC's commands, proposed by the client's connection
+//                                 (transaction.h)
 //
 // Thread-safety: immutable; safe from any thread.
 #pragma once

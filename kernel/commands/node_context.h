@@ -65,6 +65,7 @@ class NodeContext {
   // A read snapshot, begun on first use and released by end_read() (the network layer
   // calls it after each batch of commands, so later reads see later commits).
   MDB_txn* read_txn() {
+    if (apply_txn_ != nullptr) return apply_txn_;
     read_txn_.begin();
     return read_txn_.get();
   }
@@ -77,6 +78,7 @@ class NodeContext {
   // state machine clock, so a key the log has treated as expired never reappears on a
   // server whose clock is behind the leader's. Fixed for the snapshot's lifetime.
   std::uint64_t now_ms() {
+    if (apply_txn_ != nullptr) return apply_now_;
     if (read_now_ == 0) read_now_ = std::max(wall_clock_(), kv_.clock_ms(read_txn()));
     return read_now_;
   }
@@ -86,6 +88,15 @@ class NodeContext {
     if (value && value->expires_at_ms != 0 && value->expired(now_ms())) return std::nullopt;
     return value;
   }
+
+  // The reads of a transaction run inside the state machine's write transaction, at its
+  // clock (transaction.h): from begin_apply_view() to end_apply_view(), read_txn() and
+  // now_ms() are the apply's, so they see the transaction's own earlier writes.
+  void begin_apply_view(MDB_txn* txn, std::uint64_t now_ms) {
+    apply_txn_ = txn;
+    apply_now_ = now_ms;
+  }
+  void end_apply_view() { apply_txn_ = nullptr; }
 
   std::uint64_t next_client_id() { return ++last_client_id_; }
   ScanCursors& scan_cursors() { return scan_cursors_; }
@@ -100,6 +111,8 @@ class NodeContext {
   ConfigReload* reloader_ = nullptr;
   storage::ReadTxn read_txn_;
   std::uint64_t read_now_ = 0;  // 0: not read yet in this snapshot
+  MDB_txn* apply_txn_ = nullptr;  // set during a transaction's apply
+  std::uint64_t apply_now_ = 0;
   ServerStats stats_;
   std::uint64_t last_client_id_ = 0;
   // Cursor ids start at a value derived from the start time, so a cursor from before a

@@ -1,6 +1,7 @@
 // The result of applying one write command to the state machine: a small value that any
 // connection can render in its own protocol (RESP2 or RESP3). Produced deterministically
-// by the state machine, so it never holds pointers into storage.
+// by the state machine, so it never holds pointers into storage. One kind is already
+// encoded: a transaction's reply (transaction.h), written in the protocol its op names.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 namespace keepdb::commands {
 
 struct Reply {
-  enum class Kind : std::uint8_t { kOk, kError, kInteger, kBulk, kNull };
+  enum class Kind : std::uint8_t { kOk, kError, kInteger, kBulk, kNull, kEncoded };
 
   Kind kind = Kind::kOk;
   std::int64_t integer = 0;
@@ -23,6 +24,7 @@ struct Reply {
   static Reply number(std::int64_t value) { return {Kind::kInteger, value, {}}; }
   static Reply bulk(std::string bytes) { return {Kind::kBulk, 0, std::move(bytes)}; }
   static Reply null() { return {Kind::kNull, 0, {}}; }
+  static Reply encoded(std::string resp) { return {Kind::kEncoded, 0, std::move(resp)}; }
 
   void write_to(resp::ReplyWriter& out) const {
     switch (kind) {
@@ -31,6 +33,7 @@ struct Reply {
       case Kind::kInteger: out.integer(integer); break;
       case Kind::kBulk: out.bulk(text); break;
       case Kind::kNull: out.null(); break;
+      case Kind::kEncoded: out.raw(text); break;
     }
   }
 };

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernel/resp/protocol.h"
 
@@ -15,6 +16,21 @@ namespace keepdb::commands {
 // Roles a principal can hold (the same bits as KDB_ROLE_* in include/keepdb/plugin.h).
 enum Role : std::uint32_t { kRoleRead = 1u << 0, kRoleWrite = 1u << 1, kRoleAdmin = 1u << 2 };
 constexpr std::uint32_t kAllRoles = kRoleRead | kRoleWrite | kRoleAdmin;
+
+// A key WATCHed by the connection and the digest of what it saw (transaction.h).
+struct WatchedKey {
+  std::string key;
+  std::string digest;
+};
+
+// MULTI ... EXEC state and WATCHed keys (transaction.h owns the rules).
+struct TransactionState {
+  bool active = false;  // MULTI was sent: commands are queued until EXEC or DISCARD
+  bool failed = false;  // a command was refused while queueing: EXEC answers EXECABORT
+  std::vector<std::vector<std::string>> queued;
+  std::size_t queued_bytes = 0;  // arguments of `queued`, bounded by limits
+  std::vector<WatchedKey> watched;
+};
 
 struct Session {
   std::uint64_t id = 0;
@@ -34,9 +50,7 @@ struct Session {
   std::uint64_t expires_unix_s = 0;
 
   bool close_after_reply = false;  // QUIT: flush the reply, then close
-  // MULTI was sent: transactions are not supported yet, so every command up to EXEC or
-  // DISCARD is refused rather than run on its own (transaction_commands.cpp).
-  bool transaction_refused = false;
+  TransactionState transaction;
   bool local_reads = false;        // READONLY: reads skip the linearizable read barrier
 };
 

@@ -18,7 +18,7 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
   // The clock never runs backwards, even when a new leader's wall clock is behind.
   const std::uint64_t clock = kv_.clock_ms(txn);
   const std::uint64_t now = std::max(clock, reader.time_ms());
-  ApplyContext context{kv_, txn, max_value_bytes_, now};
+  ApplyContext context{kv_, txn, max_value_bytes_, now, node_};
   while (reader.next(args_)) {
     const CommandSpec* spec = command_table().find(args_[0]);
     if (spec == nullptr) spec = find_internal_op(args_[0]);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/commands/node_context.h"
 #include "kernel/commands/reply.h"
 #include "storage/kv_store.h"
 
@@ -33,9 +34,14 @@ class StateMachine {
 
   const std::vector<Reply>& replies() const { return replies_; }
 
+  // The node's context, where the reads inside a transaction run (transaction.h). Set once
+  // before the first apply; without it those reads reply an error.
+  void set_node_context(NodeContext* node) { node_ = node; }
+
  private:
   const storage::KvStore& kv_;
   std::uint64_t max_value_bytes_;
+  NodeContext* node_ = nullptr;
   std::vector<Reply> replies_;
   std::vector<std::string_view> args_;
 };

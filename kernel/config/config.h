@@ -41,6 +41,13 @@ struct Limits {
   // KEYS visits every stored key on the network thread: over this many keys it is refused
   // (use SCAN), so one call cannot stall the node.
   std::uint64_t max_keys_visited = 100'000;
+  // A transaction (MULTI ... EXEC) queues at most this many commands of at most this many
+  // bytes of arguments in all, and a connection WATCHes at most max_watched_keys keys: over
+  // them the command is refused (and EXEC then aborts), so one client's transaction state
+  // stays bounded. The bytes must fit one forwarded write (peer frames carry 256 MiB).
+  std::uint64_t max_queued_commands = 100'000;
+  std::uint64_t max_transaction_bytes = 64u << 20;
+  std::uint64_t max_watched_keys = 10'000;
 };
 
 struct Storage {

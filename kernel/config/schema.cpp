@@ -31,6 +31,8 @@ constexpr std::int64_t kMinClientMemoryBytes = 1 * kMiB;
 constexpr std::int64_t kMaxClientMemoryBytes = 1024 * kGiB;
 constexpr std::int64_t kMaxTimeoutMs = 86'400'000;  // one day
 constexpr std::int64_t kMaxKeysVisited = 1'000'000'000;
+constexpr std::int64_t kMaxTransactionEntries = 10'000'000;
+constexpr std::int64_t kMaxTransactionBytes = 128ll << 20;  // half a peer frame
 constexpr std::int64_t kMaxSnapshotEntries = 1'000'000'000;
 constexpr std::int64_t kMinSnapshotBytes = 1ll << 20;   // 1 MiB
 constexpr std::int64_t kMaxSnapshotBytes = 64ll << 30;  // 64 GiB
@@ -96,7 +98,8 @@ Limits read_limits(const TableReader& root) {
       root.table("limits", {"max_bulk_bytes", "max_array_len", "max_inline_bytes",
                             "max_request_buffer_bytes", "max_reply_buffer_bytes", "max_connections",
                             "max_client_memory_bytes", "idle_timeout_ms", "request_timeout_ms",
-                            "auth_timeout_ms", "max_keys_visited"});
+                            "auth_timeout_ms", "max_keys_visited", "max_queued_commands",
+                            "max_transaction_bytes", "max_watched_keys"});
   if (!table) return limits;
   const auto read = [&](std::string_view key, std::int64_t min, std::int64_t max, auto fallback) {
     return static_cast<decltype(fallback)>(table->integer(key, min, max).value_or(fallback));
@@ -124,6 +127,12 @@ Limits read_limits(const TableReader& root) {
   limits.request_timeout = read_ms("request_timeout_ms", limits.request_timeout);
   limits.auth_timeout = read_ms("auth_timeout_ms", limits.auth_timeout);
   limits.max_keys_visited = read("max_keys_visited", 1, kMaxKeysVisited, limits.max_keys_visited);
+  limits.max_queued_commands =
+      read("max_queued_commands", 1, kMaxTransactionEntries, limits.max_queued_commands);
+  limits.max_transaction_bytes =
+      read("max_transaction_bytes", 1, kMaxTransactionBytes, limits.max_transaction_bytes);
+  limits.max_watched_keys =
+      read("max_watched_keys", 1, kMaxTransactionEntries, limits.max_watched_keys);
 
   // A maximal bulk string (and a maximal inline line) must fit in the request buffer, and a
   // maximal value must fit in the reply buffer, or a legal request or GET could never work.

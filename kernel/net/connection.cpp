@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "kernel/commands/dispatcher.h"
+#include "kernel/commands/transaction.h"
 #include "kernel/log/escape.h"
 #include "kernel/log/throttle.h"
 #include "kernel/net/server.h"
@@ -262,9 +263,14 @@ void Connection::process_requests() {
 Connection::Handled Connection::handle_request(const std::vector<std::string_view>& args) {
   const commands::Args argv(args);
   commands::Admission admission = commands::admit(argv, session_);
-  const bool proposes = admission.spec != nullptr && admission.spec->proposes();
+  // After MULTI most commands are queued, and EXEC proposes them as one op (transaction.h).
+  const commands::TransactionStep step = commands::transaction_step(admission, session_);
+  const bool proposes = step == commands::TransactionStep::kExec ||
+                        (step == commands::TransactionStep::kNone && admission.spec != nullptr &&
+                         admission.spec->proposes());
   if (pending_writes_ > 0 && !proposes) return Handled::kMustWait;
-  if (admission.spec != nullptr && waits_for_read_barrier(*admission.spec)) {
+  if (step == commands::TransactionStep::kNone && admission.spec != nullptr &&
+      waits_for_read_barrier(*admission.spec)) {
     return Handled::kMustWait;
   }
 
@@ -273,6 +279,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   session_.last_command = Clock::now();
   resp::ReplyWriter out(queued_, session_.protocol);
   if (refused_as_expired(out) || refused_by_admission(admission, argv, out)) {
+    commands::fail_transaction(session_);
     return Handled::kDone;
   }
   if (admission.spec == nullptr) {
@@ -283,19 +290,32 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
       audit(commands::AuditKind::kDeniedByRole, std::string(log::truncated(argv[0])), "denied",
             admission.error);
     }
-    out.error(admission.error);
+    out.error(commands::refusal(session_, argv, admission.error));
     return Handled::kDone;
   }
-  if (refused_by_audit(*admission.spec, argv, out)) return Handled::kDone;
+  if (refused_by_audit(*admission.spec, argv, out)) {
+    commands::fail_transaction(session_);
+    return Handled::kDone;
+  }
   session_.last_command_name = admission.spec->name;
+  if (step == commands::TransactionStep::kQueue) {
+    commands::queue_command(*admission.spec, argv, session_, server_.limits(), out);
+    return Handled::kDone;
+  }
   if (proposes) {
     ++pending_writes_;
     // Later reads must see this write: no earlier read round covers them.
     reads_cleared_until_ = std::min(reads_cleared_until_, consumed_bytes_);
-    server_.proposer().propose(commands::Caller::of(session_), argv,
-                               [self = shared_from_this()](const commands::Reply& reply) {
-                                 self->on_write_applied(reply);
-                               });
+    const auto done = [self = shared_from_this()](const commands::Reply& reply) {
+      self->on_write_applied(reply);
+    };
+    if (step == commands::TransactionStep::kExec) {
+      const std::vector<std::string> op = commands::take_transaction_op(session_);
+      const std::vector<std::string_view> op_args(op.begin(), op.end());
+      server_.proposer().propose(commands::Caller::of(session_), op_args, done);
+    } else {
+      server_.proposer().propose(commands::Caller::of(session_), argv, done);
+    }
     return Handled::kDone;
   }
   if (read_barrier_error_ && !session_.local_reads && admission.spec->reads_keyspace) {

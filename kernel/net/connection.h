@@ -7,6 +7,8 @@
 // reads its own writes and replies never reorder. Keyspace reads are linearizable unless
 // the connection chose READONLY: a read runs only after a read round of the cluster that
 // began once the read had arrived (stream positions tell which reads a round covers).
+// After MULTI, requests are queued in the session (replied +QUEUED once earlier writes have
+// replied) and EXEC is proposed as one write (commands/transaction.h).
 //
 // Before authentication (only with an authenticator configured) a client costs little: its
 // requests are parsed under Redis's unauthenticated limits (resp::kUnauthenticated*), at

@@ -183,6 +183,7 @@ int run(const config::Config& config) {
       transport.listen(config.cluster.peer_host, config.cluster.peer_port);
     }
     consensus::KvFsm fsm(env, kv, config.limits.max_bulk_bytes);
+    fsm.set_node_context(&node);
     consensus::RaftNode raft(io, *raft_log, transport, fsm, options);
     raft_node = &raft;
     util::AsioExecutor network(io);  // the write path's posts and timers

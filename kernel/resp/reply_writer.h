@@ -28,6 +28,8 @@ class ReplyWriter {
   void bulk(std::string_view bytes);     // $len\r\nbytes\r\n
   void null();                           // RESP2 $-1\r\n, RESP3 _\r\n
   void null_array();                     // RESP2 *-1\r\n, RESP3 _\r\n
+  // Replies already encoded in this writer's protocol, appended as they are.
+  void raw(std::string_view encoded) { out_.append(encoded); }
   void array(std::size_t n);             // *n\r\n, then n elements
   void map(std::size_t n_pairs);         // RESP3 %n\r\n; RESP2 *2n\r\n; then 2n elements
   void set(std::size_t n);               // RESP3 ~n\r\n; RESP2 *n\r\n

@@ -60,6 +60,9 @@ class KvFsm {
   raft_fsm* get() { return &fsm_; }
   void bind(struct raft* raft) { raft_ = raft; }
 
+  // Where the reads inside a transaction run (StateMachine::set_node_context).
+  void set_node_context(commands::NodeContext* node) { state_machine_.set_node_context(node); }
+
   // The applied index stored with the data.
   std::uint64_t applied_index() const { return applied_index_; }
 

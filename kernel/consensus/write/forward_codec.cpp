@@ -8,7 +8,7 @@ namespace {
 
 constexpr std::uint8_t kOutcomeOk = 0;
 constexpr std::uint8_t kOutcomeError = 1;
-constexpr auto kLastReplyKind = static_cast<std::uint8_t>(commands::Reply::Kind::kNull);
+constexpr auto kLastReplyKind = static_cast<std::uint8_t>(commands::Reply::Kind::kEncoded);
 
 std::string_view as_text(std::span<const std::uint8_t> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};

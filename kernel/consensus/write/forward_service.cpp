@@ -5,6 +5,7 @@
 
 #include "kernel/commands/dispatcher.h"
 #include "kernel/commands/op_batch.h"
+#include "kernel/commands/transaction.h"
 #include "kernel/log/log.h"
 
 namespace keepdb::consensus {
@@ -76,7 +77,7 @@ std::optional<std::string> ForwardService::readmit(raft_id from, commands::Args 
   session.authenticated = true;
   session.principal = caller.principal;
   session.roles = caller.roles;
-  const commands::Admission admission = commands::admit(op, session);
+  const commands::Admission admission = commands::admit_op(op, session);
   if (admission.spec == nullptr) {
     // The follower admitted it, so the two disagree (versions, or a follower gone wrong).
     if (const auto dropped = refusals_.admit()) {

@@ -1,5 +1,5 @@
 // The stock Redis tools against keepd: redis-cli starting its interactive REPL (which
-// fetches COMMAND DOCS first), a MULTI through redis-cli that must run nothing, and
+// fetches COMMAND DOCS first), a MULTI ... EXEC transaction through redis-cli, and
 // redis-benchmark's SET/GET load.
 #include <catch2/catch.hpp>
 
@@ -29,19 +29,13 @@ TEST_CASE("redis-cli runs one command per invocation", "[cli]") {
         "(error) ERR value is not an integer or out of range\n");
 }
 
-TEST_CASE("redis-cli: commands after an unsupported MULTI are refused and not run", "[cli]") {
+TEST_CASE("redis-cli: MULTI queues and EXEC runs the commands as one transaction", "[cli]") {
   KeepdProcess keepd(KeepdSettings("cli-multi"));
   const ProgramResult result = RedisCli(keepd.port())
                                    .run({}, CliOutput::kNoRaw,
                                         "MULTI\nSET mk 1\nINCR mk\nEXEC\nGET mk\nSET mk 2\nGET mk\n");
   REQUIRE(result.status.exited_normally(0));
-  CHECK(result.out ==
-        "(error) ERR MULTI is not supported by KeepDB yet: the commands up to EXEC or DISCARD "
-        "are refused, none of them runs\n"
-        "(error) ERR not run: MULTI is not supported by KeepDB yet; send DISCARD or EXEC\n"
-        "(error) ERR not run: MULTI is not supported by KeepDB yet; send DISCARD or EXEC\n"
-        "(error) EXECABORT Transaction discarded because of previous errors.\n"
-        "(nil)\nOK\n\"2\"\n");
+  CHECK(result.out == "OK\nQUEUED\nQUEUED\n1) OK\n2) (integer) 2\n\"2\"\nOK\n\"2\"\n");
 }
 
 TEST_CASE("redis-benchmark SET/GET with 10 clients and pipelines of 16", "[benchmark]") {

@@ -7,6 +7,7 @@
 #include "kernel/commands/command.h"
 #include "kernel/commands/dispatcher.h"
 #include "kernel/commands/op_batch.h"
+#include "kernel/commands/transaction.h"
 #include "kernel/resp/reply_writer.h"
 
 namespace keepdb::test {
@@ -18,6 +19,7 @@ CommandFixture::CommandFixture(std::uint64_t max_value_bytes)
       kv_(env_),
       node_(config_, kv_, nullptr, [this] { return now_ms_; }),
       state_machine_(kv_, max_value_bytes) {
+  state_machine_.set_node_context(&node_);
   session_.authenticated = true;
 }
 
@@ -34,8 +36,19 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
   std::string out;
   resp::ReplyWriter writer(out, session_.protocol);
   const commands::Admission admission = commands::admit(args, session_);
+  const commands::TransactionStep step = commands::transaction_step(admission, session_);
   if (admission.spec == nullptr) {
-    writer.error(admission.error);
+    writer.error(commands::refusal(session_, args, admission.error));
+  } else if (step == commands::TransactionStep::kQueue) {
+    commands::queue_command(*admission.spec, args, session_, config_.limits, writer);
+  } else if (step == commands::TransactionStep::kExec) {
+    const std::vector<std::string> op = commands::take_transaction_op(session_);
+    const std::vector<std::string_view> op_args(op.begin(), op.end());
+    commands::OpBatchBuilder builder;
+    builder.add(op_args);
+    const auto replies = apply_batch(builder.take(now_ms_));
+    REQUIRE(replies.size() == 1);
+    replies.front().write_to(writer);
   } else if (admission.spec->proposes()) {
     commands::OpBatchBuilder builder;
     builder.add(args);

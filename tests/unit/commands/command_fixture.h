@@ -1,5 +1,6 @@
 // CommandFixture: a KeepDB keyspace in a fresh temporary LMDB environment, driven the way a
-// connection drives it: admit() first, then writes go as a one-op batch through the real
+// connection drives it: admit() first (after MULTI, queueing, and EXEC as one transaction op,
+// commands/transaction.h), then writes go as a one-op batch through the real
 // OpBatchBuilder and StateMachine (one committed write transaction), and reads run through
 // the command table against a fresh read snapshot. Replies come back as RESP2 bytes.
 // Time is the fixture's own wall clock: batches are stamped with it and reads see it, and

@@ -104,7 +104,9 @@ TEST_CASE("keyspace reads are the immediate read commands that reply from keys",
     CAPTURE(spec->name);
     if (spec->reads_keyspace) {
       reads.push_back(spec->name);
-      CHECK(spec->access == keepdb::commands::Access::kRead);
+      // WATCH reads keys to remember them but reveals nothing: it needs no role.
+      CHECK(spec->access == (spec->name == "watch" ? keepdb::commands::Access::kAnyone
+                                                   : keepdb::commands::Access::kRead));
       CHECK(spec->execute != nullptr);
       CHECK_FALSE(spec->proposes());
     } else {
@@ -116,7 +118,7 @@ TEST_CASE("keyspace reads are the immediate read commands that reply from keys",
                      "get",    "strlen",     "mget",       "getrange", "substr", "lcs",
                      "getbit", "bitcount",   "bitpos",     "exists",   "touch",  "type",
                      "object", "keys",       "randomkey",  "dbsize",   "scan",   "ttl",
-                     "pttl",   "expiretime", "pexpiretime"});
+                     "pttl",   "expiretime", "pexpiretime", "watch"});
 }
 
 TEST_CASE("commands are found case-insensitively", "[dispatcher]") {

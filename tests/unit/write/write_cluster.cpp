@@ -22,6 +22,7 @@ std::string describe_reply(const commands::Reply& reply) {
     case commands::Reply::Kind::kInteger: return ":" + std::to_string(reply.integer);
     case commands::Reply::Kind::kBulk: return "$" + reply.text;
     case commands::Reply::Kind::kNull: return "(nil)";
+    case commands::Reply::Kind::kEncoded: return "encoded " + reply.text;
   }
   return "?";
 }
