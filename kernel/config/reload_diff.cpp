@@ -87,6 +87,9 @@ void apply_runtime(Config& running, const Config& next) {
   limits.request_timeout = next.limits.request_timeout;
   limits.auth_timeout = next.limits.auth_timeout;
   limits.max_keys_visited = next.limits.max_keys_visited;
+  limits.max_queued_commands = next.limits.max_queued_commands;
+  limits.max_transaction_bytes = next.limits.max_transaction_bytes;
+  limits.max_watched_keys = next.limits.max_watched_keys;
   running.plugins.load = next.plugins.load;
 }
 

@@ -5,7 +5,8 @@
 // is refused when it names any. Otherwise apply_runtime() copies the settings that take
 // effect at run time into the running configuration: the limits read on each use
 // (max_connections, max_client_memory_bytes, max_reply_buffer_bytes, idle_timeout_ms,
-// request_timeout_ms, auth_timeout_ms, max_keys_visited) and the plugins' options (which
+// request_timeout_ms, auth_timeout_ms, max_keys_visited, max_queued_commands,
+// max_transaction_bytes, max_watched_keys) and the plugins' options (which
 // the plugin host turns into new instances).
 //
 // Thread-safety: pure functions over values; apply_runtime() writes `running`, so call it
