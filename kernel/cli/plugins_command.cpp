@@ -1,6 +1,6 @@
 // keepd plugins list: every plugin library in a directory (and every one a config file
 // names), opened through the real plugin host, with its identity, its load status, and
-// which of its kinds this keepd drives (a kind it does not drive makes `keepd run` refuse it).
+// which of its kinds this keepd drives.
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <filesystem>
@@ -83,10 +83,6 @@ void print_table(const std::vector<Row>& rows) {
       const std::uint32_t kinds = r.descriptor->kinds;
       std::cout << "    driven " << plugin_host::kind_names(kinds & plugin_host::kDrivenKinds)
                 << "\n";
-      if (const std::string problem = plugin_host::undriven_kinds_problem(kinds);
-          !problem.empty()) {
-        std::cout << "    refused by keepd run: " << problem << "\n";
-      }
     }
     if (!r.sha256.empty()) std::cout << "    sha256 " << r.sha256 << "\n";
     if (!ok) std::cout << "    reason " << r.reason << "\n";
@@ -119,7 +115,6 @@ void print_json(const fs::path& dir, const std::vector<Row>& rows) {
         {"build_info", ok && r.descriptor->build_info != nullptr ? r.descriptor->build_info : ""},
         {"kinds", std::move(kinds)},
         {"driven_kinds", std::move(driven)},
-        {"refused", ok ? plugin_host::undriven_kinds_problem(r.descriptor->kinds) : ""},
         {"config_name", row.config_name},
     };
     plugins.emplace_back(std::move(plugin));

@@ -209,7 +209,16 @@ std::string client_info_line(const Session& s) {
                      std::to_string(duration_cast<seconds>(now - s.last_command).count()) +
                      " flags=N db=0 multi=-1 user=" + s.principal + " cmd=" +
                      s.last_command_name +
-                     " resp=" + std::to_string(static_cast<int>(s.protocol)) + "\n";
+                     " resp=" + std::to_string(static_cast<int>(s.protocol));
+  // Not a Redis field: only on a connection whose transport verified a peer identity.
+  if (s.peer_identity != nullptr && s.peer_identity->verified) {
+    std::string name = s.peer_identity->display_name();
+    for (char& c : name) {
+      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) c = '?';
+    }
+    line += " identity=" + name;
+  }
+  line += "\n";
   return line;
 }
 

@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "kernel/resp/protocol.h"
+#include "util/transport_session.h"
 
 namespace keepdb::commands {
 
@@ -38,6 +40,9 @@ struct Session {
   std::string name;
   std::string peer_address;   // "ip:port"
   std::string local_address;  // "ip:port"
+  // The peer the listener's transport verified (a TLS client certificate); null on a plain
+  // listener or before its handshake completed. Shown in CLIENT INFO, given to authenticators.
+  std::shared_ptr<const util::PeerIdentity> peer_identity;
   std::chrono::steady_clock::time_point created{};
   std::chrono::steady_clock::time_point last_command{};
   std::string last_command_name;

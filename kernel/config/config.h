@@ -60,6 +60,11 @@ struct ClientListener {
   bool operator==(const ClientListener&) const = default;  // reload_diff.h compares configs
   std::string host = "127.0.0.1";
   std::uint16_t port = 6379;
+  // The [[plugin]] (of kind transport) every connection goes through, e.g. TLS; empty: plain.
+  std::string transport;
+  // A transport's handshake must complete within this time and this many received bytes.
+  std::chrono::milliseconds handshake_timeout{10000};
+  std::uint32_t handshake_max_bytes = 256u << 10;
 };
 
 // One `[[plugin]]` table: a provider shared object and its options.

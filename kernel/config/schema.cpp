@@ -84,11 +84,17 @@ Storage read_storage(const TableReader& root, const fs::path& base_dir) {
 
 ClientListener read_client(const TableReader& root) {
   ClientListener client;
-  const auto table = root.table("client", {"host", "port"});
+  const auto table = root.table(
+      "client", {"host", "port", "transport", "handshake_timeout_ms", "handshake_max_bytes"});
   if (!table) return client;
   client.host = non_empty_string(*table, "host", client.host);
   client.port =
       static_cast<std::uint16_t>(table->integer("port", 1, kMaxPort).value_or(client.port));
+  if (table->string("transport")) client.transport = non_empty_string(*table, "transport");
+  client.handshake_timeout = std::chrono::milliseconds(
+      table->integer("handshake_timeout_ms", 100, 600000).value_or(client.handshake_timeout.count()));
+  client.handshake_max_bytes = static_cast<std::uint32_t>(
+      table->integer("handshake_max_bytes", 4096, 16 << 20).value_or(client.handshake_max_bytes));
   return client;
 }
 

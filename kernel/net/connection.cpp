@@ -45,7 +45,7 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::uint64_t id)
-    : socket_(std::move(socket)),
+    : channel_(std::move(socket)),
       server_(server),
       input_(server.limits().max_request_buffer_bytes),
       parser_(parser_limits(server.limits())) {
@@ -53,18 +53,19 @@ Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::uint64
   session_.authenticated = !server.requires_authentication();
   session_.created = session_.last_command = last_request_ = unauthenticated_since_ = Clock::now();
   boost::system::error_code error;
-  const auto peer = socket_.remote_endpoint(error);
+  auto& raw = channel_.socket();
+  const auto peer = raw.remote_endpoint(error);
   if (!error) {
     session_.peer_address = endpoint_text(peer);
     peer_ip_ = peer.address().to_string();
     peer_port_ = peer.port();
   }
-  const auto local = socket_.local_endpoint(error);
+  const auto local = raw.local_endpoint(error);
   if (!error) {
     session_.local_address = endpoint_text(local);
     local_port_ = local.port();
   }
-  socket_.set_option(asio::ip::tcp::no_delay(true), error);
+  raw.set_option(asio::ip::tcp::no_delay(true), error);
 }
 
 std::string Connection::describe() const {
@@ -89,7 +90,28 @@ void Connection::start() {
   }
   audited_connect_ = true;
   audit(commands::AuditKind::kConnect, "connect", "ok");
+  if (!open_transport()) return;
   read_more();
+}
+
+bool Connection::open_transport() {
+  util::Transport* transport = server_.transport();
+  if (transport == nullptr) return true;
+  std::string error;
+  auto session = transport->open({session_.id, peer_ip_, peer_port_, local_port_}, error);
+  if (!session) {
+    close("transport: " + error);
+    return false;
+  }
+  const auto& listener = server_.node().config().client;
+  channel_.on_established([this] {
+    if (const util::PeerIdentity* identity = channel_.identity()) {
+      session_.peer_identity = std::make_shared<const util::PeerIdentity>(*identity);
+    }
+  });
+  channel_.secure(std::move(session),
+                  {listener.handshake_timeout, listener.handshake_max_bytes}, weak_from_this());
+  return !closed_;
 }
 
 void Connection::audit(commands::AuditKind kind, std::string action, std::string outcome,
@@ -179,7 +201,7 @@ void Connection::read_more() {
   account_memory();  // the buffer may have grown
   if (closed_) return;
   reading_ = true;
-  socket_.async_read_some(asio::buffer(space, size),
+  channel_.async_read_some(asio::buffer(space, size),
                           [self = shared_from_this()](const boost::system::error_code& error,
                                                       std::size_t bytes) {
                             self->on_read(error, bytes);
@@ -190,6 +212,10 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
   reading_ = false;
   if (closed_) return;
   if (error) {
+    if (!channel_.failure().empty()) {
+      close("transport: " + log::truncated(channel_.failure()));
+      return;
+    }
     // EOF or reset: finish what is pending so acknowledged state stays consistent, then close.
     closing_ = true;
     if (!awaiting_replies() && !writing_) close("");
@@ -461,16 +487,16 @@ void Connection::flush() {
   sending_.swap(queued_);
   queued_.clear();
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(sending_),
-                    [self = shared_from_this()](const boost::system::error_code& error,
-                                                std::size_t) { self->on_written(error); });
+  channel_.async_write(asio::buffer(sending_),
+                       [self = shared_from_this()](const boost::system::error_code& error,
+                                                   std::size_t) { self->on_written(error); });
 }
 
 void Connection::on_written(const boost::system::error_code& error) {
   writing_ = false;
   if (closed_) return;
   if (error) {
-    close("");
+    close(channel_.failure().empty() ? "" : "transport: " + log::truncated(channel_.failure()));
     return;
   }
   sending_.clear();
@@ -514,14 +540,14 @@ void Connection::drain_then_close() {
   if (closed_ || reading_) return;  // a read in flight comes back through flush()
   if (!draining_since_) {
     draining_since_ = Clock::now();
-    boost::system::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    channel_.shutdown_send();
   }
   input_.consume_and_wipe(input_.size());
   input_.shrink_if_idle(kReadChunk);
   auto [space, size] = input_.prepare(kReadChunk);
   reading_ = true;
-  socket_.async_read_some(asio::buffer(space, size),
+  // Raw socket bytes: what a transport would decrypt is discarded all the same.
+  channel_.socket().async_read_some(asio::buffer(space, size),
                           [self = shared_from_this()](const boost::system::error_code& error,
                                                       std::size_t) {
                             self->reading_ = false;
@@ -546,7 +572,10 @@ void Connection::enforce_deadlines(Clock::time_point now) {
     if (now - *draining_since_ > kDrainBeforeClose) close("");
     return;
   }
-  if (!session_.authenticated && limits.auth_timeout.count() > 0 &&
+  if (channel_.handshake_overdue(now)) {
+    close("transport handshake not completed within client.handshake_timeout_ms = " +
+          std::to_string(channel_.handshake_limits().timeout.count()));
+  } else if (!session_.authenticated && limits.auth_timeout.count() > 0 &&
       now - unauthenticated_since_ > limits.auth_timeout) {
     close("not authenticated within limits.auth_timeout_ms = " +
           std::to_string(limits.auth_timeout.count()));
@@ -583,9 +612,7 @@ void Connection::close(std::string_view reason) {
   }
   // Its buffers are freed once the pending operations, aborted by the close, let go of it.
   server_.client_memory_changed(std::exchange(reported_buffer_bytes_, 0), 0);
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  channel_.close();
   server_.forget(session_.id);
 }
 

@@ -31,6 +31,12 @@
 // the session returns to unauthenticated (the AUTH deadline starts again), the reply is a
 // NOAUTH naming the expiry, and AUTH may follow.
 //
+// Transport: with a transport configured for the listener (Server::transport()), the bytes
+// go through a session of it (kernel/net/channel.h) opened at start() after the admission
+// gate; its handshake must complete within [client] handshake_timeout_ms and
+// handshake_max_bytes, the identity it verified goes into the session, and a failed session
+// closes this connection only, with its reason in the log.
+//
 // Memory: the connection reports every change of its buffer bytes (input buffer and reply
 // strings, as allocated) to the server, which keeps the client memory budget and may close
 // it (Server::client_memory_changed) whenever it reports.
@@ -52,6 +58,7 @@
 #include "kernel/commands/reply.h"
 #include "kernel/commands/session.h"
 #include "kernel/net/admission_gate.h"
+#include "kernel/net/channel.h"
 #include "kernel/net/input_buffer.h"
 #include "kernel/resp/request_parser.h"
 
@@ -82,6 +89,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::uint64_t buffer_bytes() const { return reported_buffer_bytes_; }
 
  private:
+  // Opens the transport session when the listener has one; false when that failed.
+  bool open_transport();
   void read_more();
   void on_read(const boost::system::error_code& error, std::size_t bytes);
   // How handle_request() left a request.
@@ -125,7 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain_then_close();
   std::string describe() const;  // "id=7 addr=127.0.0.1:5000" for log lines
 
-  boost::asio::ip::tcp::socket socket_;
+  Channel channel_;
   Server& server_;
   commands::Session session_;
   std::string peer_ip_;  // the client's address without the port, for the admission gate

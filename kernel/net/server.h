@@ -4,7 +4,7 @@
 // report every change of their buffer bytes, the server keeps the sum (O(1) per change),
 // and when the sum is over the budget it closes the biggest clients first until it is not.
 // It holds the provider seams the connections call (Seams): the admission gate, ticked
-// every kAdmissionTick by the server's timer, and the audit log.
+// every kAdmissionTick by the server's timer, the audit log, and the listener's transport.
 //
 // Thread-safety: everything runs on the network thread (the io_context passed in).
 // Lifetime: `io`, `node`, `proposer` and the seams must outlive the server.
@@ -22,6 +22,7 @@
 #include "kernel/commands/proposer.h"
 #include "kernel/net/admission_gate.h"
 #include "kernel/net/client_log_throttles.h"
+#include "util/transport_session.h"
 
 namespace keepdb::net {
 
@@ -31,6 +32,7 @@ class Connection;
 struct Seams {
   AdmissionGate* admission = nullptr;
   commands::AuditLog* audit = nullptr;
+  util::Transport* transport = nullptr;  // [client] transport; null: plain TCP
 };
 
 // How often the admission gate's tick runs (plugins expire bans and refill buckets).
@@ -57,6 +59,7 @@ class Server {
   bool requires_authentication() const { return node_.auth() != nullptr; }
   AdmissionGate* admission() { return seams_.admission; }
   commands::AuditLog* audit() { return seams_.audit; }
+  util::Transport* transport() { return seams_.transport; }
 
   void forget(std::uint64_t connection_id);  // called by a connection once closed
 

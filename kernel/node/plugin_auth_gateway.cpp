@@ -30,6 +30,7 @@ void PluginAuthGateway::verify(const commands::Session& session, std::string use
   request.conn_id = session.id;
   std::tie(request.peer_addr, request.peer_port) = split_address(session.peer_address);
   request.local_port = split_address(session.local_address).second;
+  request.peer = session.peer_identity;
   // What the outcome needs of the session, copied: the session may be gone by then.
   net::AdmissionRequest notice;
   notice.conn_id = session.id;

@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "kernel/plugin_host/principal.h"
+#include "util/transport_session.h"
 #include <keepdb/secret_bytes.hpp>
 
 namespace keepdb::plugin_host {
@@ -23,6 +25,8 @@ struct AuthRequest {
   std::string peer_addr;
   std::uint16_t peer_port = 0;
   std::uint16_t local_port = 0;
+  // The peer the listener's transport verified; null on a plain listener.
+  std::shared_ptr<const util::PeerIdentity> peer;
 };
 
 // One authenticator's answer.

@@ -1,10 +1,12 @@
 // One authentication through the C ABI, synchronous or KDB_PENDING.
 #include "kernel/plugin_host/plugin_authenticator.h"
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "kernel/plugin_host/abi_guard.h"
 #include "kernel/plugin_host/pending_auth.h"
@@ -96,6 +98,34 @@ Reported reported_later(const PluginAuthResult& result) {
                   result.expires_unix_s, result.error,     {}, true};
 }
 
+// kdb_conn_info.peer over the identity the transport verified, borrowed for one call.
+class PeerView {
+ public:
+  explicit PeerView(const util::PeerIdentity* identity) : identity_(identity) {
+    if (identity_ == nullptr) return;
+    for (const auto& name : identity_->dns_sans) dns_.push_back(to_str(name));
+    for (const auto& name : identity_->uri_sans) uri_.push_back(to_str(name));
+    abi_.struct_size = sizeof(kdb_peer_identity);
+    abi_.verified = identity_->verified ? 1 : 0;
+    abi_.subject_dn = to_str(identity_->subject_dn);
+    abi_.common_name = to_str(identity_->common_name);
+    abi_.dns_sans = dns_.data();
+    abi_.n_dns_sans = dns_.size();
+    abi_.uri_sans = uri_.data();
+    abi_.n_uri_sans = uri_.size();
+    std::copy(identity_->sha256.begin(), identity_->sha256.end(), abi_.sha256);
+    abi_.tls_version = to_str(identity_->tls_version);
+    abi_.cipher = to_str(identity_->cipher);
+  }
+  const kdb_peer_identity* get() const { return identity_ != nullptr ? &abi_ : nullptr; }
+
+ private:
+  const util::PeerIdentity* identity_;
+  std::vector<kdb_str> dns_;
+  std::vector<kdb_str> uri_;
+  kdb_peer_identity abi_{};
+};
+
 }  // namespace
 
 PluginAuthenticator::PluginAuthenticator(std::shared_ptr<const PluginInstance> instance)
@@ -115,8 +145,9 @@ void PluginAuthenticator::authenticate(const AuthRequest& request, std::uint64_t
     done(interpret(*instance, reported_later(result)));
   });
 
+  const PeerView peer(request.peer.get());
   const kdb_conn_info conn{sizeof(kdb_conn_info), request.conn_id,    to_str(request.peer_addr),
-                           request.peer_port,     request.local_port, nullptr};
+                           request.peer_port,     request.local_port, peer.get()};
   const kdb_auth_request abi_request{
       sizeof(kdb_auth_request),
       &conn,

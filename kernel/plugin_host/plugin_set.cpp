@@ -1,6 +1,7 @@
 // Loads the [[plugin]] tables in order and sorts each instance into the seams of its kinds.
 #include "kernel/plugin_host/plugin_set.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <utility>
@@ -31,21 +32,13 @@ std::string kind_names(std::uint32_t kinds) {
   return names;
 }
 
-std::string undriven_kinds_problem(std::uint32_t kinds) {
-  const std::uint32_t undriven = kinds & ~kDrivenKinds;
-  if (undriven == 0) return {};
-  return "declares kind " + kind_names(undriven) +
-         ", which this keepd does not drive yet (it drives " + kind_names(kDrivenKinds) +
-         "); a plugin loaded but never called would enforce nothing";
-}
-
 namespace {
 
 // How long a reload waits for the audit thread to leave a sink call.
 constexpr std::chrono::milliseconds kAuditPauseTimeout{2000};
 
 // Opens the library of `spec` with every check made at start (trusted file, sha256 pin,
-// ABI, descriptor, kinds driven, fail_closed only on an audit sink). Throws PluginError.
+// ABI, descriptor, fail_closed only on an audit sink). Throws PluginError.
 const kdb_plugin_descriptor& open_checked(const config::Plugins& plugins,
                                           const config::PluginSpec& spec) {
   const std::filesystem::path path =
@@ -56,9 +49,6 @@ const kdb_plugin_descriptor& open_checked(const config::Plugins& plugins,
     throw PluginError(where + std::string(load_status_name(report.status)) + ": " + report.reason);
   }
   const std::uint32_t kinds = report.descriptor->kinds;
-  if (const std::string problem = undriven_kinds_problem(kinds); !problem.empty()) {
-    throw PluginError(where + problem);
-  }
   if (spec.fail_closed && (kinds & KDB_KIND_AUDIT) == 0) {
     throw PluginError(where + "fail_closed is set, but the plugin is not of kind audit");
   }
@@ -98,6 +88,9 @@ PluginSet PluginSet::load(const config::Plugins& plugins, LogSink& log) {
     }
     if ((kinds & KDB_KIND_ADMISSION) != 0) set.admission_.push_back(instance);
     if ((kinds & KDB_KIND_AUDIT) != 0) set.audit_sinks_.push_back({instance, spec.fail_closed});
+    if ((kinds & KDB_KIND_TRANSPORT) != 0) {
+      set.transports_.push_back(std::make_shared<PluginTransport>(instance));
+    }
     set.instances_.push_back(std::move(instance));
     set.specs_.push_back(spec);
     set.fingerprints_.push_back(option_fingerprint(descriptor, spec.options, plugins.config_dir));
@@ -155,6 +148,11 @@ std::vector<std::string> PluginSet::reload(const config::Plugins& next, LogSink&
       }
       seams.audit.replace(instance);
     }
+    if ((kinds & KDB_KIND_TRANSPORT) != 0) {
+      for (auto& transport : transports_) {
+        if (transport->name() == instance->name()) transport->replace(instance);
+      }
+    }
     replaced.push_back(instance->name());
     retired_.push_back(std::exchange(instances_[index], std::move(instance)));
   }
@@ -171,6 +169,28 @@ std::size_t PluginSet::destroy_drained() {
     return true;
   });
   return retired_.size();
+}
+
+std::shared_ptr<PluginTransport> PluginSet::transport(const std::string& name,
+                                                      std::string_view user) const {
+  for (const auto& transport : transports_) {
+    if (transport->name() == name) return transport;
+  }
+  const bool exists = std::any_of(instances_.begin(), instances_.end(),
+                                  [&](const auto& instance) { return instance->name() == name; });
+  throw PluginError(std::string(user) + " = \"" + name + "\": " +
+                    (exists ? "that [[plugin]] is not of kind transport"
+                            : "no [[plugin]] table has that name"));
+}
+
+void PluginSet::require_transports_used(const std::vector<std::string>& used) const {
+  for (const auto& transport : transports_) {
+    if (std::find(used.begin(), used.end(), transport->name()) != used.end()) continue;
+    throw PluginError(transport->label() +
+                      " is of kind transport, but no listener names it ([client] transport = \"" +
+                      transport->name() + "\"); a transport loaded but never called protects "
+                      "nothing");
+  }
 }
 
 }  // namespace keepdb::plugin_host

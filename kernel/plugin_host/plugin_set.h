@@ -1,8 +1,8 @@
 // Start-up of every configured plugin: for each [[plugin]] table, in config order, open
-// the library (trust, sha256 pin, ABI), refuse a kind this kernel does not drive, check its
-// options and create its instance. Any failure stops start-up with one line naming the
-// plugin. The kernel then builds its seams from the instances here, by kind:
-// authenticators() -> AuthChain, admission() -> AdmissionChain, audit_sinks() -> AuditQueue.
+// the library (trust, sha256 pin, ABI), check its options and create its instance. Any
+// failure stops start-up with one line naming the plugin. The kernel then builds its seams
+// from the instances here, by kind: authenticators() -> AuthChain, admission() ->
+// AdmissionChain, audit_sinks() -> AuditQueue, transport(name) -> the listener naming it.
 //
 // Reload is replacement (plugin.h convention 8): reload() creates new instances for the
 // plugins that changed and swaps them into the running seams, or changes nothing.
@@ -27,20 +27,16 @@
 #include "kernel/plugin_host/authenticator.h"
 #include "kernel/plugin_host/log_sink.h"
 #include "kernel/plugin_host/plugin_instance.h"
+#include "kernel/plugin_host/plugin_transport.h"
 
 namespace keepdb::plugin_host {
 
-// The provider kinds (KDB_KIND_* bits) this kernel drives: authenticator, admission, audit.
-// Transport is not driven until its seam lands, so a plugin declaring it is refused.
+// The provider kinds (KDB_KIND_* bits) this kernel drives: all four.
 inline constexpr std::uint32_t kDrivenKinds =
-    KDB_KIND_AUTHENTICATOR | KDB_KIND_ADMISSION | KDB_KIND_AUDIT;
+    KDB_KIND_AUTHENTICATOR | KDB_KIND_TRANSPORT | KDB_KIND_ADMISSION | KDB_KIND_AUDIT;
 
 // "authenticator, admission" for the KDB_KIND_* bits in `kinds` (unknown bits as "0x..").
 std::string kind_names(std::uint32_t kinds);
-
-// Why a plugin declaring `kinds` cannot be loaded by this kernel, or empty when it can:
-// "declares kind transport, which this keepd does not drive yet".
-std::string undriven_kinds_problem(std::uint32_t kinds);
 
 // The running seams a reload swaps new instances into.
 struct LiveSeams {
@@ -84,6 +80,14 @@ class PluginSet {
   const std::vector<std::shared_ptr<const PluginInstance>>& admission() const { return admission_; }
   // The instances of kind audit with their [[plugin]] fail_closed, in config order.
   const std::vector<AuditSinkSpec>& audit_sinks() const { return audit_sinks_; }
+  // The instance of kind transport named `name` in a [[plugin]] table; throws PluginError
+  // naming `user` (the config key that asked) when there is none. A reload replaces the
+  // instance inside it: new sessions use the new one, open sessions keep theirs.
+  std::shared_ptr<PluginTransport> transport(const std::string& name,
+                                             std::string_view user) const;
+  // Throws PluginError for a transport instance no listener names (`used`): loaded but never
+  // called, it would protect nothing.
+  void require_transports_used(const std::vector<std::string>& used) const;
 
  private:
   std::vector<std::shared_ptr<PluginInstance>> instances_;
@@ -93,6 +97,7 @@ class PluginSet {
   std::vector<std::shared_ptr<Authenticator>> authenticators_;
   std::vector<std::shared_ptr<const PluginInstance>> admission_;
   std::vector<AuditSinkSpec> audit_sinks_;
+  std::vector<std::shared_ptr<PluginTransport>> transports_;
 };
 
 }  // namespace keepdb::plugin_host

@@ -37,6 +37,8 @@ struct KeepdSettings {
   }
 
   std::string label;
+  // Extra `key = value` lines of the `[client]` table (e.g. `transport = "tls"`), verbatim.
+  std::string client_lines;
   IntegerKeys limits;
   IntegerKeys cluster;
   std::string data_dir = "data";  // relative to the config file

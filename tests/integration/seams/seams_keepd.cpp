@@ -9,7 +9,8 @@
 #include "tests/integration/harness/server_start.h"
 
 #if !defined(KEEPDB_ADMISSION_SO) || !defined(KEEPDB_AUDIT_FILE_SO) || \
-    !defined(KEEPDB_EXPIRING_AUTH_SO) || !defined(KEEPDB_TRANSPORT_KIND_SO)
+    !defined(KEEPDB_EXPIRING_AUTH_SO) || !defined(KEEPDB_TRANSPORT_KIND_SO) || \
+    !defined(KEEPDB_TRANSPORT_FRAME_SO) || !defined(KEEPDB_PEER_PRINCIPAL_SO)
 #error "the fixture library paths are set by tests/integration/seams/CMakeLists.txt"
 #endif
 
@@ -48,6 +49,12 @@ fs::path expiring_auth_fixture() {
 fs::path transport_kind_fixture() {
   return KEEPDB_TRANSPORT_KIND_SO;
 }
+fs::path transport_frame_fixture() {
+  return KEEPDB_TRANSPORT_FRAME_SO;
+}
+fs::path peer_principal_fixture() {
+  return KEEPDB_PEER_PRINCIPAL_SO;
+}
 
 SeamsKeepd::SeamsKeepd(SeamsSetup setup) : setup_(std::move(setup)), dir_("seams") {
   const fs::path plugins = dir_ / "plugins";
@@ -65,6 +72,7 @@ SeamsKeepd::~SeamsKeepd() = default;  // ChildProcess SIGKILLs a running keepd
 void SeamsKeepd::write_config(std::uint16_t port) const {
   KeepdSettings settings("seams");
   settings.limits = setup_.limits;
+  settings.client_lines = setup_.client_lines;
   std::string text = render_config(settings, port);
   if (!setup_.accept_risks.empty()) {
     text += "\n[security]\naccept_risks = [";

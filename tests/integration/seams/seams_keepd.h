@@ -26,6 +26,8 @@ std::filesystem::path admission_fixture();
 std::filesystem::path audit_fixture();
 std::filesystem::path expiring_auth_fixture();
 std::filesystem::path transport_kind_fixture();
+std::filesystem::path transport_frame_fixture();
+std::filesystem::path peer_principal_fixture();
 
 struct PluginTable {
   using Options = std::vector<std::pair<std::string, std::string>>;
@@ -46,6 +48,7 @@ struct SeamsSetup {
   explicit SeamsSetup(std::vector<PluginTable> plugins_) : plugins(std::move(plugins_)) {}
 
   std::vector<PluginTable> plugins;
+  std::string client_lines;  // KeepdSettings::client_lines
   IntegerKeys limits;
   std::uint64_t audit_queue = 0;  // [plugins] audit_queue; 0: keepd's default
   std::vector<std::string> accept_risks;

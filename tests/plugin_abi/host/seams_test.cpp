@@ -1,7 +1,7 @@
 // The admission chain and the audit queue with real fixture plugins loaded through
 // PluginSet: config order and first denial wins, the retry hint, each misbehaviour
 // (exception, bad status, error, slow call) contained with a clear line, the queue's drop
-// counting and fail_closed refusal, and the refusal of a kind this kernel does not drive.
+// counting and fail_closed refusal, and how a transport is found by name.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
@@ -243,13 +243,22 @@ TEST_CASE("audit: a full queue with a fail_closed sink refuses", "[seams][audit]
   CHECK(eventually([&] { return !queue.refusal().has_value(); }));
 }
 
-TEST_CASE("plugin set: a plugin of a kind this kernel does not drive is refused",
+TEST_CASE("plugin set: a transport is found by the name a listener gives and must be named",
           "[seams][kinds]") {
   TempDir dir;
   RecordingLogSink log;
-  CHECK_THROWS_WITH(
-      PluginSet::load(plugins({{"tls", stage(fixture::kTransportKind, dir), {}, ""}}), log),
-      Catch::Contains("declares kind transport, which this keepd does not drive yet"));
+  const auto set = PluginSet::load(
+      plugins({{"tls", stage(fixture::kTransportKind, dir), {}, ""},
+               {"limit", stage(fixture::kAdmission, dir), {}, ""}}),
+      log);
+  CHECK(set.transport("tls", "client.transport")->name() == "tls");
+  CHECK_THROWS_WITH(set.transport("nope", "client.transport"),
+                    Catch::Contains("client.transport = \"nope\": no [[plugin]] table has that name"));
+  CHECK_THROWS_WITH(set.transport("limit", "client.transport"),
+                    Catch::Contains("that [[plugin]] is not of kind transport"));
+  CHECK_NOTHROW(set.require_transports_used({"tls"}));
+  CHECK_THROWS_WITH(set.require_transports_used({}),
+                    Catch::Contains("is of kind transport, but no listener names it"));
 }
 
 TEST_CASE("plugin set: fail_closed on a plugin that is not an audit sink is refused",

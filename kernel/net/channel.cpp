@@ -1,0 +1,218 @@
+// The protected path of a channel: socket bytes through the transport session and back.
+#include "kernel/net/channel.h"
+
+#include <algorithm>
+#include <boost/asio/write.hpp>
+
+namespace keepdb::net {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Socket bytes read per call, and what is pulled from the session per call.
+constexpr std::size_t kSocketChunk = 16 * 1024;
+constexpr std::size_t kPullChunk = 16 * 1024 + 512;
+
+boost::system::error_code protocol_error() {
+  return boost::system::errc::make_error_code(boost::system::errc::protocol_error);
+}
+
+}  // namespace
+
+void Channel::secure(std::unique_ptr<util::TransportSession> session, HandshakeLimits limits,
+                     std::weak_ptr<void> owner) {
+  session_ = std::move(session);
+  owner_ = std::move(owner);
+  limits_ = limits;
+  secured_at_ = Clock::now();
+  drain_output();  // a client session has its first flight ready
+}
+
+void Channel::fail(std::string why) {
+  if (failure_.empty()) failure_ = std::move(why);
+  send_output();  // the alert the session queued, if any
+  if (read_handler_) complete_read(protocol_error(), 0);
+  if (write_handler_) complete_write(protocol_error());
+}
+
+bool Channel::step(bool call_ok) {
+  drain_output();
+  if (call_ok && failure_.empty()) return true;
+  fail(session_->error());
+  return false;
+}
+
+void Channel::check_established() {
+  if (established_ || (session_->state() & util::kEstablished) == 0) return;
+  established_ = true;
+  if (established_callback_) std::exchange(established_callback_, nullptr)();
+}
+
+void Channel::complete_read(const boost::system::error_code& error, std::size_t bytes) {
+  asio::post(socket_.get_executor(), [handler = std::exchange(read_handler_, nullptr), error,
+                                      bytes] { handler(error, bytes); });
+}
+
+void Channel::complete_write(const boost::system::error_code& error) {
+  asio::post(socket_.get_executor(),
+             [handler = std::exchange(write_handler_, nullptr), error, total = write_total_] {
+               handler(error, error ? 0 : total);
+             });
+}
+
+// Plaintext first, then buffered socket bytes, then the socket; pulls after every call.
+void Channel::pump_read() {
+  if (read_handler_ && !failure_.empty()) return complete_read(protocol_error(), 0);
+  while (read_handler_) {
+    std::size_t got = 0;
+    if (!step(session_->read(
+            {static_cast<std::uint8_t*>(read_target_.data()), read_target_.size()}, got))) {
+      return;
+    }
+    if (got > 0) {
+      check_established();
+      return complete_read({}, got);
+    }
+    const std::uint32_t state = session_->state();
+    if ((state & util::kClosed) != 0) {
+      // Ended by close_notify, or failed in a read's look-ahead: an empty feed says which.
+      std::size_t ignored = 0;
+      if (!step(session_->feed({}, ignored))) return;
+      return complete_read(asio::error::eof, 0);
+    }
+    if (in_begin_ < in_.size() && (state & util::kWantInput) != 0) {
+      std::size_t consumed = 0;
+      if (!step(session_->feed({in_.data() + in_begin_, in_.size() - in_begin_}, consumed))) {
+        return;
+      }
+      in_begin_ += consumed;
+      if (in_begin_ == in_.size()) in_.clear(), in_begin_ = 0;
+      check_established();
+      pump_write();  // the handshake may have let a waiting write through
+      if (consumed > 0) continue;
+    }
+    if (socket_eof_) return complete_read(asio::error::eof, 0);
+    if (socket_reading_) return;
+    if (in_.size() - in_begin_ >= limits_.max_bytes + kSocketChunk) {
+      return fail("the transport session takes no more input while holding " +
+                  std::to_string(in_.size() - in_begin_) + " bytes");
+    }
+    // Keep what the session did not take, and read more behind it.
+    if (in_begin_ > 0) {
+      in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(in_begin_));
+      in_begin_ = 0;
+    }
+    const std::size_t held = in_.size();
+    in_.resize(held + kSocketChunk);
+    socket_reading_ = true;
+    socket_.async_read_some(asio::buffer(in_.data() + held, kSocketChunk),
+                            [this, owner = owner_.lock()](const boost::system::error_code& error,
+                                                          std::size_t bytes) {
+                              on_socket_read(error, bytes);
+                            });
+    return;
+  }
+}
+
+void Channel::on_socket_read(const boost::system::error_code& error, std::size_t bytes) {
+  socket_reading_ = false;
+  in_.resize(in_.size() - kSocketChunk + bytes);
+  if (error == asio::error::operation_aborted) {
+    if (read_handler_) complete_read(error, 0);
+    return;
+  }
+  if (error) {
+    socket_eof_ = true;
+    if (read_handler_) complete_read(error, 0);
+    return;
+  }
+  if (!established_) {
+    handshake_bytes_ += bytes;
+    if (handshake_bytes_ > limits_.max_bytes) {
+      return fail("the handshake sent more than " + std::to_string(limits_.max_bytes) +
+                  " bytes without completing");
+    }
+  }
+  pump_read();
+}
+
+// Offers the pending application bytes; completes once all were taken and sent.
+void Channel::pump_write() {
+  if (!write_handler_) return;
+  if (!failure_.empty()) return complete_write(protocol_error());
+  while (write_source_.size() > 0) {
+    std::size_t consumed = 0;
+    if (!step(session_->write(
+            {static_cast<const std::uint8_t*>(write_source_.data()), write_source_.size()},
+            consumed))) {
+      return;
+    }
+    if (consumed == 0) return;  // handshake not done, or the session is full: retried later
+    write_source_ += consumed;
+  }
+  if (!socket_writing_ && out_.empty()) complete_write({});
+}
+
+void Channel::drain_output() {
+  if (!session_) return;
+  for (;;) {
+    const std::size_t held = out_.size();
+    out_.resize(held + kPullChunk);
+    std::size_t written = 0;
+    const bool ok = session_->pull({out_.data() + held, kPullChunk}, written);
+    out_.resize(held + written);
+    if (!ok) {
+      if (failure_.empty()) failure_ = session_->error();
+      break;  // the caller's step() reports it
+    }
+    if (written == 0) break;
+  }
+  send_output();
+}
+
+void Channel::send_output() {
+  if (socket_writing_ || !socket_.is_open()) return;
+  if (out_.empty()) {
+    if (shutdown_after_send_) {
+      boost::system::error_code ignored;
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    }
+    return;
+  }
+  sending_.swap(out_);
+  out_.clear();
+  socket_writing_ = true;
+  asio::async_write(socket_, asio::buffer(sending_),
+                    [this, owner = owner_.lock()](const boost::system::error_code& error,
+                                                  std::size_t) {
+                      socket_writing_ = false;
+                      sending_.clear();
+                      if (error) {
+                        out_.clear();
+                        if (write_handler_) complete_write(error);
+                        return;
+                      }
+                      send_output();
+                      pump_write();
+                    });
+}
+
+void Channel::shutdown_send() {
+  if (!session_) {
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    return;
+  }
+  session_->close_notify();
+  shutdown_after_send_ = true;
+  drain_output();
+}
+
+void Channel::close() {
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace keepdb::net

@@ -1,0 +1,137 @@
+// Owns clients over TLS end to end (issue 15, item 2): keepd with plugins/tls as its client
+// transport serves redis-cli --tls and redis-benchmark --tls; with mutual TLS a client needs
+// a certificate from the CA and its identity shows in CLIENT LIST; a wrong CA, a plaintext
+// client, garbage, a stalled handshake and an oversized ClientHello each fail only their
+// own connection, with a log line, while a TLS client keeps working.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness/child_process.h"
+#include "tests/integration/harness/raw_client.h"
+#include "tests/integration/harness/redis_tools.h"
+#include "tests/integration/seams/seams_keepd.h"
+
+#ifndef KEEPDB_TLS_SO
+#error "KEEPDB_TLS_SO is set by tests/integration/tls/CMakeLists.txt"
+#endif
+
+namespace keepdb::integration::seams {
+namespace {
+
+namespace fs = std::filesystem;
+
+// keepd with plugins/tls on its client listener and certificates in <dir>/tls.
+class TlsKeepd {
+ public:
+  explicit TlsKeepd(PluginTable::Options options, std::string client_lines = {})
+      : keepd_(setup(std::move(options), std::move(client_lines))) {
+    const auto result = run_program(
+        {"/bin/bash", std::string(KEEPDB_SOURCE_DIR) + "/scripts/gen-certs.sh", tls("").string(), "1"});
+    if (!result.status.exited_normally(0)) throw std::runtime_error("gen-certs.sh: " + result.err);
+    keepd_.start();
+  }
+
+  SeamsKeepd& keepd() { return keepd_; }
+  fs::path tls(const std::string& file) const { return keepd_.dir() / "tls" / file; }
+
+  // redis-cli --tls --cacert ca.pem [extra...] <command...>
+  ProgramResult cli(const std::vector<std::string>& command,
+                    const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> args = {"--tls", "--cacert", tls("ca.pem").string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), command.begin(), command.end());
+    return RedisCli(keepd_.port()).run(args, CliOutput::kRaw);
+  }
+
+  std::vector<std::string> client_cert() const {
+    return {"--cert", tls("client.pem").string(), "--key", tls("client.key").string()};
+  }
+
+ private:
+  static SeamsSetup setup(PluginTable::Options options, std::string client_lines) {
+    options.emplace_back("cert_file", "tls/node1.pem");
+    options.emplace_back("key_file", "tls/node1.key");
+    SeamsSetup setup({PluginTable("tls", KEEPDB_TLS_SO, std::move(options))});
+    setup.client_lines = "transport = \"tls\"\n" + client_lines;
+    return setup;
+  }
+
+  SeamsKeepd keepd_;
+};
+
+}  // namespace
+
+TEST_CASE("tls: redis-cli and redis-benchmark work over TLS", "[tls]") {
+  TlsKeepd node({});
+  const auto set = node.cli({"SET", "k", "over-tls"});
+  INFO(set.err);
+  CHECK(set.out == "OK\n");
+  CHECK(node.cli({"GET", "k"}).out == "over-tls\n");
+  // No client certificate: no identity field.
+  CHECK(node.cli({"CLIENT", "INFO"}).out.find("identity=") == std::string::npos);
+
+  const auto bench = run_redis_benchmark(
+      node.keepd().port(), {"--tls", "--cacert", node.tls("ca.pem").string(), "-n", "2000", "-c",
+                            "10", "-t", "set", "-q"});
+  INFO(bench.out << bench.err);
+  CHECK(bench.status.exited_normally(0));
+  CHECK(bench.out.find("SET:") != std::string::npos);
+
+  // Verifying the server against another CA fails on the client's side.
+  const auto wrong_ca = RedisCli(node.keepd().port())
+                            .run({"--tls", "--cacert", node.tls("foreign-ca.pem").string(), "PING"},
+                                 CliOutput::kRaw);
+  CHECK(wrong_ca.out.find("PONG") == std::string::npos);
+  CHECK(node.cli({"PING"}).out == "PONG\n");
+}
+
+TEST_CASE("tls: mutual TLS needs a client certificate from the CA and shows its identity",
+          "[tls]") {
+  TlsKeepd node(PluginTable::Options{{"ca_file", "tls/ca.pem"}, {"require_client_cert", "true"}});
+  const auto without = node.cli({"PING"});
+  CHECK(without.out.find("PONG") == std::string::npos);
+  CHECK(node.keepd().wait_for_log("peer did not return a certificate"));
+
+  const auto foreign = node.cli({"PING"}, {"--cert", node.tls("foreign.pem").string(), "--key",
+                                           node.tls("foreign.key").string()});
+  CHECK(foreign.out.find("PONG") == std::string::npos);
+
+  CHECK(node.cli({"PING"}, node.client_cert()).out == "PONG\n");
+  const auto info = node.cli({"CLIENT", "INFO"}, node.client_cert());
+  CHECK(info.out.find(" identity=client") != std::string::npos);
+}
+
+TEST_CASE("tls: plaintext, garbage, a stalled handshake and an oversized ClientHello harm no "
+          "other client",
+          "[tls]") {
+  TlsKeepd node({}, "handshake_timeout_ms = 500\n");
+
+  RawClient plaintext(node.keepd().port());
+  plaintext.send(encode_command({"PING"}));
+  CHECK(plaintext.wait_closed());
+  CHECK(node.keepd().wait_for_log("the peer does not speak TLS"));
+
+  RawClient garbage(node.keepd().port());
+  garbage.send(std::string("\x16\x03\x01\x00\x05garbage-garbage", 20));
+  CHECK(garbage.wait_closed());
+
+  RawClient stalled(node.keepd().port());
+  stalled.send(std::string("\x16\x03\x01", 3));  // the start of a record, then nothing
+  CHECK(stalled.wait_closed());
+  CHECK(node.keepd().wait_for_log("transport handshake not completed within "
+                                  "client.handshake_timeout_ms = 500"));
+
+  // A handshake record announcing a ClientHello of 1 MiB, then its first bytes.
+  RawClient oversized(node.keepd().port());
+  std::string hello("\x16\x03\x01\x40\x00\x01\x10\x00\x00", 9);
+  hello += std::string(0x4000 - 4, 'A');
+  oversized.send(hello);
+  CHECK(oversized.wait_closed());
+  CHECK(node.keepd().wait_for_log("excessive message size"));
+
+  CHECK(node.cli({"PING"}).out == "PONG\n");
+}
+
+}  // namespace keepdb::integration::seams
