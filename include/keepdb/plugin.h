@@ -236,7 +236,10 @@ typedef struct kdb_host_api {
 typedef struct kdb_auth_request {
   uint32_t struct_size;
   const kdb_conn_info* conn;
-  kdb_str mechanism; /* "password": RESP AUTH / HELLO AUTH */
+  /* "password": RESP AUTH / HELLO AUTH. "certificate": no credentials were sent; the
+   * listener's transport verified conn->peer and the host asks whether that identity is a
+   * principal (answer KDB_DEFER when it is not yours). */
+  kdb_str mechanism;
   kdb_str username;  /* empty when the client sent only a secret */
   kdb_bytes secret;  /* compare in constant time; never log */
   uint64_t ticket;   /* pass to host->auth_complete after returning KDB_PENDING */

@@ -28,6 +28,9 @@ class AuthGateway {
   // secret travels in wiped memory from the request to the authenticators.
   virtual void verify(const Session& session, std::string username, kdb::sdk::SecretBytes secret,
                       std::function<void(AuthResult)> done) = 0;
+  // Asks the authenticators about the peer identity the session's transport verified
+  // (session.peer_identity), with no secret: a client certificate as credentials.
+  virtual void verify_peer(const Session& session, std::function<void(AuthResult)> done) = 0;
 };
 
 }  // namespace keepdb::commands

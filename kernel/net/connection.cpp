@@ -107,11 +107,31 @@ bool Connection::open_transport() {
   channel_.on_established([this] {
     if (const util::PeerIdentity* identity = channel_.identity()) {
       session_.peer_identity = std::make_shared<const util::PeerIdentity>(*identity);
+      if (identity->verified && !session_.authenticated) authenticate_peer();
     }
   });
   channel_.secure(std::move(session),
                   {listener.handshake_timeout, listener.handshake_max_bytes}, weak_from_this());
   return !closed_;
+}
+
+// The certificate as credentials: requests wait (as behind a pending AUTH) until the
+// authenticators have answered; a refusal leaves the client free to AUTH.
+void Connection::authenticate_peer() {
+  deferred_ = true;
+  server_.node().auth()->verify_peer(
+      session_, [self = shared_from_this()](const commands::AuthResult& result) {
+        self->deferred_ = false;
+        if (self->closed_) return;
+        if (result.accepted) {
+          self->session_.authenticated = true;
+          self->session_.principal = result.principal;
+          self->session_.roles = result.roles;
+          self->session_.expires_unix_s = result.expires_unix_s;
+          self->note_activity();
+        }
+        self->resume_after_reply();
+      });
 }
 
 void Connection::audit(commands::AuditKind kind, std::string action, std::string outcome,

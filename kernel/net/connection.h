@@ -35,7 +35,10 @@
 // go through a session of it (kernel/net/channel.h) opened at start() after the admission
 // gate; its handshake must complete within [client] handshake_timeout_ms and
 // handshake_max_bytes, the identity it verified goes into the session, and a failed session
-// closes this connection only, with its reason in the log.
+// closes this connection only, with its reason in the log. With an authenticator configured,
+// a verified identity is offered to the authenticators at once (mechanism "certificate"):
+// an authenticator that maps it (plugins/tls auth-cert) authenticates the client without a
+// password; requests wait for that answer like behind a pending AUTH.
 //
 // Memory: the connection reports every change of its buffer bytes (input buffer and reply
 // strings, as allocated) to the server, which keeps the client memory budget and may close
@@ -91,6 +94,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   // Opens the transport session when the listener has one; false when that failed.
   bool open_transport();
+  // Asks the authenticators about the transport's verified peer (no secret).
+  void authenticate_peer();
   void read_more();
   void on_read(const boost::system::error_code& error, std::size_t bytes);
   // How handle_request() left a request.

@@ -27,6 +27,19 @@ void PluginAuthGateway::verify(const commands::Session& session, std::string use
   plugin_host::AuthRequest request;
   request.username = std::move(username);
   request.secret = std::move(secret);
+  authenticate(session, std::move(request), std::move(done));
+}
+
+void PluginAuthGateway::verify_peer(const commands::Session& session,
+                                    std::function<void(commands::AuthResult)> done) {
+  plugin_host::AuthRequest request;
+  request.mechanism = "certificate";
+  authenticate(session, std::move(request), std::move(done));
+}
+
+void PluginAuthGateway::authenticate(const commands::Session& session,
+                                     plugin_host::AuthRequest request,
+                                     std::function<void(commands::AuthResult)> done) {
   request.conn_id = session.id;
   std::tie(request.peer_addr, request.peer_port) = split_address(session.peer_address);
   request.local_port = split_address(session.local_address).second;

@@ -28,8 +28,14 @@ class PluginAuthGateway final : public commands::AuthGateway {
 
   void verify(const commands::Session& session, std::string username, kdb::sdk::SecretBytes secret,
               std::function<void(commands::AuthResult)> done) override;
+  void verify_peer(const commands::Session& session,
+                   std::function<void(commands::AuthResult)> done) override;
 
  private:
+  // Runs `request` (its connection fields filled here from `session`) through the chain.
+  void authenticate(const commands::Session& session, plugin_host::AuthRequest request,
+                    std::function<void(commands::AuthResult)> done);
+
   boost::asio::io_context& network_;
   plugin_host::AuthChain& chain_;
   net::Seams seams_;

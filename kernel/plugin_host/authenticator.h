@@ -19,6 +19,9 @@ namespace keepdb::plugin_host {
 
 // What the client presented, as the connection layer saw it.
 struct AuthRequest {
+  // "password" (AUTH, HELLO AUTH) or "certificate" (the transport verified the peer, and no
+  // secret was sent: kdb_auth_request.mechanism).
+  std::string mechanism = "password";
   std::string username;      // empty for `AUTH <secret>`
   kdb::sdk::SecretBytes secret;  // never logged; wiped when the attempt ends and frees it
   std::uint64_t conn_id = 0;

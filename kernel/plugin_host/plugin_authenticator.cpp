@@ -151,7 +151,7 @@ void PluginAuthenticator::authenticate(const AuthRequest& request, std::uint64_t
   const kdb_auth_request abi_request{
       sizeof(kdb_auth_request),
       &conn,
-      to_str("password"),
+      to_str(request.mechanism),
       to_str(request.username),
       kdb_bytes{reinterpret_cast<const std::uint8_t*>(request.secret.data()),
                 request.secret.size()},

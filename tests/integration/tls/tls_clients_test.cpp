@@ -2,7 +2,8 @@
 // transport serves redis-cli --tls and redis-benchmark --tls; with mutual TLS a client needs
 // a certificate from the CA and its identity shows in CLIENT LIST; a wrong CA, a plaintext
 // client, garbage, a stalled handshake and an oversized ClientHello each fail only their
-// own connection, with a log line, while a TLS client keeps working.
+// own connection, with a log line, while a TLS client keeps working. With auth-cert (item 4),
+// a mapped client certificate is a principal without a password, and still obeys its roles.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -13,8 +14,8 @@
 #include "tests/integration/harness/redis_tools.h"
 #include "tests/integration/seams/seams_keepd.h"
 
-#ifndef KEEPDB_TLS_SO
-#error "KEEPDB_TLS_SO is set by tests/integration/tls/CMakeLists.txt"
+#if !defined(KEEPDB_TLS_SO) || !defined(KEEPDB_AUTH_CERT_SO)
+#error "KEEPDB_TLS_SO and KEEPDB_AUTH_CERT_SO are set by tests/integration/tls/CMakeLists.txt"
 #endif
 
 namespace keepdb::integration::seams {
@@ -25,8 +26,9 @@ namespace fs = std::filesystem;
 // keepd with plugins/tls on its client listener and certificates in <dir>/tls.
 class TlsKeepd {
  public:
-  explicit TlsKeepd(PluginTable::Options options, std::string client_lines = {})
-      : keepd_(setup(std::move(options), std::move(client_lines))) {
+  explicit TlsKeepd(PluginTable::Options options, std::string client_lines = {},
+                    std::vector<PluginTable> more_plugins = {})
+      : keepd_(setup(std::move(options), std::move(client_lines), std::move(more_plugins))) {
     const auto result = run_program(
         {"/bin/bash", std::string(KEEPDB_SOURCE_DIR) + "/scripts/gen-certs.sh", tls("").string(), "1"});
     if (!result.status.exited_normally(0)) throw std::runtime_error("gen-certs.sh: " + result.err);
@@ -50,10 +52,12 @@ class TlsKeepd {
   }
 
  private:
-  static SeamsSetup setup(PluginTable::Options options, std::string client_lines) {
+  static SeamsSetup setup(PluginTable::Options options, std::string client_lines,
+                          std::vector<PluginTable> more_plugins) {
     options.emplace_back("cert_file", "tls/node1.pem");
     options.emplace_back("key_file", "tls/node1.key");
-    SeamsSetup setup({PluginTable("tls", KEEPDB_TLS_SO, std::move(options))});
+    more_plugins.insert(more_plugins.begin(), PluginTable("tls", KEEPDB_TLS_SO, std::move(options)));
+    SeamsSetup setup(std::move(more_plugins));
     setup.client_lines = "transport = \"tls\"\n" + client_lines;
     return setup;
   }
@@ -132,6 +136,25 @@ TEST_CASE("tls: plaintext, garbage, a stalled handshake and an oversized ClientH
   CHECK(node.keepd().wait_for_log("excessive message size"));
 
   CHECK(node.cli({"PING"}).out == "PONG\n");
+}
+
+TEST_CASE("tls: a mapped client certificate is a principal without a password and obeys its "
+          "roles",
+          "[tls]") {
+  TlsKeepd node(PluginTable::Options{{"ca_file", "tls/ca.pem"}, {"require_client_cert", "true"}},
+                {}, {PluginTable("cert", KEEPDB_AUTH_CERT_SO, {{"principals", "client=read"}})});
+  const auto info = node.cli({"CLIENT", "INFO"}, node.client_cert());
+  INFO(info.out << info.err);
+  CHECK(info.out.find("user=cert:client") != std::string::npos);
+  CHECK(info.out.find(" identity=client") != std::string::npos);
+  CHECK(node.cli({"GET", "k"}, node.client_cert()).out.find("NOAUTH") == std::string::npos);
+  CHECK(node.cli({"SET", "k", "v"}, node.client_cert()).out.find("NOPERM") != std::string::npos);
+  CHECK(node.keepd().wait_for_log("as principal=cert:client by cert"));
+
+  // A certificate from the CA whose identity is not mapped: verified, but not a principal.
+  const std::vector<std::string> intruder = {"--cert", node.tls("intruder.pem").string(), "--key",
+                                             node.tls("intruder.key").string()};
+  CHECK(node.cli({"GET", "k"}, intruder).out.find("NOAUTH") != std::string::npos);
 }
 
 }  // namespace keepdb::integration::seams
