@@ -17,6 +17,7 @@ std::span<const CommandSpec> bitmap_commands();      // bitmap_commands.cpp
 std::span<const CommandSpec> keyspace_commands();    // keyspace_commands.cpp
 std::span<const CommandSpec> expiry_commands();      // expiry_commands.cpp
 std::span<const CommandSpec> connection_commands();  // connection_commands.cpp
+std::span<const CommandSpec> client_commands();      // client_commands.cpp
 std::span<const CommandSpec> server_commands();      // server_commands.cpp
 std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
 std::span<const CommandSpec> transaction_commands();  // transaction_commands.cpp
@@ -113,5 +114,8 @@ inline std::optional<std::string> check_keys(Args keys, std::size_t step = 1) {
 
 // The validate step of commands whose only check is their one key, argument 1.
 inline std::optional<std::string> validate_first_key(Args a) { return check_keys(a.subspan(1, 1)); }
+
+// A client name CLIENT SETNAME and HELLO SETNAME accept: printable, no spaces (Redis's rule).
+bool valid_client_name(std::string_view name);  // client_commands.cpp
 
 }  // namespace keepdb::commands

@@ -1,5 +1,5 @@
-// The connection command family: PING ECHO HELLO QUIT SELECT AUTH CLIENT.
-#include <chrono>
+// The connection command family: PING ECHO HELLO QUIT SELECT AUTH (CLIENT is in
+// client_commands.cpp).
 #include <optional>
 #include <string>
 
@@ -37,13 +37,6 @@ void exec_select(ExecContext& c) {
   } else {
     c.out.simple("OK");
   }
-}
-
-bool valid_client_name(std::string_view name) {
-  for (char ch : name) {
-    if (ch < '!' || ch > '~') return false;  // Redis: no spaces, newlines or special characters
-  }
-  return true;
 }
 
 constexpr std::string_view kWrongPass =
@@ -198,93 +191,6 @@ void exec_hello(ExecContext& c) {
   complete_hello(request->switch_to, c.out, c.session);
 }
 
-std::string client_info_line(const Session& s) {
-  using std::chrono::duration_cast;
-  using std::chrono::seconds;
-  const auto now = std::chrono::steady_clock::now();
-  std::string line = "id=" + std::to_string(s.id) + " addr=" + s.peer_address +
-                     " laddr=" + s.local_address + " name=" + s.name +
-                     " age=" + std::to_string(duration_cast<seconds>(now - s.created).count()) +
-                     " idle=" +
-                     std::to_string(duration_cast<seconds>(now - s.last_command).count()) +
-                     " flags=N db=0 multi=-1 user=" + s.principal + " cmd=" +
-                     s.last_command_name +
-                     " resp=" + std::to_string(static_cast<int>(s.protocol));
-  // Not a Redis field: only on a connection whose transport verified a peer identity.
-  if (s.peer_identity != nullptr && s.peer_identity->verified) {
-    std::string name = s.peer_identity->display_name();
-    for (char& c : name) {
-      if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) c = '?';
-    }
-    line += " identity=" + name;
-  }
-  line += "\n";
-  return line;
-}
-
-void client_id(ExecContext& c) { c.out.integer(static_cast<std::int64_t>(c.session.id)); }
-
-void client_getname(ExecContext& c) {
-  if (c.session.name.empty()) {
-    c.out.null();
-  } else {
-    c.out.bulk(c.session.name);
-  }
-}
-
-void client_setname(ExecContext& c) {
-  if (!valid_client_name(c.args[2])) {
-    c.out.error("ERR Client names cannot contain spaces, newlines or special characters.");
-    return;
-  }
-  c.session.name = c.args[2];
-  c.out.simple("OK");
-}
-
-void client_info(ExecContext& c) { c.out.verbatim(client_info_line(c.session)); }
-
-// Client libraries announce lib-name/lib-ver; there is nothing to keep.
-void client_setinfo(ExecContext& c) { c.out.simple("OK"); }
-
-void client_help(ExecContext& c) {
-  static constexpr std::string_view kHelp[] = {
-      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-      "GETNAME", "    Return the name of the current connection.",
-      "ID", "    Return the ID of the current connection.",
-      "INFO", "    Return information about the current client connection.",
-      "SETNAME <name>", "    Assign the name <name> to the current connection.",
-      "HELP", "    Print this help."};
-  c.out.array(std::size(kHelp));
-  for (std::string_view line : kHelp) c.out.simple(line);
-}
-
-struct ClientSubcommand {
-  std::string_view name;  // lowercase
-  int arity;              // as a command's, "CLIENT" and the subcommand counting
-  void (*run)(ExecContext&);
-};
-
-constexpr ClientSubcommand kClientSubcommands[] = {
-    {"id", 2, client_id},     {"getname", 2, client_getname}, {"setname", 3, client_setname},
-    {"info", 2, client_info}, {"setinfo", 4, client_setinfo}, {"help", 2, client_help},
-};
-
-void exec_client(ExecContext& c) {
-  const std::string_view sub = c.args[1];
-  for (const auto& candidate : kClientSubcommands) {
-    if (!equals_ignore_case(sub, candidate.name)) continue;
-    if (auto error =
-            arity_error("client|" + std::string(candidate.name), candidate.arity, c.args.size())) {
-      c.out.error(*error);
-    } else {
-      candidate.run(c);
-    }
-    return;
-  }
-  c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-              "'. Try CLIENT HELP.");
-}
-
 constexpr CommandSpec kConnectionCommands[] = {
     keyless_command("connection", "ping", -1, Access::kAnyone, "1.0.0",
                     "Returns the server's liveliness response.", exec_ping),
@@ -298,8 +204,6 @@ constexpr CommandSpec kConnectionCommands[] = {
                                         "Authenticates the connection.", exec_auth)),
     allowed_before_auth(keyless_command("connection", "hello", -1, Access::kAnyone, "6.0.0",
                                         "Handshakes with the server.", exec_hello)),
-    keyless_command("connection", "client", -2, Access::kAnyone, "2.4.0",
-                    "A container for client connection commands.", exec_client),
 };
 
 }  // namespace

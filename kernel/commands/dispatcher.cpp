@@ -43,8 +43,7 @@ Admission admit(Args args, const Session& session) {
   // argument asks the reply to reveal a value (SET ... GET).
   const std::uint32_t roles = roles_of(spec->access_for(args));
   if ((session.roles & roles) != roles) {
-    result.error = "NOPERM User " + session.principal + " has no permissions to run the '" +
-                   std::string(spec->name) + "' command";
+    result.error = errors::no_permission(session.principal, spec->name);
     result.denied = true;
     return result;
   }

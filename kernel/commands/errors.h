@@ -17,6 +17,13 @@ inline constexpr std::string_view kKeyTooLong = "ERR key is too long (KeepDB key
 inline constexpr std::string_view kKeyEmpty =
     "ERR empty keys are not supported by KeepDB (keys are 1 to 511 bytes)";
 
+// An authorization denial: `principal` lacks a role that `command` ("get", "client|kill")
+// needs.
+inline std::string no_permission(std::string_view principal, std::string_view command) {
+  return "NOPERM User " + std::string(principal) + " has no permissions to run the '" +
+         std::string(command) + "' command";
+}
+
 inline std::string wrong_arity(std::string_view command_name) {
   return "ERR wrong number of arguments for '" + std::string(command_name) + "' command";
 }

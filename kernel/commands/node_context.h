@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "kernel/commands/auth_gateway.h"
+#include "kernel/commands/client_registry.h"
 #include "kernel/commands/cluster.h"
 #include "kernel/commands/scan_cursors.h"
 #include "kernel/commands/wall_clock.h"
@@ -55,6 +56,9 @@ class NodeContext {
   // Consensus as commands see it; null without one (reads then need no barrier).
   Cluster* cluster() { return cluster_; }
   void set_cluster(Cluster* cluster) { cluster_ = cluster; }
+  // Every client connection, for CLIENT LIST and CLIENT KILL; null without a server.
+  ClientRegistry* clients() { return clients_; }
+  void set_clients(ClientRegistry* clients) { clients_ = clients; }
   // The audit seam, for INFO; null without an audit plugin.
   const AuditLog* audit() const { return audit_; }
   void set_audit(const AuditLog* audit) { audit_ = audit; }
@@ -107,6 +111,7 @@ class NodeContext {
   AuthGateway* auth_;
   WallClock wall_clock_;
   Cluster* cluster_ = nullptr;
+  ClientRegistry* clients_ = nullptr;
   const AuditLog* audit_ = nullptr;
   ConfigReload* reloader_ = nullptr;
   storage::ReadTxn read_txn_;

@@ -534,6 +534,15 @@ void Connection::on_written(const boost::system::error_code& error) {
   }
 }
 
+commands::ClientView Connection::client_view() {
+  return {.session = session_,
+          .fd = socket_.is_open() ? static_cast<int>(socket_.native_handle()) : -1,
+          .input_bytes = input_.size(),
+          .input_capacity = input_.capacity(),
+          .reply_bytes = sending_.size() + queued_.size(),
+          .buffer_bytes = reported_buffer_bytes_};
+}
+
 void Connection::account_memory() {
   if (closed_) return;
   const std::uint64_t now = input_.capacity() + sending_.capacity() + queued_.capacity();

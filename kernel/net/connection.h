@@ -90,6 +90,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const commands::Session& session() const { return session_; }
   // Bytes of buffers last reported to the server (0 once closed).
   std::uint64_t buffer_bytes() const { return reported_buffer_bytes_; }
+  // What CLIENT LIST shows of this connection; valid while the connection lives.
+  commands::ClientView client_view();
 
  private:
   // Opens the transport session when the listener has one; false when that failed.

@@ -37,7 +37,11 @@ Server::Server(asio::io_context& io, commands::NodeContext& node, commands::Prop
       acceptor_(io),
       sweep_timer_(io),
       seams_(seams),
-      admission_timer_(io) {}
+      admission_timer_(io) {
+  node_.set_clients(this);
+}
+
+Server::~Server() { node_.set_clients(nullptr); }
 
 tcp::endpoint Server::start() {
   const auto& listener = node_.config().client;
@@ -123,6 +127,37 @@ void Server::forget(std::uint64_t connection_id) {
   connections_.erase(connection_id);
   node_.stats().connected_clients = connections_.size();
   if (stopping_ && connections_.empty()) finish_stop();
+}
+
+void Server::for_each_client(
+    const std::function<void(const commands::ClientView&)>& visit) const {
+  std::vector<std::shared_ptr<Connection>> live;
+  live.reserve(connections_.size());
+  for (const auto& [id, weak] : connections_) {
+    if (auto connection = weak.lock()) live.push_back(std::move(connection));
+  }
+  std::sort(live.begin(), live.end(),
+            [](const auto& a, const auto& b) { return a->session().id < b->session().id; });
+  for (const auto& connection : live) visit(connection->client_view());
+}
+
+bool Server::visit_client(std::uint64_t id,
+                          const std::function<void(const commands::ClientView&)>& visit) const {
+  const auto found = connections_.find(id);
+  if (found == connections_.end()) return false;
+  const auto connection = found->second.lock();
+  if (!connection) return false;
+  visit(connection->client_view());
+  return true;
+}
+
+bool Server::kill_client(std::uint64_t id, std::string_view reason) {
+  const auto found = connections_.find(id);
+  if (found == connections_.end()) return false;
+  const auto connection = found->second.lock();
+  if (!connection) return false;
+  connection->close(reason);
+  return true;
 }
 
 void Server::client_memory_changed(std::uint64_t before, std::uint64_t after) {

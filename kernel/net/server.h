@@ -38,10 +38,15 @@ struct Seams {
 // How often the admission gate's tick runs (plugins expire bans and refill buckets).
 inline constexpr std::chrono::milliseconds kAdmissionTick{100};
 
-class Server {
+// Also the registry of client connections CLIENT LIST and CLIENT KILL use.
+class Server final : public commands::ClientRegistry {
  public:
+  // Registers itself as `node`'s client registry until destroyed.
   Server(boost::asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer,
          Seams seams = {});
+  ~Server() override;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
 
   // Binds and listens on the configured client address; throws std::runtime_error with a
   // clear message when that fails. Returns the bound endpoint (port 0 picks a free port).
@@ -62,6 +67,13 @@ class Server {
   util::Transport* transport() { return seams_.transport; }
 
   void forget(std::uint64_t connection_id);  // called by a connection once closed
+
+  // commands::ClientRegistry
+  void for_each_client(
+      const std::function<void(const commands::ClientView&)>& visit) const override;
+  bool visit_client(std::uint64_t id,
+                    const std::function<void(const commands::ClientView&)>& visit) const override;
+  bool kill_client(std::uint64_t id, std::string_view reason) override;
 
   // A connection's buffers went from `before` to `after` bytes. Over the budget, closes
   // the biggest clients (possibly the caller) before it returns.

@@ -1,8 +1,8 @@
 // Owns authorization by role end to end: a read-only principal can read but its write gets
 // -NOPERM, which is logged as a denial naming the client, principal and command (never the
 // token); a write-only principal can store but cannot read a value through a write (SET ...
-// GET, GETSET, GETDEL, GETEX, INCR), and the refused command changes nothing; FLUSHDB needs
-// admin (and write); COMMAND DOCS shows the roles.
+// GET, GETSET, GETDEL, GETEX, INCR), and the refused command changes nothing; FLUSHDB and
+// CLIENT LIST/KILL/NO-EVICT need admin; COMMAND DOCS shows the roles.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -68,6 +68,25 @@ TEST_CASE("auth: roles: FLUSHDB needs the admin role (and write)", "[auth][roles
   CHECK(signed_in(node, kWriter)->command({"SET", "roles:written", "w"}).text == "OK");
   CHECK(ops->command({"FLUSHDB"}).text == "OK");
   CHECK(ops->command({"DBSIZE"}).integer == 0);
+}
+
+TEST_CASE("auth: roles: CLIENT LIST KILL and NO-EVICT need the admin role",
+          "[auth][roles]") {
+  AuthKeepd node(standard_setup());
+  node.start();
+  auto ops = signed_in(node, kOps);
+  auto writer = signed_in(node, kWriter);
+  const std::string ops_id = std::to_string(ops->command({"CLIENT", "ID"}).integer);
+  CHECK(error_of(writer->command({"CLIENT", "LIST"})) == noperm(kWriter.name, "client|list"));
+  CHECK(error_of(writer->command({"CLIENT", "KILL", "ID", ops_id})) ==
+        noperm(kWriter.name, "client|kill"));
+  CHECK(error_of(writer->command({"CLIENT", "NO-EVICT", "on"})) ==
+        noperm(kWriter.name, "client|no-evict"));
+  // What concerns only the caller needs no role; the refused KILL closed nothing.
+  CHECK(writer->command({"CLIENT", "INFO"}).text.find(" user=writer ") != std::string::npos);
+  CHECK(ops->command({"CLIENT", "LIST"}).text.find(" user=writer ") != std::string::npos);
+  CHECK(ops->command({"CLIENT", "KILL", "USER", "writer"}).integer == 1);
+  CHECK(writer->wait_closed());
 }
 
 TEST_CASE("auth: roles: a write-only principal cannot read values through a write",
