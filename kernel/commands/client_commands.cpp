@@ -33,13 +33,16 @@ std::string client_line(const ClientView& view) {
   const Session& s = view.session;
   const auto now = std::chrono::steady_clock::now();
   const auto free_input = view.input_capacity - std::min(view.input_capacity, view.input_bytes);
+  const bool in_multi = s.transaction.active;
   return "id=" + std::to_string(s.id) + " addr=" + s.peer_address + " laddr=" + s.local_address +
          " fd=" + std::to_string(view.fd) + " name=" + s.name +
          " age=" + std::to_string(duration_cast<seconds>(now - s.created).count()) +
          " idle=" + std::to_string(duration_cast<seconds>(now - s.last_command).count()) +
-         " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=" + std::to_string(view.input_bytes) +
-         " qbuf-free=" + std::to_string(free_input) +
-         " argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=" + std::to_string(view.reply_bytes) +
+         " flags=" + (in_multi ? "x" : "N") + " db=0 sub=0 psub=0 ssub=0 multi=" +
+         (in_multi ? std::to_string(s.transaction.queued.size()) : "-1") +
+         " qbuf=" + std::to_string(view.input_bytes) + " qbuf-free=" + std::to_string(free_input) +
+         " argv-mem=0 multi-mem=" + std::to_string(s.transaction.queued_bytes) +
+         " rbs=0 rbp=0 obl=" + std::to_string(view.reply_bytes) +
          " oll=0 omem=0 tot-mem=" + std::to_string(view.buffer_bytes) +
          " events=r cmd=" + s.last_command_name + " user=" + s.principal +
          " redir=-1 resp=" + std::to_string(static_cast<int>(s.protocol)) + identity_field(s) +
