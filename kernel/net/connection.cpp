@@ -536,7 +536,8 @@ void Connection::on_written(const boost::system::error_code& error) {
 
 commands::ClientView Connection::client_view() {
   return {.session = session_,
-          .fd = socket_.is_open() ? static_cast<int>(socket_.native_handle()) : -1,
+          .fd = channel_.socket().is_open() ? static_cast<int>(channel_.socket().native_handle())
+                                            : -1,
           .input_bytes = input_.size(),
           .input_capacity = input_.capacity(),
           .reply_bytes = sending_.size() + queued_.size(),
