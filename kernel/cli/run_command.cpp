@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -49,11 +50,15 @@ int run_command(const Args& args) {
   po::options_description options("keepd run options");
   options.add_options()("help,h", "show this help")(
       "config,c", po::value<std::string>()->required(), "configuration file (TOML)")(
-      "log-level", po::value<std::string>()->default_value("info"), "debug, info, warn or error");
+      "log-level", po::value<std::string>(),
+      "debug, info, warn or error (default: $KEEPDB_LOG_LEVEL, else info)");
   po::variables_map values;
   if (const auto exit = parse_options("run", args, options, {}, values)) return *exit;
 
-  const std::string level = values["log-level"].as<std::string>();
+  const char* from_env = std::getenv("KEEPDB_LOG_LEVEL");
+  const std::string level = values.count("log-level") != 0 ? values["log-level"].as<std::string>()
+                            : from_env != nullptr      ? std::string(from_env)
+                                                       : std::string("info");
   if (level == "debug") {
     log::set_min_level(log::Level::kDebug);
   } else if (level == "warn") {
@@ -61,7 +66,8 @@ int run_command(const Args& args) {
   } else if (level == "error") {
     log::set_min_level(log::Level::kError);
   } else if (level != "info") {
-    std::cerr << "keepd run: --log-level must be debug, info, warn or error\n";
+    std::cerr << "keepd run: --log-level (or KEEPDB_LOG_LEVEL) must be debug, info, warn or "
+                 "error\n";
     return 2;
   }
   try {

@@ -15,7 +15,8 @@ namespace keepdb::log {
 
 enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
-// Lines below this level are dropped (default kInfo; KEEPDB_LOG_LEVEL=debug lowers it).
+// Lines below this level are dropped (default kInfo; `keepd run --log-level`, or the
+// KEEPDB_LOG_LEVEL environment variable, sets it).
 void set_min_level(Level level);
 bool enabled(Level level);
 void write(Level level, std::string_view message);

@@ -1,7 +1,8 @@
 // The keepd command line: --version, --help, unknown options and commands (exit 2),
 // `config check` on valid and invalid files (errors name file:line and key; the invalid
 // files are in tests/testdata/integration/bad_configs), both refusing a cluster secret file
-// that others can read, and `run` refusing a missing or invalid config or a port in use.
+// that others can read, `run` refusing a missing or invalid config or a port in use, and its
+// log level from --log-level or KEEPDB_LOG_LEVEL.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -255,4 +256,24 @@ TEST_CASE("config check creates each plugin and refuses what run refuses", "[cli
   CHECK(check.out.find(": ok (node 1, ") != std::string::npos);
   CHECK(check.out.find(", plugin tokens created and destroyed)\n") != std::string::npos);
   CHECK(check.err.empty());
+}
+
+TEST_CASE("run takes its log level from --log-level or else KEEPDB_LOG_LEVEL", "[cli]") {
+  const std::string missing_config = "/nonexistent/keepdb-test.toml";
+  // The level is checked before the config is read: a bad one exits 2 and names its source.
+  const auto run_with_env = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {"/usr/bin/env", "KEEPDB_LOG_LEVEL=loud",
+                                     keepd_binary().string(), "run", "--config", missing_config};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_program(argv, "", kStartTimeout);
+  };
+  const ProgramResult from_env = run_with_env({});
+  CHECK(from_env.status.exited_normally(2));
+  CHECK(from_env.err.find("KEEPDB_LOG_LEVEL") != std::string::npos);
+  const ProgramResult from_flag = keepd({"run", "--config", missing_config, "--log-level", "loud"});
+  CHECK(from_flag.status.exited_normally(2));
+  // The flag wins: with a valid one, keepd gets past the level to the missing config.
+  const ProgramResult flag_wins = run_with_env({"--log-level", "warn"});
+  CHECK_FALSE(flag_wins.status.exited_normally(2));
+  CHECK(flag_wins.err.find("KEEPDB_LOG_LEVEL") == std::string::npos);
 }
