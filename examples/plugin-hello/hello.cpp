@@ -29,15 +29,11 @@ std::uint32_t parse_roles(std::string_view text) {
   std::uint32_t roles = 0;
   while (!text.empty()) {
     const std::string_view role = text.substr(0, text.find(','));
-    if (role == "read") {
-      roles |= KDB_ROLE_READ;
-    } else if (role == "write") {
-      roles |= KDB_ROLE_WRITE;
-    } else if (role == "admin") {
-      roles |= KDB_ROLE_ADMIN;
-    } else {
+    const std::uint32_t bit = kdb::sdk::role_bit(role);
+    if (bit == 0) {
       throw std::invalid_argument("unknown role in option roles");
     }
+    roles |= bit;
     text.remove_prefix(role.size() < text.size() ? role.size() + 1 : text.size());
   }
   return roles;

@@ -52,6 +52,15 @@ constexpr kdb_option_spec option(const char* key, const char* help, std::uint32_
 }
 
 // The value of `key` among the options create() received, if present.
+// The KDB_ROLE_* bit a role name stands for ("read", "write", "admin"), 0 for any other
+// name: the one spelling of roles every plugin reading role lists shares.
+constexpr std::uint32_t role_bit(std::string_view name) noexcept {
+  if (name == "read") return KDB_ROLE_READ;
+  if (name == "write") return KDB_ROLE_WRITE;
+  if (name == "admin") return KDB_ROLE_ADMIN;
+  return 0;
+}
+
 inline std::optional<std::string_view> find_option(const kdb_option* options, std::size_t n,
                                                    std::string_view key) noexcept {
   for (std::size_t i = 0; i < n; ++i) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <keepdb/plugin_sdk.hpp>
 #include <stdexcept>
 
 namespace keepdb::auth_jwt {
@@ -62,15 +63,11 @@ std::vector<Alg> parse_algorithms(std::string_view text) {
 std::uint32_t parse_roles(std::string_view text) {
   std::uint32_t roles = 0;
   for (const std::string& role : split(text, '+')) {
-    if (role == "read") {
-      roles |= KDB_ROLE_READ;
-    } else if (role == "write") {
-      roles |= KDB_ROLE_WRITE;
-    } else if (role == "admin") {
-      roles |= KDB_ROLE_ADMIN;
-    } else {
+    const std::uint32_t bit = kdb::sdk::role_bit(role);
+    if (bit == 0) {
       fail("role_map", "unknown role '" + role + "' (roles: read, write, admin)");
     }
+    roles |= bit;
   }
   if (roles == 0) fail("role_map", "an entry grants no role");
   return roles;

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <keepdb/plugin.h>
+#include <keepdb/plugin_sdk.hpp>
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -81,15 +82,11 @@ std::uint32_t parse_roles(const std::string& file, int line, const std::string& 
   std::istringstream list(field);
   std::string role;
   while (std::getline(list, role, ',')) {
-    if (role == "read") {
-      roles |= KDB_ROLE_READ;
-    } else if (role == "write") {
-      roles |= KDB_ROLE_WRITE;
-    } else if (role == "admin") {
-      roles |= KDB_ROLE_ADMIN;
-    } else {
+    const std::uint32_t bit = kdb::sdk::role_bit(role);
+    if (bit == 0) {
       fail_line(file, line, "unknown role '" + role + "' (roles: read, write, admin)");
     }
+    roles |= bit;
   }
   if (roles == 0) fail_line(file, line, "no role given");
   return roles;

@@ -42,16 +42,12 @@ std::uint32_t parse_roles(const std::string& identity, std::string_view text) {
   while (!text.empty()) {
     const auto plus = text.find('+');
     const std::string role = trimmed(text.substr(0, plus));
-    if (role == "read") {
-      roles |= KDB_ROLE_READ;
-    } else if (role == "write") {
-      roles |= KDB_ROLE_WRITE;
-    } else if (role == "admin") {
-      roles |= KDB_ROLE_ADMIN;
-    } else {
+    const std::uint32_t bit = kdb::sdk::role_bit(role);
+    if (bit == 0) {
       throw std::invalid_argument("principals: unknown role '" + role + "' for '" + identity +
                                   "' (roles: read, write, admin)");
     }
+    roles |= bit;
     text = plus == std::string_view::npos ? std::string_view() : text.substr(plus + 1);
   }
   if (roles == 0) throw std::invalid_argument("principals: no role for '" + identity + "'");
