@@ -12,7 +12,7 @@ namespace keepdb::commands {
 CommandTable::CommandTable() {
   for (auto family :
        {string_commands(), bitmap_commands(), keyspace_commands(), expiry_commands(),
-        connection_commands(), client_commands(), server_commands(), cluster_commands(),
+        connection_commands(), client_commands(), server_commands(), info_commands(), cluster_commands(),
         transaction_commands(), reload_commands()}) {
     for (const CommandSpec& spec : family) {
       by_name_.emplace(spec.name, &spec);
