@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
   libssl-dev liblmdb-dev lmdb-utils libraft-dev libtomlplusplus-dev
   catch2 libbenchmark-dev
-  redis-tools redis-server python3-redis
+  redis-tools redis-server python3-redis python3-prometheus-client
   clang-14 libclang-rt-14-dev
 )
 
