@@ -91,6 +91,16 @@ void KvStore::put(MDB_txn* txn, std::string_view key, std::string_view payload,
   if (!payload.empty()) std::memcpy(out + header, payload.data(), payload.size());
 }
 
+std::uint64_t KvStore::stored_bytes(std::string_view key, const ValueView& value) {
+  constexpr std::uint64_t kNodeHeader = 8;  // LMDB's MDB_node before the key
+  constexpr std::uint64_t kPageSlot = 2;    // its offset in the page's slot array
+  constexpr std::uint64_t kExpiryBytes = 8;
+  const std::uint64_t expiry = value.expires_at_ms != 0 ? kExpiryBytes : 0;
+  const std::uint64_t record = kNodeHeader + kPageSlot + key.size() + 1 + expiry + value.payload.size();
+  const std::uint64_t index_entry = expiry == 0 ? 0 : kNodeHeader + kPageSlot + kExpiryBytes + key.size();
+  return record + index_entry;
+}
+
 bool KvStore::erase(MDB_txn* txn, std::string_view key) const {
   const auto old = get(txn, key);
   if (!old) return false;

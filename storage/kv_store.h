@@ -46,6 +46,11 @@ class KvStore {
   void put(MDB_txn* txn, std::string_view key, std::string_view payload,
            std::uint64_t expires_at_ms = 0) const;
   bool erase(MDB_txn* txn, std::string_view key) const;
+  // The bytes one key takes in LMDB's pages (MEMORY USAGE): the key and its record (flag
+  // byte, expiry, payload) with LMDB's node header and page slot, and its expiry index entry
+  // when it has a deadline. A value on overflow pages is counted without the rounding up
+  // to whole pages.
+  static std::uint64_t stored_bytes(std::string_view key, const ValueView& value);
   // Stored records, expired ones included (as Redis's DBSIZE counts them).
   std::uint64_t size(MDB_txn* txn) const;
   void clear(MDB_txn* txn) const;

@@ -40,6 +40,8 @@ class Cluster {
 
   virtual Status status() const = 0;
   virtual std::vector<Member> members() const = 0;
+  // Other voters known to hold every write this node has committed (WAIT's answer).
+  virtual std::size_t replicas_in_sync() const = 0;
 
   // Runs `done` once a read issued now may be served from local state linearizably.
   virtual void wait_linearizable(Done done) = 0;
@@ -50,6 +52,9 @@ class Cluster {
   virtual void remove_member(std::uint64_t id, Done done) = 0;
   // id 0: let raft pick the most up-to-date voter.
   virtual void transfer_leadership(std::uint64_t id, Done done) = 0;
+  // Leader only. A Raft snapshot covering every write applied now (SAVE, BGSAVE); `done`
+  // runs once it is stored.
+  virtual void snapshot(Done done) = 0;
 };
 
 }  // namespace keepdb::commands

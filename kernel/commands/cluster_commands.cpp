@@ -1,10 +1,12 @@
-// The cluster command family: READONLY / READWRITE (per-connection local reads) and the
-// admin commands KEEPDB.MEMBERS, KEEPDB.ADD, KEEPDB.REMOVE and KEEPDB.TRANSFER, which run
-// through the node's Cluster (cluster.h).
+// The cluster command family: READONLY / READWRITE (per-connection local reads), WAIT, and
+// the admin commands SAVE and BGSAVE (a Raft snapshot on the leader), KEEPDB.MEMBERS,
+// KEEPDB.ADD, KEEPDB.REMOVE and KEEPDB.TRANSFER, which run through the node's Cluster
+// (cluster.h).
 #include <string>
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/number.h"
+#include "kernel/log/log.h"
 
 namespace keepdb::commands {
 namespace {
@@ -19,6 +21,19 @@ void exec_readonly(ExecContext& c) {
 void exec_readwrite(ExecContext& c) {
   c.session.local_reads = false;
   c.out.simple("OK");
+}
+
+// WAIT numreplicas timeout: a write is acknowledged only once a majority holds it, so there
+// is nothing left to wait for. The answer, at once, is how many other voters hold every
+// write this node has committed (0 on a node without consensus); Redis would block until
+// `numreplicas` or the timeout, KeepDB's count cannot grow by waiting on this connection.
+void exec_wait(ExecContext& c) {
+  if (!parse_int64(c.args[1])) return c.out.error("ERR value is not an integer or out of range");
+  const auto timeout = parse_int64(c.args[2]);
+  if (!timeout) return c.out.error("ERR timeout is not an integer or out of range");
+  if (*timeout < 0) return c.out.error("ERR timeout is negative");
+  const Cluster* cluster = c.node.cluster();
+  c.out.integer(cluster == nullptr ? 0 : static_cast<std::int64_t>(cluster->replicas_in_sync()));
 }
 
 void exec_members(ExecContext& c) {
@@ -91,6 +106,25 @@ void exec_remove(ExecContext& c) {
   });
 }
 
+// SAVE: the leader takes a Raft snapshot of everything applied (its log is compacted up to
+// it) and replies +OK once it is stored; a follower answers where the leader is.
+void exec_save(ExecContext& c) {
+  run_admin(c, [](Cluster& cluster, Cluster::Done done) { cluster.snapshot(std::move(done)); });
+}
+
+// BGSAVE [SCHEDULE]: the same snapshot, replied to at once; a failure is logged.
+void exec_bgsave(ExecContext& c) {
+  if (c.args.size() > 2 || (c.args.size() == 2 && !equals_ignore_case(c.args[1], "schedule"))) {
+    return c.out.error("ERR syntax error");
+  }
+  Cluster* cluster = c.node.cluster();
+  if (cluster == nullptr || cluster->status().role != "leader") return exec_save(c);
+  cluster->snapshot([](std::optional<std::string> error) {
+    if (error) log::warn("BGSAVE: the snapshot was not taken: ", *error);
+  });
+  c.out.simple("Background saving started");
+}
+
 void exec_transfer(ExecContext& c) {
   if (auto error = arity_error("keepdb.transfer", -1, c.args.size(), 2)) {
     c.out.error(*error);
@@ -117,6 +151,15 @@ constexpr CommandSpec kClusterCommands[] = {
     keyless_command("cluster", "readwrite", 1, Access::kRead, "3.0.0",
                     "Makes this connection's reads linearizable again (the default).",
                     exec_readwrite),
+    keyless_command("generic", "wait", 3, Access::kAnyone, "3.0.0",
+                    "Answers how many other voters hold every write this node has committed.",
+                    exec_wait),
+    keyless_command("server", "save", 1, Access::kAdmin, "1.0.0",
+                    "Takes a Raft snapshot of the leader's state and compacts its log.",
+                    exec_save),
+    keyless_command("server", "bgsave", -1, Access::kAdmin, "1.0.0",
+                    "Starts a Raft snapshot of the leader's state and replies at once.",
+                    exec_bgsave),
     keyless_command("cluster", "keepdb.members", 1, Access::kAdmin, "0.1.0",
                     "Lists the cluster members, their addresses and roles.", exec_members),
     keyless_command("cluster", "keepdb.add", 4, Access::kAdmin, "0.1.0",

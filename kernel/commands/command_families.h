@@ -20,6 +20,8 @@ std::span<const CommandSpec> connection_commands();  // connection_commands.cpp
 std::span<const CommandSpec> client_commands();      // client_commands.cpp
 std::span<const CommandSpec> server_commands();      // server_commands.cpp
 std::span<const CommandSpec> info_commands();        // info_command.cpp
+std::span<const CommandSpec> config_commands();      // config_commands.cpp
+std::span<const CommandSpec> memory_commands();      // memory_command.cpp
 std::span<const CommandSpec> cluster_commands();     // cluster_commands.cpp
 std::span<const CommandSpec> transaction_commands();  // transaction_commands.cpp
 std::span<const CommandSpec> reload_commands();      // reload_commands.cpp

@@ -12,8 +12,9 @@ namespace keepdb::commands {
 CommandTable::CommandTable() {
   for (auto family :
        {string_commands(), bitmap_commands(), keyspace_commands(), expiry_commands(),
-        connection_commands(), client_commands(), server_commands(), info_commands(), cluster_commands(),
-        transaction_commands(), reload_commands()}) {
+        connection_commands(), client_commands(), server_commands(), info_commands(),
+        config_commands(), memory_commands(), cluster_commands(), transaction_commands(),
+        reload_commands()}) {
     for (const CommandSpec& spec : family) {
       by_name_.emplace(spec.name, &spec);
       ordered_.push_back(&spec);

@@ -1,11 +1,10 @@
-// The server command family: COMMAND (COUNT DOCS INFO LIST), CONFIG GET, TIME and LASTSAVE.
+// The server command family: COMMAND (COUNT DOCS INFO LIST), TIME and LASTSAVE.
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
-#include "kernel/commands/glob_match.h"
 
 namespace keepdb::commands {
 namespace {
@@ -127,79 +126,6 @@ void exec_command(ExecContext& c) {
   }
 }
 
-// ---- CONFIG GET ----
-
-// A Redis parameter CONFIG GET answers, with its value on this node: KeepDB's own setting
-// where one corresponds, else the fixed behaviour KeepDB has (no eviction, no RDB
-// snapshots, every write synced to the log before it is acknowledged, database 0 only).
-struct ConfigParameter {
-  std::string_view name;
-  std::string (*value)(const config::Config&);
-};
-
-constexpr ConfigParameter kConfigParameters[] = {
-    {"bind", [](const config::Config& c) { return c.client.host; }},
-    {"port", [](const config::Config& c) { return std::to_string(c.client.port); }},
-    {"dir", [](const config::Config& c) { return c.storage.data_dir.string(); }},
-    {"maxclients",
-     [](const config::Config& c) { return std::to_string(c.limits.max_connections); }},
-    {"proto-max-bulk-len",
-     [](const config::Config& c) { return std::to_string(c.limits.max_bulk_bytes); }},
-    {"timeout",
-     [](const config::Config& c) {
-       return std::to_string(
-           std::chrono::duration_cast<std::chrono::seconds>(c.limits.idle_timeout).count());
-     }},
-    {"databases", [](const config::Config&) { return std::string("1"); }},
-    {"save", [](const config::Config&) { return std::string(); }},
-    {"appendonly", [](const config::Config&) { return std::string("yes"); }},
-    {"appendfsync", [](const config::Config&) { return std::string("always"); }},
-    {"maxmemory", [](const config::Config&) { return std::string("0"); }},
-    {"maxmemory-policy", [](const config::Config&) { return std::string("noeviction"); }},
-};
-
-constexpr std::string_view kConfigHelp[] = {
-    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "GET <pattern>",
-    "    Return parameters matching the glob-like <pattern> and their values.",
-    "HELP",
-    "    Prints this help.",
-};
-
-// CONFIG GET pattern [pattern ...]: every parameter some pattern matches (any case), once,
-// as name and value pairs (a map in RESP3); an unknown name matches nothing, as in Redis.
-void exec_config(ExecContext& c) {
-  const std::string_view sub = c.args[1];
-  if (equals_ignore_case(sub, "get")) {
-    if (auto error = arity_error("config|get", -3, c.args.size())) {
-      c.out.error(*error);
-      return;
-    }
-    std::vector<const ConfigParameter*> matched;
-    for (const ConfigParameter& parameter : kConfigParameters) {
-      for (std::size_t i = 2; i < c.args.size(); ++i) {
-        std::string pattern(c.args[i]);
-        for (char& ch : pattern) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
-        if (GlobPattern(pattern).matches(parameter.name)) {
-          matched.push_back(&parameter);
-          break;
-        }
-      }
-    }
-    c.out.map(matched.size());
-    for (const ConfigParameter* parameter : matched) {
-      c.out.bulk(parameter->name);
-      c.out.bulk(parameter->value(c.node.config()));
-    }
-  } else if (equals_ignore_case(sub, "help") && c.args.size() == 2) {
-    c.out.array(std::size(kConfigHelp));
-    for (std::string_view line : kConfigHelp) c.out.simple(line);
-  } else {
-    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try CONFIG HELP.");
-  }
-}
-
 // ---- TIME LASTSAVE ----
 
 void exec_time(ExecContext& c) {
@@ -220,8 +146,6 @@ void exec_lastsave(ExecContext& c) {
 constexpr CommandSpec kServerCommands[] = {
     keyless_command("server", "command", -1, Access::kAnyone, "2.8.13",
                     "Returns detailed information about all commands.", exec_command),
-    keyless_command("server", "config", -2, Access::kAdmin, "2.0.0",
-                    "A container for server configuration commands.", exec_config),
     keyless_command("server", "time", 1, Access::kAnyone, "2.6.0", "Returns the server time.",
                     exec_time),
     keyless_command("server", "lastsave", 1, Access::kAnyone, "1.0.0",

@@ -9,6 +9,7 @@
 
 #include "kernel/config/address.h"
 #include "kernel/config/error_text.h"
+#include "kernel/config/limit_ranges.h"
 #include "kernel/config/plugin_options.h"
 #include "kernel/config/table_reader.h"
 
@@ -26,10 +27,10 @@ constexpr std::int64_t kMaxBulkBytes = 512 * kMiB;
 constexpr std::int64_t kMaxArrayLen = 16 * kMiB;
 constexpr std::int64_t kMaxInlineBytes = 16 * kMiB;
 constexpr std::int64_t kMaxBufferBytes = 1 * kGiB;
-constexpr std::int64_t kMaxConnections = 1'000'000;
-constexpr std::int64_t kMinClientMemoryBytes = 1 * kMiB;
-constexpr std::int64_t kMaxClientMemoryBytes = 1024 * kGiB;
-constexpr std::int64_t kMaxTimeoutMs = 86'400'000;  // one day
+using limit_ranges::kMaxClientMemoryBytes;
+using limit_ranges::kMaxConnections;
+using limit_ranges::kMaxTimeoutMs;
+using limit_ranges::kMinClientMemoryBytes;
 constexpr std::int64_t kMaxKeysVisited = 1'000'000'000;
 constexpr std::int64_t kMaxTransactionEntries = 10'000'000;
 constexpr std::int64_t kMaxTransactionBytes = 128ll << 20;  // half a peer frame

@@ -72,6 +72,10 @@ std::vector<commands::Cluster::Member> ClusterService::members() const {
   return members;
 }
 
+std::size_t ClusterService::replicas_in_sync() const {
+  return raft_.other_voters_holding(raft_.commit_index());
+}
+
 void ClusterService::wait_linearizable(Done done) {
   reads_.wait([done = std::move(done)](std::optional<std::string> error, std::uint64_t) {
     done(std::move(error));
@@ -147,5 +151,7 @@ void ClusterService::transfer_leadership(std::uint64_t id, Done done) {
                : std::optional<std::string>("ERR leadership did not move; try again"));
   });
 }
+
+void ClusterService::snapshot(Done done) { raft_.snapshot_now(finish_with(std::move(done))); }
 
 }  // namespace keepdb::node

@@ -21,11 +21,13 @@ class ClusterService final : public commands::Cluster {
 
   Status status() const override;
   std::vector<Member> members() const override;
+  std::size_t replicas_in_sync() const override;
   void wait_linearizable(Done done) override;
   void add_member(std::uint64_t id, const std::string& peer_address,
                   const std::string& client_address, Done done) override;
   void remove_member(std::uint64_t id, Done done) override;
   void transfer_leadership(std::uint64_t id, Done done) override;
+  void snapshot(Done done) override;
 
  private:
   // The error line for a failed raft request.

@@ -1,4 +1,5 @@
 // Reload: parse, diff, replace plugins, apply run-time settings; log and audit the outcome.
+// CONFIG SET: apply new run-time limits and log them.
 #include "kernel/node/config_reloader.h"
 
 #include "kernel/config/reload_diff.h"
@@ -41,6 +42,15 @@ std::optional<std::string> ConfigReloader::reload(const commands::ReloadOrigin& 
   std::string applied = replaced.empty() ? "no plugin changed" : "new instances of " + joined(replaced);
   if (limits_changed) applied += "; limits changed";
   return report(origin, std::nullopt, applied);
+}
+
+void ConfigReloader::set_limits(const config::Limits& limits, const std::string& change,
+                                const commands::ReloadOrigin& origin) {
+  config::Config next = running_;
+  next.limits = limits;
+  config::apply_runtime(running_, next);
+  log::info(origin.trigger, " from ", origin.peer_addr, " (", origin.principal, "): ", change,
+            " until the next reload or restart");
 }
 
 void ConfigReloader::destroy_drained() {

@@ -1,5 +1,6 @@
-// The node's configuration reload, behind SIGHUP and KEEPDB.RELOAD: re-reads the file the
-// node started from, refuses a change that needs a restart (config/reload_diff.h), has the
+// The node's run-time configuration changes. CONFIG SET replaces the run-time limits
+// (logged, never written to the file). The reload, behind SIGHUP and KEEPDB.RELOAD,
+// re-reads the file the node started from, refuses a change that needs a restart (config/reload_diff.h), has the
 // plugin host replace the plugins that changed (plugin_host/plugin_set.h), then applies the
 // run-time settings. All of it or nothing: a parse error, a setting that needs a restart or
 // a plugin whose create() fails keeps the running configuration and every instance. Each
@@ -7,9 +8,9 @@
 // config_reload audit event with its outcome. The instances a reload replaced are destroyed
 // here, on the network thread, once their in-flight calls have returned (polled).
 //
-// Thread-safety: reload() runs on the network thread only (the signal handler and the
-// command both run there), which serializes reloads and makes the limits it changes safe
-// for the connections that read them. Lifetime: everything passed in must outlive this.
+// Thread-safety: reload() and set_limits() run on the network thread only (the signal
+// handler and the commands run there), which serializes them and makes the limits they
+// change safe for the connections that read them. Lifetime: everything passed in must outlive this.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -38,6 +39,8 @@ class ConfigReloader final : public commands::ConfigReload {
         drain_timer_(network) {}
 
   std::optional<std::string> reload(const commands::ReloadOrigin& origin) override;
+  void set_limits(const config::Limits& limits, const std::string& change,
+                  const commands::ReloadOrigin& origin) override;
 
  private:
   // Logs and records the outcome; returns the client's error for a failure.

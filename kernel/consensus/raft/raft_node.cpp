@@ -197,6 +197,22 @@ bool RaftNode::is_member(raft_id id) const {
   return false;
 }
 
+unsigned RaftNode::other_voters_holding(raft_index index) const {
+  unsigned voters = 0;
+  unsigned holding = 0;
+  for (unsigned i = 0; i < raft_.configuration.n; ++i) {
+    const raft_server& server = raft_.configuration.servers[i];
+    if (server.role != RAFT_VOTER) continue;
+    ++voters;
+    if (server.id != options_.id && leader() &&
+        raft_.leader_state.progress[i].match_index >= index) {
+      ++holding;
+    }
+  }
+  if (leader()) return holding;
+  return voters == 0 ? 0 : voters / 2;  // a majority (voters / 2 + 1) less one
+}
+
 bool RaftNode::sole_voter() const {
   unsigned voters = 0;
   bool self = false;
@@ -405,13 +421,54 @@ void RaftNode::start_leader_barrier() {
   });
 }
 
+void RaftNode::snapshot_now(std::function<void(int status)> done) {
+  if (!leader()) {
+    post([done = std::move(done)] { done(RAFT_NOTLEADER); });
+    return;
+  }
+  saves_.push_back({0, std::move(done)});
+  size_compaction();
+  advance_saves();
+}
+
+void RaftNode::advance_saves() {
+  if (saves_.empty()) return;
+  if (!leader()) {
+    for (SaveRequest& save : saves_) post([done = std::move(save.done)] { done(RAFT_NOTLEADER); });
+    saves_.clear();
+    return;
+  }
+  const raft_index stored = raft_.log.snapshot.last_index;
+  const std::size_t pending = saves_.size();
+  std::erase_if(saves_, [&](SaveRequest& save) {
+    if (save.target == 0 || stored < save.target) return false;
+    post([done = std::move(save.done)] { done(0); });
+    return true;
+  });
+  if (saves_.size() < pending) log::info("snapshot at index ", stored, " stored for SAVE");
+  const bool storing = raft_.snapshot.put.data != nullptr || raft_.snapshot.pending.term != 0;
+  if (saves_.empty() || save_barrier_in_flight_ || storing) return;
+  save_barrier_in_flight_ = true;
+  // Raft takes the snapshot right after applying the barrier (this callback runs during
+  // that apply); poll() sees it stored.
+  barrier([this](Status status, raft_index index) {
+    save_barrier_in_flight_ = false;
+    for (SaveRequest& save : saves_) {
+      if (status == 0 && save.target == 0) save.target = index;
+      if (status != 0) post([done = std::move(save.done), status] { done(status); });
+    }
+    if (status != 0) saves_.clear();
+  });
+}
+
 void RaftNode::size_compaction() {
   if (options_.snapshot_threshold_bytes == 0) return;
   const LogBytes& log = raft_io_->log_bytes();
   const raft_index applied = applied_index();
   const bool over = log.bytes_between(raft_.log.snapshot.last_index, applied) >=
                     options_.snapshot_threshold_bytes;
-  raft_set_snapshot_threshold(&raft_, over ? 1 : options_.snapshot_threshold);
+  raft_set_snapshot_threshold(&raft_,
+                              over || !saves_.empty() ? 1 : options_.snapshot_threshold);
   if (options_.snapshot_trailing > 0) {  // 0 keeps no entry at all
     raft_set_snapshot_trailing(&raft_,
                                log.entries_within(applied, options_.snapshot_threshold_bytes / 2,
@@ -427,6 +484,7 @@ void RaftNode::poll() {
               " raft restart(s)): writes resume");
     fault_.reset();
   }
+  advance_saves();
   size_compaction();
   const int state = raft_state(&raft_);
   // A leader's own write overlaps with replicating it; anyone else writes inline.

@@ -121,6 +121,10 @@ class RaftNode {
   std::vector<RaftMember> members() const;
   std::string address_of(raft_id id) const;
   bool is_member(raft_id id) const;
+  // Voters other than this server known to hold every entry up to `index`: on a leader,
+  // those whose replicated index has reached it; elsewhere, for a committed `index`, the
+  // least a majority guarantees (a majority of the voters, less one for this server).
+  unsigned other_voters_holding(raft_index index) const;
   // True when this server is the only voter and leads, or was the only voter when its
   // storage failed (it serves reads while it refuses writes): no other leader can exist.
   bool sole_voter_leader() const;
@@ -134,6 +138,11 @@ class RaftNode {
   // Transfers leadership to `id` (0: raft picks a voter); `done` runs when it happened or
   // gave up; check leader_member() to see which.
   void transfer(raft_id id, std::function<void()> done);
+  // SAVE: a snapshot covering every entry applied when it is called. Leader only: a barrier
+  // makes raft apply, and so take the snapshot, at once (raft takes one only right after
+  // applying). `done` gets 0 once the snapshot is stored, or RAFT_NOTLEADER when this
+  // server is not, or stops being, the leader first.
+  void snapshot_now(std::function<void(int status)> done);
 
  private:
   struct Transfer;
@@ -159,6 +168,10 @@ class RaftNode {
   [[noreturn]] static void exit_unrecoverable(const std::string& reason);
   bool sole_voter() const;  // this server is the configuration's only voter
   void start_leader_barrier();
+  // Completes the SAVE requests the stored snapshot now covers, fails them all when this
+  // server no longer leads, and runs another barrier when the snapshot raft skipped (one
+  // was being stored already) must still be taken.
+  void advance_saves();
   void post(std::function<void()> task);
 
   boost::asio::io_context& io_;
@@ -185,6 +198,14 @@ class RaftNode {
   bool leader_barrier_in_flight_ = false;
   bool unavailable_logged_ = false;
   raft_term leader_term_ = 0;
+  // SAVE requests: each done once the stored snapshot reaches its barrier's index (0 until
+  // that barrier has applied); the snapshot threshold is 1 while any is pending.
+  struct SaveRequest {
+    raft_index target = 0;
+    std::function<void(int status)> done;
+  };
+  std::vector<SaveRequest> saves_;
+  bool save_barrier_in_flight_ = false;
 
   // A storage failure under repair: its cause, whether this server was the only voter, and
   // the log index raft must store and apply after a restart to prove the storage writes.

@@ -117,6 +117,15 @@ TEST_CASE("cluster: writes and reads on any node", "[cluster]") {
   RawClient admin(cluster.client_port(follower));
   const RespValue members = admin.command({"KEEPDB.MEMBERS"});
   REQUIRE(members.elements.size() == 3);
+
+  // WAIT: the leader counts the followers that hold its commit index (both, once the
+  // slower one has caught up); a follower answers what a majority guarantees.
+  RawClient on_leader(cluster.client_port(static_cast<unsigned>(leader)));
+  CHECK(poll_until([&] { return on_leader.command({"WAIT", "2", "0"}).integer == 2; }, 10s));
+  CHECK(admin.command({"WAIT", "2", "100"}).integer == 1);
+  // SAVE snapshots the leader; a follower names it.
+  CHECK(on_leader.command({"SAVE"}).text == "OK");
+  CHECK(admin.command({"SAVE"}).text.rfind("ERR not the leader: run this on server", 0) == 0);
 }
 
 TEST_CASE("cluster: kill -9 of the leader under load loses no acknowledged write", "[cluster]") {

@@ -233,3 +233,29 @@ TEST_CASE("CONFIG GET answers redis-benchmark and TIME and LASTSAVE tell the tim
   CHECK(std::abs(std::stoll(lastsave) - seconds) <= 1);
   CHECK(seconds > 1'700'000'000);
 }
+
+TEST_CASE("SAVE takes a snapshot and BGSAVE starts one", "[server]") {
+  KeepdProcess keepd(KeepdSettings("save"));
+  const RedisCli cli(keepd.port());
+  REQUIRE(cli.raw({"MSET", "a", "1", "b", "2"}) == "OK");
+  CHECK(cli.raw({"SAVE"}) == "OK");
+  CHECK(keepd.wait_for_log("stored for SAVE"));
+  CHECK(cli.raw({"BGSAVE"}) == "Background saving started");
+  CHECK(cli.raw({"BGSAVE", "SCHEDULE"}) == "Background saving started");
+  CHECK(cli.raw({"BGSAVE", "NOW"}) == "ERR syntax error");
+  CHECK(cli.raw({"SAVE", "extra"}) == "ERR wrong number of arguments for 'save' command");
+  CHECK(cli.raw({"GET", "b"}) == "2");
+}
+
+TEST_CASE("MEMORY USAGE counts the key, its record and its expiry index entry", "[server]") {
+  KeepdProcess keepd(KeepdSettings("memory-usage"));
+  const RedisCli cli(keepd.port());
+  REQUIRE(cli.raw({"SET", "k", std::string(100, 'v')}) == "OK");
+  // LMDB node header (8) and slot (2), the key (1), the flag byte (1), the value (100).
+  CHECK(cli.raw({"MEMORY", "USAGE", "k"}) == "112");
+  CHECK(cli.raw({"MEMORY", "USAGE", "k", "SAMPLES", "0"}) == "112");
+  // An expiry adds 8 bytes to the record and an index entry of 8 + 2 + 8 + 1.
+  REQUIRE(cli.raw({"EXPIRE", "k", "1000"}) == "1");
+  CHECK(cli.raw({"MEMORY", "USAGE", "k"}) == "139");
+  CHECK(cli.raw({"MEMORY", "USAGE", "missing"}).empty());
+}

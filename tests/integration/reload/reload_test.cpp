@@ -3,8 +3,9 @@
 // changed; a reload is all or nothing (bad TOML, a plugin whose create fails, a secrets file
 // with mode 0644, a setting that needs a restart: the running posture stays and the reply
 // says why); only admins may reload; SIGHUP never ends keepd; concurrent reloads are
-// serialized; a run-time limit takes effect; a reload under a pipelined write load loses
-// no acknowledged write and drops no connection.
+// serialized; a run-time limit takes effect; CONFIG SET changes run-time limits until the
+// next reload, admins only; a reload under a pipelined write load loses no acknowledged
+// write and drops no connection.
 #include <signal.h>
 
 #include <atomic>
@@ -222,6 +223,33 @@ TEST_CASE("reload: a run-time limit takes effect and reloads from many clients a
   RawClient fifth(node.keepd.port());
   CHECK(fifth.command({"PING"}).text == "ERR max number of clients reached");
   for (auto& admin : admins) CHECK(admin->command({"PING"}).text == "PONG");
+}
+
+TEST_CASE("reload: CONFIG SET changes a run-time limit until the next reload and needs admin",
+          "[reload]") {
+  TokenNode node;
+  RawClient user(node.keepd.port());
+  REQUIRE(user.command({"AUTH", node.user}).text == "OK");
+  CHECK(user.command({"CONFIG", "SET", "maxclients", "2"}).text.rfind("NOPERM", 0) == 0);
+  const auto admin = node.admin_client();
+  CHECK(admin->command({"CONFIG", "SET", "maxclients", "2", "timeout", "0"}).text == "OK");
+  CHECK(node.keepd.wait_for_log("CONFIG SET from 127.0.0.1:"));
+  CHECK(node.keepd.wait_for_log("(ops): maxclients 2, timeout 0 until the next reload"));
+  const RespValue values = admin->command({"CONFIG", "GET", "maxclients"});
+  REQUIRE(values.elements.size() == 2);
+  CHECK(values.elements[1].text == "2");
+  RawClient third(node.keepd.port());
+  CHECK(third.command({"PING"}).text == "ERR max number of clients reached");
+  // One bad value applies nothing of the call.
+  CHECK(admin->command({"CONFIG", "SET", "maxclients", "5", "timeout", "x"}).text ==
+        "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument couldn't be "
+        "parsed into an integer");
+  CHECK(admin->command({"CONFIG", "GET", "maxclients"}).elements.at(1).text == "2");
+  // A reload goes back to the file's value.
+  CHECK(reload(*admin).text == "OK");
+  CHECK(admin->command({"CONFIG", "GET", "maxclients"}).elements.at(1).text == "10000");
+  RawClient fourth(node.keepd.port());
+  CHECK(fourth.command({"PING"}).text.rfind("NOAUTH", 0) == 0);
 }
 
 TEST_CASE("reload: reloads under a pipelined write load lose no acknowledged write", "[reload]") {
