@@ -22,7 +22,7 @@ std::string client_script(const std::string& name) {
 void run_client_script(const std::string& test_name, const std::string& interpreter,
                        const std::string& script) {
   REQUIRE(std::filesystem::exists(interpreter));
-  KeepdProcess keepd(KeepdSettings(test_name));
+  KeepdProcess keepd{KeepdSettings(test_name)};
   const ProgramResult result =
       run_program({interpreter, client_script(script), std::to_string(keepd.port())});
   INFO(result.out << result.err);

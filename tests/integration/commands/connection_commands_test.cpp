@@ -242,8 +242,8 @@ TEST_CASE("SAVE takes a snapshot and BGSAVE starts one", "[server]") {
   CHECK(keepd.wait_for_log("stored for SAVE"));
   CHECK(cli.raw({"BGSAVE"}) == "Background saving started");
   CHECK(cli.raw({"BGSAVE", "SCHEDULE"}) == "Background saving started");
-  CHECK(cli.raw({"BGSAVE", "NOW"}) == "ERR syntax error");
-  CHECK(cli.raw({"SAVE", "extra"}) == "ERR wrong number of arguments for 'save' command");
+  CHECK(cli.raw({"BGSAVE", "NOW"}) == "ERR syntax error\n");
+  CHECK(cli.raw({"SAVE", "extra"}) == "ERR wrong number of arguments for 'save' command\n");
   CHECK(cli.raw({"GET", "b"}) == "2");
 }
 
