@@ -118,7 +118,7 @@ TEST_CASE("keyspace reads are the immediate read commands that reply from keys",
                      "get",    "strlen",     "mget",       "getrange", "substr", "lcs",
                      "getbit", "bitcount",   "bitpos",     "exists",   "touch",  "type",
                      "object", "keys",       "randomkey",  "dbsize",   "scan",   "ttl",
-                     "pttl",   "expiretime", "pexpiretime", "watch"});
+                     "pttl",   "expiretime", "pexpiretime", "memory", "watch"});
 }
 
 TEST_CASE("commands are found case-insensitively", "[dispatcher]") {
