@@ -295,8 +295,7 @@ void client_help(ExecContext& c) {
       "    Will not touch LRU/LFU stats when this mode is on.",
       "HELP",
       "    Prints this help."};
-  c.out.array(std::size(kHelp));
-  for (std::string_view line : kHelp) c.out.simple(line);
+  reply_help(c, kHelp);
 }
 
 struct ClientSubcommand {
@@ -331,8 +330,7 @@ void exec_client(ExecContext& c) {
     }
     return;
   }
-  c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-              "'. Try CLIENT HELP.");
+  c.out.error(unknown_subcommand("CLIENT", sub));
 }
 
 constexpr CommandSpec kClientCommands[] = {

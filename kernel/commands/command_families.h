@@ -118,6 +118,12 @@ inline std::optional<std::string> check_keys(Args keys, std::size_t step = 1) {
 // The validate step of commands whose only check is their one key, argument 1.
 inline std::optional<std::string> validate_first_key(Args a) { return check_keys(a.subspan(1, 1)); }
 
+// A container command's HELP reply: its lines as simple strings (container_replies.cpp).
+void reply_help(ExecContext& c, std::span<const std::string_view> lines);
+// Redis's error for a subcommand `container` ("CLIENT") does not know; `sub` is cut to 128
+// bytes (container_replies.cpp).
+std::string unknown_subcommand(std::string_view container, std::string_view sub);
+
 // A client name CLIENT SETNAME and HELLO SETNAME accept: printable, no spaces (Redis's rule).
 bool valid_client_name(std::string_view name);  // client_commands.cpp
 

@@ -210,11 +210,9 @@ void exec_config(ExecContext& c) {
     config_set(c);
   } else if (equals_ignore_case(sub, "help")) {
     if (auto error = arity_error("config|help", 2, argc)) return c.out.error(*error);
-    c.out.array(std::size(kConfigHelp));
-    for (std::string_view line : kConfigHelp) c.out.simple(line);
+    reply_help(c, kConfigHelp);
   } else {
-    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try CONFIG HELP.");
+    c.out.error(unknown_subcommand("CONFIG", sub));
   }
 }
 

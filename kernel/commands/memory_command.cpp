@@ -42,11 +42,9 @@ void exec_memory(ExecContext& c) {
     memory_usage(c);
   } else if (equals_ignore_case(sub, "help")) {
     if (auto error = arity_error("memory|help", 2, c.args.size())) return c.out.error(*error);
-    c.out.array(std::size(kMemoryHelp));
-    for (std::string_view line : kMemoryHelp) c.out.simple(line);
+    reply_help(c, kMemoryHelp);
   } else {
-    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try MEMORY HELP.");
+    c.out.error(unknown_subcommand("MEMORY", sub));
   }
 }
 

@@ -121,8 +121,7 @@ void exec_command(ExecContext& c) {
     c.out.map(selected.size());
     for (const CommandSpec* spec : selected) write_command_docs(c.out, *spec);
   } else {
-    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try COMMAND HELP.");
+    c.out.error(unknown_subcommand("COMMAND", sub));
   }
 }
 
