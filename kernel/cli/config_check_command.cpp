@@ -1,7 +1,8 @@
 // keepd config check: validate a configuration file without starting a node, refusing
 // everything `keepd run` refuses before it starts serving: the file itself, the cluster
-// secret file it names, and every [[plugin]] (library, option schema, and the plugin's own
-// create(), which reads its options' files), each instance destroyed again at once.
+// secret file it names, every [[plugin]] (library, option schema, and the plugin's own
+// create(), which reads its options' files) and the transport each listener names, each
+// instance destroyed again at once.
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <string>
@@ -58,6 +59,7 @@ int config_check_command(const Args& args) {
     {
       WarningsToStderr log;
       const plugin_host::PluginSet plugins = plugin_host::PluginSet::load(config.plugins, log);
+      plugins.client_transport(config);
     }
     std::cout << file << ": ok (node " << config.node_id << ", clients on " << config.client.host
               << ":" << config.client.port << ", data in " << config.storage.data_dir.string()

@@ -91,6 +91,9 @@ struct Plugins {
   // `[plugins] audit_queue`: records the audit queue holds before it drops (or, with a
   // fail_closed sink, refuses recorded commands).
   std::uint32_t audit_queue = 65536;
+  // `[plugins] auth_deadline_ms`: how long one AUTH may take, the whole authenticator chain
+  // included, before it fails.
+  std::chrono::milliseconds auth_deadline{2000};
   // The config file's directory (absolute, normalized): relative KDB_OPT_PATH option
   // values resolve against it; plugins read it as host->config_dir. Empty: none.
   std::filesystem::path config_dir;

@@ -46,6 +46,7 @@ const std::vector<FixedSetting>& fixed_settings() {
        same_field<&Config::limits, &Limits::max_request_buffer_bytes>()},
       {"plugins.dir", same_field<&Config::plugins, &Plugins::dir>()},
       {"plugins.audit_queue", same_field<&Config::plugins, &Plugins::audit_queue>()},
+      {"plugins.auth_deadline_ms", same_field<&Config::plugins, &Plugins::auth_deadline>()},
       {"the set of [[plugin]] tables (name, path, sha256, fail_closed, order)", same_plugin_set},
       {"cluster.id", same_field<&Config::cluster, &Cluster::id>()},
       {"cluster.secret_file", same_field<&Config::cluster, &Cluster::secret_file>()},

@@ -175,11 +175,13 @@ std::string read_sha256(const TableReader& plugin) {
 Plugins read_plugins(const TableReader& root, const fs::path& base_dir) {
   Plugins plugins;
   plugins.config_dir = base_dir.lexically_normal();
-  const auto table = root.table("plugins", {"dir", "audit_queue"});
+  const auto table = root.table("plugins", {"dir", "audit_queue", "auth_deadline_ms"});
   plugins.dir = resolve(base_dir, table ? non_empty_string(*table, "dir", "plugins") : "plugins");
   if (table) {
     plugins.audit_queue = static_cast<std::uint32_t>(
         table->integer("audit_queue", 16, 1 << 20).value_or(plugins.audit_queue));
+    plugins.auth_deadline = std::chrono::milliseconds(
+        table->integer("auth_deadline_ms", 100, 60'000).value_or(plugins.auth_deadline.count()));
   }
 
   std::map<std::string, std::uint32_t, std::less<>> line_of_name;

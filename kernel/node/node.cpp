@@ -154,14 +154,11 @@ int run(const config::Config& config) {
     plugin_host::AuditQueue audit_queue(plugins.audit_sinks(), config.plugins.audit_queue,
                                         plugin_log);
     PluginAuditLog audit_log(audit_queue);
-    const auto client_transport =
-        config.client.transport.empty()
-            ? nullptr
-            : plugins.transport(config.client.transport, "client.transport");
-    plugins.require_transports_used({config.client.transport});
+    const auto client_transport = plugins.client_transport(config);
     const net::Seams seams{admission_chain.empty() ? nullptr : &admission_gate,
                            audit_queue.empty() ? nullptr : &audit_log, client_transport.get()};
-    plugin_host::AuthChain auth_chain(plugins.authenticators(), {}, plugin_log);
+    plugin_host::AuthChain auth_chain(plugins.authenticators(),
+                                      {.deadline = config.plugins.auth_deadline}, plugin_log);
     PluginAuthGateway auth_gateway(io, auth_chain, seams);
     // What the node reads its run-time settings from: a reload changes it, on this thread.
     config::Config running = config;

@@ -193,4 +193,11 @@ void PluginSet::require_transports_used(const std::vector<std::string>& used) co
   }
 }
 
+std::shared_ptr<PluginTransport> PluginSet::client_transport(const config::Config& config) const {
+  const std::string& name = config.client.transport;
+  auto used = name.empty() ? nullptr : transport(name, "client.transport");
+  require_transports_used({name});
+  return used;
+}
+
 }  // namespace keepdb::plugin_host

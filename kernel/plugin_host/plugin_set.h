@@ -88,6 +88,9 @@ class PluginSet {
   // Throws PluginError for a transport instance no listener names (`used`): loaded but never
   // called, it would protect nothing.
   void require_transports_used(const std::vector<std::string>& used) const;
+  // The transport `[client] transport` names (null when it names none), after both checks
+  // above: what keepd run and keepd config check ask, so both refuse the same configs.
+  std::shared_ptr<PluginTransport> client_transport(const config::Config& config) const;
 
  private:
   std::vector<std::shared_ptr<PluginInstance>> instances_;

@@ -1,8 +1,9 @@
 // The keepd command line: --version, --help, unknown options and commands (exit 2),
 // `config check` on valid and invalid files (errors name file:line and key; the invalid
 // files are in tests/testdata/integration/bad_configs), both refusing a cluster secret file
-// that others can read, `run` refusing a missing or invalid config or a port in use, and its
-// log level from --log-level or KEEPDB_LOG_LEVEL.
+// that others can read or a listener transport that is missing or unused, `run` refusing a
+// missing or invalid config or a port in use, and its log level from --log-level or
+// KEEPDB_LOG_LEVEL.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -196,22 +197,28 @@ TEST_CASE("every command group and subcommand answers --help and -h", "[cli]") {
 
 namespace {
 
-// A config directory with the auth-token plugin staged in its own plugins dir, its secrets
-// file beside the config (named relatively, as docs/configuration.md does) and the
-// [plugin.options] table given.
+// A config directory with the auth-token plugin (and the transport_kind fixture, as
+// libtransport_kind.so) staged in its own plugins dir, its secrets file beside the config
+// (named relatively, as docs/configuration.md does), the tokens plugin's [plugin.options]
+// table given, then `more_tables` and [client] `client_lines`.
 struct TokenPluginConfig {
-  explicit TokenPluginConfig(const std::string& options, const std::string& secrets_text)
+  explicit TokenPluginConfig(const std::string& options, const std::string& secrets_text,
+                             const std::string& more_tables = "",
+                             const std::string& client_lines = "")
       : dir("cli-plugin") {
     const std::filesystem::path plugins = dir / "plugins";
     std::filesystem::create_directory(plugins);
     std::filesystem::copy_file(KEEPDB_AUTH_TOKEN_SO, plugins / "libauth_token.so");
+    std::filesystem::copy_file(KEEPDB_TRANSPORT_KIND_SO, plugins / "libtransport_kind.so");
     write_file(dir / "tokens", secrets_text);
     std::filesystem::permissions(
         dir / "tokens", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    write_file(config, render_config(KeepdSettings(), free_port()) +
+    KeepdSettings settings;
+    settings.client_lines = client_lines;
+    write_file(config, render_config(settings, free_port()) +
                            "\n[plugins]\ndir = \"plugins\"\n\n[[plugin]]\nname = \"tokens\"\n"
                            "path = \"libauth_token.so\"\n\n[plugin.options]\n" +
-                           options);
+                           options + more_tables);
   }
 
   TempDir dir;
@@ -219,6 +226,17 @@ struct TokenPluginConfig {
 };
 
 const std::string kGoodSecrets = std::string(64, 'a') + " read bob\n";
+
+// Both `config check` and `run` exit 1 on `config`, with `error` on stderr.
+void check_and_run_refuse(const std::filesystem::path& config, const std::string& error) {
+  const ProgramResult check = keepd({"config", "check", config.string()});
+  CHECK(check.status.exited_normally(1));
+  CHECK(check.err.find(error) != std::string::npos);
+  CHECK(check.out.empty());
+  const ProgramResult run = keepd({"run", "--config", config.string()});
+  CHECK(run.status.exited_normally(1));
+  CHECK(run.err.find(error) != std::string::npos);
+}
 
 }  // namespace
 
@@ -240,13 +258,7 @@ TEST_CASE("config check creates each plugin and refuses what run refuses", "[cli
   for (const Case& c : cases) {
     INFO(c.name);
     const TokenPluginConfig setup(c.options, c.secrets);
-    const ProgramResult check = keepd({"config", "check", setup.config.string()});
-    CHECK(check.status.exited_normally(1));
-    CHECK(check.err.find(c.error) != std::string::npos);
-    CHECK(check.out.empty());
-    const ProgramResult run = keepd({"run", "--config", setup.config.string()});
-    CHECK(run.status.exited_normally(1));
-    CHECK(run.err.find(c.error) != std::string::npos);
+    check_and_run_refuse(setup.config, c.error);
   }
 
   // The relative secrets_file is found beside the config, whatever keepd's working directory.
@@ -256,6 +268,35 @@ TEST_CASE("config check creates each plugin and refuses what run refuses", "[cli
   CHECK(check.out.find(": ok (node 1, ") != std::string::npos);
   CHECK(check.out.find(", plugin tokens created and destroyed)\n") != std::string::npos);
   CHECK(check.err.empty());
+}
+
+TEST_CASE("config check refuses the listener transports run refuses", "[cli][config]") {
+  const std::string wire_table = "\n[[plugin]]\nname = \"wire\"\npath = \"libtransport_kind.so\"\n";
+  const std::string tokens = "secrets_file = \"tokens\"\n";
+  struct Case {
+    std::string name;
+    std::string more_tables;
+    std::string client_lines;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"a transport no listener names", wire_table, "",
+       "plugin 'wire' (transport-kind) is of kind transport, but no listener names it"},
+      {"a listener naming no plugin", "", "transport = \"nope\"\n",
+       "client.transport = \"nope\": no [[plugin]] table has that name"},
+      {"a listener naming a plugin of another kind", "", "transport = \"tokens\"\n",
+       "client.transport = \"tokens\": that [[plugin]] is not of kind transport"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    const TokenPluginConfig setup(tokens, kGoodSecrets, c.more_tables, c.client_lines);
+    check_and_run_refuse(setup.config, c.error);
+  }
+
+  const TokenPluginConfig named(tokens, kGoodSecrets, wire_table, "transport = \"wire\"\n");
+  const ProgramResult check = keepd({"config", "check", named.config.string()});
+  CHECK(check.status.exited_normally(0));
+  CHECK(check.out.find(", plugins tokens and wire created and destroyed)\n") != std::string::npos);
 }
 
 TEST_CASE("run takes its log level from --log-level or else KEEPDB_LOG_LEVEL", "[cli]") {

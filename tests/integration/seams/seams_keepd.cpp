@@ -81,6 +81,9 @@ void SeamsKeepd::write_config(std::uint16_t port) const {
   }
   text += "\n[plugins]\ndir = " + toml_string((dir_ / "plugins").string()) + "\n";
   if (setup_.audit_queue != 0) text += "audit_queue = " + std::to_string(setup_.audit_queue) + "\n";
+  if (setup_.auth_deadline_ms != 0) {
+    text += "auth_deadline_ms = " + std::to_string(setup_.auth_deadline_ms) + "\n";
+  }
   for (const PluginTable& table : setup_.plugins) {
     text += "\n[[plugin]]\nname = " + toml_string(table.name) + "\n";
     text += "path = " + toml_string(table.library.filename().string()) + "\n";

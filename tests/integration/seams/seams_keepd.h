@@ -51,6 +51,7 @@ struct SeamsSetup {
   std::string client_lines;  // KeepdSettings::client_lines
   IntegerKeys limits;
   std::uint64_t audit_queue = 0;  // [plugins] audit_queue; 0: keepd's default
+  std::uint64_t auth_deadline_ms = 0;  // [plugins] auth_deadline_ms; 0: keepd's default
   std::vector<std::string> accept_risks;
 };
 

@@ -126,4 +126,15 @@ TEST_CASE("config: plugin names, paths and sha256 pins are validated", "[config]
 }
 
 }  // namespace
+TEST_CASE("config: [plugins] auth_deadline_ms sets the authentication deadline",
+          "[config][plugins]") {
+  CHECK(load(with_storage("")).plugins.auth_deadline == std::chrono::milliseconds(2000));
+  CHECK(load(with_storage("[plugins]\nauth_deadline_ms = 250\n")).plugins.auth_deadline ==
+        std::chrono::milliseconds(250));
+  CHECK(error_of(with_storage("[plugins]\nauth_deadline_ms = 99\n")) ==
+        "test.toml:2: plugins.auth_deadline_ms: must be between 100 and 60000");
+  CHECK(error_of(with_storage("[plugins]\nauth_deadline_ms = 60001\n")) ==
+        "test.toml:2: plugins.auth_deadline_ms: must be between 100 and 60000");
+}
+
 }  // namespace keepdb::config

@@ -65,6 +65,8 @@ TEST_CASE("reload diff: each setting fixed at start is named", "[config][reload]
         std::vector<std::string>{
             "plugins.dir",
             "the set of [[plugin]] tables (name, path, sha256, fail_closed, order)"});
+  CHECK(restart_for(replaced(kBase, "dir = \"plugins\"", "dir = \"plugins\"\nauth_deadline_ms = 500")) ==
+        std::vector<std::string>{"plugins.auth_deadline_ms"});
   CHECK(restart_for(kBase + "\n[cluster]\nsnapshot_threshold = 10\n") ==
         std::vector<std::string>{"cluster.snapshot_threshold"});
   CHECK(restart_for(kBase + "\n[security]\naccept_risks = [\"no-tls\"]\n") ==
