@@ -17,8 +17,8 @@ constexpr const char* kUsage =
     "  config check FILE                      validate a configuration file and its posture\n"
     "  plugins list [--dir D] [--config F] [--json]\n"
     "                                         list provider plugins and their load status\n"
-    "  plugins test FILE [--option K=V] [--auth [USER:]SECRET] [--expect V]\n"
-    "                                         load, create and drive one plugin, no server\n"
+    "  plugins test FILE [--option K=V] [--auth ..] [--admit ..] [--record ..]\n"
+    "               [--transport ..] [--checks]   load, create and drive one plugin, no server\n"
     "  token hash                             print the SHA-256 hash of a token read from stdin\n"
     "  token new                              print a fresh random token and its hash\n"
     "\n"
@@ -39,8 +39,10 @@ constexpr const char* kPluginsUsage =
     "subcommands:\n"
     "  list [--dir D] [--config F] [--json]\n"
     "                list provider plugins and their load status\n"
-    "  test FILE [--option K=V] [--auth [USER:]SECRET] [--expect accept|reject|defer]\n"
-    "                load, create and drive one plugin without a server\n"
+    "  test FILE [--option K=V] [--auth [USER:]SECRET] [--admit EVENT] [--record KIND]\n"
+    "            [--transport STEP] [--checks]\n"
+    "                load, create and drive one plugin of any kind without a server, and\n"
+    "                run the misbehaviour checks\n"
     "\n"
     "Run 'keepd plugins list --help' or 'keepd plugins test --help' for their options.\n";
 

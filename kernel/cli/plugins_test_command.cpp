@@ -1,13 +1,11 @@
 // keepd plugins test: exercises one plugin library without a server, for plugin authors'
 // own CI. Loads the file through the real plugin host (trust, ELF, entry symbol, ABI and
 // descriptor checks), creates an instance with options from the command line (schema
-// checks, path options resolved against --config-dir), asks its authenticator about each
-// --auth in turn through the kernel's adapter (the guard bytes and every other check it
-// makes on what comes back) and prints one line per step. Never prints a secret.
-#include <algorithm>
+// checks, path options resolved against --config-dir), drives each kind it implements with
+// the inputs given (--auth, --admit, --record, --transport; kernel/cli/plugin_harness.h),
+// optionally runs the misbehaviour checks (--checks), and prints one line per step. Never
+// prints a secret.
 #include <boost/program_options.hpp>
-#include <chrono>
-#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -15,13 +13,12 @@
 #include <vector>
 
 #include "kernel/cli/options.h"
+#include "kernel/cli/plugin_harness.h"
 #include "kernel/cli/subcommands.h"
 #include "kernel/plugin_host/library_loader.h"
-#include "kernel/plugin_host/log_sink.h"
 #include "kernel/plugin_host/option_schema.h"
-#include "kernel/plugin_host/pending_auth.h"
-#include "kernel/plugin_host/plugin_authenticator.h"
 #include "kernel/plugin_host/plugin_error.h"
+#include "kernel/plugin_host/plugin_set.h"
 
 namespace keepdb::cli {
 namespace {
@@ -36,105 +33,148 @@ std::optional<std::pair<std::string, std::string>> parse_option(const std::strin
   return std::pair{text.substr(0, equals), text.substr(equals + 1)};
 }
 
-std::optional<AuthStep::Decision> parse_expectation(const std::string& text) {
-  if (text == "accept") return AuthStep::Decision::kAccept;
-  if (text == "reject") return AuthStep::Decision::kReject;
-  if (text == "defer") return AuthStep::Decision::kDefer;
-  return std::nullopt;
-}
-
-std::string decision_name(AuthStep::Decision decision) {
-  switch (decision) {
-    case AuthStep::Decision::kAccept:
-      return "accept";
-    case AuthStep::Decision::kReject:
-      return "reject";
-    case AuthStep::Decision::kDefer:
-      return "defer";
-    case AuthStep::Decision::kFail:
-      return "fail";
-  }
-  return "fail";
-}
-
-// "read,write"; "none" without roles.
-std::string role_names(std::uint32_t roles) {
-  std::string names;
-  const std::pair<std::uint32_t, const char*> known[] = {
-      {KDB_ROLE_READ, "read"}, {KDB_ROLE_WRITE, "write"}, {KDB_ROLE_ADMIN, "admin"}};
-  for (const auto& [bit, name] : known) {
-    if ((roles & bit) != 0) names += (names.empty() ? "" : ",") + std::string(name);
-  }
-  return names.empty() ? "none" : names;
-}
-
-// One --auth: "[user:]secret". The secret moves into the request and is wiped with it.
-plugin_host::AuthRequest auth_request(const std::string& given) {
-  plugin_host::AuthRequest request;
-  const std::size_t colon = given.find(':');
-  const std::string_view text(given);
-  if (colon != std::string::npos) request.username = given.substr(0, colon);
-  request.secret = kdb::sdk::SecretBytes(colon == std::string::npos ? text : text.substr(colon + 1));
-  request.conn_id = 1;
-  request.peer_addr = "127.0.0.1";
-  return request;
-}
-
-// Asks `authenticator` once and waits for its answer (synchronous or through
-// auth_complete) until `deadline`, as the kernel's chain would.
-AuthStep authenticate_once(plugin_host::Authenticator& authenticator,
-                           plugin_host::AuthRequest request, std::chrono::milliseconds deadline) {
-  auto answer = std::make_shared<std::promise<AuthStep>>();
-  std::future<AuthStep> step = answer->get_future();
-  const std::uint64_t ticket = plugin_host::pending_auths().next_ticket();
-  authenticator.authenticate(request, ticket,
-                             [answer](AuthStep done) { answer->set_value(std::move(done)); });
-  if (step.wait_for(deadline) == std::future_status::ready) return step.get();
-  plugin_host::pending_auths().forget(ticket);
-  return AuthStep{AuthStep::Decision::kFail,
-                  {},
-                  "no answer within the deadline (" + std::to_string(deadline.count()) + " ms)"};
-}
-
-// Prints one --auth's outcome; true when it matches `expected` (or, without one, when the
-// plugin did not fail).
-bool report_step(std::size_t index, const AuthStep& step,
-                 std::optional<AuthStep::Decision> expected) {
-  std::cout << "auth " << index << ": " << decision_name(step.decision);
-  if (step.decision == AuthStep::Decision::kAccept) {
-    std::cout << " principal " << step.principal.name << " roles "
-              << role_names(step.principal.roles);
-    if (step.principal.expires_unix_s != 0) {
-      std::cout << " expires " << step.principal.expires_unix_s;
+// The --expect values for `count` inputs: none, one for all, or one per input, each parsed
+// by `parse`; false (with `error` set) otherwise.
+template <typename T, typename Parse>
+bool expectations(const std::vector<std::string>& texts, std::size_t count, Parse&& parse,
+                  std::vector<std::optional<T>>& expected, std::string& error) {
+  expected.assign(count, std::nullopt);
+  if (!texts.empty() && texts.size() != 1 && texts.size() != count) return false;
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const std::optional<T> value = parse(texts[i]);
+    if (!value) {
+      error = "'" + texts[i] + "' is not an answer this option takes";
+      return false;
     }
-  } else {
-    std::cout << ": " << step.reason;
+    if (texts.size() == 1) {
+      expected.assign(count, value);
+    } else {
+      expected[i] = value;
+    }
   }
-  const bool matches =
-      expected ? step.decision == *expected : step.decision != AuthStep::Decision::kFail;
-  if (expected && !matches) std::cout << " (expected " << decision_name(*expected) << ")";
-  std::cout << "\n";
-  return matches;
+  return true;
+}
+
+// Parses every list of `texts` with `parse`; false (with `error` naming `flag`) on the first
+// malformed one.
+template <typename T, typename Parse>
+bool parse_all(const std::vector<std::string>& texts, const std::string& flag, Parse&& parse,
+               std::vector<T>& parsed, std::string& error) {
+  for (const std::string& text : texts) {
+    std::optional<T> value = parse(text);
+    if (!value) {
+      if (error.empty()) error = flag + " '" + text + "' is malformed";
+      return false;
+    }
+    parsed.push_back(std::move(*value));
+  }
+  return true;
+}
+
+// The inputs for each kind; what the plugin does not implement must not be given.
+struct Inputs {
+  std::vector<harness::AuthInput> auths;
+  std::vector<harness::AdmitInput> admits;
+  std::vector<harness::RecordInput> records;
+  std::vector<harness::TransportStep> steps;
+};
+
+// Parses the inputs and their expectations; a usage error message, or "".
+std::string parse_inputs(const po::variables_map& values, Inputs& inputs) {
+  const auto texts = [&](const char* name) { return values[name].as<std::vector<std::string>>(); };
+  std::string error;
+  for (const std::string& given : texts("auth")) inputs.auths.push_back({given, std::nullopt});
+  std::vector<std::optional<AuthStep::Decision>> decisions;
+  const auto decision = [](const std::string& text) -> std::optional<AuthStep::Decision> {
+    if (text == "accept") return AuthStep::Decision::kAccept;
+    if (text == "reject") return AuthStep::Decision::kReject;
+    if (text == "defer") return AuthStep::Decision::kDefer;
+    return std::nullopt;
+  };
+  if (!expectations<AuthStep::Decision>(texts("expect"), inputs.auths.size(), decision,
+                                        decisions, error)) {
+    return "--expect: give accept, reject or defer once, or once per --auth";
+  }
+  for (std::size_t i = 0; i < decisions.size(); ++i) inputs.auths[i].expected = decisions[i];
+
+  if (!parse_all<harness::AdmitInput>(texts("admit"), "--admit", harness::parse_admit,
+                                      inputs.admits, error)) {
+    return error + " (connect, command:NAME, auth_ok:PRINCIPAL, auth_fail, disconnect, tick)";
+  }
+  std::vector<std::optional<bool>> verdicts;
+  const auto verdict = [](const std::string& text) -> std::optional<bool> {
+    if (text == "admitted") return true;
+    if (text == "denied") return false;
+    return std::nullopt;
+  };
+  if (!expectations<bool>(texts("expect-admit"), inputs.admits.size(), verdict, verdicts,
+                          error)) {
+    return "--expect-admit: give admitted or denied once, or once per --admit";
+  }
+  for (std::size_t i = 0; i < verdicts.size(); ++i) inputs.admits[i].expect_admitted = verdicts[i];
+
+  if (!parse_all<harness::RecordInput>(texts("record"), "--record", harness::parse_record,
+                                       inputs.records, error)) {
+    return error + " (KIND[:ACTION[:OUTCOME[:DETAIL]]], KIND an audit event kind)";
+  }
+  std::string step_error;
+  const auto step = [&](const std::string& text) {
+    return harness::parse_transport_step(text, step_error);
+  };
+  if (!parse_all<harness::TransportStep>(texts("transport"), "--transport", step, inputs.steps,
+                                         error)) {
+    return "--transport: " + step_error;
+  }
+  return {};
+}
+
+// The kinds the inputs need that the plugin does not implement: "admission, audit"; "".
+std::string missing_kinds(const Inputs& inputs, std::uint32_t kinds) {
+  std::string missing;
+  const std::pair<bool, std::uint32_t> needs[] = {
+      {!inputs.auths.empty(), KDB_KIND_AUTHENTICATOR},
+      {!inputs.admits.empty(), KDB_KIND_ADMISSION},
+      {!inputs.records.empty(), KDB_KIND_AUDIT},
+      {!inputs.steps.empty(), KDB_KIND_TRANSPORT}};
+  for (const auto& [needed, kind] : needs) {
+    if (!needed || (kinds & kind) != 0) continue;
+    missing += (missing.empty() ? "" : ", ") + plugin_host::kind_names(kind);
+  }
+  return missing;
 }
 
 }  // namespace
 
 int plugins_test_command(const Args& args) {
   po::options_description options("keepd plugins test options");
-  options.add_options()("help,h", "show this help")("file", po::value<std::string>()->required(),
-                                                    "the plugin library (.so) to test")(
-      "option", po::value<std::vector<std::string>>()->default_value({}, ""),
-      "key=value: a plugin option, as in [plugin.options] (repeatable)")(
+  const auto list = [] { return po::value<std::vector<std::string>>()->default_value({}, ""); };
+  options.add_options()("help,h", "show this help")(
+      "file", po::value<std::string>()->required(), "the plugin library (.so) to test")(
+      "option", list(), "key=value: a plugin option, as in [plugin.options] (repeatable)")(
       "config-dir", po::value<std::string>()->default_value(""),
       "directory relative path options resolve against (default: as given)")(
       "name", po::value<std::string>()->default_value("test"), "the instance's [[plugin]] name")(
       "sha256", po::value<std::string>()->default_value(""),
       "refuse the file unless it has this hash")(
-      "auth", po::value<std::vector<std::string>>()->default_value({}, ""),
+      "auth", list(),
       "[user:]secret: ask the authenticator, in order (repeatable; use test secrets only)")(
-      "expect", po::value<std::vector<std::string>>()->default_value({}, ""),
+      "expect", list(),
       "accept|reject|defer: the answer expected; once for every --auth, or once per --auth")(
-      "deadline-ms", po::value<unsigned>()->default_value(2000), "time each --auth may take");
+      "deadline-ms", po::value<unsigned>()->default_value(2000), "time each --auth may take")(
+      "admit", list(),
+      "connect | command:NAME | auth_ok:PRINCIPAL | auth_fail | disconnect | tick: ask the "
+      "admission plugin, in order (repeatable)")(
+      "expect-admit", list(), "admitted|denied: once for every --admit, or once per --admit")(
+      "principal", po::value<std::string>()->default_value(""),
+      "the principal of --admit command and --record events (default: unauthenticated)")(
+      "record", list(),
+      "KIND[:ACTION[:OUTCOME[:DETAIL]]]: one audit event (KIND: write, auth_fail, ... or its "
+      "number), recorded in order, then flush (repeatable)")(
+      "transport", list(),
+      "feed:BYTES | feed-file:PATH | send:BYTES | close: one step of a transport session "
+      "(BYTES with \\n \\r \\t \\0 \\\\ \\xNN escapes), in order (repeatable)")(
+      "checks", po::bool_switch(),
+      "run the misbehaviour checks for every kind the plugin implements");
   po::positional_options_description positional;
   positional.add("file", 1);
   po::variables_map values;
@@ -152,20 +192,9 @@ int plugins_test_command(const Args& args) {
     if (!option) return usage_error("--option '" + text + "' is not key=value");
     plugin_options.push_back(*option);
   }
-  const auto& auths = values["auth"].as<std::vector<std::string>>();
-  std::vector<std::optional<AuthStep::Decision>> expected(auths.size());
-  const auto& expect_texts = values["expect"].as<std::vector<std::string>>();
-  if (!expect_texts.empty() && expect_texts.size() != 1 && expect_texts.size() != auths.size()) {
-    return usage_error("give --expect once, or once per --auth");
-  }
-  for (std::size_t i = 0; i < expect_texts.size(); ++i) {
-    const auto decision = parse_expectation(expect_texts[i]);
-    if (!decision) return usage_error("--expect must be accept, reject or defer");
-    if (expect_texts.size() == 1) {
-      std::fill(expected.begin(), expected.end(), decision);
-    } else {
-      expected[i] = decision;
-    }
+  Inputs inputs;
+  if (const std::string error = parse_inputs(values, inputs); !error.empty()) {
+    return usage_error(error);
   }
 
   const std::string file = values["file"].as<std::string>();
@@ -178,34 +207,47 @@ int plugins_test_command(const Args& args) {
   }
   const kdb_plugin_descriptor& descriptor = *report.descriptor;
   std::cout << "load: ok: " << descriptor.name << " " << descriptor.version << ", ABI "
-            << *report.abi_major << "." << *report.abi_minor << "\n";
-  const bool is_authenticator = (descriptor.kinds & KDB_KIND_AUTHENTICATOR) != 0;
-  if (!auths.empty() && !is_authenticator) {
-    std::cout << "auth: the plugin is no authenticator; the harness drives authenticators only\n";
+            << *report.abi_major << "." << *report.abi_minor << ", "
+            << plugin_host::kind_names(descriptor.kinds) << "\n";
+  if (const std::string missing = missing_kinds(inputs, descriptor.kinds); !missing.empty()) {
+    std::cout << "inputs: the plugin is no " << missing << "\n";
     return 1;
   }
 
-  std::shared_ptr<plugin_host::PluginInstance> instance;
-  try {
-    instance = std::make_shared<plugin_host::PluginInstance>(
+  harness::RecordingLog log;
+  const auto create = [&] {
+    return std::make_shared<const plugin_host::PluginInstance>(
         values["name"].as<std::string>(), descriptor, plugin_options,
-        values["config-dir"].as<std::string>(), plugin_host::stderr_log_sink());
+        values["config-dir"].as<std::string>(), log);
+  };
+  harness::Instance instance;
+  try {
+    instance = create();
   } catch (const plugin_host::PluginError& error) {
     std::cout << "create: " << error.what() << "\n";
     return 1;
   }
   std::cout << "create: ok: " << plugin_host::describe_options(descriptor, plugin_options) << "\n";
 
-  bool all_match = true;
-  if (is_authenticator) {
-    plugin_host::PluginAuthenticator authenticator(instance);
-    const std::chrono::milliseconds deadline(values["deadline-ms"].as<unsigned>());
-    for (std::size_t i = 0; i < auths.size(); ++i) {
-      const AuthStep step = authenticate_once(authenticator, auth_request(auths[i]), deadline);
-      all_match = report_step(i + 1, step, expected[i]) && all_match;
-    }
+  const harness::Connection conn{.principal = values["principal"].as<std::string>()};
+  const std::chrono::milliseconds deadline(values["deadline-ms"].as<unsigned>());
+  bool passed = true;
+  if (!inputs.auths.empty()) {
+    passed = harness::drive_auth(instance, inputs.auths, deadline, conn, std::cout);
   }
-  return all_match ? 0 : 1;
+  if (!inputs.admits.empty()) {
+    passed = harness::drive_admission(instance, inputs.admits, conn, log, std::cout) && passed;
+  }
+  if (!inputs.records.empty()) {
+    passed = harness::drive_audit(instance, inputs.records, conn, std::cout) && passed;
+  }
+  if (!inputs.steps.empty()) {
+    passed = harness::drive_transport(instance, inputs.steps, conn, std::cout) && passed;
+  }
+  if (values["checks"].as<bool>()) {
+    passed = harness::run_checks(instance, create, deadline, log, std::cout) && passed;
+  }
+  return passed ? 0 : 1;
 }
 
 }  // namespace keepdb::cli

@@ -15,6 +15,29 @@ kdb_str to_str(const std::string& text) {
 
 }  // namespace
 
+std::string record_to(const PluginInstance& instance, const AuditRecord& record) {
+  if (instance.disabled()) return "is disabled (it wrote past a host buffer)";
+  const kdb_audit_event event{sizeof(kdb_audit_event),  record.type,
+                              record.wall_ns,           record.conn_id,
+                              to_str(record.peer_addr), to_str(record.principal),
+                              to_str(record.action),    to_str(record.outcome),
+                              to_str(record.detail)};
+  std::string failure;
+  const kdb_status status = call_guarded(
+      [&] { return instance.descriptor().audit->record(instance.handle(), &event); }, failure);
+  if (!failure.empty() || status == KDB_OK) return failure;
+  return "returned " + status_name(status);
+}
+
+std::string flush_to(const PluginInstance& instance) {
+  if (instance.disabled() || instance.descriptor().audit->flush == nullptr) return {};
+  std::string failure;
+  const kdb_status status = call_guarded(
+      [&] { return instance.descriptor().audit->flush(instance.handle()); }, failure);
+  if (!failure.empty() || status == KDB_OK) return failure;
+  return "returned " + status_name(status);
+}
+
 struct AuditQueue::Sink {
   Sink(std::shared_ptr<const PluginInstance> first, bool closed)
       : name(first->name()), instance(std::move(first)), fail_closed(closed) {}
@@ -133,28 +156,15 @@ std::shared_ptr<const PluginInstance> AuditQueue::replace(
 
 bool AuditQueue::deliver(Sink& sink, const AuditRecord& record) {
   const std::shared_ptr<const PluginInstance> held = sink.instance.get();
-  const PluginInstance& instance = *held;
-  std::string failure;
-  kdb_status status = KDB_E_INTERNAL;
-  if (instance.disabled()) {
-    failure = "is disabled (it wrote past a host buffer)";
-  } else {
-    const kdb_audit_event event{sizeof(kdb_audit_event),  record.type,
-                                record.wall_ns,           record.conn_id,
-                                to_str(record.peer_addr), to_str(record.principal),
-                                to_str(record.action),    to_str(record.outcome),
-                                to_str(record.detail)};
-    status = call_guarded(
-        [&] { return instance.descriptor().audit->record(instance.handle(), &event); }, failure);
-  }
-  if (status == KDB_OK && failure.empty()) return true;
+  const std::string failure = record_to(*held, record);
+  if (failure.empty()) return true;
   {
     std::lock_guard lock(mutex_);
     ++sink_failures_;
   }
   log_throttled(sink, LogLevel::kError,
-                instance.label() + " failed to record an audit event (" + record.action +
-                    "): " + (failure.empty() ? "returned " + status_name(status) : failure) +
+                held->label() + " failed to record an audit event (" + record.action + "): " +
+                    failure +
                     (sink.fail_closed ? "; fail_closed: retrying, recorded commands are refused"
                                       : "; the event is lost for this sink"));
   return false;
@@ -163,19 +173,13 @@ bool AuditQueue::deliver(Sink& sink, const AuditRecord& record) {
 void AuditQueue::flush_all() {
   for (auto& sink : sinks_) {
     const std::shared_ptr<const PluginInstance> held = sink->instance.get();
-    const PluginInstance& instance = *held;
-    if (instance.disabled() || instance.descriptor().audit->flush == nullptr) continue;
-    std::string failure;
-    const kdb_status status = call_guarded(
-        [&] { return instance.descriptor().audit->flush(instance.handle()); }, failure);
-    if (status == KDB_OK && failure.empty()) continue;
+    const std::string failure = flush_to(*held);
+    if (failure.empty()) continue;
     {
       std::lock_guard lock(mutex_);
       ++sink_failures_;
     }
-    log_throttled(*sink, LogLevel::kError,
-                  instance.label() + " failed to flush: " +
-                      (failure.empty() ? "returned " + status_name(status) : failure));
+    log_throttled(*sink, LogLevel::kError, held->label() + " failed to flush: " + failure);
   }
 }
 

@@ -49,6 +49,14 @@ struct AuditRecord {
   std::string detail;
 };
 
+// One record handed to `instance`'s kdb_audit_v1 record() behind the ABI guard, on the
+// caller's thread (a disabled instance is not entered). Empty on success, else why it failed,
+// without the instance's label: "returned KDB_E_INTERNAL". The audit thread's call; a test
+// harness may make it too, from one thread, as the ABI promises audit plugins.
+std::string record_to(const PluginInstance& instance, const AuditRecord& record);
+// The same for flush(); empty on success and when the plugin has no flush.
+std::string flush_to(const PluginInstance& instance);
+
 struct AuditSinkSpec {
   std::shared_ptr<const PluginInstance> instance;  // declares KDB_KIND_AUDIT
   bool fail_closed = false;
