@@ -51,7 +51,6 @@ constexpr kdb_option_spec option(const char* key, const char* help, std::uint32_
   return kdb_option_spec{sizeof(kdb_option_spec), flags, key, help};
 }
 
-// The value of `key` among the options create() received, if present.
 // The KDB_ROLE_* bit a role name stands for ("read", "write", "admin"), 0 for any other
 // name: the one spelling of roles every plugin reading role lists shares.
 constexpr std::uint32_t role_bit(std::string_view name) noexcept {
@@ -61,6 +60,7 @@ constexpr std::uint32_t role_bit(std::string_view name) noexcept {
   return 0;
 }
 
+// The value of `key` among the options create() received, if present.
 inline std::optional<std::string_view> find_option(const kdb_option* options, std::size_t n,
                                                    std::string_view key) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
