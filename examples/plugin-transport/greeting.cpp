@@ -10,8 +10,9 @@
 // keepd owns the socket. It feeds the bytes it received (feed_ciphertext), drains what the
 // session has for the client (pull_ciphertext, until it returns 0 bytes) and for itself
 // (read_plaintext), and offers its replies (write_plaintext), reading `state` to know what
-// the session wants. A session never buffers more than keepd's `max_buffered` bytes in
-// either direction: it takes fewer and keepd offers the rest later. A bad greeting fails
+// the session wants. A session never buffers more than `max_buffered` bytes in either
+// direction (keepd's bound, or this plugin's own when keepd passes 0, as it does today): it
+// takes fewer and keepd offers the rest later. A bad greeting fails
 // the session: every later call returns KDB_E_TLS, and an empty feed returns the reason.
 //
 // keepd calls one session from one thread at a time and different sessions concurrently;
@@ -28,6 +29,7 @@ namespace {
 constexpr std::string_view kHello = "HELLO ";
 constexpr std::string_view kWelcome = "WELCOME\n";
 constexpr std::size_t kMaxName = 64;
+constexpr std::size_t kDefaultMaxBuffered = 1 << 20;  // when keepd leaves the bound to us
 
 bool valid_name(std::string_view name) {
   return !name.empty() && name.size() <= kMaxName &&
@@ -95,7 +97,7 @@ kdb_status session_new(void*, const kdb_conn_info*, size_t max_buffered, kdb_tls
                        kdb_outbuf* error) {
   return KDB_GUARD(error, [&] {
     auto* session = new kdb_tls_session;
-    session->max_buffered = max_buffered;
+    session->max_buffered = max_buffered != 0 ? max_buffered : kDefaultMaxBuffered;
     *out = session;
     return KDB_OK;
   }());
