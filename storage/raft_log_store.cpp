@@ -310,7 +310,11 @@ util::IoStatus RaftLogStore::load(storage::LoadedLog& out) {
 }
 
 util::IoStatus RaftLogStore::sync_log_write(util::IoStatus status) {
-  if (status.ok()) status = log_->sync();
+  if (status.ok()) {
+    const auto started = std::chrono::steady_clock::now();
+    status = log_->sync();
+    sync_latency_.observe(std::chrono::steady_clock::now() - started);
+  }
   return status.ok() ? status : remember_failure(status);
 }
 

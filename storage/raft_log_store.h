@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "storage/log_storage.h"
+#include "util/latency_histogram.h"
 #include "util/serial_worker.h"
 #include "storage/lmdb.h"
 #include "storage/raft_log_records.h"
@@ -74,6 +75,9 @@ class RaftLogStore final : public storage::LogStorage {
   void set_write_inline(bool write_inline) override { write_inline_ = write_inline; }
   util::IoStatus failure() const override;
   bool reset_after_failure() override;
+  // How long each durable write of appended entries took (the segment write and its
+  // fdatasync), on whichever thread ran it; any thread may read it.
+  const util::LatencyHistogram& sync_latency() const { return sync_latency_; }
 
  private:
   struct AppendOp {
@@ -143,6 +147,7 @@ class RaftLogStore final : public storage::LogStorage {
   // raft thread writing inline while the writer is idle.
   std::unique_ptr<SegmentLog> log_;
   LogMeta log_meta_;
+  util::LatencyHistogram sync_latency_;
   raft_index next_index_ = 1;
   std::uint64_t last_snapshot_sequence_ = 0;
 

@@ -12,20 +12,36 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "kernel/commands/auth_gateway.h"
 #include "kernel/commands/client_registry.h"
+#include "kernel/commands/command_stats.h"
 #include "kernel/commands/cluster.h"
 #include "kernel/commands/scan_cursors.h"
 #include "kernel/commands/wall_clock.h"
 #include "kernel/config/config.h"
 #include "storage/kv_store.h"
+#include "util/latency_histogram.h"
 
 namespace keepdb::commands {
 
 class AuditLog;  // kernel/commands/audit.h
 class ConfigReload;  // kernel/commands/config_reload.h
 
+// Security outcomes on this node, for INFO security and /metrics.
+struct SecurityStats {
+  std::uint64_t auth_ok = 0;
+  std::uint64_t auth_failed = 0;
+  std::uint64_t denied_by_role = 0;        // commands refused for the caller's roles
+  std::uint64_t denied_by_admission = 0;   // commands refused by the admission gate
+  std::uint64_t connections_denied = 0;    // connections the admission gate refused at accept
+  std::uint64_t refused_by_audit = 0;      // commands refused while a fail_closed sink is behind
+  std::uint64_t bans = 0;  // AUTH outcomes the admission gate refused: the client is banned
+};
+
+// Counters of the network thread (plain integers: only it writes and reads them) and the
+// commit latency histogram (readable from any thread).
 struct ServerStats {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::uint64_t connections_received = 0;
@@ -36,6 +52,18 @@ struct ServerStats {
   std::uint64_t writes_applied = 0;
   std::uint64_t protocol_errors = 0;
   std::uint64_t expired_keys = 0;  // erased by this server's active expiry while leader
+  SecurityStats security;
+  // From a batch's hand-off to the write path to its replies (replicated, fsynced, applied).
+  util::LatencyHistogram commit_latency;
+};
+
+// A plugin the node loaded, for INFO security: its [[plugin]] name, the provider's own name
+// and version, and its kinds ("authenticator, admission").
+struct LoadedPlugin {
+  std::string name;
+  std::string provider;
+  std::string version;
+  std::string kinds;
 };
 
 class NodeContext {
@@ -52,6 +80,7 @@ class NodeContext {
   const config::Config& config() const { return config_; }
   const storage::KvStore& kv() const { return kv_; }
   ServerStats& stats() { return stats_; }
+  CommandStats& command_stats() { return command_stats_; }
   AuthGateway* auth() { return auth_; }
   // Consensus as commands see it; null without one (reads then need no barrier).
   Cluster* cluster() { return cluster_; }
@@ -62,6 +91,9 @@ class NodeContext {
   // The audit seam, for INFO; null without an audit plugin.
   const AuditLog* audit() const { return audit_; }
   void set_audit(const AuditLog* audit) { audit_ = audit; }
+  // The plugins loaded at start (a reload never changes the set).
+  const std::vector<LoadedPlugin>& plugins() const { return plugins_; }
+  void set_plugins(std::vector<LoadedPlugin> plugins) { plugins_ = std::move(plugins); }
   // KEEPDB.RELOAD's way to the node; null where the node cannot reload (tests).
   ConfigReload* reloader() { return reloader_; }
   void set_reloader(ConfigReload* reloader) { reloader_ = reloader; }
@@ -114,11 +146,13 @@ class NodeContext {
   ClientRegistry* clients_ = nullptr;
   const AuditLog* audit_ = nullptr;
   ConfigReload* reloader_ = nullptr;
+  std::vector<LoadedPlugin> plugins_;
   storage::ReadTxn read_txn_;
   std::uint64_t read_now_ = 0;  // 0: not read yet in this snapshot
   MDB_txn* apply_txn_ = nullptr;  // set during a transaction's apply
   std::uint64_t apply_now_ = 0;
   ServerStats stats_;
+  CommandStats command_stats_;
   std::uint64_t last_client_id_ = 0;
   // Cursor ids start at a value derived from the start time, so a cursor from before a
   // restart is unlikely to name a live one.

@@ -67,6 +67,13 @@ struct ClientListener {
   std::uint32_t handshake_max_bytes = 256u << 10;
 };
 
+// The operator HTTP listener (`[operator]`): GET /metrics and /health. Port 0: none.
+struct OperatorListener {
+  bool operator==(const OperatorListener&) const = default;  // reload_diff.h compares configs
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+};
+
 // One `[[plugin]]` table: a provider shared object and its options.
 struct PluginSpec {
   bool operator==(const PluginSpec&) const = default;  // reload_diff.h compares configs
@@ -145,6 +152,7 @@ struct Config {
   std::uint64_t node_id = 1;
   Storage storage;
   ClientListener client;
+  OperatorListener operator_listener;
   Limits limits;
   Plugins plugins;
   Cluster cluster;

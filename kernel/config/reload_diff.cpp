@@ -39,6 +39,8 @@ const std::vector<FixedSetting>& fixed_settings() {
       {"storage.map_size_bytes", same_field<&Config::storage, &Storage::map_size_bytes>()},
       {"client.host", same_field<&Config::client, &ClientListener::host>()},
       {"client.port", same_field<&Config::client, &ClientListener::port>()},
+      {"operator.host", same_field<&Config::operator_listener, &OperatorListener::host>()},
+      {"operator.port", same_field<&Config::operator_listener, &OperatorListener::port>()},
       {"limits.max_bulk_bytes", same_field<&Config::limits, &Limits::max_bulk_bytes>()},
       {"limits.max_array_len", same_field<&Config::limits, &Limits::max_array_len>()},
       {"limits.max_inline_bytes", same_field<&Config::limits, &Limits::max_inline_bytes>()},

@@ -99,6 +99,16 @@ ClientListener read_client(const TableReader& root) {
   return client;
 }
 
+OperatorListener read_operator(const TableReader& root) {
+  OperatorListener listener;
+  const auto table = root.table("operator", {"host", "port"});
+  if (!table) return listener;
+  listener.host = non_empty_string(*table, "host", listener.host);
+  listener.port =
+      static_cast<std::uint16_t>(table->integer("port", 0, kMaxPort).value_or(listener.port));
+  return listener;
+}
+
 Limits read_limits(const TableReader& root) {
   Limits limits;
   const auto table =
@@ -307,11 +317,13 @@ Cluster read_cluster(const TableReader& root, std::uint64_t node_id, const fs::p
 Config read_config(const toml::table& document, std::string_view source, const fs::path& base_dir) {
   const TableReader root(
       document, "", source,
-      {"node_id", "storage", "client", "limits", "plugins", "plugin", "cluster", "security"});
+      {"node_id", "storage", "client", "operator", "limits", "plugins", "plugin", "cluster",
+       "security"});
   Config config;
   config.node_id = read_node_id(root);
   config.storage = read_storage(root, base_dir);
   config.client = read_client(root);
+  config.operator_listener = read_operator(root);
   config.limits = read_limits(root);
   config.plugins = read_plugins(root, base_dir);
   config.security = read_security(root);

@@ -81,6 +81,7 @@ void Connection::start() {
       log::throttled(server_.log_throttles().refused_connections, log::Level::kWarn, "refusing ",
                      describe(), ": admission denied the connection: ", *denial);
       audit(commands::AuditKind::kDeniedByAdmission, "connect", "denied", *denial);
+      ++server_.node().stats().security.connections_denied;
       resp::ReplyWriter(queued_, session_.protocol).error(*denial);
       closing_ = true;
       drain_before_close_ = true;
@@ -190,6 +191,7 @@ bool Connection::refused_by_admission(const commands::Admission& admission, comm
   auto denial = gate->check(request);
   if (!denial) return false;
   audit(commands::AuditKind::kDeniedByAdmission, std::string(name), "denied", *denial);
+  ++server_.node().stats().security.denied_by_admission;
   out.error(*denial);
   return true;
 }
@@ -202,6 +204,7 @@ bool Connection::refused_by_audit(const commands::CommandSpec& spec, commands::A
   const auto kind = commands::recorded_kind(spec);
   if (!kind) return false;
   if (auto refusal = log->refusal()) {
+    ++server_.node().stats().security.refused_by_audit;
     out.error("ERR audit: " + *refusal);
     return true;
   }
@@ -335,6 +338,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
                      " command=", log::truncated(argv[0]));
       audit(commands::AuditKind::kDeniedByRole, std::string(log::truncated(argv[0])), "denied",
             admission.error);
+      ++node.stats().security.denied_by_role;
     }
     out.error(commands::refusal(session_, argv, admission.error));
     return Handled::kDone;
@@ -352,7 +356,10 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     ++pending_writes_;
     // Later reads must see this write: no earlier read round covers them.
     reads_cleared_until_ = std::min(reads_cleared_until_, consumed_bytes_);
-    const auto done = [self = shared_from_this()](const commands::Reply& reply) {
+    const auto done = [self = shared_from_this(), spec = admission.spec,
+                       proposed = Clock::now()](const commands::Reply& reply) {
+      self->server_.node().command_stats().record(*spec, Clock::now() - proposed,
+                                                  reply.kind == commands::Reply::Kind::kError);
       self->on_write_applied(reply);
     };
     if (step == commands::TransactionStep::kExec) {
@@ -369,7 +376,12 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     return Handled::kDone;
   }
   commands::ExecContext context{argv, out, session_, node, [this] { return defer_reply(); }};
+  const std::size_t reply_start = queued_.size();
+  const Clock::time_point started = Clock::now();
   admission.spec->execute(context);
+  node.command_stats().record(*admission.spec, Clock::now() - started,
+                              queued_.size() > reply_start && (queued_[reply_start] == '-' ||
+                                                               queued_[reply_start] == '!'));
   if (session_.close_after_reply) closing_ = true;
   // The command has copied what it keeps (AUTH its secret, before deferring).
   return carries_secret(*admission.spec) ? Handled::kDoneCarryingSecret : Handled::kDone;

@@ -28,6 +28,7 @@
 #include "kernel/node/cluster_service.h"
 #include "kernel/node/config_reloader.h"
 #include "kernel/node/kernel_log_sink.h"
+#include "kernel/node/operator_pages.h"
 #include "kernel/node/plugin_auth_gateway.h"
 #include "kernel/node/plugin_seams.h"
 #include "kernel/plugin_host/auth_chain.h"
@@ -127,6 +128,17 @@ std::unique_ptr<storage::RaftLogStore> open_raft_log(const config::Config& confi
   return store;
 }
 
+// What INFO security lists of the plugins loaded at start.
+std::vector<commands::LoadedPlugin> loaded_plugins(const plugin_host::PluginSet& plugins) {
+  std::vector<commands::LoadedPlugin> loaded;
+  for (const auto& instance : plugins.instances()) {
+    const kdb_plugin_descriptor& descriptor = instance->descriptor();
+    loaded.push_back({instance->name(), descriptor.name, descriptor.version,
+                      plugin_host::kind_names(descriptor.kinds)});
+  }
+  return loaded;
+}
+
 }  // namespace
 
 int run(const config::Config& config) {
@@ -164,6 +176,8 @@ int run(const config::Config& config) {
     config::Config running = config;
     commands::NodeContext node(running, kv, auth_chain.empty() ? nullptr : &auth_gateway);
     node.set_audit(seams.audit);
+    node.set_plugins(loaded_plugins(plugins));
+    auth_gateway.count_in(node.stats().security);
 
     // Consensus: every write, even on a single node, is one Raft entry per batch.
     const consensus::RaftNodeOptions options = raft_options(config);
@@ -209,6 +223,19 @@ int run(const config::Config& config) {
     node.set_cluster(&cluster);
     net::Server server(io, node, write_path, seams);
     const auto endpoint = server.start();  // before raft starts: a busy port fails first
+    ops::HttpListener operator_http(io);
+    if (config.operator_listener.port != 0) {
+      const MetricSources sources{node, cluster, *raft_log,
+                                  auth_chain.empty() ? nullptr : &auth_chain,
+                                  admission_chain.empty() ? nullptr : &admission_chain,
+                                  audit_queue.empty() ? nullptr : &audit_queue};
+      operator_http.add_page("/metrics", [sources] { return metrics_page(sources); });
+      operator_http.add_page("/health", [&cluster] { return health_page(cluster); });
+      const auto bound =
+          operator_http.listen(config.operator_listener.host, config.operator_listener.port);
+      log::info("operator listener on ", bound.address().to_string(), ":", bound.port(),
+                " (GET /metrics, /health)");
+    }
     raft.start();
     expiry.start();
 
@@ -236,6 +263,7 @@ int run(const config::Config& config) {
       });
       expiry.stop();
       hangups.cancel();
+      operator_http.stop();
       server.stop([&] {
         write_path.drain([&] {
           raft.close([&] {

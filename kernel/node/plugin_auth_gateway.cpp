@@ -74,12 +74,17 @@ void PluginAuthGateway::authenticate(const commands::Session& session,
         if (!result.accepted) log::warn("authentication failed for ", client, ": ", reason);
         boost::asio::post(network_, [this, notice, peer_ip, peer_address, reason,
                                      done = std::move(done), result = std::move(result)]() mutable {
+          bool banned = false;
           if (seams_.admission != nullptr) {
             notice.event =
                 result.accepted ? net::AdmissionEvent::kAuthOk : net::AdmissionEvent::kAuthFail;
             notice.peer_ip = peer_ip;
             notice.principal = result.principal;
-            seams_.admission->check(notice);
+            banned = seams_.admission->check(notice).has_value();
+          }
+          if (stats_ != nullptr) {
+            ++(result.accepted ? stats_->auth_ok : stats_->auth_failed);
+            if (banned) ++stats_->bans;
           }
           if (seams_.audit != nullptr) {
             seams_.audit->record(

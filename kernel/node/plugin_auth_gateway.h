@@ -6,7 +6,9 @@
 // hear about authentication: the admission gate gets KDB_ADM_AUTH_OK / _FAIL (a
 // notification: its verdict acts at the next connect or command) and the audit log gets
 // auth_ok / auth_fail. A principal whose expiry has already passed is refused here, and a
-// later expiry travels in the AuthResult to the session.
+// later expiry travels in the AuthResult to the session. Outcomes are counted in the
+// SecurityStats given to count_in() (auth ok and failed; an outcome the admission gate
+// refuses is a ban in force).
 //
 // Thread-safety: verify() on the network thread; chain callbacks arrive on the chain's
 // threads and are posted to `network`. Lifetime: `network` and `chain` must outlive this.
@@ -15,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "kernel/commands/auth_gateway.h"
+#include "kernel/commands/node_context.h"
 #include "kernel/net/server.h"
 #include "kernel/plugin_host/auth_chain.h"
 
@@ -30,6 +33,8 @@ class PluginAuthGateway final : public commands::AuthGateway {
               std::function<void(commands::AuthResult)> done) override;
   void verify_peer(const commands::Session& session,
                    std::function<void(commands::AuthResult)> done) override;
+  // Where outcomes are counted from now on (network thread; must outlive this).
+  void count_in(commands::SecurityStats& stats) { stats_ = &stats; }
 
  private:
   // Runs `request` (its connection fields filled here from `session`) through the chain.
@@ -39,6 +44,7 @@ class PluginAuthGateway final : public commands::AuthGateway {
   boost::asio::io_context& network_;
   plugin_host::AuthChain& chain_;
   net::Seams seams_;
+  commands::SecurityStats* stats_ = nullptr;
 };
 
 }  // namespace keepdb::node

@@ -100,6 +100,7 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
         },
         failure);
     const auto took = Clock::now() - started;
+    latency_.observe(took);
     if (took > slow_call_) {
       log_throttled(
           plugin->slow, LogLevel::kWarn,

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "kernel/plugin_host/plugin_instance.h"
+#include "util/latency_histogram.h"
 
 namespace keepdb::plugin_host {
 
@@ -59,6 +60,8 @@ class AdmissionChain {
 
   bool empty() const { return plugins_.empty(); }
   AdmissionVerdict check(const AdmissionQuery& query) const;
+  // How long each plugin's check took (one observation per plugin asked).
+  const util::LatencyHistogram& latency() const { return latency_; }
   // Passes the host's monotonic clock to every plugin's tick (contained like check).
   void tick(std::uint64_t monotonic_ns) const;
   // A reload: puts `instance` in service in place of the plugin with its name and returns
@@ -74,6 +77,7 @@ class AdmissionChain {
   std::vector<std::unique_ptr<Plugin>> plugins_;
   LogSink& log_;
   std::chrono::microseconds slow_call_;
+  mutable util::LatencyHistogram latency_;
 };
 
 }  // namespace keepdb::plugin_host

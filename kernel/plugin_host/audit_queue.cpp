@@ -156,7 +156,9 @@ std::shared_ptr<const PluginInstance> AuditQueue::replace(
 
 bool AuditQueue::deliver(Sink& sink, const AuditRecord& record) {
   const std::shared_ptr<const PluginInstance> held = sink.instance.get();
+  const auto started = Clock::now();
   const std::string failure = record_to(*held, record);
+  latency_.observe(Clock::now() - started);
   if (failure.empty()) return true;
   {
     std::lock_guard lock(mutex_);

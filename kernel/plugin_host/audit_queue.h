@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "kernel/plugin_host/plugin_instance.h"
+#include "util/latency_histogram.h"
 
 namespace keepdb::plugin_host {
 
@@ -84,6 +85,8 @@ class AuditQueue {
   // is full while a fail_closed sink is configured); nullopt when they may run.
   std::optional<std::string> refusal() const;
   AuditCounters counters() const;
+  // How long each audit plugin's record call took (any thread may read it).
+  const util::LatencyHistogram& latency() const { return latency_; }
 
   // Returns true once the audit thread is between two sink calls, and holds it there until
   // resume(); records queue meanwhile. False, holding nothing, when a sink call is still
@@ -123,6 +126,7 @@ class AuditQueue {
   std::uint64_t dropped_ = 0;                              // guarded by mutex_
   std::chrono::steady_clock::time_point last_drop_log_{};  // guarded by mutex_
   std::uint64_t sink_failures_ = 0;                        // guarded by mutex_
+  util::LatencyHistogram latency_;                          // written by the audit thread
   std::string failing_sink_;  // guarded by mutex_: a fail_closed sink being retried
   std::thread thread_;        // last: started once everything above exists
 };

@@ -40,6 +40,7 @@ struct Attempt {
   std::uint64_t ticket = 0;
   std::string deferrals;  // "plugin 'a' (x) deferred; plugin 'b' (y) deferred"
   std::atomic<bool> finished{false};
+  const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 using AttemptPtr = std::shared_ptr<Attempt>;
@@ -80,6 +81,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   }
 
   bool empty() const { return authenticators_.empty(); }
+  const util::LatencyHistogram& latency() const { return latency_; }
 
   std::shared_ptr<Authenticator> replace(std::shared_ptr<Authenticator> authenticator) {
     for (std::size_t i = 0; i < names_.size(); ++i) {
@@ -190,6 +192,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   // outcome is logged by the caller (one line per attempt, with what it knows of the client).
   void finish(const AttemptPtr& attempt, AuthOutcome outcome) {
     if (attempt->finished.exchange(true)) return;
+    latency_.observe(std::chrono::steady_clock::now() - attempt->started);
     pending_auths().forget(attempt->ticket);
     asio::post(timers_, [attempt] { attempt->deadline.reset(); });  // cancels the wait
     try {
@@ -215,6 +218,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   asio::io_context timers_;
   asio::executor_work_guard<asio::io_context::executor_type> timer_work_;
   std::thread timer_thread_;
+  util::LatencyHistogram latency_;
 };
 
 AuthChain::AuthChain(std::vector<std::shared_ptr<Authenticator>> authenticators,
@@ -227,6 +231,10 @@ AuthChain::~AuthChain() {
 
 bool AuthChain::empty() const {
   return impl_->empty();
+}
+
+const util::LatencyHistogram& AuthChain::latency() const {
+  return impl_->latency();
 }
 
 void AuthChain::authenticate(AuthRequest request, std::function<void(AuthOutcome)> done) {

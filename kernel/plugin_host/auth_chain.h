@@ -38,6 +38,7 @@
 #include "kernel/plugin_host/authenticator.h"
 #include "kernel/plugin_host/log_sink.h"
 #include "kernel/plugin_host/principal.h"
+#include "util/latency_histogram.h"
 
 namespace keepdb::plugin_host {
 
@@ -71,6 +72,8 @@ class AuthChain {
   AuthChain& operator=(const AuthChain&) = delete;
 
   bool empty() const;
+  // How long attempts took, from authenticate() to the outcome (every plugin asked).
+  const util::LatencyHistogram& latency() const;
 
   // Starts one attempt and returns at once. The secret is wiped once the attempt has ended
   // and no plugin call still holds it.

@@ -44,6 +44,7 @@ void GroupCommit::hand_off() {
   hand_off_posted_ = false;
   if (busy_ || pending_ops_.empty()) return;
   busy_ = true;
+  handed_off_at_ = std::chrono::steady_clock::now();
   in_flight_ = std::move(pending_completions_);
   pending_completions_.clear();
   sink_.commit(pending_ops_.take(wall_clock_()), std::exchange(pending_callers_, {}),
@@ -56,6 +57,7 @@ void GroupCommit::finish(std::vector<commands::Reply> replies) {
   // Draining: no more commands are coming, so what is queued goes without a gather wait.
   gather_target_ = drained_ ? 0 : done.size() + pending_ops_.size();
   ++stats_.write_batches;
+  stats_.commit_latency.observe(std::chrono::steady_clock::now() - handed_off_at_);
   stats_.writes_applied += done.size();
   for (std::size_t i = 0; i < done.size(); ++i) {
     done[i](i < replies.size() ? replies[i] : commands::Reply::error("ERR internal error"));

@@ -56,6 +56,7 @@ class GroupCommit final : public commands::Proposer {
   std::vector<Completion> pending_completions_;
   std::vector<Completion> in_flight_;  // completions of the batch in the sink
   bool busy_ = false;
+  std::chrono::steady_clock::time_point handed_off_at_;  // of the batch in the sink
   bool hand_off_posted_ = false;
   bool gathering_ = false;
   std::size_t gather_target_ = 0;  // commands in play last round
