@@ -105,6 +105,7 @@ AuthKeepd::~AuthKeepd() = default;  // ChildProcess SIGKILLs a running keepd
 void AuthKeepd::write_config(std::uint16_t port) const {
   KeepdSettings settings;
   settings.limits = setup_.limits;
+  settings.extra_tables = setup_.extra_tables;
   std::string text = render_config(settings, port);
   text += "\n[plugins]\ndir = " + toml_string(plugins_.path().string()) + "\n";
   for (const Provider provider : setup_.chain) {

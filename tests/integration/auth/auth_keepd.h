@@ -66,6 +66,7 @@ struct AuthSetup {
   std::string tokens_sha256;             // sha256 pin of the tokens [[plugin]]; empty: none
   std::uint64_t slow_auth_sleep_ms = 0;  // the slow fixture's sleep_ms option; 0: its default
   IntegerKeys limits;                    // [limits] keys; unset keys keep keepd's defaults
+  std::string extra_tables;              // more tables, verbatim (KeepdSettings::extra_tables)
 };
 
 // The [[plugin]] name this suite gives a provider in the config ("tokens", "deny", ...).

@@ -41,6 +41,7 @@ LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::
       Node& node = nodes_[i];
       node.client_port = free_port();
       node.peer_port = free_port();
+      node.operator_port = free_port();
       node.roster_peer_port = roster_port ? roster_port(i, node.peer_port) : node.peer_port;
     }
     for (unsigned i = 0; i < nodes; ++i) write_config(i);
@@ -94,6 +95,7 @@ void LocalCluster::write_config(unsigned node) const {
   text += "map_size_bytes = 268435456\n";
   text +=
       "[client]\nhost = \"127.0.0.1\"\nport = " + std::to_string(nodes_[node].client_port) + "\n";
+  text += "[operator]\nport = " + std::to_string(nodes_[node].operator_port) + "\n";
   text += "[cluster]\nid = \"test-cluster\"\npeer_host = \"127.0.0.1\"\n";
   text += "secret_file = \"" + secret_path(node).string() + "\"\n";
   text += "peer_port = " + std::to_string(nodes_[node].peer_port) + "\n";
@@ -140,6 +142,7 @@ unsigned LocalCluster::start_joining_node(
   Node joining;
   joining.client_port = free_port();
   joining.peer_port = free_port();
+  joining.operator_port = free_port();
   joining.roster_peer_port = roster_port ? roster_port(joining.peer_port) : joining.peer_port;
   joining.bootstrap = false;
   nodes_.push_back(std::move(joining));

@@ -39,6 +39,7 @@ class LocalCluster {
   unsigned size() const { return static_cast<unsigned>(nodes_.size()); }
   std::uint16_t client_port(unsigned node) const { return nodes_[node].client_port; }
   std::uint16_t peer_port(unsigned node) const { return nodes_[node].peer_port; }
+  std::uint16_t operator_port(unsigned node) const { return nodes_[node].operator_port; }
   // The secret file the cluster's nodes share.
   std::filesystem::path secret_path() const { return dir_ / "cluster-secret"; }
   std::uint64_t id(unsigned node) const { return node + 1; }
@@ -69,6 +70,7 @@ class LocalCluster {
   struct Node {
     std::uint16_t client_port = 0;
     std::uint16_t peer_port = 0;
+    std::uint16_t operator_port = 0;  // the operator HTTP listener (GET /metrics, /health)
     std::uint16_t roster_peer_port = 0;  // what the roster lists: peer_port or a proxy
     bool bootstrap = true;
     int run = 0;

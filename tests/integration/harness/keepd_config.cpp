@@ -23,6 +23,7 @@ std::string render_config(const KeepdSettings& settings, std::uint16_t port) {
   text += "port = " + std::to_string(port) + "\n" + settings.client_lines;
   if (!settings.limits.empty()) text += "\n[limits]\n" + render_keys(settings.limits);
   if (!settings.cluster.empty()) text += "\n[cluster]\n" + render_keys(settings.cluster);
+  if (!settings.extra_tables.empty()) text += "\n" + settings.extra_tables;
   return text;
 }
 

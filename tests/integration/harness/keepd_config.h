@@ -41,6 +41,8 @@ struct KeepdSettings {
   std::string client_lines;
   IntegerKeys limits;
   IntegerKeys cluster;
+  // Further tables, verbatim, after all the others (e.g. "[operator]\nport = 9100\n").
+  std::string extra_tables;
   std::string data_dir = "data";  // relative to the config file
 };
 
