@@ -4,16 +4,26 @@
 # log, and waits (with a deadline) until the cluster has a leader that is ready to take writes.
 #
 #   scripts/cluster.sh start    # configs, data, logs and pid files under $CLUSTER_DIR
+#   scripts/cluster.sh start --tls  # the same over TLS: clients on TLS, peers on mutual TLS
 #   scripts/cluster.sh status   # pid, role, leader, term, commit and applied index per node
 #   scripts/cluster.sh stop     # SIGTERM, wait, SIGKILL after the deadline
 #
+# TLS mode makes test certificates with scripts/gen-certs.sh in $CLUSTER_DIR/tls (once; NOT
+# for production: the CA key lies beside them) and loads plugins/tls twice: `tls-clients`
+# on the client listener, `tls-peers` (require_client_cert, member identities node1..nodeN)
+# as [cluster] transport. Talk to it with
+#   redis-cli -p 6381 --tls --cacert $CLUSTER_DIR/tls/ca.pem
+# The mode sticks to the directory: status and a later start use it too.
+#
 # Environment: CLUSTER_DIR (default ./data/cluster), KEEPD (default build/kernel/cli/keepd),
+# PLUGIN_DIR (the directory of libkeepdb_tls.so, default build/plugins/tls),
 # CLIENT_BASE (6381: clients on 6381..6383), PEER_BASE (7381: peers on 7381..7383),
 # NODES (3), DEADLINE_S (30).
 set -euo pipefail
 
 CLUSTER_DIR=${CLUSTER_DIR:-./data/cluster}
 KEEPD=${KEEPD:-build/kernel/cli/keepd}
+PLUGIN_DIR=${PLUGIN_DIR:-build/plugins/tls}
 CLIENT_BASE=${CLIENT_BASE:-6381}
 PEER_BASE=${PEER_BASE:-7381}
 NODES=${NODES:-3}
@@ -30,8 +40,28 @@ node_pid() {  # prints the pid of node $1 if it is running
   echo "$pid"
 }
 
+tls_mode() { [[ -f $CLUSTER_DIR/tls-mode ]]; }
+
 info_field() {  # info_field PORT FIELD
-  redis-cli -p "$1" info replication 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"
+  local tls=()
+  tls_mode && tls=(--tls --cacert "$CLUSTER_DIR/tls/ca.pem")
+  redis-cli -p "$1" "${tls[@]}" info replication 2>/dev/null | tr -d '\r' | sed -n "s/^$2://p"
+}
+
+write_tls_tables() {  # write_tls_tables N: the two plugins/tls instances of node N
+  echo "[plugins]"
+  echo "dir = \"$(cd "$PLUGIN_DIR" && pwd)\""
+  local name
+  for name in tls-clients tls-peers; do
+    echo "[[plugin]]"
+    echo "name = \"$name\""
+    echo "path = \"libkeepdb_tls.so\""
+    echo "[plugin.options]"
+    echo "cert_file = \"tls/node$1.pem\""
+    echo "key_file = \"tls/node$1.key\""
+    echo "ca_file = \"tls/ca.pem\""
+    [[ $name == tls-peers ]] && echo "require_client_cert = true"
+  done
 }
 
 write_config() {  # write_config N
@@ -45,17 +75,21 @@ write_config() {  # write_config N
     echo "[client]"
     echo "host = \"127.0.0.1\""
     echo "port = $((CLIENT_BASE + n - 1))"
+    tls_mode && echo "transport = \"tls-clients\""
     echo "[cluster]"
     echo "id = \"local-cluster\""
     echo "peer_host = \"127.0.0.1\""
     echo "peer_port = $((PEER_BASE + n - 1))"
     echo "secret_file = \"cluster-secret\""
+    tls_mode && echo "transport = \"tls-peers\""
     for ((m = 1; m <= NODES; m++)); do
       echo "[[cluster.member]]"
       echo "id = $m"
       echo "peer = \"127.0.0.1:$((PEER_BASE + m - 1))\""
       echo "client = \"127.0.0.1:$((CLIENT_BASE + m - 1))\""
+      tls_mode && echo "identity = \"node$m\""
     done
+    if tls_mode; then write_tls_tables "$n"; fi
   } >"$config"
 }
 
@@ -70,6 +104,14 @@ start() {
   mkdir -p "$CLUSTER_DIR"
   chmod 700 "$CLUSTER_DIR"
   write_secret
+  if [[ ${1:-} == --tls ]]; then
+    [[ -f $PLUGIN_DIR/libkeepdb_tls.so ]] || die "no libkeepdb_tls.so in $PLUGIN_DIR (build first, or set PLUGIN_DIR)"
+    [[ -f $CLUSTER_DIR/tls/ca.pem ]] ||
+      bash "$(dirname "$0")/gen-certs.sh" "$CLUSTER_DIR/tls" "$NODES" || die "gen-certs.sh failed"
+    touch "$CLUSTER_DIR/tls-mode"
+  elif [[ -n ${1:-} ]]; then
+    die "usage: $0 start [--tls]"
+  fi
   for ((n = 1; n <= NODES; n++)); do
     if node_pid "$n" >/dev/null; then
       echo "node $n already running (pid $(node_pid "$n"))"
@@ -130,8 +172,8 @@ status() {
 }
 
 case ${1:-} in
-  start) start ;;
+  start) start "${2:-}" ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: $0 start|stop|status" ;;
+  *) die "usage: $0 start [--tls]|stop|status" ;;
 esac

@@ -2,7 +2,7 @@
 // a TransportSession turns the socket's bytes (ciphertext, in TLS terms) into the
 // application's bytes (plaintext) and back, sans-IO, exactly as kdb_transport_v1 in
 // include/keepdb/plugin.h does; a Transport opens one session per connection. The plain
-// path has no session at all (kernel/net/channel.h), so these are only the protected path.
+// path has no session at all (util/channel.h), so these are only the protected path.
 //
 // Thread-safety: a Transport's open() may be called from any thread; one session is used
 // by one thread at a time. Lifetime: a session is owned by its connection and keeps what it
@@ -15,6 +15,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keepdb::util {
@@ -42,6 +43,10 @@ struct PeerIdentity {
   // A one-word name for CLIENT LIST and log lines: the CN, else the first URI or DNS SAN;
   // empty for an unverified peer.
   std::string display_name() const;
+  // Whether this is a verified certificate whose CN, a DNS SAN or a URI SAN is exactly
+  // `name` (how a peer's certificate is matched to its cluster roster entry). Never true
+  // for an empty name or an unverified peer.
+  bool has_name(std::string_view name) const;
 };
 
 // The connection a session is opened for.
@@ -50,6 +55,10 @@ struct TransportPeer {
   std::string peer_addr;  // IP address, without the port
   std::uint16_t peer_port = 0;
   std::uint16_t local_port = 0;
+  // True when this side dialled the connection (a TLS client session); false: accepted.
+  bool dialed = false;
+  // Dialled: the identity the server is expected to prove (a transport may send it as SNI).
+  std::string server_name;
 };
 
 // Each call returns false once the session has failed; error() then says why, in one line

@@ -1,4 +1,4 @@
-/* keepdb/plugin.h: the contract between KeepDB and its provider plugins (ABI 1.1).
+/* keepdb/plugin.h: the contract between KeepDB and its provider plugins (ABI 1.2).
  *
  * This is the only header a plugin needs: C11, no dependencies beyond <stddef.h> and
  * <stdint.h>. A plugin is a shared object that exports one symbol, kdb_plugin_entry_v1,
@@ -84,7 +84,7 @@ extern "C" {
 #endif
 
 #define KDB_ABI_MAJOR 1
-#define KDB_ABI_MINOR 1
+#define KDB_ABI_MINOR 2
 
 /* The number of bytes of T up to and including `field`. */
 #define KDB_SIZE_THROUGH(T, field) (offsetof(T, field) + sizeof(((T*)0)->field))
@@ -196,6 +196,13 @@ typedef struct kdb_conn_info {
   uint16_t peer_port;
   uint16_t local_port;
   const kdb_peer_identity* peer; /* NULL on plaintext listeners */
+  /* 1.2 (check KDB_HAS(kdb_conn_info, conn, server_name)), read by session_new only:
+   * dialed is 1 when the host dialled this connection (the transport opens a client
+   * session; peer links between nodes), 0 when it accepted it; server_name is the identity
+   * the host expects the dialled server to prove (a transport may send it as SNI; the host
+   * checks the verified identity itself). */
+  uint8_t dialed;
+  kdb_str server_name;
 } kdb_conn_info;
 
 /* ---- Host services ------------------------------------------------------------------- */

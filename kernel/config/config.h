@@ -112,6 +112,9 @@ struct ClusterMember {
   std::uint64_t id = 0;        // > 0, unique
   std::string peer_address;    // "host:port" of its peer listener
   std::string client_address;  // "host:port" of its client listener
+  // The certificate identity (CN, DNS or URI SAN) it presents on peer links; required with
+  // a cluster transport, which refuses any other identity for this member.
+  std::string identity;
 };
 
 struct Cluster {
@@ -123,6 +126,9 @@ struct Cluster {
   std::filesystem::path secret_file;
   std::string peer_host = "127.0.0.1";  // this node's peer listener
   std::uint16_t peer_port = 0;          // 0: single node, no peer listener
+  // The [[plugin]] (of kind transport) every peer link goes through: peer mutual TLS, the
+  // cluster-secret handshake inside it. Empty: plain TCP.
+  std::string transport;
   bool bootstrap = true;                // true: form the cluster from `members`;
                                         // false: join an existing cluster (KEEPDB.ADD)
   std::vector<ClusterMember> members;   // empty: a one-voter cluster of this node

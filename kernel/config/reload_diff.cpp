@@ -54,6 +54,7 @@ const std::vector<FixedSetting>& fixed_settings() {
       {"cluster.secret_file", same_field<&Config::cluster, &Cluster::secret_file>()},
       {"cluster.peer_host", same_field<&Config::cluster, &Cluster::peer_host>()},
       {"cluster.peer_port", same_field<&Config::cluster, &Cluster::peer_port>()},
+      {"cluster.transport", same_field<&Config::cluster, &Cluster::transport>()},
       {"cluster.bootstrap", same_field<&Config::cluster, &Cluster::bootstrap>()},
       {"cluster.member", same_field<&Config::cluster, &Cluster::members>()},
       {"cluster.snapshot_threshold", same_field<&Config::cluster, &Cluster::snapshot_threshold>()},

@@ -223,7 +223,8 @@ std::vector<ClusterMember> read_members(const TableReader& cluster) {
   std::vector<ClusterMember> members;
   std::map<std::uint64_t, std::uint32_t, std::less<>> line_of_id;
   std::map<std::string, std::uint32_t, std::less<>> line_of_peer;
-  for (const TableReader& entry : cluster.array_of_tables("member", {"id", "peer", "client"})) {
+  for (const TableReader& entry :
+       cluster.array_of_tables("member", {"id", "peer", "client", "identity"})) {
     ClusterMember member;
     const auto id = entry.integer("id", 1, kUnbounded);
     if (!id) entry.fail("id", "required key is missing");
@@ -233,6 +234,13 @@ std::vector<ClusterMember> read_members(const TableReader& cluster) {
     require_unique(line_of_peer, member.peer_address, entry, "peer",
                    "peer address '" + member.peer_address + "'");
     member.client_address = read_address(entry, "client");
+    if (entry.string("identity")) {
+      member.identity = non_empty_string(entry, "identity");
+    } else if (cluster.string("transport")) {
+      entry.fail("identity",
+                 "required with cluster.transport: the certificate identity (CN, DNS or URI "
+                 "SAN) this member presents on peer links");
+    }
     members.push_back(std::move(member));
   }
   return members;
@@ -276,7 +284,7 @@ Cluster read_cluster(const TableReader& root, std::uint64_t node_id, const fs::p
                      const Security& security) {
   Cluster cluster;
   const auto table =
-      root.table("cluster", {"id", "secret_file", "peer_host", "peer_port", "bootstrap",
+      root.table("cluster", {"id", "secret_file", "peer_host", "peer_port", "transport", "bootstrap",
                              "snapshot_threshold", "snapshot_trailing", "snapshot_threshold_bytes",
                              "member"});
   if (!table) return cluster;
@@ -287,6 +295,7 @@ Cluster read_cluster(const TableReader& root, std::uint64_t node_id, const fs::p
   cluster.peer_host = non_empty_string(*table, "peer_host", cluster.peer_host);
   cluster.peer_port = static_cast<std::uint16_t>(
       table->integer("peer_port", 0, kMaxPort).value_or(cluster.peer_port));
+  if (table->string("transport")) cluster.transport = non_empty_string(*table, "transport");
   cluster.bootstrap = table->boolean("bootstrap").value_or(cluster.bootstrap);
   const auto read_entries = [&](std::string_view key, std::int64_t min, std::uint32_t fallback) {
     return static_cast<std::uint32_t>(

@@ -99,7 +99,7 @@ bool Connection::open_transport() {
   util::Transport* transport = server_.transport();
   if (transport == nullptr) return true;
   std::string error;
-  auto session = transport->open({session_.id, peer_ip_, peer_port_, local_port_}, error);
+  auto session = transport->open({session_.id, peer_ip_, peer_port_, local_port_, false, {}}, error);
   if (!session) {
     close("transport: " + error);
     return false;

@@ -32,7 +32,7 @@
 // NOAUTH naming the expiry, and AUTH may follow.
 //
 // Transport: with a transport configured for the listener (Server::transport()), the bytes
-// go through a session of it (kernel/net/channel.h) opened at start() after the admission
+// go through a session of it (util/channel.h) opened at start() after the admission
 // gate; its handshake must complete within [client] handshake_timeout_ms and
 // handshake_max_bytes, the identity it verified goes into the session, and a failed session
 // closes this connection only, with its reason in the log. With an authenticator configured,
@@ -61,7 +61,7 @@
 #include "kernel/commands/reply.h"
 #include "kernel/commands/session.h"
 #include "kernel/net/admission_gate.h"
-#include "kernel/net/channel.h"
+#include "util/channel.h"
 #include "kernel/net/input_buffer.h"
 #include "kernel/resp/request_parser.h"
 
@@ -141,7 +141,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain_then_close();
   std::string describe() const;  // "id=7 addr=127.0.0.1:5000" for log lines
 
-  Channel channel_;
+  util::Channel channel_;
   Server& server_;
   commands::Session session_;
   std::string peer_ip_;  // the client's address without the port, for the admission gate

@@ -34,6 +34,7 @@
 #include "kernel/plugin_host/auth_chain.h"
 #include "kernel/plugin_host/plugin_set.h"
 #include "util/asio_executor.h"
+#include "util/transport_session.h"
 #include "util/version.h"
 #include "storage/data_dir.h"
 #include "storage/kv_store.h"
@@ -139,6 +140,21 @@ std::vector<commands::LoadedPlugin> loaded_plugins(const plugin_host::PluginSet&
   return loaded;
 }
 
+// A cluster transport opens sessions in both roles: accepted peer connections and dialled
+// links. One that cannot (a TLS server without mutual TLS, a TLS client instance) stops the
+// start with its reason.
+void require_both_roles(util::Transport& transport) {
+  std::string error;
+  util::TransportPeer probe;
+  probe.peer_addr = "127.0.0.1";
+  for (const bool dialed : {false, true}) {
+    probe.dialed = dialed;
+    if (!transport.open(probe, error)) {
+      throw std::runtime_error("cluster.transport: " + error);
+    }
+  }
+}
+
 }  // namespace
 
 int run(const config::Config& config) {
@@ -167,6 +183,10 @@ int run(const config::Config& config) {
                                         plugin_log);
     PluginAuditLog audit_log(audit_queue);
     const auto client_transport = plugins.client_transport(config);
+    const auto cluster_transport =
+        config.cluster.transport.empty()
+            ? nullptr
+            : plugins.transport(config.cluster.transport, "cluster.transport");
     const net::Seams seams{admission_chain.empty() ? nullptr : &admission_gate,
                            audit_queue.empty() ? nullptr : &audit_log, client_transport.get()};
     plugin_host::AuthChain auth_chain(plugins.authenticators(),
@@ -186,6 +206,15 @@ int run(const config::Config& config) {
     peer_options.self_id = config.node_id;
     peer_options.cluster_id = config.cluster.id;
     peer_options.secret = load_cluster_secret(config);
+    if (cluster_transport) {
+      require_both_roles(*cluster_transport);
+      peer_options.transport = cluster_transport;
+      peer_options.member_identity = [&members = config.cluster.members](raft_id id) {
+        const auto member = std::find_if(members.begin(), members.end(),
+                                         [id](const auto& candidate) { return candidate.id == id; });
+        return member != members.end() ? member->identity : std::string();
+      };
+    }
     peer_options.member_address = [&options, &raft_node](raft_id id) {
       if (raft_node != nullptr && raft_node->is_member(id)) return raft_node->address_of(id);
       // Before raft has a configuration (a joining node): the configured members.

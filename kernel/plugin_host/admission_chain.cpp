@@ -80,7 +80,7 @@ void AdmissionChain::log_throttled(Throttle& throttle, LogLevel level,
 AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
   if (plugins_.empty()) return {};
   const kdb_conn_info conn{sizeof(kdb_conn_info), query.conn_id,    to_str(query.peer_addr),
-                           query.peer_port,       query.local_port, nullptr};
+                           query.peer_port,       query.local_port, nullptr, 0, {}};
   const kdb_admission_query abi_query{
       sizeof(kdb_admission_query), query.event,           &conn,
       to_str(query.principal),     to_str(query.command), query.request_bytes};

@@ -147,7 +147,7 @@ void PluginAuthenticator::authenticate(const AuthRequest& request, std::uint64_t
 
   const PeerView peer(request.peer.get());
   const kdb_conn_info conn{sizeof(kdb_conn_info), request.conn_id,    to_str(request.peer_addr),
-                           request.peer_port,     request.local_port, peer.get()};
+                           request.peer_port,     request.local_port, peer.get(), 0, {}};
   const kdb_auth_request abi_request{
       sizeof(kdb_auth_request),
       &conn,

@@ -188,15 +188,17 @@ void PluginSet::require_transports_used(const std::vector<std::string>& used) co
     if (std::find(used.begin(), used.end(), transport->name()) != used.end()) continue;
     throw PluginError(transport->label() +
                       " is of kind transport, but no listener names it ([client] transport = \"" +
-                      transport->name() + "\"); a transport loaded but never called protects "
-                      "nothing");
+                      transport->name() + "\" or [cluster] transport = \"" + transport->name() +
+                      "\"); a transport loaded but never called protects nothing");
   }
 }
 
 std::shared_ptr<PluginTransport> PluginSet::client_transport(const config::Config& config) const {
   const std::string& name = config.client.transport;
   auto used = name.empty() ? nullptr : transport(name, "client.transport");
-  require_transports_used({name});
+  const std::string& cluster = config.cluster.transport;
+  if (!cluster.empty()) transport(cluster, "cluster.transport");  // exists, of kind transport
+  require_transports_used({name, cluster});
   return used;
 }
 

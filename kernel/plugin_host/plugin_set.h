@@ -89,7 +89,8 @@ class PluginSet {
   // called, it would protect nothing.
   void require_transports_used(const std::vector<std::string>& used) const;
   // The transport `[client] transport` names (null when it names none), after both checks
-  // above: what keepd run and keepd config check ask, so both refuse the same configs.
+  // above (for `[cluster] transport` too, which counts as naming its transport): what keepd
+  // run and keepd config check ask, so both refuse the same configs.
   std::shared_ptr<PluginTransport> client_transport(const config::Config& config) const;
 
  private:

@@ -217,7 +217,9 @@ std::unique_ptr<util::TransportSession> PluginTransport::open(const util::Transp
                            {peer.peer_addr.data(), peer.peer_addr.size()},
                            peer.peer_port,
                            peer.local_port,
-                           nullptr};
+                           nullptr,
+                           peer.dialed ? std::uint8_t{1} : std::uint8_t{0},
+                           {peer.server_name.data(), peer.server_name.size()}};
   HostBuffer error_buffer(kMaxPluginMessage);
   kdb_outbuf message = error_buffer.outbuf();
   kdb_tls_session* session = nullptr;

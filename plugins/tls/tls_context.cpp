@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -120,6 +122,17 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const u
   return SSL_TLSEXT_ERR_OK;
 }
 
+// Whether `name` may go in SNI: a DNS name (letters, digits, '-', '.'), not an address.
+bool is_host_name(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  const bool allowed = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '.';
+  });
+  ASN1_OCTET_STRING* ip = a2i_IPADDRESS(name.c_str());
+  ASN1_OCTET_STRING_free(ip);
+  return allowed && ip == nullptr;
+}
+
 int ticket_key_index() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
@@ -140,10 +153,32 @@ Context::Context(Settings settings, const kdb_host_api* host) : settings_(std::m
   if (ctx_ == nullptr) throw std::bad_alloc();
   try {
     configure(host);
+    if (settings_.role == Role::kServer && settings_.require_client_cert) {
+      Settings dialer = settings_;
+      dialer.role = Role::kClient;
+      dialer.require_client_cert = false;
+      dialer_ = std::make_shared<const Context>(std::move(dialer), nullptr);  // logged above
+    }
   } catch (...) {
     SSL_CTX_free(ctx_);
     throw;
   }
+}
+
+std::shared_ptr<const Context> Context::for_connection(std::shared_ptr<const Context> context,
+                                                       const kdb_conn_info* conn) {
+  const bool told = conn != nullptr && KDB_HAS(kdb_conn_info, conn, server_name);
+  const bool dialed = told && conn->dialed != 0;
+  const bool client = context->settings_.role == Role::kClient;
+  if (told && !dialed && client) {
+    throw std::invalid_argument("a role = \"client\" instance cannot accept connections");
+  }
+  if (!dialed || client) return context;
+  if (!context->dialer_) {
+    throw std::invalid_argument(
+        "a server instance dials peers only with require_client_cert = true (mutual TLS)");
+  }
+  return context->dialer_;
 }
 
 Context::~Context() {
@@ -256,7 +291,7 @@ void Context::configure(const kdb_host_api* host) {
           "; session tickets " + (settings_.session_tickets ? "on" : "off"));
 }
 
-SSL* Context::new_ssl(const std::string* ticket_key) const {
+SSL* Context::new_ssl(const std::string* ticket_key, const std::string& sni) const {
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) return nullptr;
   if (settings_.role == Role::kServer) {
@@ -281,6 +316,9 @@ SSL* Context::new_ssl(const std::string* ticket_key) const {
       SSL_free(ssl);
       return nullptr;
     }
+  } else if (is_host_name(sni) && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
+    SSL_free(ssl);
+    return nullptr;
   }
   return ssl;
 }

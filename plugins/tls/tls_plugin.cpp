@@ -40,7 +40,9 @@ kdb_status create_instance(const kdb_host_api* host, const kdb_option* options,
 kdb_status new_session(void* instance, const kdb_conn_info* conn, std::size_t max_buffered,
                        kdb_tls_session** out, kdb_outbuf* error) {
   try {
-    *out = new kdb_tls_session(static_cast<Instance*>(instance)->context, conn, max_buffered);
+    *out = new kdb_tls_session(
+        Context::for_connection(static_cast<Instance*>(instance)->context, conn), conn,
+        max_buffered);
   } catch (const std::invalid_argument& invalid) {
     kdb::sdk::set_message(error, invalid.what());
     return KDB_E_INVALID;

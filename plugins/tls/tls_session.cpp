@@ -62,8 +62,12 @@ Session::Session(std::shared_ptr<const Context> context, const kdb_conn_info* co
     ticket_key_ = std::string(kdb::sdk::view(conn->peer_addr)) + ":" +
                   std::to_string(conn->peer_port) + "/" + context_->settings().server_name;
   }
+  std::string sni;
+  if (conn != nullptr && KDB_HAS(kdb_conn_info, conn, server_name) && conn->dialed) {
+    sni = kdb::sdk::view(conn->server_name);
+  }
   ERR_clear_error();
-  ssl_ = context_->new_ssl(&ticket_key_);
+  ssl_ = context_->new_ssl(&ticket_key_, sni);
   in_ = BIO_new(BIO_s_mem());
   out_ = BIO_new(BIO_s_mem());
   if (ssl_ == nullptr || in_ == nullptr || out_ == nullptr) {

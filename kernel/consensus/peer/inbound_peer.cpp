@@ -2,9 +2,8 @@
 #include "kernel/consensus/peer/inbound_peer.h"
 
 #include <algorithm>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 
+#include "kernel/consensus/peer/peer_channel.h"
 #include "kernel/log/log.h"
 
 namespace keepdb::consensus {
@@ -19,25 +18,43 @@ constexpr std::size_t kBodyChunkBytes = 64u << 10;
 InboundPeer::InboundPeer(asio::ip::tcp::socket socket,
                          std::shared_ptr<const TcpPeerOptions> options,
                          std::shared_ptr<PeerInbox> inbox, std::shared_ptr<log::Throttle> refusals)
-    : socket_(std::move(socket)),
+    : channel_(std::move(socket)),
       options_(std::move(options)),
       inbox_(std::move(inbox)),
       refusals_(std::move(refusals)),
-      deadline_(socket_.get_executor()) {
+      deadline_(channel_.socket().get_executor()) {
   boost::system::error_code error;
-  const auto remote = socket_.remote_endpoint(error);
+  const auto remote = channel_.socket().remote_endpoint(error);
   remote_ = error ? "?" : remote.address().to_string() + ":" + std::to_string(remote.port());
-  socket_.set_option(asio::ip::tcp::no_delay(true), error);
+  channel_.socket().set_option(asio::ip::tcp::no_delay(true), error);
 }
 
 std::string InboundPeer::describe() const {
+  const std::string identity = presented_identity(channel_);
   return "peer connection from " + remote_ +
-         (peer_id_ != 0 ? " (server " + std::to_string(peer_id_) + ")" : std::string());
+         (peer_id_ != 0 ? " (server " + std::to_string(peer_id_) + ")" : std::string()) +
+         (identity.empty() ? std::string() : " (certificate identity '" + identity + "')");
 }
 
 void InboundPeer::start() {
   arm_deadline(options_->handshake_timeout, "no authenticated handshake in time");
+  if (const std::string problem = secure_peer_channel(channel_, *options_, false, 0, weak_from_this());
+      !problem.empty()) {
+    refuse(problem);
+    return;
+  }
   read_header();
+}
+
+void InboundPeer::on_error(const std::string& what, const boost::system::error_code& error) {
+  // An end of stream between frames is a close; inside one, `what` names the truncation.
+  const bool between_frames = what.empty() && error == asio::error::eof;
+  const std::string reason = what + channel_error(channel_, error);
+  if (authenticated()) {
+    close(between_frames ? "" : reason);
+  } else {
+    refuse(between_frames ? "closed before authenticating" : reason);
+  }
 }
 
 void InboundPeer::close(const std::string& reason) {
@@ -46,7 +63,7 @@ void InboundPeer::close(const std::string& reason) {
   if (!reason.empty()) log::warn("closing ", describe(), ": ", reason);
   boost::system::error_code ignored;
   deadline_.cancel();
-  socket_.close(ignored);
+  channel_.close();
 }
 
 void InboundPeer::refuse(const std::string& reason) {
@@ -72,19 +89,11 @@ void InboundPeer::arm_deadline(std::chrono::milliseconds timeout, const char* wh
 }
 
 void InboundPeer::read_header() {
-  asio::async_read(
-      socket_, asio::buffer(header_in_),
+  channel_.async_read_exactly(
+      asio::buffer(header_in_),
       [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
         if (self->closed_) return;
-        if (error) {
-          if (!self->authenticated()) {
-            self->refuse(error == asio::error::eof ? "closed before authenticating"
-                                                   : error.message());
-          } else {
-            self->close(error == asio::error::eof ? "" : error.message());
-          }
-          return;
-        }
+        if (error) return self->on_error("", error);
         self->on_header();
       });
 }
@@ -127,17 +136,13 @@ void InboundPeer::read_body_chunk() {
   const std::size_t chunk =
       static_cast<std::size_t>(std::min<std::uint64_t>(kBodyChunkBytes, header_.body_bytes - have));
   body_in_.resize(have + chunk);
-  asio::async_read(
-      socket_, asio::buffer(body_in_.data() + have, chunk),
+  channel_.async_read_exactly(
+      asio::buffer(body_in_.data() + have, chunk),
       [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
         if (self->closed_) return;
         if (error) {
-          if (self->authenticated()) {
-            self->close("truncated frame: " + error.message());
-          } else {
-            self->refuse("truncated handshake: " + error.message());
-          }
-          return;
+          return self->on_error(self->authenticated() ? "truncated frame: " : "truncated handshake: ",
+                                error);
         }
         if (self->authenticated()) {
           self->arm_deadline(self->options_->frame_timeout, "a frame stopped arriving");
@@ -195,6 +200,11 @@ void InboundPeer::on_hello() {
     refuse("server " + std::to_string(hello.dialer) + " is not in the cluster configuration");
     return;
   }
+  if (const std::string refusal = identity_refusal(channel_, *options_, hello.dialer);
+      !refusal.empty()) {
+    refuse(refusal);
+    return;
+  }
   transcript_ = {.cluster_id = options_->cluster_id,
                  .dialer = hello.dialer,
                  .acceptor = options_->self_id,
@@ -204,10 +214,12 @@ void InboundPeer::on_hello() {
                           compute_proof(*options_->secret, Prover::kAcceptor, transcript_)},
                          handshake_out_);
   state_ = State::kAwaitProof;
-  asio::async_write(
-      socket_, asio::buffer(handshake_out_),
+  channel_.async_write(
+      asio::buffer(handshake_out_),
       [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
-        if (error && !self->closed_) self->refuse("challenge write failed: " + error.message());
+        if (error && !self->closed_) {
+          self->refuse("challenge write failed: " + channel_error(self->channel_, error));
+        }
       });
 }
 

@@ -3,7 +3,11 @@
 // the one it dialled, and a member other than this server as the dialer; we answer with a
 // CHALLENGE carrying our proof; its PROOF must match. Anything else closes the connection,
 // with a throttled log line naming the remote address and the reason (never the secret).
-// Until then only handshake frames of at most kSmallFrameBodyBytes are read.
+// Until then only handshake frames of at most kSmallFrameBodyBytes are read. With a
+// transport (peer mutual TLS) the connection's bytes go through a server session of it
+// first, within the same timeout and a byte cap, and the HELLO's dialer must be the member
+// whose roster identity the verified client certificate carries; refusals then name the
+// identity presented.
 //
 // Once authenticated it reads frames: raft messages are decoded and handed to the inbox's
 // raft receiver with the sender's address taken from the cluster configuration, forward
@@ -29,6 +33,7 @@
 #include "kernel/consensus/peer/peer_transport.h"
 #include "kernel/consensus/peer/tcp_peer_options.h"
 #include "kernel/log/throttle.h"
+#include "util/channel.h"
 
 namespace keepdb::consensus {
 
@@ -66,11 +71,14 @@ class InboundPeer : public std::enable_shared_from_this<InboundPeer> {
   void on_raft_frame(FrameType type);
   // Closes the connection because its handshake failed; the log line is throttled.
   void refuse(const std::string& reason);
+  // A read failed (`what` prefixes the reason; empty between frames): refuses before
+  // authentication, closes after.
+  void on_error(const std::string& what, const boost::system::error_code& error);
   // (Re)arms the deadline; on expiry the connection closes with `what`.
   void arm_deadline(std::chrono::milliseconds timeout, const char* what);
   std::string describe() const;
 
-  boost::asio::ip::tcp::socket socket_;
+  util::Channel channel_;
   std::shared_ptr<const TcpPeerOptions> options_;
   std::shared_ptr<PeerInbox> inbox_;
   std::shared_ptr<log::Throttle> refusals_;

@@ -2,10 +2,9 @@
 #include "kernel/consensus/peer/outbound_peer.h"
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/read.hpp>
-#include <boost/asio/write.hpp>
 
 #include "kernel/consensus/peer/member_address.h"
+#include "kernel/consensus/peer/peer_channel.h"
 #include "kernel/log/log.h"
 
 namespace keepdb::consensus {
@@ -18,7 +17,8 @@ OutboundPeer::OutboundPeer(asio::io_context& io, std::shared_ptr<const TcpPeerOp
     : options_(std::move(options)),
       id_(id),
       resolver_(io),
-      socket_(io),
+      io_(io),
+      channel_(std::make_shared<util::Channel>(tcp::socket(io))),
       deadline_(io),
       backoff_timer_(io),
       backoff_(options_->reconnect_min) {}
@@ -56,9 +56,8 @@ void OutboundPeer::enqueue(std::vector<std::uint8_t> frame, PeerTransport::SendD
 void OutboundPeer::close() {
   state_ = State::kClosed;
   ++token_;
-  boost::system::error_code ignored;
   resolver_.cancel();
-  socket_.close(ignored);
+  channel_->close();
   deadline_.cancel();
   backoff_timer_.cancel();
   fail_all("peer transport closed");
@@ -73,6 +72,7 @@ void OutboundPeer::connect() {
     return;
   }
   state_ = State::kConnecting;
+  channel_ = std::make_shared<util::Channel>(tcp::socket(io_));
   arm_deadline(token, options_->handshake_timeout, "connect and handshake");
   resolver_.async_resolve(
       endpoint->host, std::to_string(endpoint->port),
@@ -84,7 +84,7 @@ void OutboundPeer::connect() {
           return;
         }
         asio::async_connect(
-            self->socket_, results,
+            self->channel_->socket(), results,
             [self, token](const boost::system::error_code& connect_error, const tcp::endpoint&) {
               self->on_connected(token, connect_error);
             });
@@ -98,7 +98,12 @@ void OutboundPeer::on_connected(Token token, const boost::system::error_code& er
     return;
   }
   boost::system::error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);
+  channel_->socket().set_option(tcp::no_delay(true), ignored);
+  if (const std::string problem = secure_peer_channel(*channel_, *options_, true, id_, channel_);
+      !problem.empty()) {
+    fail_link(token, problem, Failure::kRefusedProof);
+    return;
+  }
   state_ = State::kHandshaking;
   nonce_ = fresh_nonce();
   const util::IoStatus encoded = encode_hello_frame({.cluster_id = options_->cluster_id,
@@ -110,24 +115,28 @@ void OutboundPeer::on_connected(Token token, const boost::system::error_code& er
     fail_link(token, encoded.message);
     return;
   }
-  asio::async_write(socket_, asio::buffer(hello_out_),
-                    [self = shared_from_this(), token](const boost::system::error_code& write_error,
-                                                       std::size_t) {
-                      if (token != self->token_) return;
-                      if (write_error) {
-                        self->fail_link(token, "handshake write failed: " + write_error.message());
-                      }
-                    });
+  channel_->async_write(
+      asio::buffer(hello_out_),
+      [self = shared_from_this(), token](const boost::system::error_code& write_error,
+                                         std::size_t) {
+        if (token != self->token_) return;
+        if (write_error) {
+          self->fail_link(token, "handshake write failed: " +
+                                     channel_error(*self->channel_, write_error));
+        }
+      });
   read_challenge_header(token);
 }
 
 void OutboundPeer::read_challenge_header(Token token) {
-  asio::async_read(
-      socket_, asio::buffer(header_in_),
+  channel_->async_read_exactly(
+      asio::buffer(header_in_),
       [self = shared_from_this(), token](const boost::system::error_code& error, std::size_t) {
         if (token != self->token_) return;
         if (error) {
-          self->fail_link(token, "no handshake challenge: " + error.message());
+          self->fail_link(token, "no handshake challenge: " + channel_error(*self->channel_, error),
+                          self->channel_->failure().empty() ? Failure::kRoutine
+                                                            : Failure::kRefusedProof);
           return;
         }
         FrameHeader header;
@@ -138,16 +147,17 @@ void OutboundPeer::read_challenge_header(Token token) {
           return;
         }
         self->body_in_.resize(header.body_bytes);
-        asio::async_read(self->socket_, asio::buffer(self->body_in_),
-                         [self, token](const boost::system::error_code& body_error, std::size_t) {
-                           if (token != self->token_) return;
-                           if (body_error) {
-                             self->fail_link(token,
-                                             "no handshake challenge: " + body_error.message());
-                             return;
-                           }
-                           self->on_challenge(token);
-                         });
+        self->channel_->async_read_exactly(
+            asio::buffer(self->body_in_),
+            [self, token](const boost::system::error_code& body_error, std::size_t) {
+              if (token != self->token_) return;
+              if (body_error) {
+                self->fail_link(token, "no handshake challenge: " +
+                                           channel_error(*self->channel_, body_error));
+                return;
+              }
+              self->on_challenge(token);
+            });
       });
 }
 
@@ -155,6 +165,10 @@ void OutboundPeer::on_challenge(Token token) {
   Challenge challenge;
   if (util::IoStatus status = decode_challenge_body(body_in_, challenge); !status.ok()) {
     fail_link(token, status.message);
+    return;
+  }
+  if (const std::string refusal = identity_refusal(*channel_, *options_, id_); !refusal.empty()) {
+    fail_link(token, refusal, Failure::kRefusedProof);
     return;
   }
   const HandshakeTranscript transcript{.cluster_id = options_->cluster_id,
@@ -188,11 +202,11 @@ void OutboundPeer::on_challenge(Token token) {
 // The peer never sends on this link after its handshake: a read completing means it
 // closed the connection (or broke the protocol).
 void OutboundPeer::watch_for_close(Token token) {
-  socket_.async_read_some(
+  channel_->async_read_some(
       asio::buffer(unexpected_),
       [self = shared_from_this(), token](const boost::system::error_code& error, std::size_t) {
         if (token != self->token_) return;
-        self->fail_link(token, error ? "closed by the peer: " + error.message()
+        self->fail_link(token, error ? "closed by the peer: " + channel_error(*self->channel_, error)
                                      : std::string("unexpected bytes"));
       });
 }
@@ -204,12 +218,12 @@ void OutboundPeer::write_next() {
   writing_ = true;
   const Token token = token_;
   arm_deadline(token, options_->write_timeout, "frame write");
-  asio::async_write(
-      socket_, asio::buffer(in_write_.frame),
+  channel_->async_write(
+      asio::buffer(in_write_.frame),
       [self = shared_from_this(), token](const boost::system::error_code& error, std::size_t) {
         if (token != self->token_) return;
         if (error) {
-          self->fail_link(token, "write failed: " + error.message());
+          self->fail_link(token, "write failed: " + channel_error(*self->channel_, error));
           return;
         }
         self->deadline_.cancel();
@@ -234,8 +248,7 @@ void OutboundPeer::arm_deadline(Token token, std::chrono::milliseconds timeout, 
 void OutboundPeer::fail_link(Token token, const std::string& reason, Failure failure) {
   if (token != token_ || state_ == State::kClosed) return;
   ++token_;  // every handler of this attempt is now stale
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+  channel_->close();
   resolver_.cancel();
   deadline_.cancel();
   // Retries against a peer that is down stay quiet; a peer that cannot prove the secret

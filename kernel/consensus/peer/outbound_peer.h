@@ -8,6 +8,11 @@
 // the link: every queued frame fails with RAFT_NOCONNECTION and a reconnect is scheduled
 // for when the next frame arrives.
 //
+// With a transport (peer mutual TLS) the link's bytes go through a client session of it,
+// opened with the peer's roster identity as the expected server name, within the handshake
+// timeout; before proving anything the link checks that the server's verified certificate
+// carries that identity (a mismatch is logged like a refused proof: once per reason).
+//
 // Thread-safety: everything runs on the io_context's one thread. Lifetime: held by
 // shared_ptr; pending operations keep it alive. close() fails everything and stops it.
 #pragma once
@@ -24,6 +29,7 @@
 
 #include "kernel/consensus/peer/peer_transport.h"
 #include "kernel/consensus/peer/tcp_peer_options.h"
+#include "util/channel.h"
 
 namespace keepdb::consensus {
 
@@ -57,8 +63,9 @@ class OutboundPeer : public std::enable_shared_from_this<OutboundPeer> {
   void watch_for_close(Token token);
   void write_next();
   void arm_deadline(Token token, std::chrono::milliseconds timeout, const char* what);
-  // Why a link failed, for the log: a refused proof of the cluster secret is a security
-  // event, logged at WARN each time the reason changes even if the link was never up.
+  // Why a link failed, for the log: a refused proof of the cluster secret (or a refused
+  // certificate or identity) is a security event, logged at WARN each time the reason
+  // changes even if the link was never up.
   enum class Failure : std::uint8_t { kRoutine, kRefusedProof };
   void fail_link(Token token, const std::string& reason, Failure failure = Failure::kRoutine);
   void fail_all(const std::string& reason);
@@ -68,7 +75,8 @@ class OutboundPeer : public std::enable_shared_from_this<OutboundPeer> {
   const raft_id id_;
   std::string address_;
   boost::asio::ip::tcp::resolver resolver_;
-  boost::asio::ip::tcp::socket socket_;
+  boost::asio::io_context& io_;
+  std::shared_ptr<util::Channel> channel_;  // one per connection attempt (its own owner)
   boost::asio::steady_timer deadline_;
   boost::asio::steady_timer backoff_timer_;
   std::chrono::milliseconds backoff_;

@@ -29,9 +29,14 @@ void write_secret(const std::filesystem::path& path) {
 }  // namespace
 
 LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::string& label,
-                           std::set<unsigned> wrong_secret, RosterPort roster_port)
-    : dir_(label), cluster_keys_(std::move(cluster_keys)), wrong_secret_(std::move(wrong_secret)) {
+                           std::set<unsigned> wrong_secret, RosterPort roster_port,
+                           ExtraLines extra)
+    : dir_(label),
+      cluster_keys_(std::move(cluster_keys)),
+      wrong_secret_(std::move(wrong_secret)),
+      extra_(std::move(extra)) {
   nodes_.resize(nodes);
+  if (extra_.before_start) extra_.before_start(dir_.path());
   write_secret(secret_path());
   for (unsigned node : wrong_secret_) write_secret(secret_path(node));
   // A port found free can be taken by a parallel test before keepd binds it; then the new
@@ -101,12 +106,15 @@ void LocalCluster::write_config(unsigned node) const {
   text += "peer_port = " + std::to_string(nodes_[node].peer_port) + "\n";
   text += std::string("bootstrap = ") + (nodes_[node].bootstrap ? "true" : "false") + "\n";
   text += render_keys(cluster_keys_);
+  if (extra_.cluster) text += extra_.cluster(node);
   for (unsigned m = 0; m < nodes_.size(); ++m) {
     if (!nodes_[m].bootstrap && m != node) continue;  // joiners are not initial members
     text += "[[cluster.member]]\nid = " + std::to_string(m + 1) + "\n";
     text += "peer = \"127.0.0.1:" + std::to_string(nodes_[m].roster_peer_port) + "\"\n";
     text += "client = \"127.0.0.1:" + std::to_string(nodes_[m].client_port) + "\"\n";
+    if (extra_.member) text += extra_.member(m);
   }
+  if (extra_.tail) text += extra_.tail(node);
   write_file(config_path(node), text);
 }
 

@@ -31,9 +31,20 @@ class LocalCluster {
   // `roster_port`, when set, gives the port the roster lists as a node's peer address (e.g. a
   // proxy in front of the node's real peer port, for partition tests).
   using RosterPort = std::function<std::uint16_t(unsigned node, std::uint16_t peer_port)>;
+  // Extra config text of a node, each function optional: `cluster(node)` goes into its
+  // [cluster] table, `member(m)` into the [[cluster.member]] table of member m, `tail(node)`
+  // at the end (e.g. [[plugin]] tables). `before_start`, when set, runs once before the
+  // first node starts (e.g. to write files the configs name).
+  struct ExtraLines {
+    std::function<std::string(unsigned node)> cluster;
+    std::function<std::string(unsigned member)> member;
+    std::function<std::string(unsigned node)> tail;
+    std::function<void(const std::filesystem::path& dir)> before_start;
+  };
   explicit LocalCluster(unsigned nodes, IntegerKeys cluster_keys = {},
                         const std::string& label = "cluster",
-                        std::set<unsigned> wrong_secret = {}, RosterPort roster_port = {});
+                        std::set<unsigned> wrong_secret = {}, RosterPort roster_port = {},
+                        ExtraLines extra = {});
   ~LocalCluster();
 
   unsigned size() const { return static_cast<unsigned>(nodes_.size()); }
@@ -42,12 +53,15 @@ class LocalCluster {
   std::uint16_t operator_port(unsigned node) const { return nodes_[node].operator_port; }
   // The secret file the cluster's nodes share.
   std::filesystem::path secret_path() const { return dir_ / "cluster-secret"; }
+  const std::filesystem::path& dir() const { return dir_.path(); }
   std::uint64_t id(unsigned node) const { return node + 1; }
   bool running(unsigned node);
   pid_t pid(unsigned node) const { return nodes_[node].process->pid(); }
   std::string log(unsigned node) const;
 
   void start(unsigned node);  // (re)starts it on its own config and data dir
+  // Writes `node`'s config again (after what the ExtraLines functions return changed).
+  void rewrite_config(unsigned node) const { write_config(node); }
   ExitStatus stop(unsigned node);
   ExitStatus kill9(unsigned node);
 
@@ -84,6 +98,7 @@ class LocalCluster {
   TempDir dir_;
   IntegerKeys cluster_keys_;
   std::set<unsigned> wrong_secret_;
+  ExtraLines extra_;
   std::vector<Node> nodes_;
 };
 

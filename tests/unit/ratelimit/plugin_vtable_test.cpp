@@ -67,7 +67,7 @@ Created create(const kdb_plugin_descriptor& plugin, const kdb_host_api& host, Op
 kdb_status check(const kdb_plugin_descriptor& plugin, void* instance, std::uint32_t event,
                  std::uint64_t conn_id, std::string_view addr, std::uint32_t* retry) {
   const kdb_conn_info conn{
-      sizeof(kdb_conn_info), conn_id, {addr.data(), addr.size()}, 40000, 6379, nullptr};
+      sizeof(kdb_conn_info), conn_id, {addr.data(), addr.size()}, 40000, 6379, nullptr, 0, {}};
   const kdb_admission_query query{
       sizeof(kdb_admission_query), event, &conn, {nullptr, 0}, {"GET", 3}, 20};
   return plugin.admission->check(instance, &query, retry);

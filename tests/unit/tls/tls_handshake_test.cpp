@@ -125,6 +125,35 @@ TEST_CASE("tls mutual handshake reports the client certificate") {
   CHECK(view(accepter.identity()->sni) == "node1");
 }
 
+TEST_CASE("tls one mutual server instance both accepts and dials peer links") {
+  // Node 1 and node 2 each run one instance (their own certificate, the shared CA); the
+  // host marks the connections it dials (kdb_conn_info.dialed) and names the expected peer.
+  const Instance node1(mutual_server());
+  const Instance node2(mutual_server({{"cert_file", cert("node2.pem")},
+                                      {"key_file", cert("node2.key")}}));
+  Session dialer(node2, 0, "127.0.0.1", 7001, Session::Origin::kDialed);
+  REQUIRE((dialer.state() & KDB_TLS_HAS_OUTPUT) != 0);  // a client: its ClientHello first
+  Session accepter(node1, 0, "127.0.0.1", 7002, Session::Origin::kAccepted);
+  pump(dialer, accepter);
+  REQUIRE(accepter.failure() == KDB_OK);
+  REQUIRE(dialer.established());
+  CHECK(view(accepter.identity()->common_name) == "node2");
+  CHECK(view(accepter.identity()->sni) == "node1");  // the expected name the host passed
+  CHECK(view(dialer.identity()->common_name) == "node1");
+  CHECK(dialer.identity()->verified == 1);
+
+  // A server that does not ask for client certificates cannot dial: it would present none.
+  const Instance plain_server(server_options());
+  CHECK_THROWS_WITH(Session(plain_server, 0, "127.0.0.1", 7001, Session::Origin::kDialed),
+                    Catch::Contains("dials peers only with require_client_cert = true"));
+  // A client instance cannot take the server side of a connection its host accepted.
+  const Instance client_only(client_options());
+  CHECK_THROWS_WITH(Session(client_only, 0, "127.0.0.1", 7001, Session::Origin::kAccepted),
+                    Catch::Contains("a role = \"client\" instance cannot accept connections"));
+  Session dialled_client(client_only, 0, "127.0.0.1", 7001, Session::Origin::kDialed);
+  CHECK((dialled_client.state() & KDB_TLS_HAS_OUTPUT) != 0);
+}
+
 TEST_CASE("tls alpn is negotiated and a protocol in common is required") {
   const Instance server_instance(server_options({{"alpn", "resp3,resp"}}));
   const Instance client_instance(client_options({{"alpn", "resp"}}));

@@ -116,10 +116,19 @@ std::string Instance::refusal(const Options& options) {
 }
 
 Session::Session(const Instance& instance, std::size_t max_buffered, std::string peer_addr,
-                 std::uint16_t peer_port)
+                 std::uint16_t peer_port, Origin origin)
     : peer_addr_(std::move(peer_addr)) {
-  const kdb_conn_info conn{
-      sizeof(kdb_conn_info), 1, {peer_addr_.data(), peer_addr_.size()}, peer_port, 6379, nullptr};
+  const bool dialed = origin == Origin::kDialed;
+  const kdb_conn_info conn{origin == Origin::kUnsaid
+                               ? static_cast<std::uint32_t>(KDB_SIZE_THROUGH(kdb_conn_info, peer))
+                               : static_cast<std::uint32_t>(sizeof(kdb_conn_info)),
+                           1,
+                           {peer_addr_.data(), peer_addr_.size()},
+                           peer_port,
+                           6379,
+                           nullptr,
+                           static_cast<std::uint8_t>(dialed ? 1 : 0),
+                           dialed ? kdb_str{"node1", 5} : kdb_str{nullptr, 0}};
   char buffer[1024];
   kdb_outbuf error{buffer, sizeof buffer, 0};
   if (transport().session_new(instance.get(), &conn, max_buffered, &session_, &error) != KDB_OK) {

@@ -87,8 +87,13 @@ class Endpoint {
 // A session of the plugin, driven through transport().
 class Session final : public Endpoint {
  public:
+  // What the host says about the connection: nothing (a 1.1 host: the session takes the
+  // instance's role), or that it accepted or dialled it (kdb_conn_info.dialed, ABI 1.2; a
+  // dialled one names "node1" as the server it expects).
+  enum class Origin { kUnsaid, kAccepted, kDialed };
   explicit Session(const Instance& instance, std::size_t max_buffered = 0,
-                   std::string peer_addr = "127.0.0.1", std::uint16_t peer_port = 7000);
+                   std::string peer_addr = "127.0.0.1", std::uint16_t peer_port = 7000,
+                   Origin origin = Origin::kUnsaid);
   ~Session() override;
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;

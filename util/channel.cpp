@@ -1,10 +1,11 @@
 // The protected path of a channel: socket bytes through the transport session and back.
-#include "kernel/net/channel.h"
+#include "util/channel.h"
 
 #include <algorithm>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
-namespace keepdb::net {
+namespace keepdb::util {
 
 namespace asio = boost::asio;
 
@@ -20,7 +21,7 @@ boost::system::error_code protocol_error() {
 
 }  // namespace
 
-void Channel::secure(std::unique_ptr<util::TransportSession> session, HandshakeLimits limits,
+void Channel::secure(std::unique_ptr<TransportSession> session, HandshakeLimits limits,
                      std::weak_ptr<void> owner) {
   session_ = std::move(session);
   owner_ = std::move(owner);
@@ -44,7 +45,7 @@ bool Channel::step(bool call_ok) {
 }
 
 void Channel::check_established() {
-  if (established_ || (session_->state() & util::kEstablished) == 0) return;
+  if (established_ || (session_->state() & kEstablished) == 0) return;
   established_ = true;
   if (established_callback_) std::exchange(established_callback_, nullptr)();
 }
@@ -75,13 +76,13 @@ void Channel::pump_read() {
       return complete_read({}, got);
     }
     const std::uint32_t state = session_->state();
-    if ((state & util::kClosed) != 0) {
+    if ((state & kClosed) != 0) {
       // Ended by close_notify, or failed in a read's look-ahead: an empty feed says which.
       std::size_t ignored = 0;
       if (!step(session_->feed({}, ignored))) return;
       return complete_read(asio::error::eof, 0);
     }
-    if (in_begin_ < in_.size() && (state & util::kWantInput) != 0) {
+    if (in_begin_ < in_.size() && (state & kWantInput) != 0) {
       std::size_t consumed = 0;
       if (!step(session_->feed({in_.data() + in_begin_, in_.size() - in_begin_}, consumed))) {
         return;
@@ -209,10 +210,34 @@ void Channel::shutdown_send() {
   drain_output();
 }
 
+void Channel::async_read_exactly(asio::mutable_buffer buffer, Handler handler) {
+  if (!session_) {
+    asio::async_read(socket_, buffer, std::move(handler));
+    return;
+  }
+  read_rest(buffer, 0, std::move(handler));
+}
+
+void Channel::read_rest(asio::mutable_buffer rest, std::size_t done, Handler handler) {
+  if (rest.size() == 0) {
+    asio::post(socket_.get_executor(), [handler = std::move(handler), done] { handler({}, done); });
+    return;
+  }
+  async_read_some(rest, [this, rest, done, handler = std::move(handler)](
+                            const boost::system::error_code& error, std::size_t bytes) mutable {
+    if (error) return handler(error, done + bytes);
+    read_rest(rest + bytes, done + bytes, std::move(handler));
+  });
+}
+
 void Channel::close() {
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
+  // The owner's handlers leave the channel now (they usually hold the owner, which holds
+  // the channel): completed through the io_context, or destroyed with it if it has stopped.
+  if (read_handler_) complete_read(asio::error::operation_aborted, 0);
+  if (write_handler_) complete_write(asio::error::operation_aborted);
 }
 
-}  // namespace keepdb::net
+}  // namespace keepdb::util

@@ -1,5 +1,5 @@
-// The byte stream under a client connection: a TCP socket, optionally with a transport
-// session (util::TransportSession, e.g. TLS from a plugin) between the socket and the
+// The byte stream under a client or peer connection: a TCP socket, optionally with a transport
+// session (TransportSession, e.g. TLS from a plugin) between the socket and the
 // connection. The connection reads and writes application bytes through the channel the
 // same way in both cases; without a session every call goes straight to the socket (no copy,
 // no allocation, no indirection beyond one branch), with one the channel feeds what the
@@ -32,7 +32,7 @@
 
 #include "util/transport_session.h"
 
-namespace keepdb::net {
+namespace keepdb::util {
 
 struct HandshakeLimits {
   std::chrono::milliseconds timeout{10000};
@@ -50,7 +50,7 @@ class Channel {
 
   // Puts `session` between the socket and the owner, and sends what it has to say first.
   // The channel's own socket operations hold `owner` (which owns the channel) alive.
-  void secure(std::unique_ptr<util::TransportSession> session, HandshakeLimits limits,
+  void secure(std::unique_ptr<TransportSession> session, HandshakeLimits limits,
               std::weak_ptr<void> owner);
   bool secured() const { return session_ != nullptr; }
   // True while a session has not completed its handshake.
@@ -63,7 +63,7 @@ class Channel {
   // completes).
   void on_established(std::function<void()> callback) { established_callback_ = std::move(callback); }
   // The verified peer of an established session; null on a plain channel.
-  const util::PeerIdentity* identity() const { return session_ ? session_->identity() : nullptr; }
+  const PeerIdentity* identity() const { return session_ ? session_->identity() : nullptr; }
   // Why the session failed; empty while it has not.
   const std::string& failure() const { return failure_; }
 
@@ -96,7 +96,12 @@ class Channel {
 
   // Ends the stream for writing: a session's close_notify first, once it is sent.
   void shutdown_send();
+  // Closes the socket; an outstanding read or write completes with operation_aborted.
   void close();
+
+  // Reads exactly `buffer.size()` application bytes, as boost::asio::async_read does on a
+  // socket: the handler gets an error, or the whole size.
+  void async_read_exactly(boost::asio::mutable_buffer buffer, Handler handler);
 
  private:
   void pump_read();
@@ -112,9 +117,11 @@ class Channel {
   void complete_read(const boost::system::error_code& error, std::size_t bytes);
   void complete_write(const boost::system::error_code& error);
   void check_established();
+  // async_read_exactly's loop: `done` bytes are in, `rest` is still to fill.
+  void read_rest(boost::asio::mutable_buffer rest, std::size_t done, Handler handler);
 
   boost::asio::ip::tcp::socket socket_;
-  std::unique_ptr<util::TransportSession> session_;
+  std::unique_ptr<TransportSession> session_;
   std::weak_ptr<void> owner_;
   HandshakeLimits limits_;
   Clock::time_point secured_at_{};
@@ -140,4 +147,4 @@ class Channel {
   Handler write_handler_;
 };
 
-}  // namespace keepdb::net
+}  // namespace keepdb::util
