@@ -188,7 +188,12 @@ bool breaks_contract(const Instance& instance, const std::string& error) {
 void check_transport(const Instance& instance, Report& report) {
   plugin_host::PluginTransport transport(instance);
   const auto open = [&](std::string& error) {
-    return transport.open({1, "127.0.0.1", 50000, 6379}, error);
+    util::TransportPeer peer;
+    peer.conn_id = 1;
+    peer.peer_addr = "127.0.0.1";
+    peer.peer_port = 50000;
+    peer.local_port = 6379;
+    return transport.open(peer, error);
   };
   // Offers `bytes` `chunk` at a time, draining after each; the contract breach, or "".
   const auto feed = [&](std::string_view bytes, std::size_t chunk) {

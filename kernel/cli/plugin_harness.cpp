@@ -368,8 +368,12 @@ bool drive_transport(const Instance& instance, const std::vector<TransportStep>&
                      const Connection& conn, std::ostream& out) {
   plugin_host::PluginTransport transport(instance);
   std::string error;
-  const auto session =
-      transport.open({1, conn.peer_addr, conn.peer_port, conn.local_port}, error);
+  util::TransportPeer peer;
+  peer.conn_id = 1;
+  peer.peer_addr = conn.peer_addr;
+  peer.peer_port = conn.peer_port;
+  peer.local_port = conn.local_port;
+  const auto session = transport.open(peer, error);
   if (!session) {
     out << "transport: fail: " << error << "\n";
     return false;

@@ -61,7 +61,6 @@ void InboundPeer::close(const std::string& reason) {
   if (closed_) return;
   closed_ = true;
   if (!reason.empty()) log::warn("closing ", describe(), ": ", reason);
-  boost::system::error_code ignored;
   deadline_.cancel();
   channel_.close();
 }
