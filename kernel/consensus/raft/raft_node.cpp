@@ -462,14 +462,15 @@ void RaftNode::advance_saves() {
 }
 
 void RaftNode::size_compaction() {
-  if (options_.snapshot_threshold_bytes == 0) return;
   const LogBytes& log = raft_io_->log_bytes();
   const raft_index applied = applied_index();
-  const bool over = log.bytes_between(raft_.log.snapshot.last_index, applied) >=
-                    options_.snapshot_threshold_bytes;
+  const bool by_bytes = options_.snapshot_threshold_bytes != 0;
+  const bool over = by_bytes && log.bytes_between(raft_.log.snapshot.last_index, applied) >=
+                                    options_.snapshot_threshold_bytes;
+  // A pending SAVE needs the threshold at 1 whether or not compaction counts bytes.
   raft_set_snapshot_threshold(&raft_,
                               over || !saves_.empty() ? 1 : options_.snapshot_threshold);
-  if (options_.snapshot_trailing > 0) {  // 0 keeps no entry at all
+  if (by_bytes && options_.snapshot_trailing > 0) {  // 0 keeps no entry at all
     raft_set_snapshot_trailing(&raft_,
                                log.entries_within(applied, options_.snapshot_threshold_bytes / 2,
                                                   options_.snapshot_trailing));
