@@ -1,147 +1,230 @@
 #!/usr/bin/env bash
 # redis-compare.sh: the same redis-benchmark load against KeepDB and against a durable
-# Redis (AOF, appendfsync always) started by this script, in one run, printing a table of
-# throughput and p50 latency with the KeepDB/Redis ratio. A second KeepDB row set runs with
-# the auth-token plugin configured (clients AUTH first) to show the cost of authentication,
-# and a third with plugins/tls as the client transport (redis-benchmark --tls, certificates
-# from scripts/gen-certs.sh) to show the cost of TLS against the plain rows.
+# Redis (AOF, appendfsync always) started by this script, in one run. The first table gives
+# throughput, p50 latency and server CPU time per operation (user+sys of the server process
+# from /proc/PID/stat, before and after each load, over the operations) with KeepDB/Redis
+# ratios. The second table gives the cost of each security provider: KeepDB with the
+# provider loaded against the plain KeepDB, rounds alternating between the two. A provider
+# row is a config fragment (variant_* below) plus one `plugin_row` line.
 #
-# Usage: bench/redis-compare.sh            (builds a Release keepd into build-bench/)
-# Knobs (env): KEEPD=path/to/keepd  N_C1=5000  N_C50=100000  N_P16=300000  OUT=/tmp/keepdb-bench
+# Usage: bench/redis-compare.sh            (builds a Release keepd and plugins into build-bench/)
+# Knobs (env): KEEPD=path/to/keepd (its build tree must hold the plugins and test fixtures)
+#   N_C1=5000 N_C50=50000 N_P16=300000 ROUNDS=3 (medians are printed) KEYSPACE= (-r N: random
+#   keys) ONLY= (a pattern: run only the provider rows whose label matches; "none" skips them)
+#   OUT=/tmp/keepdb-bench PORT_BASE=6501 (ports PORT_BASE, PORT_BASE+1, ...)
 # Everything runs on 127.0.0.1; every server is started here, tracked by PID, stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 N_C1=${N_C1:-5000}
-N_C50=${N_C50:-100000}
+N_C50=${N_C50:-50000}
 N_P16=${N_P16:-300000}
+ROUNDS=${ROUNDS:-3}
+KEYSPACE=${KEYSPACE:-}
+ONLY=${ONLY:-}
 OUT=${OUT:-/tmp/keepdb-bench}
-PORT_KEEPDB=${PORT_KEEPDB:-6501}
-PORT_REDIS=${PORT_REDIS:-6502}
-PORT_AUTH=${PORT_AUTH:-6503}
-PORT_TLS=${PORT_TLS:-6504}
+PORT_BASE=${PORT_BASE:-6501}
 
 if [ -z "${KEEPD:-}" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DKEEPDB_BUILD_TESTS=OFF -DKEEPDB_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-bench -j"$(nproc)" --target keepd keepdb_auth_token keepdb_tls >/dev/null
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build build-bench -j2 --target keepd keepdb_auth_token keepdb_auth_jwt keepdb_tls \
+    keepdb_ratelimit keepdb_audit kdb_fixture_admission kdb_fixture_audit_file >/dev/null
   KEEPD=build-bench/kernel/cli/keepd
 fi
-AUTH_SO=$(dirname "$KEEPD")/../../plugins/auth-token/libkeepdb_auth_token.so
-TLS_SO=$(dirname "$KEEPD")/../../plugins/tls/libkeepdb_tls.so
+BUILD=$(cd "$(dirname "$KEEPD")/../.." && pwd)
+so() { echo "$BUILD/$1"; }  # a plugin library by its path in the build tree
 
-rm -rf "$OUT" && mkdir -p -m 700 "$OUT"
+rm -rf "$OUT" && mkdir -p "$OUT" && chmod 700 "$OUT"
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
+next_port=$PORT_BASE
+HZ=$(getconf CLK_TCK)
 
-wait_for_port() {  # port [password]: poll PING with a 10 s deadline
-  local deadline=$((SECONDS + 10))
-  until redis-cli -p "$1" ${2:+-a "$2" --no-auth-warning} ping 2>/dev/null | grep -q PONG; do
-    [ $SECONDS -lt $deadline ] || { echo "server on port $1 did not start" >&2; exit 1; }
-    sleep 0.05
-  done
-}
-
-keepdb_config() {  # dir port [plugins|tls]
-  cat >"$1/node.toml" <<TOML
+# keepdb NAME FRAGMENT [LIBRARY...]: starts a keepd with its own folder $OUT/NAME, the given
+# plugin libraries copied into its plugins folder and FRAGMENT appended to its config after
+# the [client] keys (so a bare key, like transport, lands in [client]). Sets PORT and PID.
+keepdb() {
+  local name=$1 fragment=$2 dir="$OUT/$1" lib
+  shift 2
+  mkdir -p "$dir/plugins" && chmod 700 "$dir" "$dir/plugins"
+  for lib in "$@"; do cp "$lib" "$dir/plugins/"; done
+  PORT=$next_port && next_port=$((next_port + 1))
+  cat >"$dir/node.toml" <<TOML
 node_id = 1
 [storage]
 data_dir = "data"
-[client]
-host = "127.0.0.1"
-port = $2
-$([ "${3:-}" = tls ] && echo 'transport = "tls"')
 [limits]
 idle_timeout_ms = 0
+[client]
+host = "127.0.0.1"
+port = $PORT
+$fragment
 TOML
-  if [ "${3:-}" = tls ]; then
-    cat >>"$1/node.toml" <<TOML
-[plugins]
-dir = "plugins"
-[[plugin]]
-name = "tls"
-path = "libkeepdb_tls.so"
-[plugin.options]
-cert_file = "certs/node1.pem"
-key_file = "certs/node1.key"
-TOML
-  elif [ -n "${3:-}" ]; then
-    cat >>"$1/node.toml" <<TOML
-[plugins]
-dir = "plugins"
-[[plugin]]
-name = "tokens"
-path = "libkeepdb_auth_token.so"
-[plugin.options]
-secrets_file = "$1/secrets"
-TOML
-  fi
+  "$KEEPD" run --config "$dir/node.toml" 2>"$dir/log" & PID=$!
+  PIDS+=("$PID")
 }
 
-# KeepDB without plugins.
-mkdir -m 700 "$OUT/keepdb"
-keepdb_config "$OUT/keepdb" "$PORT_KEEPDB"
-"$KEEPD" run --config "$OUT/keepdb/node.toml" 2>"$OUT/keepdb/log" & PIDS+=($!)
+plugin() {  # NAME LIBRARY [key = value lines]: one [[plugin]] table
+  printf '[[plugin]]\nname = "%s"\npath = "%s"\n[plugin.options]\n%s\n' "$1" "$2" "${3:-}"
+}
 
-# KeepDB with the auth-token plugin.
-TOKEN=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-mkdir -m 700 "$OUT/auth" "$OUT/auth/plugins"
-cp "$AUTH_SO" "$OUT/auth/plugins/"
-printf '%s read,write,admin bench\n' "$(printf %s "$TOKEN" | "$KEEPD" token hash)" >"$OUT/auth/secrets"
-chmod 600 "$OUT/auth/secrets"
-keepdb_config "$OUT/auth" "$PORT_AUTH" plugins
-"$KEEPD" run --config "$OUT/auth/node.toml" 2>"$OUT/auth/log" & PIDS+=($!)
+stop() {  # PID: SIGTERM, wait, forget it
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local p left=()
+  for p in "${PIDS[@]}"; do [ "$p" = "$1" ] || left+=("$p"); done
+  PIDS=("${left[@]}")
+}
 
-# Redis, durable like KeepDB: every write fsynced before the reply.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime
+
+# run PORT PID TEST clients pipeline requests [redis-benchmark args...] -> "rps p50 cpu_us_per_op"
+run() {
+  local port=$1 pid=$2 test=$3 c=$4 p=$5 n=$6 before after
+  shift 6
+  before=$(cpu_ticks "$pid")
+  local out
+  out=$(redis-benchmark -p "$port" "$@" ${KEYSPACE:+-r "$KEYSPACE"} -t "$test" -d 256 \
+    -c "$c" -P "$p" -n "$n" --csv 2>/dev/null |
+    awk -F'","' 'NR > 1 { gsub(/"/, "", $0); split($0, f, ","); print f[2], f[5] }')
+  after=$(cpu_ticks "$pid")
+  [ -n "$out" ] || { echo "redis-benchmark $test on port $port printed nothing" >&2; exit 1; }
+  echo "$out $(awk -v t=$((after - before)) -v hz="$HZ" -v n="$n" 'BEGIN { print t * 1e6 / hz / n }')"
+}
+
+# rounds A_PORT A_PID B_PORT B_PID TEST clients pipeline requests A_ARGS B_ARGS: ROUNDS
+# alternating runs of A then B; prints the medians "a_rps a_p50 a_cpu b_rps b_p50 b_cpu".
+rounds() {
+  local r results=""
+  for ((r = 0; r < ROUNDS; r++)); do
+    # shellcheck disable=SC2086 # $9 and ${10} are lists of redis-benchmark arguments
+    results+="$(run "$1" "$2" "$5" "$6" "$7" "$8" $9) $(run "$3" "$4" "$5" "$6" "$7" "$8" ${10})"$'\n'
+  done
+  printf '%s' "$results" | medians
+}
+
+# The plain KeepDB and the durable Redis every row is compared with.
+keepdb plain ""
+PLAIN_PORT=$PORT PLAIN_PID=$PID
+REDIS_PORT=$next_port && next_port=$((next_port + 1))
 mkdir -m 700 "$OUT/redis"
-redis-server --port "$PORT_REDIS" --bind 127.0.0.1 --save '' --dir "$OUT/redis" \
-  --appendonly yes --appendfsync always >"$OUT/redis/log" 2>&1 & PIDS+=($!)
+# Started from its own folder: Redis writes nothing into the current directory.
+(cd "$OUT/redis" && exec redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+  --dir "$OUT/redis" --appendonly yes --appendfsync always >"$OUT/redis/log" 2>&1) &
+REDIS_PID=$!
+PIDS+=("$REDIS_PID")
+wait_for_ping -p "$PLAIN_PORT"
+wait_for_ping -p "$REDIS_PORT"
 
-# KeepDB with plugins/tls on its client listener.
-mkdir -m 700 "$OUT/tls" "$OUT/tls/plugins"
-cp "$TLS_SO" "$OUT/tls/plugins/"
-scripts/gen-certs.sh "$OUT/tls/certs" 1 2>/dev/null
-keepdb_config "$OUT/tls" "$PORT_TLS" tls
-"$KEEPD" run --config "$OUT/tls/node.toml" 2>"$OUT/tls/log" & PIDS+=($!)
-TLS_ARGS="--tls --cacert $OUT/tls/certs/ca.pem"
+echo "KeepDB vs Redis (appendonly yes, appendfsync always), 256 B values, median of $ROUNDS rounds${KEYSPACE:+, random keys -r $KEYSPACE}"
+printf '%-16s %11s %8s %11s %8s %6s  %13s %13s %6s\n' load "KeepDB op/s" "p50 ms" "Redis op/s" \
+  "p50 ms" ratio "KeepDB CPU us" "Redis CPU us" ratio
+row() {  # label clients pipeline requests
+  local test
+  for test in set get; do
+    read -r ks kp kc rs rp rc <<<"$(rounds "$PLAIN_PORT" "$PLAIN_PID" "$REDIS_PORT" "$REDIS_PID" \
+      "$test" "$2" "$3" "$4" "" "")"
+    awk -v l="$1 ${test^^}" -v a="$ks" -v ap="$kp" -v ac="$kc" -v b="$rs" -v bp="$rp" -v bc="$rc" \
+      'BEGIN { printf "%-16s %11.0f %8.3f %11.0f %8.3f %6.2f  %13.1f %13.1f %6.2f\n",
+               l, a, ap, b, bp, a / b, ac, bc, (bc > 0 ? ac / bc : 0) }'
+  done
+}
+row "c1 P1" 1 1 "$N_C1"
+row "c50 P1" 50 1 "$N_C50"
+row "c1 P16" 1 16 "$N_C50"
+row "c50 P16" 50 16 "$N_P16"
+echo "(CPU us: server CPU time, user+sys, per acknowledged operation; /proc/PID/stat ticks of 1/$HZ s.)"
 
-wait_for_port "$PORT_KEEPDB"; wait_for_port "$PORT_REDIS"; wait_for_port "$PORT_AUTH" "$TOKEN"
-deadline=$((SECONDS + 10))
-until redis-cli -p "$PORT_TLS" $TLS_ARGS ping 2>/dev/null | grep -q PONG; do
-  [ $SECONDS -lt $deadline ] || { echo "server on port $PORT_TLS did not start" >&2; exit 1; }
-  sleep 0.05
-done
-
-run() {  # port clients pipeline requests [password] [redis-benchmark args] -> "SET_rps SET_p50 GET_rps GET_p50"
-  # shellcheck disable=SC2086 # $6 is a list of arguments
-  redis-benchmark -p "$1" ${5:+-a "$5"} ${6:-} -t set,get -d 256 -c "$2" -P "$3" -n "$4" --csv 2>/dev/null |
-    awk -F'","' '/^"(SET|GET)"/ { gsub(/"/, "", $0); split($0, f, ","); printf "%s %s ", f[2], f[5] }'
+# Provider variants: each prints its config fragment, given its folder; the libraries it
+# loads are named in its plugin_row line.
+TOKEN=$(openssl rand -hex 32)
+variant_auth_token() {
+  printf '%s read,write,admin bench\n' "$(printf %s "$TOKEN" | "$KEEPD" token hash)" >"$1/secrets"
+  chmod 600 "$1/secrets"
+  printf '[plugins]\ndir = "plugins"\n'
+  plugin tokens libkeepdb_auth_token.so "secrets_file = \"secrets\""
+}
+JWT=""
+variant_auth_jwt() {  # an HS256 key made here; the token minted with plugins/auth-jwt/mint-jwt.sh
+  openssl rand -out "$1/jwt.key" 64 && chmod 600 "$1/jwt.key"
+  local now
+  now=$(date +%s)
+  JWT=$(plugins/auth-jwt/mint-jwt.sh HS256 "$1/jwt.key" \
+    "{\"iss\":\"bench\",\"aud\":\"keepdb\",\"sub\":\"bench\",\"roles\":[\"read\",\"write\",\"admin\"],\"iat\":$now,\"exp\":$((now + 3000))}")
+  printf '[plugins]\ndir = "plugins"\n'
+  plugin jwt libkeepdb_auth_jwt.so \
+    "$(printf 'algorithms = "HS256"\nissuers = "bench"\naudience = "keepdb"\nhmac_secret_file = "jwt.key"')"
+}
+variant_ratelimit() {  # every limit on, none reached by the load
+  printf '[plugins]\ndir = "plugins"\n'
+  plugin limits libkeepdb_ratelimit.so "$(printf '%s\n' 'connections_per_ip = "1000"' \
+    'new_connections_per_ip_per_second = "10000"' \
+    'commands_per_second_per_connection = "1000000"' \
+    'commands_per_second_per_principal = "10000000"' \
+    'bytes_per_second_per_connection = "1000000000"' \
+    'command_costs = "scan=10,keys=100,flushdb=1000"' 'auth_failure_limit = "10"')"
+}
+variant_audit() {  # folder fsync-policy
+  printf '[plugins]\ndir = "plugins"\n'
+  plugin audit libkeepdb_audit.so "$(printf 'path = "audit.log"\nfsync = "%s"' "$2")"
+}
+variant_audit_interval() { variant_audit "$1" interval_ms; }
+variant_audit_every() { variant_audit "$1" every_record; }
+variant_fixtures() {  # tests/plugin_abi/fixtures: admission (denies nothing) and audit to a file
+  printf '[plugins]\ndir = "plugins"\n'
+  plugin gate libkdb_fixture_admission.so
+  plugin audit libkdb_fixture_audit_file.so 'path = "audit.log"'
+}
+variant_tls() {  # plugins/tls on the client listener, certificates from scripts/gen-certs.sh
+  scripts/gen-certs.sh "$1/certs" 1 2>/dev/null
+  printf 'transport = "tls"\n[plugins]\ndir = "plugins"\n'
+  plugin tls libkeepdb_tls.so "$(printf 'cert_file = "certs/node1.pem"\nkey_file = "certs/node1.key"')"
 }
 
-printf '%-28s %12s %9s %12s %9s %9s\n' "load (256 B values)" "KeepDB op/s" "p50 ms" "Redis op/s" "p50 ms" "ratio"
-row() {  # label clients pipeline requests keepdb_port [password]
-  read -r ks kp kg kgp <<<"$(run "$5" "$2" "$3" "$4" "${6:-}")"
-  read -r rs rp rg rgp <<<"$(run "$PORT_REDIS" "$2" "$3" "$4")"
-  awk -v l="$1 SET" -v a="$ks" -v ap="$kp" -v b="$rs" -v bp="$rp" \
-    'BEGIN { printf "%-28s %12.0f %9.3f %12.0f %9.3f %9.2f\n", l, a, ap, b, bp, a / b }'
-  awk -v l="$1 GET" -v a="$kg" -v ap="$kgp" -v b="$rg" -v bp="$rgp" \
-    'BEGIN { printf "%-28s %12.0f %9.3f %12.0f %9.3f %9.2f\n", l, a, ap, b, bp, a / b }'
+# plugin_row LABEL VARIANT "redis-benchmark args" clients requests LIBRARY...: starts the
+# variant, runs ROUNDS alternating rounds of SET against it and the plain KeepDB, stops it.
+plugin_row() {
+  local label=$1 variant=$2 args=$3 clients=$4 requests=$5 name="$2-c$4"
+  local dir="$OUT/$name"
+  shift 5
+  [ "$ONLY" != none ] || return 0
+  [[ -z $ONLY || $label =~ $ONLY ]] || return 0
+  mkdir -m 700 "$dir"
+  "variant_$variant" "$dir" >"$dir/fragment.toml"  # in this shell: a variant may set JWT
+  keepdb "$name" "$(<"$dir/fragment.toml")" "$@"
+  args=${args//@JWT@/$JWT}
+  args=${args//@TOKEN@/$TOKEN}
+  args=${args//@DIR@/$dir}
+  # shellcheck disable=SC2086 # $args is a list of redis-benchmark arguments
+  wait_for_ping -p "$PORT" $args
+  read -r vs vp vc ps pp pc <<<"$(rounds "$PORT" "$PID" "$PLAIN_PORT" "$PLAIN_PID" set \
+    "$clients" 1 "$requests" "$args" "")"
+  awk -v l="$label" -v a="$vs" -v ap="$vp" -v ac="$vc" -v b="$ps" -v bp="$pp" -v bc="$pc" \
+    'BEGIN { printf "%-36s %10.0f %8.3f %10.0f %8.3f %6.3f  %8.1f %8.1f\n", l, a, ap, b, bp, a / b, ac, bc }'
+  local dropped
+  # shellcheck disable=SC2086 # $args is a list of redis-cli arguments
+  dropped=$(redis-cli -p "$PORT" $args --no-auth-warning info security 2>/dev/null |
+    tr -d '\r' | sed -n 's/^audit_events_dropped://p')
+  [ "${dropped:-0}" = 0 ] || echo "  ($label: $dropped audit events dropped, queue full)"
+  stop "$PID"
 }
-row "c1 P1" 1 1 "$N_C1" "$PORT_KEEPDB"
-row "c50 P1" 50 1 "$N_C50" "$PORT_KEEPDB"
-row "c1 P16" 1 16 "$N_C50" "$PORT_KEEPDB"
-row "c50 P16" 50 16 "$N_P16" "$PORT_KEEPDB"
-row "c50 P1, auth-token" 50 1 "$N_C50" "$PORT_AUTH" "$TOKEN"
 
-printf '\n%-28s %12s %9s %12s %9s %9s\n' "load (256 B values)" "TLS op/s" "p50 ms" "plain op/s" "p50 ms" "ratio"
-tls_row() {  # label clients requests: KeepDB over TLS against plain KeepDB
-  read -r ts tp tg tgp <<<"$(run "$PORT_TLS" "$2" 1 "$3" "" "$TLS_ARGS")"
-  read -r ps pp pg pgp <<<"$(run "$PORT_KEEPDB" "$2" 1 "$3")"
-  awk -v l="$1 SET" -v a="$ts" -v ap="$tp" -v b="$ps" -v bp="$pp" \
-    'BEGIN { printf "%-28s %12.0f %9.3f %12.0f %9.3f %9.2f\n", l, a, ap, b, bp, a / b }'
-  awk -v l="$1 GET" -v a="$tg" -v ap="$tgp" -v b="$pg" -v bp="$pgp" \
-    'BEGIN { printf "%-28s %12.0f %9.3f %12.0f %9.3f %9.2f\n", l, a, ap, b, bp, a / b }'
-}
-tls_row "c1 P1, TLS" 1 "$N_C1"
-tls_row "c50 P1, TLS" 50 "$N_C50"
-echo "(Redis: appendonly yes, appendfsync always. Logs and data in $OUT.)"
+if [ "$ONLY" != none ]; then
+  echo
+  echo "Security providers: SET, 256 B values, against the plain KeepDB, median of $ROUNDS alternating rounds"
+  printf '%-36s %10s %8s %10s %8s %6s  %8s %8s\n' "load, provider" "with op/s" "p50 ms" \
+    "plain op/s" "p50 ms" ratio "CPU us" "plain"
+fi
+plugin_row "c50 P1, auth-token" auth_token "-a @TOKEN@" 50 "$N_C50" "$(so plugins/auth-token/libkeepdb_auth_token.so)"
+plugin_row "c50 P1, auth-jwt (HS256)" auth_jwt "-a @JWT@" 50 "$N_C50" "$(so plugins/auth-jwt/libkeepdb_auth_jwt.so)"
+plugin_row "c50 P1, ratelimit (no limit reached)" ratelimit "" 50 "$N_C50" "$(so plugins/ratelimit/libkeepdb_ratelimit.so)"
+plugin_row "c50 P1, audit fsync interval_ms" audit_interval "" 50 "$N_C50" "$(so plugins/audit/libkeepdb_audit.so)"
+plugin_row "c50 P1, audit fsync every_record" audit_every "" 50 "$N_C50" "$(so plugins/audit/libkeepdb_audit.so)"
+plugin_row "c50 P1, admission+audit fixtures" fixtures "" 50 "$N_C50" \
+  "$(so tests/plugin_abi/fixtures/admission/libkdb_fixture_admission.so)" \
+  "$(so tests/plugin_abi/fixtures/audit_file/libkdb_fixture_audit_file.so)"
+plugin_row "c1 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 1 "$N_C1" "$(so plugins/tls/libkeepdb_tls.so)"
+plugin_row "c50 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 50 "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
+echo "(Logs and data in $OUT. Both servers and redis-benchmark share the machine's cores.)"

@@ -1,0 +1,26 @@
+# bench/lib.sh: helpers the whole-server benchmark scripts share; source it, do not run it.
+# shellcheck shell=bash
+
+# medians: reads lines of numbers in columns (as many rounds as lines) and prints one line,
+# the median of each column.
+medians() {
+  awk '{ for (i = 1; i <= NF; i++) v[i, NR] = $i; columns = NF }
+    END {
+      for (i = 1; i <= columns; i++) {
+        for (r = 1; r <= NR; r++) s[r] = v[i, r]
+        for (a = 2; a <= NR; a++)
+          for (b = a; b > 1 && s[b] + 0 < s[b - 1] + 0; b--) { t = s[b]; s[b] = s[b - 1]; s[b - 1] = t }
+        printf "%s%s", (i > 1 ? " " : ""), s[int((NR + 1) / 2)]
+      }
+      print ""
+    }'
+}
+
+# wait_for_ping REDIS-CLI-ARGS...: polls PING until PONG, with a 10 s deadline.
+wait_for_ping() {
+  local deadline=$((SECONDS + 10))
+  until redis-cli "$@" --no-auth-warning ping 2>/dev/null | grep -q PONG; do
+    [ $SECONDS -lt $deadline ] || { echo "no PONG from redis-cli $* within 10 s" >&2; return 1; }
+    sleep 0.05
+  done
+}
