@@ -1,134 +1,173 @@
 #!/usr/bin/env bash
-# 3-node KeepDB vs 3-node etcd 3.4 on loopback, same load in one run: durable 256-byte
-# writes from 1 and 50 clients against each leader, ops/s and p50/p99 latency. KeepDB is
-# driven by redis-benchmark (SET, -P 1), etcd by etcdput (put, the stand-in for etcd's
-# `benchmark put`, built from the etcdput/ folder named by ANCHORS). A single
-# KeepDB node is measured too, for the cost of replication.
+# cluster-compare.sh: 3-node KeepDB vs 3-node etcd 3.4 on loopback, the same load in one
+# run: durable 256-byte writes from 1 and 50 clients against each leader, ops/s and p50,
+# p99 and p99.9 latency, in ROUNDS rounds (every system once per round, in turn), then the
+# median of each figure. KeepDB is driven by redis-benchmark (SET, -P 1, random keys), etcd
+# by bench/etcd-put (put over gRPC with etcd's Go client, random keys). Also measured: one
+# KeepDB node (the cost of replication), and 3 KeepDB nodes started by
+# `scripts/cluster.sh start --tls` (clients on TLS, peers on mutual TLS; the cost of TLS).
 #
-#   bench/cluster-compare.sh            # uses build/kernel/cli/keepd (a release build)
+#   bench/cluster-compare.sh       # builds a Release keepd and plugins/tls into build-bench/
 #
-# Environment: KEEPD, REQUESTS (20000), SCRATCH (/tmp/keepdb-cluster-compare),
-# ANCHORS (required: the folder holding etcdput/, the etcd put client's source).
+# Needs redis-benchmark, etcd, etcdctl and Go with Debian's etcd client packages, all
+# installed by scripts/install-deps.sh. Environment: KEEPD (with libkeepdb_tls.so in its
+# build tree), ROUNDS (3), REQUESTS (c50: 20000), REQUESTS_C1 (5000), SCRATCH
+# (/tmp/keepdb-cluster-compare; never inside a git checkout), SYSTEMS (a pattern: only the
+# systems whose label matches).
 set -euo pipefail
 
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/.." && pwd)
-KEEPD=${KEEPD:-$ROOT/build/kernel/cli/keepd}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/bench/lib.sh"
+ROUNDS=${ROUNDS:-3}
 REQUESTS=${REQUESTS:-20000}
+REQUESTS_C1=${REQUESTS_C1:-5000}
 SCRATCH=${SCRATCH:-/tmp/keepdb-cluster-compare}
-ANCHORS=${ANCHORS:?set ANCHORS to the folder holding etcdput/}
-ETCDPUT=$SCRATCH/bin/etcdput
-ETCD_PIDS=()
+SYSTEMS=${SYSTEMS:-}
 
 log() { echo "cluster-compare: $*" >&2; }
+for tool in redis-benchmark etcd etcdctl go; do
+  command -v "$tool" >/dev/null || { log "no $tool: run scripts/install-deps.sh"; exit 1; }
+done
+if [[ -z ${KEEPD:-} ]]; then
+  cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$ROOT/build-bench" -j2 --target keepd keepdb_tls >/dev/null
+  KEEPD=$ROOT/build-bench/kernel/cli/keepd
+fi
+[[ -x $KEEPD ]] || { log "no keepd at $KEEPD"; exit 1; }
+PLUGIN_DIR=$(dirname "$KEEPD")/../../plugins/tls
 
-# etcd, its client and the Go toolchain that builds etcdput come from Debian's packages.
-install_etcd_tools() {
-  local missing=() p
-  for p in etcd-server etcd-client golang-go golang-etcd-server-dev; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [ ${#missing[@]} -eq 0 ] && return
-  log "installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+rm -rf "$SCRATCH" && mkdir -p "$SCRATCH/bin" && chmod 700 "$SCRATCH"
+# GOPATH mode against Debian's packages: nothing is downloaded.
+(cd "$ROOT/bench/etcd-put" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS="" \
+  GOCACHE="$SCRATCH/go-cache" go build -o "$SCRATCH/bin/etcd-put" .) ||
+  { log "cannot build bench/etcd-put (Debian's golang-etcd-server-dev installed?)"; exit 1; }
+
+# KeepDB clusters by scripts/cluster.sh: label -> "dir nodes client_base peer_base [--tls]".
+declare -A CLUSTERS=(
+  ["keepdb, 1 node"]="keepdb1 1 6391 7391"
+  ["keepdb, 3 nodes"]="keepdb3 3 6381 7381"
+  ["keepdb, 3 nodes, TLS"]="keepdb3tls 3 6371 7371 --tls"
+)
+ORDER=("keepdb, 1 node" "keepdb, 3 nodes" "keepdb, 3 nodes, TLS" "etcd 3.4, 3 members")
+ETCD_PIDS=()
+
+cluster() {  # label start|stop
+  local dir nodes client peer tls
+  read -r dir nodes client peer tls <<<"${CLUSTERS[$1]}"
+  CLUSTER_DIR=$SCRATCH/$dir NODES=$nodes CLIENT_BASE=$client PEER_BASE=$peer KEEPD=$KEEPD \
+    PLUGIN_DIR=$PLUGIN_DIR "$ROOT/scripts/cluster.sh" "$2" ${tls:+"$tls"} >/dev/null
 }
-install_etcd_tools
-row() { printf '%-24s %-8s %12s %10s %10s\n' "$@"; }
 
 cleanup() {
-  local pid
-  CLUSTER_DIR=$SCRATCH/keepdb3 "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
-  CLUSTER_DIR=$SCRATCH/keepdb1 NODES=1 CLIENT_BASE=6391 PEER_BASE=7391 \
-    "$ROOT/scripts/cluster.sh" stop >/dev/null 2>&1 || true
+  local label pid
+  for label in "${!CLUSTERS[@]}"; do cluster "$label" stop 2>/dev/null || true; done
   for pid in "${ETCD_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${ETCD_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
 
-# redis-benchmark SET on PORT with C clients -> "rps p50 p99"
-keepdb_set() {
-  redis-benchmark -h 127.0.0.1 -p "$1" -t set -d 256 -c "$2" -P 1 -n "$REQUESTS" -r 1000000 --csv 2>/dev/null |
-    tail -1 | tr -d '"' | awk -F, '{print $2, $5, $7}'
+tls_args() {  # label -> redis-cli/redis-benchmark TLS arguments, if that cluster is on TLS
+  local dir nodes client peer tls
+  read -r dir nodes client peer tls <<<"${CLUSTERS[$1]}"
+  [[ -z $tls ]] || echo "--tls --cacert $SCRATCH/$dir/tls/ca.pem"
 }
 
-keepdb_rows() {  # label PORT
-  local c rps p50 p99
-  for c in 1 50; do
-    read -r rps p50 p99 < <(keepdb_set "$2" "$c")
-    row "$1" "c$c" "$rps" "$p50" "$p99"
-  done
-}
-
-leader_port() {  # base nodes
-  local n port
-  for ((n = 0; n < $2; n++)); do
-    port=$(($1 + n))
-    if redis-cli -p "$port" info replication | tr -d '\r' | grep -q '^keepdb_role:leader'; then
-      echo "$port"
+keepdb_leader() {  # label -> the leader's client port
+  local dir nodes client peer tls n
+  read -r dir nodes client peer tls <<<"${CLUSTERS[$1]}"
+  for ((n = 0; n < nodes; n++)); do
+    # shellcheck disable=SC2046 # tls_args is a list of arguments
+    if redis-cli -p $((client + n)) $(tls_args "$1") info replication 2>/dev/null | tr -d '\r' |
+      grep -q '^keepdb_role:leader'; then
+      echo $((client + n))
       return
     fi
   done
+  log "$1: no leader"
   return 1
 }
 
-etcd_rows() {
-  mkdir -p "$SCRATCH/bin"
-  if [[ ! -x $ETCDPUT ]]; then
-    (cd "$ANCHORS/etcdput" && GO111MODULE=off GOPATH=/usr/share/gocode GOFLAGS= go build -o "$ETCDPUT" .) ||
-      { log "cannot build etcdput"; return 1; }
-  fi
-  local d=$SCRATCH/etcd3 ic="" eps="" spec name c p
+# One load on one KeepDB cluster -> "rps p50 p99 p99.9" (p99.9: redis-benchmark's first
+# percentile line at or above 99.9%, an upper bound within its histogram's precision).
+keepdb_load() {  # label clients requests
+  # shellcheck disable=SC2046 # tls_args is a list of arguments
+  redis-benchmark -p "$(keepdb_leader "$1")" $(tls_args "$1") -t set -d 256 -c "$2" -P 1 \
+    -n "$3" -r 1000000 2>/dev/null | tr '\r' '\n' | awk '
+      /^[0-9.]+% <= / && p999 == "" { sub(/%/, "", $1); if ($1 + 0 >= 99.9) p999 = $3 }
+      /throughput summary:/ { rps = $3 }
+      /avg +min +p50/ { getline; p50 = $3; p99 = $5 }
+      END { print rps, p50, p99, p999 }'
+}
+
+etcd_start() {
+  local d=$SCRATCH/etcd3 initial="" spec name c p
   local specs=(e1:2379:2380 e2:22379:22380 e3:32379:32380)
   for spec in "${specs[@]}"; do
     IFS=: read -r name c p <<<"$spec"
-    ic+="${ic:+,}$name=http://127.0.0.1:$p"
-    eps+="${eps:+,}127.0.0.1:$c"
+    initial+="${initial:+,}$name=http://127.0.0.1:$p"
+    ETCD_ENDPOINTS+="${ETCD_ENDPOINTS:+,}127.0.0.1:$c"
   done
-  rm -rf "$d" && mkdir -p "$d"
+  mkdir -p "$d" && chmod 700 "$d"
   for spec in "${specs[@]}"; do
     IFS=: read -r name c p <<<"$spec"
-    etcd --name "$name" --data-dir "$d/$name" \
+    # Started from the scratch folder: etcd writes nothing into a checkout.
+    (cd "$d" && exec etcd --name "$name" --data-dir "$d/$name" \
       --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c" \
       --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p" \
-      --initial-cluster "$ic" --initial-cluster-token compare --initial-cluster-state new \
-      --logger zap --log-outputs "$d/$name.log" >/dev/null 2>&1 &
+      --initial-cluster "$initial" --initial-cluster-token compare --initial-cluster-state new \
+      --logger zap --log-outputs "$d/$name.log" >/dev/null 2>&1) &
     ETCD_PIDS+=("$!")
   done
-  local leader="" deadline=$((SECONDS + 30))
-  while [[ -z $leader ]] && ((SECONDS < deadline)); do
-    leader=$(etcdctl --endpoints="$eps" endpoint status -w json 2>/dev/null | python3 -c '
-import json,sys
-for e in json.load(sys.stdin):
-    s=e["Status"]
-    if s["header"]["member_id"]==s["leader"]: print(e["Endpoint"])' 2>/dev/null || true)
-    [[ -n $leader ]] || sleep 0.2
-  done
-  [[ -n $leader ]] || { log "etcd: no leader"; return 1; }
-  local clients out rps p50 p99
-  for clients in 1 50; do
-    # label,conns,clients,total,errors,seconds,rps,avg_ms,p50_ms,p90_ms,p99_ms,max_ms
-    out=$("$ETCDPUT" --endpoints="$leader" --conns="$clients" --clients="$clients" --total="$REQUESTS" \
-      --key-size=8 --val-size=256 --key-space-size=0 --label=c$clients | tail -1)
-    IFS=, read -r _ _ _ _ _ _ rps _ p50 _ p99 _ <<<"$out"
-    row "etcd 3.4, 3 members" "c$clients" "$rps" "$p50" "$p99"
+  local deadline=$((SECONDS + 30))
+  until etcd_leader >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || { log "etcd: no leader within 30 s; logs in $d"; return 1; }
+    sleep 0.2
   done
 }
 
-[[ -x $KEEPD ]] || { log "no keepd at $KEEPD"; exit 1; }
-rm -rf "$SCRATCH/keepdb1" "$SCRATCH/keepdb3"
-mkdir -p "$SCRATCH"
-row "system" clients "ops/s" "p50 ms" "p99 ms"
+etcd_leader() {  # the leader's client endpoint
+  etcdctl --endpoints="$ETCD_ENDPOINTS" endpoint status -w json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    s = e["Status"]
+    if s["header"]["member_id"] == s["leader"]:
+        print(e["Endpoint"])
+        sys.exit(0)
+sys.exit(1)'
+}
 
-CLUSTER_DIR=$SCRATCH/keepdb1 NODES=1 CLIENT_BASE=6391 PEER_BASE=7391 KEEPD=$KEEPD \
-  "$ROOT/scripts/cluster.sh" start >/dev/null
-keepdb_rows "keepdb, 1 node" 6391
-CLUSTER_DIR=$SCRATCH/keepdb1 NODES=1 "$ROOT/scripts/cluster.sh" stop >/dev/null
+etcd_load() {  # clients requests -> "rps p50 p99 p99.9"
+  "$SCRATCH/bin/etcd-put" --endpoints="$(etcd_leader)" --conns="$1" --clients="$1" --total="$2" \
+    --value-size=256 | tr , ' ' | awk '{ print $1, $2, $3, $4 }'
+}
 
-CLUSTER_DIR=$SCRATCH/keepdb3 KEEPD=$KEEPD "$ROOT/scripts/cluster.sh" start >/dev/null
-keepdb_rows "keepdb, 3 nodes" "$(leader_port 6381 3)"
-CLUSTER_DIR=$SCRATCH/keepdb3 "$ROOT/scripts/cluster.sh" stop >/dev/null
+selected() { [[ -z $SYSTEMS || $1 =~ $SYSTEMS ]]; }
 
-etcd_rows
+ETCD_ENDPOINTS=""
+for label in "${ORDER[@]}"; do
+  selected "$label" || continue
+  if [[ $label == etcd* ]]; then etcd_start; else cluster "$label" start; fi
+done
+
+printf '%-6s %-22s %-4s %10s %8s %8s %8s\n' round system load "ops/s" "p50 ms" "p99 ms" "p99.9 ms"
+for ((round = 1; round <= ROUNDS; round++)); do
+  for label in "${ORDER[@]}"; do
+    selected "$label" || continue
+    for clients in 1 50; do
+      n=$REQUESTS
+      ((clients > 1)) || n=$REQUESTS_C1
+      if [[ $label == etcd* ]]; then out=$(etcd_load "$clients" "$n"); else out=$(keepdb_load "$label" "$clients" "$n"); fi
+      read -r rps p50 p99 p999 <<<"$out"
+      printf '%-6s %-22s %-4s %10.0f %8.3f %8.3f %8.3f\n' "$round" "$label" "c$clients" "$rps" "$p50" "$p99" "$p999"
+      printf '%s|c%s|%s|%s|%s|%s\n' "$label" "$clients" "$rps" "$p50" "$p99" "$p999" >>"$SCRATCH/rounds"
+    done
+  done
+done
+
+echo
+echo "median of $ROUNDS rounds (REQUESTS=$REQUESTS at c50, $REQUESTS_C1 at c1; all servers, their disks and the load generators share the machine)"
+printf '%-22s %-4s %10s %8s %8s %8s\n' system load "ops/s" "p50 ms" "p99 ms" "p99.9 ms"
+cut -d'|' -f1,2 "$SCRATCH/rounds" | awk '!seen[$0]++' | while IFS='|' read -r label load; do
+  read -r rps p50 p99 p999 <<<"$(grep -F "$label|$load|" "$SCRATCH/rounds" | cut -d'|' -f3- | tr '|' ' ' | medians)"
+  printf '%-22s %-4s %10.0f %8.3f %8.3f %8.3f\n' "$label" "$load" "$rps" "$p50" "$p99" "$p999"
+done

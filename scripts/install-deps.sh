@@ -12,6 +12,7 @@ packages=(
   catch2 libbenchmark-dev
   redis-tools redis-server python3-redis python3-prometheus-client nodejs
   clang-14 libclang-rt-14-dev
+  etcd-server etcd-client golang-go golang-etcd-server-dev  # bench/cluster-compare.sh's reference
 )
 
 SUDO=""
