@@ -33,6 +33,11 @@ data_dir = "data"
 [client]
 host = "127.0.0.1"
 port = $PORT_BASE
+[limits]
+# Off: keepd cuts a long redis-cli --pipe stream after request_timeout_ms as a "slow or
+# stalled sender" (the clock of a partial request is not reset while whole requests keep
+# arriving; see bench/README.md, "Memory").
+request_timeout_ms = 0
 TOML
 "$KEEPD" run --config "$OUT/keepdb/node.toml" 2>"$OUT/keepdb/log" &
 PIDS+=($!)
