@@ -141,11 +141,16 @@ struct Cluster {
   std::uint64_t snapshot_threshold_bytes = 64ull << 20;
 };
 
-// Posture gaps the operator accepts on purpose (`[security] accept_risks`). Parsed here,
-// judged later by the posture check.
+// `[security] level`: "dev" reports the posture; "prod" refuses to start while a control is
+// missing or weak (kernel/config/posture.h).
+enum class SecurityLevel { kDev, kProd };
+
+// The level and the posture gaps the operator accepts on purpose (`[security]`). Parsed
+// here, judged by the posture check (kernel/config/posture.h).
 struct Security {
   bool operator==(const Security&) const = default;  // reload_diff.h compares configs
-  std::vector<std::string> accept_risks;  // non-empty, unique names, e.g. "no-tls"
+  SecurityLevel level = SecurityLevel::kDev;
+  std::vector<std::string> accept_risks;  // unique risk names (posture.h), e.g. "no-audit"
 };
 
 // The accepted risk that lets a node with a loopback peer listener run without

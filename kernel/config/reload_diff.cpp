@@ -61,6 +61,7 @@ const std::vector<FixedSetting>& fixed_settings() {
       {"cluster.snapshot_trailing", same_field<&Config::cluster, &Cluster::snapshot_trailing>()},
       {"cluster.snapshot_threshold_bytes",
        same_field<&Config::cluster, &Cluster::snapshot_threshold_bytes>()},
+      {"security.level", same_field<&Config::security, &Security::level>()},
       {"security.accept_risks", same_field<&Config::security, &Security::accept_risks>()},
   };
   return settings;

@@ -11,6 +11,7 @@
 #include "kernel/config/error_text.h"
 #include "kernel/config/limit_ranges.h"
 #include "kernel/config/plugin_options.h"
+#include "kernel/config/posture.h"
 #include "kernel/config/table_reader.h"
 
 namespace keepdb::config {
@@ -248,13 +249,28 @@ std::vector<ClusterMember> read_members(const TableReader& cluster) {
 
 Security read_security(const TableReader& root) {
   Security security;
-  const auto table = root.table("security", {"accept_risks"});
+  const auto table = root.table("security", {"level", "accept_risks"});
   if (!table) return security;
+  if (const auto level = table->string("level")) {
+    if (*level == "prod") {
+      security.level = SecurityLevel::kProd;
+    } else if (*level != "dev") {
+      table->fail("level", "must be \"dev\" or \"prod\", not '" + *level + "'");
+    }
+  }
   security.accept_risks = table->string_array("accept_risks").value_or(std::vector<std::string>{});
   std::set<std::string_view> seen;
   for (const std::string& risk : security.accept_risks) {
     if (risk.empty()) table->fail("accept_risks", "entries must not be empty");
     if (!seen.insert(risk).second) table->fail("accept_risks", "'" + risk + "' is listed twice");
+  }
+  // A misspelt name would accept nothing while the operator believes it does.
+  for (const std::string& risk : security.accept_risks) {
+    if (is_risk_name(risk)) continue;
+    std::string known;
+    for (const std::string_view name : risk_names())
+      known += (known.empty() ? "" : ", ") + std::string(name);
+    table->fail("accept_risks", "unknown risk '" + risk + "' (known: " + known + ")");
   }
   return security;
 }

@@ -33,7 +33,7 @@ TEST_CASE("seams: audit: each event kind is recorded with its fields and never a
   SeamsSetup setup({PluginTable("limit", admission_fixture(), {{"deny_principal", "bob"}}),
                     PluginTable("expiring", expiring_auth_fixture()),
                     PluginTable("audit", audit_fixture(), {{"path", "audit.log"}})});
-  setup.accept_risks = {"no-tls"};
+  setup.accept_risks = {"no-client-tls"};
   SeamsKeepd keepd(std::move(setup));
   keepd.start();
   {
@@ -50,8 +50,8 @@ TEST_CASE("seams: audit: each event kind is recorded with its fields and never a
   CHECK(keepd.stop().exited_normally(0));  // drains and flushes the queue
   const std::string text = read_file(keepd.dir() / "audit.log");
   INFO(text);
-  CHECK(has_line(
-      text, {"type=10 ", "action=accepted_risk", "detail=[security] accept_risks names no-tls"}));
+  CHECK(has_line(text, {"type=10 ", "action=accepted_risk",
+                        "detail=[security] accept_risks names no-client-tls"}));
   CHECK(has_line(text, {"type=1 ", "peer=127.0.0.1:", "action=connect outcome=ok"}));
   CHECK(has_line(text, {"type=4 ", "action=auth outcome=failed", "expiring-auth"}));
   CHECK(has_line(text, {"type=3 ", "principal=alice action=auth outcome=ok"}));

@@ -169,9 +169,9 @@ TEST_CASE("config: values of the wrong type are named with both types", "[config
        "test.toml:1: plugin: wrong type: expected array of tables, got table"},
       {with_storage("plugin = [\n  1,\n]"),
        "test.toml:2: plugin[0]: wrong type: expected table, got integer"},
-      {with_storage("[security]\naccept_risks = \"no-tls\""),
+      {with_storage("[security]\naccept_risks = \"no-client-tls\""),
        "test.toml:2: security.accept_risks: wrong type: expected array of strings, got string"},
-      {with_storage("[security]\naccept_risks = [\"no-tls\",\n  1]"),
+      {with_storage("[security]\naccept_risks = [\"no-client-tls\",\n  1]"),
        "test.toml:3: security.accept_risks[1]: wrong type: expected string, got integer"},
   });
 }
@@ -190,10 +190,11 @@ TEST_CASE("config: missing and empty required keys are errors", "[config][errors
 
 TEST_CASE("config: security.accept_risks entries are non-empty and unique", "[config][errors]") {
   check_errors({
-      {with_storage("[security]\naccept_risks = [\"no-tls\", \"\"]"),
+      {with_storage("[security]\naccept_risks = [\"no-client-tls\", \"\"]"),
        "test.toml:2: security.accept_risks: entries must not be empty"},
-      {with_storage("[security]\naccept_risks = [\"no-tls\", \"no-audit\", \"no-tls\"]"),
-       "test.toml:2: security.accept_risks: 'no-tls' is listed twice"},
+      {with_storage(
+           "[security]\naccept_risks = [\"no-client-tls\", \"no-audit\", \"no-client-tls\"]"),
+       "test.toml:2: security.accept_risks: 'no-client-tls' is listed twice"},
   });
 }
 

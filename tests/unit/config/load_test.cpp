@@ -62,7 +62,8 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(config.cluster.members[2].id == 3);
   CHECK(config.cluster.members[2].peer_address == "[fd00::3]:7003");
 
-  CHECK(config.security.accept_risks == std::vector<std::string>{"no-tls", "no-audit"});
+  CHECK(config.security.level == SecurityLevel::kProd);
+  CHECK(config.security.accept_risks == std::vector<std::string>{"no-client-tls", "no-audit"});
 }
 
 TEST_CASE("config: absent keys take the documented defaults", "[config]") {
@@ -90,6 +91,7 @@ TEST_CASE("config: absent keys take the documented defaults", "[config]") {
   CHECK(config.cluster.snapshot_threshold == 1024);
   CHECK(config.cluster.snapshot_trailing == 2048);
   CHECK(config.cluster.members.empty());
+  CHECK(config.security.level == SecurityLevel::kDev);
   CHECK(config.security.accept_risks.empty());
 }
 

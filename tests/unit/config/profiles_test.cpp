@@ -1,4 +1,4 @@
-// The shipped profiles (profiles/dev.toml, profiles/prod.toml) load with this loader.
+// The shipped profiles (profiles/dev.toml, profiles/prod.toml) with this loader.
 #include "tests/unit/config/config_test_support.h"
 
 namespace keepdb::config {
@@ -19,12 +19,15 @@ TEST_CASE("config: profiles/dev.toml: loopback, ./data/dev, no plugins, single n
   CHECK(config.cluster.peer_port == 0);
 }
 
-TEST_CASE("config: profiles/prod.toml: all interfaces, /var/lib/keepdb", "[config][profiles]") {
-  const Config config = load_file(kProfiles / "prod.toml");
-  CHECK(config.client.host == "0.0.0.0");
-  CHECK(config.client.port == 6379);
-  CHECK(config.storage.data_dir == "/var/lib/keepdb");
-  CHECK(config.security.accept_risks.empty());
+// Filled in, it passes the posture check: tests/unit/config/posture_test.cpp.
+TEST_CASE("config: profiles/prod.toml refuses to load until its sha256 placeholders are filled",
+          "[config][profiles]") {
+  try {
+    load_file(kProfiles / "prod.toml");
+    FAIL("profiles/prod.toml loaded with its placeholders");
+  } catch (const ConfigError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("sha256: must be 64 hexadecimal characters"));
+  }
 }
 
 }  // namespace

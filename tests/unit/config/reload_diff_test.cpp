@@ -69,7 +69,7 @@ TEST_CASE("reload diff: each setting fixed at start is named", "[config][reload]
         std::vector<std::string>{"plugins.auth_deadline_ms"});
   CHECK(restart_for(kBase + "\n[cluster]\nsnapshot_threshold = 10\n") ==
         std::vector<std::string>{"cluster.snapshot_threshold"});
-  CHECK(restart_for(kBase + "\n[security]\naccept_risks = [\"no-tls\"]\n") ==
+  CHECK(restart_for(kBase + "\n[security]\naccept_risks = [\"no-client-tls\"]\n") ==
         std::vector<std::string>{"security.accept_risks"});
 }
 
