@@ -2,12 +2,15 @@
 // everything `keepd run` refuses before it starts serving: the file itself, the cluster
 // secret file it names, every [[plugin]] (library, option schema, and the plugin's own
 // create(), which reads its options' files) and the transport each listener names, each
-// instance destroyed again at once.
+// instance destroyed again at once, and the security posture (posture_check.h), whose table
+// it prints (--json: as JSON).
+#include <boost/json.hpp>
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <string>
 
 #include "kernel/cli/options.h"
+#include "kernel/cli/posture_check.h"
 #include "kernel/cli/subcommands.h"
 #include "kernel/config/config.h"
 #include "kernel/consensus/peer/cluster_secret.h"
@@ -42,7 +45,7 @@ std::string plugins_summary(const config::Plugins& plugins) {
 int config_check_command(const Args& args) {
   namespace po = boost::program_options;
   po::options_description options("keepd config check options");
-  options.add_options()("help,h", "show this help")(
+  options.add_options()("help,h", "show this help")("json", "print the posture as JSON")(
       "file", po::value<std::string>()->required(), "configuration file (TOML)");
   po::positional_options_description positional;
   positional.add("file", 1);
@@ -61,10 +64,23 @@ int config_check_command(const Args& args) {
       const plugin_host::PluginSet plugins = plugin_host::PluginSet::load(config.plugins, log);
       plugins.client_transport(config);
     }
-    std::cout << file << ": ok (node " << config.node_id << ", clients on " << config.client.host
-              << ":" << config.client.port << ", data in " << config.storage.data_dir.string()
-              << plugins_summary(config.plugins) << ")\n";
-    return 0;
+    const PostureReport posture = check_posture(config);
+    for (const std::string& refusal : posture.refusals) {
+      std::cerr << file << ": refused: " << refusal << "\n";
+    }
+    if (values.count("json") != 0) {
+      boost::json::object out = posture_json(config, posture);
+      out.emplace("file", file);
+      std::cout << boost::json::serialize(out) << "\n";
+    } else {
+      if (posture.refusals.empty()) {
+        std::cout << file << ": ok (node " << config.node_id << ", clients on "
+                  << config.client.host << ":" << config.client.port << ", data in "
+                  << config.storage.data_dir.string() << plugins_summary(config.plugins) << ")\n";
+      }
+      std::cout << posture_table(config, posture);
+    }
+    return posture.refusals.empty() ? 0 : 1;
   } catch (const std::runtime_error& e) {  // ConfigError, the secret file's or a plugin's
     std::cerr << e.what() << "\n";
     return 1;

@@ -1,5 +1,6 @@
 // keepd run: load the configuration, make the process non-dumpable when it will hold
-// secrets, and run a node until SIGTERM/SIGINT.
+// secrets, refuse the posture the configuration's [security] level does not allow (with a
+// banner for each accepted risk), and run a node until SIGTERM/SIGINT.
 #include <sys/prctl.h>
 
 #include <boost/program_options.hpp>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "kernel/cli/options.h"
+#include "kernel/cli/posture_check.h"
 #include "kernel/cli/subcommands.h"
 #include "kernel/config/config.h"
 #include "kernel/log/log.h"
@@ -43,6 +45,22 @@ bool keep_secrets_out_of_dumps(const config::Config& config) {
   return true;
 }
 
+// False, after logging every refusal, when the posture forbids starting; else logs a
+// banner per accepted risk (node.cpp also records each in the audit log).
+bool posture_allows_start(const config::Config& config) {
+  const PostureReport posture = check_posture(config);
+  for (const std::string& refusal : posture.refusals) log::error("refused: ", refusal);
+  if (!posture.refusals.empty()) {
+    log::error("not starting: `keepd config check ", config.source.string(),
+               "` shows the posture table");
+    return false;
+  }
+  for (const std::string& risk : config.security.accept_risks) {
+    log::warn("*** ", config::accepted_risk_banner(risk, posture.controls), " ***");
+  }
+  return true;
+}
+
 }  // namespace
 
 int run_command(const Args& args) {
@@ -73,9 +91,13 @@ int run_command(const Args& args) {
   try {
     const config::Config config = config::load_file(values["config"].as<std::string>());
     if (!keep_secrets_out_of_dumps(config)) return 1;
+    if (!posture_allows_start(config)) return 1;
     return node::run(config);
   } catch (const config::ConfigError& e) {
     log::error("configuration error: ", e.what());
+    return 1;
+  } catch (const std::runtime_error& e) {  // a plugin library the posture check cannot open
+    log::error("cannot run: ", e.what());
     return 1;
   }
 }
