@@ -98,8 +98,10 @@ TEST_CASE("config check accepts a valid file and summarises it", "[cli][config]"
   write_file(config, render_config(KeepdSettings().limit("max_bulk_bytes", 1024), 7777));
   const ProgramResult result = keepd({"config", "check", config.string()});
   CHECK(result.status.exited_normally(0));
-  CHECK(result.out == config.string() + ": ok (node 1, clients on 127.0.0.1:7777, data in " +
-                          (dir / "data").string() + ")\n");
+  // The summary, then the posture table (tests/integration/posture).
+  CHECK(result.out.rfind(config.string() + ": ok (node 1, clients on 127.0.0.1:7777, data in " +
+                             (dir / "data").string() + ")\nsecurity level dev\n",
+                         0) == 0);
   CHECK_FALSE(std::filesystem::exists(dir / "data"));  // checking creates nothing
 }
 

@@ -35,6 +35,15 @@ std::string toml_string(std::string_view text) {
   return quoted + "\"";
 }
 
+// The hex SHA-256 of a file, by coreutils' sha256sum.
+std::string sha256_of(const fs::path& file) {
+  const ProgramResult result = run_program({"/usr/bin/sha256sum", file.string()});
+  if (!result.status.exited_normally(0) || result.out.size() < 64) {
+    throw std::runtime_error("sha256sum " + file.string() + ": " + result.err);
+  }
+  return result.out.substr(0, 64);
+}
+
 }  // namespace
 
 fs::path admission_fixture() {
@@ -74,10 +83,13 @@ void SeamsKeepd::write_config(std::uint16_t port) const {
   settings.limits = setup_.limits;
   settings.client_lines = setup_.client_lines;
   std::string text = render_config(settings, port);
-  if (!setup_.accept_risks.empty()) {
+  if (!setup_.accept_risks.empty() || !setup_.security_level.empty()) {
     text += "\n[security]\naccept_risks = [";
     for (const std::string& risk : setup_.accept_risks) text += toml_string(risk) + ",";
     text += "]\n";
+    if (!setup_.security_level.empty()) {
+      text += "level = " + toml_string(setup_.security_level) + "\n";
+    }
   }
   text += "\n[plugins]\ndir = " + toml_string((dir_ / "plugins").string()) + "\n";
   if (setup_.audit_queue != 0) text += "audit_queue = " + std::to_string(setup_.audit_queue) + "\n";
@@ -88,6 +100,10 @@ void SeamsKeepd::write_config(std::uint16_t port) const {
     text += "\n[[plugin]]\nname = " + toml_string(table.name) + "\n";
     text += "path = " + toml_string(table.library.filename().string()) + "\n";
     if (table.fail_closed) text += "fail_closed = true\n";
+    if (table.pinned) {
+      const fs::path copy = dir_ / "plugins" / table.library.filename();
+      text += "sha256 = " + toml_string(sha256_of(copy)) + "\n";
+    }
     if (!table.options.empty()) text += "[plugin.options]\n";
     for (const auto& [key, value] : table.options) text += key + " = " + toml_string(value) + "\n";
   }

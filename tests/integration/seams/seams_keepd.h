@@ -1,6 +1,7 @@
 // Owns what the seams suite needs to run a real keepd with any [[plugin]] tables: a trusted
 // plugin directory of private copies of the built fixture libraries, the config text
-// (harness render_config plus [plugins] and [[plugin]] tables with options and fail_closed),
+// (harness render_config plus [security] and [plugins] and [[plugin]] tables with options,
+// fail_closed and sha256 pins),
 // and start/stop around the harness's ChildProcess and start_on_free_port.
 //
 // Thread-safety: none; one test thread. Lifetime: the destructor SIGKILLs a keepd still
@@ -42,6 +43,7 @@ struct PluginTable {
   std::filesystem::path library;  // a built library; copied into the plugin dir
   std::vector<std::pair<std::string, std::string>> options;
   bool fail_closed = false;
+  bool pinned = false;  // sha256 = the digest of the copy in the plugin dir
 };
 
 struct SeamsSetup {
@@ -53,6 +55,7 @@ struct SeamsSetup {
   std::uint64_t audit_queue = 0;  // [plugins] audit_queue; 0: keepd's default
   std::uint64_t auth_deadline_ms = 0;  // [plugins] auth_deadline_ms; 0: keepd's default
   std::vector<std::string> accept_risks;
+  std::string security_level;  // [security] level; empty: not written (keepd's default)
 };
 
 class SeamsKeepd {
