@@ -66,13 +66,21 @@ PostureReport check_posture(const config::Config& config) {
 }
 
 std::string posture_table(const config::Config& config, const PostureReport& report) {
+  std::size_t name_width = 0;
+  std::size_t risk_width = 0;
+  for (const config::Control& row : report.controls) {
+    name_width = std::max(name_width, row.name.size() + 2);
+    risk_width = std::max(risk_width, row.risk.size() + 2);
+  }
+  constexpr std::size_t kStatusWidth = 9;  // "missing*" and a space
   std::string text = "security level " + std::string(level_name(config)) + "\n";
-  text += padded("STATUS", 9) + padded("CONTROL", 22) + padded("RISK", 19) + "KEY: REASON\n";
+  text += padded("STATUS", kStatusWidth) + padded("CONTROL", name_width) +
+          padded("RISK", risk_width) + "KEY: REASON\n";
   for (const config::Control& row : report.controls) {
     const std::string status = std::string(config::control_status_name(row.status)) +
                                (is_accepted(config, row) ? "*" : "");
-    text += padded(status, 9) + padded(row.name, 22) + padded(row.risk, 19) + row.key + ": " +
-            row.reason + "\n";
+    text += padded(status, kStatusWidth) + padded(row.name, name_width) +
+            padded(row.risk, risk_width) + row.key + ": " + row.reason + "\n";
   }
   text += "(* accepted in [security] accept_risks)\n";
   return text;
