@@ -14,7 +14,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run --config FILE                      run a node\n"
-    "  config check FILE                      validate a configuration file and its posture\n"
+    "  config check FILE [--json]             validate a configuration file and its posture\n"
     "  plugins list [--dir D] [--config F] [--json]\n"
     "                                         list provider plugins and their load status\n"
     "  plugins test FILE [--option K=V] [--auth ..] [--admit ..] [--record ..]\n"
