@@ -41,11 +41,11 @@ constexpr std::uint64_t kStrongHmacKeyBytes = 64;
 constexpr std::chrono::milliseconds kMaxSafeTimeout{60'000};
 
 // The plugin options naming files that hold secrets (auth-token's secrets_file, auth-jwt's
-// hmac_secret_file and jwks_file, tls's key_file, audit's key files): group and others must
-// not read them.
-constexpr std::array<std::string_view, 6> kSecretOptions = {"secrets_file",   "hmac_secret_file",
-                                                            "jwks_file",      "key_file",
-                                                            "chain_key_file", "key_hash_key_file"};
+// hmac_secret_file, tls's key_file, audit's key files): group and others must not read them.
+// (auth-jwt's jwks_file may hold public keys only; the plugin itself refuses one with HMAC
+// keys that others can read.)
+constexpr std::array<std::string_view, 5> kSecretOptions = {
+    "secrets_file", "hmac_secret_file", "key_file", "chain_key_file", "key_hash_key_file"};
 
 const PluginFacts kUnknownPlugin{};
 
