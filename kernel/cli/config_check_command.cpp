@@ -64,7 +64,7 @@ int config_check_command(const Args& args) {
       const plugin_host::PluginSet plugins = plugin_host::PluginSet::load(config.plugins, log);
       plugins.client_transport(config);
     }
-    const PostureReport posture = check_posture(config);
+    const node::PostureReport posture = node::check_posture(config);
     for (const std::string& refusal : posture.refusals) {
       std::cerr << file << ": refused: " << refusal << "\n";
     }

@@ -1,37 +1,11 @@
-// Gathering the posture facts from the machine, and printing the posture table.
+// Printing the posture table, as text and as JSON.
 #include "kernel/cli/posture_check.h"
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <stdexcept>
-
-#include "kernel/plugin_host/library_loader.h"
 
 namespace keepdb::cli {
 namespace {
-
-config::PluginFacts plugin_facts(const config::PluginSpec& spec) {
-  const plugin_host::LibraryReport report = plugin_host::open_library(spec.path, spec.sha256);
-  if (report.status != plugin_host::LoadStatus::kOk) {
-    throw std::runtime_error("plugin '" + spec.name + "' (" + spec.path.string() +
-                             "): " + std::string(plugin_host::load_status_name(report.status)) +
-                             ": " + report.reason);
-  }
-  const std::uint32_t kinds = report.descriptor->kinds;
-  return {report.descriptor->name, (kinds & KDB_KIND_AUTHENTICATOR) != 0,
-          (kinds & KDB_KIND_TRANSPORT) != 0, (kinds & KDB_KIND_ADMISSION) != 0,
-          (kinds & KDB_KIND_AUDIT) != 0};
-}
-
-config::FileFacts file_facts(const std::filesystem::path& path) {
-  struct stat status {};
-  if (::stat(path.c_str(), &status) != 0) return {};
-  return {true, static_cast<std::uint32_t>(status.st_mode & 07777),
-          static_cast<std::uint64_t>(status.st_size)};
-}
 
 bool is_accepted(const config::Config& config, const config::Control& row) {
   const auto& risks = config.security.accept_risks;
@@ -50,22 +24,7 @@ std::string padded(std::string text, std::size_t width) {
 
 }  // namespace
 
-PostureReport check_posture(const config::Config& config) {
-  config::PostureFacts facts;
-  for (const config::PluginSpec& spec : config.plugins.load) {
-    facts.plugins.emplace(spec.name, plugin_facts(spec));
-  }
-  for (const config::PostureFile& file : config::posture_files(config)) {
-    facts.files.emplace(file.path, file_facts(file.path));
-  }
-  facts.running_as_root = ::geteuid() == 0;
-  PostureReport report;
-  report.controls = config::evaluate_posture(config, facts);
-  report.refusals = config::posture_refusals(config, report.controls);
-  return report;
-}
-
-std::string posture_table(const config::Config& config, const PostureReport& report) {
+std::string posture_table(const config::Config& config, const node::PostureReport& report) {
   std::size_t name_width = 0;
   std::size_t risk_width = 0;
   for (const config::Control& row : report.controls) {
@@ -86,7 +45,7 @@ std::string posture_table(const config::Config& config, const PostureReport& rep
   return text;
 }
 
-boost::json::object posture_json(const config::Config& config, const PostureReport& report) {
+boost::json::object posture_json(const config::Config& config, const node::PostureReport& report) {
   boost::json::array controls;
   for (const config::Control& row : report.controls) {
     controls.push_back(boost::json::object{{"control", row.name},

@@ -1,9 +1,7 @@
-// The posture check as `keepd run` and `keepd config check` run it: gathers the facts the
-// pure check needs (each [[plugin]] library's descriptor kinds, the modes and sizes of the
-// data dir and secret files, the effective uid), evaluates the table (kernel/config/posture.h)
-// and prints it as text or JSON.
+// The posture table (kernel/node/posture_facts.h) as `keepd run` and `keepd config check`
+// print it: text for people, JSON for tools.
 //
-// Thread-safety: call from the main thread before the node starts.
+// Thread-safety: functions of their arguments only.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -12,25 +10,16 @@
 
 #include "kernel/config/config.h"
 #include "kernel/config/posture.h"
+#include "kernel/node/posture_facts.h"
 
 namespace keepdb::cli {
 
-struct PostureReport {
-  std::vector<config::Control> controls;
-  std::vector<std::string> refusals;  // empty: keepd run may start
-};
-
-// Opens every [[plugin]] library (trust, pin and descriptor checks, no create()) and stats
-// the files posture_files() names. Throws std::runtime_error naming a plugin whose library
-// cannot be opened.
-PostureReport check_posture(const config::Config& config);
-
 // One line per control: status, control, risk name, key, reason; "accepted" marks a gap
 // named in accept_risks.
-std::string posture_table(const config::Config& config, const PostureReport& report);
+std::string posture_table(const config::Config& config, const node::PostureReport& report);
 
 // {"level", "controls": [{"control", "status", "risk", "key", "reason", "accepted"}],
 //  "refusals": [...], "would_start"}
-boost::json::object posture_json(const config::Config& config, const PostureReport& report);
+boost::json::object posture_json(const config::Config& config, const node::PostureReport& report);
 
 }  // namespace keepdb::cli

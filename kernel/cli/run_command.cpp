@@ -48,7 +48,7 @@ bool keep_secrets_out_of_dumps(const config::Config& config) {
 // False, after logging every refusal, when the posture forbids starting; else logs a
 // banner per accepted risk (node.cpp also records each in the audit log).
 bool posture_allows_start(const config::Config& config) {
-  const PostureReport posture = check_posture(config);
+  const node::PostureReport posture = node::check_posture(config);
   for (const std::string& refusal : posture.refusals) log::error("refused: ", refusal);
   if (!posture.refusals.empty()) {
     log::error("not starting: `keepd config check ", config.source.string(),

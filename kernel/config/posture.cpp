@@ -21,6 +21,7 @@ constexpr std::string_view kAdmission = "no-admission";
 constexpr std::string_view kAudit = "no-audit";
 constexpr std::string_view kExposedClient = "exposed-client-listener";
 constexpr std::string_view kExposedPeer = "exposed-peer-listener";
+constexpr std::string_view kExposedOperator = "exposed-operator-listener";
 constexpr std::string_view kPermissions = "loose-permissions";
 constexpr std::string_view kUnpinned = "unpinned-plugins";
 constexpr std::string_view kJwtKey = "weak-jwt-key";
@@ -28,10 +29,15 @@ constexpr std::string_view kTokens = "weak-tokens";
 constexpr std::string_view kLimits = "unsafe-limits";
 constexpr std::string_view kRoot = "run-as-root";
 
-constexpr std::array<std::string_view, 15> kRisks = {
-    kClientTls, kNoPeerSecretRisk, kPeerMtls,    kAuth,        kRoles,    kAdmission,
-    kAudit,     kExposedClient,    kExposedPeer, kPermissions, kUnpinned, kJwtKey,
-    kTokens,    kLimits,           kRoot};
+constexpr std::array<std::string_view, 16> kRisks = {
+    kClientTls,   kNoPeerSecretRisk, kPeerMtls,        kAuth,        kRoles,
+    kAdmission,   kAudit,            kExposedClient,   kExposedPeer, kExposedOperator,
+    kPermissions, kUnpinned,         kJwtKey,          kTokens,      kLimits,
+    kRoot};
+
+// The risks refused at every level, not only in prod: listeners reachable beyond loopback.
+constexpr std::array<std::string_view, 3> kExposedRisks = {kExposedClient, kExposedPeer,
+                                                           kExposedOperator};
 
 // A token shorter than this many bytes is weak (`keepd token new` makes 64 hex digits); an
 // HMAC key for JWTs shorter than this many bytes is weak (the longest HS512 digest).
@@ -132,12 +138,18 @@ Control peer_secret(const Config& config) {
 }
 
 Control peer_mtls(const Config& config) {
+  const std::string name = "peer mutual TLS";
+  const std::string key = "cluster.transport";
   if (config.cluster.peer_port == 0) {
-    return control("peer mutual TLS", kPeerMtls, "cluster.transport", ControlStatus::kOk,
-                   "no peer listener (single node)");
+    return control(name, kPeerMtls, key, ControlStatus::kOk, "no peer listener (single node)");
   }
-  return control("peer mutual TLS", kPeerMtls, "cluster.transport", ControlStatus::kMissing,
-                 "peer traffic is not encrypted (this version has no peer TLS)");
+  if (config.cluster.transport.empty()) {
+    return control(name, kPeerMtls, key, ControlStatus::kMissing,
+                   "peer traffic is plain text and members are known by the cluster secret only");
+  }
+  return control(name, kPeerMtls, key, ControlStatus::kOk,
+                 "every peer link goes through '" + config.cluster.transport +
+                     "', each member proving its [[cluster.member]] identity");
 }
 
 Control audit(const Config& config, const PostureFacts& facts) {
@@ -175,16 +187,38 @@ Control client_bind(const Config& config, bool authenticated) {
 // secret, is required there by the loader).
 Control peer_bind(const Config& config) {
   const std::string name = "peer bind address";
+  const std::string key = "cluster.peer_host";
   if (config.cluster.peer_port == 0) {
-    return control(name, kExposedPeer, "cluster.peer_host", ControlStatus::kOk,
-                   "no peer listener (single node)");
+    return control(name, kExposedPeer, key, ControlStatus::kOk, "no peer listener (single node)");
   }
-  if (!is_loopback_ip(config.cluster.peer_host)) {
-    return control(name, kExposedPeer, "cluster.peer_host", ControlStatus::kMissing,
+  if (is_loopback_ip(config.cluster.peer_host)) {
+    return control(name, kExposedPeer, key, ControlStatus::kOk,
+                   "loopback only (" + config.cluster.peer_host + ")");
+  }
+  if (config.cluster.transport.empty()) {
+    return control(name, kExposedPeer, key, ControlStatus::kMissing,
                    "listening on " + config.cluster.peer_host + " without TLS");
   }
-  return control(name, kExposedPeer, "cluster.peer_host", ControlStatus::kOk,
-                 "loopback only (" + config.cluster.peer_host + ")");
+  return control(name, kExposedPeer, key, ControlStatus::kOk,
+                 "TLS and the cluster secret on " + config.cluster.peer_host);
+}
+
+// The operator HTTP listener serves /metrics and /health in plain text to anyone who reaches
+// it: beyond loopback it exposes the node's traffic figures.
+Control operator_bind(const Config& config) {
+  const std::string name = "operator bind address";
+  const std::string key = "operator.host";
+  const OperatorListener& listener = config.operator_listener;
+  if (listener.port == 0) {
+    return control(name, kExposedOperator, key, ControlStatus::kOk, "no operator listener");
+  }
+  if (!is_loopback_ip(listener.host)) {
+    return control(name, kExposedOperator, key, ControlStatus::kMissing,
+                   "/metrics and /health on " + listener.host +
+                       " in plain text without authentication");
+  }
+  return control(name, kExposedOperator, key, ControlStatus::kOk,
+                 "loopback only (" + listener.host + ")");
 }
 
 std::string octal_mode(std::uint32_t mode) {
@@ -355,6 +389,7 @@ std::vector<Control> evaluate_posture(const Config& config, const PostureFacts& 
   table.push_back(audit(config, facts));
   table.push_back(client_bind(config, !authenticators.empty()));
   table.push_back(peer_bind(config));
+  table.push_back(operator_bind(config));
   table.push_back(permissions(config, facts));
   table.push_back(pinning(config));
   table.push_back(jwt_key(config, facts));
@@ -376,7 +411,9 @@ std::vector<std::string> posture_refusals(const Config& config,
   std::vector<std::string> refusals;
   for (const Control& row : controls) {
     if (row.status == ControlStatus::kOk || accepted(config, row.risk)) continue;
-    if (!prod && row.risk != kExposedClient && row.risk != kExposedPeer) continue;
+    const bool exposed =
+        std::find(kExposedRisks.begin(), kExposedRisks.end(), row.risk) != kExposedRisks.end();
+    if (!prod && !exposed) continue;
     refusals.push_back(describe(row) + "; refused" + (prod ? " in [security] level \"prod\"" : "") +
                        " unless [security] accept_risks names \"" + row.risk + "\"");
   }

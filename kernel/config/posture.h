@@ -2,13 +2,13 @@
 // [[plugin]] is of which kind, the modes and sizes of the files the config names, whether
 // keepd runs as root), the table of controls an operator reads in `keepd config check` and
 // at start-up, and the decision whether `keepd run` may start. Pure: it reads no file and
-// loads no library (kernel/cli/posture_facts.* gathers the facts).
+// loads no library (kernel/node/posture_facts.* gathers the facts).
 //
 // Each control has a stable risk name; `[security] accept_risks` names the gaps an operator
 // accepts on purpose. The rules (docs/SECURITY.md):
 //   - any level: a listener on a non-loopback address without TLS or without authentication
-//     refuses to start unless its "exposed-client-listener" or "exposed-peer-listener" risk
-//     is accepted;
+//     refuses to start unless its "exposed-client-listener", "exposed-peer-listener" or
+//     "exposed-operator-listener" risk is accepted;
 //   - level "prod": every control that is missing or weak refuses to start unless its risk
 //     name is accepted.
 // Names in accept_risks that are no risk name are refused when the file is loaded.

@@ -4,6 +4,7 @@
 
 #include "kernel/config/reload_diff.h"
 #include "kernel/log/log.h"
+#include "kernel/node/posture_facts.h"
 #include "kernel/plugin_host/plugin_error.h"
 
 namespace keepdb::node {
@@ -18,6 +19,22 @@ std::string joined(const std::vector<std::string>& names) {
   return text;
 }
 
+// Why the posture check refuses `next` (as `keepd run` would refuse it), or nothing.
+std::optional<std::string> posture_refusal(const config::Config& next) {
+  try {
+    const PostureReport posture = check_posture(next);
+    if (posture.refusals.empty()) return std::nullopt;
+    std::string why = "posture check: " + posture.refusals.front();
+    if (posture.refusals.size() > 1) {
+      why += " (and " + std::to_string(posture.refusals.size() - 1) +
+             " more: keepd config check lists them)";
+    }
+    return why;
+  } catch (const std::exception& error) {  // a plugin library that cannot be opened
+    return std::string("posture check: ") + error.what();
+  }
+}
+
 }  // namespace
 
 std::optional<std::string> ConfigReloader::reload(const commands::ReloadOrigin& origin) {
@@ -30,6 +47,7 @@ std::optional<std::string> ConfigReloader::reload(const commands::ReloadOrigin& 
   if (const auto restart = config::restart_required(running_, next); !restart.empty()) {
     return report(origin, "restart required: " + joined(restart) + " changed", {});
   }
+  if (const auto refusal = posture_refusal(next)) return report(origin, *refusal, {});
   std::vector<std::string> replaced;
   try {
     replaced = plugins_.reload(next.plugins, log_, seams_);

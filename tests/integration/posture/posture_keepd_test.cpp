@@ -7,6 +7,8 @@
 // would start.
 #include <unistd.h>
 
+#include <csignal>
+
 #include <catch2/catch.hpp>
 #include <functional>
 
@@ -110,7 +112,7 @@ TEST_CASE("posture: a prod node with every control starts and config check agree
   CHECK(python_json_holds(json.out,
                           "d['would_start'] and d['level'] == 'prod' and d['refusals'] == [] and "
                           "all(c['status'] == 'ok' or c['accepted'] for c in d['controls']) and "
-                          "len(d['controls']) == 15"));
+                          "len(d['controls']) == 16"));
 }
 
 TEST_CASE("posture: prod refuses each missing control by name and starts with it accepted",
@@ -213,6 +215,29 @@ TEST_CASE("posture: prod refuses a tokens file others can read before any plugin
   CHECK(json.status.exited_normally(1));
 }
 
+TEST_CASE("posture: a reload that would weaken a prod node is refused and the running posture kept",
+          "[posture][reload]") {
+  auto keepd = prepared(prod_setup());
+  keepd->start();
+  // Dropping min_token_length lets the tokens plugin accept 16-byte tokens: weak-tokens.
+  plugin(keepd->setup(), "tokens").options.pop_back();
+  keepd->rewrite_config();
+  keepd->send_signal(SIGHUP);
+  CHECK(keepd->wait_for_log("failed, the running configuration is kept: posture check: "
+                            "token strength is weak (auth-token options.min_token_length)"));
+  CHECK(keepd->running());
+  // The same change with its risk accepted needs a restart (accept_risks is read at start);
+  // restoring the option reloads cleanly.
+  plugin(keepd->setup(), "tokens").options.emplace_back("min_token_length", "32");
+  keepd->rewrite_config();
+  keepd->send_signal(SIGHUP);
+  CHECK(keepd->wait_for_log("configuration reloaded (SIGHUP)"));
+  CHECK(keepd->stop().exited_normally(0));
+  const std::string audit = read_file(keepd->dir() / "audit.log");
+  CHECK(audit.find("\"kind\":\"config_reload\"") != std::string::npos);
+  CHECK(audit.find("posture check: token strength is weak") != std::string::npos);
+}
+
 TEST_CASE("posture: an unknown name in accept_risks is refused in every level", "[posture]") {
   SeamsSetup setup({});
   setup.accept_risks = {"no-client-tsl"};
@@ -246,6 +271,10 @@ TEST_CASE("posture: dev refuses a listener beyond loopback without TLS or authen
        storage + "[cluster]\nsecret_file = \"secret\"\npeer_host = \"0.0.0.0\"\npeer_port = 1\n",
        "refused: peer bind address is missing (cluster.peer_host): listening on 0.0.0.0 without "
        "TLS"},
+      {"operator listener on all interfaces", storage + "[operator]\nhost = \"0.0.0.0\"\nport = 1\n",
+       "refused: operator bind address is missing (operator.host): /metrics and /health on "
+       "0.0.0.0 in plain text without authentication; refused unless [security] accept_risks "
+       "names \"exposed-operator-listener\""},
       {"loopback only", storage, ""},
   };
   for (const Case& c : cases) {

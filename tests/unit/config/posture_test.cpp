@@ -205,6 +205,7 @@ std::string filled_prod_profile() {
 PostureFacts prod_facts() {
   PostureFacts facts;
   facts.plugins = {{"client-tls", {"tls", false, true, false, false}},
+                   {"peer-tls", {"tls", false, true, false, false}},
                    {"tokens", {"auth-token", true, false, false, false}},
                    {"limits", {"ratelimit", false, false, true, false}},
                    {"audit", {"audit", false, false, false, true}}};
@@ -241,10 +242,10 @@ TEST_CASE("posture: profiles/prod.toml filled in starts; without any one control
   CHECK(config.security.level == SecurityLevel::kProd);
   CHECK(config.cluster.members.size() == 3);
   const std::vector<Control> table = evaluate_posture(config, prod_facts());
+  CHECK(config.security.accept_risks.empty());
   for (const Control& row : table) {
     INFO(row.risk << ": " << row.reason);
-    const bool accepted = row.risk == "no-peer-mtls" || row.risk == "exposed-peer-listener";
-    CHECK((row.status == ControlStatus::kOk) != accepted);
+    CHECK(row.status == ControlStatus::kOk);
   }
   CHECK(posture_refusals(config, table).empty());
 
@@ -276,14 +277,13 @@ TEST_CASE("posture: profiles/prod.toml filled in starts; without any one control
       {"no client memory budget",
        replaced(prod, "max_client_memory_bytes = 1073741824", "max_client_memory_bytes = 0"),
        "unsafe-limits", "[limits]"},
-      {"peer gaps not accepted",
-       replaced(prod, "accept_risks = [\"no-peer-mtls\", \"exposed-peer-listener\"]",
-                "accept_risks = []"),
-       "no-peer-mtls", "cluster.transport"},
-      {"peer gaps not accepted: exposed",
-       replaced(prod, "accept_risks = [\"no-peer-mtls\", \"exposed-peer-listener\"]",
-                "accept_risks = [\"no-peer-mtls\"]"),
+      {"no peer mutual TLS", without(prod, "transport = \"peer-tls\"\n"), "no-peer-mtls",
+       "cluster.transport"},
+      {"no peer mutual TLS: exposed", without(prod, "transport = \"peer-tls\"\n"),
        "exposed-peer-listener", "cluster.peer_host"},
+      {"operator listener beyond loopback",
+       replaced(prod, "[operator]\nhost = \"127.0.0.1\"", "[operator]\nhost = \"0.0.0.0\""),
+       "exposed-operator-listener", "operator.host"},
   };
   for (const Mutation& m : mutations) {
     INFO(m.what);
