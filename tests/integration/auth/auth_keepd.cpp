@@ -8,6 +8,7 @@
 #include "tests/integration/auth/auth_support.h"
 #include "tests/integration/harness/free_port.h"
 #include "tests/integration/harness/keepd_config.h"
+#include "tests/integration/harness/plugin_tables.h"
 #include "tests/integration/harness/server_start.h"
 
 #if !defined(KEEPDB_AUTH_TOKEN_SO) || !defined(KEEPDB_DENY_ALL_SO) || \
@@ -24,20 +25,6 @@ namespace {
 
 constexpr std::string_view kReadyMarker = "ready: clients on 127.0.0.1:";
 constexpr std::string_view kPortTakenMarker = "Address already in use";
-constexpr fs::perms kTrustedMode = fs::perms::owner_all | fs::perms::group_read |
-                                   fs::perms::group_exec | fs::perms::others_read |
-                                   fs::perms::others_exec;  // 0755
-
-// A TOML basic string. Test paths and option values never hold control characters.
-std::string toml_string(std::string_view text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
 std::string secrets_text(const std::vector<Grant>& grants) {
   std::string text = "# written by the auth integration tests\n";
   for (const Grant& grant : grants) {
@@ -83,15 +70,12 @@ std::string_view plugin_name(Provider provider) {
 }
 
 PluginDir::PluginDir(const fs::path& path) : path_(path) {
-  fs::create_directories(path_);
-  fs::permissions(path_, kTrustedMode);
+  fill_plugin_dir(path_, {});
 }
 
 std::string PluginDir::add(const fs::path& library) {
-  const fs::path copy = path_ / library.filename();
-  fs::copy_file(library, copy, fs::copy_options::overwrite_existing);
-  fs::permissions(copy, kTrustedMode);
-  return copy.filename().string();
+  fill_plugin_dir(path_, {PluginTable(library.filename().string(), library)});
+  return library.filename().string();
 }
 
 AuthKeepd::AuthKeepd(AuthSetup setup)

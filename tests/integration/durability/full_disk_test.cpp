@@ -5,59 +5,18 @@
 // without it the test is skipped with a warning.
 #include <catch2/catch.hpp>
 
-#include <sys/mount.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "tests/integration/harness/deadline.h"
 #include "tests/integration/harness/keepd_process.h"
 #include "tests/integration/harness/raw_client.h"
+#include "tests/integration/harness/small_filesystem.h"
 #include "tests/integration/harness/temp_dir.h"
 
 using namespace keepdb::integration;
 
 namespace {
-
-// A tmpfs of `size` mounted on a new directory; unmounted (lazily) when destroyed.
-class SmallFilesystem {
- public:
-  SmallFilesystem(const std::filesystem::path& mount_point, const char* size)
-      : mount_point_(mount_point) {
-    std::filesystem::create_directory(mount_point_);
-    const std::string options = std::string("size=") + size + ",mode=0700";
-    mounted_ = ::mount("tmpfs", mount_point_.c_str(), "tmpfs", 0, options.c_str()) == 0;
-  }
-  ~SmallFilesystem() {
-    if (mounted_) ::umount2(mount_point_.c_str(), MNT_DETACH);
-  }
-  SmallFilesystem(const SmallFilesystem&) = delete;
-  SmallFilesystem& operator=(const SmallFilesystem&) = delete;
-
-  bool mounted() const { return mounted_; }
-  std::uint64_t free_bytes() const {
-    struct statvfs info {};
-    REQUIRE(::statvfs(mount_point_.c_str(), &info) == 0);
-    return std::uint64_t{info.f_bavail} * info.f_frsize;
-  }
-
- private:
-  std::filesystem::path mount_point_;
-  bool mounted_ = false;
-};
-
-void write_ballast(const std::filesystem::path& path, std::uint64_t bytes) {
-  std::ofstream out(path, std::ios::binary);
-  const std::string chunk(1 << 16, 'b');
-  for (std::uint64_t written = 0; written < bytes; written += chunk.size()) {
-    out.write(chunk.data(),
-              static_cast<std::streamsize>(std::min<std::uint64_t>(chunk.size(), bytes - written)));
-  }
-  REQUIRE(out.good());
-}
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
   std::size_t count = 0;

@@ -8,6 +8,7 @@
 
 #include "tests/integration/harness/free_port.h"
 #include "tests/integration/harness/keepd_config.h"
+#include "tests/integration/harness/plugin_tables.h"
 #include "tests/integration/harness/server_start.h"
 
 #if !defined(KEEPDB_AUTH_JWT_SO) || !defined(KEEPDB_MINT_JWT_SCRIPT) || !defined(KEEPDB_OPENSSL)
@@ -17,23 +18,6 @@
 namespace keepdb::integration::jwt {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-constexpr fs::perms kTrustedMode = fs::perms::owner_all | fs::perms::group_read |
-                                   fs::perms::group_exec | fs::perms::others_read |
-                                   fs::perms::others_exec;  // 0755
-
-std::string toml_string(std::string_view text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-}  // namespace
 
 std::string run_tool(const std::vector<std::string>& argv) {
   const ProgramResult result = run_program(argv);
@@ -95,23 +79,18 @@ JwtKeepd::JwtKeepd()
       options_{{"algorithms", "HS256,HS384,HS512,RS256,RS384,RS512,PS256,ES256,ES384,EdDSA"},
                {"issuers", std::string(kIssuer)},
                {"audience", std::string(kAudience)}} {
-  const fs::path plugins = dir_ / "plugins";
-  fs::create_directories(plugins);
-  fs::permissions(plugins, kTrustedMode);
-  const fs::path copy = plugins / fs::path(KEEPDB_AUTH_JWT_SO).filename();
-  fs::copy_file(KEEPDB_AUTH_JWT_SO, copy, fs::copy_options::overwrite_existing);
-  fs::permissions(copy, kTrustedMode);
+  fill_plugin_dir(dir_ / "plugins", {plugin_table()});
 }
 
 JwtKeepd::~JwtKeepd() = default;  // ChildProcess SIGKILLs a running keepd
 
+PluginTable JwtKeepd::plugin_table() const {
+  return PluginTable("jwt", KEEPDB_AUTH_JWT_SO, {options_.begin(), options_.end()});
+}
+
 void JwtKeepd::write_config(std::uint16_t port) const {
   std::string text = render_config(KeepdSettings("jwt"), port);
-  text += "\n[plugins]\ndir = " + toml_string((dir_ / "plugins").string()) + "\n";
-  text += "\n[[plugin]]\nname = \"jwt\"\npath = " +
-          toml_string(fs::path(KEEPDB_AUTH_JWT_SO).filename().string()) + "\n";
-  text += "[plugin.options]\n";
-  for (const auto& [key, value] : options_) text += key + " = " + toml_string(value) + "\n";
+  text += render_plugin_tables(dir_ / "plugins", {plugin_table()});
   write_file(dir_ / "config.toml", text);
 }
 

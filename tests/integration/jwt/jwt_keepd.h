@@ -17,6 +17,7 @@
 
 #include "tests/integration/harness/child_process.h"
 #include "tests/integration/harness/deadline.h"
+#include "tests/integration/harness/plugin_tables.h"
 #include "tests/integration/harness/temp_dir.h"
 
 namespace keepdb::integration::jwt {
@@ -70,6 +71,8 @@ class JwtKeepd {
   bool wait_for_log(std::string_view text, milliseconds timeout = kReplyTimeout) const;
 
  private:
+  // The auth-jwt [[plugin]] with the options as they are now.
+  PluginTable plugin_table() const;
   void write_config(std::uint16_t port) const;
 
   TempDir dir_;

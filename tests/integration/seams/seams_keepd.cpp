@@ -21,28 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kReadyMarker = "ready: clients on 127.0.0.1:";
-constexpr fs::perms kTrustedMode = fs::perms::owner_all | fs::perms::group_read |
-                                   fs::perms::group_exec | fs::perms::others_read |
-                                   fs::perms::others_exec;  // 0755
-
-// A TOML basic string. Test paths and option values never hold control characters.
-std::string toml_string(std::string_view text) {
-  std::string quoted = "\"";
-  for (const char c : text) {
-    if (c == '"' || c == '\\') quoted += '\\';
-    quoted += c;
-  }
-  return quoted + "\"";
-}
-
-// The hex SHA-256 of a file, by coreutils' sha256sum.
-std::string sha256_of(const fs::path& file) {
-  const ProgramResult result = run_program({"/usr/bin/sha256sum", file.string()});
-  if (!result.status.exited_normally(0) || result.out.size() < 64) {
-    throw std::runtime_error("sha256sum " + file.string() + ": " + result.err);
-  }
-  return result.out.substr(0, 64);
-}
 
 }  // namespace
 
@@ -66,14 +44,7 @@ fs::path peer_principal_fixture() {
 }
 
 SeamsKeepd::SeamsKeepd(SeamsSetup setup) : setup_(std::move(setup)), dir_("seams") {
-  const fs::path plugins = dir_ / "plugins";
-  fs::create_directories(plugins);
-  fs::permissions(plugins, kTrustedMode);
-  for (const PluginTable& table : setup_.plugins) {
-    const fs::path copy = plugins / table.library.filename();
-    fs::copy_file(table.library, copy, fs::copy_options::overwrite_existing);
-    fs::permissions(copy, kTrustedMode);
-  }
+  fill_plugin_dir(dir_ / "plugins", setup_.plugins);
 }
 
 SeamsKeepd::~SeamsKeepd() = default;  // ChildProcess SIGKILLs a running keepd
@@ -91,22 +62,14 @@ void SeamsKeepd::write_config(std::uint16_t port) const {
       text += "level = " + toml_string(setup_.security_level) + "\n";
     }
   }
-  text += "\n[plugins]\ndir = " + toml_string((dir_ / "plugins").string()) + "\n";
-  if (setup_.audit_queue != 0) text += "audit_queue = " + std::to_string(setup_.audit_queue) + "\n";
+  std::string plugins_lines;
+  if (setup_.audit_queue != 0) {
+    plugins_lines += "audit_queue = " + std::to_string(setup_.audit_queue) + "\n";
+  }
   if (setup_.auth_deadline_ms != 0) {
-    text += "auth_deadline_ms = " + std::to_string(setup_.auth_deadline_ms) + "\n";
+    plugins_lines += "auth_deadline_ms = " + std::to_string(setup_.auth_deadline_ms) + "\n";
   }
-  for (const PluginTable& table : setup_.plugins) {
-    text += "\n[[plugin]]\nname = " + toml_string(table.name) + "\n";
-    text += "path = " + toml_string(table.library.filename().string()) + "\n";
-    if (table.fail_closed) text += "fail_closed = true\n";
-    if (table.pinned) {
-      const fs::path copy = dir_ / "plugins" / table.library.filename();
-      text += "sha256 = " + toml_string(sha256_of(copy)) + "\n";
-    }
-    if (!table.options.empty()) text += "[plugin.options]\n";
-    for (const auto& [key, value] : table.options) text += key + " = " + toml_string(value) + "\n";
-  }
+  text += render_plugin_tables(dir_ / "plugins", setup_.plugins, plugins_lines);
   write_file(config_path(), text);
 }
 

@@ -1,7 +1,6 @@
 // Owns what the seams suite needs to run a real keepd with any [[plugin]] tables: a trusted
 // plugin directory of private copies of the built fixture libraries, the config text
-// (harness render_config plus [security] and [plugins] and [[plugin]] tables with options,
-// fail_closed and sha256 pins),
+// (harness render_config plus [security] and the harness's plugin tables, plugin_tables.h),
 // and start/stop around the harness's ChildProcess and start_on_free_port.
 //
 // Thread-safety: none; one test thread. Lifetime: the destructor SIGKILLs a keepd still
@@ -12,12 +11,12 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "tests/integration/harness/child_process.h"
 #include "tests/integration/harness/deadline.h"
 #include "tests/integration/harness/keepd_config.h"
+#include "tests/integration/harness/plugin_tables.h"
 #include "tests/integration/harness/temp_dir.h"
 
 namespace keepdb::integration::seams {
@@ -30,21 +29,7 @@ std::filesystem::path transport_kind_fixture();
 std::filesystem::path transport_frame_fixture();
 std::filesystem::path peer_principal_fixture();
 
-struct PluginTable {
-  using Options = std::vector<std::pair<std::string, std::string>>;
-  PluginTable(std::string name_, std::filesystem::path library_, Options options_ = {},
-              bool fail_closed_ = false)
-      : name(std::move(name_)),
-        library(std::move(library_)),
-        options(std::move(options_)),
-        fail_closed(fail_closed_) {}
-
-  std::string name;
-  std::filesystem::path library;  // a built library; copied into the plugin dir
-  std::vector<std::pair<std::string, std::string>> options;
-  bool fail_closed = false;
-  bool pinned = false;  // sha256 = the digest of the copy in the plugin dir
-};
+using integration::PluginTable;  // the suites name it seams::PluginTable
 
 struct SeamsSetup {
   explicit SeamsSetup(std::vector<PluginTable> plugins_) : plugins(std::move(plugins_)) {}
