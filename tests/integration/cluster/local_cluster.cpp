@@ -30,11 +30,12 @@ void write_secret(const std::filesystem::path& path) {
 
 LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::string& label,
                            std::set<unsigned> wrong_secret, RosterPort roster_port,
-                           ExtraLines extra)
+                           ExtraLines extra, Plugins plugins)
     : dir_(label),
       cluster_keys_(std::move(cluster_keys)),
       wrong_secret_(std::move(wrong_secret)),
-      extra_(std::move(extra)) {
+      extra_(std::move(extra)),
+      plugins_(std::move(plugins)) {
   nodes_.resize(nodes);
   if (extra_.before_start) extra_.before_start(dir_.path());
   write_secret(secret_path());
@@ -114,6 +115,11 @@ void LocalCluster::write_config(unsigned node) const {
     text += "client = \"127.0.0.1:" + std::to_string(nodes_[m].client_port) + "\"\n";
     if (extra_.member) text += extra_.member(m);
   }
+  if (plugins_.tables) {
+    const std::vector<PluginTable> tables = plugins_.tables(node);
+    fill_plugin_dir(dir_ / "plugins", tables);
+    text += render_plugin_tables(dir_ / "plugins", tables);
+  }
   if (extra_.tail) text += extra_.tail(node);
   write_file(config_path(node), text);
 }
@@ -163,6 +169,11 @@ unsigned LocalCluster::start_joining_node(
 std::string LocalCluster::info(unsigned node, const std::string& field) const {
   try {
     RawClient client(nodes_[node].client_port);
+    if (!plugins_.auth.empty()) {
+      std::vector<std::string> auth{"AUTH"};
+      auth.insert(auth.end(), plugins_.auth.begin(), plugins_.auth.end());
+      if (client.command(auth, 2s).is_error()) return {};
+    }
     const RespValue reply = client.command({"INFO", "replication"}, 2s);
     const std::string key = "\r\n" + field + ":";
     const auto at = reply.text.find(key);

@@ -3,7 +3,9 @@
 // (mode 0600) shared by every node, free client and peer
 // ports (a new cluster starts over on fresh ones if a parallel test takes one first), and the operations the tests need: start, stop (SIGTERM), kill -9, restart on the
 // same data, add a node that joins (bootstrap = false), find the ready leader, and read
-// INFO replication fields. Every wait polls with a deadline.
+// INFO replication fields. Nodes may load plugins (per-node [[plugin]] tables) and
+// authenticate clients; the cluster's own INFO calls then AUTH first. Every wait polls with
+// a deadline.
 //
 // Thread-safety: none; owned by one test thread (other threads only use the ports).
 // Lifetime: the destructor SIGKILLs every node still running and removes the dir.
@@ -19,6 +21,7 @@
 
 #include "tests/integration/harness/child_process.h"
 #include "tests/integration/harness/keepd_config.h"
+#include "tests/integration/harness/plugin_tables.h"
 #include "tests/integration/harness/temp_dir.h"
 
 namespace keepdb::integration {
@@ -41,10 +44,19 @@ class LocalCluster {
     std::function<std::string(unsigned node)> tail;
     std::function<void(const std::filesystem::path& dir)> before_start;
   };
+  // Plugins of the nodes: `tables(node)` gives a node's [[plugin]] tables (their libraries
+  // are copied into dir/plugins; relative paths in options resolve against dir), rendered
+  // before ExtraLines::tail. `auth`, when not empty, is what the cluster's own calls (the
+  // INFO of info(), wait_for_leader() and wait_applied()) send as AUTH first, for clusters
+  // whose nodes authenticate clients.
+  struct Plugins {
+    std::function<std::vector<PluginTable>(unsigned node)> tables;
+    std::vector<std::string> auth;
+  };
   explicit LocalCluster(unsigned nodes, IntegerKeys cluster_keys = {},
                         const std::string& label = "cluster",
                         std::set<unsigned> wrong_secret = {}, RosterPort roster_port = {},
-                        ExtraLines extra = {});
+                        ExtraLines extra = {}, Plugins plugins = {});
   ~LocalCluster();
 
   unsigned size() const { return static_cast<unsigned>(nodes_.size()); }
@@ -99,6 +111,7 @@ class LocalCluster {
   IntegerKeys cluster_keys_;
   std::set<unsigned> wrong_secret_;
   ExtraLines extra_;
+  Plugins plugins_;
   std::vector<Node> nodes_;
 };
 
