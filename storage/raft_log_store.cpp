@@ -3,6 +3,7 @@
 #include "storage/raft_log_store.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <string>
@@ -41,6 +42,22 @@ util::IoStatus status_from(const std::exception& error) {
     }
   }
   return util::IoStatus::failure(code, std::string("raft log store: ") + error.what());
+}
+
+// status_from for a failed write (`what`) of the LMDB environment in `dir`: the message names
+// its file, and the errno when LMDB passes a system error through (its own codes are negative).
+util::IoStatus write_status_from(const std::exception& error, const std::filesystem::path& dir,
+                                 std::string_view what) {
+  util::IoStatus status = status_from(error);
+  status.message = "raft log store " + (dir / "data.mdb").string() + ": " + std::string(what) +
+                   ": " + error.what();
+  const auto* lmdb = dynamic_cast<const StorageError*>(&error);
+  if (lmdb != nullptr && lmdb->code() > 0) {
+    const char* name = strerrorname_np(lmdb->code());
+    status.message += " (errno " + std::to_string(lmdb->code()) +
+                      (name != nullptr ? std::string(" ") + name : std::string()) + ")";
+  }
+  return status;
 }
 
 class Cursor {
@@ -194,7 +211,7 @@ util::IoStatus RaftLogStore::remember_failure(util::IoStatus status) {
 }
 
 template <typename Write>
-util::IoStatus RaftLogStore::write_transaction(Write write) {
+util::IoStatus RaftLogStore::write_transaction(Write write, std::string_view what) {
   if (util::IoStatus error = sticky_error(); !error.ok()) return error;
   try {
     WriteTxn txn(*env_);
@@ -202,7 +219,7 @@ util::IoStatus RaftLogStore::write_transaction(Write write) {
     if (status.ok()) txn.commit();  // durable: the environment syncs on commit
     return status;
   } catch (const std::exception& error) {
-    return remember_failure(status_from(error));
+    return remember_failure(write_status_from(error, env_->path(), what));
   }
 }
 
@@ -397,14 +414,14 @@ util::IoStatus RaftLogStore::set_term(raft_term term) {
     put_u64_meta(txn, meta_db_, kTermKey, term);
     put_u64_meta(txn, meta_db_, kVoteKey, 0);
     return util::IoStatus::success();
-  });
+  }, "persist the term " + std::to_string(term));
 }
 
 util::IoStatus RaftLogStore::set_vote(raft_id server_id) {
   return write_transaction([&](MDB_txn* txn) {
     put_u64_meta(txn, meta_db_, kVoteKey, server_id);
     return util::IoStatus::success();
-  });
+  }, "persist the vote for " + std::to_string(server_id));
 }
 
 void RaftLogStore::append(std::span<const raft_entry> entries, Done done) {

@@ -32,6 +32,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -121,9 +122,9 @@ class RaftLogStore final : public storage::LogStorage {
   util::IoStatus sync_log_write(util::IoStatus status);
 
   // Runs `write` in a write transaction and commits it durably, converting LMDB errors; a
-  // failure becomes the sticky error.
+  // failure becomes the sticky error, its message naming the file, `what` and the errno.
   template <typename Write>
-  util::IoStatus write_transaction(Write write);
+  util::IoStatus write_transaction(Write write, std::string_view what = "write");
   util::IoStatus sticky_error() const;
   util::IoStatus remember_failure(util::IoStatus status);
 
