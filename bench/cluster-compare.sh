@@ -29,7 +29,8 @@ for tool in redis-benchmark etcd etcdctl go; do
   command -v "$tool" >/dev/null || { log "no $tool: run scripts/install-deps.sh"; exit 1; }
 done
 if [[ -z ${KEEPD:-} ]]; then
-  cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release -DKEEPDB_BUILD_TESTS=ON \
+    -DKEEPDB_BUILD_BENCH=ON >/dev/null
   cmake --build "$ROOT/build-bench" -j2 --target keepd keepdb_tls >/dev/null
   KEEPD=$ROOT/build-bench/kernel/cli/keepd
 fi

@@ -16,7 +16,7 @@ N=${N:-1000000}
 OUT=${OUT:-/tmp/keepdb-memory}
 PORT_BASE=${PORT_BASE:-6521}
 if [ -z "${KEEPD:-}" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DKEEPDB_BUILD_TESTS=ON -DKEEPDB_BUILD_BENCH=ON >/dev/null
   cmake --build build-bench -j2 --target keepd >/dev/null
   KEEPD=build-bench/kernel/cli/keepd
 fi

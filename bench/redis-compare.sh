@@ -27,7 +27,7 @@ OUT=${OUT:-/tmp/keepdb-bench}
 PORT_BASE=${PORT_BASE:-6501}
 
 if [ -z "${KEEPD:-}" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DKEEPDB_BUILD_TESTS=ON -DKEEPDB_BUILD_BENCH=ON >/dev/null
   cmake --build build-bench -j2 --target keepd keepdb_auth_token keepdb_auth_jwt keepdb_tls \
     keepdb_ratelimit keepdb_audit kdb_fixture_admission kdb_fixture_audit_file >/dev/null
   KEEPD=build-bench/kernel/cli/keepd

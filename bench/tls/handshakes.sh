@@ -19,7 +19,7 @@ ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-/tmp/keepdb-handshakes}
 PORT=${PORT:-6531}
 if [ -z "${BUILD:-}" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DKEEPDB_BUILD_TESTS=ON -DKEEPDB_BUILD_BENCH=ON >/dev/null
   cmake --build build-bench -j2 --target keepd keepdb_tls handshake_rate >/dev/null
   BUILD=build-bench
 fi
