@@ -85,7 +85,7 @@ void exec_getbit(ExecContext& c) {
     c.out.error(kBitOffsetError);
     return;
   }
-  const auto value = c.node.lookup(c.args[1]);
+  const auto value = c.lookup(c.args[1]);
   const std::uint64_t index = *offset >> 3;
   const bool set = value && index < value->payload.size() &&
                    ((static_cast<std::uint8_t>(value->payload[index]) << (*offset & 7)) & 0x80);
@@ -95,7 +95,7 @@ void exec_getbit(ExecContext& c) {
 // BITCOUNT key [start end [BIT|BYTE]], with Redis's order of checks: a missing key is 0
 // whatever the arguments.
 void exec_bitcount(ExecContext& c) {
-  const auto value = c.node.lookup(c.args[1]);
+  const auto value = c.lookup(c.args[1]);
   if (!value) {
     c.out.integer(0);
     return;
@@ -143,7 +143,7 @@ void exec_bitpos(ExecContext& c) {
     c.out.error("ERR The bit argument must be 1 or 0.");
     return;
   }
-  const auto value = c.node.lookup(c.args[1]);
+  const auto value = c.lookup(c.args[1]);
   if (!value) {
     c.out.integer(*bit == 1 ? -1 : 0);
     return;
@@ -214,7 +214,7 @@ Reply apply_setbit(ApplyContext& c, Args a) {
   const bool was_on = (byte & mask) != 0;
   byte = on ? byte | mask : byte & static_cast<std::uint8_t>(~mask);
   value[index] = static_cast<char>(byte);
-  if (grows || was_on != on) c.kv.put(c.txn, a[1], value, old ? old->expires_at_ms : 0);
+  if (grows || was_on != on) c.put(a[1], value, old ? old->expires_at_ms : 0);
   return Reply::number(was_on ? 1 : 0);
 }
 

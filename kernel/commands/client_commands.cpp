@@ -38,7 +38,8 @@ std::string client_line(const ClientView& view) {
          " fd=" + std::to_string(view.fd) + " name=" + s.name +
          " age=" + std::to_string(duration_cast<seconds>(now - s.created).count()) +
          " idle=" + std::to_string(duration_cast<seconds>(now - s.last_command).count()) +
-         " flags=" + (in_multi ? "x" : "N") + " db=0 sub=0 psub=0 ssub=0 multi=" +
+         " flags=" + (in_multi ? "x" : "N") + " db=" + std::to_string(s.db) +
+         " sub=0 psub=0 ssub=0 multi=" +
          (in_multi ? std::to_string(s.transaction.queued.size()) : "-1") +
          " qbuf=" + std::to_string(view.input_bytes) + " qbuf-free=" + std::to_string(free_input) +
          " argv-mem=0 multi-mem=" + std::to_string(s.transaction.queued_bytes) +

@@ -33,6 +33,11 @@ struct ExecContext {
   Session& session;
   NodeContext& node;
   std::function<Resume()> defer;
+
+  // The record of `key` in the session's database, unless it is absent or expired.
+  std::optional<storage::ValueView> lookup(std::string_view key) const {
+    return node.lookup(session.db, key);
+  }
 };
 
 struct ApplyContext {
@@ -43,17 +48,24 @@ struct ApplyContext {
   // Where a transaction's immediate commands (its reads) run (transaction.h); null when the
   // state machine has none (they then reply an error).
   NodeContext* node = nullptr;
+  storage::Db db = 0;                    // the database the op names (op_batch.h)
+  unsigned databases = config::kDefaultDatabases;  // SELECT, MOVE, SWAPDB and COPY DB stay below it
 
   // The record of `key` unless it is absent or expired at now_ms. An expired record is
   // erased on the way (every server erases it at the same point of the log).
-  std::optional<storage::ValueView> live(std::string_view key) const {
-    auto value = kv.get(txn, key);
+  std::optional<storage::ValueView> live(std::string_view key) const { return live_in(db, key); }
+  std::optional<storage::ValueView> live_in(storage::Db in, std::string_view key) const {
+    auto value = kv.get(txn, in, key);
     if (value && value->expired(now_ms)) {
-      kv.erase(txn, key);
+      kv.erase(txn, in, key);
       return std::nullopt;
     }
     return value;
   }
+  void put(std::string_view key, std::string_view payload, std::uint64_t expires_at_ms = 0) const {
+    kv.put(txn, db, key, payload, expires_at_ms);
+  }
+  bool erase(std::string_view key) const { return kv.erase(txn, db, key); }
 };
 
 // The roles a command needs, all of them (Role bits, session.h); kAnyone: any authenticated

@@ -2,6 +2,7 @@
 // every command is declared with, and the small helpers the families share.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "kernel/commands/command.h"
 #include "kernel/commands/errors.h"
+#include "kernel/commands/number.h"
 
 namespace keepdb::commands {
 
@@ -100,10 +102,10 @@ inline bool equals_ignore_case(std::string_view a, std::string_view lowercase) {
   return true;
 }
 
-// LMDB stores keys of 1 to 511 bytes: the error reply for a key outside them, if it is.
+// The store holds keys of 0 to storage::kMaxKeyBytes bytes (the empty key too, as Redis):
+// the error reply for a longer key, if it is.
 inline std::optional<std::string> key_error(std::string_view key) {
-  if (key.empty()) return std::string(errors::kKeyEmpty);
-  if (key.size() > 511) return std::string(errors::kKeyTooLong);
+  if (key.size() > storage::kMaxKeyBytes) return std::string(errors::kKeyTooLong);
   return std::nullopt;
 }
 
@@ -113,6 +115,37 @@ inline std::optional<std::string> check_keys(Args keys, std::size_t step = 1) {
     if (auto error = key_error(keys[i])) return error;
   }
   return std::nullopt;
+}
+
+// A database index argument read as Redis reads one (an int): nullopt, with `error` set, for
+// a non-integer or a value outside int; `invalid` (SWAPDB's "ERR invalid first DB index")
+// replaces both errors when not empty.
+inline std::optional<std::int64_t> parse_db_argument(std::string_view text,
+                                                     std::string_view invalid,
+                                                     std::string_view& error) {
+  const auto index = parse_int64(text);
+  if (!index) {
+    error = invalid.empty() ? errors::kNotInteger : invalid;
+    return std::nullopt;
+  }
+  if (*index < INT32_MIN || *index > INT32_MAX) {
+    error = invalid.empty() ? std::string_view("ERR value is out of range") : invalid;
+    return std::nullopt;
+  }
+  return index;
+}
+
+// The database SELECT `text` names, below `databases` (storage.databases); nullopt, with
+// `error` set to Redis's reply, when it names none.
+inline std::optional<storage::Db> select_index(std::string_view text, unsigned databases,
+                                               std::string_view& error) {
+  const auto index = parse_db_argument(text, {}, error);
+  if (!index) return std::nullopt;
+  if (*index < 0 || *index >= static_cast<std::int64_t>(databases)) {
+    error = errors::kDbOutOfRange;
+    return std::nullopt;
+  }
+  return static_cast<storage::Db>(*index);
 }
 
 // The validate step of commands whose only check is their one key, argument 1.

@@ -1,4 +1,4 @@
-// The connection command family: PING ECHO HELLO QUIT SELECT AUTH (CLIENT is in
+// The connection command family: PING ECHO HELLO QUIT SELECT RESET AUTH (CLIENT is in
 // client_commands.cpp).
 #include <optional>
 #include <string>
@@ -29,14 +29,26 @@ void exec_quit(ExecContext& c) {
 }
 
 void exec_select(ExecContext& c) {
-  const auto index = parse_int64(c.args[1]);
+  std::string_view error;
+  const auto index = select_index(c.args[1], c.node.config().storage.databases, error);
   if (!index) {
-    c.out.error(errors::kNotInteger);
-  } else if (*index != 0) {
-    c.out.error("ERR DB index is out of range");
+    c.out.error(error);
   } else {
+    c.session.db = *index;
     c.out.simple("OK");
   }
+}
+
+// RESET: as Redis, the connection's state back to a new connection's (no transaction or
+// WATCHed keys, database 0, RESP2, no name, READWRITE). Unlike Redis it keeps the
+// authenticated principal: a plugin's credentials are not re-checked by a RESET.
+void exec_reset(ExecContext& c) {
+  c.session.transaction = TransactionState{};
+  c.session.db = 0;
+  c.session.protocol = resp::Protocol::kResp2;
+  c.session.name.clear();
+  c.session.local_reads = false;
+  c.out.simple("RESET");
 }
 
 constexpr std::string_view kWrongPass =
@@ -199,7 +211,9 @@ constexpr CommandSpec kConnectionCommands[] = {
     allowed_before_auth(keyless_command("connection", "quit", -1, Access::kAnyone, "1.0.0",
                                         "Closes the connection.", exec_quit)),
     keyless_command("connection", "select", 2, Access::kAnyone, "1.0.0",
-                    "Changes the selected database (KeepDB has only database 0).", exec_select),
+                    "Changes the selected database.", exec_select),
+    keyless_command("connection", "reset", 1, Access::kAnyone, "6.2.0",
+                    "Resets the connection.", exec_reset),
     allowed_before_auth(keyless_command("connection", "auth", -2, Access::kAnyone, "1.0.0",
                                         "Authenticates the connection.", exec_auth)),
     allowed_before_auth(keyless_command("connection", "hello", -1, Access::kAnyone, "6.0.0",

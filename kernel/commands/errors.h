@@ -8,14 +8,14 @@ namespace keepdb::commands::errors {
 
 inline constexpr std::string_view kSyntax = "ERR syntax error";
 inline constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kDbOutOfRange = "ERR DB index is out of range";
+inline constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
 inline constexpr std::string_view kOverflow = "ERR increment or decrement would overflow";
 inline constexpr std::string_view kInvalidCursor = "ERR invalid cursor";
 inline constexpr std::string_view kStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
-inline constexpr std::string_view kKeyTooLong = "ERR key is too long (KeepDB keys are 1 to 511 bytes)";
-// Redis accepts the empty key; KeepDB's store (LMDB) cannot hold it.
-inline constexpr std::string_view kKeyEmpty =
-    "ERR empty keys are not supported by KeepDB (keys are 1 to 511 bytes)";
+inline constexpr std::string_view kKeyTooLong =
+    "ERR key is too long (KeepDB keys are at most 510 bytes)";
 
 // An authorization denial: `principal` lacks a role that `command` ("get", "client|kill")
 // needs.

@@ -20,7 +20,7 @@ enum class Shown : std::uint8_t { kRemaining, kDeadline };
 // seconds rounded to the nearest, as Redis.
 template <TimeUnit unit, Shown shown>
 void exec_ttl(ExecContext& c) {
-  const auto value = c.node.lookup(c.args[1]);
+  const auto value = c.lookup(c.args[1]);
   if (!value) {
     c.out.integer(-2);
     return;
@@ -104,10 +104,10 @@ Reply apply_expire(ApplyContext& c, Args a) {
   const auto old = c.live(a[1]);
   if (!old || !allowed(conditions, old->expires_at_ms, deadline)) return Reply::number(0);
   if (deadline <= static_cast<std::int64_t>(c.now_ms)) {
-    c.kv.erase(c.txn, a[1]);
+    c.erase(a[1]);
   } else {
     const std::string payload(old->payload);  // the put below moves LMDB's pages
-    c.kv.put(c.txn, a[1], payload, static_cast<std::uint64_t>(deadline));
+    c.put(a[1], payload, static_cast<std::uint64_t>(deadline));
   }
   return Reply::number(1);
 }
@@ -116,7 +116,7 @@ Reply apply_persist(ApplyContext& c, Args a) {
   const auto old = c.live(a[1]);
   if (!old || old->expires_at_ms == 0) return Reply::number(0);
   const std::string payload(old->payload);
-  c.kv.put(c.txn, a[1], payload);
+  c.put(a[1], payload);
   return Reply::number(1);
 }
 

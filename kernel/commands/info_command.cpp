@@ -198,10 +198,12 @@ void info_persistence(ExecContext&, std::string& text) {
 
 void info_keyspace(ExecContext& c, std::string& text) {
   text += "# Keyspace\r\n";
-  const std::uint64_t keys = c.node.kv().size(c.node.read_txn());
-  const std::uint64_t expires = c.node.kv().volatile_keys(c.node.read_txn());
-  if (keys > 0) {
-    add_field(text, "db0",
+  for (unsigned db = 0; db < c.node.config().storage.databases; ++db) {
+    const auto index = static_cast<storage::Db>(db);
+    const std::uint64_t keys = c.node.kv().size(c.node.read_txn(), index);
+    if (keys == 0) continue;
+    const std::uint64_t expires = c.node.kv().volatile_keys(c.node.read_txn(), index);
+    add_field(text, "db" + std::to_string(db),
               "keys=" + std::to_string(keys) + ",expires=" + std::to_string(expires) + ",avg_ttl=0");
   }
 }

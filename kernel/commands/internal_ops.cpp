@@ -10,9 +10,9 @@ namespace {
 Reply apply_expired(ApplyContext& c, Args a) {
   std::int64_t erased = 0;
   for (std::size_t i = 1; i < a.size(); ++i) {
-    const auto value = c.kv.get(c.txn, a[i]);
+    const auto value = c.kv.get(c.txn, c.db, a[i]);
     if (value && value->expired(c.now_ms)) {
-      c.kv.erase(c.txn, a[i]);
+      c.erase(a[i]);
       ++erased;
     }
   }

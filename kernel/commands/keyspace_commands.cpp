@@ -1,6 +1,7 @@
 // The keyspace command family: DEL UNLINK EXISTS TOUCH TYPE DBSIZE SCAN KEYS RANDOMKEY RENAME
-// RENAMENX COPY OBJECT FLUSHDB. Expired keys are absent to all of them but DBSIZE, which
-// counts stored keys as Redis does. Every KeepDB value is a string.
+// RENAMENX COPY MOVE OBJECT FLUSHDB FLUSHALL SWAPDB. Each works in the connection's database
+// (SELECT); MOVE, COPY DB and SWAPDB name others. Expired keys are absent to all of them but
+// DBSIZE, which counts stored keys as Redis does. Every KeepDB value is a string.
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -18,17 +19,17 @@ namespace {
 void exec_exists(ExecContext& c) {
   std::int64_t found = 0;
   for (std::size_t i = 1; i < c.args.size(); ++i) {
-    if (c.node.lookup(c.args[i])) ++found;
+    if (c.lookup(c.args[i])) ++found;
   }
   c.out.integer(found);
 }
 
 void exec_type(ExecContext& c) {
-  c.out.simple(c.node.lookup(c.args[1]) ? "string" : "none");
+  c.out.simple(c.lookup(c.args[1]) ? "string" : "none");
 }
 
 void exec_dbsize(ExecContext& c) {
-  c.out.integer(static_cast<std::int64_t>(c.node.kv().size(c.node.read_txn())));
+  c.out.integer(static_cast<std::int64_t>(c.node.kv().size(c.node.read_txn(), c.session.db)));
 }
 
 struct ScanOptions {
@@ -119,7 +120,7 @@ void exec_scan(ExecContext& c) {
   std::uint64_t visited = 0;
   std::uint64_t steps = 0;
   const auto next = c.node.kv().scan(
-      c.node.read_txn(), from, [&](std::string_view key, const storage::ValueView& value) {
+      c.node.read_txn(), c.session.db, from, [&](std::string_view key, const storage::ValueView& value) {
         steps += kScanStepsPerKey;
         if (options.only_strings && !value.expired(c.node.now_ms()) &&
             (!options.has_match || pattern.matches(key, steps))) {
@@ -143,7 +144,7 @@ void exec_keys(ExecContext& c) {
     return;
   }
   const std::uint64_t cap = c.node.config().limits.max_keys_visited;
-  if (c.node.kv().size(c.node.read_txn()) > cap) {
+  if (c.node.kv().size(c.node.read_txn(), c.session.db) > cap) {
     c.out.error("ERR KEYS refused: the database holds more than " + std::to_string(cap) +
                 " keys (limits.max_keys_visited); use SCAN");
     return;
@@ -151,7 +152,7 @@ void exec_keys(ExecContext& c) {
   const bool all = match == "*";
   const GlobPattern pattern(all ? std::string_view() : match);
   std::vector<std::string> keys;
-  c.node.kv().scan(c.node.read_txn(), "",
+  c.node.kv().scan(c.node.read_txn(), c.session.db, "",
                    [&](std::string_view key, const storage::ValueView& value) {
                      if (!value.expired(c.node.now_ms()) && (all || pattern.matches(key))) {
                        keys.emplace_back(key);
@@ -175,8 +176,10 @@ void exec_randomkey(ExecContext& c) {
     if (!value.expired(c.node.now_ms())) found.emplace(key);
     return !found && ++visited < kRandomKeyVisits;
   };
-  const auto next = c.node.kv().scan(c.node.read_txn(), start, visit);
-  if (!found && !next && visited < kRandomKeyVisits) c.node.kv().scan(c.node.read_txn(), "", visit);
+  const auto next = c.node.kv().scan(c.node.read_txn(), c.session.db, start, visit);
+  if (!found && !next && visited < kRandomKeyVisits) {
+    c.node.kv().scan(c.node.read_txn(), c.session.db, "", visit);
+  }
   if (found) {
     c.out.bulk(*found);
   } else {
@@ -249,7 +252,7 @@ void exec_object(ExecContext& c) {
     c.out.error(*error);
     return;
   }
-  const auto value = c.node.lookup(c.args[2]);
+  const auto value = c.lookup(c.args[2]);
   if (!value) {
     c.out.null();
   } else if (encoding) {
@@ -269,7 +272,7 @@ void exec_object(ExecContext& c) {
 Reply apply_del(ApplyContext& c, Args a) {
   std::int64_t removed = 0;
   for (std::size_t i = 1; i < a.size(); ++i) {
-    if (c.live(a[i]) && c.kv.erase(c.txn, a[i])) ++removed;
+    if (c.live(a[i]) && c.erase(a[i])) ++removed;
   }
   return Reply::number(removed);
 }
@@ -283,8 +286,8 @@ Reply rename_key(ApplyContext& c, Args a, bool only_if_absent) {
   if (only_if_absent && c.live(a[2])) return Reply::number(0);
   const std::string payload(source->payload);
   const std::uint64_t deadline = source->expires_at_ms;
-  c.kv.erase(c.txn, a[1]);
-  c.kv.put(c.txn, a[2], payload, deadline);
+  c.erase(a[1]);
+  c.put(a[2], payload, deadline);
   return only_if_absent ? Reply::number(1) : Reply::ok();
 }
 
@@ -299,20 +302,38 @@ std::optional<std::string> validate_rename(Args a) {
   return check_keys(a.subspan(1, 2));
 }
 
+// A database index as MOVE, COPY DB and SWAPDB read it (parse_db_argument): the error to
+// reply, Redis's range error for an index no node can offer included, or nullopt. Whether
+// this node offers it (storage.databases) is checked when the op applies.
+std::optional<std::string> db_index_error(std::string_view text, std::string_view invalid = {}) {
+  std::string_view error;
+  const auto index = parse_db_argument(text, invalid, error);
+  if (!index) return std::string(error);
+  if (*index < 0 || *index >= static_cast<std::int64_t>(storage::kMaxDatabases)) {
+    return std::string(errors::kDbOutOfRange);
+  }
+  return std::nullopt;
+}
+
+// The database `text` names; db_index_error() has accepted it.
+storage::Db db_index(std::string_view text) {
+  return static_cast<storage::Db>(*parse_int64(text));
+}
+
 // COPY's options, checked in Redis's order: REPLACE, and DB whose number must be an
-// integer and a database that exists (KeepDB has database 0 only); then the same key twice.
+// integer and a database that exists; then the same key twice in the same database.
 std::optional<std::string> validate_copy(Args a) {
+  bool other_db = false;
   for (std::size_t i = 3; i < a.size(); ++i) {
     if (equals_ignore_case(a[i], "replace")) continue;
     if (equals_ignore_case(a[i], "db") && i + 1 < a.size()) {
-      const auto db = parse_int64(a[++i]);
-      if (!db) return std::string(errors::kNotInteger);
-      if (*db != 0) return std::string("ERR DB index is out of range");
+      if (auto error = db_index_error(a[++i])) return error;
+      other_db = true;
       continue;
     }
     return std::string(errors::kSyntax);
   }
-  if (a[1] == a[2]) return std::string("ERR source and destination objects are the same");
+  if (a[1] == a[2] && !other_db) return std::string(errors::kSameObject);
   return check_keys(a.subspan(1, 2));
 }
 
@@ -320,18 +341,62 @@ std::optional<std::string> validate_copy(Args a) {
 // without REPLACE.
 Reply apply_copy(ApplyContext& c, Args a) {
   bool replace = false;
-  for (std::size_t i = 3; i < a.size(); ++i)
-    replace = replace || equals_ignore_case(a[i], "replace");
+  storage::Db target = c.db;
+  for (std::size_t i = 3; i < a.size(); ++i) {
+    if (equals_ignore_case(a[i], "replace")) {
+      replace = true;
+    } else {
+      target = db_index(a[++i]);  // DB n
+      if (target >= c.databases) return Reply::error(std::string(errors::kDbOutOfRange));
+    }
+  }
+  if (target == c.db && a[1] == a[2]) return Reply::error(std::string(errors::kSameObject));
   const auto source = c.live(a[1]);
   if (!source) return Reply::number(0);
   const std::string payload(source->payload);
   const std::uint64_t deadline = source->expires_at_ms;
-  if (!replace && c.live(a[2])) return Reply::number(0);
-  c.kv.put(c.txn, a[2], payload, deadline);
+  if (!replace && c.live_in(target, a[2])) return Reply::number(0);
+  c.kv.put(c.txn, target, a[2], payload, deadline);
   return Reply::number(1);
 }
 
-std::optional<std::string> validate_flushdb(Args a) {
+std::optional<std::string> validate_move(Args a) {
+  if (auto error = db_index_error(a[2])) return error;
+  return validate_first_key(a);
+}
+
+// MOVE: the key with its TTL to database a[2]; 0 when it is absent here or present there.
+Reply apply_move(ApplyContext& c, Args a) {
+  const storage::Db target = db_index(a[2]);
+  if (target >= c.databases) return Reply::error(std::string(errors::kDbOutOfRange));
+  if (target == c.db) return Reply::error(std::string(errors::kSameObject));
+  const auto source = c.live(a[1]);
+  if (!source) return Reply::number(0);
+  if (c.live_in(target, a[1])) return Reply::number(0);
+  const std::string payload(source->payload);
+  const std::uint64_t deadline = source->expires_at_ms;
+  c.erase(a[1]);
+  c.kv.put(c.txn, target, a[1], payload, deadline);
+  return Reply::number(1);
+}
+
+std::optional<std::string> validate_swapdb(Args a) {
+  if (auto error = db_index_error(a[1], "ERR invalid first DB index")) return error;
+  return db_index_error(a[2], "ERR invalid second DB index");
+}
+
+Reply apply_swapdb(ApplyContext& c, Args a) {
+  const storage::Db first = db_index(a[1]);
+  const storage::Db second = db_index(a[2]);
+  if (first >= c.databases || second >= c.databases) {
+    return Reply::error(std::string(errors::kDbOutOfRange));
+  }
+  c.kv.swap(c.txn, first, second);
+  return Reply::ok();
+}
+
+// FLUSHDB and FLUSHALL take ASYNC or SYNC (both empty the keyspace before replying).
+std::optional<std::string> validate_flush(Args a) {
   if (a.size() > 2 ||
       (a.size() == 2 && !equals_ignore_case(a[1], "async") && !equals_ignore_case(a[1], "sync"))) {
     return std::string(errors::kSyntax);
@@ -340,7 +405,12 @@ std::optional<std::string> validate_flushdb(Args a) {
 }
 
 Reply apply_flushdb(ApplyContext& c, Args) {
-  c.kv.clear(c.txn);
+  c.kv.clear(c.txn, c.db);
+  return Reply::ok();
+}
+
+Reply apply_flushall(ApplyContext& c, Args) {
+  c.kv.clear_all(c.txn);
   return Reply::ok();
 }
 
@@ -374,8 +444,14 @@ constexpr CommandSpec kKeyspaceCommands[] = {
                    apply_renamenx),
     keyspace_write("generic", "copy", -3, Access::kWrite, kFirstTwoKeys, "6.2.0",
                    "Copies the value of a key to a new key.", validate_copy, apply_copy),
+    keyspace_write("generic", "move", 3, Access::kWrite, kOneKey, "1.0.0",
+                   "Moves a key to another database.", validate_move, apply_move),
     keyspace_write("server", "flushdb", -1, Access::kWriteAdmin, kNoKeys, "1.0.0",
-                   "Removes all keys from the current database.", validate_flushdb, apply_flushdb),
+                   "Removes all keys from the current database.", validate_flush, apply_flushdb),
+    keyspace_write("server", "flushall", -1, Access::kWriteAdmin, kNoKeys, "1.0.0",
+                   "Removes all keys from all databases.", validate_flush, apply_flushall),
+    keyspace_write("server", "swapdb", 3, Access::kWriteAdmin, kNoKeys, "4.0.0",
+                   "Swaps two Redis databases.", validate_swapdb, apply_swapdb),
 };
 
 }  // namespace

@@ -31,7 +31,7 @@ void memory_usage(ExecContext& c) {
     const auto samples = parse_int64(c.args[4]);
     if (!samples) return c.out.error("ERR value is not an integer or out of range");
   }
-  const auto value = c.node.lookup(c.args[2]);
+  const auto value = c.lookup(c.args[2]);
   if (!value) return c.out.null();
   c.out.integer(static_cast<std::int64_t>(storage::KvStore::stored_bytes(c.args[2], *value)));
 }

@@ -118,9 +118,10 @@ class NodeContext {
     if (read_now_ == 0) read_now_ = std::max(wall_clock_(), kv_.clock_ms(read_txn()));
     return read_now_;
   }
-  // The record of `key` in the read snapshot, unless it is absent or expired.
-  std::optional<storage::ValueView> lookup(std::string_view key) {
-    auto value = kv_.get(read_txn(), key);
+  // The record of `key` in database `db` of the read snapshot, unless it is absent or
+  // expired.
+  std::optional<storage::ValueView> lookup(storage::Db db, std::string_view key) {
+    auto value = kv_.get(read_txn(), db, key);
     if (value && value->expires_at_ms != 0 && value->expired(now_ms())) return std::nullopt;
     return value;
   }

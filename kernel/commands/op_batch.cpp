@@ -5,7 +5,8 @@ namespace keepdb::commands {
 namespace {
 
 constexpr char kVersionWithoutTime = 1;
-constexpr char kVersion = 2;
+constexpr char kVersionWithoutDatabase = 2;
+constexpr char kVersion = 3;
 constexpr std::size_t kHeaderBytes = 13;
 constexpr std::size_t kHeaderBytesWithoutTime = 5;
 constexpr std::size_t kMinOpBytes = 8;  // argc and at least one argument length
@@ -31,7 +32,8 @@ std::uint64_t get_u64(const char* p) {
 
 OpBatchBuilder::OpBatchBuilder() { buffer_.assign(kHeaderBytes, '\0'); }
 
-void OpBatchBuilder::add(std::span<const std::string_view> args) {
+void OpBatchBuilder::add(std::span<const std::string_view> args, std::uint8_t db) {
+  buffer_.push_back(static_cast<char>(db));
   put_u32(buffer_, static_cast<std::uint32_t>(args.size()));
   for (std::string_view arg : args) {
     put_u32(buffer_, static_cast<std::uint32_t>(arg.size()));
@@ -53,7 +55,7 @@ std::string OpBatchBuilder::take(std::uint64_t time_ms) {
 // 0 for an unknown version.
 std::size_t OpBatchReader::header_bytes() const {
   if (batch_.empty()) return 0;
-  if (batch_[0] == kVersion) return kHeaderBytes;
+  if (batch_[0] == kVersion || batch_[0] == kVersionWithoutDatabase) return kHeaderBytes;
   if (batch_[0] == kVersionWithoutTime) return kHeaderBytesWithoutTime;
   return 0;
 }
@@ -95,6 +97,13 @@ bool OpBatchReader::next(std::vector<std::string_view>& args) {
     if (remaining_ == 0 && pos_ != batch_.size()) malformed_ = true;
   }
   if (malformed_ || remaining_ == 0) return false;
+  if (batch_[0] == kVersion) {
+    if (pos_ == batch_.size()) {
+      malformed_ = true;
+      return false;
+    }
+    db_ = static_cast<std::uint8_t>(batch_[pos_++]);
+  }
   std::uint32_t argc = 0;
   if (!read_u32(argc) || argc == 0 || argc > (batch_.size() - pos_) / 4) {
     malformed_ = true;

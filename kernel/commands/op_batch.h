@@ -1,11 +1,13 @@
 // The binary encoding of a batch of write commands: the unit the write path proposes (one
 // Raft log entry) and the state machine applies. Format, all integers little-endian:
-//   u8 version (2) | u64 batch time (Unix ms) | u32 op count |
-//   per op: u32 argc | per arg: u32 length, bytes
+//   u8 version (3) | u64 batch time (Unix ms) | u32 op count |
+//   per op: u8 database | u32 argc | per arg: u32 length, bytes
+// Every op names the database (SELECT) it applies to.
 // The batch time is the wall clock of the server that built the batch, the leader: it is
 // the "now" every op of the batch is applied at, so relative expiry times (SET EX, EXPIRE)
 // become the same absolute deadline on every server. Version 1 batches (no batch time,
-// written before expiry existed) still decode, with a batch time of 0.
+// written before expiry existed) still decode, with a batch time of 0; version 1 and 2
+// batches (before databases) have no database byte: their ops apply to database 0.
 //
 // Thread-safety: none; an OpBatchBuilder is used by one thread. Decoding is total: any
 // malformed batch is reported, never read out of bounds.
@@ -23,7 +25,7 @@ namespace keepdb::commands {
 class OpBatchBuilder {
  public:
   OpBatchBuilder();
-  void add(std::span<const std::string_view> args);
+  void add(std::span<const std::string_view> args, std::uint8_t db = 0);
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
   std::size_t bytes() const { return buffer_.size(); }
@@ -47,6 +49,8 @@ class OpBatchReader {
   // Decodes the next op into `args` (views into the batch). False at the end or on error;
   // check malformed() to tell them apart.
   bool next(std::vector<std::string_view>& args);
+  // The database of the op next() decoded last.
+  std::uint8_t db() const { return db_; }
   bool malformed() const { return malformed_; }
 
  private:
@@ -55,6 +59,7 @@ class OpBatchReader {
   std::string_view batch_;
   std::size_t pos_ = 0;
   std::uint32_t remaining_ = 0;
+  std::uint8_t db_ = 0;
   bool started_ = false;
   bool malformed_ = false;
 };

@@ -1,5 +1,6 @@
 // Per-connection state that commands read and change: protocol version, client id and
-// name, the authenticated principal with its roles and expiry, and the QUIT flag.
+// name, the authenticated principal with its roles and expiry, the selected database, and
+// the QUIT flag.
 //
 // Thread-safety: owned by one connection and touched only on the network thread.
 #pragma once
@@ -21,6 +22,7 @@ constexpr std::uint32_t kAllRoles = kRoleRead | kRoleWrite | kRoleAdmin;
 
 // A key WATCHed by the connection and the digest of what it saw (transaction.h).
 struct WatchedKey {
+  std::uint8_t db = 0;
   std::string key;
   std::string digest;
 };
@@ -57,6 +59,10 @@ struct Session {
   bool close_after_reply = false;  // QUIT: flush the reply, then close
   TransactionState transaction;
   bool local_reads = false;        // READONLY: reads skip the linearizable read barrier
+  std::uint8_t db = 0;             // SELECT: the database commands apply to
+  // An EXEC with a SELECT in it is applying: the connection's database is known once it
+  // has (later requests wait for it).
+  bool select_pending = false;
 };
 
 }  // namespace keepdb::commands

@@ -18,8 +18,9 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
   // The clock never runs backwards, even when a new leader's wall clock is behind.
   const std::uint64_t clock = kv_.clock_ms(txn);
   const std::uint64_t now = std::max(clock, reader.time_ms());
-  ApplyContext context{kv_, txn, max_value_bytes_, now, node_};
+  ApplyContext context{kv_, txn, max_value_bytes_, now, node_, 0, databases_};
   while (reader.next(args_)) {
+    context.db = reader.db();
     const CommandSpec* spec = command_table().find(args_[0]);
     if (spec == nullptr) spec = find_internal_op(args_[0]);
     // Ops were checked before they were proposed; check again so that a damaged batch

@@ -1,6 +1,7 @@
 // The deterministic state machine: applies an encoded batch of write commands (see
-// op_batch.h) to the key-value store inside the caller's write transaction and records the
-// index of the log entry it came from, in the same transaction.
+// op_batch.h) to the key-value store inside the caller's write transaction, each op in the
+// database it names, and records the index of the log entry it came from, in the same
+// transaction.
 //
 // Time: every op of a batch runs at the same "now", the state machine clock: the larger of
 // the batch time (the leader's wall clock when it built the batch) and the clock after the
@@ -23,8 +24,11 @@ namespace keepdb::commands {
 
 class StateMachine {
  public:
-  StateMachine(const storage::KvStore& kv, std::uint64_t max_value_bytes)
-      : kv_(kv), max_value_bytes_(max_value_bytes) {}
+  // `databases`: how many the node offers (storage.databases); SELECT, MOVE, SWAPDB and
+  // COPY DB inside the log are checked against it, every node having the same setting.
+  StateMachine(const storage::KvStore& kv, std::uint64_t max_value_bytes,
+               unsigned databases = config::kDefaultDatabases)
+      : kv_(kv), max_value_bytes_(max_value_bytes), databases_(databases) {}
 
   // Applies every op of `batch` in order, one Reply per op. A malformed batch or an
   // unknown command yields error replies for the ops it cannot apply (never a partial
@@ -41,6 +45,7 @@ class StateMachine {
  private:
   const storage::KvStore& kv_;
   std::uint64_t max_value_bytes_;
+  unsigned databases_;
   NodeContext* node_ = nullptr;
   std::vector<Reply> replies_;
   std::vector<std::string_view> args_;

@@ -26,7 +26,7 @@ namespace {
 // ---- reads ----
 
 void exec_get(ExecContext& c) {
-  const auto value = c.node.lookup(c.args[1]);
+  const auto value = c.lookup(c.args[1]);
   if (value) {
     c.out.bulk(value->payload);
   } else {
@@ -35,7 +35,7 @@ void exec_get(ExecContext& c) {
 }
 
 void exec_strlen(ExecContext& c) {
-  const auto value = c.node.lookup(c.args[1]);
+  const auto value = c.lookup(c.args[1]);
   c.out.integer(value ? static_cast<std::int64_t>(value->payload.size()) : 0);
 }
 
@@ -47,7 +47,7 @@ void exec_getrange(ExecContext& c) {
     c.out.error(errors::kNotInteger);
     return;
   }
-  const auto value = c.node.lookup(c.args[1]);
+  const auto value = c.lookup(c.args[1]);
   const std::string_view payload = value ? value->payload : std::string_view();
   const ValueRange range = clamp_range(*start, *end, static_cast<std::int64_t>(payload.size()));
   if (backwards_from_end(*start, *end) || range.empty()) {
@@ -61,7 +61,7 @@ void exec_getrange(ExecContext& c) {
 void exec_mget(ExecContext& c) {
   c.out.array(c.args.size() - 1);
   for (std::size_t i = 1; i < c.args.size(); ++i) {
-    const auto value = c.node.lookup(c.args[i]);
+    const auto value = c.lookup(c.args[i]);
     if (value) {
       c.out.bulk(value->payload);
     } else {
@@ -113,8 +113,8 @@ std::optional<LcsOptions> parse_lcs_options(ExecContext& c) {
 void exec_lcs(ExecContext& c) {
   const auto options = parse_lcs_options(c);
   if (!options) return;
-  const auto a = c.node.lookup(c.args[1]);
-  const auto b = c.node.lookup(c.args[2]);
+  const auto a = c.lookup(c.args[1]);
+  const auto b = c.lookup(c.args[2]);
   const std::string_view a_bytes = a ? a->payload : std::string_view();
   const std::string_view b_bytes = b ? b->payload : std::string_view();
   if (lcs_table_bytes(a_bytes.size(), b_bytes.size()) > c.node.config().limits.max_bulk_bytes) {
@@ -221,9 +221,9 @@ std::variant<std::int64_t, std::string> option_deadline(const ExpiryOption& opti
 void put_until(ApplyContext& c, std::string_view key, std::string_view payload,
                std::int64_t deadline) {
   if (deadline <= static_cast<std::int64_t>(c.now_ms)) {
-    c.kv.erase(c.txn, key);
+    c.erase(key);
   } else {
-    c.kv.put(c.txn, key, payload, static_cast<std::uint64_t>(deadline));
+    c.put(key, payload, static_cast<std::uint64_t>(deadline));
   }
 }
 
@@ -256,7 +256,7 @@ Reply apply_set(ApplyContext& c, Args a) {
       const auto deadline = option_deadline(*options.expiry, c.now_ms, "set");
       put_until(c, a[1], a[2], std::get<std::int64_t>(deadline));
     } else {
-      c.kv.put(c.txn, a[1], a[2], options.keep_ttl && old ? old->expires_at_ms : 0);
+      c.put(a[1], a[2], options.keep_ttl && old ? old->expires_at_ms : 0);
     }
   }
   if (options.get) return previous;
@@ -292,27 +292,27 @@ Reply apply_getex(ApplyContext& c, Args a) {
     if (auto* error = std::get_if<std::string>(&deadline)) return Reply::error(std::move(*error));
     put_until(c, a[1], payload, std::get<std::int64_t>(deadline));
   } else if (options.persist && old->expires_at_ms != 0) {
-    c.kv.put(c.txn, a[1], payload);
+    c.put(a[1], payload);
   }
   return Reply::bulk(std::move(payload));
 }
 
 Reply apply_setnx(ApplyContext& c, Args a) {
   if (c.live(a[1])) return Reply::number(0);
-  c.kv.put(c.txn, a[1], a[2]);
+  c.put(a[1], a[2]);
   return Reply::number(1);
 }
 
 Reply apply_getset(ApplyContext& c, Args a) {
   auto old = copy_payload(c, a[1]);
-  c.kv.put(c.txn, a[1], a[2]);
+  c.put(a[1], a[2]);
   return old ? Reply::bulk(std::move(*old)) : Reply::null();
 }
 
 Reply apply_getdel(ApplyContext& c, Args a) {
   auto old = copy_payload(c, a[1]);
   if (!old) return Reply::null();
-  c.kv.erase(c.txn, a[1]);
+  c.erase(a[1]);
   return Reply::bulk(std::move(*old));
 }
 
@@ -324,7 +324,7 @@ Reply apply_append(ApplyContext& c, Args a) {
   }
   std::string value = old ? std::string(old->payload) : std::string();
   value.append(a[2]);
-  c.kv.put(c.txn, a[1], value, old ? old->expires_at_ms : 0);  // APPEND keeps the TTL
+  c.put(a[1], value, old ? old->expires_at_ms : 0);  // APPEND keeps the TTL
   return Reply::number(static_cast<std::int64_t>(value.size()));
 }
 
@@ -352,7 +352,7 @@ Reply apply_setrange(ApplyContext& c, Args a) {
   std::string value = old ? std::string(old->payload) : std::string();
   if (value.size() < offset + patch.size()) value.resize(offset + patch.size(), '\0');
   value.replace(offset, patch.size(), patch);
-  c.kv.put(c.txn, a[1], value, old ? old->expires_at_ms : 0);  // SETRANGE keeps the TTL
+  c.put(a[1], value, old ? old->expires_at_ms : 0);  // SETRANGE keeps the TTL
   return Reply::number(static_cast<std::int64_t>(value.size()));
 }
 
@@ -371,7 +371,7 @@ Reply add_to_counter(ApplyContext& c, std::string_view key, std::int64_t delta) 
     return Reply::error(std::string(errors::kOverflow));
   }
   const std::int64_t updated = current + delta;
-  c.kv.put(c.txn, key, std::to_string(updated), old ? old->expires_at_ms : 0);
+  c.put(key, std::to_string(updated), old ? old->expires_at_ms : 0);
   return Reply::number(updated);
 }
 
@@ -448,7 +448,7 @@ Reply apply_incrbyfloat(ApplyContext& c, Args a) {
     return Reply::error("ERR increment would produce NaN or Infinity");
   }
   std::string text = format_long_double(updated);
-  c.kv.put(c.txn, a[1], text, old ? old->expires_at_ms : 0);  // keeps the TTL, as INCR
+  c.put(a[1], text, old ? old->expires_at_ms : 0);  // keeps the TTL, as INCR
   return Reply::bulk(std::move(text));
 }
 
@@ -469,7 +469,7 @@ std::optional<std::string> validate_msetnx(Args a) {
 }
 
 void put_pairs(ApplyContext& c, Args a) {
-  for (std::size_t i = 1; i + 1 < a.size(); i += 2) c.kv.put(c.txn, a[i], a[i + 1]);
+  for (std::size_t i = 1; i + 1 < a.size(); i += 2) c.put(a[i], a[i + 1]);
 }
 
 Reply apply_mset(ApplyContext& c, Args a) {

@@ -20,19 +20,24 @@ constexpr std::string_view kNotAllowed = "ERR Command not allowed inside a trans
 // that neither change the connection nor wait for anything.
 bool runs_in_transaction(const CommandSpec& spec) {
   if (spec.proposes() || spec.reads_keyspace) return true;
-  constexpr std::array<std::string_view, 7> kImmediate = {"ping", "echo",    "time",   "lastsave",
-                                                         "info", "command", "unwatch"};
+  constexpr std::array<std::string_view, 8> kImmediate = {
+      "ping", "echo", "time", "lastsave", "info", "command", "unwatch", "select"};
   for (std::string_view name : kImmediate) {
     if (spec.name == name) return true;
   }
   return false;
 }
 
-std::optional<std::vector<std::vector<std::string_view>>> decode_ops(std::string_view batch) {
-  OpBatchReader reader(batch);
-  std::vector<std::vector<std::string_view>> ops;
+struct DecodedOp {
+  storage::Db db = 0;
   std::vector<std::string_view> args;
-  while (reader.next(args)) ops.push_back(args);
+};
+
+std::optional<std::vector<DecodedOp>> decode_ops(std::string_view batch) {
+  OpBatchReader reader(batch);
+  std::vector<DecodedOp> ops;
+  std::vector<std::string_view> args;
+  while (reader.next(args)) ops.push_back({reader.db(), args});
   if (reader.malformed()) return std::nullopt;
   return ops;
 }
@@ -44,6 +49,16 @@ void run_queued(ApplyContext& c, Args args, resp::Protocol protocol, resp::Reply
   if (spec == nullptr || arity_error(spec->name, spec->arity, args.size()) ||
       !runs_in_transaction(*spec)) {
     out.error("ERR cannot apply '" + std::string(args[0].substr(0, 64)) + "' in a transaction");
+    return;
+  }
+  if (spec->name == "select") {  // the commands after it apply to that database
+    std::string_view error;
+    if (const auto db = select_index(args[1], c.databases, error)) {
+      c.db = *db;
+      out.simple("OK");
+    } else {
+      out.error(error);
+    }
     return;
   }
   if (spec->proposes()) {
@@ -63,6 +78,7 @@ void run_queued(ApplyContext& c, Args args, resp::Protocol protocol, resp::Reply
   Session session;
   session.protocol = protocol;
   session.authenticated = true;
+  session.db = c.db;
   c.node->begin_apply_view(c.txn, c.now_ms);
   ExecContext context{.args = args, .out = out, .session = session, .node = *c.node, .defer = {}};
   try {
@@ -83,16 +99,22 @@ Reply apply_transaction(ApplyContext& c, Args a) {
   const auto protocol = a[1] == "3" ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
   std::string encoded;
   resp::ReplyWriter out(encoded, protocol);
+  // The reply's integer: the database the connection is in afterwards.
+  const auto reply = [&] {
+    Reply result = Reply::encoded(std::move(encoded));
+    result.integer = c.db;
+    return result;
+  };
   for (const auto& watch : *watches) {
-    if (watch.size() != 2) return Reply::error("ERR corrupt transaction");
-    if (watch_digest(c.live(watch[0])) != watch[1]) {
+    if (watch.args.size() != 2) return Reply::error("ERR corrupt transaction");
+    if (watch_digest(watch.db, c.live_in(watch.db, watch.args[0])) != watch.args[1]) {
       out.null_array();
-      return Reply::encoded(std::move(encoded));
+      return reply();
     }
   }
   out.array(queued->size());
-  for (const auto& args : *queued) run_queued(c, args, protocol, out);
-  return Reply::encoded(std::move(encoded));
+  for (const auto& op : *queued) run_queued(c, op.args, protocol, out);
+  return reply();
 }
 
 constexpr CommandSpec kTransactionSpec = keyspace_write(
@@ -108,7 +130,8 @@ TransactionStep transaction_step(const Admission& admission, const Session& sess
   if (name == "exec") {
     return session.transaction.failed ? TransactionStep::kNone : TransactionStep::kExec;
   }
-  if (name == "discard" || name == "multi" || name == "watch" || name == "quit") {
+  if (name == "discard" || name == "multi" || name == "watch" || name == "quit" ||
+      name == "reset") {
     return TransactionStep::kNone;
   }
   return TransactionStep::kQueue;
@@ -157,13 +180,16 @@ std::vector<std::string> take_transaction_op(Session& session) {
   OpBatchBuilder watches;
   for (const WatchedKey& watched : session.transaction.watched) {
     const std::array<std::string_view, 2> pair = {watched.key, watched.digest};
-    watches.add(pair);
+    watches.add(pair, watched.db);
   }
   OpBatchBuilder queued;
+  bool selects = false;
   for (const auto& command : session.transaction.queued) {
     const std::vector<std::string_view> args(command.begin(), command.end());
     queued.add(args);
+    selects = selects || equals_ignore_case(args[0], "select");
   }
+  session.select_pending = selects;
   discard_transaction(session);
   return {std::string(kTransactionOp),
           std::string(session.protocol == resp::Protocol::kResp3 ? "3" : "2"), watches.take(0),
@@ -184,8 +210,8 @@ Admission admit_op(Args op, const Session& session) {
   }
   Session queueing = session;
   queueing.transaction.active = true;
-  for (const auto& args : *queued) {
-    Admission command = admit(args, queueing);
+  for (const auto& op : *queued) {
+    Admission command = admit(op.args, queueing);
     if (command.spec == nullptr) return command;
     if (!runs_in_transaction(*command.spec)) {
       result.error = kNotAllowed;
@@ -196,8 +222,9 @@ Admission admit_op(Args op, const Session& session) {
   return result;
 }
 
-std::string watch_digest(const std::optional<storage::ValueView>& value) {
+std::string watch_digest(storage::Db db, const std::optional<storage::ValueView>& value) {
   if (!value) return {};
+  const unsigned char database = db;
   std::array<unsigned char, 8> expiry{};
   for (std::size_t i = 0; i < expiry.size(); ++i) {
     expiry[i] = static_cast<unsigned char>((value->expires_at_ms >> (8 * i)) & 0xff);
@@ -206,6 +233,7 @@ std::string watch_digest(const std::optional<storage::ValueView>& value) {
   unsigned int length = 0;
   EVP_MD_CTX* context = EVP_MD_CTX_new();
   const bool ok = context != nullptr && EVP_DigestInit_ex(context, EVP_sha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(context, &database, 1) == 1 &&
                   EVP_DigestUpdate(context, expiry.data(), expiry.size()) == 1 &&
                   EVP_DigestUpdate(context, value->payload.data(), value->payload.size()) == 1 &&
                   EVP_DigestFinal_ex(context, digest.data(), &length) == 1;

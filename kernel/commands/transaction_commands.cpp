@@ -50,7 +50,7 @@ void exec_watch(ExecContext& c) {
   std::vector<WatchedKey> added;
   for (std::size_t i = 1; i < c.args.size(); ++i) {
     const std::string_view key = c.args[i];
-    const auto same = [key](const WatchedKey& w) { return w.key == key; };
+    const auto same = [&](const WatchedKey& w) { return w.db == c.session.db && w.key == key; };
     if (std::any_of(watched.begin(), watched.end(), same) ||
         std::any_of(added.begin(), added.end(), same)) {
       continue;
@@ -60,7 +60,7 @@ void exec_watch(ExecContext& c) {
                   " watched keys (limits.max_watched_keys); UNWATCH or EXEC first");
       return;
     }
-    added.push_back({std::string(key), watch_digest(c.node.lookup(key))});
+    added.push_back({c.session.db, std::string(key), watch_digest(c.session.db, c.lookup(key))});
   }
   watched.insert(watched.end(), std::make_move_iterator(added.begin()),
                  std::make_move_iterator(added.end()));

@@ -50,10 +50,14 @@ struct Limits {
   std::uint64_t max_watched_keys = 10'000;
 };
 
+// Databases a node offers (SELECT 0..N-1) unless storage.databases says otherwise, as Redis.
+inline constexpr std::uint32_t kDefaultDatabases = 16;
+
 struct Storage {
   bool operator==(const Storage&) const = default;  // reload_diff.h compares configs
   std::filesystem::path data_dir;             // created 0700; a wider existing dir is refused
   std::uint64_t map_size_bytes = 8ull << 30;  // LMDB map size (virtual; grows the file lazily)
+  std::uint32_t databases = kDefaultDatabases;  // 1 to 256 (one byte names a database)
 };
 
 struct ClientListener {

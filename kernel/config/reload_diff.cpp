@@ -37,6 +37,7 @@ const std::vector<FixedSetting>& fixed_settings() {
       {"node_id", [](const Config& a, const Config& b) { return a.node_id == b.node_id; }},
       {"storage.data_dir", same_field<&Config::storage, &Storage::data_dir>()},
       {"storage.map_size_bytes", same_field<&Config::storage, &Storage::map_size_bytes>()},
+      {"storage.databases", same_field<&Config::storage, &Storage::databases>()},
       {"client.host", same_field<&Config::client, &ClientListener::host>()},
       {"client.port", same_field<&Config::client, &ClientListener::port>()},
       {"operator.host", same_field<&Config::operator_listener, &OperatorListener::host>()},

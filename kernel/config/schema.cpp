@@ -73,7 +73,7 @@ std::uint64_t read_node_id(const TableReader& root) {
 }
 
 Storage read_storage(const TableReader& root, const fs::path& base_dir) {
-  const auto table = root.table("storage", {"data_dir", "map_size_bytes"});
+  const auto table = root.table("storage", {"data_dir", "map_size_bytes", "databases"});
   if (!table) {
     throw_config_error({root.source(), root.line(), "storage.data_dir"}, "required key is missing");
   }
@@ -81,6 +81,8 @@ Storage read_storage(const TableReader& root, const fs::path& base_dir) {
   storage.data_dir = resolve(base_dir, non_empty_string(*table, "data_dir"));
   storage.map_size_bytes = static_cast<std::uint64_t>(
       table->integer("map_size_bytes", kMiB, kUnbounded).value_or(storage.map_size_bytes));
+  storage.databases = static_cast<std::uint32_t>(
+      table->integer("databases", 1, 256).value_or(storage.databases));
   return storage;
 }
 

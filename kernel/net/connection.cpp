@@ -310,6 +310,8 @@ void Connection::process_requests() {
 
 // Returns kMustWait, consuming nothing, when the request must wait for earlier writes.
 Connection::Handled Connection::handle_request(const std::vector<std::string_view>& args) {
+  // An EXEC with a SELECT in it decides the database of what follows (transaction.h).
+  if (session_.select_pending) return Handled::kMustWait;
   const commands::Args argv(args);
   commands::Admission admission = commands::admit(argv, session_);
   // After MULTI most commands are queued, and EXEC proposes them as one op (transaction.h).
@@ -365,7 +367,14 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     if (step == commands::TransactionStep::kExec) {
       const std::vector<std::string> op = commands::take_transaction_op(session_);
       const std::vector<std::string_view> op_args(op.begin(), op.end());
-      server_.proposer().propose(commands::Caller::of(session_), op_args, done);
+      const auto exec_done = [self = shared_from_this()](const commands::Reply& reply) {
+        if (self->session_.select_pending && reply.kind == commands::Reply::Kind::kEncoded) {
+          self->session_.db = static_cast<std::uint8_t>(reply.integer);
+        }
+        self->session_.select_pending = false;
+        self->on_write_applied(reply);
+      };
+      server_.proposer().propose(commands::Caller::of(session_), op_args, exec_done);
     } else {
       server_.proposer().propose(commands::Caller::of(session_), argv, done);
     }

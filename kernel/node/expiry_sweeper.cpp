@@ -51,7 +51,7 @@ void ExpirySweeper::sweep() {
     arm();
     return;
   }
-  std::vector<std::string> due;
+  std::vector<storage::KvStore::DueKey> due;
   try {
     txn_.begin();
     // The state machine clock too: a new leader whose clock is behind still sweeps what
@@ -69,11 +69,17 @@ void ExpirySweeper::sweep() {
     arm();
     return;
   }
+  // One op names one database: this round erases the due keys of the database of the
+  // earliest one, and the next round follows at once when others were left.
+  commands::Caller caller = kSweeper;
+  caller.db = due.front().db;
   std::vector<std::string_view> op{commands::kExpiredOp};
-  op.insert(op.end(), due.begin(), due.end());
+  for (const auto& key : due) {
+    if (key.db == caller.db) op.push_back(key.key);
+  }
   in_flight_ = true;
-  const bool full_round = due.size() == options_.keys_per_round;
-  proposer_.propose(kSweeper, op, [this, full_round](const commands::Reply& reply) {
+  const bool full_round = due.size() == options_.keys_per_round || op.size() - 1 < due.size();
+  proposer_.propose(caller, op, [this, full_round](const commands::Reply& reply) {
     in_flight_ = false;
     const bool erased = reply.kind == commands::Reply::Kind::kInteger && reply.integer > 0;
     if (erased) stats_.expired_keys += static_cast<std::uint64_t>(reply.integer);

@@ -1,6 +1,7 @@
 // ExpirySweeper: active expiry. While this server is the ready leader it looks, every
 // `interval`, for keys whose deadline has passed (the expiry index, earliest first, at
-// most `keys_per_round`) and proposes one internal `keepdb.expired` op that erases them
+// most `keys_per_round`) and proposes one internal `keepdb.expired` op (for the database of
+// the earliest) that erases them
 // through the log, so every server erases the same keys at the same log index. Reads hide
 // expired keys before that happens; the sweep only reclaims their space.
 //

@@ -227,7 +227,7 @@ int run(const config::Config& config) {
     if (config.cluster.peer_port != 0) {
       transport.listen(config.cluster.peer_host, config.cluster.peer_port);
     }
-    consensus::KvFsm fsm(env, kv, config.limits.max_bulk_bytes);
+    consensus::KvFsm fsm(env, kv, config.limits.max_bulk_bytes, config.storage.databases);
     fsm.set_node_context(&node);
     consensus::RaftNode raft(io, *raft_log, transport, fsm, options);
     raft_node = &raft;

@@ -12,8 +12,9 @@
 
 namespace keepdb::consensus {
 
-KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes)
-    : env_(env), kv_(kv), state_machine_(kv, max_value_bytes) {
+KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes,
+             unsigned databases)
+    : env_(env), kv_(kv), state_machine_(kv, max_value_bytes, databases) {
   storage::ReadTxn txn(kv_.env());
   txn.begin();
   applied_index_ = kv_.applied_index(txn.get());

@@ -53,7 +53,8 @@ namespace keepdb::consensus {
 class KvFsm {
  public:
   // `env` is the store's environment (synced before snapshots).
-  KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes);
+  KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes,
+        unsigned databases = config::kDefaultDatabases);
   KvFsm(const KvFsm&) = delete;
   KvFsm& operator=(const KvFsm&) = delete;
 

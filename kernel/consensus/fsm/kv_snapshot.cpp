@@ -16,8 +16,9 @@ namespace keepdb::consensus {
 namespace {
 
 constexpr std::uint8_t kVersionWithoutClock = 1;
-constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kVersionWithoutDatabases = 2;
 constexpr std::uint8_t kDescriptorVersion = 3;
+constexpr std::uint8_t kVersion = 4;
 constexpr std::size_t kCountOffset = 17;
 
 std::string_view as_text(std::span<const std::uint8_t> bytes) {
@@ -27,6 +28,7 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) {
 struct Header {
   KvSnapshotHeader fields;
   std::uint64_t count = 0;  // images only
+  bool databases = false;   // records start with their database (version 4)
 };
 
 std::optional<Header> read_header(util::ByteReader& reader) {
@@ -34,12 +36,14 @@ std::optional<Header> read_header(util::ByteReader& reader) {
   Header header;
   KvSnapshotHeader& fields = header.fields;
   if (!reader.get_u8(version) ||
-      (version != kVersion && version != kVersionWithoutClock && version != kDescriptorVersion) ||
+      (version != kVersion && version != kVersionWithoutDatabases &&
+       version != kVersionWithoutClock && version != kDescriptorVersion) ||
       !reader.get_u64(fields.applied_index) ||
       (version != kVersionWithoutClock && !reader.get_u64(fields.clock_ms))) {
     return std::nullopt;
   }
   fields.descriptor = version == kDescriptorVersion;
+  header.databases = version == kVersion;
   if (fields.descriptor) {
     if (reader.remaining() != 0) return std::nullopt;
   } else if (!reader.get_u64(header.count)) {
@@ -69,7 +73,9 @@ std::vector<std::uint8_t> encode_kv_descriptor(std::uint64_t applied_index,
 
 namespace {
 
-void put_record(util::ByteWriter& writer, std::string_view key, const storage::ValueView& value) {
+void put_record(util::ByteWriter& writer, storage::Db db, std::string_view key,
+                const storage::ValueView& value) {
+  writer.put_u8(db);
   writer.put_u32(static_cast<std::uint32_t>(key.size()));
   writer.put_bytes(key);
   writer.put_u64(value.expires_at_ms);
@@ -165,14 +171,20 @@ bool read_u64(ImageSource& source, std::uint64_t& value) {
 bool restore_records(const storage::KvStore& kv, MDB_txn* txn, const Header& header,
                      ImageSource& source) {
   if (header.fields.descriptor) return false;
-  kv.clear(txn);
+  kv.clear_all(txn);
   std::string key;
   for (std::uint64_t i = 0; i < header.count; ++i) {
     std::uint32_t key_length = 0;
     std::uint32_t payload_length = 0;
     std::uint64_t expires_at_ms = 0;
     std::span<const std::uint8_t> bytes;
-    if (!read_u32(source, key_length) || key_length == 0 || !source.take(key_length, bytes)) {
+    storage::Db db = 0;  // images before databases hold database 0 alone, no empty key
+    if (header.databases) {
+      if (!source.take(1, bytes)) return false;
+      db = bytes[0];
+    }
+    if (!read_u32(source, key_length) || (key_length == 0 && !header.databases) ||
+        key_length > storage::kMaxKeyBytes || !source.take(key_length, bytes)) {
       return false;
     }
     key.assign(as_text(bytes));
@@ -180,7 +192,7 @@ bool restore_records(const storage::KvStore& kv, MDB_txn* txn, const Header& hea
         !source.take(payload_length, bytes)) {
       return false;
     }
-    kv.put(txn, key, as_text(bytes), expires_at_ms);
+    kv.put(txn, db, key, as_text(bytes), expires_at_ms);
   }
   if (!source.at_end()) return false;
   kv.set_applied_index(txn, header.fields.applied_index);
@@ -221,9 +233,9 @@ std::optional<ImageFile> open_image_file(const std::filesystem::path& path) {
 std::vector<std::uint8_t> encode_kv_snapshot(const storage::KvStore& kv, MDB_txn* txn) {
   std::vector<std::uint8_t> image;
   util::ByteWriter writer(image);
-  put_image_header(writer, kv, txn, kv.size(txn));
-  kv.scan(txn, "", [&](std::string_view key, const storage::ValueView& value) {
-    put_record(writer, key, value);
+  put_image_header(writer, kv, txn, kv.size_all(txn));
+  kv.scan_all(txn, "", [&](storage::Db db, std::string_view key, const storage::ValueView& value) {
+    put_record(writer, db, key, value);
     return true;
   });
   return image;
@@ -233,7 +245,7 @@ KvImageStream::KvImageStream(const storage::KvStore& kv) : kv_(kv), txn_(kv.env(
   txn_.begin();
   applied_index_ = kv_.applied_index(txn_.get());
   util::ByteWriter writer(pending_);
-  put_image_header(writer, kv_, txn_.get(), kv_.size(txn_.get()));
+  put_image_header(writer, kv_, txn_.get(), kv_.size_all(txn_.get()));
   resume_.emplace();  // "": from the first key
 }
 
@@ -241,11 +253,12 @@ bool KvImageStream::next(std::size_t max_bytes, std::vector<std::uint8_t>& out) 
   out.clear();
   if (pending_.size() < max_bytes && resume_) {
     util::ByteWriter writer(pending_);
-    resume_ = kv_.scan(txn_.get(), *resume_,
-                       [&](std::string_view key, const storage::ValueView& value) {
-                         put_record(writer, key, value);
-                         return pending_.size() < max_bytes;
-                       });
+    resume_ = kv_.scan_all(
+        txn_.get(), *resume_,
+        [&](storage::Db db, std::string_view key, const storage::ValueView& value) {
+          put_record(writer, db, key, value);
+          return pending_.size() < max_bytes;
+        });
   }
   const std::size_t taken = std::min(max_bytes, pending_.size());
   out.assign(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(taken));

@@ -4,16 +4,17 @@
 // itself stays in the LMDB file, durable up to the descriptor's applied index (kv_fsm.h).
 //   u8 version (3) | u64 applied index | u64 clock (Unix ms)
 //
-// The image (versions 1 and 2): the whole key-value store, tagged with the applied index and
+// The image (versions 1, 2 and 4): the whole key-value store, every database, tagged with the applied index and
 // the state machine clock of the state it captures. A leader streams one to a follower that
 // needs its state (KvImageStream, read in pieces from one read transaction off the network
 // thread); the follower writes it to a file and restores from that file
 // (restore_kv_image_file) without holding it in memory. Data directories written before
 // descriptors hold one as their raft snapshot. Little-endian:
-//   u8 version (2) | u64 applied index | u64 clock (Unix ms) | u64 key count |
-//   per key, in key order: u32 key length, key, u64 expiry (Unix ms, 0 = none),
-//                          u32 payload length, payload
-// Version 1 images (no clock, from before expiry existed) still restore, with clock 0.
+//   u8 version (4) | u64 applied index | u64 clock (Unix ms) | u64 key count |
+//   per key, database by database, in key order: u8 database, u32 key length, key (may be
+//                          empty), u64 expiry (Unix ms, 0 = none), u32 payload length, payload
+// Version 2 images (no database byte, from before databases existed) restore into
+// database 0; version 1 images (no clock either, from before expiry existed) with clock 0.
 //
 // Thread-safety: pure functions over the caller's transactions; a KvImageStream is used by
 // one thread at a time (any thread: the environment is opened with MDB_NOTLS).

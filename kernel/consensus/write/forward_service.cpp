@@ -48,7 +48,11 @@ void ForwardService::on_request(raft_id from, std::span<const std::uint8_t> body
   auto collected = std::make_shared<Collected>();
   std::vector<std::string_view> args;
   std::vector<std::vector<std::string_view>> ops;
-  while (reader.next(args)) ops.push_back(args);
+  std::vector<std::uint8_t> dbs;  // the database each op names
+  while (reader.next(args)) {
+    ops.push_back(args);
+    dbs.push_back(reader.db());
+  }
   if (reader.malformed() || ops.size() != count || ops.empty() ||
       request->callers.size() != ops.size()) {
     reply(from, {id, std::string("ERR malformed forwarded write")});
@@ -61,7 +65,8 @@ void ForwardService::on_request(raft_id from, std::span<const std::uint8_t> body
     if (--collected->missing == 0) reply(from, {id, std::move(collected->replies)});
   };
   for (std::size_t i = 0; i < ops.size(); ++i) {
-    const commands::Caller& caller = request->callers[i];
+    commands::Caller& caller = request->callers[i];
+    caller.db = dbs[i];
     if (auto refusal = readmit(from, ops[i], caller)) {
       complete(i, commands::Reply::error(*refusal));
       continue;

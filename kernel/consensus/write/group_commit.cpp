@@ -14,7 +14,7 @@ GroupCommit::GroupCommit(util::Executor& executor, BatchSink& sink, commands::Se
       wall_clock_(std::move(wall_clock)) {}
 
 void GroupCommit::propose(const commands::Caller& caller, commands::Args args, Completion done) {
-  pending_ops_.add(args);
+  pending_ops_.add(args, caller.db);
   pending_callers_.push_back(caller);
   pending_completions_.push_back(std::move(done));
   maybe_hand_off();

@@ -2,7 +2,8 @@
 // tests/clients/ that prints "ok": redis-py (Debian python3-redis), ioredis and node-redis
 // (npm packages pinned in tests/clients/package-lock.json, installed by
 // scripts/install-deps.sh). Each runs MULTI/EXEC chains, errors inside and before EXEC, and
-// the WATCH retry loop with a conflicting writer on another connection.
+// the WATCH retry loop with a conflicting writer on another connection; and each one's
+// database option (redis-py Redis(db=3), ioredis db: 1, node-redis database: 1).
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
@@ -44,4 +45,19 @@ TEST_CASE("ioredis: multi and the WATCH loop", "[transactions][clients]") {
 TEST_CASE("node-redis: multi and the WATCH loop", "[transactions][clients]") {
   REQUIRE(std::filesystem::exists(client_script("node_modules/redis")));  // install-deps.sh
   run_client_script("node-redis-transactions", "/usr/bin/node", "node_redis_transactions.js");
+}
+
+TEST_CASE("redis-py: Redis(db=3) with its pipelines, WATCH, MOVE, SWAPDB and the flushes",
+          "[db][clients]") {
+  run_client_script("redis-py-databases", "/usr/bin/python3", "redis_py_databases.py");
+}
+
+TEST_CASE("ioredis: db 1 selects database 1", "[db][clients]") {
+  REQUIRE(std::filesystem::exists(client_script("node_modules/ioredis")));  // install-deps.sh
+  run_client_script("ioredis-databases", "/usr/bin/node", "ioredis_databases.js");
+}
+
+TEST_CASE("node-redis: database 1 selects database 1", "[db][clients]") {
+  REQUIRE(std::filesystem::exists(client_script("node_modules/redis")));  // install-deps.sh
+  run_client_script("node-redis-databases", "/usr/bin/node", "node_redis_databases.js");
 }

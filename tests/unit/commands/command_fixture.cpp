@@ -45,13 +45,18 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
     const std::vector<std::string> op = commands::take_transaction_op(session_);
     const std::vector<std::string_view> op_args(op.begin(), op.end());
     commands::OpBatchBuilder builder;
-    builder.add(op_args);
+    builder.add(op_args, session_.db);
     const auto replies = apply_batch(builder.take(now_ms_));
     REQUIRE(replies.size() == 1);
+    // As the connection does: a SELECT inside leaves the session in the database it named.
+    if (session_.select_pending && replies.front().kind == commands::Reply::Kind::kEncoded) {
+      session_.db = static_cast<std::uint8_t>(replies.front().integer);
+    }
+    session_.select_pending = false;
     replies.front().write_to(writer);
   } else if (admission.spec->proposes()) {
     commands::OpBatchBuilder builder;
-    builder.add(args);
+    builder.add(args, session_.db);
     const auto replies = apply_batch(builder.take(now_ms_));
     REQUIRE(replies.size() == 1);
     replies.front().write_to(writer);
@@ -74,23 +79,23 @@ std::vector<commands::Reply> CommandFixture::apply_batch(std::string_view batch)
 }
 
 void CommandFixture::put(std::string_view key, std::string_view payload,
-                         std::uint64_t expires_at_ms) {
+                         std::uint64_t expires_at_ms, storage::Db db) {
   storage::WriteTxn txn(env_);
-  kv_.put(txn.get(), key, payload, expires_at_ms);
+  kv_.put(txn.get(), db, key, payload, expires_at_ms);
   txn.commit();
 }
 
-std::optional<std::string> CommandFixture::stored_payload(std::string_view key) {
+std::optional<std::string> CommandFixture::stored_payload(std::string_view key, storage::Db db) {
   storage::ReadTxn txn(env_);
   txn.begin();
-  const auto value = kv_.get(txn.get(), key);
+  const auto value = kv_.get(txn.get(), db, key);
   return value ? std::optional<std::string>(value->payload) : std::nullopt;
 }
 
 std::optional<std::uint64_t> CommandFixture::stored_expiry(std::string_view key) {
   storage::ReadTxn txn(env_);
   txn.begin();
-  const auto value = kv_.get(txn.get(), key);
+  const auto value = kv_.get(txn.get(), 0, key);
   return value ? std::optional(value->expires_at_ms) : std::nullopt;
 }
 

@@ -42,8 +42,9 @@ class CommandFixture {
   std::vector<commands::Reply> apply_batch(std::string_view batch);
 
   // Direct store access, bypassing the commands.
-  void put(std::string_view key, std::string_view payload, std::uint64_t expires_at_ms = 0);
-  std::optional<std::string> stored_payload(std::string_view key);
+  void put(std::string_view key, std::string_view payload, std::uint64_t expires_at_ms = 0,
+           storage::Db db = 0);
+  std::optional<std::string> stored_payload(std::string_view key, storage::Db db = 0);
   std::optional<std::uint64_t> stored_expiry(std::string_view key);
   std::uint64_t applied_index();
 

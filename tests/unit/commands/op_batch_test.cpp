@@ -91,11 +91,49 @@ TEST_CASE("op_batch: ops round-trip in order, binary-safe", "[op_batch]") {
 
 TEST_CASE("op_batch: the encoding is the documented little-endian layout", "[op_batch]") {
   CHECK(encode({{"GET", "k"}}, 0x0102030405060708) ==
-        "\x02\x08\x07\x06\x05\x04\x03\x02\x01\x01\x00\x00\x00"
+        "\x03\x08\x07\x06\x05\x04\x03\x02\x01\x01\x00\x00\x00"
+        "\x00"
         "\x02\x00\x00\x00"
         "\x03\x00\x00\x00GET"
         "\x01\x00\x00\x00k"s);
-  CHECK(encode({}, 0) == "\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"s);
+  CHECK(encode({}, 0) == "\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"s);
+}
+
+TEST_CASE("op_batch: each op carries its database", "[op_batch][db]") {
+  OpBatchBuilder builder;
+  const std::vector<std::string_view> set = {"SET", "", "v"};
+  builder.add(set, 7);
+  builder.add(set);
+  builder.add(set, 255);
+  const std::string batch = builder.take(1);
+  CHECK(batch.substr(13, 1) == "\x07"s);
+  OpBatchReader reader(batch);
+  std::vector<std::string_view> args;
+  std::vector<int> dbs;
+  while (reader.next(args)) {
+    CHECK(args == set);
+    dbs.push_back(reader.db());
+  }
+  CHECK_FALSE(reader.malformed());
+  CHECK(dbs == std::vector<int>{7, 0, 255});
+}
+
+TEST_CASE("op_batch: version 2 batches (no database byte) decode into database 0",
+          "[op_batch][db]") {
+  const std::string v2 =
+      "\x02\x05\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00"
+      "\x02\x00\x00\x00"
+      "\x03\x00\x00\x00"
+      "DEL"
+      "\x01\x00\x00\x00k"s;
+  OpBatchReader reader(v2);
+  CHECK(reader.time_ms() == 5);
+  std::vector<std::string_view> args;
+  REQUIRE(reader.next(args));
+  CHECK(args == std::vector<std::string_view>{"DEL", "k"});
+  CHECK(reader.db() == 0);
+  CHECK_FALSE(reader.next(args));
+  CHECK_FALSE(reader.malformed());
 }
 
 TEST_CASE("op_batch: the batch time round-trips", "[op_batch]") {
@@ -129,7 +167,7 @@ TEST_CASE("op_batch: take() returns the batch and starts an empty one", "[op_bat
   builder.add(op);
   builder.add(op);
   CHECK(builder.size() == 2);
-  CHECK(builder.bytes() == 13 + 2 * (4 + 4 + 3 + 4 + 1));
+  CHECK(builder.bytes() == 13 + 2 * (1 + 4 + 4 + 3 + 4 + 1));
   CHECK(decode(builder.take(1)).ops.size() == 2);
   CHECK(builder.empty());
   CHECK(builder.bytes() == 13);

@@ -58,7 +58,7 @@ std::vector<std::string> fill(CommandFixture& db) {
   std::vector<std::string> keys;
   for (int i = 0; i < 240; ++i) keys.push_back("user:" + std::to_string(i));
   for (int i = 0; i < 8; ++i) keys.push_back("bin\0"s + static_cast<char>(0xf8 + i));
-  keys.push_back(std::string(511, 'z'));
+  keys.push_back(std::string(510, 'z'));
   keys.push_back("\0"s);
   std::vector<std::string> mset = {"MSET"};
   for (const auto& key : keys) {
@@ -226,14 +226,14 @@ TEST_CASE("SCAN MATCH patterns longer than 1024 bytes are refused", "[scan]") {
   fill(db);
   REQUIRE(kMaxScanPatternBytes == 1024);
   const std::string refused = error("ERR MATCH pattern longer than 1024 bytes");
-  // 1024 bytes: fine (a 511-byte key with every byte escaped is 1022).
+  // 1024 bytes: fine (a 510-byte key with every byte escaped is 1020).
   const auto longest = parse_scan_reply(db.run({"SCAN", "0", "MATCH", std::string(1024, '*')}));
   REQUIRE(longest);
   CHECK(longest->keys.size() == 10);
   std::string escaped_key;
-  for (char c : std::string(511, 'z')) escaped_key.append("\\").push_back(c);
+  for (char c : std::string(510, 'z')) escaped_key.append("\\").push_back(c);
   CHECK(scan_all(db, {"MATCH", escaped_key, "COUNT", "1000"}).keys ==
-        std::vector<std::string>{std::string(511, 'z')});
+        std::vector<std::string>{std::string(510, 'z')});
   CHECK(db.run({"SCAN", "0", "MATCH", std::string(1025, '*')}) == refused);
   CHECK(db.run({"SCAN", "0", "MATCH", "*[" + std::string(8 << 20, 'x') + "]"}) == refused);
   // The pattern in force is the last MATCH, as in Redis.
@@ -243,14 +243,14 @@ TEST_CASE("SCAN MATCH patterns longer than 1024 bytes are refused", "[scan]") {
 }
 
 TEST_CASE("SCAN stops at the step budget with a cursor that skips no key", "[scan]") {
-  // 64 keys of 511 bytes; every fourth ends in 'b'. "*" + 255 'a's + "b" near-matches at
+  // 64 keys of 510 bytes; every fourth ends in 'b'. "*" + 255 'a's + "b" near-matches at
   // every offset of every key: about 65,000 steps a key, so a call visits some 16 keys
   // however large its COUNT.
   CommandFixture db;
   std::vector<std::string> keys, expected;
   std::vector<std::string> mset = {"MSET"};
   for (int i = 0; i < 64; ++i) {
-    std::string key = std::to_string(1000 + i) + std::string(507, 'a');
+    std::string key = std::to_string(1000 + i) + std::string(506, 'a');
     if (i % 4 == 0) key.back() = 'b';
     keys.push_back(key);
     if (i % 4 == 0) expected.push_back(key);

@@ -19,6 +19,7 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(config.node_id == 2);
   CHECK(config.storage.data_dir == (dir / "data/node2").lexically_normal());
   CHECK(config.storage.map_size_bytes == 1ull << 30);
+  CHECK(config.storage.databases == 64);
   CHECK(config.client.host == "0.0.0.0");
   CHECK(config.client.port == 7379);
 
@@ -37,7 +38,7 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(token.name == "auth-token");
   CHECK(token.path == "/opt/keepdb/plugins/libkeepdb_auth_token.so");
   CHECK(token.sha256 == "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
-  CHECK(token.line == 25);
+  CHECK(token.line == 26);
   using Options = std::vector<std::pair<std::string, std::string>>;
   CHECK(token.options ==
         Options{{"secrets_file", "secrets"}, {"roles.0", "read"}, {"roles.1", "write"}});
@@ -46,7 +47,7 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(audit.path == "/usr/lib/keepdb/libkeepdb_audit.so");
   CHECK(audit.sha256.empty());
   CHECK(audit.options.empty());
-  CHECK(audit.line == 34);
+  CHECK(audit.line == 35);
 
   CHECK(config.cluster.id == "prod-eu");
   CHECK(config.cluster.peer_host == "10.0.0.2");
@@ -70,6 +71,7 @@ TEST_CASE("config: absent keys take the documented defaults", "[config]") {
   const Config config = load_file(testdata("minimal.toml"));
   CHECK(config.node_id == 1);
   CHECK(config.storage.map_size_bytes == 8ull << 30);
+  CHECK(config.storage.databases == 16);
   CHECK(config.client.host == "127.0.0.1");
   CHECK(config.client.port == 6379);
   CHECK(config.limits.max_bulk_bytes == 16u << 20);

@@ -21,7 +21,8 @@
 namespace keepdb::consensus::testing {
 namespace {
 
-TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and applied index",
+TEST_CASE("kv snapshot: an image restores the same keys of every database, expiries, clock and "
+          "applied index",
           "[kv_fsm]") {
   test::TempDir from_dir, to_dir;
   storage::Env from_env(from_dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
@@ -29,14 +30,15 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and app
   storage::KvStore from(from_env), to(to_env);
   {
     storage::WriteTxn txn(from_env);
-    from.put(txn.get(), "a", "1");
-    from.put(txn.get(), "b", std::string(1000, 'x'), 123456);
-    from.put(txn.get(), "empty", "");
+    from.put(txn.get(), 0, "a", "1");
+    from.put(txn.get(), 3, "b", std::string(1000, 'x'), 123456);
+    from.put(txn.get(), 0, "empty", "");
+    from.put(txn.get(), 255, "", "the empty key");
     from.set_clock_ms(txn.get(), 777);
     from.set_applied_index(txn.get(), 42);
     txn.commit();
     storage::WriteTxn stale(to_env);
-    to.put(stale.get(), "stale", "gone after restore");
+    to.put(stale.get(), 9, "stale", "gone after restore");
     stale.commit();
   }
   storage::ReadTxn read(from_env);
@@ -52,14 +54,21 @@ TEST_CASE("kv snapshot: an image restores the same keys, expiries, clock and app
   {
     storage::WriteTxn txn(to_env);
     REQUIRE(restore_kv_snapshot(to, txn.get(), image));
-    CHECK(to.size(txn.get()) == 3);
-    CHECK(!to.get(txn.get(), "stale"));
-    CHECK(to.get(txn.get(), "a")->payload == "1");
-    CHECK(to.get(txn.get(), "b")->expires_at_ms == 123456);
-    CHECK(to.get(txn.get(), "empty")->payload.empty());
+    CHECK(to.size_all(txn.get()) == 4);
+    CHECK(to.size(txn.get(), 0) == 2);
+    CHECK(to.size(txn.get(), 3) == 1);
+    CHECK(to.size(txn.get(), 9) == 0);
+    CHECK(!to.get(txn.get(), 9, "stale"));
+    CHECK(to.get(txn.get(), 0, "a")->payload == "1");
+    CHECK(to.get(txn.get(), 3, "b")->expires_at_ms == 123456);
+    CHECK_FALSE(to.get(txn.get(), 0, "b"));
+    CHECK(to.get(txn.get(), 0, "empty")->payload.empty());
+    CHECK(to.get(txn.get(), 255, "")->payload == "the empty key");
     CHECK(to.applied_index(txn.get()) == 42);
     CHECK(to.clock_ms(txn.get()) == 777);
-    CHECK(to.keys_due(txn.get(), 123456, 10) == std::vector<std::string>{"b"});
+    const auto due = to.keys_due(txn.get(), 123456, 10);
+    REQUIRE(due.size() == 1);
+    CHECK((due[0].db == 3 && due[0].key == "b"));
   }
 
   for (std::size_t cut = 0; cut < image.size(); cut += 7) {
@@ -84,7 +93,7 @@ TEST_CASE("kv snapshot: a version 1 image (no clock) still restores, at clock 0"
   CHECK(read_kv_snapshot_header(v1)->applied_index == 9u);
   storage::WriteTxn txn(env);
   REQUIRE(restore_kv_snapshot(kv, txn.get(), v1));
-  CHECK(kv.get(txn.get(), "k")->payload == "v");
+  CHECK(kv.get(txn.get(), 0, "k")->payload == "v");
   CHECK(kv.applied_index(txn.get()) == 9);
   CHECK(kv.clock_ms(txn.get()) == 0);
 }
@@ -125,7 +134,7 @@ struct FsmHarness {
   FsmHarness(std::uint64_t applied, std::uint64_t clock) : seeded(seed(applied, clock)) {}
   bool seed(std::uint64_t applied, std::uint64_t clock) {
     storage::WriteTxn txn(env);
-    kv.put(txn.get(), "k", "v");
+    kv.put(txn.get(), 0, "k", "v");
     kv.set_applied_index(txn.get(), applied);
     kv.set_clock_ms(txn.get(), clock);
     txn.commit();
@@ -156,7 +165,7 @@ TEST_CASE("kv fsm: a snapshot is a descriptor of the store, whatever its size", 
   FsmHarness node(0, 0);
   {
     storage::WriteTxn txn(node.env);
-    for (int i = 0; i < 2000; ++i) node.kv.put(txn.get(), "key" + std::to_string(i), "value");
+    for (int i = 0; i < 2000; ++i) node.kv.put(txn.get(), 0, "key" + std::to_string(i), "value");
     node.kv.set_applied_index(txn.get(), 7);
     node.kv.set_clock_ms(txn.get(), 99);
     txn.commit();
@@ -185,7 +194,7 @@ TEST_CASE("kv fsm: restoring a descriptor keeps the store; one ahead of the stor
   CHECK(node.restore(std::vector<std::uint8_t>{3, 1, 2}) == RAFT_MALFORMED);
   storage::ReadTxn txn(node.env);
   txn.begin();
-  CHECK(node.kv.get(txn.get(), "k")->payload == "v");
+  CHECK(node.kv.get(txn.get(), 0, "k")->payload == "v");
 }
 
 // Writes `bytes` to `path` (a test's stand-in for a received stream).
@@ -200,10 +209,10 @@ TEST_CASE("kv image stream: pieces of any size make the image; a file of it rest
   {
     storage::WriteTxn txn(leader.env);
     for (int i = 0; i < 300; ++i) {
-      leader.kv.put(txn.get(), "key" + std::to_string(i), std::string(i * 7, 'v'),
+      leader.kv.put(txn.get(), 0, "key" + std::to_string(i), std::string(i * 7, 'v'),
                     i % 3 == 0 ? 5000 + i : 0);
     }
-    leader.kv.put(txn.get(), "big", std::string(100000, 'b'));  // larger than a piece
+    leader.kv.put(txn.get(), 0, "big", std::string(100000, 'b'));  // larger than a piece
     txn.commit();
   }
   storage::ReadTxn read(leader.env);
@@ -215,8 +224,8 @@ TEST_CASE("kv image stream: pieces of any size make the image; a file of it rest
     CHECK(stream.applied_index() == 20u);
     {
       storage::WriteTxn txn(leader.env);  // later writes do not reach the stream
-      leader.kv.put(txn.get(), "late", "x");
-      leader.kv.erase(txn.get(), "late");
+      leader.kv.put(txn.get(), 0, "late", "x");
+      leader.kv.erase(txn.get(), 0, "late");
       txn.commit();
     }
     std::vector<std::uint8_t> streamed, out;
@@ -235,9 +244,9 @@ TEST_CASE("kv image stream: pieces of any size make the image; a file of it rest
   {
     storage::WriteTxn txn(follower.env);
     REQUIRE(restore_kv_image_file(follower.kv, txn.get(), path));
-    CHECK(follower.kv.size(txn.get()) == 302);
-    CHECK(follower.kv.get(txn.get(), "big")->payload.size() == 100000);
-    CHECK(follower.kv.get(txn.get(), "key3")->expires_at_ms == 5003u);
+    CHECK(follower.kv.size(txn.get(), 0) == 302);
+    CHECK(follower.kv.get(txn.get(), 0, "big")->payload.size() == 100000);
+    CHECK(follower.kv.get(txn.get(), 0, "key3")->expires_at_ms == 5003u);
     CHECK(follower.kv.clock_ms(txn.get()) == 1000u);
   }
   for (const std::size_t cut : {std::size_t{0}, std::size_t{10}, std::size_t{30}, image.size() / 2,
@@ -263,7 +272,7 @@ TEST_CASE("kv fsm: a descriptor ahead of the store switches to a streamed image 
   read.end();
   {
     storage::WriteTxn txn(leader.env);
-    leader.kv.put(txn.get(), "only-on-leader", "yes");
+    leader.kv.put(txn.get(), 0, "only-on-leader", "yes");
     txn.commit();
   }
 
@@ -278,8 +287,8 @@ TEST_CASE("kv fsm: a descriptor ahead of the store switches to a streamed image 
   storage::ReadTxn txn(follower.env);
   txn.begin();
   CHECK(follower.kv.clock_ms(txn.get()) == 1000u);  // expiry's clock travels with the state
-  CHECK(follower.kv.get(txn.get(), "k")->payload == "v");
-  CHECK_FALSE(follower.kv.get(txn.get(), "only-on-leader"));
+  CHECK(follower.kv.get(txn.get(), 0, "k")->payload == "v");
+  CHECK_FALSE(follower.kv.get(txn.get(), 0, "only-on-leader"));
   txn.end();
 
   // A damaged image is refused and the store is left as it was.
@@ -344,6 +353,22 @@ TEST_CASE("forward codec: requests and replies round trip; damage is refused", "
   const auto error = decode_forward_reply(
       encode_forward_reply({9, std::string("TRYAGAIN no leader")}), ForwardKind::kReadIndex);
   CHECK(std::get<std::string>(error->outcome) == "TRYAGAIN no leader");
+}
+
+TEST_CASE("kv snapshot: a version 2 image (before databases) restores into database 0",
+          "[kv_fsm][db]") {
+  test::TempDir dir;
+  storage::Env env(dir.path(), {.map_size_bytes = 16 << 20, .max_dbs = 4});
+  storage::KvStore kv(env);
+  // version 2, applied index 5, clock 6, one key: "k" -> "v", expiry 9.
+  const std::vector<std::uint8_t> image = {2, 5, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0,
+                                           1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 'k', 9, 0, 0,
+                                           0, 0, 0, 0, 0, 1, 0, 0, 0, 'v'};
+  storage::WriteTxn txn(env);
+  REQUIRE(restore_kv_snapshot(kv, txn.get(), image));
+  CHECK(kv.get(txn.get(), 0, "k")->payload == "v");
+  CHECK(kv.get(txn.get(), 0, "k")->expires_at_ms == 9);
+  CHECK(kv.applied_index(txn.get()) == 5);
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ struct Node {
   Node(boost::asio::io_context& io, std::uint64_t applied, int keys) : executor(io) {
     storage::WriteTxn txn(env);
     for (int i = 0; i < keys; ++i) {
-      kv.put(txn.get(), "key" + std::to_string(i), std::string(100 + i % 50, 'v'),
+      kv.put(txn.get(), 0, "key" + std::to_string(i), std::string(100 + i % 50, 'v'),
              i % 10 == 0 ? 9000 + i : 0);
     }
     kv.set_applied_index(txn.get(), applied);
@@ -150,7 +150,7 @@ std::size_t shuttle(boost::asio::io_context& io, Node& leader, Node& follower, E
 std::uint64_t keys_in(Node& node) {
   storage::ReadTxn txn(node.env);
   txn.begin();
-  return node.kv.size(txn.get());
+  return node.kv.size(txn.get(), 0);
 }
 
 TEST_CASE("snapshot transfer: the state streams in a bounded window, then the InstallSnapshot",
@@ -184,7 +184,7 @@ TEST_CASE("snapshot transfer: the state streams in a bounded window, then the In
   CHECK(keys_in(follower) == 3000u);
   storage::ReadTxn txn(follower.env);
   txn.begin();
-  CHECK(follower.kv.get(txn.get(), "key10")->expires_at_ms == 9010u);
+  CHECK(follower.kv.get(txn.get(), 0, "key10")->expires_at_ms == 9010u);
   CHECK(follower.kv.clock_ms(txn.get()) == 4242u);
 }
 

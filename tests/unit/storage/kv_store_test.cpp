@@ -1,5 +1,6 @@
 // Tests for KvStore: value records with and without expiry (including their byte layout),
-// erase, size, clear, ordered scans with resume points, and the applied index.
+// erase, size, clear, ordered scans with resume points, the applied index, and databases
+// (separate keyspaces, the empty key, counts, FLUSHDB/FLUSHALL/SWAPDB, the key format).
 #include <catch2/catch.hpp>
 
 #include <functional>
@@ -41,17 +42,19 @@ class StoreFixture {
   }
 
   // Payload and expiry of `key` copied out of a read snapshot; nullopt when absent.
-  std::optional<std::pair<std::string, std::uint64_t>> stored(std::string_view key) {
+  std::optional<std::pair<std::string, std::uint64_t>> stored(std::string_view key,
+                                                              keepdb::storage::Db db = 0) {
     std::optional<std::pair<std::string, std::uint64_t>> result;
     read([&](MDB_txn* txn) {
-      if (const auto value = kv_->get(txn, key)) {
+      if (const auto value = kv_->get(txn, db, key)) {
         result.emplace(std::string(value->payload), value->expires_at_ms);
       }
     });
     return result;
   }
 
-  // The raw record bytes of `key` in the "kv" database, bypassing KvStore's decoding.
+  // The raw record bytes of stored key `key` (database byte included) in the "kv"
+  // database, bypassing KvStore's decoding.
   std::string raw_record(std::string_view key) {
     const MDB_dbi dbi = keepdb::storage::open_database(*env_, "kv");
     std::string bytes;
@@ -72,11 +75,11 @@ class StoreFixture {
 
   // Every key from `from` on, in scan order, and the resume key scan() returned.
   std::pair<std::vector<std::string>, std::optional<std::string>> scan_from(
-      std::string_view from, std::size_t limit = SIZE_MAX) {
+      std::string_view from, std::size_t limit = SIZE_MAX, keepdb::storage::Db db = 0) {
     std::vector<std::string> keys;
     std::optional<std::string> next;
     read([&](MDB_txn* txn) {
-      next = kv_->scan(txn, from, [&](std::string_view key, const keepdb::storage::ValueView&) {
+      next = kv_->scan(txn, db, from, [&](std::string_view key, const keepdb::storage::ValueView&) {
         keys.emplace_back(key);
         return keys.size() < limit;
       });
@@ -101,31 +104,41 @@ class StoreFixture {
   std::optional<KvStore> kv_;
 };
 
+// The keys keys_due() lists, each as "<db>:<key>".
+std::vector<std::string> due_keys(const KvStore& kv, MDB_txn* txn, std::uint64_t now_ms,
+                                  std::size_t limit) {
+  std::vector<std::string> keys;
+  for (const auto& due : kv.keys_due(txn, now_ms, limit)) {
+    keys.push_back(std::to_string(due.db) + ":" + due.key);
+  }
+  return keys;
+}
+
 }  // namespace
 
 TEST_CASE("kv_store: a value put without expiry reads back with expiry 0", "[kv_store]") {
   StoreFixture store;
-  store.write([&](MDB_txn* txn) { store.kv().put(txn, "k", "value"); });
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, "k", "value"); });
   CHECK(store.stored("k") == std::pair("value"s, std::uint64_t{0}));
-  CHECK(store.raw_record("k") == "\x00value"s);
+  CHECK(store.raw_record("\0k"s) == "\x00value"s);
 }
 
 TEST_CASE("kv_store: a value put with expiry reads back with it, little-endian in the record",
           "[kv_store]") {
   StoreFixture store;
   const std::uint64_t expiry = 0x0102030405060708;
-  store.write([&](MDB_txn* txn) { store.kv().put(txn, "k", "value", expiry); });
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, "k", "value", expiry); });
   CHECK(store.stored("k") == std::pair("value"s, expiry));
-  CHECK(store.raw_record("k") == "\x01\x08\x07\x06\x05\x04\x03\x02\x01value"s);
+  CHECK(store.raw_record("\0k"s) == "\x01\x08\x07\x06\x05\x04\x03\x02\x01value"s);
 }
 
 TEST_CASE("kv_store: empty and binary payloads round-trip", "[kv_store]") {
   StoreFixture store;
   const std::string binary = "a\0b\r\n\xff"s;
   store.write([&](MDB_txn* txn) {
-    store.kv().put(txn, "empty", "");
-    store.kv().put(txn, "empty-expiring", "", 42);
-    store.kv().put(txn, "binary", binary);
+    store.kv().put(txn, 0, "empty", "");
+    store.kv().put(txn, 0, "empty-expiring", "", 42);
+    store.kv().put(txn, 0, "binary", binary);
   });
   CHECK(store.stored("empty") == std::pair(""s, std::uint64_t{0}));
   CHECK(store.stored("empty-expiring") == std::pair(""s, std::uint64_t{42}));
@@ -134,35 +147,35 @@ TEST_CASE("kv_store: empty and binary payloads round-trip", "[kv_store]") {
 
 TEST_CASE("kv_store: overwriting without expiry drops the old expiry", "[kv_store]") {
   StoreFixture store;
-  store.write([&](MDB_txn* txn) { store.kv().put(txn, "k", "old", 1000); });
-  store.write([&](MDB_txn* txn) { store.kv().put(txn, "k", "new"); });
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, "k", "old", 1000); });
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, "k", "new"); });
   CHECK(store.stored("k") == std::pair("new"s, std::uint64_t{0}));
 }
 
-TEST_CASE("kv_store: missing, empty and over-long keys read as absent", "[kv_store]") {
+TEST_CASE("kv_store: missing and over-long keys read as absent", "[kv_store]") {
   StoreFixture store;
   CHECK_FALSE(store.stored("missing"));
   CHECK_FALSE(store.stored(""));
-  CHECK_FALSE(store.stored(std::string(512, 'k')));
+  CHECK_FALSE(store.stored(std::string(511, 'k')));
 }
 
-TEST_CASE("kv_store: a 511-byte key is stored, a 512-byte key is refused by LMDB", "[kv_store]") {
+TEST_CASE("kv_store: a 510-byte key is stored, a 511-byte key is refused by LMDB", "[kv_store]") {
   StoreFixture store;
-  const std::string longest(511, 'k');
-  store.write([&](MDB_txn* txn) { store.kv().put(txn, longest, "v"); });
+  const std::string longest(510, 'k');
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, longest, "v"); });
   CHECK(store.stored(longest) == std::pair("v"s, std::uint64_t{0}));
-  CHECK_THROWS_AS(store.write([&](MDB_txn* txn) { store.kv().put(txn, longest + "k", "v"); }),
+  CHECK_THROWS_AS(store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, longest + "k", "v"); }),
                   StorageError);
 }
 
 TEST_CASE("kv_store: erase reports whether the key existed", "[kv_store]") {
   StoreFixture store;
-  store.write([&](MDB_txn* txn) { store.kv().put(txn, "k", "v"); });
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, "k", "v"); });
   store.write([&](MDB_txn* txn) {
-    CHECK(store.kv().erase(txn, "k"));
-    CHECK_FALSE(store.kv().erase(txn, "k"));
-    CHECK_FALSE(store.kv().erase(txn, ""));
-    CHECK_FALSE(store.kv().erase(txn, std::string(512, 'k')));
+    CHECK(store.kv().erase(txn, 0, "k"));
+    CHECK_FALSE(store.kv().erase(txn, 0, "k"));
+    CHECK_FALSE(store.kv().erase(txn, 0, ""));
+    CHECK_FALSE(store.kv().erase(txn, 0, std::string(511, 'k')));
   });
   CHECK_FALSE(store.stored("k"));
 }
@@ -171,18 +184,18 @@ TEST_CASE("kv_store: size counts keys, clear removes them all but not the applie
           "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
-    CHECK(store.kv().size(txn) == 0);
-    for (const char* key : {"a", "b", "c"}) store.kv().put(txn, key, "v");
-    store.kv().put(txn, "a", "overwritten");
-    CHECK(store.kv().size(txn) == 3);
+    CHECK(store.kv().size(txn, 0) == 0);
+    for (const char* key : {"a", "b", "c"}) store.kv().put(txn, 0, key, "v");
+    store.kv().put(txn, 0, "a", "overwritten");
+    CHECK(store.kv().size(txn, 0) == 3);
     store.kv().set_applied_index(txn, 7);
   });
   store.write([&](MDB_txn* txn) {
-    store.kv().clear(txn);
-    CHECK(store.kv().size(txn) == 0);
+    store.kv().clear(txn, 0);
+    CHECK(store.kv().size(txn, 0) == 0);
   });
   store.read([&](MDB_txn* txn) {
-    CHECK(store.kv().size(txn) == 0);
+    CHECK(store.kv().size(txn, 0) == 0);
     CHECK(store.kv().applied_index(txn) == 7);
   });
   CHECK_FALSE(store.stored("a"));
@@ -192,7 +205,7 @@ TEST_CASE("kv_store: scan visits keys in byte order", "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
     for (const std::string& key : {"b"s, "aa"s, "a"s, "B"s, "\xff"s, "\x00"s, "a\x00"s}) {
-      store.kv().put(txn, key, "v");
+      store.kv().put(txn, 0, key, "v");
     }
   });
   const auto [keys, next] = store.scan_from("");
@@ -204,7 +217,7 @@ TEST_CASE("kv_store: a stopped scan returns the next key and resumes from it exa
           "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
-    for (const char* key : {"a", "b", "c", "d", "e"}) store.kv().put(txn, key, "v");
+    for (const char* key : {"a", "b", "c", "d", "e"}) store.kv().put(txn, 0, key, "v");
   });
   std::vector<std::string> seen;
   std::optional<std::string> from = ""s;
@@ -222,7 +235,7 @@ TEST_CASE("kv_store: a stopped scan returns the next key and resumes from it exa
 TEST_CASE("kv_store: a scan stopped on the last key reports the end", "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
-    for (const char* key : {"a", "b"}) store.kv().put(txn, key, "v");
+    for (const char* key : {"a", "b"}) store.kv().put(txn, 0, key, "v");
   });
   const auto [keys, next] = store.scan_from("", 2);
   CHECK(keys.size() == 2);
@@ -232,7 +245,7 @@ TEST_CASE("kv_store: a scan stopped on the last key reports the end", "[kv_store
 TEST_CASE("kv_store: a scan from an absent key starts at the next greater key", "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
-    for (const char* key : {"a", "c", "e"}) store.kv().put(txn, key, "v");
+    for (const char* key : {"a", "c", "e"}) store.kv().put(txn, 0, key, "v");
   });
   CHECK(store.scan_from("b").first == std::vector<std::string>{"c", "e"});
   CHECK(store.scan_from("f").first.empty());
@@ -261,7 +274,7 @@ TEST_CASE("kv_store: values and the applied index survive reopening the environm
           "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
-    store.kv().put(txn, "k", "v", 99);
+    store.kv().put(txn, 0, "k", "v", 99);
     store.kv().set_applied_index(txn, 5);
   });
   store.reopen();
@@ -271,8 +284,8 @@ TEST_CASE("kv_store: values and the applied index survive reopening the environm
 
 TEST_CASE("kv_store: corrupt value records raise StorageError", "[kv_store]") {
   StoreFixture store;
-  store.put_raw_record("empty", "");
-  store.put_raw_record("short-expiry", "\x01\x00\x00"s);
+  store.put_raw_record("\0empty"s, "");
+  store.put_raw_record("\0short-expiry"s, "\x01\x00\x00"s);
   CHECK_THROWS_AS(store.stored("empty"), StorageError);
   CHECK_THROWS_AS(store.stored("short-expiry"), StorageError);
 }
@@ -281,50 +294,50 @@ TEST_CASE("kv_store: the expiry index lists due keys earliest first, up to a lim
           "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
-    store.kv().put(txn, "late", "v", 300);
-    store.kv().put(txn, "early", "v", 100);
-    store.kv().put(txn, "middle", "v", 200);
-    store.kv().put(txn, "same-deadline", "v", 200);
-    store.kv().put(txn, "persistent", "v");
+    store.kv().put(txn, 0, "late", "v", 300);
+    store.kv().put(txn, 0, "early", "v", 100);
+    store.kv().put(txn, 0, "middle", "v", 200);
+    store.kv().put(txn, 0, "same-deadline", "v", 200);
+    store.kv().put(txn, 0, "persistent", "v");
   });
   store.read([&](MDB_txn* txn) {
-    CHECK(store.kv().volatile_keys(txn) == 4);
-    CHECK(store.kv().keys_due(txn, 99, 10).empty());
-    CHECK(store.kv().keys_due(txn, 100, 10) == std::vector<std::string>{"early"});
-    CHECK(store.kv().keys_due(txn, 250, 10) ==
-          std::vector<std::string>{"early", "middle", "same-deadline"});
-    CHECK(store.kv().keys_due(txn, 1000, 2) == std::vector<std::string>{"early", "middle"});
+    CHECK(store.kv().volatile_keys(txn, 0) == 4);
+    CHECK(due_keys(store.kv(), txn, 99, 10).empty());
+    CHECK(due_keys(store.kv(), txn, 100, 10) == std::vector<std::string>{"0:early"});
+    CHECK(due_keys(store.kv(), txn, 250, 10) ==
+          std::vector<std::string>{"0:early", "0:middle", "0:same-deadline"});
+    CHECK(due_keys(store.kv(), txn, 1000, 2) == std::vector<std::string>{"0:early", "0:middle"});
   });
 }
 
 TEST_CASE("kv_store: overwrites, erase and clear keep the expiry index exact", "[kv_store]") {
   StoreFixture store;
   store.write([&](MDB_txn* txn) {
-    store.kv().put(txn, "moved", "v", 100);
-    store.kv().put(txn, "moved", "v", 500);     // new deadline replaces the old entry
-    store.kv().put(txn, "persisted", "v", 100);
-    store.kv().put(txn, "persisted", "v");      // no deadline any more
-    store.kv().put(txn, "erased", "v", 100);
-    CHECK(store.kv().erase(txn, "erased"));
+    store.kv().put(txn, 0, "moved", "v", 100);
+    store.kv().put(txn, 0, "moved", "v", 500);     // new deadline replaces the old entry
+    store.kv().put(txn, 0, "persisted", "v", 100);
+    store.kv().put(txn, 0, "persisted", "v");      // no deadline any more
+    store.kv().put(txn, 0, "erased", "v", 100);
+    CHECK(store.kv().erase(txn, 0, "erased"));
   });
   store.read([&](MDB_txn* txn) {
-    CHECK(store.kv().volatile_keys(txn) == 1);
-    CHECK(store.kv().keys_due(txn, 400, 10).empty());
-    CHECK(store.kv().keys_due(txn, 500, 10) == std::vector<std::string>{"moved"});
+    CHECK(store.kv().volatile_keys(txn, 0) == 1);
+    CHECK(due_keys(store.kv(), txn, 400, 10).empty());
+    CHECK(due_keys(store.kv(), txn, 500, 10) == std::vector<std::string>{"0:moved"});
   });
-  store.write([&](MDB_txn* txn) { store.kv().clear(txn); });
+  store.write([&](MDB_txn* txn) { store.kv().clear(txn, 0); });
   store.read([&](MDB_txn* txn) {
-    CHECK(store.kv().volatile_keys(txn) == 0);
-    CHECK(store.kv().keys_due(txn, 1000, 10).empty());
+    CHECK(store.kv().volatile_keys(txn, 0) == 0);
+    CHECK(due_keys(store.kv(), txn, 1000, 10).empty());
   });
 }
 
 TEST_CASE("kv_store: a key of the maximum length can carry a deadline", "[kv_store]") {
   StoreFixture store;
-  const std::string key(511, 'k');
-  store.write([&](MDB_txn* txn) { store.kv().put(txn, key, "v", 7); });
+  const std::string key(510, 'k');
+  store.write([&](MDB_txn* txn) { store.kv().put(txn, 255, key, "v", 7); });
   store.read([&](MDB_txn* txn) {
-    CHECK(store.kv().keys_due(txn, 7, 1) == std::vector<std::string>{key});
+    CHECK(due_keys(store.kv(), txn, 7, 1) == std::vector<std::string>{"255:" + key});
   });
 }
 
@@ -335,4 +348,159 @@ TEST_CASE("kv_store: the state machine clock starts at 0 and survives reopening"
   store.write([&](MDB_txn* txn) { store.kv().set_clock_ms(txn, 1'700'000'000'123); });
   store.reopen();
   store.read([&](MDB_txn* txn) { CHECK(store.kv().clock_ms(txn) == 1'700'000'000'123); });
+}
+
+TEST_CASE("kv_store: databases are separate keyspaces, the empty key included", "[kv_store][db]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    store.kv().put(txn, 0, "", "empty in 0");
+    store.kv().put(txn, 1, "", "empty in 1", 50);
+    store.kv().put(txn, 1, "k", "k in 1");
+    store.kv().put(txn, 255, "\x01k"s, "looks like db 1's k");
+  });
+  CHECK(store.stored("", 0) == std::pair("empty in 0"s, std::uint64_t{0}));
+  CHECK(store.stored("", 1) == std::pair("empty in 1"s, std::uint64_t{50}));
+  CHECK_FALSE(store.stored("", 2));
+  CHECK_FALSE(store.stored("k", 0));
+  CHECK(store.stored("\x01k"s, 255) == std::pair("looks like db 1's k"s, std::uint64_t{0}));
+  CHECK_FALSE(store.stored("\x01k"s, 0));  // not database 0's view of database 1's "k"
+  CHECK(store.raw_record("\x01"s) == "\x01\x32\0\0\0\0\0\0\0empty in 1"s);
+  CHECK(store.scan_from("", SIZE_MAX, 1).first == std::vector<std::string>{"", "k"});
+  CHECK(store.scan_from("", SIZE_MAX, 0).first == std::vector<std::string>{""});
+  CHECK(store.scan_from("", SIZE_MAX, 2).first.empty());
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().size(txn, 0) == 1);
+    CHECK(store.kv().size(txn, 1) == 2);
+    CHECK(store.kv().size(txn, 255) == 1);
+    CHECK(store.kv().size(txn, 3) == 0);
+    CHECK(store.kv().size_all(txn) == 4);
+    CHECK(store.kv().volatile_keys(txn, 1) == 1);
+    CHECK(store.kv().volatile_keys(txn, 0) == 0);
+    CHECK(due_keys(store.kv(), txn, 100, 10) == std::vector<std::string>{"1:"});
+  });
+}
+
+TEST_CASE("kv_store: a scan stopped on a database's last key ends there, not in the next one",
+          "[kv_store][db]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    for (const char* key : {"a", "b"}) store.kv().put(txn, 1, key, "v");
+    store.kv().put(txn, 2, "a", "v");
+  });
+  const auto [keys, next] = store.scan_from("", 2, 1);
+  CHECK(keys == std::vector<std::string>{"a", "b"});
+  CHECK_FALSE(next);
+  const auto [first, resume] = store.scan_from("", 1, 1);
+  CHECK(resume == "b");
+}
+
+TEST_CASE("kv_store: counts follow puts, overwrites, expiry changes and erases", "[kv_store][db]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    store.kv().put(txn, 4, "a", "v");
+    store.kv().put(txn, 4, "a", "v", 10);  // gains a deadline
+    store.kv().put(txn, 4, "b", "v", 10);
+    store.kv().put(txn, 4, "b", "w", 20);  // another deadline
+    store.kv().put(txn, 4, "c", "v");
+    CHECK(store.kv().size(txn, 4) == 3);
+    CHECK(store.kv().volatile_keys(txn, 4) == 2);
+    store.kv().put(txn, 4, "a", "v");  // loses it
+    CHECK(store.kv().erase(txn, 4, "b"));
+    CHECK(store.kv().size(txn, 4) == 2);
+    CHECK(store.kv().volatile_keys(txn, 4) == 0);
+  });
+  store.reopen();
+  store.read([&](MDB_txn* txn) { CHECK(store.kv().size(txn, 4) == 2); });
+}
+
+TEST_CASE("kv_store: clearing one database keeps the others and the expiry index exact",
+          "[kv_store][db]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    for (int i = 0; i < 50; ++i) {
+      store.kv().put(txn, 1, "k" + std::to_string(i), "v", i % 2 ? 100 : 0);
+      store.kv().put(txn, 0, "k" + std::to_string(i), "v", 100);
+      store.kv().put(txn, 2, "k" + std::to_string(i), "v");
+    }
+    store.kv().put(txn, 1, "", "v", 100);
+  });
+  store.write([&](MDB_txn* txn) { store.kv().clear(txn, 1); });
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().size(txn, 1) == 0);
+    CHECK(store.kv().volatile_keys(txn, 1) == 0);
+    CHECK(store.kv().size(txn, 0) == 50);
+    CHECK(store.kv().size(txn, 2) == 50);
+    CHECK(store.kv().keys_due(txn, 100, 1000).size() == 50);  // database 0's alone
+  });
+  CHECK(store.scan_from("", SIZE_MAX, 1).first.empty());
+  store.write([&](MDB_txn* txn) { store.kv().clear_all(txn); });
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().size_all(txn) == 0);
+    CHECK(store.kv().size(txn, 0) == 0);
+    CHECK(store.kv().keys_due(txn, 100, 1000).empty());
+  });
+}
+
+TEST_CASE("kv_store: swap exchanges two databases with their deadlines", "[kv_store][db]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    store.kv().put(txn, 0, "a", "from 0", 10);
+    store.kv().put(txn, 0, "both", "0's");
+    store.kv().put(txn, 3, "both", "3's", 30);
+    store.kv().put(txn, 3, "", "3's empty");
+  });
+  store.write([&](MDB_txn* txn) { store.kv().swap(txn, 0, 3); });
+  CHECK(store.stored("a", 3) == std::pair("from 0"s, std::uint64_t{10}));
+  CHECK(store.stored("both", 3) == std::pair("0's"s, std::uint64_t{0}));
+  CHECK(store.stored("both", 0) == std::pair("3's"s, std::uint64_t{30}));
+  CHECK(store.stored("", 0) == std::pair("3's empty"s, std::uint64_t{0}));
+  CHECK_FALSE(store.stored("a", 0));
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().size(txn, 0) == 2);
+    CHECK(store.kv().size(txn, 3) == 2);
+    CHECK(due_keys(store.kv(), txn, 100, 10) == std::vector<std::string>{"3:a", "0:both"});
+  });
+  store.write([&](MDB_txn* txn) { store.kv().swap(txn, 5, 5); });
+}
+
+TEST_CASE("kv_store: scan_all visits every database in order and resumes", "[kv_store][db]") {
+  StoreFixture store;
+  store.write([&](MDB_txn* txn) {
+    store.kv().put(txn, 2, "b", "v");
+    store.kv().put(txn, 0, "z", "v");
+    store.kv().put(txn, 2, "", "v");
+  });
+  std::vector<std::string> seen;
+  std::optional<std::string> from = ""s;
+  while (from) {
+    store.read([&](MDB_txn* txn) {
+      int visited = 0;
+      from = store.kv().scan_all(
+          txn, *from, [&](keepdb::storage::Db db, std::string_view key, const auto&) {
+            seen.push_back(std::to_string(db) + ":" + std::string(key));
+            return ++visited < 1;
+          });
+    });
+  }
+  CHECK(seen == std::vector<std::string>{"0:z", "2:", "2:b"});
+}
+
+TEST_CASE("kv_store: a store of the key format before databases is refused", "[kv_store][db]") {
+  keepdb::test::TempDir dir;
+  {
+    Env env(dir.path(), {.map_size_bytes = 16u << 20});
+    const MDB_dbi kv = keepdb::storage::open_database(env, "kv");
+    WriteTxn txn(env);
+    const std::string record = "\0v"s;
+    MDB_val k = keepdb::storage::to_val("old-key"), v = keepdb::storage::to_val(record);
+    REQUIRE(mdb_put(txn.get(), kv, &k, &v, 0) == MDB_SUCCESS);
+    txn.commit();
+  }
+  Env env(dir.path(), {.map_size_bytes = 16u << 20});
+  try {
+    KvStore store(env);
+    FAIL("an old store was opened");
+  } catch (const StorageError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("format 1") && Catch::Contains("empty data directory"));
+  }
 }

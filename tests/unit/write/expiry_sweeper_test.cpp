@@ -39,6 +39,7 @@ class ErasingProposer final : public keepdb::commands::Proposer {
     std::vector<std::string> op;
     Completion done;
     std::uint64_t at_ms;
+    keepdb::storage::Db db;  // the database the op names
   };
   ErasingProposer(VirtualScheduler& scheduler, const keepdb::storage::Env& env, const KvStore& kv)
       : scheduler_(scheduler), env_(env), kv_(kv) {}
@@ -47,7 +48,7 @@ class ErasingProposer final : public keepdb::commands::Proposer {
                Completion done) override {
     CHECK(caller.principal == "keepdb.expiry");
     proposals.push_back({std::vector<std::string>(args.begin(), args.end()), std::move(done),
-                         scheduler_.now_ms()});
+                         scheduler_.now_ms(), caller.db});
   }
   void drain(std::function<void()> drained) override { drained(); }
 
@@ -55,7 +56,9 @@ class ErasingProposer final : public keepdb::commands::Proposer {
     Proposal& proposal = proposals.at(i);
     std::int64_t erased = 0;
     WriteTxn txn(env_);
-    for (std::size_t k = 1; k < proposal.op.size(); ++k) erased += kv_.erase(txn.get(), proposal.op[k]);
+    for (std::size_t k = 1; k < proposal.op.size(); ++k) {
+      erased += kv_.erase(txn.get(), proposal.db, proposal.op[k]);
+    }
     txn.commit();
     std::exchange(proposal.done, nullptr)(Reply::number(erased));
   }
@@ -80,9 +83,11 @@ struct Fixture {
                 [this] { return wall_ms; }) {}
 
   // Keys "k<deadline>" expiring at each deadline (Unix ms).
-  void expiring(const std::vector<std::uint64_t>& deadlines) {
+  void expiring(const std::vector<std::uint64_t>& deadlines, keepdb::storage::Db db = 0) {
     WriteTxn txn(env);
-    for (std::uint64_t deadline : deadlines) kv.put(txn.get(), "k" + std::to_string(deadline), "v", deadline);
+    for (std::uint64_t deadline : deadlines) {
+      kv.put(txn.get(), db, "k" + std::to_string(deadline), "v", deadline);
+    }
     txn.commit();
   }
   void lead() {
@@ -218,4 +223,21 @@ TEST_CASE("stopped between rounds, the sweeper proposes nothing more", "[expiry]
   f.scheduler.run_for(1000);
   CHECK(f.proposer.proposals.empty());
   CHECK(f.scheduler.pending() == 0);
+}
+
+TEST_CASE("due keys of several databases go in one op per database, the next at once",
+          "[expiry][db]") {
+  Fixture f;
+  f.lead();
+  f.expiring({6'000}, 2);
+  f.expiring({7'000}, 0);  // two due keys: fewer than keys_per_round
+  f.sweeper.start();
+  f.scheduler.run_for(100);
+  REQUIRE(f.proposer.proposals.size() == 1);
+  CHECK(f.proposer.proposals[0].db == 2);
+  CHECK(f.keys(0) == std::vector<std::string>{"k6000"});
+  f.proposer.complete(0);
+  REQUIRE(f.proposer.proposals.size() == 2);  // database 0's keys were left: no wait
+  CHECK(f.proposer.proposals[1].db == 0);
+  CHECK(f.keys(1) == std::vector<std::string>{"k7000"});
 }

@@ -1,0 +1,104 @@
+// Numbered databases on a real 3-node cluster: writes to database 5 sent to a follower are
+// forwarded with their database and read on another node, and kept across that node's
+// restart; a follower that was down while the log was compacted installs a snapshot that
+// carries database 3's keys (the empty key and a TTL included) and none in database 0.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/cluster/local_cluster.h"
+#include "tests/integration/harness/raw_client.h"
+
+namespace keepdb::integration {
+namespace {
+
+unsigned index_of(int node) { return static_cast<unsigned>(node); }
+
+// Waits until `node` has applied everything `leader` has.
+void catch_up(LocalCluster& cluster, unsigned leader, unsigned node) {
+  const std::uint64_t applied = std::stoull(cluster.info(leader, "keepdb_applied_index"));
+  REQUIRE(cluster.wait_applied(node, applied, 30s));
+}
+
+// GET `key` in database `db` on `port`.
+RespValue get_in(std::uint16_t port, const std::string& db, const std::string& key) {
+  RawClient client(port);
+  REQUIRE(client.command({"SELECT", db}).text == "OK");
+  return client.command({"GET", key}, 20s);
+}
+
+TEST_CASE("databases: writes to database 5 through a follower are read on another node and "
+          "survive its restart",
+          "[cluster][db]") {
+  LocalCluster cluster(3, {}, "databases");
+  const int leader_index = cluster.wait_for_leader();
+  REQUIRE(leader_index >= 0);
+  const unsigned leader = index_of(leader_index);
+  const unsigned follower = (leader + 1) % 3;
+  const unsigned other = (leader + 2) % 3;
+  {
+    RawClient client(cluster.client_port(follower));
+    REQUIRE(client.command({"SELECT", "5"}).text == "OK");
+    CHECK(client.command({"SET", "k", "in five"}, 20s).text == "OK");
+    CHECK(client.command({"SET", "", "empty in five"}, 20s).text == "OK");
+    CHECK(client.command({"MULTI"}).text == "OK");
+    CHECK(client.command({"INCR", "counter"}).text == "QUEUED");
+    CHECK(client.command({"SELECT", "6"}).text == "QUEUED");
+    CHECK(client.command({"SET", "k", "in six"}).text == "QUEUED");
+    CHECK(client.command({"EXEC"}, 20s).elements.size() == 3);
+    CHECK(client.command({"SET", "after-exec", "in six"}, 20s).text == "OK");  // stays in 6
+  }
+  catch_up(cluster, leader, other);
+  const auto check_other = [&] {
+    CHECK(get_in(cluster.client_port(other), "5", "k").text == "in five");
+    CHECK(get_in(cluster.client_port(other), "5", "").text == "empty in five");
+    CHECK(get_in(cluster.client_port(other), "5", "counter").text == "1");
+    CHECK(get_in(cluster.client_port(other), "6", "k").text == "in six");
+    CHECK(get_in(cluster.client_port(other), "6", "after-exec").text == "in six");
+    CHECK(get_in(cluster.client_port(other), "0", "k").null);
+  };
+  check_other();
+  REQUIRE(cluster.stop(other).exited_normally(0));
+  cluster.start(other);
+  REQUIRE(cluster.wait_for_leader() >= 0);
+  catch_up(cluster, index_of(cluster.wait_for_leader()), other);
+  check_other();
+}
+
+TEST_CASE("databases: a follower that installs a snapshot gets database 3's keys",
+          "[cluster][db]") {
+  LocalCluster cluster(3, {{"snapshot_threshold", 32}, {"snapshot_trailing", 16}},
+                       "databases-snapshot");
+  const int leader_index = cluster.wait_for_leader();
+  REQUIRE(leader_index >= 0);
+  const unsigned leader = index_of(leader_index);
+  const unsigned follower = (leader + 1) % 3;
+  REQUIRE(cluster.stop(follower).exited_normally(0));
+  // Many entries past the threshold and the trailing log while the follower is down: the
+  // leader's log no longer holds what it lacks, so it must install a snapshot.
+  RawClient client(cluster.client_port(leader));
+  REQUIRE(client.command({"SELECT", "3"}).text == "OK");
+  for (int i = 0; i < 200; ++i) {
+    REQUIRE(client.command({"SET", "k" + std::to_string(i % 50), std::to_string(i)}, 20s).text ==
+            "OK");
+  }
+  REQUIRE(client.command({"SET", "", "empty in three"}, 20s).text == "OK");
+  REQUIRE(client.command({"EXPIRE", "k1", "1000"}, 20s).integer == 1);
+
+  cluster.start(follower);
+  catch_up(cluster, leader, follower);
+  CHECK(cluster.log(follower).find("replaced the key-value store by the streamed snapshot") !=
+        std::string::npos);
+  RawClient on_follower(cluster.client_port(follower));
+  CHECK(on_follower.command({"DBSIZE"}, 20s).integer == 0);
+  REQUIRE(on_follower.command({"SELECT", "3"}).text == "OK");
+  CHECK(on_follower.command({"DBSIZE"}, 20s).integer == 51);
+  CHECK(on_follower.command({"GET", "k49"}).text == "199");
+  CHECK(on_follower.command({"GET", ""}).text == "empty in three");
+  const std::int64_t ttl = on_follower.command({"TTL", "k1"}).integer;
+  CHECK((ttl > 990 && ttl <= 1000));
+}
+
+}  // namespace
+}  // namespace keepdb::integration
