@@ -129,7 +129,9 @@ inline std::optional<std::int64_t> parse_db_argument(std::string_view text,
     return std::nullopt;
   }
   if (*index < INT32_MIN || *index > INT32_MAX) {
-    error = invalid.empty() ? std::string_view("ERR value is out of range") : invalid;
+    error = invalid.empty() ? std::string_view("ERR value is out of range, value must between "
+                                               "-2147483648 and 2147483647")
+                            : invalid;
     return std::nullopt;
   }
   return index;

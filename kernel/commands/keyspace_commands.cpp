@@ -320,42 +320,51 @@ storage::Db db_index(std::string_view text) {
   return static_cast<storage::Db>(*parse_int64(text));
 }
 
-// COPY's options, checked in Redis's order: REPLACE, and DB whose number must be an
-// integer and a database that exists; then the same key twice in the same database.
-std::optional<std::string> validate_copy(Args a) {
-  bool other_db = false;
-  for (std::size_t i = 3; i < a.size(); ++i) {
-    if (equals_ignore_case(a[i], "replace")) continue;
-    if (equals_ignore_case(a[i], "db") && i + 1 < a.size()) {
-      if (auto error = db_index_error(a[++i])) return error;
-      other_db = true;
-      continue;
+// COPY's options as Redis reads them, in order: REPLACE, and DB whose number must be an int
+// naming one of the node's `databases`; the first error ends the parse.
+struct CopyOptions {
+  std::optional<std::string> error;
+  bool replace = false;
+  std::optional<storage::Db> target;  // DB n
+};
+
+CopyOptions parse_copy_options(Args a, unsigned databases) {
+  CopyOptions options;
+  for (std::size_t i = 3; i < a.size() && !options.error; ++i) {
+    if (equals_ignore_case(a[i], "replace")) {
+      options.replace = true;
+    } else if (equals_ignore_case(a[i], "db") && i + 1 < a.size()) {
+      std::string_view error;
+      if (const auto db = select_index(a[++i], databases, error)) {
+        options.target = *db;
+      } else {
+        options.error.emplace(error);
+      }
+    } else {
+      options.error.emplace(errors::kSyntax);
     }
-    return std::string(errors::kSyntax);
   }
-  if (a[1] == a[2] && !other_db) return std::string(errors::kSameObject);
+  return options;
+}
+
+// Only the keys are checked before proposing: whether a DB number names a database depends
+// on storage.databases, which the apply knows, and an option error must come first.
+std::optional<std::string> validate_copy(Args a) {
   return check_keys(a.subspan(1, 2));
 }
 
 // COPY: the value and its TTL; 0 when the source is absent or the destination exists
 // without REPLACE.
 Reply apply_copy(ApplyContext& c, Args a) {
-  bool replace = false;
-  storage::Db target = c.db;
-  for (std::size_t i = 3; i < a.size(); ++i) {
-    if (equals_ignore_case(a[i], "replace")) {
-      replace = true;
-    } else {
-      target = db_index(a[++i]);  // DB n
-      if (target >= c.databases) return Reply::error(std::string(errors::kDbOutOfRange));
-    }
-  }
+  const CopyOptions options = parse_copy_options(a, c.databases);
+  if (options.error) return Reply::error(*options.error);
+  const storage::Db target = options.target.value_or(c.db);
   if (target == c.db && a[1] == a[2]) return Reply::error(std::string(errors::kSameObject));
   const auto source = c.live(a[1]);
   if (!source) return Reply::number(0);
   const std::string payload(source->payload);
   const std::uint64_t deadline = source->expires_at_ms;
-  if (!replace && c.live_in(target, a[2])) return Reply::number(0);
+  if (!options.replace && c.live_in(target, a[2])) return Reply::number(0);
   c.kv.put(c.txn, target, a[2], payload, deadline);
   return Reply::number(1);
 }

@@ -15,7 +15,7 @@ zero.flushall()
 three.set("py:k", "three")
 assert zero.get("py:k") is None
 assert three.get("py:k") == b"three"
-assert three.client_info()["db"] == "3"
+assert three.client_info()["db"] == 3
 assert three.dbsize() == 1 and zero.dbsize() == 0
 
 # pipeline() is a MULTI/EXEC transaction, run in database 3.

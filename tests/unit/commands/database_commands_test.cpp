@@ -40,7 +40,8 @@ TEST_CASE("SELECT refuses what names no database and stays where it was", "[db]"
     CAPTURE(bad);
     CHECK(db.run({"SELECT", bad}) == kOutOfRange);
   }
-  CHECK(db.run({"SELECT", "2147483648"}) == error("ERR value is out of range"));
+  CHECK(db.run({"SELECT", "2147483648"}) ==
+        error("ERR value is out of range, value must between -2147483648 and 2147483647"));
   for (const char* bad : {"one", "", " 1", "1.0", "+1", "01", "99999999999999999999"}) {
     CAPTURE(bad);
     CHECK(db.run({"SELECT", bad}) == kNotInteger);
