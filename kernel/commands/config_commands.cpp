@@ -113,7 +113,7 @@ const ConfigParameter kConfigParameters[] = {
        limits.max_client_memory_bytes = *bytes;
        return std::nullopt;
      }},
-    {"databases", [](const config::Config&) { return std::string("1"); }},
+    {"databases", [](const config::Config& c) { return std::to_string(c.storage.databases); }},
     {"save", [](const config::Config&) { return std::string(); }},
     {"appendonly", [](const config::Config&) { return std::string("yes"); }},
     {"appendfsync", [](const config::Config&) { return std::string("always"); }},

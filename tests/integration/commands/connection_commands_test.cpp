@@ -225,6 +225,7 @@ TEST_CASE("CONFIG GET answers redis-benchmark and TIME and LASTSAVE tell the tim
   const RedisCli cli(keepd.port());
   CHECK(cli.raw({"CONFIG", "GET", "save"}) == "save\n");
   CHECK(cli.raw({"CONFIG", "GET", "appendonly"}) == "appendonly\nyes");
+  CHECK(cli.raw({"CONFIG", "GET", "databases"}) == "databases\n16");
   CHECK(cli.raw({"CONFIG", "GET", "port"}) == "port\n" + std::to_string(keepd.port()));
   const std::string time = cli.raw({"TIME"});
   const std::string lastsave = cli.raw({"LASTSAVE"});
