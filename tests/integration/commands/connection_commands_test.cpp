@@ -129,14 +129,16 @@ TEST_CASE("HELLO with AUTH default and a bad protocol version", "[connection]") 
   CHECK(client.command({"PING"}).text == "PONG");
 }
 
-TEST_CASE("SELECT 0 works and SELECT 1 is refused with the connection kept", "[connection]") {
+TEST_CASE("SELECT 15 works and SELECT 16 is refused with the connection kept", "[connection]") {
   KeepdProcess keepd(KeepdSettings("select"));
   RawClient client(keepd.port());
-  CHECK(client.command({"SELECT", "0"}).describe() == "\"OK\"");
-  // KeepDB has database 0 only (issue 3); Redis would accept 1..15.
-  CHECK(client.command({"SELECT", "1"}).describe() == "(error) ERR DB index is out of range");
+  CHECK(client.command({"SELECT", "15"}).describe() == "\"OK\"");
+  // storage.databases is 16 by default, as Redis's databases.
+  CHECK(client.command({"SELECT", "16"}).describe() == "(error) ERR DB index is out of range");
   CHECK(client.command({"SET", "k", "v"}).text == "OK");
   CHECK(client.command({"GET", "k"}).text == "v");
+  CHECK(client.command({"SELECT", "0"}).describe() == "\"OK\"");
+  CHECK(client.command({"GET", "k"}).null);
 }
 
 TEST_CASE("QUIT replies OK after pending writes and closes the connection", "[connection]") {
@@ -252,11 +254,15 @@ TEST_CASE("MEMORY USAGE counts the key, its record and its expiry index entry", 
   KeepdProcess keepd(KeepdSettings("memory-usage"));
   const RedisCli cli(keepd.port());
   REQUIRE(cli.raw({"SET", "k", std::string(100, 'v')}) == "OK");
-  // LMDB node header (8) and slot (2), the key (1), the flag byte (1), the value (100).
-  CHECK(cli.raw({"MEMORY", "USAGE", "k"}) == "112");
-  CHECK(cli.raw({"MEMORY", "USAGE", "k", "SAMPLES", "0"}) == "112");
-  // An expiry adds 8 bytes to the record and an index entry of 8 + 2 + 8 + 1.
+  // LMDB node header (8) and slot (2), the stored key (database byte and key: 2), the
+  // flag byte (1), the value (100).
+  CHECK(cli.raw({"MEMORY", "USAGE", "k"}) == "113");
+  CHECK(cli.raw({"MEMORY", "USAGE", "k", "SAMPLES", "0"}) == "113");
+  // An expiry adds 8 bytes to the record and an index entry of 8 + 2 + 8 + 2.
   REQUIRE(cli.raw({"EXPIRE", "k", "1000"}) == "1");
-  CHECK(cli.raw({"MEMORY", "USAGE", "k"}) == "139");
+  CHECK(cli.raw({"MEMORY", "USAGE", "k"}) == "141");
+  // The same key in another database costs the same.
+  REQUIRE(cli.raw({"-n", "3", "SET", "k", std::string(100, 'v')}) == "OK");
+  CHECK(cli.raw({"-n", "3", "MEMORY", "USAGE", "k"}) == "113");
   CHECK(cli.raw({"MEMORY", "USAGE", "missing"}).empty());
 }
