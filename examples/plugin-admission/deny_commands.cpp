@@ -7,9 +7,10 @@
 // before each command runs, on its network thread, so `check` is O(1) in the request and
 // never blocks; it only reads what `create` built, so concurrent calls need no lock.
 //
-// ABI 1.1 has no reason text in a denial: a refused command reads `-ERR rate limit
-// exceeded` to the client. The plugin logs nothing per request (a log line per command
-// would be a denial of service on the log); keepd's audit seam records denials.
+// A refused command reads `-ERR command 'keys' is not allowed here` to the client: the
+// reason buffer is ABI 1.3, so the plugin writes it only when the host offers it (an older
+// host replies `-ERR rate limit exceeded`). The plugin logs nothing per request (a log line
+// per command would be a denial of service on the log); keepd's audit seam records denials.
 #include <keepdb/plugin.h>
 #include <keepdb/plugin_sdk.hpp>
 
@@ -68,6 +69,11 @@ kdb_status check(void* instance, const kdb_admission_query* query, uint32_t* ret
     const std::string_view principal = kdb::sdk::view(query->principal);
     if (!self.allow_principal.empty() && principal == self.allow_principal) return KDB_OK;
     *retry_after_ms = 0;  // retrying will not help
+    if (KDB_HAS(kdb_admission_query, query, reason)) {  // a 1.3 host lends a reason buffer
+      const std::string reason =
+          "command '" + std::string(kdb::sdk::view(query->command)) + "' is not allowed here";
+      kdb::sdk::set_message(query->reason, reason);
+    }
     return KDB_E_DENIED;
   }());
 }

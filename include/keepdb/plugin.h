@@ -84,7 +84,7 @@ extern "C" {
 #endif
 
 #define KDB_ABI_MAJOR 1
-#define KDB_ABI_MINOR 2
+#define KDB_ABI_MINOR 3
 
 /* The number of bytes of T up to and including `field`. */
 #define KDB_SIZE_THROUGH(T, field) (offsetof(T, field) + sizeof(((T*)0)->field))
@@ -318,9 +318,15 @@ typedef struct kdb_admission_query {
   kdb_str principal; /* empty before authentication */
   kdb_str command;   /* KDB_ADM_COMMAND only */
   uint64_t request_bytes;
+  /* 1.3 (check KDB_HAS(kdb_admission_query, query, reason) and reason != NULL): with
+   * KDB_E_DENIED the plugin may write one line the client reads after "ERR " instead of
+   * "rate limit exceeded" (e.g. "banned after failed authentications"), at most reason->cap
+   * bytes, printable text, never a secret. The host also puts it in the audit record. */
+  kdb_outbuf* reason;
 } kdb_admission_query;
 
-/* check: KDB_OK admits, KDB_E_DENIED refuses (with an optional retry hint). O(1). */
+/* check: KDB_OK admits, KDB_E_DENIED refuses (with an optional retry hint and, since 1.3,
+ * an optional reason in query->reason). O(1). */
 typedef struct kdb_admission_v1 {
   uint32_t struct_size;
   kdb_status (*check)(void* instance, const kdb_admission_query* query, uint32_t* retry_after_ms);

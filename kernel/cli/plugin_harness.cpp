@@ -324,6 +324,7 @@ bool drive_admission(const Instance& instance, const std::vector<AdmitInput>& in
       out << "admitted";
     } else {
       out << "denied";
+      if (!verdict.reason.empty()) out << " (" << verdict.reason << ")";
       if (verdict.retry_after_ms != 0) out << ", retry in " << verdict.retry_after_ms << " ms";
     }
     if (input.expect_admitted && verdict.failure.empty()) {

@@ -7,8 +7,9 @@ namespace keepdb::node {
 
 std::string admission_error(const plugin_host::AdmissionVerdict& verdict) {
   if (!verdict.failure.empty()) return "ERR request refused: " + verdict.failure;
-  if (verdict.retry_after_ms == 0) return "ERR rate limit exceeded";
-  return "ERR rate limit exceeded, retry in " + std::to_string(verdict.retry_after_ms) + " ms";
+  const std::string why = verdict.reason.empty() ? "rate limit exceeded" : verdict.reason;
+  if (verdict.retry_after_ms == 0) return "ERR " + why;
+  return "ERR " + why + ", retry in " + std::to_string(verdict.retry_after_ms) + " ms";
 }
 
 std::optional<std::string> PluginAdmissionGate::check(const net::AdmissionRequest& request) {

@@ -1,6 +1,8 @@
 // Admission queries through the C ABI, first denial wins, failures fail closed.
 #include "kernel/plugin_host/admission_chain.h"
 
+#include <optional>
+
 #include "kernel/plugin_host/abi_guard.h"
 #include "kernel/plugin_host/live_slot.h"
 
@@ -33,6 +35,13 @@ const char* event_name(std::uint32_t event) {
     default:
       return "tick";
   }
+}
+
+// The reason buffer this thread lends to `check`; a fresh one after a plugin wrote past it.
+HostBuffer& reason_buffer(bool renew) {
+  thread_local std::optional<HostBuffer> buffer;
+  if (!buffer || renew) buffer.emplace(kMaxAdmissionReason);
+  return *buffer;
 }
 
 }  // namespace
@@ -81,17 +90,24 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
   if (plugins_.empty()) return {};
   const kdb_conn_info conn{sizeof(kdb_conn_info), query.conn_id,    to_str(query.peer_addr),
                            query.peer_port,       query.local_port, nullptr, 0, {}};
-  const kdb_admission_query abi_query{
-      sizeof(kdb_admission_query), query.event,           &conn,
-      to_str(query.principal),     to_str(query.command), query.request_bytes};
+  kdb_admission_query abi_query{sizeof(kdb_admission_query),
+                                query.event,
+                                &conn,
+                                to_str(query.principal),
+                                to_str(query.command),
+                                query.request_bytes,
+                                nullptr};
   for (const auto& plugin : plugins_) {
     const std::shared_ptr<const PluginInstance> held = plugin->instance.get();
     const PluginInstance& instance = *held;
     if (instance.disabled()) {
-      return {false, 0, instance.label() + " is disabled (it wrote past a host buffer)"};
+      return {false, 0, {}, instance.label() + " is disabled (it wrote past a host buffer)"};
     }
     std::uint32_t retry_after_ms = 0;
     std::string failure;
+    HostBuffer& lent = reason_buffer(false);
+    kdb_outbuf reason = lent.outbuf();
+    abi_query.reason = &reason;
     const auto started = Clock::now();
     const kdb_status status = call_guarded(
         [&] {
@@ -109,12 +125,26 @@ AdmissionVerdict AdmissionChain::check(const AdmissionQuery& query) const {
               " us to check a " + event_name(query.event) +
               " (admission checks must not block; the network thread waited)");
     }
+    if (const BufferBreach breach = lent.inspect(reason); breach != BufferBreach::kNone) {
+      if (breach == BufferBreach::kWrotePastCap) {
+        // The heap around the buffer may be damaged: stop calling this plugin at all.
+        instance.disable();
+        reason_buffer(true);
+      }
+      const std::string why = instance.label() + " " + std::string(breach_text(breach)) +
+                              " (the admission reason, " + std::to_string(kMaxAdmissionReason) +
+                              " bytes)";
+      log_throttled(plugin->failures, LogLevel::kError, why + "; the request is refused");
+      return {false, 0, {}, why};
+    }
     if (status == KDB_OK && failure.empty()) continue;
-    if (status == KDB_E_DENIED && failure.empty()) return {false, retry_after_ms, {}};
+    if (status == KDB_E_DENIED && failure.empty()) {
+      return {false, retry_after_ms, printable(lent.read(reason).value_or("")), {}};
+    }
     const std::string why = instance.label() + " failed a " + event_name(query.event) + " check: " +
                             (failure.empty() ? "returned " + status_name(status) : failure);
     log_throttled(plugin->failures, LogLevel::kError, why + "; the request is refused");
-    return {false, 0, why};
+    return {false, 0, {}, why};
   }
   return {};
 }

@@ -7,7 +7,8 @@
 // one plugin's failures, and about its slow calls, are throttled to one a second each, with
 // a count of those left out.
 //
-// Cost: O(number of admission plugins) per query, no allocation unless a request is denied.
+// Cost: O(number of admission plugins) per query, no allocation unless a request is denied
+// (the reason buffer lent to plugins is one per thread, made once).
 //
 // Thread-safety: check(), tick() and replace() may be called from any thread, concurrently
 // (the ABI asks admission plugins to be thread-safe). Lifetime: keeps its instances alive;
@@ -42,9 +43,14 @@ struct AdmissionQuery {
   std::uint64_t request_bytes = 0;
 };
 
+// The capacity of the reason buffer lent to `check` (ABI 1.3): one short line.
+inline constexpr std::size_t kMaxAdmissionReason = 160;
+
 struct AdmissionVerdict {
   bool admitted = true;
   std::uint32_t retry_after_ms = 0;  // the denying plugin's hint; 0: none
+  // The denying plugin's one-line reason (ABI 1.3), control bytes replaced; empty: none.
+  std::string reason;
   // Set when a plugin failed rather than denied: one line naming it, never a secret.
   std::string failure;
 };

@@ -28,6 +28,18 @@ std::string_view reason_name(Reason reason) {
   return kNames[static_cast<std::size_t>(reason)];
 }
 
+std::string_view denial_text(Reason reason) {
+  static constexpr std::array<std::string_view, kReasons> kTexts = {
+      "address banned after failed authentications (banned)",
+      "too many connections from this address (connections_per_ip)",
+      "too many new connections from this address (new_connections_per_ip)",
+      "rate limit exceeded (commands_per_connection)",
+      "rate limit exceeded (commands_per_principal)",
+      "rate limit exceeded (bytes_per_connection)",
+      "rate limiter tracking tables are full (capacity)"};
+  return kTexts[static_cast<std::size_t>(reason)];
+}
+
 Limiter::Limiter(Config config, HashSeed seed, Log log)
     : config_(std::move(config)),
       ban_policy_{config_.ban_ns, config_.ban_max_ns, config_.ban_memory_ns},

@@ -39,6 +39,9 @@ enum class Reason : unsigned {
 };
 inline constexpr std::size_t kReasons = 7;
 std::string_view reason_name(Reason reason);
+// The line a refused client reads after "ERR ", naming the limit:
+// "rate limit exceeded (commands_per_connection)".
+std::string_view denial_text(Reason reason);
 
 // One admission query (kdb_admission_query in C++ types).
 struct Event {

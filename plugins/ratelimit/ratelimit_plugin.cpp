@@ -60,7 +60,11 @@ kdb_status check_query(Instance& self, const kdb_admission_query* query, uint32_
                                        query->request_bytes};
   const auto decision = self.limiter.check(event, self.host->monotonic_ns(self.host->ctx));
   if (retry_after_ms != nullptr) *retry_after_ms = decision.retry_after_ms;
-  return decision.admitted ? KDB_OK : KDB_E_DENIED;
+  if (decision.admitted) return KDB_OK;
+  if (KDB_HAS(kdb_admission_query, query, reason)) {
+    kdb::sdk::set_message(query->reason, keepdb::ratelimit::denial_text(decision.reason));
+  }
+  return KDB_E_DENIED;
 }
 
 kdb_status create(const kdb_host_api* host, const kdb_option* options, size_t n_options,
@@ -85,7 +89,7 @@ constexpr kdb_admission_v1 kAdmission{sizeof(kdb_admission_v1), &check, &tick};
 const kdb_plugin_descriptor kDescriptor{
     sizeof(kdb_plugin_descriptor),
     1,  // ABI major this plugin was written for (plugin.h convention 3)
-    0,  // ABI minor: nothing newer than 1.0 is used
+    3,  // ABI minor: 1.3's denial reason, written only when the host offers it (KDB_HAS)
     "ratelimit",
     KEEPDB_RATELIMIT_VERSION,
     "compiler " __VERSION__,

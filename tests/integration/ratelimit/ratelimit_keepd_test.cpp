@@ -1,5 +1,6 @@
 // The ratelimit plugin in a real keepd: a command over its connection's rate gets
-// "-ERR rate limit exceeded, retry in N ms" and the connection stays usable; failed
+// "-ERR rate limit exceeded (commands_per_connection), retry in N ms" and the connection
+// stays usable; failed
 // authentications ban the address at connect and on its open connections; many client
 // addresses of 127.0.0.0/8 are limited one by one, the allow-listed one not at all.
 #include <catch2/catch.hpp>
@@ -24,11 +25,21 @@ PluginTable limits(PluginTable::Options options) {
   return PluginTable{"limits", KEEPDB_RATELIMIT_SO, std::move(options)};
 }
 
-// The retry hint of a rate-limit refusal, or -1 when `text` is not one.
-long retry_ms(const std::string& text) {
-  static const std::regex kRefusal("ERR rate limit exceeded, retry in ([0-9]+) ms");
+// A refusal with a hint, "ERR <why> (LIMIT), retry in N ms": the limit that refused and N.
+struct Refusal {
+  std::string limit;  // empty when `text` is not such a refusal
+  long retry_ms = -1;
+};
+
+Refusal refusal(const std::string& text) {
+  static const std::regex kRefusal("ERR [a-z ]+ \\(([a-z_]+)\\), retry in ([0-9]+) ms");
   std::smatch match;
-  return std::regex_match(text, match, kRefusal) ? std::stol(match[1]) : -1;
+  if (!std::regex_match(text, match, kRefusal)) return {};
+  return {match[1], std::stol(match[2])};
+}
+
+long retry_ms(const std::string& text) {
+  return refusal(text).retry_ms;
 }
 
 std::string loopback(int n) {
@@ -49,6 +60,7 @@ TEST_CASE(
   for (int i = 0; i < 3; ++i) REQUIRE(client.command({"PING"}).text == "PONG");
   const RespValue refused = client.command({"PING"});
   CHECK(refused.is_error());
+  CHECK(refusal(refused.text).limit == "commands_per_connection");
   const long hint = retry_ms(refused.text);
   INFO(refused.text);
   CHECK(hint > 0);
@@ -74,12 +86,16 @@ TEST_CASE("ratelimit keepd: failed authentications ban the address at connect",
     CHECK(retry_ms(reply.text) == -1);  // the failures themselves are answered as usual
   }
   // Banned: the open connection is refused command by command, and stays open...
-  const long hint = retry_ms(attacker.command({"AUTH", "guess-3"}).text);
+  const std::string banned = attacker.command({"AUTH", "guess-3"}).text;
+  CHECK(banned.rfind("ERR address banned after failed authentications (banned), retry in", 0) == 0);
+  const long hint = retry_ms(banned);
   CHECK(hint > 50000);
   CHECK(hint <= 60000);
   // ...and a new connection is refused at connect and closed.
   BoundClient again(keepd.port(), loopback(2));
-  CHECK(retry_ms(again.read_reply().text) > 0);
+  const Refusal at_connect = refusal(again.read_reply().text);
+  CHECK(at_connect.limit == "banned");
+  CHECK(at_connect.retry_ms > 0);
   CHECK(again.wait_closed());
   // Other addresses are not affected; the allow-listed one is never banned.
   BoundClient bystander(keepd.port(), loopback(3));
@@ -102,7 +118,8 @@ TEST_CASE("ratelimit keepd: many client addresses are limited each on its own",
       REQUIRE(open.back()->command({"PING"}).text == "PONG");
     }
     BoundClient third(keepd.port(), loopback(n));
-    CHECK(third.read_reply().text == "ERR rate limit exceeded");
+    CHECK(third.read_reply().text ==
+          "ERR too many connections from this address (connections_per_ip)");
     CHECK(third.wait_closed());
   }
   // The allow-listed address is not limited.

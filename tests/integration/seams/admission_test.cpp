@@ -36,6 +36,19 @@ TEST_CASE("seams: admission: a denied command gets the retry hint and the connec
   CHECK(replies[2].text == "PONG");
 }
 
+TEST_CASE("seams: admission: the plugin's reason replaces the generic text and keeps the hint",
+          "[seams][admission]") {
+  SeamsKeepd keepd(with_admission(
+      {{"deny_every", "2"}, {"retry_ms", "40"}, {"reason", "quota of team-a exceeded"}}));
+  keepd.start();
+  RawClient client(keepd.port());
+  CHECK(client.command({"PING"}).text == "PONG");
+  CHECK(client.command({"PING"}).text == "ERR quota of team-a exceeded, retry in 40 ms");
+  CHECK(client.command({"PING"}).text == "PONG");
+  const ProgramResult cli = RedisCli(keepd.port()).run({"PING", "again"}, CliOutput::kRaw);
+  CHECK(cli.out.find("quota of team-a exceeded") != std::string::npos);
+}
+
 TEST_CASE("seams: admission: a banned address is refused at connect with one error line",
           "[seams][admission]") {
   SeamsKeepd keepd(with_admission({{"ban", "127.0.0.1"}}));

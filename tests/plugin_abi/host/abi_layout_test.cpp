@@ -23,6 +23,7 @@ static_assert(offsetof(kdb_auth_completion, principal) == 16);
 static_assert(offsetof(kdb_auth_completion, error) == 48);
 static_assert(offsetof(kdb_conn_info, peer_addr) == 16 && offsetof(kdb_conn_info, peer) == 40);
 static_assert(offsetof(kdb_conn_info, dialed) == 48 && offsetof(kdb_conn_info, server_name) == 56);  // 1.2
+static_assert(offsetof(kdb_admission_query, reason) == 56);  // 1.3
 static_assert(offsetof(kdb_peer_identity, sha256) == 72);
 static_assert(offsetof(kdb_peer_identity, sni) == 168);
 static_assert(offsetof(kdb_auth_request, secret) == 48);

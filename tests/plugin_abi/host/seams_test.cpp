@@ -107,6 +107,55 @@ TEST_CASE("admission: plugins are asked in config order and the first denial win
   CHECK(chain.check(query).failure.find("plugin 'second'") != std::string::npos);
 }
 
+TEST_CASE("admission: a denial carries the plugin's reason made printable and cut to its buffer",
+          "[seams][admission]") {
+  TempDir dir;
+  RecordingLogSink log;
+  const PluginSet set = PluginSet::load(
+      plugins({{"limit",
+                stage(fixture::kAdmission, dir),
+                {{"deny_every", "1"}, {"reason", "quota of team-a\r\nexceeded"}},
+                ""}}),
+      log);
+  const AdmissionChain chain(set.admission(), log);
+  const AdmissionVerdict denied = chain.check(command());
+  CHECK_FALSE(denied.admitted);
+  CHECK(denied.failure.empty());
+  CHECK(denied.reason == "quota of team-a??exceeded");
+  // A reason longer than the buffer arrives cut at its capacity.
+  const PluginSet long_reason = PluginSet::load(
+      plugins({{"limit",
+                stage(fixture::kAdmission, dir),
+                {{"deny_every", "1"}, {"reason", std::string(1000, 'r')}},
+                ""}}),
+      log);
+  const AdmissionChain long_chain(long_reason.admission(), log);
+  CHECK(long_chain.check(command()).reason == std::string(kMaxAdmissionReason, 'r'));
+}
+
+TEST_CASE("admission: a plugin writing past the reason buffer is disabled and refuses",
+          "[seams][admission]") {
+  TempDir dir;
+  RecordingLogSink log;
+  const PluginSet set = PluginSet::load(
+      plugins({{"overrun", stage(fixture::kAdmission, dir), {{"mode", "reason_past_cap"}}, ""}}),
+      log);
+  const AdmissionChain chain(set.admission(), log);
+  const AdmissionVerdict first = chain.check(command());
+  CHECK_FALSE(first.admitted);
+  CHECK(first.failure.find("wrote past the end of the buffer (the admission reason") !=
+        std::string::npos);
+  CHECK(log.contains("the request is refused"));
+  const AdmissionVerdict later = chain.check(command());
+  CHECK_FALSE(later.admitted);
+  CHECK(later.failure.find("is disabled") != std::string::npos);
+  // The buffer this thread lends next is a fresh one: another plugin is not blamed.
+  const PluginSet good =
+      PluginSet::load(plugins({{"good", stage(fixture::kAdmission, dir), {}, ""}}), log);
+  const AdmissionChain good_chain(good.admission(), log);
+  CHECK(good_chain.check(command()).admitted);
+}
+
 TEST_CASE("admission: an exception, a bad status or an error refuses the request with a clear line",
           "[seams][admission]") {
   TempDir dir;

@@ -60,6 +60,7 @@ harness admission "$work/plugins/libkeepdb_deny_commands.so" \
   --admit connect --admit command:get --admit command:keys --admit command:flushdb \
   --expect-admit admitted --expect-admit admitted --expect-admit denied --expect-admit denied \
   --checks
+grep -qx "admit 3: denied (command 'keys' is not allowed here)" "$work/admission.out"
 harness admission-ops "$work/plugins/libkeepdb_deny_commands.so" \
   --option commands=flushdb,keys --option allow_principal=ops \
   --principal ops --admit command:keys --expect-admit admitted

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <keepdb/plugin.h>
 #include <catch2/catch.hpp>
+#include <cstddef>
 
 #include <string>
 #include <vector>
@@ -64,13 +65,21 @@ Created create(const kdb_plugin_descriptor& plugin, const kdb_host_api& host, Op
   return {status, instance, std::string(buffer, error.len)};
 }
 
+// One query; `reason` (when given) receives the denial's reason. `query_size` below
+// sizeof(kdb_admission_query) plays a host of an older ABI minor.
 kdb_status check(const kdb_plugin_descriptor& plugin, void* instance, std::uint32_t event,
-                 std::uint64_t conn_id, std::string_view addr, std::uint32_t* retry) {
+                 std::uint64_t conn_id, std::string_view addr, std::uint32_t* retry,
+                 std::string* reason = nullptr,
+                 std::uint32_t query_size = sizeof(kdb_admission_query)) {
   const kdb_conn_info conn{
       sizeof(kdb_conn_info), conn_id, {addr.data(), addr.size()}, 40000, 6379, nullptr, 0, {}};
+  char buffer[160];
+  kdb_outbuf reason_buffer{buffer, sizeof buffer, 0};
   const kdb_admission_query query{
-      sizeof(kdb_admission_query), event, &conn, {nullptr, 0}, {"GET", 3}, 20};
-  return plugin.admission->check(instance, &query, retry);
+      query_size, event, &conn, {nullptr, 0}, {"GET", 3}, 20, &reason_buffer};
+  const kdb_status status = plugin.admission->check(instance, &query, retry);
+  if (reason != nullptr) *reason = std::string(buffer, reason_buffer.len);
+  return status;
 }
 
 }  // namespace
@@ -123,16 +132,24 @@ TEST_CASE("ratelimit vtable: check denies with a retry hint on the host's clock"
   CHECK(retry == 0);
   CHECK(check(plugin, instance, KDB_ADM_COMMAND, 1, "127.0.0.5", &retry) == KDB_OK);
   CHECK(check(plugin, instance, KDB_ADM_COMMAND, 1, "127.0.0.5", &retry) == KDB_OK);
-  CHECK(check(plugin, instance, KDB_ADM_COMMAND, 1, "127.0.0.5", &retry) == KDB_E_DENIED);
+  std::string reason;
+  CHECK(check(plugin, instance, KDB_ADM_COMMAND, 1, "127.0.0.5", &retry, &reason) == KDB_E_DENIED);
   CHECK(retry == 500);
+  CHECK(reason == "rate limit exceeded (commands_per_connection)");
+  // A host without the 1.3 reason field gets the denial and no write past its query.
+  reason = "untouched";
+  CHECK(check(plugin, instance, KDB_ADM_COMMAND, 1, "127.0.0.5", &retry, &reason,
+              offsetof(kdb_admission_query, reason)) == KDB_E_DENIED);
+  CHECK(reason.empty());
   host.now_ns += 500 * kMs;
   CHECK(check(plugin, instance, KDB_ADM_COMMAND, 1, "127.0.0.5", nullptr) == KDB_OK);
   // A query without a connection is refused as invalid, not admitted.
-  const kdb_admission_query bare{sizeof(kdb_admission_query), KDB_ADM_COMMAND, nullptr, {}, {}, 0};
+  const kdb_admission_query bare{
+      sizeof(kdb_admission_query), KDB_ADM_COMMAND, nullptr, {}, {}, 0, nullptr};
   CHECK(plugin.admission->check(instance, &bare, &retry) == KDB_E_INVALID);
   plugin.admission->tick(instance, host.now_ns + kSec);
   REQUIRE(host.log.size() == 1);
-  CHECK(host.log[0].find("commands_per_connection=1") != std::string::npos);
+  CHECK(host.log[0].find("commands_per_connection=2") != std::string::npos);
   CHECK(check(plugin, instance, KDB_ADM_DISCONNECT, 1, "127.0.0.5", &retry) == KDB_OK);
   plugin.destroy(instance);
 }
