@@ -299,7 +299,10 @@ void Connection::process_requests() {
   if (!awaiting_bytes) {
     partial_since_.reset();
     if (!reading_) input_.shrink_if_idle(kReadChunk);  // never under a read in flight
-  } else if (!partial_since_) {
+  } else if (!partial_since_ || handled_count > 0) {
+    // The request timeout runs from the first byte of the request now incomplete: after a
+    // pass that completed requests, that is a new one (a steady pipeline ends most passes
+    // part-way through a request and is no stalled sender).
     partial_since_ = Clock::now();
   }
   account_memory();

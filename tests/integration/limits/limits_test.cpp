@@ -234,3 +234,42 @@ TEST_CASE("request_timeout_ms: a stalled partial request is closed (slowloris)",
   CHECK(keepd.log().find(kClosingClient) != std::string::npos);
   check_still_serving(keepd.port());
 }
+
+// redis-cli --pipe and bulk loaders stream requests without pause: nearly every read ends
+// part-way through a request, yet every request completes at once. Only a request that
+// stays incomplete for the timeout is a stalled sender.
+TEST_CASE("request_timeout_ms: a steady pipeline that splits requests across reads is served",
+          "[limits]") {
+  KeepdProcess keepd(KeepdSettings("limit-request-pipeline").limit("request_timeout_ms", 300));
+  std::string stream;
+  std::vector<std::size_t> request_ends;  // offset just past each request
+  for (int i = 0; stream.size() < 2'000'000; ++i) {
+    stream += encode_command({"SET", "pipe:" + std::to_string(i), std::string(40, 'v')});
+    request_ends.push_back(stream.size());
+  }
+  RawClient loader(keepd.port());
+  std::size_t sent = 0;
+  std::size_t answered = 0;
+  const auto started = Clock::now();
+  // Run for several timeouts. Each write completes the request the previous one cut and
+  // ten more, and stops 5 bytes into the next: no read can end between two requests.
+  while (Clock::now() - started < 1500ms && answered + 11 < request_ends.size()) {
+    const std::size_t until = request_ends[answered + 10] + 5;
+    REQUIRE(loader.send(std::string_view(stream).substr(sent, until - sent)));
+    sent = until;
+    while (answered < request_ends.size() && request_ends[answered] <= sent) {
+      REQUIRE(loader.read_reply().text == "OK");
+      ++answered;
+    }
+  }
+  // Complete the request the last write cut, so no partial request is left to time out.
+  REQUIRE(loader.send(std::string_view(stream).substr(sent, request_ends[answered] - sent)));
+  REQUIRE(loader.read_reply().text == "OK");
+  ++answered;
+  INFO("requests answered: " << answered);
+  CHECK(Clock::now() - started >= 1500ms);  // the stream outlasted the timeout several times
+  CHECK_FALSE(loader.wait_closed(0ms));
+  CHECK(RawClient(keepd.port()).command({"DBSIZE"}).integer ==
+        static_cast<std::int64_t>(answered));
+  CHECK(keepd.log().find("slow or stalled sender") == std::string::npos);
+}
