@@ -4,14 +4,17 @@
 # p99 and p99.9 latency, in ROUNDS rounds (every system once per round, in turn), then the
 # median of each figure. KeepDB is driven by redis-benchmark (SET, -P 1, random keys), etcd
 # by bench/etcd-put (put over gRPC with etcd's Go client, random keys). Also measured: one
-# KeepDB node (the cost of replication), and 3 KeepDB nodes started by
-# `scripts/cluster.sh start --tls` (clients on TLS, peers on mutual TLS; the cost of TLS).
+# KeepDB node (the cost of replication), 3 KeepDB nodes started by
+# `scripts/cluster.sh start --tls` (clients on TLS, peers on mutual TLS; the cost of TLS),
+# and the headline row: 3 nodes of profiles/prod.toml by `scripts/cluster.sh start --prod`
+# (TLS, mutual TLS, auth-token, ratelimit, fail_closed audit; the cost of the prod profile).
 #
-#   bench/cluster-compare.sh       # builds a Release keepd and plugins/tls into build-bench/
+#   bench/cluster-compare.sh       # builds a Release keepd and its plugins into build-bench/
+#   SYSTEMS='3 nodes' bench/cluster-compare.sh   # plain, TLS and prod 3-node clusters only
 #
 # Needs redis-benchmark, etcd, etcdctl and Go with Debian's etcd client packages, all
-# installed by scripts/install-deps.sh. Environment: KEEPD (with libkeepdb_tls.so in its
-# build tree), ROUNDS (3), REQUESTS (c50: 20000), REQUESTS_C1 (5000), SCRATCH
+# installed by scripts/install-deps.sh. Environment: KEEPD (with the plugins of prod mode in
+# its build tree), ROUNDS (3), REQUESTS (c50: 20000), REQUESTS_C1 (5000), SCRATCH
 # (/tmp/keepdb-cluster-compare; never inside a git checkout), SYSTEMS (a pattern: only the
 # systems whose label matches).
 set -euo pipefail
@@ -31,7 +34,8 @@ done
 if [[ -z ${KEEPD:-} ]]; then
   cmake -S "$ROOT" -B "$ROOT/build-bench" -DCMAKE_BUILD_TYPE=Release -DKEEPDB_BUILD_TESTS=ON \
     -DKEEPDB_BUILD_BENCH=ON >/dev/null
-  cmake --build "$ROOT/build-bench" -j2 --target keepd keepdb_tls >/dev/null
+  cmake --build "$ROOT/build-bench" -j2 --target keepd keepdb_tls keepdb_auth_token \
+    keepdb_ratelimit keepdb_audit >/dev/null
   KEEPD=$ROOT/build-bench/kernel/cli/keepd
 fi
 [[ -x $KEEPD ]] || { log "no keepd at $KEEPD"; exit 1; }
@@ -43,13 +47,15 @@ rm -rf "$SCRATCH" && mkdir -p "$SCRATCH/bin" && chmod 700 "$SCRATCH"
   GOCACHE="$SCRATCH/go-cache" go build -o "$SCRATCH/bin/etcd-put" .) ||
   { log "cannot build bench/etcd-put (Debian's golang-etcd-server-dev installed?)"; exit 1; }
 
-# KeepDB clusters by scripts/cluster.sh: label -> "dir nodes client_base peer_base [--tls]".
+# KeepDB clusters by scripts/cluster.sh: label -> "dir nodes client_base peer_base [--tls|--prod]".
 declare -A CLUSTERS=(
   ["keepdb, 1 node"]="keepdb1 1 6391 7391"
   ["keepdb, 3 nodes"]="keepdb3 3 6381 7381"
   ["keepdb, 3 nodes, TLS"]="keepdb3tls 3 6371 7371 --tls"
+  ["keepdb, 3 nodes, prod"]="keepdb3prod 3 6361 7361 --prod"
 )
-ORDER=("keepdb, 1 node" "keepdb, 3 nodes" "keepdb, 3 nodes, TLS" "etcd 3.4, 3 members")
+ORDER=("keepdb, 1 node" "keepdb, 3 nodes" "keepdb, 3 nodes, TLS" "keepdb, 3 nodes, prod"
+  "etcd 3.4, 3 members")
 ETCD_PIDS=()
 
 cluster() {  # label start|stop
@@ -67,10 +73,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-tls_args() {  # label -> redis-cli/redis-benchmark TLS arguments, if that cluster is on TLS
+# label -> redis-cli/redis-benchmark arguments: TLS if that cluster is on TLS, and the token
+# of prod mode (a throwaway one for this run, made by cluster.sh)
+tls_args() {
   local dir nodes client peer tls
   read -r dir nodes client peer tls <<<"${CLUSTERS[$1]}"
   [[ -z $tls ]] || echo "--tls --cacert $SCRATCH/$dir/tls/ca.pem"
+  [[ $tls != --prod ]] || echo "-a $(<"$SCRATCH/$dir/ops-token")"
 }
 
 keepdb_leader() {  # label -> the leader's client port

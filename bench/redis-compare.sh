@@ -4,8 +4,10 @@
 # throughput, p50 latency and server CPU time per operation (user+sys of the server process
 # from /proc/PID/stat, before and after each load, over the operations) with KeepDB/Redis
 # ratios. The second table gives the cost of each security provider: KeepDB with the
-# provider loaded against the plain KeepDB, rounds alternating between the two. A provider
-# row is a config fragment (variant_* below) plus one `plugin_row` line.
+# provider loaded against the plain KeepDB, rounds alternating between the two, and the
+# headline row: all the client-side providers of profiles/prod.toml together, with the
+# profile's options. A provider row is a config fragment (variant_* below) plus one
+# `plugin_row` line.
 #
 # Usage: bench/redis-compare.sh            (builds a Release keepd and plugins into build-bench/)
 # Knobs (env): KEEPD=path/to/keepd (its build tree must hold the plugins and test fixtures)
@@ -183,6 +185,32 @@ variant_tls() {  # plugins/tls on the client listener, certificates from scripts
   plugin tls libkeepdb_tls.so "$(printf 'cert_file = "certs/node1.pem"\nkey_file = "certs/node1.key"')"
 }
 
+# profile_plugin NAME: the [[plugin]] table NAME of profiles/prod.toml with its
+# [plugin.options], without comments and without the sha256 placeholder.
+profile_plugin() {
+  awk -v want="\"$1\"" '
+    function flush() { if (keep) printf "%s", block; block = ""; keep = 0; in_plugin = 0 }
+    /^\[\[plugin\]\]/ { flush(); in_plugin = 1; block = $0 "\n"; next }
+    /^\[plugin\.options\]/ && in_plugin { block = block $0 "\n"; next }
+    /^\[/ { flush(); next }
+    in_plugin && /^[a-z_0-9]+ = / && $1 != "sha256" {
+      block = block $0 "\n"
+      if ($1 == "name" && $3 == want) keep = 1
+    }
+    END { flush() }' profiles/prod.toml
+}
+variant_prod() {  # the client-side providers of profiles/prod.toml, their options from the file
+  variant_tls "$1" >/dev/null         # for the certificates
+  variant_auth_token "$1" >/dev/null  # for the secrets file
+  printf 'transport = "client-tls"\n[plugins]\ndir = "plugins"\n'
+  local name
+  for name in client-tls tokens limits audit; do
+    profile_plugin "$name" | sed -e 's|^cert_file = .*|cert_file = "certs/node1.pem"|' \
+      -e 's|^key_file = .*|key_file = "certs/node1.key"|' \
+      -e 's|^secrets_file = .*|secrets_file = "secrets"|' -e 's|^path = "/.*|path = "audit.log"|'
+  done
+}
+
 # plugin_row LABEL VARIANT "redis-benchmark args" clients requests LIBRARY...: starts the
 # variant, runs ROUNDS alternating rounds of SET against it and the plain KeepDB, stops it.
 plugin_row() {
@@ -225,6 +253,10 @@ plugin_row "c50 P1, audit fsync every_record" audit_every "" 50 "$N_C50" "$(so p
 plugin_row "c50 P1, admission+audit fixtures" fixtures "" 50 "$N_C50" \
   "$(so tests/plugin_abi/fixtures/admission/libkdb_fixture_admission.so)" \
   "$(so tests/plugin_abi/fixtures/audit_file/libkdb_fixture_audit_file.so)"
+plugin_row "c50 P1, prod profile providers" prod \
+  "--tls --cacert @DIR@/certs/ca.pem -a @TOKEN@" 50 "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)" \
+  "$(so plugins/auth-token/libkeepdb_auth_token.so)" "$(so plugins/ratelimit/libkeepdb_ratelimit.so)" \
+  "$(so plugins/audit/libkeepdb_audit.so)"
 plugin_row "c1 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 1 "$N_C1" "$(so plugins/tls/libkeepdb_tls.so)"
 plugin_row "c50 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 50 "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
 echo "(Logs and data in $OUT. Both servers and redis-benchmark share the machine's cores.)"
