@@ -1,14 +1,18 @@
 // Encoding and decoding of write-command batches.
 #include "kernel/commands/op_batch.h"
 
+#include "storage/kv_store.h"
+
 namespace keepdb::commands {
 namespace {
 
 constexpr char kVersionWithoutTime = 1;
 constexpr char kVersionWithoutDatabase = 2;
 constexpr char kVersion = 3;
-constexpr std::size_t kHeaderBytes = 13;
+constexpr std::size_t kHeaderBytes = 15;
+constexpr std::size_t kHeaderBytesWithoutDatabase = 13;
 constexpr std::size_t kHeaderBytesWithoutTime = 5;
+constexpr std::size_t kDatabasesOffset = 9;
 constexpr std::size_t kMinOpBytes = 8;  // argc and at least one argument length
 
 void put_u32(std::string& out, std::uint32_t v) {
@@ -28,9 +32,16 @@ std::uint64_t get_u64(const char* p) {
   return static_cast<std::uint64_t>(get_u32(p)) | static_cast<std::uint64_t>(get_u32(p + 4)) << 32;
 }
 
+unsigned get_u16(const char* p) {
+  return static_cast<unsigned>(static_cast<unsigned char>(p[0])) |
+         static_cast<unsigned>(static_cast<unsigned char>(p[1])) << 8;
+}
+
 }  // namespace
 
-OpBatchBuilder::OpBatchBuilder() { buffer_.assign(kHeaderBytes, '\0'); }
+OpBatchBuilder::OpBatchBuilder(unsigned databases) : databases_(databases) {
+  buffer_.assign(kHeaderBytes, '\0');
+}
 
 void OpBatchBuilder::add(std::span<const std::string_view> args, std::uint8_t db) {
   buffer_.push_back(static_cast<char>(db));
@@ -45,7 +56,9 @@ void OpBatchBuilder::add(std::span<const std::string_view> args, std::uint8_t db
 std::string OpBatchBuilder::take(std::uint64_t time_ms) {
   buffer_[0] = kVersion;
   for (int i = 0; i < 8; ++i) buffer_[1 + i] = static_cast<char>((time_ms >> (8 * i)) & 0xff);
-  for (int i = 0; i < 4; ++i) buffer_[9 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+  buffer_[kDatabasesOffset] = static_cast<char>(databases_ & 0xff);
+  buffer_[kDatabasesOffset + 1] = static_cast<char>((databases_ >> 8) & 0xff);
+  for (int i = 0; i < 4; ++i) buffer_[11 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
   std::string batch = std::move(buffer_);
   buffer_.assign(kHeaderBytes, '\0');
   count_ = 0;
@@ -55,7 +68,8 @@ std::string OpBatchBuilder::take(std::uint64_t time_ms) {
 // 0 for an unknown version.
 std::size_t OpBatchReader::header_bytes() const {
   if (batch_.empty()) return 0;
-  if (batch_[0] == kVersion || batch_[0] == kVersionWithoutDatabase) return kHeaderBytes;
+  if (batch_[0] == kVersion) return kHeaderBytes;
+  if (batch_[0] == kVersionWithoutDatabase) return kHeaderBytesWithoutDatabase;
   if (batch_[0] == kVersionWithoutTime) return kHeaderBytesWithoutTime;
   return 0;
 }
@@ -63,6 +77,10 @@ std::size_t OpBatchReader::header_bytes() const {
 std::optional<std::uint32_t> OpBatchReader::count() const {
   const std::size_t header = header_bytes();
   if (header == 0 || batch_.size() < header) return std::nullopt;
+  if (header == kHeaderBytes) {
+    const unsigned databases = get_u16(batch_.data() + kDatabasesOffset);
+    if (databases == 0 || databases > storage::kMaxDatabases) return std::nullopt;
+  }
   const std::uint32_t declared = get_u32(batch_.data() + header - 4);
   // More ops than the bytes can hold: the header itself is damaged (and callers size
   // reply vectors from it).
@@ -71,9 +89,15 @@ std::optional<std::uint32_t> OpBatchReader::count() const {
 }
 
 std::uint64_t OpBatchReader::time_ms() const {
-  return header_bytes() == kHeaderBytes && batch_.size() >= kHeaderBytes
+  return header_bytes() >= kHeaderBytesWithoutDatabase && batch_.size() >= header_bytes()
              ? get_u64(batch_.data() + 1)
              : 0;
+}
+
+unsigned OpBatchReader::databases() const {
+  return header_bytes() == kHeaderBytes && batch_.size() >= kHeaderBytes
+             ? get_u16(batch_.data() + kDatabasesOffset)
+             : 1;
 }
 
 bool OpBatchReader::read_u32(std::uint32_t& value) {

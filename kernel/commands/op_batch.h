@@ -1,13 +1,17 @@
 // The binary encoding of a batch of write commands: the unit the write path proposes (one
 // Raft log entry) and the state machine applies. Format, all integers little-endian:
-//   u8 version (3) | u64 batch time (Unix ms) | u32 op count |
+//   u8 version (3) | u64 batch time (Unix ms) | u16 databases | u32 op count |
 //   per op: u8 database | u32 argc | per arg: u32 length, bytes
-// Every op names the database (SELECT) it applies to.
+// Every op names the database (SELECT) it applies to. `databases` (1 to 256) is the
+// storage.databases of the server that built the batch, the leader: the range that SELECT
+// inside a transaction, MOVE, SWAPDB and COPY ... DB are checked against when the batch
+// applies, so that every server gives them the same answer whatever its own setting.
 // The batch time is the wall clock of the server that built the batch, the leader: it is
 // the "now" every op of the batch is applied at, so relative expiry times (SET EX, EXPIRE)
 // become the same absolute deadline on every server. Version 1 batches (no batch time,
 // written before expiry existed) still decode, with a batch time of 0; version 1 and 2
-// batches (before databases) have no database byte: their ops apply to database 0.
+// batches (before databases) have no database byte and no databases field: their ops
+// apply to database 0, the only one there was.
 //
 // Thread-safety: none; an OpBatchBuilder is used by one thread. Decoding is total: any
 // malformed batch is reported, never read out of bounds.
@@ -20,11 +24,14 @@
 #include <string_view>
 #include <vector>
 
+#include "kernel/config/config.h"
+
 namespace keepdb::commands {
 
 class OpBatchBuilder {
  public:
-  OpBatchBuilder();
+  // `databases`: the builder's storage.databases, 1 to 256, stamped on every batch it takes.
+  explicit OpBatchBuilder(unsigned databases = config::kDefaultDatabases);
   void add(std::span<const std::string_view> args, std::uint8_t db = 0);
   std::size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -35,6 +42,7 @@ class OpBatchBuilder {
  private:
   std::string buffer_;
   std::uint32_t count_ = 0;
+  unsigned databases_;
 };
 
 // Calls `visit(args)` for each op in order. Returns false (after visiting the valid
@@ -46,6 +54,9 @@ class OpBatchReader {
   std::optional<std::uint32_t> count() const;
   // The batch time (0 for version 1 batches); meaningful when count() is not nullopt.
   std::uint64_t time_ms() const;
+  // The databases of the server that built the batch (1 for version 1 and 2 batches);
+  // meaningful when count() is not nullopt.
+  unsigned databases() const;
   // Decodes the next op into `args` (views into the batch). False at the end or on error;
   // check malformed() to tell them apart.
   bool next(std::vector<std::string_view>& args);

@@ -2,11 +2,13 @@
 #include "kernel/commands/state_machine.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "kernel/commands/command.h"
 #include "kernel/commands/command_table.h"
 #include "kernel/commands/internal_ops.h"
 #include "kernel/commands/op_batch.h"
+#include "kernel/log/log.h"
 
 namespace keepdb::commands {
 
@@ -14,11 +16,23 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
                                                     std::uint64_t index) {
   replies_.clear();
   OpBatchReader reader(batch);
-  const std::uint32_t declared = reader.count().value_or(0);
+  const std::optional<std::uint32_t> header_count = reader.count();
+  const std::uint32_t declared = header_count.value_or(0);
   // The clock never runs backwards, even when a new leader's wall clock is behind.
   const std::uint64_t clock = kv_.clock_ms(txn);
   const std::uint64_t now = std::max(clock, reader.time_ms());
-  ApplyContext context{kv_, txn, max_value_bytes_, now, node_, 0, databases_};
+  const unsigned databases = reader.databases();
+  if (databases == databases_) {
+    warned_databases_ = 0;
+  } else if (header_count && databases != warned_databases_) {
+    warned_databases_ = databases;
+    log::warn("a write batch built with storage.databases = ", databases,
+              " applies on this node, configured with ", databases_,
+              ": its SELECT, MOVE, SWAPDB and COPY ... DB are checked against ", databases,
+              " as on every node, but this node's clients can select only its own ",
+              databases_, "; give every node the same storage.databases");
+  }
+  ApplyContext context{kv_, txn, max_value_bytes_, now, node_, 0, databases};
   while (reader.next(args_)) {
     context.db = reader.db();
     const CommandSpec* spec = command_table().find(args_[0]);

@@ -24,8 +24,11 @@ namespace keepdb::commands {
 
 class StateMachine {
  public:
-  // `databases`: how many the node offers (storage.databases); SELECT, MOVE, SWAPDB and
-  // COPY DB inside the log are checked against it, every node having the same setting.
+  // `databases`: how many the node offers (storage.databases). SELECT, MOVE, SWAPDB and
+  // COPY DB inside the log are checked against the count each batch carries (that of the
+  // leader that built it, op_batch.h), never against this one, so that no two nodes apply
+  // an op differently; a batch carrying another count is logged, again whenever the count that
+  // batches carry changes to another one that differs.
   StateMachine(const storage::KvStore& kv, std::uint64_t max_value_bytes,
                unsigned databases = config::kDefaultDatabases)
       : kv_(kv), max_value_bytes_(max_value_bytes), databases_(databases) {}
@@ -46,6 +49,7 @@ class StateMachine {
   const storage::KvStore& kv_;
   std::uint64_t max_value_bytes_;
   unsigned databases_;
+  unsigned warned_databases_ = 0;  // the differing count last logged; 0 after a matching one
   NodeContext* node_ = nullptr;
   std::vector<Reply> replies_;
   std::vector<std::string_view> args_;

@@ -6,12 +6,14 @@
 namespace keepdb::consensus {
 
 GroupCommit::GroupCommit(util::Executor& executor, BatchSink& sink, commands::ServerStats& stats,
-                         std::chrono::microseconds max_gather_wait, commands::WallClock wall_clock)
+                         unsigned databases, std::chrono::microseconds max_gather_wait,
+                         commands::WallClock wall_clock)
     : executor_(executor),
       sink_(sink),
       stats_(stats),
       max_gather_wait_(max_gather_wait),
-      wall_clock_(std::move(wall_clock)) {}
+      wall_clock_(std::move(wall_clock)),
+      pending_ops_(databases) {}
 
 void GroupCommit::propose(const commands::Caller& caller, commands::Args args, Completion done) {
   pending_ops_.add(args, caller.db);

@@ -10,9 +10,10 @@
 // microseconds. Without this the clients split into groups that alternate batches, and
 // each fsync serves only part of them. A lone client never waits.
 //
-// Each batch is stamped with the wall clock when it is handed off: on the leader that is
-// the batch time its ops are applied at (op_batch.h); a follower's batch is forwarded op by
-// op and stamped again by the leader's GroupCommit.
+// Each batch is stamped with the wall clock when it is handed off and with this node's
+// storage.databases: on the leader those are the batch time its ops are applied at and the
+// range their database numbers are checked against (op_batch.h); a follower's batch is
+// forwarded op by op and stamped again by the leader's GroupCommit.
 //
 // Thread-safety: the executor's thread only (the network thread; see Proposer). Lifetime:
 // `executor` and `sink` must outlive this object.
@@ -32,7 +33,9 @@ namespace keepdb::consensus {
 
 class GroupCommit final : public commands::Proposer {
  public:
+  // `databases`: the node's storage.databases.
   GroupCommit(util::Executor& executor, BatchSink& sink, commands::ServerStats& stats,
+              unsigned databases,
               std::chrono::microseconds max_gather_wait = std::chrono::microseconds(1000),
               commands::WallClock wall_clock = commands::unix_time_ms);
 

@@ -44,7 +44,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
   } else if (step == commands::TransactionStep::kExec) {
     const std::vector<std::string> op = commands::take_transaction_op(session_);
     const std::vector<std::string_view> op_args(op.begin(), op.end());
-    commands::OpBatchBuilder builder;
+    commands::OpBatchBuilder builder(config_.storage.databases);
     builder.add(op_args, session_.db);
     const auto replies = apply_batch(builder.take(now_ms_));
     REQUIRE(replies.size() == 1);
@@ -55,7 +55,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
     session_.select_pending = false;
     replies.front().write_to(writer);
   } else if (admission.spec->proposes()) {
-    commands::OpBatchBuilder builder;
+    commands::OpBatchBuilder builder(config_.storage.databases);
     builder.add(args, session_.db);
     const auto replies = apply_batch(builder.take(now_ms_));
     REQUIRE(replies.size() == 1);

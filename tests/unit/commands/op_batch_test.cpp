@@ -91,12 +91,14 @@ TEST_CASE("op_batch: ops round-trip in order, binary-safe", "[op_batch]") {
 
 TEST_CASE("op_batch: the encoding is the documented little-endian layout", "[op_batch]") {
   CHECK(encode({{"GET", "k"}}, 0x0102030405060708) ==
-        "\x03\x08\x07\x06\x05\x04\x03\x02\x01\x01\x00\x00\x00"
+        "\x03\x08\x07\x06\x05\x04\x03\x02\x01"
+        "\x10\x00"
+        "\x01\x00\x00\x00"
         "\x00"
         "\x02\x00\x00\x00"
         "\x03\x00\x00\x00GET"
         "\x01\x00\x00\x00k"s);
-  CHECK(encode({}, 0) == "\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"s);
+  CHECK(encode({}, 0) == "\x03\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00"s);
 }
 
 TEST_CASE("op_batch: each op carries its database", "[op_batch][db]") {
@@ -106,7 +108,7 @@ TEST_CASE("op_batch: each op carries its database", "[op_batch][db]") {
   builder.add(set);
   builder.add(set, 255);
   const std::string batch = builder.take(1);
-  CHECK(batch.substr(13, 1) == "\x07"s);
+  CHECK(batch.substr(15, 1) == "\x07"s);
   OpBatchReader reader(batch);
   std::vector<std::string_view> args;
   std::vector<int> dbs;
@@ -128,12 +130,39 @@ TEST_CASE("op_batch: version 2 batches (no database byte) decode into database 0
       "\x01\x00\x00\x00k"s;
   OpBatchReader reader(v2);
   CHECK(reader.time_ms() == 5);
+  CHECK(reader.databases() == 1);  // database 0 was the only one
   std::vector<std::string_view> args;
   REQUIRE(reader.next(args));
   CHECK(args == std::vector<std::string_view>{"DEL", "k"});
   CHECK(reader.db() == 0);
   CHECK_FALSE(reader.next(args));
   CHECK_FALSE(reader.malformed());
+}
+
+TEST_CASE("op_batch: each batch carries its builder's databases, 1 to 256", "[op_batch][db]") {
+  const std::vector<std::string_view> op = {"MOVE", "k", "3"};
+  for (const unsigned databases : {1u, 16u, 255u, 256u}) {
+    CAPTURE(databases);
+    OpBatchBuilder builder(databases);
+    builder.add(op);
+    const std::string batch = builder.take(1);
+    OpBatchReader reader(batch);
+    CHECK(reader.count() == 1u);
+    CHECK(reader.databases() == databases);
+    CHECK(decode(batch).ops == std::vector<Op>{{"MOVE", "k", "3"}});
+  }
+}
+
+TEST_CASE("op_batch: a databases field of 0 or above 256 is malformed", "[op_batch][db]") {
+  for (const std::string& field : {"\x00\x00"s, "\x01\x01"s, "\xff\xff"s}) {
+    CAPTURE(field);
+    std::string batch = encode(kSampleOps);
+    batch.replace(9, 2, field);
+    CHECK_FALSE(OpBatchReader(batch).count());
+    const Decoded decoded = decode(batch);
+    CHECK(decoded.malformed);
+    CHECK(decoded.ops.empty());
+  }
 }
 
 TEST_CASE("op_batch: the batch time round-trips", "[op_batch]") {
@@ -167,10 +196,10 @@ TEST_CASE("op_batch: take() returns the batch and starts an empty one", "[op_bat
   builder.add(op);
   builder.add(op);
   CHECK(builder.size() == 2);
-  CHECK(builder.bytes() == 13 + 2 * (1 + 4 + 4 + 3 + 4 + 1));
+  CHECK(builder.bytes() == 15 + 2 * (1 + 4 + 4 + 3 + 4 + 1));
   CHECK(decode(builder.take(1)).ops.size() == 2);
   CHECK(builder.empty());
-  CHECK(builder.bytes() == 13);
+  CHECK(builder.bytes() == 15);
   builder.add(op);
   CHECK(decode(builder.take(2)).ops == std::vector<Op>{{"DEL", "k"}});
 }

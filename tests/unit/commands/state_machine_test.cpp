@@ -1,6 +1,7 @@
 // Tests for StateMachine::apply_batch: ops applied in order with one reply each, the applied
 // index written in the caller's transaction (so it commits or aborts with the data), and
-// damaged or hostile batches answered with error replies instead of crashes.
+// damaged or hostile batches answered with error replies instead of crashes, and database
+// numbers checked against the range the batch carries.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -58,6 +59,30 @@ TEST_CASE("state machine: a batch applies its ops in order, one reply per op", "
                                          error("ERR value is not an integer or out of range"),
                                          integer(1), integer(1)});
   CHECK(db.stored_payload("k") == "again");
+}
+
+TEST_CASE("state machine: database numbers are checked against the batch's databases, not the "
+          "node's",
+          "[state_machine][db]") {
+  CommandFixture db;  // its state machine's own storage.databases is 16
+  OpBatchBuilder four(4);
+  for (const std::vector<std::string_view>& op :
+       std::vector<std::vector<std::string_view>>{{"SET", "k", "v"},
+                                                  {"MOVE", "k", "5"},
+                                                  {"SWAPDB", "0", "9"},
+                                                  {"COPY", "k", "k2", "DB", "7"},
+                                                  {"MOVE", "k", "3"}}) {
+    four.add(op);
+  }
+  const std::string range = error("ERR DB index is out of range");
+  CHECK(rendered(db.apply_batch(four.take(1))) ==
+        std::vector{kOk, range, range, range, integer(1)});
+  CHECK(db.stored_payload("k", 3) == "v");
+  OpBatchBuilder all(256);
+  const std::vector<std::string_view> move = {"MOVE", "k", "200"};
+  all.add(move, 3);
+  CHECK(rendered(db.apply_batch(all.take(2))) == std::vector{integer(1)});
+  CHECK(db.stored_payload("k", 200) == "v");
 }
 
 TEST_CASE("state machine: the applied index is written in the same transaction",

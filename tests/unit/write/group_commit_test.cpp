@@ -1,6 +1,6 @@
 // GroupCommit on the virtual clock, in front of a sink the test completes by hand: one batch
 // in flight at a time, replies in request order, the gather window (max_gather_wait) after a
-// round of N commands, batch times, stats, and drain.
+// round of N commands, batch times and databases, stats, and drain.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -27,6 +27,8 @@ using keepdb::consensus::testing::VirtualScheduler;
 using namespace std::chrono_literals;
 
 namespace {
+
+constexpr unsigned kDatabases = 5;  // the node's storage.databases, not the default
 
 // Keeps each batch until the test completes it.
 class ManualSink final : public BatchSink {
@@ -61,7 +63,7 @@ struct Fixture {
   explicit Fixture(std::chrono::microseconds gather = 1000us)
       : executor(scheduler),
         sink(scheduler),
-        group(executor, sink, stats, gather, [this] { return 1'700'000'000'000 + scheduler.now_ms(); }) {}
+        group(executor, sink, stats, kDatabases, gather, [this] { return 1'700'000'000'000 + scheduler.now_ms(); }) {}
 
   // Proposes "SET <key> v" for client `key`; its reply lands in replies[key].
   void set(const std::string& key) {
@@ -175,14 +177,16 @@ TEST_CASE("after a round of N commands the next batch waits for N, at most max_g
   }
 }
 
-TEST_CASE("each batch carries the wall clock at its hand-off", "[group_commit]") {
+TEST_CASE("each batch carries the wall clock at its hand-off and the node's databases",
+          "[group_commit]") {
   Fixture f;
   f.scheduler.run_for(7);
   f.set("a");
   f.scheduler.run_for_us(0);
   REQUIRE(f.sink.batches.size() == 1);
-  CHECK(keepdb::commands::OpBatchReader(f.sink.batches[0].ops).time_ms() ==
-        1'700'000'000'000 + f.scheduler.now_ms());
+  const keepdb::commands::OpBatchReader reader(f.sink.batches[0].ops);
+  CHECK(reader.time_ms() == 1'700'000'000'000 + f.scheduler.now_ms());
+  CHECK(reader.databases() == kDatabases);
 }
 
 TEST_CASE("a sink that answers fewer ops than it got fails the rest", "[group_commit]") {

@@ -41,7 +41,8 @@ WriteNode::WriteNode(WriteCluster& cluster, raft_id id, const WriteClusterOption
       forwarder_(executor_, endpoint_, replica_, options.forward_timeout),
       sink_(executor_, replica_, forwarder_),
       traced_sink_(cluster, id, sink_),
-      group_commit_(executor_, traced_sink_, stats_, options.max_gather_wait,
+      group_commit_(executor_, traced_sink_, stats_, keepdb::config::kDefaultDatabases,
+                    options.max_gather_wait,
                     [&scheduler = cluster.scheduler()] { return kUnixStartMs + scheduler.now_ms(); }),
       reads_(executor_, replica_, forwarder_, options.read_timeout),
       service_(endpoint_, replica_, group_commit_, reads_) {
