@@ -2,6 +2,7 @@
 // forwarded with their database and read on another node, and kept across that node's
 // restart; a follower that was down while the log was compacted installs a snapshot that
 // carries database 3's keys (the empty key and a TTL included) and none in database 0.
+// Nodes configured with different storage.databases apply MOVE as the leader did.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -98,6 +99,40 @@ TEST_CASE("databases: a follower that installs a snapshot gets database 3's keys
   CHECK(on_follower.command({"GET", ""}).text == "empty in three");
   const std::int64_t ttl = on_follower.command({"TTL", "k1"}).integer;
   CHECK((ttl > 990 && ttl <= 1000));
+}
+
+
+TEST_CASE("databases: nodes configured with different counts apply MOVE alike and say so",
+          "[cluster][db]") {
+  LocalCluster cluster(3, {}, "databases-counts");
+  REQUIRE(cluster.wait_for_leader() >= 0);
+  const std::vector<unsigned> counts = {16, 4, 2};
+  for (unsigned node = 1; node < 3; ++node) {
+    REQUIRE(cluster.stop(node).exited_normally(0));
+    cluster.set_databases(node, counts[node]);
+    cluster.rewrite_config(node);
+    cluster.start(node);
+  }
+  const int leader_index = cluster.wait_for_leader();
+  REQUIRE(leader_index >= 0);
+  const unsigned leader = index_of(leader_index);
+  const bool moves = counts[leader] > 3;  // database 3 exists on the leader
+  {
+    RawClient client(cluster.client_port(leader));
+    REQUIRE(client.command({"SET", "k", "v"}, 20s).text == "OK");
+    const RespValue moved = client.command({"MOVE", "k", "3"}, 20s);
+    CHECK(moved.describe() == (moves ? "1" : "(error) ERR DB index is out of range"));
+  }
+  for (unsigned node = 0; node < 3; ++node) {
+    CAPTURE(node, counts[node], leader);
+    catch_up(cluster, leader, node);
+    RawClient client(cluster.client_port(node));
+    CHECK(client.command({"EXISTS", "k"}, 20s).integer == (moves ? 0 : 1));
+    if (counts[node] != counts[leader]) {
+      CHECK(cluster.log(node).find("a write batch built with storage.databases = " +
+                                   std::to_string(counts[leader])) != std::string::npos);
+    }
+  }
 }
 
 }  // namespace

@@ -99,6 +99,9 @@ void LocalCluster::write_config(unsigned node) const {
   std::string text = "node_id = " + std::to_string(node + 1) + "\n";
   text += "[storage]\ndata_dir = \"data" + std::to_string(node + 1) + "\"\n";
   text += "map_size_bytes = 268435456\n";
+  if (nodes_[node].databases != 0) {
+    text += "databases = " + std::to_string(nodes_[node].databases) + "\n";
+  }
   text +=
       "[client]\nhost = \"127.0.0.1\"\nport = " + std::to_string(nodes_[node].client_port) + "\n";
   text += "[operator]\nport = " + std::to_string(nodes_[node].operator_port) + "\n";

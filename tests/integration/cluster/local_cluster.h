@@ -74,6 +74,8 @@ class LocalCluster {
   void start(unsigned node);  // (re)starts it on its own config and data dir
   // Writes `node`'s config again (after what the ExtraLines functions return changed).
   void rewrite_config(unsigned node) const { write_config(node); }
+  // Sets `node`'s storage.databases (the next config written, e.g. by rewrite_config).
+  void set_databases(unsigned node, unsigned databases) { nodes_[node].databases = databases; }
   ExitStatus stop(unsigned node);
   ExitStatus kill9(unsigned node);
 
@@ -99,6 +101,7 @@ class LocalCluster {
     std::uint16_t operator_port = 0;  // the operator HTTP listener (GET /metrics, /health)
     std::uint16_t roster_peer_port = 0;  // what the roster lists: peer_port or a proxy
     bool bootstrap = true;
+    unsigned databases = 0;  // storage.databases; 0: the default
     int run = 0;
     std::unique_ptr<ChildProcess> process;
   };
