@@ -148,6 +148,11 @@ void info_security(ExecContext& c, std::string& text) {
   add_field(text, "connections_denied_by_admission", std::to_string(s.connections_denied));
   add_field(text, "denied_by_audit_fail_closed", std::to_string(s.refused_by_audit));
   add_field(text, "bans", std::to_string(s.bans));
+  std::string by_limit;
+  for (const auto& [limit, count] : s.admission_denials) {
+    by_limit += (by_limit.empty() ? "" : ",") + limit + "=" + std::to_string(count);
+  }
+  add_field(text, "admission_denials", by_limit);
   add_audit_fields(c, text);
   add_field(text, "loaded_plugins", std::to_string(c.node.plugins().size()));
   std::size_t n = 0;

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,7 +40,24 @@ struct SecurityStats {
   std::uint64_t connections_denied = 0;    // connections the admission gate refused at accept
   std::uint64_t refused_by_audit = 0;      // commands refused while a fail_closed sink is behind
   std::uint64_t bans = 0;  // AUTH outcomes the admission gate refused: the client is banned
+  // Admission refusals (connections and commands) by the limit that refused them.
+  std::map<std::string, std::uint64_t, std::less<>> admission_denials;
 };
+
+// How many distinct limits admission_denials keeps; refusals under further names count as
+// "other", so a plugin cannot grow the map without bound.
+inline constexpr std::size_t kMaxAdmissionLimits = 32;
+
+// Counts one refusal under `limit` ("unnamed" when empty).
+inline void count_admission_denial(SecurityStats& stats, std::string_view limit) {
+  if (limit.empty()) limit = "unnamed";
+  auto found = stats.admission_denials.find(limit);
+  if (found == stats.admission_denials.end()) {
+    if (stats.admission_denials.size() >= kMaxAdmissionLimits) limit = "other";
+    found = stats.admission_denials.try_emplace(std::string(limit), 0).first;
+  }
+  ++found->second;
+}
 
 // Counters of the network thread (plain integers: only it writes and reads them) and the
 // commit latency histogram (readable from any thread).

@@ -35,12 +35,17 @@ struct AdmissionRequest {
   std::uint64_t request_bytes = 0;
 };
 
+// A refusal: the error to reply and the limit it is counted under.
+struct AdmissionDenial {
+  std::string error;  // without '-', e.g. "ERR rate limit exceeded, retry in 250 ms"
+  std::string limit;  // e.g. "commands_per_connection"; see commands::count_admission_denial
+};
+
 class AdmissionGate {
  public:
   virtual ~AdmissionGate() = default;
-  // The error to reply (without '-'), e.g. "ERR rate limit exceeded, retry in 250 ms", or
-  // nullopt to admit.
-  virtual std::optional<std::string> check(const AdmissionRequest& request) = 0;
+  // The refusal, or nullopt to admit.
+  virtual std::optional<AdmissionDenial> check(const AdmissionRequest& request) = 0;
   // Called by the server's timer (kAdmissionTick) so plugins expire bans and buckets.
   virtual void tick() = 0;
 };

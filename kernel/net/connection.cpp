@@ -79,10 +79,12 @@ void Connection::start() {
     admission_asked_ = true;
     if (auto denial = gate->check(admission_request(AdmissionEvent::kConnect))) {
       log::throttled(server_.log_throttles().refused_connections, log::Level::kWarn, "refusing ",
-                     describe(), ": admission denied the connection: ", *denial);
-      audit(commands::AuditKind::kDeniedByAdmission, "connect", "denied", *denial);
-      ++server_.node().stats().security.connections_denied;
-      resp::ReplyWriter(queued_, session_.protocol).error(*denial);
+                     describe(), ": admission denied the connection: ", denial->error);
+      audit(commands::AuditKind::kDeniedByAdmission, "connect", "denied", denial->error);
+      commands::SecurityStats& security = server_.node().stats().security;
+      ++security.connections_denied;
+      commands::count_admission_denial(security, denial->limit);
+      resp::ReplyWriter(queued_, session_.protocol).error(denial->error);
       closing_ = true;
       drain_before_close_ = true;
       schedule_flush();
@@ -190,9 +192,11 @@ bool Connection::refused_by_admission(const commands::Admission& admission, comm
   request.request_bytes = parser_.consumed();
   auto denial = gate->check(request);
   if (!denial) return false;
-  audit(commands::AuditKind::kDeniedByAdmission, std::string(name), "denied", *denial);
-  ++server_.node().stats().security.denied_by_admission;
-  out.error(*denial);
+  audit(commands::AuditKind::kDeniedByAdmission, std::string(name), "denied", denial->error);
+  commands::SecurityStats& security = server_.node().stats().security;
+  ++security.denied_by_admission;
+  commands::count_admission_denial(security, denial->limit);
+  out.error(denial->error);
   return true;
 }
 

@@ -56,6 +56,12 @@ void security_section(ops::PrometheusText& page, const commands::SecurityStats& 
           "Connections the admission gate refused at accept.", s.connections_denied);
   counter(page, "keepdb_bans_total",
           "Authentication outcomes the admission gate refused (a ban in force).", s.bans);
+  constexpr std::string_view kByLimit = "keepdb_admission_denials_total";
+  page.family(kByLimit, "counter",
+              "Connections and commands the admission gate refused, by the limit named.");
+  for (const auto& [limit, count] : s.admission_denials) {
+    page.sample(kByLimit, {{"limit", limit}}, count);
+  }
 }
 
 void plugins_section(ops::PrometheusText& page, const MetricSources& sources) {

@@ -1,6 +1,7 @@
 // Admission verdicts to client errors, audit events to queued records.
 #include "kernel/node/plugin_seams.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace keepdb::node {
@@ -12,13 +13,28 @@ std::string admission_error(const plugin_host::AdmissionVerdict& verdict) {
   return "ERR " + why + ", retry in " + std::to_string(verdict.retry_after_ms) + " ms";
 }
 
-std::optional<std::string> PluginAdmissionGate::check(const net::AdmissionRequest& request) {
+std::string admission_limit(const plugin_host::AdmissionVerdict& verdict) {
+  if (!verdict.failure.empty()) return "plugin_failure";
+  // "... (name)": a short lowercase name in parentheses ends the reason.
+  const std::string& reason = verdict.reason;
+  const std::size_t open = reason.rfind('(');
+  if (open == std::string::npos || reason.back() != ')') return {};
+  const std::string name = reason.substr(open + 1, reason.size() - open - 2);
+  const bool plain = !name.empty() && name.size() <= 40 &&
+                     std::all_of(name.begin(), name.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                     });
+  return plain ? name : std::string();
+}
+
+std::optional<net::AdmissionDenial> PluginAdmissionGate::check(
+    const net::AdmissionRequest& request) {
   const plugin_host::AdmissionVerdict verdict =
       chain_.check({static_cast<std::uint32_t>(request.event), request.conn_id, request.peer_ip,
                     request.peer_port, request.local_port, request.principal, request.command,
                     request.request_bytes});
   if (verdict.admitted) return std::nullopt;
-  return admission_error(verdict);
+  return net::AdmissionDenial{admission_error(verdict), admission_limit(verdict)};
 }
 
 void PluginAdmissionGate::tick() {

@@ -15,15 +15,20 @@
 
 namespace keepdb::node {
 
-// The client's error for a denial: "ERR rate limit exceeded, retry in 250 ms" (the hint,
-// when the plugin gave one), or the failure naming the plugin that broke.
+// The client's error for a denial: "ERR <the plugin's reason, else rate limit exceeded>,
+// retry in 250 ms" (the hint, when the plugin gave one), or the failure naming the plugin
+// that broke.
 std::string admission_error(const plugin_host::AdmissionVerdict& verdict);
+// The limit a denial is counted under: the name in parentheses that ends the plugin's
+// reason ("rate limit exceeded (commands_per_connection)"), "plugin_failure" for a plugin
+// that broke, else "" (counted as "unnamed").
+std::string admission_limit(const plugin_host::AdmissionVerdict& verdict);
 
 class PluginAdmissionGate final : public net::AdmissionGate {
  public:
   explicit PluginAdmissionGate(const plugin_host::AdmissionChain& chain) : chain_(chain) {}
 
-  std::optional<std::string> check(const net::AdmissionRequest& request) override;
+  std::optional<net::AdmissionDenial> check(const net::AdmissionRequest& request) override;
   void tick() override;
 
  private:

@@ -61,6 +61,10 @@ TEST_CASE(
   const RespValue refused = client.command({"PING"});
   CHECK(refused.is_error());
   CHECK(refusal(refused.text).limit == "commands_per_connection");
+  // INFO security counts refusals by the limit named in the reason.
+  BoundClient observer(keepd.port(), loopback(9));
+  const std::string info = observer.command({"INFO", "security"}).text;
+  CHECK(info.find("admission_denials:commands_per_connection=1\r\n") != std::string::npos);
   const long hint = retry_ms(refused.text);
   INFO(refused.text);
   CHECK(hint > 0);
