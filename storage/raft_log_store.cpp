@@ -337,7 +337,7 @@ util::IoStatus RaftLogStore::sync_log_write(util::IoStatus status) {
 
 util::IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
   if (util::IoStatus error = sticky_error(); !error.ok()) return error;
-  if (util::IoStatus status = open_log_if_needed(); !status.ok()) return status;
+  const util::IoStatus exists = util::IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
   try {
     ReadTxn txn(*env_);
     txn.begin();
@@ -348,12 +348,14 @@ util::IoStatus RaftLogStore::bootstrap(const raft_entry& first_entry) {
     if (status.ok()) status = read_u64_meta(txn.get(), meta_db_, kVoteKey, vote);
     if (status.ok()) status = read_snapshot_meta(txn.get(), meta_db_, snapshot);
     if (!status.ok()) return status;
-    if (term != 0 || vote != 0 || snapshot || !log_->empty()) {
-      return util::IoStatus::failure(RAFT_CANTBOOTSTRAP, "raft state already exists");
-    }
+    // Every node that ever stored an entry has a term: a restarting node is refused here
+    // without scanning its segments, which load() then reads (and checks) once.
+    if (term != 0 || vote != 0 || snapshot) return exists;
   } catch (const std::exception& error) {
     return status_from(error);
   }
+  if (util::IoStatus status = open_log_if_needed(); !status.ok()) return status;
+  if (!log_->empty()) return exists;
   // The entry goes into the next generation, made durable, and the one transaction that
   // writes term 1 also makes that generation current. A crash in between leaves the store
   // empty (opening the current generation deletes the next one's files), so bootstrap can

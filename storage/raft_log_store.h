@@ -22,6 +22,10 @@
 // them copied into a new segment generation durably, then the LMDB table emptied and the
 // generation switched in one transaction, the first time the log is opened.
 //
+// Start-up: raft calls bootstrap (refused once any state exists), then load. A store with a
+// term, vote or snapshot in LMDB is refused without touching the segments, so load's scan,
+// which checks every record and cuts a torn tail, is the only read of the log at start.
+//
 // Thread-safety: as LogStorage (one raft thread calls it); bootstrap, recover and load run
 // before any asynchronous operation, so the writer thread then owns the segments alone.
 // Lifetime: the destructor finishes every queued operation (running its callback) before

@@ -1,8 +1,9 @@
 // The raft log store (LMDB metadata, segment-file entries) in a temporary directory: round
-// trips through restarts, group commit order, truncation, snapshots with and without trailing
-// entries, compaction by whole segments, an install interrupted before the old segments went,
-// recover, migration of entries from the old LMDB table, sticky write failures, and corrupt
-// snapshot files, records, segments and environments.
+// trips through restarts, one scan of the segments per start, group commit order, truncation,
+// snapshots with and without trailing entries, compaction by whole segments, an install
+// interrupted before the old segments went, recover, migration of entries from the old LMDB
+// table, sticky write failures, and corrupt snapshot files, records, segments and
+// environments.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -223,6 +224,29 @@ TEST_CASE("a fresh log store is empty, bootstraps once and keeps term and vote",
   REQUIRE(loaded.entries.size() == 1);
   CHECK(loaded.entries[0].type == RAFT_CHANGE);
   CHECK(payload(loaded.entries[0]) == "configuration");
+}
+
+TEST_CASE("a restart reads the segments once: bootstrap refuses without them and load checks them",
+          "[raft_log_store]") {
+  TempDir dir;
+  Entries entries;
+  {
+    auto store = open_store(dir);
+    fill(*store, entries, 3);  // indexes 1..4, term 1
+  }
+  // Damage the configuration entry, which intact entries follow: any scan reports it.
+  const std::filesystem::path segment = segment_files(dir).at(0);
+  std::fstream stream(segment, std::ios::in | std::ios::out | std::ios::binary);
+  stream.seekp(32 + 25 + 3);
+  stream.put('X');
+  stream.close();
+  // A node starts with bootstrap, then load: the refusal comes from the term alone, so
+  // the one scan of the segments is load's, which still finds the damage.
+  auto store = open_store(dir);
+  const util::IoStatus refused = store->bootstrap(entries.make(1, "again", RAFT_CHANGE));
+  CHECK(refused.code == RAFT_CANTBOOTSTRAP);
+  storage::LoadedLog loaded;
+  CHECK(store->load(loaded).code == RAFT_CORRUPT);
 }
 
 TEST_CASE("a bootstrap entry whose commit never happened is discarded; bootstrap runs again",
