@@ -132,17 +132,33 @@ bool all_zero(std::span<const std::uint8_t> bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t byte) { return byte == 0; });
 }
 
-util::IoStatus read_whole_file(const std::filesystem::path& path, std::vector<std::uint8_t>& out) {
-  util::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return util::os_failure("open " + path.string(), errno);
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) return util::os_failure("stat " + path.string(), errno);
-  out.resize(static_cast<std::size_t>(info.st_size));
-  std::size_t got = 0;
-  util::IoStatus status = util::pread_all(fd.get(), out.data(), out.size(), 0, got, path.string());
-  out.resize(got);
-  return status;
-}
+}  // namespace
+
+// The bytes of one segment file. open() reuses one buffer for every segment and never
+// zero-fills it: the read overwrites what is used.
+struct SegmentLog::ReadBuffer {
+  std::unique_ptr<std::uint8_t[]> data;
+  std::size_t capacity = 0;
+  std::size_t size = 0;
+
+  std::span<const std::uint8_t> bytes() const { return {data.get(), size}; }
+
+  util::IoStatus read_whole_file(const std::filesystem::path& path) {
+    size = 0;
+    util::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return util::os_failure("open " + path.string(), errno);
+    struct stat info {};
+    if (::fstat(fd.get(), &info) != 0) return util::os_failure("stat " + path.string(), errno);
+    const auto file_size = static_cast<std::size_t>(info.st_size);
+    if (file_size > capacity) {
+      data = std::make_unique_for_overwrite<std::uint8_t[]>(file_size);
+      capacity = file_size;
+    }
+    return util::pread_all(fd.get(), data.get(), file_size, 0, size, path.string());
+  }
+};
+
+namespace {
 
 util::IoStatus truncate_file(int fd, std::uint64_t size, const std::filesystem::path& path) {
   while (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
@@ -207,6 +223,7 @@ util::IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t 
     std::filesystem::remove(log->segments_.front().path, ignored);
     log->segments_.erase(log->segments_.begin());
   }
+  ReadBuffer buffer;
   for (std::size_t i = 0; i < log->segments_.size(); ++i) {
     Segment& segment = log->segments_[i];
     if (i > 0) {
@@ -217,7 +234,7 @@ util::IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t 
     }
     const bool last = i + 1 == log->segments_.size();
     bool removed = false;
-    if (util::IoStatus status = log->load_segment(segment, last, first_live_index, visit, removed);
+    if (util::IoStatus status = log->load_segment(segment, last, first_live_index, visit, buffer, removed);
         !status.ok()) {
       return status;
     }
@@ -233,9 +250,9 @@ util::IoStatus SegmentLog::open(const SegmentLogOptions& options, std::uint64_t 
 }
 
 util::IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index first_live_index,
-                                  const Visitor& visit, bool& removed) {
-  std::vector<std::uint8_t> file;
-  if (util::IoStatus status = read_whole_file(segment.path, file); !status.ok()) return status;
+                                  const Visitor& visit, ReadBuffer& buffer, bool& removed) {
+  if (util::IoStatus status = buffer.read_whole_file(segment.path); !status.ok()) return status;
+  const std::span<const std::uint8_t> file = buffer.bytes();
   if (file.size() < kHeaderBytes || all_zero({file.data(), kHeaderBytes})) {
     // Created, but its header never became durable: nothing in it was ever synced.
     if (!last) return corrupt(segment.path, "missing header");

@@ -98,10 +98,13 @@ class SegmentLog {
 
   SegmentLog(const SegmentLogOptions& options, std::uint64_t generation);
 
-  // Checks `segment` (the generation's last one when `last`), visiting its live entries.
-  // `removed` is set when a last segment that never got a complete header was deleted.
+  struct ReadBuffer;
+
+  // Checks `segment` (the generation's last one when `last`), read whole into `buffer`,
+  // visiting its live entries. `removed` is set when a last segment that never got a complete
+  // header was deleted.
   util::IoStatus load_segment(Segment& segment, bool last, raft_index first_live_index,
-                        const Visitor& visit, bool& removed);
+                        const Visitor& visit, ReadBuffer& buffer, bool& removed);
   util::IoStatus create_segment(raft_index first_index);
   util::IoStatus open_segment_for_writing(const Segment& segment);
   // Writes the buffer to the last segment without syncing it.
