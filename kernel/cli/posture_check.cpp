@@ -7,12 +7,6 @@
 namespace keepdb::cli {
 namespace {
 
-bool is_accepted(const config::Config& config, const config::Control& row) {
-  const auto& risks = config.security.accept_risks;
-  return row.status != config::ControlStatus::kOk &&
-         std::find(risks.begin(), risks.end(), row.risk) != risks.end();
-}
-
 std::string_view level_name(const config::Config& config) {
   return config.security.level == config::SecurityLevel::kProd ? "prod" : "dev";
 }
@@ -37,7 +31,7 @@ std::string posture_table(const config::Config& config, const node::PostureRepor
           padded("RISK", risk_width) + "KEY: REASON\n";
   for (const config::Control& row : report.controls) {
     const std::string status = std::string(config::control_status_name(row.status)) +
-                               (is_accepted(config, row) ? "*" : "");
+                               (config::risk_accepted(config, row) ? "*" : "");
     text += padded(status, kStatusWidth) + padded(row.name, name_width) +
             padded(row.risk, risk_width) + row.key + ": " + row.reason + "\n";
   }
@@ -53,7 +47,7 @@ boost::json::object posture_json(const config::Config& config, const node::Postu
                                            {"risk", row.risk},
                                            {"key", row.key},
                                            {"reason", row.reason},
-                                           {"accepted", is_accepted(config, row)}});
+                                           {"accepted", config::risk_accepted(config, row)}});
   }
   boost::json::array refusals;
   for (const std::string& refusal : report.refusals)

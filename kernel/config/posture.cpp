@@ -322,11 +322,6 @@ Control limits(const Config& config) {
                  "timeouts and client memory are bounded");
 }
 
-bool accepted(const Config& config, std::string_view risk) {
-  const auto& risks = config.security.accept_risks;
-  return std::find(risks.begin(), risks.end(), risk) != risks.end();
-}
-
 std::string describe(const Control& row) {
   return row.name + " is " + std::string(control_status_name(row.status)) + " (" + row.key +
          "): " + row.reason;
@@ -405,12 +400,18 @@ std::vector<Control> evaluate_posture(const Config& config, const PostureFacts& 
   return table;
 }
 
+bool risk_accepted(const Config& config, const Control& row) {
+  const auto& risks = config.security.accept_risks;
+  return row.status != ControlStatus::kOk &&
+         std::find(risks.begin(), risks.end(), row.risk) != risks.end();
+}
+
 std::vector<std::string> posture_refusals(const Config& config,
                                           const std::vector<Control>& controls) {
   const bool prod = config.security.level == SecurityLevel::kProd;
   std::vector<std::string> refusals;
   for (const Control& row : controls) {
-    if (row.status == ControlStatus::kOk || accepted(config, row.risk)) continue;
+    if (row.status == ControlStatus::kOk || risk_accepted(config, row)) continue;
     const bool exposed =
         std::find(kExposedRisks.begin(), kExposedRisks.end(), row.risk) != kExposedRisks.end();
     if (!prod && !exposed) continue;

@@ -82,6 +82,9 @@ std::vector<PostureFile> posture_files(const Config& config);
 // facts.plugins counts as providing no kind; a file missing from facts.files as absent.
 std::vector<Control> evaluate_posture(const Config& config, const PostureFacts& facts);
 
+// True when `row` is a gap (missing or weak) that [security] accept_risks names.
+bool risk_accepted(const Config& config, const Control& row);
+
 // Why `keepd run` must not start with this config and table (empty: it may), one line each,
 // naming the control, its key and the risk name that would accept it.
 std::vector<std::string> posture_refusals(const Config& config,
