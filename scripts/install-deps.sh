@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   g++-12 cmake make pkgconf git
   libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
-  libssl-dev liblmdb-dev lmdb-utils libraft-dev libtomlplusplus-dev
+  libssl-dev zlib1g-dev liblmdb-dev lmdb-utils libraft-dev libtomlplusplus-dev
   catch2 libbenchmark-dev
   redis-tools redis-server python3-redis python3-prometheus-client nodejs
   clang-14 libclang-rt-14-dev

@@ -8,13 +8,13 @@
 
 #include <algorithm>
 #include <array>
-#include <boost/crc.hpp>
 #include <cerrno>
 #include <concepts>
 #include <cstdio>
 #include <cstring>
 
 #include "util/byte_codec.h"
+#include "storage/crc32.h"
 #include "storage/data_dir.h"
 
 namespace keepdb::storage {
@@ -46,12 +46,6 @@ std::uint64_t load_u64(const std::uint8_t* bytes) {
 
 void store_u32(std::uint8_t* out, std::uint32_t value) {
   for (int i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(value >> (8 * i));
-}
-
-std::uint32_t crc32_of(const std::uint8_t* bytes, std::size_t count) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes, count);
-  return crc.checksum();
 }
 
 template <std::unsigned_integral Integer>
@@ -105,7 +99,7 @@ bool read_frame(std::span<const std::uint8_t> file, std::size_t offset, Frame& o
   const std::uint8_t* at = file.data() + offset;
   const std::uint32_t length = load_u32(at);
   if (length < kRecordFixedBytes || length > file.size() - offset - kFrameBytes) return false;
-  if (crc32_of(at + kFrameBytes, length) != load_u32(at + 4)) return false;
+  if (crc32_of({at + kFrameBytes, length}) != load_u32(at + 4)) return false;
   out.index = load_u64(at + 8);
   out.term = load_u64(at + 16);
   out.type = at[24];
@@ -364,7 +358,7 @@ util::IoStatus SegmentLog::append(const LogRecord& record) {
   if (!record.payload.empty()) {
     std::memcpy(out + kMinRecordBytes, record.payload.data(), record.payload.size());
   }
-  store_u32(out + 4, crc32_of(out + kFrameBytes, record_bytes - kFrameBytes));
+  store_u32(out + 4, crc32_of({out + kFrameBytes, record_bytes - kFrameBytes}));
   segment.positions.push_back({segment.size + at, record.term});
   return util::IoStatus::success();
 }

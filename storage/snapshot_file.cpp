@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <boost/crc.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
+#include "storage/crc32.h"
 #include "util/posix_file.h"
 
 namespace keepdb::storage {
@@ -33,21 +33,21 @@ util::IoStatus write_snapshot_file(const std::filesystem::path& directory, std::
   const std::filesystem::path temp_path = directory / (snapshot_file_name(sequence) + ".tmp");
   util::FileDescriptor fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (fd.get() < 0) return util::os_failure("create " + temp_path.string(), errno);
-  boost::crc_32_type crc;
+  Crc32 crc;
   for (const raft_buffer& buffer : buffers) {
     const auto* bytes = static_cast<const std::uint8_t*>(buffer.base);
     if (util::IoStatus status = util::write_all(fd.get(), bytes, buffer.len, temp_path.string());
         !status.ok()) {
       return status;
     }
-    crc.process_bytes(bytes, buffer.len);
+    crc.update({bytes, buffer.len});
   }
   if (::fsync(fd.get()) != 0) return util::os_failure("fsync " + temp_path.string(), errno);
   if (!fd.close()) return util::os_failure("close " + temp_path.string(), errno);
   if (::rename(temp_path.c_str(), final_path.c_str()) != 0) {
     return util::os_failure("rename " + temp_path.string(), errno);
   }
-  crc32 = crc.checksum();
+  crc32 = crc.value();
   return util::fsync_directory(directory);
 }
 
@@ -68,9 +68,7 @@ util::IoStatus read_snapshot_file(const std::filesystem::path& directory, std::u
     return status;
   }
   if (got != out.size()) return corrupt(path.string() + " is shorter than its metadata says");
-  boost::crc_32_type crc;
-  crc.process_bytes(out.data(), out.size());
-  if (crc.checksum() != expected_crc32) return corrupt(path.string() + " fails its CRC-32 check");
+  if (crc32_of(out) != expected_crc32) return corrupt(path.string() + " fails its CRC-32 check");
   return util::IoStatus::success();
 }
 

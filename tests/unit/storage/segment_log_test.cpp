@@ -1,12 +1,14 @@
 // Segment files of the raft log in a temporary directory: a torn or garbled tail of the last
 // segment, cut at or damaged in every byte of the last record, is cut off and appends go on;
 // damage followed by intact records, damage in an earlier segment, and a gap between segments
-// are RAFT_CORRUPT; roll over, truncation and prefix deletion work on whole files.
+// are RAFT_CORRUPT; roll over, truncation and prefix deletion work on whole files; a segment
+// whose CRCs Boost.CRC computed (before zlib did) still loads.
 #include "storage/segment_log.h"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <boost/crc.hpp>
 #include <fstream>
 #include <random>
 #include <string>
@@ -303,6 +305,48 @@ TEST_CASE("random appends, truncations, prefix drops and reopens match a simple 
       }
     }
   }
+}
+
+// Written byte by byte from the layout in segment_log.h with Boost.CRC's crc_32_type, which
+// computed the record CRCs before zlib did: segments already on disk keep loading.
+TEST_CASE("a segment whose CRCs Boost.CRC computed loads, and appends go on", "[segment_log]") {
+  TempDir dir;
+  std::vector<std::uint8_t> file = {'K', 'D', 'B', 'R', 'A', 'F', 'T', 'L', 1, 0, 0, 0, 0, 0, 0, 0};
+  const auto put = [](std::vector<std::uint8_t>& out, std::uint64_t value, int bytes) {
+    for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+  };
+  put(file, 7, 8);  // generation
+  put(file, 1, 8);  // first index
+  for (raft_index index = 1; index <= 3; ++index) {
+    const std::string payload = "entry-" + std::to_string(index);
+    std::vector<std::uint8_t> body;
+    put(body, index, 8);
+    put(body, 1, 8);  // term
+    body.push_back(RAFT_COMMAND);
+    body.insert(body.end(), payload.begin(), payload.end());
+    boost::crc_32_type crc;
+    crc.process_bytes(body.data(), body.size());
+    put(file, body.size(), 4);
+    put(file, crc.checksum(), 4);
+    file.insert(file.end(), body.begin(), body.end());
+  }
+  std::filesystem::create_directory(dir.path() / "log");
+  std::filesystem::permissions(dir.path() / "log", std::filesystem::perms::owner_all);
+  {
+    std::ofstream out(dir.path() / "log" / segment_file_name(7, 1), std::ios::binary);
+    out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
+  }
+  Opened opened = open_log(dir);
+  INFO(opened.status.message);
+  REQUIRE(opened.status.ok());
+  REQUIRE(opened.entries.size() == 3);
+  CHECK(opened.entries[2].second == "entry-3");
+  CHECK(std::filesystem::file_size(dir.path() / "log" / segment_file_name(7, 1)) == file.size());
+  write_entries(*opened.log, 4, 4);
+  opened.log.reset();
+  Opened reopened = open_log(dir);
+  REQUIRE(reopened.status.ok());
+  REQUIRE(reopened.entries.size() == 4);
 }
 
 }  // namespace keepdb::storage
