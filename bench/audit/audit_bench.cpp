@@ -23,6 +23,8 @@ struct SampleEvent {
   std::string action = "SET";
   std::string outcome = "ok";
   std::string detail = "key=user:1234567";
+  std::string key = "user:1234567";
+  std::string node = "1";
   kdb_audit_event event() const {
     const auto str = [](const std::string& s) { return kdb_str{s.data(), s.size()}; };
     return kdb_audit_event{sizeof(kdb_audit_event),
@@ -33,7 +35,10 @@ struct SampleEvent {
                            str(principal),
                            str(action),
                            str(outcome),
-                           str(detail)};
+                           str(detail),
+                           str(key),
+                           str(node),
+                           KDB_AUDIT_UNTIMED};
   }
 };
 

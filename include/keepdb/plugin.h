@@ -1,4 +1,4 @@
-/* keepdb/plugin.h: the contract between KeepDB and its provider plugins (ABI 1.2).
+/* keepdb/plugin.h: the contract between KeepDB and its provider plugins (ABI 1.4).
  *
  * This is the only header a plugin needs: C11, no dependencies beyond <stddef.h> and
  * <stdint.h>. A plugin is a shared object that exports one symbol, kdb_plugin_entry_v1,
@@ -84,7 +84,7 @@ extern "C" {
 #endif
 
 #define KDB_ABI_MAJOR 1
-#define KDB_ABI_MINOR 3
+#define KDB_ABI_MINOR 4
 
 /* The number of bytes of T up to and including `field`. */
 #define KDB_SIZE_THROUGH(T, field) (offsetof(T, field) + sizeof(((T*)0)->field))
@@ -345,7 +345,15 @@ typedef struct kdb_audit_event {
   kdb_str action;
   kdb_str outcome;
   kdb_str detail; /* the host never puts secrets here */
+  /* 1.4 (check KDB_HAS(kdb_audit_event, event, duration_us)): */
+  kdb_str key;          /* the command's first key as text (printable ASCII kept, other bytes
+                         * and the backslash as \xNN, cut at 256 bytes of key); ptr NULL: no key */
+  kdb_str node_id;      /* the recording node's [node] id, in decimal */
+  uint64_t duration_us; /* how long the kernel took to reach the outcome (an AUTH: from the
+                         * request to the verdict); KDB_AUDIT_UNTIMED when not timed */
 } kdb_audit_event;
+
+#define KDB_AUDIT_UNTIMED UINT64_MAX
 
 typedef struct kdb_audit_v1 {
   uint32_t struct_size;

@@ -3,13 +3,15 @@
 // AuditLog interface the node implements over the plugin host's audit queue. Each kind is
 // emitted from one place:
 //   connect, disconnect, denied_admission, denied_role   kernel/net/connection.cpp,
-//                                                        server.cpp (denials at connect)
+//                                                        server.cpp (denials at connect);
+//       denied_role also kernel/consensus/write/forward_service.cpp (a forwarded write)
 //   write, admin                                         command_event() below, called by
 //       kernel/net/connection.cpp for clients and kernel/consensus/write/forward_service.cpp
 //       for writes a follower forwards (with the principal the follower named)
 //   auth_ok, auth_fail                                   kernel/node/plugin_auth_gateway.cpp
 //   accepted_risk                                        kernel/node/node.cpp at start
 //   config_reload                                        the reload path (not yet built)
+// Every record names a command by the command table's lowercase name (audit_command_name).
 // What an event may hold: the command's name and its first key, the principal, the client's
 // address and connection id, an outcome word and a one-line reason. Never a value, never a
 // secret: AUTH and HELLO are not recorded as commands, and a write records its key only.
@@ -24,6 +26,7 @@
 #include <string_view>
 
 #include "kernel/commands/command.h"
+#include "kernel/commands/command_table.h"
 
 namespace keepdb::commands {
 
@@ -75,6 +78,12 @@ struct AuditEvent {
   std::string action;         // the command name, or the kind's name for other events
   std::string outcome;        // "ok", "denied", "refused", "failed"
   std::string detail;         // "key=<escaped key>", or a reason; never a value or a secret
+  // The command's first key as audit_key_text() escapes it (also in `detail` as
+  // "key=...", the convention of audit plugins older than ABI 1.4); nullopt: no key.
+  std::optional<std::string> key = std::nullopt;
+  std::uint64_t duration_us = kUntimed;  // from the request to the outcome, when timed
+
+  static constexpr std::uint64_t kUntimed = UINT64_MAX;  // KDB_AUDIT_UNTIMED
 };
 
 // What INFO shows of the audit queue (INFO stats, audit_* fields).
@@ -122,6 +131,18 @@ inline std::string audit_key_text(std::string_view key) {
   return text;
 }
 
+// The command table's name of a command as a client typed it ("GETEX" -> "getex"), so
+// every record names a command the same way; a name the table does not know is cut at 64
+// bytes and lowercased.
+inline std::string audit_command_name(std::string_view typed) {
+  if (const CommandSpec* spec = command_table().find(typed)) return std::string(spec->name);
+  std::string name(typed.substr(0, 64));
+  for (char& c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return name;
+}
+
 // The one place a command's event is built (write or admin, admitted or refused): its
 // name and its first key, never its values.
 inline AuditEvent command_event(AuditKind kind, const CommandSpec& spec, Args args,
@@ -135,7 +156,8 @@ inline AuditEvent command_event(AuditKind kind, const CommandSpec& spec, Args ar
                    std::move(outcome),
                    {}};
   if (spec.keys.first > 0 && static_cast<std::size_t>(spec.keys.first) < args.size()) {
-    event.detail = "key=" + audit_key_text(args[spec.keys.first]);
+    event.key = audit_key_text(args[spec.keys.first]);
+    event.detail = "key=" + *event.key;
   }
   return event;
 }

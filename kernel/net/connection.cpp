@@ -345,7 +345,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
       log::throttled(server_.log_throttles().denied_commands, log::Level::kWarn,
                      "denied: ", describe(), " principal=", session_.principal,
                      " command=", log::truncated(argv[0]));
-      audit(commands::AuditKind::kDeniedByRole, std::string(log::truncated(argv[0])), "denied",
+      audit(commands::AuditKind::kDeniedByRole, commands::audit_command_name(argv[0]), "denied",
             admission.error);
       ++node.stats().security.denied_by_role;
     }

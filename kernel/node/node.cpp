@@ -181,7 +181,7 @@ int run(const config::Config& config) {
     PluginAdmissionGate admission_gate(admission_chain);
     plugin_host::AuditQueue audit_queue(plugins.audit_sinks(), config.plugins.audit_queue,
                                         plugin_log);
-    PluginAuditLog audit_log(audit_queue);
+    PluginAuditLog audit_log(audit_queue, config.node_id);
     const auto client_transport = plugins.client_transport(config);
     const auto cluster_transport =
         config.cluster.transport.empty()

@@ -3,6 +3,7 @@
 
 #include <boost/asio/post.hpp>
 #include <charconv>
+#include <chrono>
 #include <ctime>
 
 #include "kernel/log/log.h"
@@ -52,9 +53,14 @@ void PluginAuthGateway::authenticate(const commands::Session& session,
   const std::string peer_ip = request.peer_addr;
   const std::string peer_address = session.peer_address;
   const std::string client = "client id=" + std::to_string(session.id) + " addr=" + peer_address;
+  const auto started = std::chrono::steady_clock::now();  // the audit record's duration
   chain_.authenticate(
-      std::move(request), [this, notice, peer_ip, peer_address, client,
+      std::move(request), [this, notice, peer_ip, peer_address, client, started,
                            done = std::move(done)](plugin_host::AuthOutcome outcome) mutable {
+        const auto duration_us = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - started)
+                .count());
         commands::AuthResult result;
         std::string reason = outcome.reason;
         const auto now_s = static_cast<std::uint64_t>(std::time(nullptr));
@@ -72,7 +78,7 @@ void PluginAuthGateway::authenticate(const commands::Session& session,
                     outcome.principal.authenticator);
         }
         if (!result.accepted) log::warn("authentication failed for ", client, ": ", reason);
-        boost::asio::post(network_, [this, notice, peer_ip, peer_address, reason,
+        boost::asio::post(network_, [this, notice, peer_ip, peer_address, reason, duration_us,
                                      done = std::move(done), result = std::move(result)]() mutable {
           bool banned = false;
           if (seams_.admission != nullptr) {
@@ -90,7 +96,8 @@ void PluginAuthGateway::authenticate(const commands::Session& session,
             seams_.audit->record(
                 {result.accepted ? commands::AuditKind::kAuthOk : commands::AuditKind::kAuthFail,
                  notice.conn_id, peer_address, result.principal, "auth",
-                 result.accepted ? "ok" : "failed", result.accepted ? std::string() : reason});
+                 result.accepted ? "ok" : "failed", result.accepted ? std::string() : reason,
+                 std::nullopt, duration_us});
           }
           done(result);
         });

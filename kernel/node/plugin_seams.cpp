@@ -55,7 +55,8 @@ void PluginAuditLog::record(commands::AuditEvent event) {
                                      .count());
   queue_.push({static_cast<std::uint32_t>(event.kind), wall_ns, event.conn_id,
                std::move(event.peer_addr), std::move(event.principal), std::move(event.action),
-               std::move(event.outcome), std::move(event.detail)});
+               std::move(event.outcome), std::move(event.detail), std::move(event.key), node_id_,
+               event.duration_us});
 }
 
 }  // namespace keepdb::node

@@ -37,7 +37,9 @@ class PluginAdmissionGate final : public net::AdmissionGate {
 
 class PluginAuditLog final : public commands::AuditLog {
  public:
-  explicit PluginAuditLog(plugin_host::AuditQueue& queue) : queue_(queue) {}
+  // `node_id`: this node's [node] id, put in every record.
+  PluginAuditLog(plugin_host::AuditQueue& queue, std::uint64_t node_id)
+      : queue_(queue), node_id_(std::to_string(node_id)) {}
 
   commands::AuditStats stats() const override;
   std::optional<std::string> refusal() const override { return queue_.refusal(); }
@@ -45,6 +47,7 @@ class PluginAuditLog final : public commands::AuditLog {
 
  private:
   plugin_host::AuditQueue& queue_;
+  const std::string node_id_;
 };
 
 }  // namespace keepdb::node

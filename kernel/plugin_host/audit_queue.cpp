@@ -17,11 +17,18 @@ kdb_str to_str(const std::string& text) {
 
 std::string record_to(const PluginInstance& instance, const AuditRecord& record) {
   if (instance.disabled()) return "is disabled (it wrote past a host buffer)";
-  const kdb_audit_event event{sizeof(kdb_audit_event),  record.type,
-                              record.wall_ns,           record.conn_id,
-                              to_str(record.peer_addr), to_str(record.principal),
-                              to_str(record.action),    to_str(record.outcome),
-                              to_str(record.detail)};
+  const kdb_audit_event event{sizeof(kdb_audit_event),
+                              record.type,
+                              record.wall_ns,
+                              record.conn_id,
+                              to_str(record.peer_addr),
+                              to_str(record.principal),
+                              to_str(record.action),
+                              to_str(record.outcome),
+                              to_str(record.detail),
+                              record.key ? to_str(*record.key) : kdb_str{nullptr, 0},
+                              to_str(record.node_id),
+                              record.duration_us};
   std::string failure;
   const kdb_status status = call_guarded(
       [&] { return instance.descriptor().audit->record(instance.handle(), &event); }, failure);

@@ -48,6 +48,9 @@ struct AuditRecord {
   std::string action;
   std::string outcome;
   std::string detail;
+  std::optional<std::string> key = std::nullopt;  // the first key, escaped; nullopt: none
+  std::string node_id = {};                        // the recording node's id, decimal
+  std::uint64_t duration_us = KDB_AUDIT_UNTIMED;
 };
 
 // One record handed to `instance`'s kdb_audit_v1 record() behind the ABI guard, on the

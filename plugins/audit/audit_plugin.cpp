@@ -67,7 +67,7 @@ constexpr kdb_audit_v1 kAudit{sizeof(kdb_audit_v1), record, flush};
 const kdb_plugin_descriptor kDescriptor{
     sizeof(kdb_plugin_descriptor),
     1,
-    1,  // KDB_OPT_PATH needs ABI 1.1
+    1,  // KDB_OPT_PATH needs ABI 1.1; the 1.4 event fields are read when present
     "audit",
     KEEPDB_AUDIT_VERSION,
     "compiler " __VERSION__ ", " OPENSSL_VERSION_TEXT ", Boost " BOOST_LIB_VERSION,

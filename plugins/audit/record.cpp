@@ -137,21 +137,32 @@ boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uin
   const std::string_view detail = kdb::sdk::view(event.detail);
   const Endpoint client = split_peer(kdb::sdk::view(event.peer_addr));
 
-  boost::json::value key = nullptr;
-  boost::json::value reason = nullptr;
-  if (detail.starts_with(kKeyPrefix)) {
-    const std::string_view text = detail.substr(kKeyPrefix.size());
-    key = key_hash_key_.empty() ? boost::json::string(text)
-                                : boost::json::string(hashed_key(text, key_hash_key_.view()));
-  } else {
-    reason = text_or_null(detail);
+  // A 1.4 host passes the key, the node and the duration as fields; an older one put the
+  // key in `detail` as "key=<key>" and passed neither of the others.
+  const bool v1_4 = KDB_HAS(kdb_audit_event, &event, duration_us);
+  const bool legacy_key = detail.starts_with(kKeyPrefix);
+  std::optional<std::string_view> key_text;
+  if (v1_4 && event.key.ptr != nullptr) {
+    key_text = kdb::sdk::view(event.key);
+  } else if (legacy_key) {
+    key_text = detail.substr(kKeyPrefix.size());
   }
+  boost::json::value key = nullptr;
+  if (key_text) {
+    key = key_hash_key_.empty() ? boost::json::string(*key_text)
+                                : boost::json::string(hashed_key(*key_text, key_hash_key_.view()));
+  }
+  boost::json::value reason = legacy_key ? boost::json::value(nullptr) : text_or_null(detail);
+  const std::string_view node =
+      !node_id_.empty() || !v1_4 ? std::string_view(node_id_) : kdb::sdk::view(event.node_id);
+  boost::json::value duration = nullptr;
+  if (v1_4 && event.duration_us != KDB_AUDIT_UNTIMED) duration = event.duration_us;
 
   boost::json::object record;
-  record.reserve(15);
+  record.reserve(16);
   record["seq"] = seq;
   record["time"] = rfc3339_micros(event.wall_ns);
-  record["node"] = node_id_;
+  record["node"] = node;
   record["kind"] = kind;
   record["kind_id"] = event.type;
   record["conn"] = event.conn_id;
@@ -162,6 +173,7 @@ boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uin
   record["key"] = std::move(key);
   record["outcome"] = text_or_null(kdb::sdk::view(event.outcome));
   record["reason"] = std::move(reason);
+  record["duration_us"] = std::move(duration);
   return record;
 }
 

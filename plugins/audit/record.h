@@ -1,5 +1,5 @@
 // One audit record: the fields taken from a kdb_audit_event (time, node, connection, client,
-// principal, kind, command, key, outcome, reason), encoded as one JSON object by Boost.JSON,
+// principal, kind, command, key, outcome, reason, duration), encoded as one JSON object by Boost.JSON,
 // and the chain that seals it: every record carries its sequence number, the hash of the
 // record before it (`prev`) and its own `hash`, SHA-256 (or HMAC-SHA-256 with a chain key)
 // over the record's text without its `hash` member. A sealed line is
@@ -64,7 +64,8 @@ class ChainHasher {
 class RecordEncoder {
  public:
   // `key_hash_key` empty: command keys are recorded as the kernel gave them; otherwise as
-  // "hmac-sha256:<hex>" of the key's text under that key.
+  // "hmac-sha256:<hex>" of the key's text under that key. `node_id` empty: each record's
+  // node is the one the kernel names in the event (ABI 1.4), else empty.
   RecordEncoder(std::string node_id, std::string_view key_hash_key);
 
   // The record's fields in their fixed order, `seq` first; no `prev` and no `hash`.

@@ -32,7 +32,9 @@ const kdb_option_spec kOptionSpecs[] = {
                      "default 67108864)",
                      0),
     kdb::sdk::option("keep", "rotated files kept: path.1 ... path.N (1 to 1000; default 10)", 0),
-    kdb::sdk::option("node_id", "the node id written into every record (default empty)", 0),
+    kdb::sdk::option("node_id",
+                     "the node id written into every record (default: the kernel's [node] id)",
+                     0),
     kdb::sdk::option("hash_keys",
                      "true: record HMAC-SHA-256 of each command key instead of the key (default "
                      "false)",

@@ -90,6 +90,11 @@ std::optional<std::string> ForwardService::readmit(raft_id from, commands::Args 
                 "': ", admission.error,
                 *dropped > 0 ? " (" + std::to_string(*dropped) + " similar lines not logged)" : "");
     }
+    if (audit_ != nullptr && admission.denied) {
+      audit_->record({commands::AuditKind::kDeniedByRole, 0, "server " + std::to_string(from),
+                      caller.principal, commands::audit_command_name(op[0]), "denied",
+                      admission.error});
+    }
     return admission.error;
   }
   if (!admission.spec->proposes()) {

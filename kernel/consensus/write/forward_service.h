@@ -33,8 +33,9 @@ class ForwardService {
   ForwardService(PeerTransport& transport, RaftReplica& raft, commands::Proposer& proposer,
                  ReadBarrier& reads);
 
-  // Records each admitted forwarded write with the principal the follower named, and
-  // refuses them while `audit` refuses (null: no audit configured).
+  // Records each admitted forwarded write with the principal the follower named (a write
+  // the leader refuses for lack of a role as denied_role), and refuses them while `audit`
+  // refuses (null: no audit configured).
   void set_audit(commands::AuditLog* audit) { audit_ = audit; }
 
   // A FORWARD frame from server `from`.

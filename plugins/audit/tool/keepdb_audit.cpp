@@ -114,7 +114,7 @@ std::string cell(std::string text, std::size_t width) {
 void print_header() {
   std::cout << cell("TIME (UTC)", 27) << cell("SEQ", 8) << cell("KIND", 16) << cell("PRINCIPAL", 16)
             << cell("CLIENT", 21) << cell("COMMAND", 12) << cell("KEY", 24) << cell("OUTCOME", 8)
-            << "REASON\n";
+            << cell("US", 8) << "REASON\n";
 }
 
 // The record on `line` when it is one the filter keeps.
@@ -135,7 +135,7 @@ void print_row(const boost::json::object& record) {
             << cell(text_of(record, "kind"), 16) << cell(text_of(record, "principal"), 16)
             << cell(client, 21) << cell(text_of(record, "command"), 12)
             << cell(text_of(record, "key"), 24) << cell(text_of(record, "outcome"), 8)
-            << text_of(record, "reason") << "\n";
+            << cell(text_of(record, "duration_us"), 8) << text_of(record, "reason") << "\n";
 }
 
 // Reads what `fd` holds from `offset` on and calls `on_line` with each whole line; a

@@ -3,11 +3,13 @@
 
 #include <sstream>
 
+#include "plugins/auth-token/token_digest.h"
+
 #include "tests/integration/harness/deadline.h"
 #include "tests/integration/harness/temp_dir.h"
 
-#if !defined(KEEPDB_AUDIT_SO) || !defined(KEEPDB_AUDIT_TOOL)
-#error "KEEPDB_AUDIT_SO and KEEPDB_AUDIT_TOOL are set by tests/integration/audit/CMakeLists.txt"
+#if !defined(KEEPDB_AUDIT_SO) || !defined(KEEPDB_AUDIT_TOOL) || !defined(KEEPDB_AUTH_TOKEN_SO)
+#error "the plugin and tool paths are set by tests/integration/audit/CMakeLists.txt"
 #endif
 
 namespace keepdb::integration::audit {
@@ -18,6 +20,10 @@ std::filesystem::path audit_plugin() {
 
 std::filesystem::path audit_tool() {
   return KEEPDB_AUDIT_TOOL;
+}
+
+std::filesystem::path auth_token_plugin() {
+  return KEEPDB_AUTH_TOKEN_SO;
 }
 
 std::vector<boost::json::object> read_records(const std::filesystem::path& file) {
@@ -66,6 +72,12 @@ std::vector<boost::json::object> wait_for_records(const std::filesystem::path& f
       },
       kReplyTimeout);
   return found;
+}
+
+std::string secrets_line(const std::string& token, const std::string& roles,
+                         const std::string& principal) {
+  return auth_token::to_hex(auth_token::token_digest(token)) + " " + roles + " " + principal +
+         "\n";
 }
 
 ProgramResult verify(const std::vector<std::filesystem::path>& files) {

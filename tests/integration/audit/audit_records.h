@@ -1,6 +1,7 @@
 // Owns what the audit integration tests read back from plugins/audit: the records of a JSON
 // Lines audit file (parsed with Boost.JSON, a partial last line ignored), matching them by
-// field, the built plugin and keepdb-audit tool, and running `keepdb-audit verify`.
+// field, the built plugin and keepdb-audit tool, running `keepdb-audit verify`, and the
+// auth-token secrets lines of the tests that authenticate.
 //
 // Thread-safety: pure functions on files; one test thread.
 #pragma once
@@ -18,9 +19,10 @@
 
 namespace keepdb::integration::audit {
 
-// libkeepdb_audit.so and keepdb-audit as this build tree made them.
+// libkeepdb_audit.so, keepdb-audit and libkeepdb_auth_token.so as this build tree made them.
 std::filesystem::path audit_plugin();
 std::filesystem::path audit_tool();
+std::filesystem::path auth_token_plugin();
 
 // Every whole record of `file`, in order ({} when it does not exist).
 std::vector<boost::json::object> read_records(const std::filesystem::path& file);
@@ -40,6 +42,10 @@ std::vector<boost::json::object> wait_for_records(const std::filesystem::path& f
 
 // The string member `name` of `record`, "" when absent or not a string.
 std::string text_of(const boost::json::object& record, std::string_view name);
+
+// A plugins/auth-token secrets file line: the token's digest, its roles and principal.
+std::string secrets_line(const std::string& token, const std::string& roles,
+                         const std::string& principal);
 
 // `keepdb-audit verify FILE...`.
 ProgramResult verify(const std::vector<std::filesystem::path>& files);

@@ -5,21 +5,17 @@
 // the follower's record is its own client's command as admitted (not a second apply), the
 // third node records nothing of it. The same principal's value-revealing writes (GETEX,
 // SET ... GET) get NOPERM on the follower, and again on the leader when a member forwards
-// them anyway. Every node's file verifies with keepdb-audit afterwards.
+// them anyway, where each refusal is recorded as denied_role. Every node's file verifies
+// with keepdb-audit afterwards.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "plugins/auth-token/token_digest.h"
 #include "tests/integration/audit/audit_records.h"
 #include "tests/integration/cluster/local_cluster.h"
 #include "tests/integration/cluster/peer_client.h"
 #include "tests/integration/harness/raw_client.h"
-
-#if !defined(KEEPDB_AUTH_TOKEN_SO)
-#error "KEEPDB_AUTH_TOKEN_SO is set by tests/integration/audit/CMakeLists.txt"
-#endif
 
 namespace keepdb::integration::audit {
 namespace {
@@ -27,10 +23,6 @@ namespace {
 constexpr char kOpsToken[] = "ops-token-9c2e51d04b68aa917f3a";
 constexpr char kProducerToken[] = "producer-token-3e8d1f6a0b7c52d9";
 constexpr std::uint32_t kWriteRole = 2;  // KDB_ROLE_WRITE
-
-std::string digest(const std::string& token) {
-  return auth_token::to_hex(auth_token::token_digest(token));
-}
 
 std::filesystem::path audit_file(const LocalCluster& cluster, unsigned node) {
   return cluster.dir() / ("audit-node" + std::to_string(node + 1) + ".log");
@@ -40,8 +32,8 @@ std::filesystem::path audit_file(const LocalCluster& cluster, unsigned node) {
 LocalCluster::ExtraLines secrets_file() {
   LocalCluster::ExtraLines extra;
   extra.before_start = [](const std::filesystem::path& dir) {
-    write_file(dir / "secrets", digest(kOpsToken) + " read,write,admin ops\n" +
-                                    digest(kProducerToken) + " write producer\n");
+    write_file(dir / "secrets", secrets_line(kOpsToken, "read,write,admin", "ops") +
+                                    secrets_line(kProducerToken, "write", "producer"));
     std::filesystem::permissions(dir / "secrets", std::filesystem::perms::owner_read |
                                                       std::filesystem::perms::owner_write);
   };
@@ -54,7 +46,7 @@ LocalCluster::Plugins authenticated_and_audited() {
   plugins.tables = [](unsigned node) {
     const std::string name = "node-" + std::to_string(node + 1);
     return std::vector<PluginTable>{
-        PluginTable("tokens", KEEPDB_AUTH_TOKEN_SO, {{"secrets_file", "secrets"}}),
+        PluginTable("tokens", auth_token_plugin(), {{"secrets_file", "secrets"}}),
         PluginTable("audit", audit_plugin(),
                     {{"path", "audit-node" + std::to_string(node + 1) + ".log"},
                      {"node_id", name},
@@ -121,10 +113,10 @@ TEST_CASE("audit cluster: the leader records a forwarded write under the client'
   CHECK(getex.text.rfind("NOPERM", 0) == 0);
   const RespValue set_get = producer.command({"SET", "forwarded:key", "overwritten", "GET"});
   CHECK(set_get.text.rfind("NOPERM", 0) == 0);
-  // (A denial names the command as the client spelled it.)
+  // (A denial names the command by the table's name, as every record does.)
   CHECK_FALSE(wait_for_records(audit_file(cluster, follower), {{"kind", "denied_role"},
                                                               {"principal", "producer"},
-                                                              {"command", "GETEX"}})
+                                                              {"command", "getex"}})
                   .empty());
 
   // ... and on the leader's path, when a member forwards them for that principal anyway.
@@ -149,6 +141,17 @@ TEST_CASE("audit cluster: the leader records a forwarded write under the client'
                                   {"principal", "producer"}, {"client_addr", via}})
             .size() == 1);
   CHECK(matching(leader_records, {{"kind", "write"}, {"command", "getex"}}).empty());
+  // The leader records each refusal as denied_role, from the member that forwarded it.
+  for (const char* command : {"getex", "set"}) {
+    INFO(command);
+    const auto denied = matching(leader_records, {{"kind", "denied_role"},
+                                                  {"command", command},
+                                                  {"principal", "producer"},
+                                                  {"client_addr", via}});
+    REQUIRE(denied.size() == 1);
+    CHECK(text_of(denied[0], "reason").starts_with("NOPERM"));
+    CHECK(denied[0].at("conn").as_int64() == 0);
+  }
 
   for (unsigned node = 0; node < 3; ++node) CHECK(cluster.stop(node).exited_normally(0));
   for (unsigned node = 0; node < 3; ++node) {

@@ -24,6 +24,11 @@ static_assert(offsetof(kdb_auth_completion, error) == 48);
 static_assert(offsetof(kdb_conn_info, peer_addr) == 16 && offsetof(kdb_conn_info, peer) == 40);
 static_assert(offsetof(kdb_conn_info, dialed) == 48 && offsetof(kdb_conn_info, server_name) == 56);  // 1.2
 static_assert(offsetof(kdb_admission_query, reason) == 56);  // 1.3
+static_assert(offsetof(kdb_audit_event, detail) == 88 && offsetof(kdb_audit_event, key) == 104);
+static_assert(offsetof(kdb_audit_event, node_id) == 120);
+static_assert(offsetof(kdb_audit_event, duration_us) == 136);  // 1.4
+static_assert(sizeof(kdb_audit_event) == 144);
+static_assert(KDB_AUDIT_UNTIMED == UINT64_MAX);
 static_assert(offsetof(kdb_peer_identity, sha256) == 72);
 static_assert(offsetof(kdb_peer_identity, sni) == 168);
 static_assert(offsetof(kdb_auth_request, secret) == 48);

@@ -57,9 +57,18 @@ TempDir::~TempDir() {
 
 kdb_audit_event Event::event() const {
   const auto str = [](const std::string& s) { return kdb_str{s.data(), s.size()}; };
-  return kdb_audit_event{
-      sizeof(kdb_audit_event), type,        wall_ns,      conn_id,    str(peer_addr),
-      str(principal),          str(action), str(outcome), str(detail)};
+  return kdb_audit_event{struct_size,
+                         type,
+                         wall_ns,
+                         conn_id,
+                         str(peer_addr),
+                         str(principal),
+                         str(action),
+                         str(outcome),
+                         str(detail),
+                         key ? str(*key) : kdb_str{nullptr, 0},
+                         str(node_id),
+                         duration_us};
 }
 
 LoadedSink::LoadedSink(const Options& options) {

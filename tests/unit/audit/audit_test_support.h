@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,11 @@ struct Event {
   std::string action = "SET";
   std::string outcome = "ok";
   std::string detail = "key=user:1";
+  // ABI 1.4 fields, read only when struct_size covers them.
+  std::optional<std::string> key;
+  std::string node_id;
+  std::uint64_t duration_us = KDB_AUDIT_UNTIMED;
+  std::uint32_t struct_size = sizeof(kdb_audit_event);
   kdb_audit_event event() const;
 };
 

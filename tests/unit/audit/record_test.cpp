@@ -59,7 +59,7 @@ TEST_CASE("audit record carries every field of the event") {
   const auto records = records_of(dir / "audit.log");
   REQUIRE(records.size() == 3);
   const auto& write = records[0];
-  CHECK(write.size() == 15);
+  CHECK(write.size() == 16);
   CHECK(write.at("seq").to_number<std::uint64_t>() == 1);
   CHECK(write.at("time").as_string() == "2026-12-05T02:29:28.123456Z");
   CHECK(write.at("node").as_string() == "node-1");
@@ -73,6 +73,7 @@ TEST_CASE("audit record carries every field of the event") {
   CHECK(write.at("key").as_string() == "user:1");
   CHECK(write.at("outcome").as_string() == "ok");
   CHECK(write.at("reason").is_null());
+  CHECK(write.at("duration_us").is_null());
   CHECK(write.at("prev").as_string() == keepdb::audit::genesis_hash());
   CHECK(write.at("hash").as_string().size() == 64);
 
@@ -92,6 +93,44 @@ TEST_CASE("audit record carries every field of the event") {
   CHECK(connect.at("principal").is_null());
   CHECK(connect.at("client_addr").as_string() == "server 2");
   CHECK(connect.at("client_port").is_null());
+}
+
+TEST_CASE("audit record takes key node and duration from an ABI 1.4 event") {
+  TempDir dir;
+  Options options = file_options(dir);
+  std::erase_if(options, [](const auto& option) { return option.first == "node_id"; });
+  {
+    LoadedSink sink(options);
+    REQUIRE(sink.status() == KDB_OK);
+    Event denied;  // a reason and a key side by side, a duration, the kernel's node id
+    denied.type = 5;
+    denied.detail = "NOPERM user alice has no permissions to run the 'getex' command";
+    denied.key = "user:\\x00";  // as the kernel escapes a NUL byte
+    denied.node_id = "3";
+    denied.duration_us = 1234;
+    REQUIRE(sink.record(denied) == KDB_OK);
+    Event empty_key;  // the empty key is a key
+    empty_key.detail = "key=";
+    empty_key.key = "";
+    REQUIRE(sink.record(empty_key) == KDB_OK);
+    Event older;  // a 1.3 host: the key in detail, no node, no duration
+    older.struct_size = KDB_SIZE_THROUGH(kdb_audit_event, detail);
+    older.node_id = "ignored";
+    older.duration_us = 99;
+    REQUIRE(sink.record(older) == KDB_OK);
+  }
+  const auto records = records_of(dir / "audit.log");
+  REQUIRE(records.size() == 3);
+  CHECK(records[0].at("key").as_string() == "user:\\x00");
+  CHECK(records[0].at("reason").as_string().starts_with("NOPERM"));
+  CHECK(records[0].at("node").as_string() == "3");
+  CHECK(records[0].at("duration_us").to_number<int>() == 1234);
+  CHECK(records[1].at("key").as_string() == "");
+  CHECK(records[1].at("reason").is_null());
+  CHECK(records[1].at("duration_us").is_null());
+  CHECK(records[2].at("key").as_string() == "user:1");
+  CHECK(records[2].at("node").as_string() == "");
+  CHECK(records[2].at("duration_us").is_null());
 }
 
 TEST_CASE("audit every event kind is recorded by its name") {
