@@ -55,6 +55,22 @@ std::string stored_key(Db db, std::string_view key) {
   return stored;
 }
 
+// The stored key of a key at most kMaxKeyBytes long, on the stack: the point reads and
+// writes of every command take no allocation for it.
+class StoredKey {
+ public:
+  StoredKey(Db db, std::string_view key) : size_(1 + key.size()) {
+    bytes_[0] = static_cast<char>(db);
+    std::memcpy(bytes_ + 1, key.data(), key.size());
+  }
+  std::string_view view() const { return {bytes_, size_}; }
+  MDB_val val() const { return to_val(view()); }
+
+ private:
+  char bytes_[1 + kMaxKeyBytes];
+  std::size_t size_;
+};
+
 Db db_of(std::string_view stored) {
   if (stored.empty()) throw StorageError("corrupt key", MDB_CORRUPTED);
   return static_cast<Db>(static_cast<unsigned char>(stored[0]));
@@ -126,8 +142,8 @@ void KvStore::store_counts(MDB_txn* txn, Db db, const Counts& counts) const {
 
 std::optional<ValueView> KvStore::get(MDB_txn* txn, Db db, std::string_view key) const {
   if (key.size() > kMaxKeyBytes) return std::nullopt;  // never stored
-  const std::string stored = stored_key(db, key);
-  MDB_val k = to_val(stored), v{};
+  const StoredKey stored(db, key);
+  MDB_val k = stored.val(), v{};
   const int rc = mdb_get(txn, kv_, &k, &v);
   if (rc == MDB_NOTFOUND) return std::nullopt;
   check(rc, "read key");
@@ -143,26 +159,36 @@ void KvStore::index_expiry(MDB_txn* txn, std::string_view stored, std::uint64_t 
   if (!(rc == MDB_NOTFOUND && !add)) check(rc, "update expiry index");
 }
 
+// One B-tree search: the insert of a new key, or the search that finds the old record and
+// leaves the cursor on it for the overwrite in place (MDB_CURRENT).
 void KvStore::put(MDB_txn* txn, Db db, std::string_view key, std::string_view payload,
                   std::uint64_t expires_at_ms) const {
-  const std::string stored = stored_key(db, key);
-  const auto old = get(txn, db, key);
-  const std::uint64_t old_expiry = old ? old->expires_at_ms : 0;
-  if (old_expiry != expires_at_ms) {
-    if (old_expiry != 0) index_expiry(txn, stored, old_expiry, false);
-    if (expires_at_ms != 0) index_expiry(txn, stored, expires_at_ms, true);
-  }
+  if (key.size() > kMaxKeyBytes) throw StorageError("write key", MDB_BAD_VALSIZE);
+  const StoredKey stored(db, key);
   const std::size_t header = expires_at_ms != 0 ? 9 : 1;
-  MDB_val k = to_val(stored);
+  const Cursor cursor = open_cursor(txn, kv_, "open cursor");
+  MDB_val k = stored.val();
   MDB_val v{header + payload.size(), nullptr};
-  check(mdb_put(txn, kv_, &k, &v, MDB_RESERVE), "write key");
+  int rc = mdb_cursor_put(cursor.get(), &k, &v, MDB_NOOVERWRITE | MDB_RESERVE);
+  const bool existed = rc == MDB_KEYEXIST;
+  std::uint64_t old_expiry = 0;
+  if (existed) {
+    old_expiry = decode_record(from_val(v)).expires_at_ms;  // v: the old record
+    v = MDB_val{header + payload.size(), nullptr};
+    rc = mdb_cursor_put(cursor.get(), &k, &v, MDB_CURRENT | MDB_RESERVE);
+  }
+  check(rc, "write key");
   auto* out = static_cast<char*>(v.mv_data);
   out[0] = static_cast<char>(expires_at_ms != 0 ? kHasExpiry : 0);
   if (expires_at_ms != 0) store_le64(out + 1, expires_at_ms);
   if (!payload.empty()) std::memcpy(out + header, payload.data(), payload.size());
-  if (!old || (old_expiry != 0) != (expires_at_ms != 0)) {
+  if (old_expiry != expires_at_ms) {
+    if (old_expiry != 0) index_expiry(txn, stored.view(), old_expiry, false);
+    if (expires_at_ms != 0) index_expiry(txn, stored.view(), expires_at_ms, true);
+  }
+  if (!existed || (old_expiry != 0) != (expires_at_ms != 0)) {
     Counts counts = load_counts(txn, db);
-    if (!old) ++counts.keys;
+    if (!existed) ++counts.keys;
     if (old_expiry != 0) --counts.volatile_keys;
     if (expires_at_ms != 0) ++counts.volatile_keys;
     store_counts(txn, db, counts);
@@ -184,9 +210,9 @@ std::uint64_t KvStore::stored_bytes(std::string_view key, const ValueView& value
 bool KvStore::erase(MDB_txn* txn, Db db, std::string_view key) const {
   const auto old = get(txn, db, key);
   if (!old) return false;
-  const std::string stored = stored_key(db, key);
-  if (old->expires_at_ms != 0) index_expiry(txn, stored, old->expires_at_ms, false);
-  MDB_val k = to_val(stored);
+  const StoredKey stored(db, key);
+  if (old->expires_at_ms != 0) index_expiry(txn, stored.view(), old->expires_at_ms, false);
+  MDB_val k = stored.val();
   check(mdb_del(txn, kv_, &k, nullptr), "delete key");
   Counts counts = load_counts(txn, db);
   --counts.keys;

@@ -247,7 +247,11 @@ std::optional<std::string> copy_payload(ApplyContext& c, std::string_view key) {
 Reply apply_set(ApplyContext& c, Args a) {
   const StringOptions options =
       parse_string_options(a.subspan(3), OptionsOf::kSet).value_or(StringOptions{});
-  const auto old = c.live(a[1]);
+  // Only NX, XX, GET and KEEPTTL look at the old record. Without them the write replaces
+  // whatever is stored, an expired record included (put() and erase() drop its expiry
+  // index entry and keep the counts), so the lookup is skipped.
+  const bool reads_old = options.nx || options.xx || options.get || options.keep_ttl;
+  const auto old = reads_old ? c.live(a[1]) : std::nullopt;
   Reply previous = Reply::null();
   if (old && options.get) previous = Reply::bulk(std::string(old->payload));
   const bool blocked = (options.nx && old) || (options.xx && !old);

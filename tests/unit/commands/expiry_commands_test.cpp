@@ -217,6 +217,33 @@ TEST_CASE("an expired key is absent to every write, which erases it", "[expiry]"
   CHECK_FALSE(db.stored_payload("k"));
 }
 
+// SET without NX, XX, GET or KEEPTTL does not read the old record: it overwrites the
+// expired one, and the key count, the count of keys with a deadline and the expiry index
+// end as if the expired key had been erased first.
+TEST_CASE("a plain SET over an expired key leaves exact counts and expiry index", "[expiry]") {
+  CommandFixture db;
+  db.put("k", "old", db.now_ms());  // deadline == now: expired
+  CHECK(db.run({"SET", "k", "v"}) == kOk);
+  CHECK(db.stored_payload("k") == "v");
+  CHECK(db.stored_expiry("k") == 0u);
+  CHECK(db.run({"DBSIZE"}) == integer(1));
+  db.put("k", "old", db.now_ms());
+  CHECK(db.run({"SET", "k", "v", "PX", "500"}) == kOk);
+  CHECK(db.stored_expiry("k") == db.now_ms() + 500);
+  CHECK(db.run({"DBSIZE"}) == integer(1));
+  db.put("k", "old", db.now_ms());
+  CHECK(db.run({"SET", "k", "v", "KEEPTTL"}) == kOk);  // KEEPTTL reads it: expired, none kept
+  CHECK(db.stored_expiry("k") == 0u);
+  db.put("k", "old", db.now_ms());
+  CHECK(db.run({"SET", "k", "v", "PXAT", std::to_string(db.now_ms() - 1)}) == kOk);
+  CHECK_FALSE(db.stored_payload("k"));
+  CHECK(db.run({"DBSIZE"}) == integer(0));
+  keepdb::storage::ReadTxn txn(db.env());
+  txn.begin();
+  CHECK(db.kv().volatile_keys(txn.get(), 0) == 0);
+  CHECK(db.kv().keys_due(txn.get(), db.now_ms() + 1000, 10).empty());
+}
+
 TEST_CASE("which writes keep a deadline and which clear it", "[expiry]") {
   CommandFixture db;
   const std::uint64_t deadline = db.now_ms() + 100'000;

@@ -152,6 +152,40 @@ TEST_CASE("kv_store: overwriting without expiry drops the old expiry", "[kv_stor
   CHECK(store.stored("k") == std::pair("new"s, std::uint64_t{0}));
 }
 
+// put() overwrites a found record in place (one search): records growing and shrinking,
+// inline and on overflow pages, between many keys so that pages split and merge.
+TEST_CASE("kv_store: overwrites of every size between many keys read back", "[kv_store]") {
+  StoreFixture store;
+  const std::vector<std::size_t> sizes{0, 1, 200, 3000, 9000, 40, 5000, 0};
+  for (const std::size_t size : sizes) {
+    store.write([&](MDB_txn* txn) {
+      for (int i = 0; i < 300; ++i) {
+        const std::string key = "key:" + std::to_string(i);
+        store.kv().put(txn, 0, key, std::string(size + i % 7, static_cast<char>('a' + i % 26)),
+                       i % 3 == 0 ? 1000 + size : 0);
+      }
+    });
+    for (int i = 0; i < 300; i += 37) {
+      const std::string key = "key:" + std::to_string(i);
+      CHECK(store.stored(key) ==
+            std::pair(std::string(size + i % 7, static_cast<char>('a' + i % 26)),
+                      std::uint64_t{i % 3 == 0 ? 1000 + size : 0}));
+    }
+  }
+  store.read([&](MDB_txn* txn) {
+    CHECK(store.kv().size(txn, 0) == 300);
+    CHECK(store.kv().volatile_keys(txn, 0) == 100);
+    CHECK(store.kv().keys_due(txn, ~std::uint64_t{0}, 1000).size() == 100);  // none left behind
+  });
+}
+
+TEST_CASE("kv_store: a put over a corrupt record raises StorageError", "[kv_store]") {
+  StoreFixture store;
+  store.put_raw_record("\0short-expiry"s, "\x01\x00\x00"s);
+  CHECK_THROWS_AS(store.write([&](MDB_txn* txn) { store.kv().put(txn, 0, "short-expiry", "v"); }),
+                  StorageError);
+}
+
 TEST_CASE("kv_store: missing and over-long keys read as absent", "[kv_store]") {
   StoreFixture store;
   CHECK_FALSE(store.stored("missing"));
