@@ -192,7 +192,8 @@ bool Connection::refused_by_admission(const commands::Admission& admission, comm
   request.request_bytes = parser_.consumed();
   auto denial = gate->check(request);
   if (!denial) return false;
-  audit(commands::AuditKind::kDeniedByAdmission, std::string(name), "denied", denial->error);
+  audit(commands::AuditKind::kDeniedByAdmission, commands::audit_command_name(name), "denied",
+        denial->error);
   commands::SecurityStats& security = server_.node().stats().security;
   ++security.denied_by_admission;
   commands::count_admission_denial(security, denial->limit);

@@ -46,6 +46,7 @@ TEST_CASE("seams: audit: each event kind is recorded with its fields and never a
     RawClient bob(keepd.port());
     CHECK(bob.command({"AUTH", "bob", "ttl:600"}).text == "OK");
     CHECK(bob.command({"GET", "audit:key"}).text == "ERR rate limit exceeded");
+    CHECK(bob.command({"NoSuchCommand"}).text == "ERR rate limit exceeded");
   }
   CHECK(keepd.stop().exited_normally(0));  // drains and flushes the queue
   const std::string text = read_file(keepd.dir() / "audit.log");
@@ -59,6 +60,8 @@ TEST_CASE("seams: audit: each event kind is recorded with its fields and never a
                  {"type=7 ", "principal=alice action=set outcome=admitted detail=key=audit:key"}));
   CHECK(has_line(text, {"type=8 ", "principal=alice action=flushdb"}));
   CHECK(has_line(text, {"type=6 ", "principal=bob action=get outcome=denied"}));
+  // Every record names a command in lowercase, one the table does not know too.
+  CHECK(has_line(text, {"type=6 ", "principal=bob action=nosuchcommand outcome=denied"}));
   CHECK(has_line(text, {"type=2 ", "action=disconnect"}));
   CHECK_FALSE(has_line(text, {"action=get outcome=admitted"}));  // reads are not recorded
   CHECK(text.find("value-never-recorded") == std::string::npos);
