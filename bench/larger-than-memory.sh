@@ -15,6 +15,7 @@
 # Needs root and a writable memory cgroup (v2 with the memory controller, or v1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 LIMIT_MIB=${LIMIT_MIB:-256}
 KEYS=${KEYS:-2000000}
@@ -23,11 +24,7 @@ STEPS=${STEPS:-4}
 SAMPLES=${SAMPLES:-20000}
 OUT=${OUT:-/tmp/keepdb-larger}
 PORT=${PORT:-6541}
-if [ -z "${KEEPD:-}" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-bench -j2 --target keepd >/dev/null
-  KEEPD=build-bench/kernel/cli/keepd
-fi
+release_keepd
 
 # The memory cgroup: a child of this script's own, so whatever bounds the caller still does.
 if [ -f /sys/fs/cgroup/cgroup.controllers ] && grep -qw memory /sys/fs/cgroup/cgroup.controllers; then

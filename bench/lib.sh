@@ -24,3 +24,13 @@ wait_for_ping() {
     sleep 0.05
   done
 }
+
+# release_keepd: unless KEEPD names a keepd, builds a Release one into build-bench/ and sets
+# KEEPD to it. Run from the repository root.
+release_keepd() {
+  if [ -z "${KEEPD:-}" ]; then
+    cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build build-bench -j2 --target keepd >/dev/null
+    KEEPD=build-bench/kernel/cli/keepd
+  fi
+}

@@ -16,16 +16,13 @@
 # machine for the restart alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 KEYS=${KEYS:-"1000000 3000000"}
 ROUNDS=${ROUNDS:-3}
 OUT=${OUT:-/tmp/keepdb-restart}
 PORT=${PORT:-6531}
-if [ -z "${KEEPD:-}" ]; then
-  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build build-bench -j2 --target keepd >/dev/null
-  KEEPD=build-bench/kernel/cli/keepd
-fi
+release_keepd
 
 rm -rf "$OUT" && mkdir -p -m 700 "$OUT"
 cleanup() { [ ! -f "$OUT/pid" ] || kill -9 "$(cat "$OUT/pid")" 2>/dev/null || true; }
