@@ -28,8 +28,8 @@
 #include <memory>
 #include <string>
 #include <utility>
-#include <vector>
 
+#include "util/byte_vector.h"
 #include "util/transport_session.h"
 
 namespace keepdb::util {
@@ -131,15 +131,15 @@ class Channel {
   std::string failure_;
 
   // Socket bytes not yet taken by the session: [in_begin_, in_.size()).
-  std::vector<std::uint8_t> in_;
+  ByteVector in_;
   std::size_t in_begin_ = 0;
   bool socket_reading_ = false;
   bool socket_eof_ = false;
   boost::asio::mutable_buffer read_target_;
   Handler read_handler_;
 
-  std::vector<std::uint8_t> out_;      // pulled from the session, not yet handed to the socket
-  std::vector<std::uint8_t> sending_;  // handed to async_write
+  ByteVector out_;      // pulled from the session, not yet handed to the socket
+  ByteVector sending_;  // handed to async_write
   bool socket_writing_ = false;
   bool shutdown_after_send_ = false;
   boost::asio::const_buffer write_source_;

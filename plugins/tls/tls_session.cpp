@@ -126,6 +126,9 @@ kdb_status Session::advance(kdb_outbuf* error) {
 
 kdb_status Session::decrypt_ahead(kdb_outbuf* error) {
   if (peer_closed_ || SSL_pending(ssl_) > 0) return KDB_OK;
+  // Nothing received and nothing half-read: a peek could only say "want read", and with
+  // SSL_MODE_RELEASE_BUFFERS it would allocate and free a record buffer to say it.
+  if (BIO_ctrl_pending(in_) == 0 && SSL_has_pending(ssl_) == 0) return KDB_OK;
   std::uint8_t byte = 0;
   std::size_t got = 0;
   const int peeked = SSL_peek_ex(ssl_, &byte, 1, &got);
