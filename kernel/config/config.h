@@ -142,7 +142,7 @@ struct Cluster {
   std::uint32_t snapshot_trailing = 2048;
   // And a snapshot once the entries applied since the last one hold this many bytes, keeping
   // at most half of it behind it: the log in memory and on disk is bounded by bytes.
-  std::uint64_t snapshot_threshold_bytes = 64ull << 20;
+  std::uint64_t snapshot_threshold_bytes = 16ull << 20;
 };
 
 // `[security] level`: "dev" reports the posture; "prod" refuses to start while a control is

@@ -74,7 +74,7 @@ struct RaftNodeOptions {
   unsigned snapshot_trailing = 2048;
   // Compaction by bytes as well (size_compaction()): a snapshot once the entries applied
   // since the last one hold this many bytes, keeping at most half of it behind it.
-  std::uint64_t snapshot_threshold_bytes = 64ull << 20;
+  std::uint64_t snapshot_threshold_bytes = 16ull << 20;
 };
 
 class RaftNode {

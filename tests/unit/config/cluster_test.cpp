@@ -89,9 +89,9 @@ TEST_CASE("config: snapshot threshold and trailing accept their boundary values"
   CHECK(largest.cluster.snapshot_trailing == 1'000'000'000);
 }
 
-TEST_CASE("config: snapshot_threshold_bytes defaults to 64 MiB and is 1 MiB..64 GiB",
+TEST_CASE("config: snapshot_threshold_bytes defaults to 16 MiB and is 1 MiB..64 GiB",
           "[config][cluster]") {
-  CHECK(load(with_storage("")).cluster.snapshot_threshold_bytes == 64u << 20);
+  CHECK(load(with_storage("")).cluster.snapshot_threshold_bytes == 16u << 20);
   CHECK(load(with_storage("[cluster]\nsnapshot_threshold_bytes = 1048576"))
             .cluster.snapshot_threshold_bytes == 1u << 20);
   CHECK(load(with_storage("[cluster]\nsnapshot_threshold_bytes = 68719476736"))
