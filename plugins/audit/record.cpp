@@ -6,10 +6,12 @@
 
 #include <keepdb/plugin_sdk.hpp>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 #include <charconv>
+#include <cstddef>
 #include <ctime>
 #include <stdexcept>
 #include <utility>
@@ -28,10 +30,37 @@ constexpr std::pair<std::uint32_t, std::string_view> kKinds[] = {
 
 constexpr std::string_view kKeyPrefix = "key=";
 constexpr std::string_view kHashMember = ",\"hash\":\"";
+// A record's JSON object fits in this stack arena (the resource takes more from the heap
+// when a long key or reason needs it), and the serializer writes it in chunks of this size.
+constexpr std::size_t kArenaBytes = 4096;
+constexpr std::size_t kSerializeChunk = 2048;
 
-boost::json::value text_or_null(std::string_view text) {
-  if (text.empty()) return nullptr;
-  return boost::json::string(text);
+// `text` as the member's string, null when empty; allocated from the object's storage.
+void set_text(boost::json::object& record, std::string_view name, std::string_view text) {
+  if (text.empty()) {
+    record[name] = nullptr;
+  } else {
+    record[name] = text;
+  }
+}
+
+// "2026-12-05T02:29:28.123456Z" into `text`; returns its length.
+std::size_t format_rfc3339(std::uint64_t wall_ns, char (&text)[40]) {
+  const auto seconds = static_cast<std::time_t>(wall_ns / 1'000'000'000u);
+  const auto micros = static_cast<unsigned>(wall_ns % 1'000'000'000u / 1000u);
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  const int tail = std::snprintf(text + n, sizeof text - n, ".%06uZ", micros);
+  return n + static_cast<std::size_t>(tail > 0 ? tail : 0);
+}
+
+void append_hex(std::string& out, const Digest& digest) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const std::uint8_t byte : digest) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xf];
+  }
 }
 
 }  // namespace
@@ -51,14 +80,8 @@ std::optional<std::uint32_t> kind_number(std::string_view name) {
 }
 
 std::string rfc3339_micros(std::uint64_t wall_ns) {
-  const auto seconds = static_cast<std::time_t>(wall_ns / 1'000'000'000u);
-  const auto micros = static_cast<unsigned>(wall_ns % 1'000'000'000u / 1000u);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
   char text[40];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + n, sizeof text - n, ".%06uZ", micros);
-  return text;
+  return std::string(text, format_rfc3339(wall_ns, text));
 }
 
 Endpoint split_peer(std::string_view peer) {
@@ -86,13 +109,9 @@ Endpoint split_peer(std::string_view peer) {
 }
 
 std::string to_hex(const Digest& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(kHashHexSize);
-  for (const std::uint8_t byte : digest) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xf];
-  }
+  append_hex(hex, digest);
   return hex;
 }
 
@@ -131,7 +150,8 @@ Digest ChainHasher::digest(std::string_view body) const {
 RecordEncoder::RecordEncoder(std::string node_id, std::string_view key_hash_key)
     : node_id_(std::move(node_id)), key_hash_key_(key_hash_key) {}
 
-boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uint64_t seq) const {
+boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uint64_t seq,
+                                          boost::json::storage_ptr storage) const {
   const std::string_view kind = kind_name(event.type);
   const std::string_view action = kdb::sdk::view(event.action);
   const std::string_view detail = kdb::sdk::view(event.detail);
@@ -147,47 +167,75 @@ boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uin
   } else if (legacy_key) {
     key_text = detail.substr(kKeyPrefix.size());
   }
-  boost::json::value key = nullptr;
-  if (key_text) {
-    key = key_hash_key_.empty() ? boost::json::string(*key_text)
-                                : boost::json::string(hashed_key(*key_text, key_hash_key_.view()));
+  std::string hashed;
+  if (key_text && !key_hash_key_.empty()) {
+    hashed = hashed_key(*key_text, key_hash_key_.view());
+    key_text = hashed;
   }
-  boost::json::value reason = legacy_key ? boost::json::value(nullptr) : text_or_null(detail);
   const std::string_view node =
       !node_id_.empty() || !v1_4 ? std::string_view(node_id_) : kdb::sdk::view(event.node_id);
-  boost::json::value duration = nullptr;
-  if (v1_4 && event.duration_us != KDB_AUDIT_UNTIMED) duration = event.duration_us;
+  char time[40];
+  const std::size_t time_size = format_rfc3339(event.wall_ns, time);
 
-  boost::json::object record;
+  boost::json::object record(std::move(storage));
   record.reserve(16);
   record["seq"] = seq;
-  record["time"] = rfc3339_micros(event.wall_ns);
+  record["time"] = std::string_view(time, time_size);
   record["node"] = node;
   record["kind"] = kind;
   record["kind_id"] = event.type;
   record["conn"] = event.conn_id;
-  record["client_addr"] = text_or_null(client.addr);
-  record["client_port"] = client.port ? boost::json::value(*client.port) : nullptr;
-  record["principal"] = text_or_null(kdb::sdk::view(event.principal));
-  record["command"] = action == kind ? boost::json::value(nullptr) : text_or_null(action);
-  record["key"] = std::move(key);
-  record["outcome"] = text_or_null(kdb::sdk::view(event.outcome));
-  record["reason"] = std::move(reason);
-  record["duration_us"] = std::move(duration);
+  set_text(record, "client_addr", client.addr);
+  if (client.port) {
+    record["client_port"] = *client.port;
+  } else {
+    record["client_port"] = nullptr;
+  }
+  set_text(record, "principal", kdb::sdk::view(event.principal));
+  set_text(record, "command", action == kind ? std::string_view() : action);
+  if (key_text) {
+    record["key"] = *key_text;
+  } else {
+    record["key"] = nullptr;
+  }
+  set_text(record, "outcome", kdb::sdk::view(event.outcome));
+  set_text(record, "reason", legacy_key ? std::string_view() : detail);
+  if (v1_4 && event.duration_us != KDB_AUDIT_UNTIMED) {
+    record["duration_us"] = event.duration_us;
+  } else {
+    record["duration_us"] = nullptr;
+  }
   return record;
+}
+
+void RecordEncoder::append_sealed(std::string& out, const kdb_audit_event& event,
+                                  std::uint64_t seq, std::string_view prev_hex,
+                                  const ChainHasher& chain, std::string& hash_hex) const {
+  alignas(std::max_align_t) unsigned char arena[kArenaBytes];
+  boost::json::monotonic_resource resource(arena, sizeof arena);
+  boost::json::object record = fields(event, seq, &resource);
+  record["prev"] = prev_hex;
+  const std::size_t start = out.size();
+  boost::json::serializer serializer;
+  serializer.reset(&record);
+  while (!serializer.done()) {
+    const std::size_t used = out.size();
+    out.resize(used + kSerializeChunk);
+    out.resize(used + serializer.read(out.data() + used, kSerializeChunk).size());
+  }
+  hash_hex.clear();
+  append_hex(hash_hex, chain.digest(std::string_view(out).substr(start)));
+  out.pop_back();  // the closing brace: `hash` goes in as the last member
+  out += kHashMember;
+  out += hash_hex;
+  out += "\"}\n";
 }
 
 std::string RecordEncoder::sealed_line(const kdb_audit_event& event, std::uint64_t seq,
                                        std::string_view prev_hex, const ChainHasher& chain,
                                        std::string& hash_hex) const {
-  boost::json::object record = fields(event, seq);
-  record["prev"] = prev_hex;
-  std::string line = boost::json::serialize(record);
-  hash_hex = to_hex(chain.digest(line));
-  line.pop_back();  // the closing brace: `hash` goes in as the last member
-  line += kHashMember;
-  line += hash_hex;
-  line += "\"}\n";
+  std::string line;
+  append_sealed(line, event, seq, prev_hex, chain, hash_hex);
   return line;
 }
 

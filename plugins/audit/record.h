@@ -14,6 +14,7 @@
 #include <keepdb/secret_bytes.hpp>
 
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include <array>
 #include <cstdint>
@@ -68,9 +69,17 @@ class RecordEncoder {
   // node is the one the kernel names in the event (ABI 1.4), else empty.
   RecordEncoder(std::string node_id, std::string_view key_hash_key);
 
-  // The record's fields in their fixed order, `seq` first; no `prev` and no `hash`.
-  boost::json::object fields(const kdb_audit_event& event, std::uint64_t seq) const;
-  // A sealed line (ending in '\n') chained to `prev_hex`; `hash_hex` receives its hash.
+  // The record's fields in their fixed order, `seq` first; no `prev` and no `hash`. The
+  // object and its members are allocated from `storage`.
+  boost::json::object fields(const kdb_audit_event& event, std::uint64_t seq,
+                             boost::json::storage_ptr storage = {}) const;
+  // Appends to `out` the sealed line (ending in '\n') chained to `prev_hex`; `hash_hex`
+  // receives its hash. The JSON object lives in a stack arena and is serialized straight
+  // into `out`, so a caller reusing `out` and `hash_hex` allocates nothing per record.
+  void append_sealed(std::string& out, const kdb_audit_event& event, std::uint64_t seq,
+                     std::string_view prev_hex, const ChainHasher& chain,
+                     std::string& hash_hex) const;
+  // The same line in a string of its own.
   std::string sealed_line(const kdb_audit_event& event, std::uint64_t seq,
                           std::string_view prev_hex, const ChainHasher& chain,
                           std::string& hash_hex) const;
