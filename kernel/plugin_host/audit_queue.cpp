@@ -77,6 +77,7 @@ AuditQueue::~AuditQueue() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    flushed_ = false;  // a last flush: a sink whose batch failed to write tries it again
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -150,7 +151,7 @@ bool AuditQueue::pause(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   paused_ = true;
   wake_.notify_all();
-  if (idle_.wait_for(lock, timeout, [this] { return !busy_; })) return true;
+  if (idle_.wait_for(lock, timeout, [this] { return !busy_ && flushed_; })) return true;
   paused_ = false;
   return false;
 }
@@ -204,25 +205,26 @@ void AuditQueue::flush_all() {
 
 void AuditQueue::run() {
   std::unique_lock lock(mutex_);
-  bool flushed = true;
   bool lingered = true;       // waited kLinger since the queue last ran empty
   std::size_t next_sink = 0;  // the sink the front record goes to next
   while (true) {
+    if (!flushed_ && (queue_.empty() || paused_)) {
+      // Once per batch, and before a pause holds the thread: a sink that buffers writes
+      // what it holds, so a replacement instance continues from the end of its file.
+      busy_ = true;
+      lock.unlock();
+      flush_all();
+      lock.lock();
+      busy_ = false;
+      flushed_ = true;
+      idle_.notify_all();
+      continue;
+    }
     if (paused_ && !stopping_) {
       wake_.wait(lock, [this] { return stopping_ || !paused_; });
       continue;
     }
     if (queue_.empty()) {
-      if (!flushed) {
-        busy_ = true;
-        lock.unlock();
-        flush_all();
-        lock.lock();
-        busy_ = false;
-        idle_.notify_all();
-        flushed = true;
-        continue;
-      }
       if (stopping_) return;
       if (!lingered) {
         // Just drained: more records are likely, and they come unannounced for a moment.
@@ -240,7 +242,7 @@ void AuditQueue::run() {
     failing_sink_.clear();
     queue_.pop_front();
     next_sink = 0;
-    flushed = false;
+    flushed_ = false;
   }
 }
 

@@ -8,13 +8,14 @@
 // and tries it again every `retry` until the sink takes it (the queue behind it waits and
 // may fill). While a fail_closed sink fails or the queue is full, refusal() says why, and
 // the kernel refuses the commands it would have recorded instead of running them unrecorded.
-// Sinks are flushed whenever the queue runs empty, and at shutdown. Once drained, the audit
+// Sinks are flushed whenever the queue runs empty (once per batch), before a pause holds the
+// thread, and at shutdown. Once drained, the audit
 // thread waits 1 ms for more records before it asks producers to wake it, so under load it
 // takes records in batches (a record reaches the sinks at most about 1 ms after its push).
 //
 // A reload replaces a sink's instance between two records: pause() holds the audit thread
-// once no sink call is running (a fail_closed retry is interrupted, and resumes with the
-// sink that failed), the reload creates the new instance (which may read the file the old
+// once no sink call is running and the sinks were flushed since their last record (a
+// fail_closed retry is interrupted, and resumes with the sink that failed), the reload creates the new instance (which may read the file the old
 // one wrote) and replace()s it, then resume() lets the thread go on with the new instance.
 //
 // Thread-safety: push(), refusal(), counters(), pause(), resume() and replace() from any
@@ -93,8 +94,8 @@ class AuditQueue {
   // How long each audit plugin's record call took (any thread may read it).
   const util::LatencyHistogram& latency() const { return latency_; }
 
-  // Returns true once the audit thread is between two sink calls, and holds it there until
-  // resume(); records queue meanwhile. False, holding nothing, when a sink call is still
+  // Returns true once the audit thread is between two sink calls with every sink flushed
+  // since its last record, and holds it there until resume(); records queue meanwhile. False, holding nothing, when a sink call is still
   // running after `timeout` (a sink stuck in record or flush). One pause at a time.
   bool pause(std::chrono::milliseconds timeout);
   void resume();
@@ -126,6 +127,7 @@ class AuditQueue {
   std::condition_variable idle_;                           // busy_ went false
   bool paused_ = false;                                    // guarded by mutex_
   bool busy_ = false;  // guarded by mutex_: the audit thread is inside a sink call
+  bool flushed_ = true;  // guarded by mutex_: no record delivered since the last flush
   std::deque<AuditRecord> queue_;                          // guarded by mutex_
   bool stopping_ = false;                                  // guarded by mutex_
   bool sleeping_ = false;  // guarded by mutex_: the audit thread waits for a push's notify

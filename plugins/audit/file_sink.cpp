@@ -19,6 +19,7 @@ namespace keepdb::audit {
 namespace {
 
 constexpr std::size_t kTailWindow = 64 * 1024;  // a record is far smaller
+constexpr std::size_t kBatchBytes = 64 * 1024;   // records buffered before a write
 
 [[noreturn]] void refuse(const std::string& path, const std::string& why) {
   throw std::invalid_argument("audit file " + path + ": " + why);
@@ -125,10 +126,16 @@ FileSink::FileSink(const Settings& settings, Logger log)
     ::close(fd_);
     throw;
   }
+  if (fsync_ != FsyncPolicy::kEveryRecord) pending_.reserve(kBatchBytes);
   if (fsync_ == FsyncPolicy::kInterval) syncer_ = std::thread([this] { sync_loop(); });
 }
 
 FileSink::~FileSink() {
+  if (failed_ == 0) write_pending();
+  if (!pending_.empty()) {
+    log_(KDB_LOG_ERROR, "dropping " + std::to_string(pending_.size()) +
+                            " bytes of records that could not be written to " + path_);
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -146,6 +153,13 @@ void FileSink::fail(std::string_view what, int error) {
     log_(KDB_LOG_ERROR, "cannot " + std::string(what) + " " + path_ + ": " + std::strerror(error) +
                             "; records fail until the sink can write again");
   }
+}
+
+void FileSink::recovered() {
+  if (failed_ == 0) return;
+  log_(KDB_LOG_INFO,
+       "writing " + path_ + " again after " + std::to_string(failed_) + " failed writes");
+  failed_ = 0;
 }
 
 bool FileSink::open_current() {
@@ -196,7 +210,7 @@ bool FileSink::rotate() {
   return true;
 }
 
-bool FileSink::append(std::string_view line) {
+bool FileSink::append(std::string_view bytes) {
   if (fd_ < 0 && !open_current()) {
     fail("open", errno);
     return false;
@@ -208,7 +222,7 @@ bool FileSink::append(std::string_view line) {
     }
     cut_pending_ = false;
   }
-  if (max_bytes_ != 0 && size_ > 0 && size_ + line.size() > max_bytes_) {
+  if (max_bytes_ != 0 && size_ > 0 && size_ + bytes.size() > max_bytes_) {
     if (!rotate()) return false;
     if (!open_current()) {
       fail("open", errno);
@@ -216,8 +230,8 @@ bool FileSink::append(std::string_view line) {
     }
   }
   std::size_t done = 0;
-  while (done < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const int error = n < 0 ? errno : ENOSPC;
@@ -233,30 +247,44 @@ bool FileSink::append(std::string_view line) {
     fail("sync", error);
     return false;
   }
-  size_ += line.size();
-  return true;
-}
-
-bool FileSink::record(const kdb_audit_event& event) {
-  std::string hash;
-  const std::string line = encoder_.sealed_line(event, seq_ + 1, hash_, chain_, hash);
-  if (!append(line)) return false;
-  if (failed_ > 0) {
-    log_(KDB_LOG_INFO,
-         "writing " + path_ + " again after " + std::to_string(failed_) + " failed records");
-    failed_ = 0;
-  }
-  ++seq_;
-  hash_ = std::move(hash);
+  size_ += bytes.size();
   if (fsync_ == FsyncPolicy::kInterval) {
     std::lock_guard lock(mutex_);
     dirty_ = true;
   }
+  recovered();
+  return true;
+}
+
+bool FileSink::write_pending() {
+  if (pending_.empty()) return true;
+  if (!append(pending_)) return false;
+  pending_.clear();
+  return true;
+}
+
+bool FileSink::record(const kdb_audit_event& event) {
+  line_.clear();
+  encoder_.append_sealed(line_, event, seq_ + 1, hash_, chain_, next_hash_);
+  if (fsync_ == FsyncPolicy::kEveryRecord) {
+    if (!append(line_)) return false;
+  } else {
+    // Write the buffer first when it failed before, is full, or ends the current file (so
+    // that each write() goes to one file and rotation happens between the same records).
+    const std::size_t after = pending_.size() + line_.size();
+    const bool rotates = max_bytes_ != 0 && size_ + after > max_bytes_;
+    if (!pending_.empty() && (failed_ > 0 || after > kBatchBytes || rotates) && !write_pending()) {
+      return false;
+    }
+    pending_ += line_;
+  }
+  ++seq_;
+  hash_.swap(next_hash_);
   return true;
 }
 
 bool FileSink::flush() {
-  return failed_ == 0;
+  return write_pending() && failed_ == 0;
 }
 
 void FileSink::sync_loop() {

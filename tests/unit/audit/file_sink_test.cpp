@@ -1,6 +1,8 @@
 // The file sink: rotation continues the chain and keeps `keep` files, a restart resumes
 // the chain (cutting off a partial last line), every fsync policy writes whole records, and
-// a write failure returns failure, leaves no partial record and recovers by itself.
+// a write failure returns failure, leaves no partial record and recovers by itself; under
+// interval_ms and none records are buffered until flush(), a full buffer or destruction, and
+// a buffer that cannot be written fails flush() and every record() until it is written.
 #include <sys/resource.h>
 #include <sys/stat.h>
 
@@ -31,6 +33,24 @@ bool logged(const LoadedSink& sink, const std::string& text) {
   }
   return false;
 }
+
+// Limits the size of files this process writes to `bytes` until destroyed.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    std::signal(SIGXFSZ, SIG_IGN);  // as a server must: EFBIG instead of a signal
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved_) == 0);
+    rlimit small = saved_;
+    small.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  }
+  ~FileSizeLimit() { ::setrlimit(RLIMIT_FSIZE, &saved_); }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit saved_{};
+};
 
 }  // namespace
 
@@ -126,29 +146,110 @@ TEST_CASE("audit every fsync policy writes whole chained records") {
 TEST_CASE("audit a write failure returns failure and the sink recovers by itself") {
   TempDir dir;
   const std::string path = dir / "audit.log";
-  std::signal(SIGXFSZ, SIG_IGN);  // as a server must: EFBIG instead of a signal
   LoadedSink sink(file_options(dir, {{"fsync", "every_record"}}));
   REQUIRE(sink.status() == KDB_OK);
   for (int i = 0; i < 3; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
   const auto size = std::filesystem::file_size(path);
-
-  rlimit saved{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &saved) == 0);
-  rlimit small = saved;
-  small.rlim_cur = size + 100;  // room for part of one record: a partial write
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-  CHECK(sink.record(Event{}) == KDB_E_INTERNAL);
-  CHECK(sink.record(Event{}) == KDB_E_INTERNAL);
-  CHECK(sink.flush() == KDB_E_INTERNAL);
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &saved) == 0);
+  {
+    const FileSizeLimit limit(size + 100);  // room for part of one record: a partial write
+    CHECK(sink.record(Event{}) == KDB_E_INTERNAL);
+    CHECK(sink.record(Event{}) == KDB_E_INTERNAL);
+    CHECK(sink.flush() == KDB_E_INTERNAL);
+  }
 
   CHECK(std::filesystem::file_size(path) == size);  // no partial record left behind
   CHECK(logged(sink, "cannot write " + path + ": File too large"));
   REQUIRE(sink.record(Event{}) == KDB_OK);
   CHECK(sink.flush() == KDB_OK);
-  CHECK(logged(sink, "writing " + path + " again after 2 failed records"));
+  CHECK(logged(sink, "writing " + path + " again after 2 failed writes"));
   const VerifyReport report = verify_files({path}, ChainHasher());
   INFO(report.problem);
   CHECK(report.status == VerifyReport::Status::kOk);
   CHECK(report.last_seq == 4);  // the failed records used up no sequence number
+}
+
+TEST_CASE("audit interval_ms and none write buffered records at flush and at destruction") {
+  for (const std::string policy : {"interval_ms", "none"}) {
+    INFO(policy);
+    TempDir dir;
+    const std::string path = dir / "audit.log";
+    {
+      LoadedSink sink(file_options(dir, {{"fsync", policy}}));
+      REQUIRE(sink.status() == KDB_OK);
+      for (int i = 0; i < 3; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+      CHECK(read_lines(path).empty());  // buffered: not written yet
+      CHECK(sink.flush() == KDB_OK);
+      CHECK(read_lines(path).size() == 3);
+      for (int i = 0; i < 2; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+      CHECK(read_lines(path).size() == 3);
+    }
+    CHECK(read_lines(path).size() == 5);  // the destructor wrote the rest
+    const VerifyReport report = verify_files({path}, ChainHasher());
+    INFO(report.problem);
+    CHECK(report.status == VerifyReport::Status::kOk);
+    CHECK(report.last_seq == 5);
+  }
+}
+
+TEST_CASE("audit a buffer that fills up is written before the next record") {
+  TempDir dir;
+  const std::string path = dir / "audit.log";
+  LoadedSink sink(file_options(dir, {{"fsync", "none"}}));
+  REQUIRE(sink.status() == KDB_OK);
+  for (int i = 0; i < 1000 && read_lines(path).empty(); ++i) {
+    REQUIRE(sink.record(Event{}) == KDB_OK);
+  }
+  const auto written = read_lines(path).size();
+  CHECK(written > 10);  // a whole batch (64 KiB) in one write
+  CHECK(std::filesystem::file_size(path) <= 64 * 1024);
+  CHECK(verify_files({path}, ChainHasher()).status == VerifyReport::Status::kOk);
+}
+
+
+TEST_CASE("audit a buffered write that fails fails flush and every record until it is written") {
+  TempDir dir;
+  const std::string path = dir / "audit.log";
+  LoadedSink sink(file_options(dir, {{"fsync", "interval_ms"}}));
+  REQUIRE(sink.status() == KDB_OK);
+  for (int i = 0; i < 3; ++i) REQUIRE(sink.record(Event{}) == KDB_OK);
+  REQUIRE(sink.flush() == KDB_OK);
+  const auto size = std::filesystem::file_size(path);
+  {
+    const FileSizeLimit limit(size + 100);  // room for part of one record: a partial write
+    REQUIRE(sink.record(Event{}) == KDB_OK);  // buffered
+    REQUIRE(sink.record(Event{}) == KDB_OK);
+    CHECK(sink.flush() == KDB_E_INTERNAL);
+    CHECK(sink.record(Event{}) == KDB_E_INTERNAL);  // refused: the buffer is still unwritten
+    CHECK(sink.flush() == KDB_E_INTERNAL);
+    CHECK(std::filesystem::file_size(path) == size);  // no partial record left behind
+  }
+  CHECK(logged(sink, "cannot write " + path + ": File too large"));
+  CHECK(sink.flush() == KDB_OK);
+  CHECK(logged(sink, "writing " + path + " again after 3 failed writes"));
+  REQUIRE(sink.record(Event{}) == KDB_OK);
+  REQUIRE(sink.flush() == KDB_OK);
+  const VerifyReport report = verify_files({path}, ChainHasher());
+  INFO(report.problem);
+  CHECK(report.status == VerifyReport::Status::kOk);
+  CHECK(report.last_seq == 6);  // the refused record used up no sequence number
+  CHECK(read_lines(path).size() == 6);
+}
+
+TEST_CASE("audit a destroyed sink drops a buffer whose write failed") {
+  TempDir dir;
+  const std::string path = dir / "audit.log";
+  {
+    LoadedSink sink(file_options(dir, {{"fsync", "none"}}));
+    REQUIRE(sink.status() == KDB_OK);
+    REQUIRE(sink.record(Event{}) == KDB_OK);
+    REQUIRE(sink.flush() == KDB_OK);
+    {
+      const FileSizeLimit limit(std::filesystem::file_size(path) + 100);
+      REQUIRE(sink.record(Event{}) == KDB_OK);
+      CHECK(sink.flush() == KDB_E_INTERNAL);
+    }
+    // A reload may have started a new instance on the file: this one writes no more.
+  }
+  CHECK(read_lines(path).size() == 1);
+  CHECK(verify_files({path}, ChainHasher()).status == VerifyReport::Status::kOk);
 }

@@ -30,6 +30,7 @@ std::vector<std::string> ten_records(const TempDir& dir, keepdb::audit::test::Op
     event.conn_id = static_cast<std::uint64_t>(100 + i);
     REQUIRE(sink.record(event) == KDB_OK);
   }
+  REQUIRE(sink.flush() == KDB_OK);  // as the host does once its queue is drained
   return read_lines(dir / "audit.log");
 }
 

@@ -1,8 +1,9 @@
 // Reload by replacement inside the plugin host, without plugin libraries: LiveSlot's drain
 // (an old value lives until the last call holding it returns, under concurrent readers),
 // AuthChain::replace with a call in flight, AuditQueue::pause/replace/resume (records
-// queued meanwhile go to the new sink; a fail_closed retry is interrupted and resumed on the
-// replacement), AdmissionChain::replace, and option_fingerprint seeing a file change.
+// queued meanwhile go to the new sink; the sinks are flushed before pause() returns; a
+// fail_closed retry is interrupted and resumed on the replacement), AdmissionChain::replace,
+// and option_fingerprint seeing a file change.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -94,7 +95,13 @@ kdb_status fake_record(void* instance, const kdb_audit_event* event) {
 kdb_status fake_check(void* instance, const kdb_admission_query*, uint32_t*) {
   return static_cast<FakeInstance*>(instance)->denies ? KDB_E_DENIED : KDB_OK;
 }
-const kdb_audit_v1 kAudit{sizeof(kdb_audit_v1), &fake_record, nullptr};
+kdb_status fake_flush(void* instance) {
+  const std::lock_guard lock(fake.mutex);
+  fake.recorded.push_back(std::to_string(static_cast<FakeInstance*>(instance)->number) + ":flush");
+  return KDB_OK;
+}
+
+const kdb_audit_v1 kAudit{sizeof(kdb_audit_v1), &fake_record, &fake_flush};
 const kdb_admission_v1 kAdmission{sizeof(kdb_admission_v1), &fake_check, nullptr};
 const kdb_option_spec kPathOption{sizeof(kdb_option_spec), KDB_OPT_PATH, "file", "a file"};
 const kdb_plugin_descriptor kFake{sizeof(kdb_plugin_descriptor),
@@ -259,6 +266,25 @@ TEST_CASE("AuditQueue: records queued while paused go to the replacement sink", 
   queue.resume();
   CHECK(eventually([&] { return was_recorded(std::to_string(second_number) + ":two"); }));
   CHECK_FALSE(was_recorded(std::to_string(first_number) + ":two"));
+}
+
+TEST_CASE("AuditQueue: pause returns only once the sink was flushed after its last record",
+          "[reload]") {
+  fake.fail_next_created = false;
+  auto sink = fake_instance();
+  const std::string prefix = std::to_string(fake.created) + ":";
+  AuditQueue queue({{sink, false}}, 1024, null_log);
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 50; ++i) queue.push(record("r" + std::to_string(i)));
+    REQUIRE(queue.pause(1s));
+    std::string last;  // this sink's last call
+    for (const std::string& line : recorded()) {
+      if (line.starts_with(prefix)) last = line;
+    }
+    INFO(round);
+    CHECK((last.empty() || last == prefix + "flush"));
+    queue.resume();
+  }
 }
 
 TEST_CASE("AuditQueue: pause interrupts a failing fail_closed sink and its successor records",
