@@ -24,6 +24,7 @@
 #include "kernel/commands/wall_clock.h"
 #include "kernel/config/config.h"
 #include "storage/kv_store.h"
+#include "storage/write_window.h"
 #include "util/latency_histogram.h"
 
 namespace keepdb::commands {
@@ -117,10 +118,16 @@ class NodeContext {
   ConfigReload* reloader() { return reloader_; }
   void set_reloader(ConfigReload* reloader) { reloader_ = reloader; }
 
-  // A read snapshot, begun on first use and released by end_read() (the network layer
-  // calls it after each batch of commands, so later reads see later commits).
+  // Where reads see the newest applied state: the state machine's open write window
+  // (storage/write_window.h), set once before the first read; without one, read snapshots.
+  void set_write_window(const storage::WriteWindow* window) { window_ = window; }
+
+  // What a read reads: the open write window's transaction, or else a read snapshot begun
+  // on first use and released by end_read() (the network layer calls it after each batch of
+  // commands, so later reads see later commits).
   MDB_txn* read_txn() {
     if (apply_txn_ != nullptr) return apply_txn_;
+    if (window_ != nullptr) return window_->reader(read_txn_);
     read_txn_.begin();
     return read_txn_.get();
   }
@@ -167,6 +174,7 @@ class NodeContext {
   const AuditLog* audit_ = nullptr;
   ConfigReload* reloader_ = nullptr;
   std::vector<LoadedPlugin> plugins_;
+  const storage::WriteWindow* window_ = nullptr;
   storage::ReadTxn read_txn_;
   std::uint64_t read_now_ = 0;  // 0: not read yet in this snapshot
   MDB_txn* apply_txn_ = nullptr;  // set during a transaction's apply

@@ -52,12 +52,16 @@ struct Limits {
 
 // Databases a node offers (SELECT 0..N-1) unless storage.databases says otherwise, as Redis.
 inline constexpr std::uint32_t kDefaultDatabases = 16;
+// How long applied log entries may stay in the key-value store's open write transaction
+// before it commits (docs/configuration.md, storage.commit_interval_ms).
+inline constexpr std::chrono::milliseconds kDefaultCommitInterval{100};
 
 struct Storage {
   bool operator==(const Storage&) const = default;  // reload_diff.h compares configs
   std::filesystem::path data_dir;             // created 0700; a wider existing dir is refused
   std::uint64_t map_size_bytes = 8ull << 30;  // LMDB map size (virtual; grows the file lazily)
   std::uint32_t databases = kDefaultDatabases;  // 1 to 256 (one byte names a database)
+  std::chrono::milliseconds commit_interval = kDefaultCommitInterval;  // 0 to 1000 ms
 };
 
 struct ClientListener {

@@ -38,6 +38,7 @@ const std::vector<FixedSetting>& fixed_settings() {
       {"storage.data_dir", same_field<&Config::storage, &Storage::data_dir>()},
       {"storage.map_size_bytes", same_field<&Config::storage, &Storage::map_size_bytes>()},
       {"storage.databases", same_field<&Config::storage, &Storage::databases>()},
+      {"storage.commit_interval_ms", same_field<&Config::storage, &Storage::commit_interval>()},
       {"client.host", same_field<&Config::client, &ClientListener::host>()},
       {"client.port", same_field<&Config::client, &ClientListener::port>()},
       {"operator.host", same_field<&Config::operator_listener, &OperatorListener::host>()},

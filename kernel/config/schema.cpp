@@ -73,7 +73,8 @@ std::uint64_t read_node_id(const TableReader& root) {
 }
 
 Storage read_storage(const TableReader& root, const fs::path& base_dir) {
-  const auto table = root.table("storage", {"data_dir", "map_size_bytes", "databases"});
+  const auto table =
+      root.table("storage", {"data_dir", "map_size_bytes", "databases", "commit_interval_ms"});
   if (!table) {
     throw_config_error({root.source(), root.line(), "storage.data_dir"}, "required key is missing");
   }
@@ -83,6 +84,8 @@ Storage read_storage(const TableReader& root, const fs::path& base_dir) {
       table->integer("map_size_bytes", kMiB, kUnbounded).value_or(storage.map_size_bytes));
   storage.databases = static_cast<std::uint32_t>(
       table->integer("databases", 1, 256).value_or(storage.databases));
+  storage.commit_interval = std::chrono::milliseconds(
+      table->integer("commit_interval_ms", 0, 1000).value_or(storage.commit_interval.count()));
   return storage;
 }
 

@@ -18,11 +18,12 @@ const commands::Caller kSweeper{"keepdb.expiry", commands::kAllRoles};
 }  // namespace
 
 ExpirySweeper::ExpirySweeper(util::Executor& executor, const storage::KvStore& kv,
-                             consensus::RaftReplica& raft, commands::Proposer& proposer,
+                             const storage::WriteWindow& window, consensus::RaftReplica& raft, commands::Proposer& proposer,
                              commands::ServerStats& stats, ExpirySweeperOptions options,
                              commands::WallClock wall_clock)
     : executor_(executor),
       kv_(kv),
+      window_(window),
       raft_(raft),
       proposer_(proposer),
       stats_(stats),
@@ -53,11 +54,11 @@ void ExpirySweeper::sweep() {
   }
   std::vector<storage::KvStore::DueKey> due;
   try {
-    txn_.begin();
+    MDB_txn* txn = window_.reader(txn_);
     // The state machine clock too: a new leader whose clock is behind still sweeps what
     // the log already treats as expired.
-    const std::uint64_t now = std::max(wall_clock_(), kv_.clock_ms(txn_.get()));
-    due = kv_.keys_due(txn_.get(), now, options_.keys_per_round);
+    const std::uint64_t now = std::max(wall_clock_(), kv_.clock_ms(txn));
+    due = kv_.keys_due(txn, now, options_.keys_per_round);
     txn_.end();
   } catch (const storage::StorageError& e) {
     txn_.end();

@@ -9,8 +9,12 @@
 // by the next; otherwise the sweeper waits for the interval (a leader whose clock runs
 // ahead of the batch time erases nothing and so cannot spin).
 //
-// Thread-safety: the executor's thread only (the network thread). Lifetime: executor,
-// store, raft replica, proposer and stats outlive it; stop() it before the proposer drains.
+// It reads the expiry index through the state machine's write window (storage/
+// write_window.h), so it never proposes keys that applied entries not yet committed erased.
+//
+// Thread-safety: the executor's thread only (the network thread, the window's). Lifetime:
+// executor, store, window, raft replica, proposer and stats outlive it; stop() it before the
+// proposer drains.
 #pragma once
 
 #include <chrono>
@@ -33,7 +37,7 @@ struct ExpirySweeperOptions {
 class ExpirySweeper {
  public:
   ExpirySweeper(util::Executor& executor, const storage::KvStore& kv,
-                consensus::RaftReplica& raft, commands::Proposer& proposer,
+                const storage::WriteWindow& window, consensus::RaftReplica& raft, commands::Proposer& proposer,
                 commands::ServerStats& stats, ExpirySweeperOptions options,
                 commands::WallClock wall_clock = commands::unix_time_ms);
 
@@ -47,6 +51,7 @@ class ExpirySweeper {
 
   util::Executor& executor_;
   const storage::KvStore& kv_;
+  const storage::WriteWindow& window_;
   consensus::RaftReplica& raft_;
   commands::Proposer& proposer_;
   commands::ServerStats& stats_;

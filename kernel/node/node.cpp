@@ -227,8 +227,10 @@ int run(const config::Config& config) {
     if (config.cluster.peer_port != 0) {
       transport.listen(config.cluster.peer_host, config.cluster.peer_port);
     }
-    consensus::KvFsm fsm(env, kv, config.limits.max_bulk_bytes, config.storage.databases);
+    consensus::KvFsm fsm(env, kv, config.limits.max_bulk_bytes, config.storage.databases,
+                         config.storage.commit_interval);
     fsm.set_node_context(&node);
+    node.set_write_window(&fsm.window());
     consensus::RaftNode raft(io, *raft_log, transport, fsm, options);
     raft_node = &raft;
     util::AsioExecutor network(io);  // the write path's posts and timers
@@ -239,7 +241,7 @@ int run(const config::Config& config) {
     consensus::ReadBarrier reads(network, replica, forwarder, kReadTimeout);
     consensus::ForwardService forward_service(transport, replica, write_path, reads);
     forward_service.set_audit(seams.audit);
-    node::ExpirySweeper expiry(network, kv, replica, write_path, node.stats(), {});
+    node::ExpirySweeper expiry(network, kv, fsm.window(), replica, write_path, node.stats(), {});
     transport.set_forward_receiver(
         [&](raft_id from, consensus::FrameType type, std::vector<std::uint8_t> body) {
           if (type == consensus::FrameType::kForward) {
@@ -296,6 +298,7 @@ int run(const config::Config& config) {
       server.stop([&] {
         write_path.drain([&] {
           raft.close([&] {
+            fsm.checkpoint();  // what it cannot commit, the log replays at the next start
             transport.close();
             io.stop();
           });

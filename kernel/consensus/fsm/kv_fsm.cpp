@@ -1,6 +1,7 @@
 // KvFsm: apply / snapshot / restore of the key-value store for libraft.
 #include "kernel/consensus/fsm/kv_fsm.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -13,12 +14,19 @@
 namespace keepdb::consensus {
 
 KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes,
-             unsigned databases)
-    : env_(env), kv_(kv), state_machine_(kv, max_value_bytes, databases) {
+             unsigned databases, std::chrono::milliseconds commit_interval)
+    : env_(env),
+      kv_(kv),
+      state_machine_(kv, max_value_bytes, databases),
+      window_(kv.env(), {.max_age = commit_interval,
+                         .max_units = commit_interval.count() == 0 ? 1 : kMaxWindowOps,
+                         .max_bytes = kMaxWindowBytes}) {
   storage::ReadTxn txn(kv_.env());
   txn.begin();
   applied_index_ = kv_.applied_index(txn.get());
+  committed_index_ = highest_applied_ = applied_index_;
   txn.end();
+  commit_each_ = low_on_space();
   // A streamed image the store already holds (switched to before a crash) is of no use.
   const auto installed = read_kv_image_file_header(install_path());
   if (installed && installed->applied_index <= applied_index_) {
@@ -42,21 +50,56 @@ int KvFsm::apply(const raft_buffer& buffer, void** result) {
     *result = const_cast<std::vector<commands::Reply>*>(&no_replies_);
     return 0;
   }
+  // After a failure the store is behind raft's applied index: nothing applies on top of it
+  // until raft restarts and replays from the committed index (kv_fsm.h).
+  if (!failure_.ok()) return RAFT_IOERR;
   try {
-    storage::WriteTxn txn(kv_.env());
     const auto& replies = state_machine_.apply_batch(
-        txn.get(), std::string_view(static_cast<const char*>(buffer.base), buffer.len), index);
-    txn.commit();
+        window_.begin(), std::string_view(static_cast<const char*>(buffer.base), buffer.len),
+        index);
+    window_.add(replies.size(), buffer.len);
     applied_index_ = index;
+    if (commit_each_ || window_.due(storage::WriteWindow::Clock::now())) commit_window();
+    highest_applied_ = std::max(highest_applied_, index);  // answered from here on
     *result = const_cast<std::vector<commands::Reply>*>(&replies);
     return 0;
   } catch (const storage::StorageError& e) {
-    // Every server must apply every committed entry: this one is retried (kv_fsm.h).
+    // Every server must apply every committed entry: these are retried (kv_fsm.h).
     return fail(e);
   }
 }
 
+void KvFsm::commit_window() {
+  window_.commit();
+  committed_index_ = applied_index_;
+  commit_each_ = low_on_space();
+}
+
+bool KvFsm::low_on_space() const {
+  std::error_code unknown;  // then: a window
+  const auto space = std::filesystem::space(env_.path(), unknown);
+  return !unknown && space.available < kLowSpaceBytes;
+}
+
+void KvFsm::checkpoint_if_due() {
+  if (window_.due(storage::WriteWindow::Clock::now())) checkpoint();
+}
+
+bool KvFsm::checkpoint() {
+  try {
+    commit_window();
+    return true;
+  } catch (const storage::StorageError& e) {
+    log::error("cannot commit applied entries to the key-value store: ", e.what());
+    fail(e);
+    return false;
+  }
+}
+
 int KvFsm::fail(const storage::StorageError& error) {
+  window_.abort();
+  applied_index_ = committed_index_;
+  commit_each_ = true;
   if (failure_.ok()) {
     const bool no_space = error.code() == ENOSPC || error.code() == EDQUOT ||
                           error.code() == MDB_MAP_FULL;
@@ -66,6 +109,7 @@ int KvFsm::fail(const storage::StorageError& error) {
 }
 
 int KvFsm::snapshot(raft_buffer* bufs[], unsigned* n_bufs) {
+  if (!checkpoint()) return RAFT_BUSY;  // the failure restarts raft (kv_fsm.h)
   try {
     env_.sync();  // the checkpoint: the store is durable up to this descriptor (kv_fsm.h)
     storage::ReadTxn txn(kv_.env());
@@ -92,6 +136,7 @@ int KvFsm::snapshot(raft_buffer* bufs[], unsigned* n_bufs) {
 }
 
 int KvFsm::restore(raft_buffer& buffer) {
+  if (!checkpoint()) return RAFT_IOERR;
   const std::span<const std::uint8_t> data(static_cast<const std::uint8_t*>(buffer.base),
                                            buffer.len);
   const auto header = read_kv_snapshot_header(data);
@@ -115,7 +160,8 @@ int KvFsm::restore(raft_buffer& buffer) {
     const int rv = replace_store(
         [&](MDB_txn* txn) { return restore_kv_snapshot(kv_, txn, data); }, "a snapshot image");
     if (rv != 0) return rv;  // raft frees the buffer
-    applied_index_ = header->applied_index;
+    applied_index_ = committed_index_ = header->applied_index;
+    highest_applied_ = std::max(highest_applied_, applied_index_);
   }
   raft_free(buffer.base);
   return 0;
@@ -146,7 +192,8 @@ bool KvFsm::restore_installed(std::uint64_t index, int& rv) {
   if (rv != 0) return true;
   std::error_code ignored;
   std::filesystem::remove(path, ignored);  // the store holds it now; a leftover is dropped later
-  applied_index_ = installed->applied_index;
+  applied_index_ = committed_index_ = installed->applied_index;
+  highest_applied_ = std::max(highest_applied_, applied_index_);
   return true;
 }
 

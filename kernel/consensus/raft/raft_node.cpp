@@ -236,6 +236,14 @@ std::optional<std::string> RaftNode::write_refusal() const {
          "; writes are refused until it can write again (free space if the disk is full)";
 }
 
+std::optional<std::string> RaftNode::read_refusal() const {
+  if (!fsm_.lost_applied()) return std::nullopt;
+  return "MISCONF KeepDB cannot write to disk" +
+         (fault_ ? ": " + fault_->cause.message : std::string()) +
+         "; reads are refused until the store has replayed the writes it could not commit "
+         "(free space if the disk is full)";
+}
+
 bool RaftNode::handle_storage_failure() {
   util::IoStatus cause = storage_.failure();
   const bool log_failed = !cause.ok();
@@ -479,6 +487,7 @@ void RaftNode::size_compaction() {
 
 void RaftNode::poll() {
   if (!started_ || closing_) return;
+  fsm_.checkpoint_if_due();  // an idle node's last applied entries commit too (kv_fsm.h)
   if (handle_storage_failure()) return;
   if (fault_ && fault_->proof_index != 0 && applied_index() >= fault_->proof_index) {
     log::info("the disk can be written again (after ", fault_->restarts,

@@ -107,6 +107,9 @@ class RaftNode {
   bool unavailable() const { return started_ && !fault_ && state() == RAFT_UNAVAILABLE; }
   // While storage fails: the MISCONF error line writes get (without the leading '-').
   std::optional<std::string> write_refusal() const;
+  // While a failed commit left the store behind entries it applied and answered
+  // (KvFsm::lost_applied): the MISCONF error line reads get.
+  std::optional<std::string> read_refusal() const;
   bool leader() const { return state() == RAFT_LEADER; }
   bool ready() const { return leader() && ready_; }  // leader whose election barrier applied
   RaftMember leader_member() const;                  // id 0 when unknown

@@ -22,6 +22,7 @@ class RaftNodeReplica final : public RaftReplica {
   bool unavailable() const override { return node_.unavailable(); }
   bool sole_voter_leader() const override { return node_.sole_voter_leader(); }
   std::optional<std::string> write_refusal() const override { return node_.write_refusal(); }
+  std::optional<std::string> read_refusal() const override { return node_.read_refusal(); }
   Leader leader_member() const override {
     RaftMember member = node_.leader_member();
     return {member.id, std::move(member.address)};

@@ -45,6 +45,10 @@ class RaftReplica {
   virtual bool sole_voter_leader() const = 0;
   // While storage fails: the MISCONF error line writes get (without the leading '-').
   virtual std::optional<std::string> write_refusal() const = 0;
+  // While the store is behind entries this node already applied and answered (a failed
+  // commit dropped them, kv_fsm.h): the MISCONF error line reads get, since the store cannot
+  // show those writes until the log is replayed into it.
+  virtual std::optional<std::string> read_refusal() const = 0;
   virtual Leader leader_member() const = 0;
   // A member's raft address; "" when `id` is not in the configuration.
   virtual std::string address_of(raft_id id) const = 0;

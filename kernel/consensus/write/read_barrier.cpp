@@ -12,9 +12,10 @@ ReadBarrier::ReadBarrier(util::Executor& executor, RaftReplica& raft, Forwarder&
 }
 
 void ReadBarrier::wait(Done done) {
-  if (raft_.unavailable() || raft_.sole_voter_leader()) {
-    std::optional<std::string> error;
-    if (raft_.unavailable()) error = kUnavailableError;
+  std::optional<std::string> refusal = raft_.read_refusal();
+  if (refusal || raft_.unavailable() || raft_.sole_voter_leader()) {
+    std::optional<std::string> error = std::move(refusal);
+    if (!error && raft_.unavailable()) error = kUnavailableError;
     executor_.post([done = std::move(done), error, index = raft_.applied_index()] {
       done(error, index);
     });

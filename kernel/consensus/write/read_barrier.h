@@ -8,7 +8,8 @@
 //     server has applied up to that index; the reads then run locally.
 // A sole voter that leads (and has applied its election barrier) needs no round: no other
 // leader can exist. A round that has not finished within `timeout` fails. Errors: "TRYAGAIN no
-// leader", the UNAVAILABLE refusal, or the failure of the round.
+// leader", the UNAVAILABLE refusal, the read refusal of a store behind its own answered
+// writes (RaftReplica::read_refusal), or the failure of the round.
 //
 // Thread-safety: the executor's thread only (the network thread); completions are posted,
 // never run inside wait(). Lifetime: the executor, the raft replica and the forwarder

@@ -16,6 +16,7 @@
 #include "kernel/node/expiry_sweeper.h"
 #include "storage/kv_store.h"
 #include "storage/lmdb.h"
+#include "storage/write_window.h"
 #include "tests/unit/consensus/virtual_clock.h"
 #include "tests/unit/storage/temp_dir.h"
 #include "tests/unit/write/fake_raft.h"
@@ -79,7 +80,7 @@ struct Fixture {
         group(scheduler),
         replica(group.add(1)),
         proposer(scheduler, env, kv),
-        sweeper(executor, kv, replica, proposer, stats, {.interval = 100ms, .keys_per_round = 3},
+        sweeper(executor, kv, window, replica, proposer, stats, {.interval = 100ms, .keys_per_round = 3},
                 [this] { return wall_ms; }) {}
 
   // Keys "k<deadline>" expiring at each deadline (Unix ms).
@@ -104,6 +105,8 @@ struct Fixture {
   keepdb::test::TempDir dir;
   keepdb::storage::Env env;
   KvStore kv;
+  // Closed unless a test opens it: the sweeper then reads committed snapshots.
+  keepdb::storage::WriteWindow window{env, {}};
   VirtualScheduler scheduler;
   VirtualExecutor executor;
   FakeRaftGroup group;
@@ -240,4 +243,20 @@ TEST_CASE("due keys of several databases go in one op per database, the next at 
   REQUIRE(f.proposer.proposals.size() == 2);  // database 0's keys were left: no wait
   CHECK(f.proposer.proposals[1].db == 0);
   CHECK(f.keys(1) == std::vector<std::string>{"k7000"});
+}
+
+TEST_CASE("the sweep reads through the open write window: keys it erased are not proposed",
+          "[expiry]") {
+  Fixture f;
+  f.lead();
+  f.expiring({1'000, 2'000, 3'000});
+  // An applied entry, not committed yet, erased k1000 and made k2000 persistent.
+  MDB_txn* txn = f.window.begin();
+  REQUIRE(f.kv.erase(txn, 0, "k1000"));
+  f.kv.put(txn, 0, "k2000", "v");
+  f.sweeper.start();
+  f.scheduler.run_for(100);
+  REQUIRE(f.proposer.proposals.size() == 1);
+  CHECK(f.keys(0) == std::vector<std::string>{"k3000"});
+  f.window.abort();
 }

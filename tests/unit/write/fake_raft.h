@@ -55,6 +55,7 @@ class FakeReplica final : public RaftReplica {
   bool unavailable() const override { return unavailable_; }
   bool sole_voter_leader() const override;
   std::optional<std::string> write_refusal() const override { return write_refusal_; }
+  std::optional<std::string> read_refusal() const override { return read_refusal_; }
   Leader leader_member() const override;
   std::string address_of(raft_id id) const override;
   raft_index commit_index() const override;
@@ -67,6 +68,7 @@ class FakeReplica final : public RaftReplica {
 
   // Faults. Each notifies the observers.
   void set_write_refusal(std::optional<std::string> refusal);
+  void set_read_refusal(std::optional<std::string> refusal) { read_refusal_ = std::move(refusal); }
   void set_unavailable(bool unavailable);
 
   // The value of `key` in this replica's state machine (INCR counts).
@@ -84,6 +86,7 @@ class FakeReplica final : public RaftReplica {
   bool ready_ = false;
   bool unavailable_ = false;
   std::optional<std::string> write_refusal_;
+  std::optional<std::string> read_refusal_;
   raft_index applied_ = 0;
   std::map<std::string, std::int64_t> counters_;
   std::vector<std::function<void()>> observers_;

@@ -58,6 +58,27 @@ TEST_CASE("a sole voter that leads answers reads without a round", "[read_barrie
   CHECK(barriers.count == 0);
 }
 
+TEST_CASE("a store behind its answered writes refuses reads at once, on a sole voter or not",
+          "[read_barrier]") {
+  for (const std::size_t nodes : {std::size_t{1}, std::size_t{3}}) {
+    WriteCluster cluster(nodes);
+    cluster.elect_and_settle(1);
+    BarrierCount barriers(cluster);
+    cluster.raft().replica(1).set_read_refusal("MISCONF behind");
+    Read r;
+    read(cluster, 1, r);
+    cluster.scheduler().run_for(0);
+    CHECK(r.outcome == "MISCONF behind");
+    CHECK(barriers.count == 0);
+    cluster.raft().replica(1).set_read_refusal(std::nullopt);
+    Read after;
+    read(cluster, 1, after);
+    cluster.settle();
+    REQUIRE(after.outcome);
+    CHECK(after.outcome->starts_with("#"));  // an index: served
+  }
+}
+
 TEST_CASE("reads during a round join the next; one round serves all of its reads",
           "[read_barrier]") {
   WriteCluster cluster(3);  // commit takes 2 ms
