@@ -497,8 +497,10 @@ void RaftNode::poll() {
   advance_saves();
   size_compaction();
   const int state = raft_state(&raft_);
-  // A leader's own write overlaps with replicating it; anyone else writes inline.
-  storage_.set_write_inline(state == RAFT_FOLLOWER || state == RAFT_CANDIDATE);
+  // A leader's own write overlaps with replicating it; anyone else writes inline, and so
+  // does a sole voter, whose write has nothing to overlap with.
+  storage_.set_write_inline(state == RAFT_FOLLOWER || state == RAFT_CANDIDATE ||
+                            (state == RAFT_LEADER && sole_voter()));
   if (state == RAFT_UNAVAILABLE && !unavailable_logged_) {
     unavailable_logged_ = true;
     log::error("consensus is UNAVAILABLE (", error_message(),
