@@ -22,6 +22,10 @@ class BatchSink {
   // Makes `batch` (op_batch.h encoding) durable, applies it, and calls `done` with one
   // reply per op, in order. `callers` names who sent each op (callers[i] sent op i).
   virtual void commit(std::string batch, std::vector<commands::Caller> callers, Done done) = 0;
+  // Whether GroupCommit should wait to gather a batch as large as the last round. Not where
+  // a commit blocks the network thread for its sync (a sole voter writes its log inline):
+  // the next commands queue up meanwhile by themselves, and a wait would only add to it.
+  virtual bool gathers() const { return true; }
 };
 
 }  // namespace keepdb::consensus

@@ -24,7 +24,7 @@ void GroupCommit::propose(const commands::Caller& caller, commands::Args args, C
 
 void GroupCommit::maybe_hand_off() {
   if (busy_ || pending_ops_.empty()) return;
-  if (pending_ops_.size() >= gather_target_) {
+  if (pending_ops_.size() >= gather_target_ || !sink_.gathers()) {
     gather_timer_.cancel();
     gathering_ = false;
     // Posted, so the reads already queued in this event-loop pass join the batch.

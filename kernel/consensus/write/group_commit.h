@@ -8,7 +8,8 @@
 // commands are pending as were in play last round (the last batch plus the commands that
 // queued behind it), because the clients just answered send their next commands within
 // microseconds. Without this the clients split into groups that alternate batches, and
-// each fsync serves only part of them. A lone client never waits.
+// each fsync serves only part of them. A lone client never waits, nor does anyone when the
+// sink says gathering does not pay (BatchSink::gathers: a sole voter blocks for its sync).
 //
 // Each batch is stamped with the wall clock when it is handed off and with this node's
 // storage.databases: on the leader those are the batch time its ops are applied at and the

@@ -30,6 +30,8 @@ class RaftSink final : public BatchSink {
   RaftSink(util::Executor& executor, RaftReplica& raft, Forwarder& forwarder);
 
   void commit(std::string batch, std::vector<commands::Caller> callers, Done done) override;
+  // A sole voter that leads writes its log inline (RaftNode::poll): no gather wait.
+  bool gathers() const override { return !raft_.sole_voter_leader(); }
 
  private:
   struct Batch {

@@ -44,6 +44,8 @@ class ManualSink final : public BatchSink {
   void commit(std::string batch, std::vector<Caller> callers, Done done) override {
     batches.push_back({std::move(batch), std::move(callers), std::move(done), scheduler_.now_us()});
   }
+  bool gathers() const override { return gathers_; }
+  bool gathers_ = true;
   // Answers batch `i` with one "+OK"-like reply per op: ":<op number in the batch>".
   void complete(std::size_t i) {
     const auto count = keepdb::commands::OpBatchReader(batches.at(i).ops).count().value_or(0);
@@ -129,6 +131,18 @@ TEST_CASE("writes that arrive while a batch is in flight form the next batch", "
   CHECK(f.batch(1) == "SET b v | SET c v");
   f.sink.complete(1);
   CHECK(f.replies == std::vector<std::string>{"a :1", "b :1", "c :2"});
+}
+
+TEST_CASE("a sink that does not gather gets the next batch at once", "[group_commit]") {
+  Fixture f;
+  f.sink.gathers_ = false;
+  for (const char* key : {"a", "b", "c"}) f.set(key);
+  f.scheduler.run_for_us(0);
+  f.sink.complete(0);  // a round of 3, but no wait for 3 more
+  f.set("d");
+  f.scheduler.run_for_us(0);
+  REQUIRE(f.sink.batches.size() == 2);
+  CHECK(f.batch(1) == "SET d v");
 }
 
 TEST_CASE("after a round of N commands the next batch waits for N, at most max_gather_wait",
