@@ -19,7 +19,8 @@ std::string render_keys(const IntegerKeys& keys) {
 
 std::string render_config(const KeepdSettings& settings, std::uint16_t port) {
   std::string text = "# written by the KeepDB integration harness\nnode_id = 1\n\n[storage]\n";
-  text += "data_dir = \"" + settings.data_dir + "\"\n\n[client]\nhost = \"127.0.0.1\"\n";
+  text += "data_dir = \"" + settings.data_dir + "\"\n" + render_keys(settings.storage);
+  text += "\n[client]\nhost = \"127.0.0.1\"\n";
   text += "port = " + std::to_string(port) + "\n" + settings.client_lines;
   if (!settings.limits.empty()) text += "\n[limits]\n" + render_keys(settings.limits);
   if (!settings.cluster.empty()) text += "\n[cluster]\n" + render_keys(settings.cluster);

@@ -30,6 +30,11 @@ struct KeepdSettings {
     limits.emplace_back(std::move(key), value);
     return *this;
   }
+  // Sets a `[storage]` key besides data_dir, e.g. storage_key("commit_interval_ms", 1000).
+  KeepdSettings& storage_key(std::string key, std::uint64_t value) {
+    storage.emplace_back(std::move(key), value);
+    return *this;
+  }
   // Sets a `[cluster]` key, e.g. cluster_key("snapshot_threshold_bytes", 8 << 20).
   KeepdSettings& cluster_key(std::string key, std::uint64_t value) {
     cluster.emplace_back(std::move(key), value);
@@ -40,6 +45,7 @@ struct KeepdSettings {
   // Extra `key = value` lines of the `[client]` table (e.g. `transport = "tls"`), verbatim.
   std::string client_lines;
   IntegerKeys limits;
+  IntegerKeys storage;
   IntegerKeys cluster;
   // Further tables, verbatim, after all the others (e.g. "[operator]\nport = 9100\n").
   std::string extra_tables;

@@ -104,7 +104,7 @@ TEST_CASE("kv fsm window: a snapshot commits the window before it names the appl
   CHECK(node.committed_index() == 1u);
 }
 
-TEST_CASE("kv fsm window: with interval 0 every entry commits; the op limit commits a window",
+TEST_CASE("kv fsm window: with interval 0 every entry commits, and the op limit closes a window",
           "[kv_fsm]") {
   SECTION("interval 0") {
     WindowHarness node(0ms);
