@@ -298,7 +298,10 @@ int run(const config::Config& config) {
       server.stop([&] {
         write_path.drain([&] {
           raft.close([&] {
-            fsm.checkpoint();  // what it cannot commit, the log replays at the next start
+            if (!fsm.checkpoint()) {  // what it cannot commit, the log replays at the next start
+              log::warn("could not commit the last applied writes to the key-value store (",
+                        fsm.failure().message, "); the next start replays them from the log");
+            }
             transport.close();
             io.stop();
           });

@@ -18,8 +18,8 @@ KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_va
     : env_(env),
       kv_(kv),
       state_machine_(kv, max_value_bytes, databases),
-      window_(kv.env(), {.max_age = commit_interval,
-                         .max_units = commit_interval.count() == 0 ? 1 : kMaxWindowOps,
+      window_(kv.env(), {.max_age = commit_interval,  // 0: due after every entry
+                         .max_units = kMaxWindowOps,
                          .max_bytes = kMaxWindowBytes}) {
   storage::ReadTxn txn(kv_.env());
   txn.begin();
@@ -90,8 +90,7 @@ bool KvFsm::checkpoint() {
     commit_window();
     return true;
   } catch (const storage::StorageError& e) {
-    log::error("cannot commit applied entries to the key-value store: ", e.what());
-    fail(e);
+    fail(e);  // RaftNode logs the cause once
     return false;
   }
 }
