@@ -6,7 +6,8 @@
 # ratios. The second table gives the cost of each security provider: KeepDB with the
 # provider loaded against the plain KeepDB, rounds alternating between the two, and the
 # headline row: all the client-side providers of profiles/prod.toml together, with the
-# profile's options. A provider row is a config fragment (variant_* below) plus one
+# profile's options; its last two rows move the client sockets (plain, then TLS) to two I/O
+# threads ([client] io_threads). A row is a config fragment (variant_* below) plus one
 # `plugin_row` line.
 #
 # Usage: bench/redis-compare.sh            (builds a Release keepd and plugins into build-bench/)
@@ -184,6 +185,13 @@ variant_tls() {  # plugins/tls on the client listener, certificates from scripts
   printf 'transport = "tls"\n[plugins]\ndir = "plugins"\n'
   plugin tls libkeepdb_tls.so "$(printf 'cert_file = "certs/node1.pem"\nkey_file = "certs/node1.key"')"
 }
+variant_io_threads() {  # no provider; the client sockets on two I/O threads
+  printf 'io_threads = 2\n'
+}
+variant_tls_io_threads() {  # plugins/tls, its sessions on two I/O threads
+  printf 'io_threads = 2\n'
+  variant_tls "$1"
+}
 
 # profile_plugin NAME: the [[plugin]] table NAME of profiles/prod.toml with its
 # [plugin.options], without comments and without the sha256 placeholder.
@@ -259,4 +267,7 @@ plugin_row "c50 P1, prod profile providers" prod \
   "$(so plugins/audit/libkeepdb_audit.so)"
 plugin_row "c1 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 1 "$N_C1" "$(so plugins/tls/libkeepdb_tls.so)"
 plugin_row "c50 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 50 "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
+plugin_row "c50 P1, sockets on 2 I/O threads" io_threads "" 50 "$N_C50"
+plugin_row "c50 P1, TLS on 2 I/O threads" tls_io_threads "--tls --cacert @DIR@/certs/ca.pem" 50 \
+  "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
 echo "(Logs and data in $OUT. Both servers and redis-benchmark share the machine's cores.)"

@@ -64,6 +64,8 @@ struct Storage {
   std::chrono::milliseconds commit_interval = kDefaultCommitInterval;  // 0 to 1000 ms
 };
 
+inline constexpr std::uint32_t kMaxIoThreads = 64;
+
 struct ClientListener {
   bool operator==(const ClientListener&) const = default;  // reload_diff.h compares configs
   std::string host = "127.0.0.1";
@@ -73,6 +75,9 @@ struct ClientListener {
   // A transport's handshake must complete within this time and this many received bytes.
   std::chrono::milliseconds handshake_timeout{10000};
   std::uint32_t handshake_max_bytes = 256u << 10;
+  // Threads that run client sockets and their transport sessions (0..kMaxIoThreads); 0:
+  // the network thread does it all.
+  std::uint32_t io_threads = 0;
 };
 
 // The operator HTTP listener (`[operator]`): GET /metrics and /health. Port 0: none.

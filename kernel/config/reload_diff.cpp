@@ -41,6 +41,7 @@ const std::vector<FixedSetting>& fixed_settings() {
       {"storage.commit_interval_ms", same_field<&Config::storage, &Storage::commit_interval>()},
       {"client.host", same_field<&Config::client, &ClientListener::host>()},
       {"client.port", same_field<&Config::client, &ClientListener::port>()},
+      {"client.io_threads", same_field<&Config::client, &ClientListener::io_threads>()},
       {"operator.host", same_field<&Config::operator_listener, &OperatorListener::host>()},
       {"operator.port", same_field<&Config::operator_listener, &OperatorListener::port>()},
       {"limits.max_bulk_bytes", same_field<&Config::limits, &Limits::max_bulk_bytes>()},

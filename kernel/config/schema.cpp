@@ -92,7 +92,8 @@ Storage read_storage(const TableReader& root, const fs::path& base_dir) {
 ClientListener read_client(const TableReader& root) {
   ClientListener client;
   const auto table = root.table(
-      "client", {"host", "port", "transport", "handshake_timeout_ms", "handshake_max_bytes"});
+      "client", {"host", "port", "transport", "handshake_timeout_ms", "handshake_max_bytes",
+                 "io_threads"});
   if (!table) return client;
   client.host = non_empty_string(*table, "host", client.host);
   client.port =
@@ -102,6 +103,8 @@ ClientListener read_client(const TableReader& root) {
       table->integer("handshake_timeout_ms", 100, 600000).value_or(client.handshake_timeout.count()));
   client.handshake_max_bytes = static_cast<std::uint32_t>(
       table->integer("handshake_max_bytes", 4096, 16 << 20).value_or(client.handshake_max_bytes));
+  client.io_threads = static_cast<std::uint32_t>(
+      table->integer("io_threads", 0, kMaxIoThreads).value_or(client.io_threads));
   return client;
 }
 

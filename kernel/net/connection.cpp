@@ -45,7 +45,7 @@ std::string endpoint_text(const asio::ip::tcp::endpoint& endpoint) {
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::uint64_t id)
-    : channel_(std::move(socket)),
+    : channel_(std::move(socket), server.io().get_executor()),
       server_(server),
       input_(server.limits().max_request_buffer_bytes),
       parser_(parser_limits(server.limits())) {
@@ -53,7 +53,7 @@ Connection::Connection(asio::ip::tcp::socket socket, Server& server, std::uint64
   session_.authenticated = !server.requires_authentication();
   session_.created = session_.last_command = last_request_ = unauthenticated_since_ = Clock::now();
   boost::system::error_code error;
-  auto& raw = channel_.socket();
+  auto& raw = channel_.socket_before_start();
   const auto peer = raw.remote_endpoint(error);
   if (!error) {
     session_.peer_address = endpoint_text(peer);
@@ -565,8 +565,7 @@ void Connection::on_written(const boost::system::error_code& error) {
 
 commands::ClientView Connection::client_view() {
   return {.session = session_,
-          .fd = channel_.socket().is_open() ? static_cast<int>(channel_.socket().native_handle())
-                                            : -1,
+          .fd = channel_.fd(),
           .input_bytes = input_.size(),
           .input_capacity = input_.capacity(),
           .reply_bytes = sending_.size() + queued_.size(),
@@ -606,7 +605,7 @@ void Connection::drain_then_close() {
   auto [space, size] = input_.prepare(kReadChunk);
   reading_ = true;
   // Raw socket bytes: what a transport would decrypt is discarded all the same.
-  channel_.socket().async_read_some(asio::buffer(space, size),
+  channel_.async_read_raw(asio::buffer(space, size),
                           [self = shared_from_this()](const boost::system::error_code& error,
                                                       std::size_t) {
                             self->reading_ = false;

@@ -44,8 +44,11 @@
 // strings, as allocated) to the server, which keeps the client memory budget and may close
 // it (Server::client_memory_changed) whenever it reports.
 //
-// Thread-safety: everything runs on the network thread. Lifetime: shared_ptr; pending
-// socket operations and write completions hold a reference.
+// Threads: everything here runs on the network thread. With [client] io_threads the socket
+// and its transport session run on an I/O thread (util/offloaded_channel.h), which only
+// moves bytes: every decision above stays on the network thread, so ordering per
+// connection is the same either way. Lifetime: shared_ptr; pending socket operations and
+// write completions hold a reference.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -61,9 +64,9 @@
 #include "kernel/commands/reply.h"
 #include "kernel/commands/session.h"
 #include "kernel/net/admission_gate.h"
-#include "util/channel.h"
 #include "kernel/net/input_buffer.h"
 #include "kernel/resp/request_parser.h"
+#include "util/offloaded_channel.h"
 
 namespace keepdb::net {
 
@@ -141,7 +144,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void drain_then_close();
   std::string describe() const;  // "id=7 addr=127.0.0.1:5000" for log lines
 
-  util::Channel channel_;
+  util::OffloadedChannel channel_;
   Server& server_;
   commands::Session session_;
   std::string peer_ip_;  // the client's address without the port, for the admission gate

@@ -30,13 +30,14 @@ std::chrono::milliseconds sweep_period(const config::Limits& limits, bool auth_d
 }  // namespace
 
 Server::Server(asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer,
-               Seams seams)
+               Seams seams, util::IoThreads* io_threads)
     : io_(io),
       node_(node),
       proposer_(proposer),
       acceptor_(io),
       sweep_timer_(io),
       seams_(seams),
+      io_threads_(io_threads),
       admission_timer_(io) {
   node_.set_clients(this);
 }
@@ -64,24 +65,34 @@ tcp::endpoint Server::start() {
 }
 
 void Server::accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
-    if (error) {
-      if (error == asio::error::operation_aborted) return;
-      // e.g. EMFILE; keep accepting
-      log::throttled(log_throttles_.accept_failures, log::Level::kWarn,
-                     "accept failed: ", error.message());
-    } else if (connections_.size() >= limits().max_connections) {
-      reject(std::move(socket));
-    } else {
-      const std::uint64_t id = node_.next_client_id();
-      auto connection = std::make_shared<Connection>(std::move(socket), *this, id);
-      connections_.emplace(id, connection);
-      ++node_.stats().connections_received;
-      node_.stats().connected_clients = connections_.size();
-      connection->start();
-    }
-    if (!stopping_) accept();
-  });
+  const auto handler = [this](const boost::system::error_code& error, tcp::socket socket) {
+    on_accept(error, std::move(socket));
+  };
+  if (io_threads_ != nullptr && io_threads_->size() > 0) {
+    // The socket belongs to the I/O thread's context; the handler still runs here.
+    acceptor_.async_accept(asio::any_io_executor(io_threads_->next().get_executor()), handler);
+  } else {
+    acceptor_.async_accept(handler);
+  }
+}
+
+void Server::on_accept(const boost::system::error_code& error, tcp::socket socket) {
+  if (error) {
+    if (error == asio::error::operation_aborted) return;
+    // e.g. EMFILE; keep accepting
+    log::throttled(log_throttles_.accept_failures, log::Level::kWarn,
+                   "accept failed: ", error.message());
+  } else if (connections_.size() >= limits().max_connections) {
+    reject(std::move(socket));
+  } else {
+    const std::uint64_t id = node_.next_client_id();
+    auto connection = std::make_shared<Connection>(std::move(socket), *this, id);
+    connections_.emplace(id, connection);
+    ++node_.stats().connections_received;
+    node_.stats().connected_clients = connections_.size();
+    connection->start();
+  }
+  if (!stopping_) accept();
 }
 
 void Server::reject(tcp::socket socket) {

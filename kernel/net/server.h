@@ -6,8 +6,12 @@
 // It holds the provider seams the connections call (Seams): the admission gate, ticked
 // every kAdmissionTick by the server's timer, the audit log, and the listener's transport.
 //
+// With I/O threads ([client] io_threads), each accepted socket goes to the next I/O thread's
+// io_context (util/io_threads.h) and its connection moves bytes there; the connection itself
+// and everything here stay on the network thread.
+//
 // Thread-safety: everything runs on the network thread (the io_context passed in).
-// Lifetime: `io`, `node`, `proposer` and the seams must outlive the server.
+// Lifetime: `io`, `node`, `proposer`, the seams and the I/O threads must outlive the server.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -22,6 +26,7 @@
 #include "kernel/commands/proposer.h"
 #include "kernel/net/admission_gate.h"
 #include "kernel/net/client_log_throttles.h"
+#include "util/io_threads.h"
 #include "util/transport_session.h"
 
 namespace keepdb::net {
@@ -41,9 +46,10 @@ inline constexpr std::chrono::milliseconds kAdmissionTick{100};
 // Also the registry of client connections CLIENT LIST and CLIENT KILL use.
 class Server final : public commands::ClientRegistry {
  public:
-  // Registers itself as `node`'s client registry until destroyed.
+  // Registers itself as `node`'s client registry until destroyed. `io_threads` null or
+  // empty: sockets stay on the network thread.
   Server(boost::asio::io_context& io, commands::NodeContext& node, commands::Proposer& proposer,
-         Seams seams = {});
+         Seams seams = {}, util::IoThreads* io_threads = nullptr);
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -84,6 +90,7 @@ class Server final : public commands::ClientRegistry {
 
  private:
   void accept();
+  void on_accept(const boost::system::error_code& error, boost::asio::ip::tcp::socket socket);
   void reject(boost::asio::ip::tcp::socket socket);
   void schedule_sweep();
   void schedule_admission_tick();
@@ -96,6 +103,7 @@ class Server final : public commands::ClientRegistry {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer sweep_timer_;
   Seams seams_;
+  util::IoThreads* io_threads_;
   boost::asio::steady_timer admission_timer_;
   std::unordered_map<std::uint64_t, std::weak_ptr<Connection>> connections_;
   bool stopping_ = false;

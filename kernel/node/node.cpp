@@ -34,6 +34,7 @@
 #include "kernel/plugin_host/auth_chain.h"
 #include "kernel/plugin_host/plugin_set.h"
 #include "util/asio_executor.h"
+#include "util/io_threads.h"
 #include "util/transport_session.h"
 #include "util/version.h"
 #include "storage/data_dir.h"
@@ -252,7 +253,10 @@ int run(const config::Config& config) {
         });
     ClusterService cluster(io, raft, reads);
     node.set_cluster(&cluster);
-    net::Server server(io, node, write_path, seams);
+    // Before the server, so it stops after it: its threads join, and the operations still
+    // queued on them are dropped, before the plugins their transport sessions use unload.
+    util::IoThreads io_threads(config.client.io_threads);
+    net::Server server(io, node, write_path, seams, &io_threads);
     const auto endpoint = server.start();  // before raft starts: a busy port fails first
     ops::HttpListener operator_http(io);
     if (config.operator_listener.port != 0) {
@@ -324,8 +328,11 @@ int run(const config::Config& config) {
       }
     }
     log::info("keepd ", kVersion, " node ", config.node_id, " ready: clients on ",
-              endpoint.address().to_string(), ":", endpoint.port(), ", data in ",
-              config.storage.data_dir.string());
+              endpoint.address().to_string(), ":", endpoint.port(),
+              io_threads.size() > 0
+                  ? " (sockets on " + std::to_string(io_threads.size()) + " I/O threads)"
+                  : std::string(),
+              ", data in ", config.storage.data_dir.string());
     io.run();
     log::info("stopped cleanly");
     return 0;

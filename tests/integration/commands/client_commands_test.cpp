@@ -92,7 +92,10 @@ TEST_CASE("CLIENT LIST lists every connection and filters by id and type", "[con
 
 TEST_CASE("CLIENT KILL closes other clients by id address or user and the caller only when asked",
           "[connection]") {
-  KeepdProcess keepd(KeepdSettings("client-kill"));
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
+  KeepdProcess keepd(KeepdSettings("client-kill").io_threads(io_threads));
   RawClient admin(keepd.port());
   const std::int64_t admin_id = admin.command({"CLIENT", "ID"}).integer;
 

@@ -58,7 +58,10 @@ void expect_replies(const std::vector<RespValue>& replies, const Pipeline& pipel
 }  // namespace
 
 TEST_CASE("500 pipelined commands in one write are answered in order", "[pipeline]") {
-  KeepdProcess keepd(KeepdSettings("pipeline"));
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
+  KeepdProcess keepd(KeepdSettings("pipeline").io_threads(io_threads));
   RawClient client(keepd.port());
   const Pipeline pipeline = mixed_pipeline();
   expect_replies(client.pipeline(pipeline.commands), pipeline);
@@ -88,7 +91,10 @@ TEST_CASE("reads in a pipeline see the writes before them", "[pipeline]") {
 }
 
 TEST_CASE("a pipeline cut into 7-byte pieces gives the same replies", "[pipeline]") {
-  KeepdProcess keepd(KeepdSettings("pipeline-split"));
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
+  KeepdProcess keepd(KeepdSettings("pipeline-split").io_threads(io_threads));
   RawClient client(keepd.port());
   const Pipeline pipeline = mixed_pipeline();
   std::string bytes;

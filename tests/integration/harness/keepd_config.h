@@ -41,6 +41,12 @@ struct KeepdSettings {
     return *this;
   }
 
+  // Sets `[client] io_threads` (0: the default, sockets on the network thread).
+  KeepdSettings& io_threads(unsigned count) {
+    if (count > 0) client_lines += "io_threads = " + std::to_string(count) + "\n";
+    return *this;
+  }
+
   std::string label;
   // Extra `key = value` lines of the `[client]` table (e.g. `transport = "tls"`), verbatim.
   std::string client_lines;

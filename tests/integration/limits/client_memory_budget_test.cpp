@@ -42,7 +42,11 @@ std::size_t connected_clients(std::uint16_t port) {
 
 TEST_CASE("max_client_memory_bytes: the biggest clients are closed, others are served",
           "[limits][client-memory]") {
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
   KeepdProcess keepd(KeepdSettings("limit-client-memory")
+                         .io_threads(io_threads)
                          .limit("max_bulk_bytes", kValueBytes)
                          .limit("max_reply_buffer_bytes", kReplyLimit)
                          .limit("max_client_memory_bytes", kBudget)

@@ -109,7 +109,11 @@ TEST_CASE("max_request_buffer_bytes: a request larger than the buffer is refused
 // disconnects it once it has not read them for limits.request_timeout_ms.
 TEST_CASE("max_reply_buffer_bytes: a client that never reads is disconnected", "[limits]") {
   constexpr std::size_t kValueBytes = 64 * 1024;
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
   KeepdProcess keepd(KeepdSettings("limit-reply-buffer")
+                         .io_threads(io_threads)
                          .limit("max_bulk_bytes", kValueBytes)
                          .limit("max_reply_buffer_bytes", kValueBytes + 1024)
                          .limit("request_timeout_ms", 1000));
@@ -156,7 +160,11 @@ TEST_CASE("max_reply_buffer_bytes: a client that reads may pipeline more than th
 }
 
 TEST_CASE("max_connections: a connection beyond the limit is refused", "[limits]") {
-  KeepdProcess keepd(KeepdSettings("limit-connections").limit("max_connections", 3));
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
+  KeepdProcess keepd(
+      KeepdSettings("limit-connections").limit("max_connections", 3).io_threads(io_threads));
   write_witness(keepd.port());
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < 3; ++i) {
@@ -206,7 +214,12 @@ TEST_CASE("idle_timeout_ms: an idle connection is closed, an active one is not",
 }
 
 TEST_CASE("request_timeout_ms: a stalled partial request is closed (slowloris)", "[limits]") {
-  KeepdProcess keepd(KeepdSettings("limit-request-timeout").limit("request_timeout_ms", 500));
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
+  KeepdProcess keepd(KeepdSettings("limit-request-timeout")
+                         .limit("request_timeout_ms", 500)
+                         .io_threads(io_threads));
   write_witness(keepd.port());
 
   SECTION("a request that stops part-way") {

@@ -18,7 +18,11 @@ constexpr std::size_t kSentBody = 4u << 20;  // several times what the server re
 
 TEST_CASE("a client sending a bulk over the limit reads the error, then the close",
           "[oversized]") {
-  KeepdProcess keepd(KeepdSettings("oversized-bulk").limit("max_bulk_bytes", kMaxBulk));
+  // Sockets on the network thread, then on two I/O threads ([client] io_threads).
+  const unsigned io_threads = GENERATE(0u, 2u);
+  CAPTURE(io_threads);
+  KeepdProcess keepd(
+      KeepdSettings("oversized-bulk").limit("max_bulk_bytes", kMaxBulk).io_threads(io_threads));
   write_witness(keepd.port());
   for (int attempt = 0; attempt < 3; ++attempt) {
     INFO("attempt " << attempt);

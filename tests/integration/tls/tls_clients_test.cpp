@@ -4,6 +4,7 @@
 // client, garbage, a stalled handshake and an oversized ClientHello each fail only their
 // own connection, with a log line, while a TLS client keeps working. With auth-cert (item 4),
 // a mapped client certificate is a principal without a password, and still obeys its roles.
+// Each runs with the sessions on the network thread and again on I/O threads.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -68,7 +69,10 @@ class TlsKeepd {
 }  // namespace
 
 TEST_CASE("tls: redis-cli and redis-benchmark work over TLS", "[tls]") {
-  TlsKeepd node({});
+  // Sessions on the network thread, then on two I/O threads ([client] io_threads).
+  const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
+  CAPTURE(io_threads);
+  TlsKeepd node({}, io_threads);
   const auto set = node.cli({"SET", "k", "over-tls"});
   INFO(set.err);
   CHECK(set.out == "OK\n");
@@ -110,7 +114,10 @@ TEST_CASE("tls: mutual TLS needs a client certificate from the CA and shows its 
 TEST_CASE("tls: plaintext, garbage, a stalled handshake and an oversized ClientHello harm no "
           "other client",
           "[tls]") {
-  TlsKeepd node({}, "handshake_timeout_ms = 500\n");
+  // Sessions on the network thread, then on two I/O threads ([client] io_threads).
+  const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
+  CAPTURE(io_threads);
+  TlsKeepd node({}, "handshake_timeout_ms = 500\n" + io_threads);
 
   RawClient plaintext(node.keepd().port());
   plaintext.send(encode_command({"PING"}));
@@ -141,8 +148,11 @@ TEST_CASE("tls: plaintext, garbage, a stalled handshake and an oversized ClientH
 TEST_CASE("tls: a mapped client certificate is a principal without a password and obeys its "
           "roles",
           "[tls]") {
+  // Sessions on the network thread, then on two I/O threads ([client] io_threads).
+  const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
+  CAPTURE(io_threads);
   TlsKeepd node(PluginTable::Options{{"ca_file", "tls/ca.pem"}, {"require_client_cert", "true"}},
-                {}, {PluginTable("cert", KEEPDB_AUTH_CERT_SO, {{"principals", "client=read"}})});
+                io_threads, {PluginTable("cert", KEEPDB_AUTH_CERT_SO, {{"principals", "client=read"}})});
   const auto info = node.cli({"CLIENT", "INFO"}, node.client_cert());
   INFO(info.out << info.err);
   CHECK(info.out.find("user=cert:client") != std::string::npos);

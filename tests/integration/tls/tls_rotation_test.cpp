@@ -24,12 +24,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-SeamsSetup rotation_setup() {
+// `client_lines`: more lines of the [client] table.
+SeamsSetup rotation_setup(const std::string& client_lines) {
   SeamsSetup setup({PluginTable("tls", KEEPDB_TLS_SO,
                                 {{"cert_file", "tls/node1.pem"},
                                  {"key_file", "tls/node1.key"},
                                  {"ca_file", "tls/ca.pem"}})});
-  setup.client_lines = "transport = \"tls\"\n";
+  setup.client_lines = "transport = \"tls\"\n" + client_lines;
   return setup;
 }
 
@@ -54,7 +55,10 @@ std::size_t dbsize(const SeamsKeepd& keepd, const std::string& ca) {
 
 TEST_CASE("tls: certificate and CA rotate by reload under a write load without dropping it",
           "[tls][reload]") {
-  SeamsKeepd keepd(rotation_setup());
+  // Sessions on the network thread, then on two I/O threads ([client] io_threads).
+  const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
+  CAPTURE(io_threads);
+  SeamsKeepd keepd(rotation_setup(io_threads));
   const auto certs = run_program({"/bin/bash", std::string(KEEPDB_SOURCE_DIR) + "/scripts/gen-certs.sh",
                                   (keepd.dir() / "tls").string(), "1"});
   REQUIRE(certs.status.exited_normally(0));

@@ -22,6 +22,7 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(config.storage.databases == 64);
   CHECK(config.client.host == "0.0.0.0");
   CHECK(config.client.port == 7379);
+  CHECK(config.client.io_threads == 4);
 
   CHECK(config.limits.max_bulk_bytes == 1u << 20);
   CHECK(config.limits.max_array_len == 4096);
@@ -38,7 +39,7 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(token.name == "auth-token");
   CHECK(token.path == "/opt/keepdb/plugins/libkeepdb_auth_token.so");
   CHECK(token.sha256 == "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789");
-  CHECK(token.line == 26);
+  CHECK(token.line == 27);
   using Options = std::vector<std::pair<std::string, std::string>>;
   CHECK(token.options ==
         Options{{"secrets_file", "secrets"}, {"roles.0", "read"}, {"roles.1", "write"}});
@@ -47,7 +48,7 @@ TEST_CASE("config: a file setting every key loads every value", "[config]") {
   CHECK(audit.path == "/usr/lib/keepdb/libkeepdb_audit.so");
   CHECK(audit.sha256.empty());
   CHECK(audit.options.empty());
-  CHECK(audit.line == 35);
+  CHECK(audit.line == 36);
 
   CHECK(config.cluster.id == "prod-eu");
   CHECK(config.cluster.peer_host == "10.0.0.2");
@@ -74,6 +75,7 @@ TEST_CASE("config: absent keys take the documented defaults", "[config]") {
   CHECK(config.storage.databases == 16);
   CHECK(config.client.host == "127.0.0.1");
   CHECK(config.client.port == 6379);
+  CHECK(config.client.io_threads == 0);
   CHECK(config.limits.max_bulk_bytes == 16u << 20);
   CHECK(config.limits.max_array_len == 1u << 20);
   CHECK(config.limits.max_inline_bytes == 64u << 10);

@@ -57,6 +57,8 @@ TEST_CASE("reload diff: each setting fixed at start is named", "[config][reload]
         std::vector<std::string>{"client.port"});
   CHECK(restart_for(replaced(kBase, "port = 6400", "port = 6400\nhost = \"0.0.0.0\"")) ==
         std::vector<std::string>{"client.host"});
+  CHECK(restart_for(replaced(kBase, "port = 6400", "port = 6400\nio_threads = 2")) ==
+        std::vector<std::string>{"client.io_threads"});
   CHECK(restart_for(replaced(kBase, "max_connections = 100",
                              "max_connections = 100\nmax_bulk_bytes = 4096")) ==
         std::vector<std::string>{"limits.max_bulk_bytes"});
