@@ -6,15 +6,16 @@
 # ratios. The second table gives the cost of each security provider: KeepDB with the
 # provider loaded against the plain KeepDB, rounds alternating between the two, and the
 # headline row: all the client-side providers of profiles/prod.toml together, with the
-# profile's options; its last two rows move the client sockets (plain, then TLS) to two I/O
-# threads ([client] io_threads). A row is a config fragment (variant_* below) plus one
-# `plugin_row` line.
+# profile's options; its last two rows move the client sockets (plain, then TLS) to I/O
+# threads ([client] io_threads = IO_THREADS). A row is a config fragment (variant_* below)
+# plus one `plugin_row` line.
 #
 # Usage: bench/redis-compare.sh            (builds a Release keepd and plugins into build-bench/)
 # Knobs (env): KEEPD=path/to/keepd (its build tree must hold the plugins and test fixtures)
 #   N_C1=5000 N_C50=50000 N_P16=300000 ROUNDS=3 (medians are printed) KEYSPACE= (-r N: random
 #   keys) ONLY= (a pattern: run only the provider rows whose label matches; "none" skips them)
 #   OUT=/tmp/keepdb-bench PORT_BASE=6501 (ports PORT_BASE, PORT_BASE+1, ...)
+#   IO_THREADS=1 ([client] io_threads of the two I/O-thread rows)
 # Everything runs on 127.0.0.1; every server is started here, tracked by PID, stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,7 @@ N_C1=${N_C1:-5000}
 N_C50=${N_C50:-50000}
 N_P16=${N_P16:-300000}
 ROUNDS=${ROUNDS:-3}
+IO_THREADS=${IO_THREADS:-1}
 KEYSPACE=${KEYSPACE:-}
 ONLY=${ONLY:-}
 OUT=${OUT:-/tmp/keepdb-bench}
@@ -185,11 +187,11 @@ variant_tls() {  # plugins/tls on the client listener, certificates from scripts
   printf 'transport = "tls"\n[plugins]\ndir = "plugins"\n'
   plugin tls libkeepdb_tls.so "$(printf 'cert_file = "certs/node1.pem"\nkey_file = "certs/node1.key"')"
 }
-variant_io_threads() {  # no provider; the client sockets on two I/O threads
-  printf 'io_threads = 2\n'
+variant_io_threads() {  # no provider; the client sockets on IO_THREADS I/O threads
+  printf 'io_threads = %s\n' "$IO_THREADS"
 }
-variant_tls_io_threads() {  # plugins/tls, its sessions on two I/O threads
-  printf 'io_threads = 2\n'
+variant_tls_io_threads() {  # plugins/tls, its sessions on IO_THREADS I/O threads
+  printf 'io_threads = %s\n' "$IO_THREADS"
   variant_tls "$1"
 }
 
@@ -267,7 +269,7 @@ plugin_row "c50 P1, prod profile providers" prod \
   "$(so plugins/audit/libkeepdb_audit.so)"
 plugin_row "c1 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 1 "$N_C1" "$(so plugins/tls/libkeepdb_tls.so)"
 plugin_row "c50 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 50 "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
-plugin_row "c50 P1, sockets on 2 I/O threads" io_threads "" 50 "$N_C50"
-plugin_row "c50 P1, TLS on 2 I/O threads" tls_io_threads "--tls --cacert @DIR@/certs/ca.pem" 50 \
-  "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
+plugin_row "c50 P1, sockets on $IO_THREADS I/O thread(s)" io_threads "" 50 "$N_C50"
+plugin_row "c50 P1, TLS on $IO_THREADS I/O thread(s)" tls_io_threads \
+  "--tls --cacert @DIR@/certs/ca.pem" 50 "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
 echo "(Logs and data in $OUT. Both servers and redis-benchmark share the machine's cores.)"

@@ -37,6 +37,7 @@ void info_server(ExecContext& c, std::string& text) {
   add_field(text, "arch_bits", std::to_string(sizeof(void*) * 8));
   add_field(text, "process_id", std::to_string(::getpid()));
   add_field(text, "tcp_port", std::to_string(c.node.config().client.port));
+  add_field(text, "io_threads", std::to_string(c.node.config().client.io_threads));
   add_field(text, "uptime_in_seconds", std::to_string(uptime));
   add_field(text, "uptime_in_days", std::to_string(uptime / 86400));
   add_field(text, "node_id", std::to_string(c.node.config().node_id));

@@ -210,6 +210,7 @@ TEST_CASE("INFO reports server, clients, stats and keyspace", "[server]") {
   CHECK(info.find("# Server\r\n") != std::string::npos);
   CHECK(info.find("redis_version:7.") != std::string::npos);
   CHECK(info.find("tcp_port:" + std::to_string(keepd.port()) + "\r\n") != std::string::npos);
+  CHECK(info.find("io_threads:0\r\n") != std::string::npos);
   CHECK(info.find("# Clients\r\nconnected_clients:1\r\n") != std::string::npos);
   CHECK(info.find("# Stats\r\n") != std::string::npos);
   CHECK(info.find("# Keyspace\r\ndb0:keys=3,") != std::string::npos);

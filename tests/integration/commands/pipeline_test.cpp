@@ -63,6 +63,8 @@ TEST_CASE("500 pipelined commands in one write are answered in order", "[pipelin
   CAPTURE(io_threads);
   KeepdProcess keepd(KeepdSettings("pipeline").io_threads(io_threads));
   RawClient client(keepd.port());
+  CHECK(client.command({"INFO", "server"}).text.find("io_threads:" + std::to_string(io_threads) +
+                                                     "\r\n") != std::string::npos);
   const Pipeline pipeline = mixed_pipeline();
   expect_replies(client.pipeline(pipeline.commands), pipeline);
   CHECK(client.command({"GET", "counter"}).text == std::to_string(kPipelineLength / 5));
