@@ -8,11 +8,14 @@ namespace {
 
 constexpr char kVersionWithoutTime = 1;
 constexpr char kVersionWithoutDatabase = 2;
-constexpr char kVersion = 3;
-constexpr std::size_t kHeaderBytes = 15;
+constexpr char kVersionWithoutValueLimit = 3;
+constexpr char kVersion = 4;
+constexpr std::size_t kHeaderBytes = 23;
+constexpr std::size_t kHeaderBytesWithoutValueLimit = 15;
 constexpr std::size_t kHeaderBytesWithoutDatabase = 13;
 constexpr std::size_t kHeaderBytesWithoutTime = 5;
 constexpr std::size_t kDatabasesOffset = 9;
+constexpr std::size_t kValueLimitOffset = 11;
 constexpr std::size_t kMinOpBytes = 8;  // argc and at least one argument length
 
 void put_u32(std::string& out, std::uint32_t v) {
@@ -39,7 +42,8 @@ unsigned get_u16(const char* p) {
 
 }  // namespace
 
-OpBatchBuilder::OpBatchBuilder(unsigned databases) : databases_(databases) {
+OpBatchBuilder::OpBatchBuilder(unsigned databases, std::uint64_t max_value_bytes)
+    : databases_(databases), max_value_bytes_(max_value_bytes) {
   buffer_.assign(kHeaderBytes, '\0');
 }
 
@@ -58,7 +62,12 @@ std::string OpBatchBuilder::take(std::uint64_t time_ms) {
   for (int i = 0; i < 8; ++i) buffer_[1 + i] = static_cast<char>((time_ms >> (8 * i)) & 0xff);
   buffer_[kDatabasesOffset] = static_cast<char>(databases_ & 0xff);
   buffer_[kDatabasesOffset + 1] = static_cast<char>((databases_ >> 8) & 0xff);
-  for (int i = 0; i < 4; ++i) buffer_[11 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+  for (int i = 0; i < 8; ++i) {
+    buffer_[kValueLimitOffset + i] = static_cast<char>((max_value_bytes_ >> (8 * i)) & 0xff);
+  }
+  for (int i = 0; i < 4; ++i) {
+    buffer_[kHeaderBytes - 4 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
+  }
   std::string batch = std::move(buffer_);
   buffer_.assign(kHeaderBytes, '\0');
   count_ = 0;
@@ -69,6 +78,7 @@ std::string OpBatchBuilder::take(std::uint64_t time_ms) {
 std::size_t OpBatchReader::header_bytes() const {
   if (batch_.empty()) return 0;
   if (batch_[0] == kVersion) return kHeaderBytes;
+  if (batch_[0] == kVersionWithoutValueLimit) return kHeaderBytesWithoutValueLimit;
   if (batch_[0] == kVersionWithoutDatabase) return kHeaderBytesWithoutDatabase;
   if (batch_[0] == kVersionWithoutTime) return kHeaderBytesWithoutTime;
   return 0;
@@ -77,9 +87,12 @@ std::size_t OpBatchReader::header_bytes() const {
 std::optional<std::uint32_t> OpBatchReader::count() const {
   const std::size_t header = header_bytes();
   if (header == 0 || batch_.size() < header) return std::nullopt;
-  if (header == kHeaderBytes) {
+  if (header >= kHeaderBytesWithoutValueLimit) {
     const unsigned databases = get_u16(batch_.data() + kDatabasesOffset);
     if (databases == 0 || databases > storage::kMaxDatabases) return std::nullopt;
+  }
+  if (header == kHeaderBytes && get_u64(batch_.data() + kValueLimitOffset) == 0) {
+    return std::nullopt;
   }
   const std::uint32_t declared = get_u32(batch_.data() + header - 4);
   // More ops than the bytes can hold: the header itself is damaged (and callers size
@@ -95,9 +108,14 @@ std::uint64_t OpBatchReader::time_ms() const {
 }
 
 unsigned OpBatchReader::databases() const {
-  return header_bytes() == kHeaderBytes && batch_.size() >= kHeaderBytes
+  return header_bytes() >= kHeaderBytesWithoutValueLimit && batch_.size() >= header_bytes()
              ? get_u16(batch_.data() + kDatabasesOffset)
              : 1;
+}
+
+std::optional<std::uint64_t> OpBatchReader::max_value_bytes() const {
+  if (header_bytes() != kHeaderBytes || batch_.size() < kHeaderBytes) return std::nullopt;
+  return get_u64(batch_.data() + kValueLimitOffset);
 }
 
 bool OpBatchReader::read_u32(std::uint32_t& value) {
@@ -121,7 +139,7 @@ bool OpBatchReader::next(std::vector<std::string_view>& args) {
     if (remaining_ == 0 && pos_ != batch_.size()) malformed_ = true;
   }
   if (malformed_ || remaining_ == 0) return false;
-  if (batch_[0] == kVersion) {
+  if (batch_[0] >= kVersionWithoutValueLimit) {
     if (pos_ == batch_.size()) {
       malformed_ = true;
       return false;

@@ -32,7 +32,9 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
               " as on every node, but this node's clients can select only its own ",
               databases_, "; give every node the same storage.databases");
   }
-  ApplyContext context{kv_, txn, max_value_bytes_, now, node_, 0, databases};
+  // The leader's limit when the batch carries it, so every node answers APPEND alike.
+  const std::uint64_t max_value_bytes = reader.max_value_bytes().value_or(max_value_bytes_);
+  ApplyContext context{kv_, txn, max_value_bytes, now, node_, 0, databases};
   while (reader.next(args_)) {
     context.db = reader.db();
     const CommandSpec* spec = command_table().find(args_[0]);

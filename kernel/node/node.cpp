@@ -238,7 +238,8 @@ int run(const config::Config& config) {
     consensus::RaftNodeReplica replica(raft);
     consensus::Forwarder forwarder(network, transport, replica, kForwardTimeout);
     consensus::RaftSink sink(network, replica, forwarder);
-    consensus::GroupCommit write_path(network, sink, node.stats(), config.storage.databases);
+    consensus::GroupCommit write_path(network, sink, node.stats(), config.storage.databases,
+                                      config.limits.max_bulk_bytes);
     consensus::ReadBarrier reads(network, replica, forwarder, kReadTimeout);
     consensus::ForwardService forward_service(transport, replica, write_path, reads);
     forward_service.set_audit(seams.audit);

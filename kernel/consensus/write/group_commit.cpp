@@ -6,14 +6,15 @@
 namespace keepdb::consensus {
 
 GroupCommit::GroupCommit(util::Executor& executor, BatchSink& sink, commands::ServerStats& stats,
-                         unsigned databases, std::chrono::microseconds max_gather_wait,
+                         unsigned databases, std::uint64_t max_value_bytes,
+                         std::chrono::microseconds max_gather_wait,
                          commands::WallClock wall_clock)
     : executor_(executor),
       sink_(sink),
       stats_(stats),
       max_gather_wait_(max_gather_wait),
       wall_clock_(std::move(wall_clock)),
-      pending_ops_(databases) {}
+      pending_ops_(databases, max_value_bytes) {}
 
 void GroupCommit::propose(const commands::Caller& caller, commands::Args args, Completion done) {
   pending_ops_.add(args, caller.db);

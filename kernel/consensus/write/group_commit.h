@@ -34,9 +34,10 @@ namespace keepdb::consensus {
 
 class GroupCommit final : public commands::Proposer {
  public:
-  // `databases`: the node's storage.databases.
+  // `databases` and `max_value_bytes`: the node's storage.databases and
+  // limits.max_bulk_bytes, stamped on every batch (commands/op_batch.h).
   GroupCommit(util::Executor& executor, BatchSink& sink, commands::ServerStats& stats,
-              unsigned databases,
+              unsigned databases, std::uint64_t max_value_bytes,
               std::chrono::microseconds max_gather_wait = std::chrono::microseconds(1000),
               commands::WallClock wall_clock = commands::unix_time_ms);
 

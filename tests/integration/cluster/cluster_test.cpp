@@ -74,22 +74,6 @@ Roster roster_on(const LocalCluster& cluster, unsigned node) {
   return roster;
 }
 
-// KEEPDB.TRANSFER [id] on `node`, repeated while it replies that leadership did not move:
-// raft 0.15 sends its TimeoutNow once, and a follower busy persisting ignores it.
-RespValue transfer_on(const LocalCluster& cluster, unsigned node, std::optional<std::uint64_t> id) {
-  RawClient client(cluster.client_port(node));
-  std::vector<std::string> command{"KEEPDB.TRANSFER"};
-  if (id) command.push_back(std::to_string(*id));
-  RespValue reply;
-  poll_until(
-      [&] {
-        reply = client.command(command, 20s);
-        return reply.text != "ERR leadership did not move; try again";
-      },
-      30s);
-  return reply;
-}
-
 TEST_CASE("cluster: writes and reads on any node", "[cluster]") {
   LocalCluster cluster(3);
   const int leader = cluster.wait_for_leader();
@@ -261,7 +245,7 @@ TEST_CASE("cluster: KEEPDB.TRANSFER moves leadership to the named node or to one
   const auto leader = static_cast<unsigned>(leader_index);
   const unsigned target = other_than(leader, 3);
 
-  REQUIRE(transfer_on(cluster, leader, cluster.id(target)).text == "OK");
+  REQUIRE(transfer_leadership(cluster, leader, cluster.id(target)).text == "OK");
   CHECK(cluster.wait_for_leader() == static_cast<int>(target));  // and every node names it
   CHECK(cluster.info(target, "keepdb_role") == "leader");
   CHECK(number(cluster.info(leader, "keepdb_leader_id")) == cluster.id(target));
@@ -270,7 +254,7 @@ TEST_CASE("cluster: KEEPDB.TRANSFER moves leadership to the named node or to one
   RawClient old_leader(cluster.client_port(leader));
   CHECK(old_leader.command({"SET", "after-transfer", "1"}, 20s).text == "OK");
 
-  REQUIRE(transfer_on(cluster, target, std::nullopt).text == "OK");
+  REQUIRE(transfer_leadership(cluster, target, std::nullopt).text == "OK");
   const int picked = cluster.wait_for_leader();
   REQUIRE(picked >= 0);
   CHECK(picked != static_cast<int>(target));

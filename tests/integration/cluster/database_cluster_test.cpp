@@ -2,7 +2,8 @@
 // forwarded with their database and read on another node, and kept across that node's
 // restart; a follower that was down while the log was compacted installs a snapshot that
 // carries database 3's keys (the empty key and a TTL included) and none in database 0.
-// Nodes configured with different storage.databases apply MOVE as the leader did.
+// Nodes configured with different storage.databases apply MOVE as the leader did, and
+// nodes with different limits.max_bulk_bytes apply APPEND and SETRANGE as the leader did.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -132,6 +133,38 @@ TEST_CASE("databases: nodes configured with different counts apply MOVE alike an
       CHECK(cluster.log(node).find("a write batch built with storage.databases = " +
                                    std::to_string(counts[leader])) != std::string::npos);
     }
+  }
+}
+
+TEST_CASE("limits: nodes with different max_bulk_bytes grow values as the leader allowed",
+          "[cluster][limits]") {
+  // Node 1 allows 64-byte values, the others 16; node 1 leads.
+  LocalCluster::ExtraLines extra;
+  extra.tail = [](unsigned node) {
+    return std::string("[limits]\nmax_bulk_bytes = ") + (node == 0 ? "64" : "16") + "\n";
+  };
+  LocalCluster cluster(3, {}, "value-limits", {}, {}, extra);
+  const int leader = cluster.wait_for_leader();
+  REQUIRE(leader >= 0);
+  if (leader != 0) {
+    REQUIRE(transfer_leadership(cluster, index_of(leader), cluster.id(0)).text == "OK");
+    REQUIRE(cluster.wait_for_leader() == 0);
+  }
+  {
+    RawClient client(cluster.client_port(0));
+    const std::string piece(16, 'a');
+    CHECK(client.command({"APPEND", "k", piece}, 20s).integer == 16);
+    CHECK(client.command({"APPEND", "k", piece}, 20s).integer == 32);  // past the others' 16
+    CHECK(client.command({"SETRANGE", "k", "40", "x"}, 20s).integer == 41);
+    CHECK(client.command({"APPEND", "k", std::string(16, 'b')}, 20s).integer == 57);
+    CHECK(client.command({"APPEND", "k", std::string(8, 'c')}, 20s).describe() ==
+          "(error) ERR string exceeds maximum allowed size (proto-max-bulk-len)");
+  }
+  for (unsigned node = 0; node < 3; ++node) {
+    CAPTURE(node);
+    catch_up(cluster, 0, node);
+    RawClient client(cluster.client_port(node));
+    CHECK(client.command({"STRLEN", "k"}, 20s).integer == 57);
   }
 }
 

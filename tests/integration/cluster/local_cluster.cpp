@@ -220,4 +220,19 @@ bool LocalCluster::wait_applied(unsigned node, std::uint64_t index, milliseconds
       timeout, 20ms);
 }
 
+RespValue transfer_leadership(const LocalCluster& cluster, unsigned node,
+                              std::optional<std::uint64_t> id) {
+  RawClient client(cluster.client_port(node));
+  std::vector<std::string> command{"KEEPDB.TRANSFER"};
+  if (id) command.push_back(std::to_string(*id));
+  RespValue reply;
+  poll_until(
+      [&] {
+        reply = client.command(command, 20s);
+        return reply.text != "ERR leadership did not move; try again";
+      },
+      30s);
+  return reply;
+}
+
 }  // namespace keepdb::integration

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "tests/integration/harness/child_process.h"
 #include "tests/integration/harness/keepd_config.h"
 #include "tests/integration/harness/plugin_tables.h"
+#include "tests/integration/harness/resp_reader.h"
 #include "tests/integration/harness/temp_dir.h"
 
 namespace keepdb::integration {
@@ -117,5 +119,10 @@ class LocalCluster {
   Plugins plugins_;
   std::vector<Node> nodes_;
 };
+
+// KEEPDB.TRANSFER [id] on `node`, repeated while it replies that leadership did not move:
+// raft 0.15 sends its TimeoutNow once, and a follower busy persisting ignores it.
+RespValue transfer_leadership(const LocalCluster& cluster, unsigned node,
+                              std::optional<std::uint64_t> id);
 
 }  // namespace keepdb::integration

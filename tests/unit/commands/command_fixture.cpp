@@ -18,7 +18,8 @@ CommandFixture::CommandFixture(std::uint64_t max_value_bytes)
            storage::EnvOptions{.map_size_bytes = 64u << 20, .extra_flags = MDB_NOSYNC}),
       kv_(env_),
       node_(config_, kv_, nullptr, [this] { return now_ms_; }),
-      state_machine_(kv_, max_value_bytes) {
+      state_machine_(kv_, max_value_bytes),
+      max_value_bytes_(max_value_bytes) {
   state_machine_.set_node_context(&node_);
   session_.authenticated = true;
 }
@@ -44,7 +45,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
   } else if (step == commands::TransactionStep::kExec) {
     const std::vector<std::string> op = commands::take_transaction_op(session_);
     const std::vector<std::string_view> op_args(op.begin(), op.end());
-    commands::OpBatchBuilder builder(config_.storage.databases);
+    commands::OpBatchBuilder builder(config_.storage.databases, max_value_bytes_);
     builder.add(op_args, session_.db);
     const auto replies = apply_batch(builder.take(now_ms_));
     REQUIRE(replies.size() == 1);
@@ -55,7 +56,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
     session_.select_pending = false;
     replies.front().write_to(writer);
   } else if (admission.spec->proposes()) {
-    commands::OpBatchBuilder builder(config_.storage.databases);
+    commands::OpBatchBuilder builder(config_.storage.databases, max_value_bytes_);
     builder.add(args, session_.db);
     const auto replies = apply_batch(builder.take(now_ms_));
     REQUIRE(replies.size() == 1);

@@ -68,6 +68,7 @@ class CommandFixture {
   config::Config config_;
   commands::NodeContext node_;
   commands::StateMachine state_machine_;
+  std::uint64_t max_value_bytes_;  // stamped on the batches it builds, as the leader's limit
   commands::Session session_;
   std::uint64_t next_index_ = 1;
 };

@@ -91,14 +91,17 @@ TEST_CASE("op_batch: ops round-trip in order, binary-safe", "[op_batch]") {
 
 TEST_CASE("op_batch: the encoding is the documented little-endian layout", "[op_batch]") {
   CHECK(encode({{"GET", "k"}}, 0x0102030405060708) ==
-        "\x03\x08\x07\x06\x05\x04\x03\x02\x01"
+        "\x04\x08\x07\x06\x05\x04\x03\x02\x01"
         "\x10\x00"
+        "\x00\x00\x00\x01\x00\x00\x00\x00"
         "\x01\x00\x00\x00"
         "\x00"
         "\x02\x00\x00\x00"
         "\x03\x00\x00\x00GET"
         "\x01\x00\x00\x00k"s);
-  CHECK(encode({}, 0) == "\x03\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x00"s);
+  CHECK(encode({}, 0) ==
+        "\x04\x00\x00\x00\x00\x00\x00\x00\x00\x10\x00\x00\x00\x00\x01\x00\x00\x00\x00"
+        "\x00\x00\x00\x00"s);
 }
 
 TEST_CASE("op_batch: each op carries its database", "[op_batch][db]") {
@@ -108,7 +111,7 @@ TEST_CASE("op_batch: each op carries its database", "[op_batch][db]") {
   builder.add(set);
   builder.add(set, 255);
   const std::string batch = builder.take(1);
-  CHECK(batch.substr(15, 1) == "\x07"s);
+  CHECK(batch.substr(23, 1) == "\x07"s);
   OpBatchReader reader(batch);
   std::vector<std::string_view> args;
   std::vector<int> dbs;
@@ -151,6 +154,47 @@ TEST_CASE("op_batch: each batch carries its builder's databases, 1 to 256", "[op
     CHECK(reader.databases() == databases);
     CHECK(decode(batch).ops == std::vector<Op>{{"MOVE", "k", "3"}});
   }
+}
+
+TEST_CASE("op_batch: each batch carries its builder's value limit", "[op_batch]") {
+  for (const std::uint64_t limit : {std::uint64_t{1}, std::uint64_t{4096}, std::uint64_t{512} << 20}) {
+    CAPTURE(limit);
+    OpBatchBuilder builder(16, limit);
+    builder.add(std::vector<std::string_view>{"APPEND", "k", "v"});
+    const std::string batch = builder.take(1);
+    OpBatchReader reader(batch);
+    CHECK(reader.count() == 1u);
+    CHECK(reader.max_value_bytes() == limit);
+    CHECK(decode(batch).ops == std::vector<Op>{{"APPEND", "k", "v"}});
+  }
+  // A limit of 0 would refuse every APPEND: no builder writes it, so it is damage.
+  std::string batch = encode(kSampleOps);
+  batch.replace(11, 8, std::string(8, '\0'));
+  CHECK_FALSE(OpBatchReader(batch).count());
+  CHECK(decode(batch).malformed);
+}
+
+TEST_CASE("op_batch: version 3 batches (no value limit) decode with their databases",
+          "[op_batch][db]") {
+  const std::string v3 =
+      "\x03\x05\x00\x00\x00\x00\x00\x00\x00"
+      "\x08\x00"
+      "\x01\x00\x00\x00"
+      "\x02"
+      "\x02\x00\x00\x00"
+      "\x03\x00\x00\x00"
+      "DEL"
+      "\x01\x00\x00\x00k"s;
+  OpBatchReader reader(v3);
+  CHECK(reader.time_ms() == 5);
+  CHECK(reader.databases() == 8);
+  CHECK_FALSE(reader.max_value_bytes());  // the applying node's own limit applies
+  std::vector<std::string_view> args;
+  REQUIRE(reader.next(args));
+  CHECK(args == std::vector<std::string_view>{"DEL", "k"});
+  CHECK(reader.db() == 2);
+  CHECK_FALSE(reader.next(args));
+  CHECK_FALSE(reader.malformed());
 }
 
 TEST_CASE("op_batch: a databases field of 0 or above 256 is malformed", "[op_batch][db]") {
@@ -196,10 +240,10 @@ TEST_CASE("op_batch: take() returns the batch and starts an empty one", "[op_bat
   builder.add(op);
   builder.add(op);
   CHECK(builder.size() == 2);
-  CHECK(builder.bytes() == 15 + 2 * (1 + 4 + 4 + 3 + 4 + 1));
+  CHECK(builder.bytes() == 23 + 2 * (1 + 4 + 4 + 3 + 4 + 1));
   CHECK(decode(builder.take(1)).ops.size() == 2);
   CHECK(builder.empty());
-  CHECK(builder.bytes() == 15);
+  CHECK(builder.bytes() == 23);
   builder.add(op);
   CHECK(decode(builder.take(2)).ops == std::vector<Op>{{"DEL", "k"}});
 }
@@ -242,7 +286,7 @@ TEST_CASE("op_batch: a count the batch cannot hold is refused up front", "[op_ba
   // declare 4 billion ops; callers size reply vectors from count().
   CHECK_FALSE(OpBatchReader("\x01\xff\xff\xff\xff"s).count());
   CHECK_FALSE(OpBatchReader("\x02"s + std::string(8, '\0') + "\xff\xff\xff\xff"s).count());
-  CHECK_FALSE(OpBatchReader(encode({{"a"}}).replace(10, 1, "\x02")).count());
+  CHECK_FALSE(OpBatchReader(encode({{"a"}}).replace(22, 1, "\x02")).count());
   CHECK(decode("\x01\xff\xff\xff\xff"s).malformed);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernel/commands/op_batch.h"
 #include "tests/unit/commands/command_fixture.h"
 
 using namespace std::string_literals;
@@ -149,6 +150,34 @@ TEST_CASE("APPEND past the value limit is refused with proto-max-bulk-len", "[st
   CHECK(db.run({"APPEND", "k", "9"}) ==
         error("ERR string exceeds maximum allowed size (proto-max-bulk-len)"));
   CHECK(db.run({"GET", "k"}) == bulk("12345678"));
+}
+
+// Every node must give a replicated APPEND the same answer, whatever its own limit: the
+// batch carries its leader's, and only batches from before it use the node's own.
+TEST_CASE("APPEND is checked against the limit its batch carries, not the applying node's",
+          "[string]") {
+  CommandFixture follower(8);  // its own limits.max_bulk_bytes
+  const std::vector<std::string_view> append = {"APPEND", "k", "0123456789"};
+  keepdb::commands::OpBatchBuilder leader(16, 16);
+  leader.add(append);
+  const auto grown = follower.apply_batch(leader.take(follower.now_ms()));
+  REQUIRE(grown.size() == 1);
+  CHECK(grown[0].integer == 10);
+  CHECK(follower.stored_payload("k").has_value());
+
+  keepdb::commands::OpBatchBuilder strict(16, 12);
+  strict.add(append);
+  const auto refused = follower.apply_batch(strict.take(follower.now_ms()));
+  REQUIRE(refused.size() == 1);
+  CHECK(refused[0].kind == keepdb::commands::Reply::Kind::kError);
+
+  // A version 3 batch (no limit in it): the node's own 8 bytes.
+  std::string v3 = "\x03"s + std::string(8, '\0') + "\x10\x00"s + "\x01\x00\x00\x00"s + "\x00"s;
+  v3 += "\x03\x00\x00\x00"s + "\x06\x00\x00\x00"s + "APPEND" + "\x01\x00\x00\x00"s + "n";
+  v3 += "\x09\x00\x00\x00"s + "123456789";
+  const auto old_batch = follower.apply_batch(v3);
+  REQUIRE(old_batch.size() == 1);
+  CHECK(old_batch[0].kind == keepdb::commands::Reply::Kind::kError);
 }
 
 TEST_CASE("STRLEN replies the byte length, 0 for a missing key", "[string]") {

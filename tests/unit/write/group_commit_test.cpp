@@ -29,6 +29,7 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr unsigned kDatabases = 5;  // the node's storage.databases, not the default
+constexpr std::uint64_t kMaxValueBytes = 4096;  // its limits.max_bulk_bytes, not the default
 
 // Keeps each batch until the test completes it.
 class ManualSink final : public BatchSink {
@@ -65,7 +66,7 @@ struct Fixture {
   explicit Fixture(std::chrono::microseconds gather = 1000us)
       : executor(scheduler),
         sink(scheduler),
-        group(executor, sink, stats, kDatabases, gather, [this] { return 1'700'000'000'000 + scheduler.now_ms(); }) {}
+        group(executor, sink, stats, kDatabases, kMaxValueBytes, gather, [this] { return 1'700'000'000'000 + scheduler.now_ms(); }) {}
 
   // Proposes "SET <key> v" for client `key`; its reply lands in replies[key].
   void set(const std::string& key) {
@@ -191,7 +192,7 @@ TEST_CASE("after a round of N commands the next batch waits for N, at most max_g
   }
 }
 
-TEST_CASE("each batch carries the wall clock at its hand-off and the node's databases",
+TEST_CASE("each batch carries the wall clock at its hand-off, the node's databases and value limit",
           "[group_commit]") {
   Fixture f;
   f.scheduler.run_for(7);
@@ -201,6 +202,7 @@ TEST_CASE("each batch carries the wall clock at its hand-off and the node's data
   const keepdb::commands::OpBatchReader reader(f.sink.batches[0].ops);
   CHECK(reader.time_ms() == 1'700'000'000'000 + f.scheduler.now_ms());
   CHECK(reader.databases() == kDatabases);
+  CHECK(reader.max_value_bytes() == kMaxValueBytes);
 }
 
 TEST_CASE("a sink that answers fewer ops than it got fails the rest", "[group_commit]") {

@@ -42,6 +42,7 @@ WriteNode::WriteNode(WriteCluster& cluster, raft_id id, const WriteClusterOption
       sink_(executor_, replica_, forwarder_),
       traced_sink_(cluster, id, sink_),
       group_commit_(executor_, traced_sink_, stats_, keepdb::config::kDefaultDatabases,
+                    keepdb::config::Limits{}.max_bulk_bytes,
                     options.max_gather_wait,
                     [&scheduler = cluster.scheduler()] { return kUnixStartMs + scheduler.now_ms(); }),
       reads_(executor_, replica_, forwarder_, options.read_timeout),
