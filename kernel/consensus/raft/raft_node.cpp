@@ -231,8 +231,12 @@ bool RaftNode::sole_voter_leader() const {
 }
 
 std::optional<std::string> RaftNode::write_refusal() const {
-  if (!fault_) return std::nullopt;
-  return "MISCONF KeepDB cannot write to disk: " + fault_->cause.message +
+  // A failure poll() has not handled yet counts already: a log write made inline fails
+  // the callbacks of its entries before poll() runs, and they must get this refusal too.
+  util::IoStatus cause = fault_ ? fault_->cause : storage_.failure();
+  if (cause.ok()) cause = fsm_.failure();
+  if (cause.ok()) return std::nullopt;
+  return "MISCONF KeepDB cannot write to disk: " + cause.message +
          "; writes are refused until it can write again (free space if the disk is full)";
 }
 
