@@ -26,11 +26,7 @@ void OffloadedChannel::secure(std::unique_ptr<TransportSession> session, Handsha
   view_->secured = true;
   view_->secured_at = Clock::now();
   view_->limits = limits;
-  if (!offloaded_) {
-    if (view_->on_established) channel_->on_established(std::move(view_->on_established));
-    channel_->secure(std::move(session), limits, std::move(owner));
-    return;
-  }
+  if (!offloaded_) return channel_->secure(std::move(session), limits, std::move(owner));
   asio::post(socket_executor_, [channel = channel_, session = std::move(session), limits,
                                 owner_executor = owner_, view = view_]() mutable {
     channel->on_established([channel = channel.get(), owner_executor, view] {
@@ -48,6 +44,7 @@ void OffloadedChannel::secure(std::unique_ptr<TransportSession> session, Handsha
 }
 
 void OffloadedChannel::on_established(std::function<void()> callback) {
+  if (!offloaded_) return channel_->on_established(std::move(callback));
   view_->on_established = std::move(callback);
 }
 
