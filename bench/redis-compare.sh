@@ -6,9 +6,10 @@
 # ratios. The second table gives the cost of each security provider: KeepDB with the
 # provider loaded against the plain KeepDB, rounds alternating between the two, and the
 # headline row: all the client-side providers of profiles/prod.toml together, with the
-# profile's options; its last two rows move the client sockets (plain, then TLS) to I/O
-# threads ([client] io_threads = IO_THREADS). A row is a config fragment (variant_* below)
-# plus one `plugin_row` line.
+# profile's options; two rows move the client sockets (plain, then TLS) to I/O threads
+# ([client] io_threads = IO_THREADS), and the last row is the reference: Redis on TLS
+# against the same Redis on plain TCP. A row is a config fragment (variant_* below) plus
+# one `plugin_row` line.
 #
 # Usage: bench/redis-compare.sh            (builds a Release keepd and plugins into build-bench/)
 # Knobs (env): KEEPD=path/to/keepd (its build tree must hold the plugins and test fixtures)
@@ -221,6 +222,14 @@ variant_prod() {  # the client-side providers of profiles/prod.toml, their optio
   done
 }
 
+# print_row LABEL "medians from rounds": one line of the provider table.
+print_row() {
+  local vs vp vc ps pp pc
+  read -r vs vp vc ps pp pc <<<"$2"
+  awk -v l="$1" -v a="$vs" -v ap="$vp" -v ac="$vc" -v b="$ps" -v bp="$pp" -v bc="$pc" \
+    'BEGIN { printf "%-36s %10.0f %8.3f %10.0f %8.3f %6.3f  %8.1f %8.1f\n", l, a, ap, b, bp, a / b, ac, bc }'
+}
+
 # plugin_row LABEL VARIANT "redis-benchmark args" clients requests LIBRARY...: starts the
 # variant, runs ROUNDS alternating rounds of SET against it and the plain KeepDB, stops it.
 plugin_row() {
@@ -237,10 +246,8 @@ plugin_row() {
   args=${args//@DIR@/$dir}
   # shellcheck disable=SC2086 # $args is a list of redis-benchmark arguments
   wait_for_ping -p "$PORT" $args
-  read -r vs vp vc ps pp pc <<<"$(rounds "$PORT" "$PID" "$PLAIN_PORT" "$PLAIN_PID" set \
+  print_row "$label" "$(rounds "$PORT" "$PID" "$PLAIN_PORT" "$PLAIN_PID" set \
     "$clients" 1 "$requests" "$args" "")"
-  awk -v l="$label" -v a="$vs" -v ap="$vp" -v ac="$vc" -v b="$ps" -v bp="$pp" -v bc="$pc" \
-    'BEGIN { printf "%-36s %10.0f %8.3f %10.0f %8.3f %6.3f  %8.1f %8.1f\n", l, a, ap, b, bp, a / b, ac, bc }'
   local dropped
   # shellcheck disable=SC2086 # $args is a list of redis-cli arguments
   dropped=$(redis-cli -p "$PORT" $args --no-auth-warning info security 2>/dev/null |
@@ -272,4 +279,30 @@ plugin_row "c50 P1, TLS" tls "--tls --cacert @DIR@/certs/ca.pem" 50 "$N_C50" "$(
 plugin_row "c50 P1, sockets on $IO_THREADS I/O thread(s)" io_threads "" 50 "$N_C50"
 plugin_row "c50 P1, TLS on $IO_THREADS I/O thread(s)" tls_io_threads \
   "--tls --cacert @DIR@/certs/ca.pem" 50 "$N_C50" "$(so plugins/tls/libkeepdb_tls.so)"
+
+# The reference's own price for TLS on this machine: one durable Redis serving a TLS port
+# and a plain port, the same load on each, alternating rounds. redis-benchmark --tls
+# encrypts on the same cores as the server, so this row says how much of the TLS rows'
+# cost any server pays here.
+redis_tls_row() {
+  local label="c50 P1, Redis TLS (reference)" dir="$OUT/redis-tls"
+  [ "$ONLY" != none ] || return 0
+  [[ -z $ONLY || $label =~ $ONLY ]] || return 0
+  mkdir -m 700 "$dir"
+  scripts/gen-certs.sh "$dir/certs" 1 2>/dev/null
+  local plain_port=$next_port tls_port=$((next_port + 1)) pid
+  next_port=$((next_port + 2))
+  (cd "$dir" && exec redis-server --port "$plain_port" --tls-port "$tls_port" \
+    --tls-cert-file certs/node1.pem --tls-key-file certs/node1.key \
+    --tls-ca-cert-file certs/ca.pem --tls-auth-clients no --bind 127.0.0.1 --save '' \
+    --dir "$dir" --appendonly yes --appendfsync always >"$dir/log" 2>&1) &
+  pid=$!
+  PIDS+=("$pid")
+  wait_for_ping -p "$plain_port"
+  wait_for_ping -p "$tls_port" --tls --cacert "$dir/certs/ca.pem"
+  print_row "$label" "$(rounds "$tls_port" "$pid" "$plain_port" "$pid" set 50 1 "$N_C50" \
+    "--tls --cacert $dir/certs/ca.pem" "")"
+  stop "$pid"
+}
+redis_tls_row
 echo "(Logs and data in $OUT. Both servers and redis-benchmark share the machine's cores.)"
