@@ -9,7 +9,7 @@ namespace {
 constexpr char kVersionWithoutTime = 1;
 constexpr char kVersionWithoutDatabase = 2;
 constexpr char kVersionWithoutValueLimit = 3;
-constexpr char kVersion = 4;
+constexpr char kVersion = kOpBatchVersion;
 constexpr std::size_t kHeaderBytes = 23;
 constexpr std::size_t kHeaderBytesWithoutValueLimit = 15;
 constexpr std::size_t kHeaderBytesWithoutDatabase = 13;

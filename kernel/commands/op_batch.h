@@ -54,6 +54,9 @@ class OpBatchBuilder {
 
 // Calls `visit(args)` for each op in order. Returns false (after visiting the valid
 // prefix) if the batch is malformed.
+// The version OpBatchBuilder writes: the newest this build reads (it reads 1 to this).
+constexpr std::uint8_t kOpBatchVersion = 4;
+
 class OpBatchReader {
  public:
   explicit OpBatchReader(std::string_view batch) : batch_(batch) {}

@@ -3,28 +3,45 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
 
 #include "kernel/commands/command.h"
 #include "kernel/commands/command_table.h"
 #include "kernel/commands/internal_ops.h"
 #include "kernel/commands/op_batch.h"
+#include "kernel/log/escape.h"
 #include "kernel/log/log.h"
 
 namespace keepdb::commands {
+
+namespace {
+
+std::string undecodable_header(std::string_view batch) {
+  if (batch.empty()) return "an empty write batch";
+  const unsigned version = static_cast<std::uint8_t>(batch[0]);
+  if (version == 0 || version > kOpBatchVersion) {
+    return "a write batch of format version " + std::to_string(version) +
+           ", and this build reads versions 1 to " + std::to_string(kOpBatchVersion);
+  }
+  return "a write batch of format version " + std::to_string(version) + " whose header is damaged";
+}
+
+}  // namespace
 
 const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_view batch,
                                                     std::uint64_t index) {
   replies_.clear();
   OpBatchReader reader(batch);
   const std::optional<std::uint32_t> header_count = reader.count();
-  const std::uint32_t declared = header_count.value_or(0);
+  if (!header_count) throw UnappliableBatch(undecodable_header(batch));
+  const std::uint32_t declared = *header_count;
   // The clock never runs backwards, even when a new leader's wall clock is behind.
   const std::uint64_t clock = kv_.clock_ms(txn);
   const std::uint64_t now = std::max(clock, reader.time_ms());
   const unsigned databases = reader.databases();
   if (databases == databases_) {
     warned_databases_ = 0;
-  } else if (header_count && databases != warned_databases_) {
+  } else if (databases != warned_databases_) {
     warned_databases_ = databases;
     log::warn("a write batch built with storage.databases = ", databases,
               " applies on this node, configured with ", databases_,
@@ -39,18 +56,23 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
     context.db = reader.db();
     const CommandSpec* spec = command_table().find(args_[0]);
     if (spec == nullptr) spec = find_internal_op(args_[0]);
-    // Ops were checked before they were proposed; check again so that a damaged batch
-    // can never index past its arguments.
+    // Ops were checked before they were proposed, by the same checks: one that fails them
+    // here was built by another version, and must not index past its arguments.
     const auto argc = static_cast<int>(args_.size());
     if (spec == nullptr || !spec->proposes() || (spec->arity > 0 && argc != spec->arity) ||
         (spec->arity < 0 && argc < -spec->arity) ||
         (spec->validate != nullptr && spec->validate(args_))) {
-      replies_.push_back(Reply::error("ERR cannot apply '" + std::string(args_[0].substr(0, 64)) + "'"));
-      continue;
+      throw UnappliableBatch("op " + std::to_string(replies_.size() + 1) + " of " +
+                             std::to_string(declared) + " is '" + log::truncated(args_[0], 64) +
+                             "' with " + std::to_string(argc - 1) +
+                             " argument(s), not a write this build applies");
     }
     replies_.push_back(spec->apply(context, args_));
   }
-  while (replies_.size() < declared) replies_.push_back(Reply::error("ERR corrupt write batch"));
+  if (reader.malformed() || replies_.size() != declared) {
+    throw UnappliableBatch("the write batch is damaged after op " +
+                           std::to_string(replies_.size()) + " of " + std::to_string(declared));
+  }
   kv_.set_applied_index(txn, index);
   if (now != clock) kv_.set_clock_ms(txn, now);
   return replies_;

@@ -18,6 +18,7 @@
 
 #include "kernel/commands/node_context.h"
 #include "kernel/commands/reply.h"
+#include "kernel/commands/unappliable_batch.h"
 #include "storage/kv_store.h"
 
 namespace keepdb::commands {
@@ -33,9 +34,10 @@ class StateMachine {
                unsigned databases = config::kDefaultDatabases)
       : kv_(kv), max_value_bytes_(max_value_bytes), databases_(databases) {}
 
-  // Applies every op of `batch` in order, one Reply per op. A malformed batch or an
-  // unknown command yields error replies for the ops it cannot apply (never a partial
-  // decode past the damage). Storage errors propagate as storage::StorageError.
+  // Applies every op of `batch` in order, one Reply per op (a command's own error, such as
+  // INCR of a non-integer, is its reply). A batch that does not decode, or holds an op that
+  // is not a write this build applies, throws UnappliableBatch. Storage errors propagate
+  // as storage::StorageError.
   const std::vector<Reply>& apply_batch(MDB_txn* txn, std::string_view batch,
                                         std::uint64_t index);
 

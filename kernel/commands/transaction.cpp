@@ -5,11 +5,14 @@
 
 #include <array>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "kernel/commands/command_families.h"
 #include "kernel/commands/command_table.h"
 #include "kernel/commands/op_batch.h"
+#include "kernel/commands/unappliable_batch.h"
+#include "kernel/log/escape.h"
 
 namespace keepdb::commands {
 namespace {
@@ -47,9 +50,10 @@ std::optional<std::vector<DecodedOp>> decode_ops(std::string_view batch) {
 void run_queued(ApplyContext& c, Args args, resp::Protocol protocol, resp::ReplyWriter& out) {
   const CommandSpec* spec = command_table().find(args[0]);
   if (spec == nullptr || arity_error(spec->name, spec->arity, args.size()) ||
-      !runs_in_transaction(*spec)) {
-    out.error("ERR cannot apply '" + std::string(args[0].substr(0, 64)) + "' in a transaction");
-    return;
+      !runs_in_transaction(*spec)) {  // queueing checked it: another version's transaction
+    throw UnappliableBatch("a transaction queues '" + log::truncated(args[0], 64) + "' with " +
+                           std::to_string(args.size() - 1) +
+                           " argument(s), not a command this build runs in a transaction");
   }
   if (spec->name == "select") {  // the commands after it apply to that database
     std::string_view error;
@@ -94,7 +98,7 @@ Reply apply_transaction(ApplyContext& c, Args a) {
   const auto watches = decode_ops(a[2]);
   const auto queued = decode_ops(a[3]);
   if (!watches || !queued || (a[1] != "2" && a[1] != "3")) {
-    return Reply::error("ERR corrupt transaction");
+    throw UnappliableBatch("a transaction op does not decode");
   }
   const auto protocol = a[1] == "3" ? resp::Protocol::kResp3 : resp::Protocol::kResp2;
   std::string encoded;
@@ -106,7 +110,7 @@ Reply apply_transaction(ApplyContext& c, Args a) {
     return result;
   };
   for (const auto& watch : *watches) {
-    if (watch.args.size() != 2) return Reply::error("ERR corrupt transaction");
+    if (watch.args.size() != 2) throw UnappliableBatch("a transaction op does not decode");
     if (watch_digest(watch.db, c.live_in(watch.db, watch.args[0])) != watch.args[1]) {
       out.null_array();
       return reply();

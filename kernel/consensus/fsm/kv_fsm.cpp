@@ -7,7 +7,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "kernel/commands/unappliable_batch.h"
 #include "kernel/consensus/fsm/kv_snapshot.h"
 #include "kernel/log/log.h"
 
@@ -66,6 +68,10 @@ int KvFsm::apply(const raft_buffer& buffer, void** result) {
   } catch (const storage::StorageError& e) {
     // Every server must apply every committed entry: these are retried (kv_fsm.h).
     return fail(e);
+  } catch (const commands::UnappliableBatch& e) {
+    // Nor skipped: a replay would meet it again, so RaftNode stops the server (kv_fsm.h).
+    return fail(util::IoStatus::failure(
+        RAFT_CORRUPT, "cannot apply log entry " + std::to_string(index) + ": " + e.what()));
   }
 }
 
@@ -96,14 +102,16 @@ bool KvFsm::checkpoint() {
 }
 
 int KvFsm::fail(const storage::StorageError& error) {
+  const bool no_space =
+      error.code() == ENOSPC || error.code() == EDQUOT || error.code() == MDB_MAP_FULL;
+  return fail(util::IoStatus::failure(no_space ? RAFT_NOSPACE : RAFT_IOERR, error.what()));
+}
+
+int KvFsm::fail(util::IoStatus cause) {
   window_.abort();
   applied_index_ = committed_index_;
   commit_each_ = true;
-  if (failure_.ok()) {
-    const bool no_space = error.code() == ENOSPC || error.code() == EDQUOT ||
-                          error.code() == MDB_MAP_FULL;
-    failure_ = util::IoStatus::failure(no_space ? RAFT_NOSPACE : RAFT_IOERR, error.what());
-  }
+  if (failure_.ok()) failure_ = std::move(cause);
   return RAFT_IOERR;
 }
 

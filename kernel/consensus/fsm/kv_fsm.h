@@ -21,7 +21,10 @@
 //   fails the first entry replayed, not one a window later after writes resumed. Each
 //   entry also commits on its own while the file system has less than kLowSpaceBytes free.
 //   While the store is behind entries it applied before a failure (lost_applied()), reads
-//   are refused (RaftNode::read_refusal): those entries were answered to clients.
+//   are refused (RaftNode::read_refusal): those entries were answered to clients. An entry
+//   this build cannot apply (commands::UnappliableBatch: a newer leader's format, a damaged
+//   log) is neither skipped nor applied in part: it fails like a storage error, with
+//   RAFT_CORRUPT, and RaftNode stops the server, since a replay would meet it again.
 // snapshot (log compaction): costs O(1) in the data: it syncs the environment
 //   (commits the window, then mdb_env_sync: what the commits since the last sync wrote) and returns a kv_snapshot.h
 //   descriptor naming the store's applied index and clock. The state stays in LMDB.
@@ -107,8 +110,9 @@ class KvFsm {
   // Where a follower keeps the image a leader streamed to it until restore() switches to it.
   std::filesystem::path install_path() const { return env_.path() / "install.image"; }
 
-  // The first storage failure of apply or restore since clear_failure() (RAFT_NOSPACE for a
-  // full disk or map, RAFT_IOERR otherwise), or success.
+  // The first failure of apply or restore since clear_failure(), or success: RAFT_NOSPACE
+  // for a full disk or map, RAFT_CORRUPT for an entry this build cannot apply
+  // (commands::UnappliableBatch), RAFT_IOERR for any other storage error.
   const util::IoStatus& failure() const { return failure_; }
   void clear_failure() { failure_ = util::IoStatus::success(); }
 
@@ -130,6 +134,7 @@ class KvFsm {
   // Drops the window (the applied index falls back to the committed one), keeps the first
   // failure; returns RAFT_IOERR for raft.
   int fail(const storage::StorageError& error);
+  int fail(util::IoStatus cause);
 
   storage::Env& env_;
   const storage::KvStore& kv_;

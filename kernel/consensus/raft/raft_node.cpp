@@ -256,6 +256,12 @@ bool RaftNode::handle_storage_failure() {
   if (log_failed && cause.code != RAFT_NOSPACE) {
     exit_unrecoverable("cannot write the raft log: " + cause.message);
   }
+  if (!log_failed && cause.code == RAFT_CORRUPT) {
+    exit_unrecoverable(cause.message,
+                       "this server stops rather than let its data differ from the other "
+                       "servers': run the leader's keepd version here (a newer leader's entry), "
+                       "or replace this server's data folder with a copy from a healthy one");
+  }
   if (!fault_) {
     fault_ = Fault{cause, sole_voter()};
     retry_delay_ = kFirstRetryDelay;
@@ -300,9 +306,8 @@ void RaftNode::restart_after_failure() {
   poll();
 }
 
-void RaftNode::exit_unrecoverable(const std::string& reason) {
-  log::error(reason, "; exiting: only a restart, which reads and checks the log again, can ",
-             "continue safely");
+void RaftNode::exit_unrecoverable(const std::string& reason, std::string_view what_now) {
+  log::error(reason, "; exiting: ", what_now);
   std::fflush(nullptr);
   std::_Exit(EXIT_FAILURE);
 }

@@ -24,7 +24,9 @@
 // acknowledging anything, so the others elect a new one. The refusal ends once raft has
 // stored and applied an entry after a restart. A log write failing with any other error
 // (an fsync error: the page cache may have dropped the data) cannot be trusted without
-// re-reading the disk: the process exits with EXIT_FAILURE and a clear log line.
+// re-reading the disk: the process exits with EXIT_FAILURE and a clear log line. So does a
+// committed entry the FSM cannot apply (RAFT_CORRUPT: a newer leader's format, a damaged
+// log), which a restart would only meet again: the line says so, and what to do.
 //
 // Thread-safety: network thread only; callbacks run there, never inside the call that
 // registered them. Lifetime: storage, transport, fsm and io_context outlive it; close()
@@ -40,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kernel/commands/reply.h"
@@ -168,7 +171,11 @@ class RaftNode {
   // True (and the restart under way) when storage failed; exits on an unrecoverable failure.
   bool handle_storage_failure();
   void restart_after_failure();
-  [[noreturn]] static void exit_unrecoverable(const std::string& reason);
+  // Logs `reason` and what the operator can do, then exits with EXIT_FAILURE.
+  [[noreturn]] static void exit_unrecoverable(
+      const std::string& reason,
+      std::string_view what_now = "only a restart, which reads and checks the log again, can "
+                                  "continue safely");
   bool sole_voter() const;  // this server is the configuration's only voter
   void start_leader_barrier();
   // Completes the SAVE requests the stored snapshot now covers, fails them all when this

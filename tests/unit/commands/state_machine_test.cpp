@@ -1,7 +1,8 @@
 // Tests for StateMachine::apply_batch: ops applied in order with one reply each, the applied
-// index written in the caller's transaction (so it commits or aborts with the data), and
-// damaged or hostile batches answered with error replies instead of crashes, and database
-// numbers checked against the range the batch carries.
+// index written in the caller's transaction (so it commits or aborts with the data),
+// database numbers checked against the range the batch carries, and every batch this build
+// cannot apply as its leader did (a newer format, an unknown or malformed op, damage)
+// refused whole with UnappliableBatch: never skipped, never a crash.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -13,12 +14,14 @@
 
 #include "kernel/commands/op_batch.h"
 #include "kernel/commands/reply.h"
+#include "kernel/commands/unappliable_batch.h"
 #include "tests/unit/commands/command_fixture.h"
 
 using namespace std::string_literals;
 using keepdb::commands::OpBatchBuilder;
 using keepdb::commands::OpBatchReader;
 using keepdb::commands::Reply;
+using keepdb::commands::UnappliableBatch;
 using keepdb::test::CommandFixture;
 using namespace keepdb::test::resp2;
 
@@ -42,8 +45,6 @@ std::vector<std::string> rendered(const std::vector<Reply>& replies) {
   }
   return out;
 }
-
-const std::string kCorrupt = error("ERR corrupt write batch");
 
 }  // namespace
 
@@ -109,73 +110,88 @@ TEST_CASE("state machine: an empty batch still records its index", "[state_machi
   CHECK(db.applied_index() == 1);
 }
 
-TEST_CASE("state machine: ops it must not apply get error replies, the others still apply",
+TEST_CASE("state machine: an op it must not apply refuses the whole batch, naming the op",
+          "[state_machine]") {
+  const std::string long_key(512, 'k');
+  const std::vector<std::pair<std::vector<std::string_view>, std::string>> refused = {
+      {{"NOSUCHCOMMAND", "x"}, "op 2 of 3 is 'NOSUCHCOMMAND' with 1 argument(s)"},
+      {{"GET", "k"}, "'GET' with 1 argument(s)"},  // a read, never proposed
+      {{"PING"}, "'PING' with 0 argument(s)"},     // not a write either
+      {{"SET", "k"}, "'SET' with 1 argument(s)"},  // wrong arity
+      {{"SET", "k", "v", "NX", "XX"}, "'SET' with 4 argument(s)"},  // invalid
+      {{"SET", long_key, "v"}, "'SET' with 2 argument(s)"},
+      {{"MSET", "a", "1", "b"}, "'MSET' with 3 argument(s)"}};
+  for (const auto& [op, text] : refused) {
+    CAPTURE(text);
+    CommandFixture db;
+    try {
+      db.apply_batch(encode({{"SET", "before", "1"}, op, {"SET", "after", "1"}}));
+      FAIL("applied");
+    } catch (const UnappliableBatch& e) {
+      CHECK_THAT(e.what(), Catch::Contains(text) &&
+                               Catch::Contains("not a write this build applies"));
+    }
+    // The fixture's transaction aborted: neither the op before nor the index survive.
+    CHECK(db.run({"DBSIZE"}) == integer(0));
+    CHECK(db.applied_index() == 0);
+  }
+}
+
+TEST_CASE("state machine: a long unknown command name is cut in the refusal",
           "[state_machine]") {
   CommandFixture db;
-  const std::string long_key(512, 'k');
-  const auto replies = db.apply_batch(encode({{"NOSUCHCOMMAND", "x"},
-                                              {"GET", "k"},  // a read, never proposed
-                                              {"PING"},      // not a write either
-                                              {"SET", "k"},  // wrong arity
-                                              {"SET", "k", "v", "NX", "XX"},  // invalid
-                                              {"SET", long_key, "v"},
-                                              {"MSET", "a", "1", "b"},
-                                              {"SET", "ok", "yes"}}));
-  CHECK(rendered(replies) ==
-        std::vector{error("ERR cannot apply 'NOSUCHCOMMAND'"), error("ERR cannot apply 'GET'"),
-                    error("ERR cannot apply 'PING'"), error("ERR cannot apply 'SET'"),
-                    error("ERR cannot apply 'SET'"), error("ERR cannot apply 'SET'"),
-                    error("ERR cannot apply 'MSET'"), kOk});
-  CHECK(db.run({"DBSIZE"}) == integer(1));
-}
-
-TEST_CASE("state machine: a long unknown command name is cut in the error", "[state_machine]") {
-  CommandFixture db;
   const std::string name(1000, 'n');
-  CHECK(rendered(db.apply_batch(encode({{name}}))) ==
-        std::vector{error("ERR cannot apply '" + name.substr(0, 64) + "'")});
+  CHECK_THROWS_WITH(db.apply_batch(encode({{name}})),
+                    Catch::Contains("'" + name.substr(0, 64) + "...(936 more bytes)'"));
 }
 
-TEST_CASE("state machine: garbage headers yield no replies and apply nothing", "[state_machine]") {
+TEST_CASE("state machine: a header it cannot read refuses the batch and says why",
+          "[state_machine]") {
   CommandFixture db;
-  for (const std::string& batch : {""s, "\x01"s, "\x02\x01\x00\x00\x00"s, "\x01\xff\xff\xff\xff"s,
+  CHECK_THROWS_WITH(db.apply_batch(""), "an empty write batch");
+  std::string newer = encode({{"SET", "k", "v"}});
+  newer[0] = static_cast<char>(keepdb::commands::kOpBatchVersion + 1);
+  CHECK_THROWS_WITH(db.apply_batch(newer),
+                    "a write batch of format version 5, and this build reads versions 1 to 4");
+  for (const std::string& batch : {"\x01"s, "\x02\x01\x00\x00\x00"s, "\x01\xff\xff\xff\xff"s,
                                    "\x01\xff\xff\xff\xff" + std::string(64, '\x03')}) {
     CAPTURE(batch);
-    CHECK(db.apply_batch(batch).empty());
+    CHECK_THROWS_AS(db.apply_batch(batch), UnappliableBatch);
   }
   CHECK(db.run({"DBSIZE"}) == integer(0));
 }
 
-TEST_CASE(
-    "state machine: every truncation of a batch applies its intact prefix and answers "
-    "the rest with errors",
-    "[state_machine]") {
+TEST_CASE("state machine: every truncation of a batch is refused whole", "[state_machine]") {
   const std::string batch = encode({{"SET", "a", "1"}, {"SET", "b", "2"}, {"INCR", "a"}});
-  const std::size_t declared = OpBatchReader(batch).count().value();
   for (std::size_t length = 0; length < batch.size(); ++length) {
     CAPTURE(length);
     CommandFixture db;
-    const auto replies = rendered(db.apply_batch(batch.substr(0, length)));
-    REQUIRE(replies.size() <= declared);
-    std::size_t applied = 0;
-    while (applied < replies.size() && replies[applied] != kCorrupt) ++applied;
-    for (std::size_t i = applied; i < replies.size(); ++i) CHECK(replies[i] == kCorrupt);
-    CHECK(db.run({"DBSIZE"}) ==
-          integer(static_cast<std::int64_t>(std::min<std::size_t>(applied, 2))));
+    CHECK_THROWS_AS(db.apply_batch(batch.substr(0, length)), UnappliableBatch);
+    CHECK(db.run({"DBSIZE"}) == integer(0));
   }
+  CommandFixture db;
+  CHECK(rendered(db.apply_batch(batch)) == std::vector{kOk, kOk, integer(2)});
 }
 
-TEST_CASE("state machine: random garbage batches never crash", "[state_machine]") {
-  CommandFixture db;
+TEST_CASE("state machine: random garbage batches are applied whole or refused, never crash",
+          "[state_machine]") {
   std::mt19937 random(99);
   const std::string valid = encode(
       {{"SET", "k", "v"}, {"INCRBY", "n", "5"}, {"DEL", "k"}, {"APPEND", "k", "x"}, {"FLUSHDB"}});
-  for (int i = 0; i < 3000; ++i) {
+  std::size_t refused = 0;
+  for (int i = 0; i < 1000; ++i) {
+    CommandFixture db;
     std::string garbage = valid;
     for (int flips = 1 + static_cast<int>(random() % 6); flips > 0; --flips) {
       garbage[random() % garbage.size()] = static_cast<char>(random());
     }
-    const auto replies = db.apply_batch(garbage);
-    CHECK(replies.size() <= OpBatchReader(garbage).count().value_or(0));
+    try {
+      const auto replies = db.apply_batch(garbage);
+      CHECK(replies.size() == OpBatchReader(garbage).count().value());
+    } catch (const UnappliableBatch&) {
+      ++refused;
+      CHECK(db.applied_index() == 0);
+    }
   }
+  CHECK(refused > 0);
 }

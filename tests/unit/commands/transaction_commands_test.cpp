@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "kernel/commands/op_batch.h"
+#include "kernel/commands/unappliable_batch.h"
 #include "kernel/commands/transaction.h"
 #include "tests/unit/commands/command_fixture.h"
 
@@ -254,7 +255,8 @@ TEST_CASE("the state machine decides WATCH from replicated state alone", "[trans
   CHECK(db.stored_payload("w") == "2");
 }
 
-TEST_CASE("a damaged transaction op is refused without applying anything", "[transactions]") {
+TEST_CASE("a damaged transaction op refuses its batch without applying anything",
+          "[transactions]") {
   CommandFixture db;
   commands::OpBatchBuilder queued;
   const std::vector<std::string_view> set = {"SET", "k", "v"};
@@ -268,10 +270,23 @@ TEST_CASE("a damaged transaction op is refused without applying anything", "[tra
            {"keepdb.exec", "2", ""}}) {
     commands::OpBatchBuilder batch;
     batch.add(op);
-    const auto replies = db.apply_batch(batch.take(db.now_ms()));
-    REQUIRE(replies.size() == 1);
-    CHECK(replies[0].kind == commands::Reply::Kind::kError);
+    // The wrong argument count is the state machine's refusal, the others the transaction's.
+    CHECK_THROWS_AS(db.apply_batch(batch.take(db.now_ms())), commands::UnappliableBatch);
   }
+  // A command a newer version queued: the SET queued before it does not apply either.
+  commands::OpBatchBuilder newer;
+  const std::vector<std::string_view> unknown = {"NEWCOMMAND", "k"};
+  newer.add(set);
+  newer.add(unknown);
+  commands::OpBatchBuilder no_watches;
+  const std::string watches = no_watches.take(0);
+  const std::string queued_blob = newer.take(0);
+  commands::OpBatchBuilder batch;
+  const std::vector<std::string_view> op = {"keepdb.exec", "2", watches, queued_blob};
+  batch.add(op);
+  CHECK_THROWS_WITH(db.apply_batch(batch.take(db.now_ms())),
+                    "a transaction queues 'NEWCOMMAND' with 1 argument(s), not a command this "
+                    "build runs in a transaction");
   CHECK(db.stored_payload("k") == std::nullopt);
 }
 

@@ -2,7 +2,8 @@
 // applied index): applied entries are readable through the window at once and committed when
 // a limit is reached, before a snapshot and at a checkpoint; a window lost to a crash leaves
 // the last committed state, from which raft replays; a storage failure drops the window,
-// rewinds the applied index and refuses every later entry until clear_failure().
+// rewinds the applied index and refuses every later entry until clear_failure(); so does an
+// entry this build cannot apply, with RAFT_CORRUPT, applying none of it.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -40,7 +41,10 @@ struct WindowHarness {
       const std::vector<std::string_view> args{"SET", key, value};
       builder.add(args);
     }
-    const std::string batch = builder.take(1000);
+    return apply_entry(builder.take(1000));
+  }
+  // Applies one entry holding `batch`; the FSM's return code.
+  int apply_entry(const std::string& batch) {
     raft_buffer buffer{const_cast<char*>(batch.data()), batch.size()};
     void* result = nullptr;
     const int rv = fsm->get()->apply(fsm->get(), &buffer, &result);
@@ -175,6 +179,35 @@ TEST_CASE("kv fsm window: a storage failure drops the window and refuses entries
   CHECK(node.visible("b"));
   CHECK_FALSE(node.fsm->lost_applied());
   CHECK(node.fsm->window().open() == nullptr);  // after a failure each entry commits alone
+  CHECK(node.committed_index() == 2u);
+}
+
+TEST_CASE("kv fsm window: an entry this build cannot apply is refused whole, never skipped",
+          "[kv_fsm]") {
+  WindowHarness node(1000ms);
+  REQUIRE(node.apply({{"a", "1"}}) == 0);
+  REQUIRE(node.fsm->checkpoint());
+  REQUIRE(node.apply({{"b", "2"}}) == 0);
+  // A newer leader's op: the SET before it in the same entry must not apply either.
+  commands::OpBatchBuilder builder;
+  const std::vector<std::string_view> set{"SET", "c", "3"};
+  const std::vector<std::string_view> unknown{"NEWCOMMAND", "c"};
+  builder.add(set);
+  builder.add(unknown);
+  CHECK(node.apply_entry(builder.take(1000)) == RAFT_IOERR);
+  CHECK(node.fsm->failure().code == RAFT_CORRUPT);
+  CHECK_THAT(node.fsm->failure().message,
+             Catch::StartsWith("cannot apply log entry 3: op 2 of 2 is 'NEWCOMMAND'"));
+  CHECK_FALSE(node.visible("c"));
+  CHECK(node.fsm->applied_index() == 1u);  // the window with "b" is dropped too
+  // A replay meets the same entry again: still refused, still nothing of it applied.
+  node.fsm->clear_failure();
+  node.raft.last_applied = node.fsm->applied_index();
+  REQUIRE(node.apply({{"b", "2"}}) == 0);
+  const std::string newer = std::string("\x09") + std::string(40, '\0');
+  CHECK(node.apply_entry(newer) == RAFT_IOERR);
+  CHECK_THAT(node.fsm->failure().message,
+             Catch::Contains("format version 9, and this build reads versions 1 to 4"));
   CHECK(node.committed_index() == 2u);
 }
 
