@@ -229,6 +229,7 @@ void Connection::read_more() {
   account_memory();  // the buffer may have grown
   if (closed_) return;
   reading_ = true;
+  read_size_ = size;
   channel_.async_read_some(asio::buffer(space, size),
                           [self = shared_from_this()](const boost::system::error_code& error,
                                                       std::size_t bytes) {
@@ -251,6 +252,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
   }
   input_.commit(bytes);
   received_bytes_ += bytes;
+  socket_drained_ = bytes < read_size_;
   process_requests();
 }
 
@@ -313,7 +315,15 @@ void Connection::process_requests() {
   account_memory();
   if (reply_buffer_exceeded()) return;
   schedule_flush();
-  if (!backlogged_since_ && (!awaiting_replies() || input_.empty())) read_more();
+  // A client that waits for its replies sends nothing before them: when the last read
+  // drained the socket and a reply is still to go out, a read now would find it empty (a
+  // wasted system call per request). The write's completion reads instead (on_written),
+  // once this turn's replies, every connection's, have left.
+  const bool reply_owed = awaiting_replies() || writing_ || !queued_.empty();
+  if (!backlogged_since_ && (!awaiting_replies() || input_.empty()) &&
+      !(input_.empty() && socket_drained_ && reply_owed)) {
+    read_more();
+  }
 }
 
 // Returns kMustWait, consuming nothing, when the request must wait for earlier writes.

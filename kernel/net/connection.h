@@ -169,6 +169,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool read_barrier_pending_ = false;
   std::optional<std::string> read_barrier_error_;
   bool reading_ = false;
+  std::size_t read_size_ = 0;    // the space the read in flight may fill
+  bool socket_drained_ = false;  // the last read returned less than its space
   bool writing_ = false;
   bool flush_scheduled_ = false;
   bool closing_ = false;   // no more requests; close once replies are flushed
