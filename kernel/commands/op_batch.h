@@ -52,11 +52,11 @@ class OpBatchBuilder {
   std::uint64_t max_value_bytes_;
 };
 
-// Calls `visit(args)` for each op in order. Returns false (after visiting the valid
-// prefix) if the batch is malformed.
 // The version OpBatchBuilder writes: the newest this build reads (it reads 1 to this).
 constexpr std::uint8_t kOpBatchVersion = 4;
 
+// Decodes a batch op by op: next() gives each op in order until the end, or until the
+// damage in a malformed batch (then malformed() is true).
 class OpBatchReader {
  public:
   explicit OpBatchReader(std::string_view batch) : batch_(batch) {}

@@ -10,9 +10,9 @@ namespace keepdb::commands {
 
 // Thrown by StateMachine::apply_batch when a batch cannot be applied as this build reads
 // it: its header or an op does not decode, or an op is not a write this build applies with
-// those arguments. Every server of one build applies every batch a leader of that build made, so
-// this means a leader of a newer version or a damaged log, and skipping the batch or any op
-// of it would let this server's data differ from the others'. The caller's write
+// those arguments. Every server of one build applies every batch a leader of that build
+// made, so this means a leader of a newer version or a damaged log, and skipping the batch
+// or any op of it would let this server's data differ from the others'. The caller's write
 // transaction may hold the ops before the one refused: abort it.
 class UnappliableBatch : public std::runtime_error {
  public:
