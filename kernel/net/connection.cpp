@@ -229,15 +229,15 @@ void Connection::read_more() {
   account_memory();  // the buffer may have grown
   if (closed_) return;
   reading_ = true;
-  read_size_ = size;
   channel_.async_read_some(asio::buffer(space, size),
-                          [self = shared_from_this()](const boost::system::error_code& error,
-                                                      std::size_t bytes) {
-                            self->on_read(error, bytes);
+                          [self = shared_from_this(), size](const boost::system::error_code& error,
+                                                            std::size_t bytes) {
+                            self->on_read(error, bytes, size);
                           });
 }
 
-void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
+void Connection::on_read(const boost::system::error_code& error, std::size_t bytes,
+                         std::size_t space) {
   reading_ = false;
   if (closed_) return;
   if (error) {
@@ -252,7 +252,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
   }
   input_.commit(bytes);
   received_bytes_ += bytes;
-  socket_drained_ = bytes < read_size_;
+  socket_drained_ = bytes < space;
   process_requests();
 }
 

@@ -102,7 +102,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Asks the authenticators about the transport's verified peer (no secret).
   void authenticate_peer();
   void read_more();
-  void on_read(const boost::system::error_code& error, std::size_t bytes);
+  // `space`: what the read could have filled; less means the socket was drained.
+  void on_read(const boost::system::error_code& error, std::size_t bytes, std::size_t space);
   // How handle_request() left a request.
   enum class Handled { kMustWait, kDone, kDoneCarryingSecret };
 
@@ -169,7 +170,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool read_barrier_pending_ = false;
   std::optional<std::string> read_barrier_error_;
   bool reading_ = false;
-  std::size_t read_size_ = 0;    // the space the read in flight may fill
   bool socket_drained_ = false;  // the last read returned less than its space
   bool writing_ = false;
   bool flush_scheduled_ = false;

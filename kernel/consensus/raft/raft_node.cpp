@@ -236,6 +236,9 @@ std::optional<std::string> RaftNode::write_refusal() const {
   util::IoStatus cause = fault_ ? fault_->cause : storage_.failure();
   if (cause.ok()) cause = fsm_.failure();
   if (cause.ok()) return std::nullopt;
+  if (cause.code == RAFT_CORRUPT) {  // poll() stops the server (handle_storage_failure)
+    return "ERR KeepDB stops: " + cause.message;
+  }
   return "MISCONF KeepDB cannot write to disk: " + cause.message +
          "; writes are refused until it can write again (free space if the disk is full)";
 }

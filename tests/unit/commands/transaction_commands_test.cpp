@@ -273,6 +273,17 @@ TEST_CASE("a damaged transaction op refuses its batch without applying anything"
     // The wrong argument count is the state machine's refusal, the others the transaction's.
     CHECK_THROWS_AS(db.apply_batch(batch.take(db.now_ms())), commands::UnappliableBatch);
   }
+  // A WATCH entry without its digest.
+  commands::OpBatchBuilder short_watch;
+  const std::vector<std::string_view> watched = {"k"};
+  short_watch.add(watched);
+  const std::string short_watches = short_watch.take(0);
+  commands::OpBatchBuilder watch_batch;
+  const std::vector<std::string_view> watch_op = {"keepdb.exec", "2", short_watches,
+                                                  commands_blob};
+  watch_batch.add(watch_op);
+  CHECK_THROWS_WITH(db.apply_batch(watch_batch.take(db.now_ms())),
+                    "a transaction op does not decode");
   // A command a newer version queued: the SET queued before it does not apply either.
   commands::OpBatchBuilder newer;
   const std::vector<std::string_view> unknown = {"NEWCOMMAND", "k"};
