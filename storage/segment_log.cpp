@@ -1,5 +1,6 @@
 // SegmentLog: segment file naming, record encoding, the checked scan with crash-tail repair,
-// buffered appends with one fdatasync per sync(), durable truncation and prefix deletion.
+// buffered appends with one fdatasync per sync() into zero-filled preallocated space, durable
+// truncation and prefix deletion.
 #include "storage/segment_log.h"
 
 #include <fcntl.h>
@@ -27,6 +28,7 @@ constexpr std::size_t kFrameBytes = 4 + 4;            // length, CRC
 constexpr std::size_t kRecordFixedBytes = 8 + 8 + 1;  // index, term, type: what length counts
 constexpr std::size_t kMinRecordBytes = kFrameBytes + kRecordFixedBytes;
 constexpr std::size_t kKeptBufferBytes = 4u << 20;  // the append buffer's capacity kept
+constexpr std::size_t kZeroChunkBytes = 64u << 10;  // zeros written by one pwrite
 
 util::IoStatus corrupt(const std::filesystem::path& path, const std::string& what) {
   return util::IoStatus::failure(RAFT_CORRUPT, "corrupt raft log segment " + path.string() + ": " + what);
@@ -265,6 +267,7 @@ util::IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index 
     const raft_index expected = segment.first_index + segment.positions.size();
     Frame frame;
     if (!read_frame(file, offset, frame)) {
+      if (last && all_zero(file.subspan(offset))) break;  // padding
       if (!last || intact_record_follows(file, offset, expected)) {
         return corrupt(segment.path, "damaged record at byte " + std::to_string(offset));
       }
@@ -274,7 +277,8 @@ util::IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index 
       if (util::IoStatus status = truncate_file(fd.get(), offset, segment.path); !status.ok()) {
         return status;
       }
-      break;
+      segment.size = segment.allocated = offset;
+      return util::IoStatus::success();
     }
     if (frame.index != expected) {
       return corrupt(segment.path, "entry " + std::to_string(frame.index) + " where " +
@@ -290,6 +294,7 @@ util::IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index 
     offset += frame.bytes;
   }
   segment.size = std::min<std::uint64_t>(offset, file.size());
+  segment.allocated = file.size();
   return util::IoStatus::success();
 }
 
@@ -301,6 +306,10 @@ bool SegmentLog::empty() const {
 raft_index SegmentLog::next_index() const {
   if (segments_.empty()) return 0;
   return segments_.back().first_index + segments_.back().positions.size();
+}
+
+std::uint64_t SegmentLog::last_segment_bytes() const {
+  return segments_.empty() ? 0 : segments_.back().size + pending_.size();
 }
 
 raft_term SegmentLog::last_term() const {
@@ -326,10 +335,11 @@ util::IoStatus SegmentLog::create_segment(raft_index first_index) {
       !status.ok()) {
     return status;
   }
-  segments_.push_back({first_index, path, kHeaderBytes, {}});
+  segments_.push_back({first_index, path, kHeaderBytes, {}, kHeaderBytes});
   last_fd_ = std::move(fd);
   unsynced_ = true;
   directory_dirty_ = true;
+  preallocation_failed_ = false;
   return util::IoStatus::success();
 }
 
@@ -343,8 +353,10 @@ util::IoStatus SegmentLog::append(const LogRecord& record) {
   const std::size_t record_bytes = kMinRecordBytes + record.payload.size();
   if (!segments_.back().positions.empty() &&
       segments_.back().size + pending_.size() + record_bytes > options_.segment_bytes) {
-    // Roll over: the full segment becomes durable before its successor exists.
+    // Roll over: the full segment becomes durable, without padding, before its successor
+    // exists.
     if (util::IoStatus status = sync(); !status.ok()) return status;
+    if (util::IoStatus status = cut_padding(); !status.ok()) return status;
     if (util::IoStatus status = create_segment(record.index); !status.ok()) return status;
   }
   Segment& segment = segments_.back();
@@ -373,6 +385,40 @@ util::IoStatus SegmentLog::write_pending() {
   pending_.clear();
   if (pending_.capacity() > kKeptBufferBytes) pending_ = {};  // after an unusually large batch
   unsynced_ = true;
+  if (segment.size > segment.allocated) preallocate_after(segment.size);
+  return util::IoStatus::success();
+}
+
+void SegmentLog::preallocate_after(std::uint64_t end) {
+  Segment& segment = segments_.back();
+  segment.allocated = end;
+  const std::uint64_t step = options_.preallocate_bytes;
+  if (step == 0 || preallocation_failed_) return;
+  static const std::array<std::uint8_t, kZeroChunkBytes> zeros{};
+  const std::uint64_t target = (end / step + 1) * step;
+  while (segment.allocated < target) {
+    const std::size_t count =
+        static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), target - segment.allocated));
+    if (!util::pwrite_all(last_fd_.get(), zeros.data(), count, segment.allocated, segment.path)
+             .ok()) {
+      // Whatever part was written is padding like the rest; appends go on without more.
+      preallocation_failed_ = true;
+      return;
+    }
+    segment.allocated += count;
+  }
+}
+
+util::IoStatus SegmentLog::cut_padding() {
+  Segment& segment = segments_.back();
+  if (segment.allocated == segment.size && !preallocation_failed_) {
+    return util::IoStatus::success();
+  }
+  if (util::IoStatus status = truncate_file(last_fd_.get(), segment.size, segment.path);
+      !status.ok()) {
+    return status;
+  }
+  segment.allocated = segment.size;
   return util::IoStatus::success();
 }
 
@@ -414,7 +460,7 @@ util::IoStatus SegmentLog::truncate(raft_index index) {
     return status;
   }
   segment.positions.resize(std::min(kept, segment.positions.size()));
-  segment.size = size;
+  segment.size = segment.allocated = size;
   if (segment.positions.empty() && index < segment.first_index) {
     // Everything went, even entries below this segment's name: start over at `index`.
     last_fd_.reset();

@@ -1,14 +1,19 @@
 // Segment files of the raft log in a temporary directory: a torn or garbled tail of the last
 // segment, cut at or damaged in every byte of the last record, is cut off and appends go on;
-// damage followed by intact records, damage in an earlier segment, and a gap between segments
-// are RAFT_CORRUPT; roll over, truncation and prefix deletion work on whole files; a segment
-// whose CRCs Boost.CRC computed (before zlib did) still loads.
+// damage followed by intact records, damage or padding in an earlier segment, and a gap
+// between segments are RAFT_CORRUPT; the last segment grows in zero-filled steps whose padding
+// a reopen keeps, and appends go on where zeros cannot be written; roll over, truncation and
+// prefix deletion work on whole files; a segment whose CRCs Boost.CRC computed (before zlib
+// did) still loads.
 #include "storage/segment_log.h"
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <boost/crc.hpp>
+#include <csignal>
 #include <fstream>
 #include <random>
 #include <string>
@@ -28,11 +33,13 @@ struct Opened {
 };
 
 Opened open_log(const TempDir& dir, std::uint64_t segment_bytes = 64ull << 20,
-                raft_index first_live_index = 0) {
+                raft_index first_live_index = 0,
+                std::uint64_t preallocate_bytes = SegmentLogOptions{}.preallocate_bytes) {
   Opened opened;
   SegmentLogOptions options;
   options.directory = dir.path() / "log";
   options.segment_bytes = segment_bytes;
+  options.preallocate_bytes = preallocate_bytes;
   opened.status = SegmentLog::open(
       options, 7, first_live_index,
       [&opened](const LogRecord& record) {
@@ -76,15 +83,30 @@ void flip_byte(const std::filesystem::path& path, std::uint64_t offset) {
   stream.put(static_cast<char>(byte ^ 0x5a));
 }
 
-// Writes entries 1..3 in one segment; reports the file and where the last record starts.
-std::filesystem::path three_entries(const TempDir& dir, std::uint64_t& last_record) {
+std::uint64_t last_byte(const std::filesystem::path& path) {
+  std::ifstream stream(path, std::ios::binary);
+  stream.seekg(-1, std::ios::end);
+  return static_cast<std::uint8_t>(stream.get());
+}
+
+// Writes entries 1..3 in one segment; reports the file, where the last record starts and
+// where it ends (the padding after it runs to the file's end).
+std::filesystem::path three_entries(const TempDir& dir, std::uint64_t& last_record,
+                                    std::uint64_t& records_end) {
   Opened opened = open_log(dir);
   REQUIRE(opened.status.ok());
   write_entries(*opened.log, 1, 2);
   const std::filesystem::path path = files(dir).at(0);
-  last_record = std::filesystem::file_size(path);
+  last_record = opened.log->last_segment_bytes();
   write_entries(*opened.log, 3, 3);
+  records_end = opened.log->last_segment_bytes();
+  REQUIRE(std::filesystem::file_size(path) == SegmentLogOptions{}.preallocate_bytes);
   return path;
+}
+
+std::filesystem::path three_entries(const TempDir& dir, std::uint64_t& last_record) {
+  std::uint64_t records_end = 0;
+  return three_entries(dir, last_record, records_end);
 }
 
 // After a tail repair: entries 1..2 survive, and the log continues at 3 through a reopen.
@@ -94,7 +116,7 @@ void check_repaired(const TempDir& dir, std::uint64_t last_record) {
   REQUIRE(opened.status.ok());
   REQUIRE(opened.entries.size() == 2);
   CHECK(opened.entries[1].second == "entry-2");
-  CHECK(std::filesystem::file_size(files(dir).at(0)) == last_record);
+  CHECK(opened.log->last_segment_bytes() == last_record);
   REQUIRE(opened.log->next_index() == 3);
   REQUIRE(append(*opened.log, 3, "again-3").ok());
   REQUIRE(append(*opened.log, 4, "again-4").ok());
@@ -112,12 +134,12 @@ void check_repaired(const TempDir& dir, std::uint64_t last_record) {
 template <typename Damage>
 void damage_each_byte_of_last_record(Damage damage) {
   std::uint64_t last_record = 0;
-  std::uint64_t full_size = 0;
+  std::uint64_t records_end = 0;
   {
     TempDir probe;
-    full_size = std::filesystem::file_size(three_entries(probe, last_record));
+    three_entries(probe, last_record, records_end);
   }
-  for (std::uint64_t offset = last_record; offset < full_size; ++offset) {
+  for (std::uint64_t offset = last_record; offset < records_end; ++offset) {
     INFO("damaged at byte " << offset);
     TempDir dir;
     std::uint64_t record = 0;
@@ -140,14 +162,92 @@ TEST_CASE("a last record damaged in any byte is a crash tail: cut off, and appen
   damage_each_byte_of_last_record(flip_byte);
 }
 
-TEST_CASE("a zero-filled tail, as a crash can leave after the size grew, is cut off",
+TEST_CASE("a last record cut at any byte and followed by zeros is a crash tail: cut off",
+          "[segment_log]") {
+  damage_each_byte_of_last_record([](const std::filesystem::path& path, std::uint64_t offset) {
+    const auto size = std::filesystem::file_size(path);
+    std::filesystem::resize_file(path, offset);
+    std::filesystem::resize_file(path, size);
+  });
+}
+
+TEST_CASE("zeros after the last record are padding: a reopen keeps them for the appends",
           "[segment_log]") {
   TempDir dir;
-  std::uint64_t record = 0;
-  const auto path = three_entries(dir, record);
-  std::filesystem::resize_file(path, record);
-  std::filesystem::resize_file(path, record + 4096);
-  check_repaired(dir, record);
+  std::uint64_t last_record = 0;
+  std::uint64_t records_end = 0;
+  const auto path = three_entries(dir, last_record, records_end);
+  const auto padded = std::filesystem::file_size(path);
+  REQUIRE(padded > records_end);
+  {
+    Opened opened = open_log(dir);
+    INFO(opened.status.message);
+    REQUIRE(opened.status.ok());
+    REQUIRE(opened.entries.size() == 3);
+    CHECK(opened.entries[2].second == "entry-3");
+    CHECK(opened.log->last_segment_bytes() == records_end);
+    CHECK(std::filesystem::file_size(path) == padded);
+    write_entries(*opened.log, 4, 5);
+    CHECK(std::filesystem::file_size(path) == padded);  // written into the padding
+  }
+  const Opened reopened = open_log(dir);
+  REQUIRE(reopened.status.ok());
+  REQUIRE(reopened.entries.size() == 5);
+  CHECK(reopened.entries[4].second == "entry-5");
+}
+
+TEST_CASE("the last segment grows in zero-filled steps, and every step loads again",
+          "[segment_log]") {
+  TempDir dir;
+  const std::uint64_t step = 4096;
+  Opened opened = open_log(dir, 64ull << 20, 0, step);
+  REQUIRE(opened.status.ok());
+  const std::string payload(700, 'v');
+  for (raft_index index = 1; index <= 40; ++index) {
+    REQUIRE(append(*opened.log, index, payload + std::to_string(index)).ok());
+    REQUIRE(opened.log->sync().ok());
+    const auto size = std::filesystem::file_size(files(dir).at(0));
+    INFO("after entry " << index);
+    CHECK(size % step == 0);
+    CHECK(size > opened.log->last_segment_bytes());
+    CHECK(size - opened.log->last_segment_bytes() <= step);
+  }
+  opened.log.reset();
+  const Opened reopened = open_log(dir, 64ull << 20, 0, step);
+  REQUIRE(reopened.status.ok());
+  REQUIRE(reopened.entries.size() == 40);
+  CHECK(reopened.entries[39].second == payload + "40");
+}
+
+TEST_CASE("where the zeros cannot be written, appends go on without them", "[segment_log]") {
+  TempDir dir;
+  // A file size limit stands in for a full disk: writes past it fail with EFBIG.
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit previous_limit{};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &previous_limit) == 0);
+  const std::uint64_t limit = 16384;
+  rlimit limited = previous_limit;
+  limited.rlim_cur = limit;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+  bool filled = false;
+  {
+    Opened opened = open_log(dir, 64ull << 20, 0, 64u << 10);
+    REQUIRE(opened.status.ok());
+    for (raft_index index = 1; index <= 100 && !filled; ++index) {
+      REQUIRE(append(*opened.log, index, std::string(200, 'v') + std::to_string(index)).ok());
+      REQUIRE(opened.log->sync().ok());
+      filled = opened.log->last_segment_bytes() > limit / 2;
+    }
+  }
+  ::setrlimit(RLIMIT_FSIZE, &previous_limit);
+  std::signal(SIGXFSZ, previous_handler);
+  REQUIRE(filled);
+  CHECK(std::filesystem::file_size(files(dir).at(0)) <= limit);
+  const Opened reopened = open_log(dir);
+  INFO(reopened.status.message);
+  REQUIRE(reopened.status.ok());
+  CHECK(reopened.entries.back().second ==
+        std::string(200, 'v') + std::to_string(reopened.entries.size()));
 }
 
 TEST_CASE("damage followed by intact records is corruption, never trusted", "[segment_log]") {
@@ -175,8 +275,17 @@ TEST_CASE("segments roll over, and damage in an earlier segment is corruption", 
     REQUIRE(opened.entries.size() == 12);
     CHECK(opened.entries[11].second == "entry-12");
   }
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    INFO(segments[i]);
+    CHECK(last_byte(segments[i]) != 0);  // the padding went before the next segment came
+  }
+  CHECK(last_byte(segments.back()) == 0);
   SECTION("the tail of a segment that is not the last") {
     std::filesystem::resize_file(segments[1], std::filesystem::file_size(segments[1]) - 1);
+    CHECK(open_log(dir, 120).status.code == RAFT_CORRUPT);
+  }
+  SECTION("padding in a segment that is not the last") {
+    std::filesystem::resize_file(segments[1], std::filesystem::file_size(segments[1]) + 64);
     CHECK(open_log(dir, 120).status.code == RAFT_CORRUPT);
   }
   SECTION("a missing segment in the middle") {
@@ -251,22 +360,23 @@ TEST_CASE("other generations' files are deleted and dead segments skipped on ope
 TEST_CASE("random appends, truncations, prefix drops and reopens match a simple model",
           "[segment_log]") {
   const auto seed = GENERATE(1u, 2u, 3u, 20261122u, 77u, 9001u);
-  INFO("seed " << seed);
+  const std::uint64_t step = GENERATE(0u, 64u, 256u << 10);
+  INFO("seed " << seed << ", preallocation step " << step);
   TempDir dir;
   std::mt19937 random(seed);
   // The model: payloads of the live entries, from model_first on.
   std::vector<std::string> model;
   raft_index model_first = 1;
   raft_index dropped_below = 0;  // drop_prefix may keep entries below this (whole segments only)
-  Opened opened = open_log(dir, 150);
+  Opened opened = open_log(dir, 150, 0, step);
   REQUIRE(opened.status.ok());
-  for (int step = 0; step < 400; ++step) {
+  for (int round = 0; round < 400; ++round) {
     const int action = static_cast<int>(random() % 10);
     if (action < 6) {
       const int count = 1 + static_cast<int>(random() % 4);
       for (int i = 0; i < count; ++i) {
         const raft_index index = model_first + model.size();
-        std::string payload = "s" + std::to_string(step) + "-" + std::to_string(index);
+        std::string payload = "s" + std::to_string(round) + "-" + std::to_string(index);
         payload.resize(payload.size() + random() % 40, 'p');
         REQUIRE(append(*opened.log, index, payload).ok());
         model.push_back(payload);
@@ -282,7 +392,7 @@ TEST_CASE("random appends, truncations, prefix drops and reopens match a simple 
       dropped_below = std::max(dropped_below, up_to + 1);
     } else {
       opened.log.reset();
-      opened = open_log(dir, 150, dropped_below);
+      opened = open_log(dir, 150, dropped_below, step);
       INFO(opened.status.message);
       REQUIRE(opened.status.ok());
       // Every live entry is back, in order; only dead ones (below dropped_below) may be missing.
