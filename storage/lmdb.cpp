@@ -28,6 +28,14 @@ Env::~Env() { mdb_env_close(env_); }
 
 void Env::sync() { check(mdb_env_sync(env_, 1), "mdb_env_sync"); }
 
+std::uint64_t Env::used_bytes() const {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  check(mdb_env_info(env_, &info), "mdb_env_info");
+  check(mdb_env_stat(env_, &stat), "mdb_env_stat");
+  return (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+}
+
 WriteTxn::WriteTxn(const Env& env) : env_(env) {
   check(mdb_txn_begin(env.get(), nullptr, 0, &txn_), "begin write transaction");
 }

@@ -53,6 +53,9 @@ class Env {
   const std::filesystem::path& path() const { return path_; }
   // Flushes every committed transaction to disk (for NOSYNC-style environments).
   void sync();
+  // Bytes of the data file in use as of the last commit: its pages up to the highest one
+  // allocated, free ones included.
+  std::uint64_t used_bytes() const;
 
  private:
   std::filesystem::path path_;

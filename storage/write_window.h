@@ -33,6 +33,8 @@ class WriteWindow {
   };
 
   WriteWindow(const Env& env, Limits limits) : env_(env), limits_(limits) {}
+  // Takes effect for the open window too.
+  void set_max_units(std::uint64_t max_units) { limits_.max_units = max_units; }
   WriteWindow(const WriteWindow&) = delete;
   WriteWindow& operator=(const WriteWindow&) = delete;
 
@@ -60,7 +62,7 @@ class WriteWindow {
 
  private:
   const Env& env_;
-  const Limits limits_;
+  Limits limits_;
   std::optional<WriteTxn> txn_;
   Clock::time_point opened_;
   std::uint64_t units_ = 0;

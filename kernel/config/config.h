@@ -54,7 +54,7 @@ struct Limits {
 inline constexpr std::uint32_t kDefaultDatabases = 16;
 // How long applied log entries may stay in the key-value store's open write transaction
 // before it commits (docs/configuration.md, storage.commit_interval_ms).
-inline constexpr std::chrono::milliseconds kDefaultCommitInterval{100};
+inline constexpr std::chrono::milliseconds kDefaultCommitInterval{300};
 
 struct Storage {
   bool operator==(const Storage&) const = default;  // reload_diff.h compares configs

@@ -16,9 +16,11 @@
 namespace keepdb::consensus {
 
 KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes,
-             unsigned databases, std::chrono::milliseconds commit_interval)
+             unsigned databases, std::chrono::milliseconds commit_interval,
+             std::uint64_t small_store_bytes)
     : env_(env),
       kv_(kv),
+      small_store_bytes_(small_store_bytes),
       state_machine_(kv, max_value_bytes, databases),
       window_(kv.env(), {.max_age = commit_interval,  // 0: due after every entry
                          .max_units = kMaxWindowOps,
@@ -29,6 +31,7 @@ KvFsm::KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_va
   committed_index_ = highest_applied_ = applied_index_;
   txn.end();
   commit_each_ = low_on_space();
+  limit_window_ops();
   // A streamed image the store already holds (switched to before a crash) is of no use.
   const auto installed = read_kv_image_file_header(install_path());
   if (installed && installed->applied_index <= applied_index_) {
@@ -79,6 +82,12 @@ void KvFsm::commit_window() {
   window_.commit();
   committed_index_ = applied_index_;
   commit_each_ = low_on_space();
+  limit_window_ops();
+}
+
+void KvFsm::limit_window_ops() {
+  window_.set_max_units(env_.used_bytes() > small_store_bytes_ ? kMaxWindowOps
+                                                             : std::uint64_t{UINT64_MAX});
 }
 
 bool KvFsm::low_on_space() const {

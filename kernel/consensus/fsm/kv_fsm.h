@@ -4,9 +4,10 @@
 // apply: one op batch (one log entry) is applied by commands::StateMachine in the open
 //   write window (storage/write_window.h), which also stores the entry's index as the
 //   applied index. The window is committed as one transaction once it is
-//   `commit_interval` old, holds kMaxWindowOps ops or kMaxWindowBytes bytes of
-//   batches (checked after each apply and by checkpoint_if_due(), which RaftNode calls
-//   after every raft event), and before a snapshot, a restore and shutdown. Entries at or
+//   `commit_interval` old, holds kMaxWindowBytes bytes of batches or, in a store larger
+//   than kSmallStoreBytes, kMaxWindowOps ops (checked after each apply and by
+//   checkpoint_if_due(), which RaftNode calls after every raft event), and before a
+//   snapshot, a restore and shutdown. Entries at or
 //   below the stored applied index are skipped, so the store survives restarts without
 //   being rebuilt (raft replays every entry after its snapshot, which covers whatever an
 //   uncommitted window held). The replies stay in this object until the next apply;
@@ -69,20 +70,25 @@ namespace keepdb::consensus {
 
 class KvFsm {
  public:
-  // A window also commits once it holds this many ops or bytes of batches, whatever its
-  // age, which bounds the memory of its dirty pages.
+  // A window also commits once it holds kMaxWindowBytes of batches, whatever its age, and
+  // once it holds kMaxWindowOps ops if the store uses more than kSmallStoreBytes: that
+  // bounds the memory of its dirty pages, which are at most the store's pages plus what its
+  // batches add (so a smaller store bounds them by itself, and a hot set of keys is written
+  // once per window however many ops it took).
   static constexpr std::uint64_t kMaxWindowOps = 8192;
   static constexpr std::uint64_t kMaxWindowBytes = 16ull << 20;
+  static constexpr std::uint64_t kSmallStoreBytes = 128ull << 20;
   // With less free space than this on the store's file system, each entry commits on its
   // own, so a disk that fills up fails one unanswered entry rather than a window of answered
   // ones (whose loss hides them from reads until they are replayed).
   static constexpr std::uint64_t kLowSpaceBytes = 64ull << 20;
 
   // `env` is the store's environment (synced before snapshots). `commit_interval` 0 commits
-  // every entry on its own.
+  // every entry on its own. `small_store_bytes` is kSmallStoreBytes but in tests.
   KvFsm(storage::Env& env, const storage::KvStore& kv, std::uint64_t max_value_bytes,
         unsigned databases = config::kDefaultDatabases,
-        std::chrono::milliseconds commit_interval = config::kDefaultCommitInterval);
+        std::chrono::milliseconds commit_interval = config::kDefaultCommitInterval,
+        std::uint64_t small_store_bytes = kSmallStoreBytes);
   KvFsm(const KvFsm&) = delete;
   KvFsm& operator=(const KvFsm&) = delete;
 
@@ -123,6 +129,8 @@ class KvFsm {
   int restore(raft_buffer& buffer);
   // Commits the window and moves the committed index; throws StorageError.
   void commit_window();
+  // Whether the window's op limit applies, from the store's size (kMaxWindowOps).
+  void limit_window_ops();
   // The store's file system has less than kLowSpaceBytes free.
   bool low_on_space() const;
   // Runs `write` in one write transaction, commits and syncs; 0 or the error for raft.
@@ -138,6 +146,7 @@ class KvFsm {
 
   storage::Env& env_;
   const storage::KvStore& kv_;
+  const std::uint64_t small_store_bytes_;
   commands::StateMachine state_machine_;
   raft_fsm fsm_{};
   struct raft* raft_ = nullptr;

@@ -1,6 +1,7 @@
 // KvFsm's write window, driven the way raft drives it (a raft struct holding only the last
 // applied index): applied entries are readable through the window at once and committed when
-// a limit is reached, before a snapshot and at a checkpoint; a window lost to a crash leaves
+// a limit is reached (the op limit only in a store past the small-store size), before a
+// snapshot and at a checkpoint; a window lost to a crash leaves
 // the last committed state, from which raft replays; a storage failure drops the window,
 // rewinds the applied index and refuses every later entry until clear_failure(); so does an
 // entry this build cannot apply, with RAFT_CORRUPT, applying none of it.
@@ -24,11 +25,15 @@ using namespace std::chrono_literals;
 
 // One FSM over a store in a temp dir, and the raft state its apply reads.
 struct WindowHarness {
-  explicit WindowHarness(std::chrono::milliseconds interval) { open(interval); }
+  explicit WindowHarness(std::chrono::milliseconds interval,
+                         std::uint64_t small_store_bytes = KvFsm::kSmallStoreBytes) {
+    open(interval, small_store_bytes);
+  }
 
-  void open(std::chrono::milliseconds interval) {
+  void open(std::chrono::milliseconds interval,
+            std::uint64_t small_store_bytes = KvFsm::kSmallStoreBytes) {
     fsm.reset();
-    fsm.emplace(env, kv, 1 << 20, config::kDefaultDatabases, interval);
+    fsm.emplace(env, kv, 1 << 20, config::kDefaultDatabases, interval, small_store_bytes);
     raft = {};
     raft.last_applied = fsm->applied_index();
     fsm->bind(&raft);
@@ -116,15 +121,36 @@ TEST_CASE("kv fsm window: with interval 0 every entry commits, and the op limit 
     CHECK(node.fsm->window().open() == nullptr);
     CHECK(node.committed_index() == 1u);
   }
-  SECTION("the op limit") {
-    WindowHarness node(1000ms);
-    std::vector<std::pair<std::string, std::string>> sets;
-    for (std::uint64_t i = 0; i + 1 < KvFsm::kMaxWindowOps; ++i) sets.emplace_back("k", "v");
+  std::vector<std::pair<std::string, std::string>> sets;
+  for (std::uint64_t i = 0; i + 1 < KvFsm::kMaxWindowOps; ++i) {
+    sets.emplace_back("k" + std::to_string(i), std::string(100, 'v'));  // a store that grows
+  }
+  SECTION("the op limit, in a store larger than the small-store size") {
+    WindowHarness node(1000ms, 0);
     REQUIRE(node.apply(sets) == 0);
     CHECK(node.fsm->window().open() != nullptr);
     REQUIRE(node.apply({{"last", "v"}}) == 0);  // the limit's op
     CHECK(node.fsm->window().open() == nullptr);
     CHECK(node.committed_index() == 2u);
+  }
+  SECTION("no op limit in a small store: its dirty pages are at most its own") {
+    WindowHarness node(1000ms);
+    REQUIRE(node.apply(sets) == 0);
+    REQUIRE(node.apply(sets) == 0);
+    REQUIRE(node.apply({{"last", "v"}}) == 0);
+    CHECK(node.fsm->window().open() != nullptr);
+    CHECK(node.committed_index() == 0u);
+  }
+  SECTION("the op limit from the first commit that finds the store past the size") {
+    WindowHarness node(1000ms, 64u << 10);
+    REQUIRE(node.apply(sets) == 0);
+    REQUIRE(node.apply(sets) == 0);
+    CHECK(node.fsm->window().open() != nullptr);  // the size seen at start: small
+    REQUIRE(node.fsm->checkpoint());
+    REQUIRE(node.apply(sets) == 0);
+    REQUIRE(node.apply({{"last", "v"}}) == 0);
+    CHECK(node.fsm->window().open() == nullptr);
+    CHECK(node.committed_index() == 4u);
   }
 }
 
