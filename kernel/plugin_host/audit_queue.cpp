@@ -151,7 +151,8 @@ bool AuditQueue::pause(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex_);
   paused_ = true;
   wake_.notify_all();
-  if (idle_.wait_for(lock, timeout, [this] { return !busy_ && flushed_; })) return true;
+  // Without sinks there is no audit thread to hold.
+  if (sinks_.empty() || idle_.wait_for(lock, timeout, [this] { return held_; })) return true;
   paused_ = false;
   return false;
 }
@@ -208,7 +209,10 @@ void AuditQueue::run() {
   bool lingered = true;       // waited kLinger since the queue last ran empty
   std::size_t next_sink = 0;  // the sink the front record goes to next
   while (true) {
-    if (!flushed_ && (queue_.empty() || paused_)) {
+    // Paused, the thread delivers what was queued before, unless its front waits for a
+    // failing fail_closed sink; then it flushes and holds.
+    const bool hold = paused_ && !stopping_ && (queue_.empty() || !failing_sink_.empty());
+    if (!flushed_ && (queue_.empty() || hold)) {
       // Once per batch, and before a pause holds the thread: a sink that buffers writes
       // what it holds, so a replacement instance continues from the end of its file.
       busy_ = true;
@@ -220,8 +224,11 @@ void AuditQueue::run() {
       idle_.notify_all();
       continue;
     }
-    if (paused_ && !stopping_) {
+    if (hold) {
+      held_ = true;
+      idle_.notify_all();
       wake_.wait(lock, [this] { return stopping_ || !paused_; });
+      held_ = false;
       continue;
     }
     if (queue_.empty()) {

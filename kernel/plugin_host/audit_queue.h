@@ -14,9 +14,12 @@
 // takes records in batches (a record reaches the sinks at most about 1 ms after its push).
 //
 // A reload replaces a sink's instance between two records: pause() holds the audit thread
-// once no sink call is running and the sinks were flushed since their last record (a
-// fail_closed retry is interrupted, and resumes with the sink that failed), the reload creates the new instance (which may read the file the old
-// one wrote) and replace()s it, then resume() lets the thread go on with the new instance.
+// once the records queued before it were delivered, no sink call is running and the sinks
+// were flushed since their last record (a fail_closed retry is interrupted, and resumes
+// with the sink that failed: the records behind it wait for the new instance), the reload
+// creates the new instance (which may read the file the old one wrote) and replace()s it,
+// then resume() lets the thread go on with the new instance. So the records of the commands
+// before a reload are the old instance's, and those after it the new one's.
 //
 // Thread-safety: push(), refusal(), counters(), pause(), resume() and replace() from any
 // thread; record/flush run on the audit thread only (the ABI's promise to audit plugins). Lifetime: the destructor stops
@@ -136,6 +139,7 @@ class AuditQueue {
   std::uint64_t sink_failures_ = 0;                        // guarded by mutex_
   util::LatencyHistogram latency_;                          // written by the audit thread
   std::string failing_sink_;  // guarded by mutex_: a fail_closed sink being retried
+  bool held_ = false;  // guarded by mutex_: the audit thread is held by a pause
   std::thread thread_;        // last: started once everything above exists
 };
 

@@ -1,7 +1,8 @@
 // Reload by replacement inside the plugin host, without plugin libraries: LiveSlot's drain
 // (an old value lives until the last call holding it returns, under concurrent readers),
 // AuthChain::replace with a call in flight, AuditQueue::pause/replace/resume (records
-// queued meanwhile go to the new sink; the sinks are flushed before pause() returns; a
+// queued before it go to the old sink and those queued meanwhile to the new one; the sinks
+// are flushed before pause() returns; a
 // fail_closed retry is interrupted and resumed on the replacement), AdmissionChain::replace,
 // and option_fingerprint seeing a file change.
 #include <atomic>
@@ -266,6 +267,28 @@ TEST_CASE("AuditQueue: records queued while paused go to the replacement sink", 
   queue.resume();
   CHECK(eventually([&] { return was_recorded(std::to_string(second_number) + ":two"); }));
   CHECK_FALSE(was_recorded(std::to_string(first_number) + ":two"));
+}
+
+TEST_CASE("AuditQueue: records queued before a pause go to the sink they were queued for",
+          "[reload]") {
+  fake.fail_next_created = false;
+  auto first = fake_instance();
+  const std::string first_prefix = std::to_string(fake.created) + ":";
+  AuditQueue queue({{first, false}}, 1024, null_log);
+  for (int i = 0; i < 500; ++i) queue.push(record("before-" + std::to_string(i)));
+  REQUIRE(queue.pause(5s));
+  CHECK(queue.counters().queued == 0);
+  for (int i = 0; i < 500; ++i) {
+    INFO(i);
+    CHECK(was_recorded(first_prefix + "before-" + std::to_string(i)));
+  }
+  auto second = fake_instance();
+  const std::string second_prefix = std::to_string(fake.created) + ":";
+  queue.replace(second);
+  queue.push(record("after"));
+  queue.resume();
+  CHECK(eventually([&] { return was_recorded(second_prefix + "after"); }));
+  CHECK_FALSE(was_recorded(first_prefix + "after"));
 }
 
 TEST_CASE("AuditQueue: pause returns only once the sink was flushed after its last record",
