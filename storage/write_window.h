@@ -33,10 +33,11 @@ class WriteWindow {
   };
 
   WriteWindow(const Env& env, Limits limits) : env_(env), limits_(limits) {}
-  // Takes effect for the open window too.
-  void set_max_units(std::uint64_t max_units) { limits_.max_units = max_units; }
   WriteWindow(const WriteWindow&) = delete;
   WriteWindow& operator=(const WriteWindow&) = delete;
+
+  // Changes Limits::max_units; it applies to the open window too.
+  void set_max_units(std::uint64_t max_units) { limits_.max_units = max_units; }
 
   // The open transaction, opening the window first if none is open.
   MDB_txn* begin();

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -86,8 +87,8 @@ void KvFsm::commit_window() {
 }
 
 void KvFsm::limit_window_ops() {
-  window_.set_max_units(env_.used_bytes() > small_store_bytes_ ? kMaxWindowOps
-                                                             : std::uint64_t{UINT64_MAX});
+  const bool large = kv_.env().used_bytes() > small_store_bytes_;
+  window_.set_max_units(large ? kMaxWindowOps : std::numeric_limits<std::uint64_t>::max());
 }
 
 bool KvFsm::low_on_space() const {

@@ -20,6 +20,7 @@ using namespace keepdb::integration;
 namespace {
 
 constexpr std::size_t kValueBytes = 256 * 1024;
+constexpr std::size_t kModestValueBytes = 32 * 1024;
 constexpr std::size_t kReplyLimit = 8u << 20;  // per client: paused once this much is unread
 constexpr std::size_t kBudget = 16u << 20;     // all clients together
 constexpr int kGreedyClients = 64;             // 512 MiB of unread replies without the budget
@@ -54,12 +55,17 @@ TEST_CASE("max_client_memory_bytes: the biggest clients are closed, others are s
   write_witness(keepd.port());
   RawClient well_behaved(keepd.port());
   REQUIRE(well_behaved.command({"SET", "large", std::string(kValueBytes, 'L')}).text == "OK");
+  REQUIRE(well_behaved.command({"SET", "modest", std::string(kModestValueBytes, 'M')}).text ==
+          "OK");
   const std::size_t before_kib = resident_kib(keepd.pid());
 
-  // Holds 4 replies (1 MiB) unread: less than any greedy client, so never the biggest.
+  // Holds 4 replies (128 KiB) unread: less than a greedy client holding one reply, so never
+  // the biggest while closing the biggest can still bring the total under the budget. (The
+  // budget may be crossed while every greedy client holds one or two replies: with 4 large
+  // ones this client would be the biggest then.)
   RawClient modest(keepd.port());
   std::string four_gets;
-  for (int i = 0; i < 4; ++i) four_gets += encode_command({"GET", "large"});
+  for (int i = 0; i < 4; ++i) four_gets += encode_command({"GET", "modest"});
   REQUIRE(modest.send(four_gets));
 
   RawClient::Options small_window;
@@ -94,7 +100,7 @@ TEST_CASE("max_client_memory_bytes: the biggest clients are closed, others are s
               ping_ms.size(), ping_ms[ping_ms.size() / 2], ping_ms.back());
 
   // The modest client was not the biggest: all its replies are there.
-  for (int i = 0; i < 4; ++i) CHECK(modest.read_reply().text.size() == kValueBytes);
+  for (int i = 0; i < 4; ++i) CHECK(modest.read_reply().text.size() == kModestValueBytes);
   CHECK(well_behaved.command({"PING"}).text == "PONG");
   check_still_serving(keepd.port());
 
