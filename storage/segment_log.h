@@ -22,7 +22,8 @@
 // the next multiple of `preallocate_bytes`, so that the appends of the following syncs
 // overwrite blocks the file already has. Their fdatasync then writes the data alone: no block
 // allocation and no inode (the file size is unchanged). Measured on ext4 at 7 KB per sync,
-// that takes about 40% of the CPU and 25% of the time of each sync. If the zeros cannot be
+// that saves over a third of each sync's CPU and a fifth of its time; the sync that carries
+// a step's zeros takes longer (bench/preallocate-probe.py). If the zeros cannot be
 // written (a full disk), the segment appends without them until it rolls over.
 //
 // Loading: open() checks every record (CRC, consecutive indexes, header). Zeros from the end
