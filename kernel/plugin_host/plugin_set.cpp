@@ -104,9 +104,10 @@ std::vector<std::string> PluginSet::reload(const config::Plugins& next, LogSink&
     throw PluginError("restart required: " + change);
   }
   if (!seams.audit.pause(kAuditPauseTimeout)) {
-    throw PluginError("an audit sink has been inside one call for more than " +
-                      std::to_string(kAuditPauseTimeout.count()) +
-                      " ms, so it cannot be replaced now; try the reload again");
+    throw PluginError("the audit thread did not finish the records queued before the reload "
+                      "within " + std::to_string(kAuditPauseTimeout.count()) +
+                      " ms (a sink slow or stuck inside a call), so no sink can be replaced "
+                      "now; try the reload again");
   }
   struct Resume {
     AuditQueue& audit;

@@ -89,6 +89,28 @@ std::uint64_t last_byte(const std::filesystem::path& path) {
   return static_cast<std::uint8_t>(stream.get());
 }
 
+// A file size limit standing in for a full disk while it lives: writes past it fail with
+// EFBIG (and SIGXFSZ, ignored meanwhile). Restored however the scope ends.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(std::uint64_t bytes) : handler_(std::signal(SIGXFSZ, SIG_IGN)) {
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &previous_) == 0);
+    rlimit limited = previous_;
+    limited.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &previous_);
+    std::signal(SIGXFSZ, handler_);
+  }
+
+ private:
+  const decltype(SIG_IGN) handler_;
+  rlimit previous_{};
+};
+
 // Writes entries 1..3 in one segment; reports the file, where the last record starts and
 // where it ends (the padding after it runs to the file's end).
 std::filesystem::path three_entries(const TempDir& dir, std::uint64_t& last_record,
@@ -221,16 +243,10 @@ TEST_CASE("the last segment grows in zero-filled steps, and every step loads aga
 
 TEST_CASE("where the zeros cannot be written, appends go on without them", "[segment_log]") {
   TempDir dir;
-  // A file size limit stands in for a full disk: writes past it fail with EFBIG.
-  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
-  rlimit previous_limit{};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &previous_limit) == 0);
   const std::uint64_t limit = 16384;
-  rlimit limited = previous_limit;
-  limited.rlim_cur = limit;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &limited) == 0);
   bool filled = false;
   {
+    const FileSizeLimit full_disk(limit);
     Opened opened = open_log(dir, 64ull << 20, 0, 64u << 10);
     REQUIRE(opened.status.ok());
     for (raft_index index = 1; index <= 100 && !filled; ++index) {
@@ -239,8 +255,6 @@ TEST_CASE("where the zeros cannot be written, appends go on without them", "[seg
       filled = opened.log->last_segment_bytes() > limit / 2;
     }
   }
-  ::setrlimit(RLIMIT_FSIZE, &previous_limit);
-  std::signal(SIGXFSZ, previous_handler);
   REQUIRE(filled);
   CHECK(std::filesystem::file_size(files(dir).at(0)) <= limit);
   const Opened reopened = open_log(dir);
