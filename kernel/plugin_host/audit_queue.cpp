@@ -17,6 +17,11 @@ using Clock = std::chrono::steady_clock;
 // switches each); an idle queue costs one wait_for, then nothing.
 constexpr auto kLinger = std::chrono::milliseconds(1);
 
+// A delivered batch's vector keeps its storage for the next swap up to this many records
+// (about 256 KiB); a larger one, left by a burst, is freed, so a full queue's memory is
+// returned once the sinks catch up.
+constexpr std::size_t kKeptBatchCapacity = 1024;
+
 kdb_str to_str(const std::string& text) {
   return kdb_str{text.data(), text.size()};
 }
@@ -90,7 +95,7 @@ bool AuditQueue::push(AuditRecord record) {
   std::uint64_t dropped = 0;  // set when this drop is to be logged
   {
     std::lock_guard lock(mutex_);
-    if (!stopping_ && queue_.size() < capacity_) {
+    if (!stopping_ && queue_.size() + in_batch_ < capacity_) {
       queue_.push_back(std::move(record));
       queued = true;
       wake = std::exchange(sleeping_, false);
@@ -121,7 +126,7 @@ std::optional<std::string> AuditQueue::refusal() const {
            " cannot record (fail_closed): recorded commands are refused until "
            "it records again";
   }
-  if (queue_.size() >= capacity_) {
+  if (queue_.size() + in_batch_ >= capacity_) {
     return "the audit queue is full (" + std::to_string(capacity_) +
            " records, fail_closed): recorded commands are refused until the sinks catch up";
   }
@@ -130,8 +135,9 @@ std::optional<std::string> AuditQueue::refusal() const {
 
 AuditCounters AuditQueue::counters() const {
   std::lock_guard lock(mutex_);
-  return {queue_.size(), dropped_, sink_failures_,
-          any_fail_closed_ && (!failing_sink_.empty() || queue_.size() >= capacity_)};
+  const std::size_t queued = queue_.size() + in_batch_;
+  return {queued, dropped_, sink_failures_,
+          any_fail_closed_ && (!failing_sink_.empty() || queued >= capacity_)};
 }
 
 void AuditQueue::log_throttled(Sink& sink, LogLevel level, const std::string& line) {
@@ -207,12 +213,13 @@ void AuditQueue::flush_all() {
 void AuditQueue::run() {
   std::unique_lock lock(mutex_);
   bool lingered = true;       // waited kLinger since the queue last ran empty
-  std::size_t next_sink = 0;  // the sink the front record goes to next
+  std::size_t next_sink = 0;  // the sink batch_[next_] goes to next
   while (true) {
-    // Paused, the thread delivers what was queued before, unless its front waits for a
-    // failing fail_closed sink; then it flushes and holds.
-    const bool hold = paused_ && !stopping_ && (queue_.empty() || !failing_sink_.empty());
-    if (!flushed_ && (queue_.empty() || hold)) {
+    const bool drained = next_ == batch_.size() && queue_.empty();
+    // Paused, the thread delivers what was queued before, unless its next record waits for
+    // a failing fail_closed sink; then it flushes and holds.
+    const bool hold = paused_ && !stopping_ && (drained || !failing_sink_.empty());
+    if (!flushed_ && (drained || hold)) {
       // Once per batch, and before a pause holds the thread: a sink that buffers writes
       // what it holds, so a replacement instance continues from the end of its file.
       busy_ = true;
@@ -231,7 +238,7 @@ void AuditQueue::run() {
       held_ = false;
       continue;
     }
-    if (queue_.empty()) {
+    if (drained) {
       if (stopping_) return;
       if (!lingered) {
         // Just drained: more records are likely, and they come unannounced for a moment.
@@ -245,19 +252,40 @@ void AuditQueue::run() {
       continue;
     }
     lingered = false;
-    if (!deliver_front(lock, next_sink)) continue;  // paused mid-retry
-    failing_sink_.clear();
-    queue_.pop_front();
-    next_sink = 0;
-    flushed_ = false;
+    if (next_ == batch_.size()) {
+      batch_.swap(queue_);  // batch_ was emptied when delivered
+      next_ = 0;
+      in_batch_ = batch_.size();
+    }
+    deliver_batch(lock, next_sink);  // false: paused mid-retry, the loop holds
   }
 }
 
-bool AuditQueue::deliver_front(std::unique_lock<std::mutex>& lock, std::size_t& next_sink) {
-  // The record stays at the front (counted as queued) until every sink has it.
-  const AuditRecord& record = queue_.front();
+bool AuditQueue::deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& next_sink) {
   busy_ = true;
   lock.unlock();
+  while (next_ < batch_.size()) {
+    if (!deliver_record(lock, next_sink)) return false;
+    ++next_;
+    next_sink = 0;
+  }
+  // The records are freed here, outside the lock; an oversized vector with them.
+  if (batch_.capacity() > kKeptBatchCapacity) {
+    std::vector<AuditRecord>().swap(batch_);
+  } else {
+    batch_.clear();
+  }
+  next_ = 0;
+  lock.lock();
+  in_batch_ = 0;
+  busy_ = false;
+  flushed_ = false;
+  idle_.notify_all();
+  return true;
+}
+
+bool AuditQueue::deliver_record(std::unique_lock<std::mutex>& lock, std::size_t& next_sink) {
+  const AuditRecord& record = batch_[next_];
   while (next_sink < sinks_.size()) {
     Sink& sink = *sinks_[next_sink];
     if (deliver(sink, record) || !sink.fail_closed) {
@@ -266,20 +294,26 @@ bool AuditQueue::deliver_front(std::unique_lock<std::mutex>& lock, std::size_t& 
     }
     lock.lock();
     failing_sink_ = sink.instance.get()->label();
+    failing_ = true;
+    flushed_ = false;  // a pause now flushes what the sinks before it took
     busy_ = false;
     idle_.notify_all();
     wake_.wait_for(lock, retry_, [this] { return stopping_ || paused_; });
     if (stopping_) {
       ++next_sink;  // shutting down: give up on this record for this sink
     } else if (paused_) {
-      return false;
+      return false;  // with the lock held, as deliver_batch returns
     }
     busy_ = true;
     lock.unlock();
   }
-  lock.lock();
-  busy_ = false;
-  idle_.notify_all();
+  if (failing_) {
+    // The sink took it (or was given up at shutdown): recorded commands may run again.
+    failing_ = false;
+    lock.lock();
+    failing_sink_.clear();
+    lock.unlock();
+  }
   return true;
 }
 

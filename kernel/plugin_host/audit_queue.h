@@ -2,6 +2,11 @@
 // configured kdb_audit_v1 sink, in config order. Producers never block: push() either
 // queues the record or drops and counts it when the queue is full.
 //
+// The audit thread takes the queue a batch at a time: it swaps the producers' vector for its
+// own empty one under the lock, then delivers the whole batch without it, so under load the
+// lock is taken once per push and once per batch, and the vectors' storage is reused rather
+// than allocated per record. A batch counts as queued until its last record is delivered.
+//
 // A sink whose record() fails (throws, returns an error or a status the host does not
 // know) is counted and logged (one line a second at most), never crashes the kernel. A sink
 // configured `fail_closed` is also retried: the audit thread keeps the record that failed
@@ -9,9 +14,9 @@
 // may fill). While a fail_closed sink fails or the queue is full, refusal() says why, and
 // the kernel refuses the commands it would have recorded instead of running them unrecorded.
 // Sinks are flushed whenever the queue runs empty (once per batch), before a pause holds the
-// thread, and at shutdown. Once drained, the audit
-// thread waits 1 ms for more records before it asks producers to wake it, so under load it
-// takes records in batches (a record reaches the sinks at most about 1 ms after its push).
+// thread, and at shutdown. Once drained, the audit thread waits 1 ms for more records before
+// it asks producers to wake it, so under load it takes records in batches (a record reaches
+// the sinks at most about 1 ms after its push).
 //
 // A reload replaces a sink's instance between two records: pause() holds the audit thread
 // once the records queued before it were delivered, no sink call is running and the sinks
@@ -22,15 +27,15 @@
 // before a reload are the old instance's, and those after it the new one's.
 //
 // Thread-safety: push(), refusal(), counters(), pause(), resume() and replace() from any
-// thread; record/flush run on the audit thread only (the ABI's promise to audit plugins). Lifetime: the destructor stops
-// accepting, drains what is queued (fail_closed retries give up), flushes and joins; the
-// instances are kept alive until then. The LogSink must outlive the queue.
+// thread; record/flush run on the audit thread only (the ABI's promise to audit plugins).
+// Lifetime: the destructor stops accepting, drains what is queued (fail_closed retries give
+// up), flushes and joins; the instances are kept alive until then. The LogSink must outlive
+// the queue.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -109,11 +114,13 @@ class AuditQueue {
  private:
   struct Sink;
   void run();
-  // Hands the front record to the sinks from `next_sink` on, retrying a fail_closed sink
-  // that fails; true once every sink has it (or gave up at shutdown), false when pause()
-  // interrupted a retry (`next_sink` is then the failing sink). Called and returns with
-  // `lock` held.
-  bool deliver_front(std::unique_lock<std::mutex>& lock, std::size_t& next_sink);
+  // Hands the rest of batch_ to the sinks, each record from `next_sink` on, retrying a
+  // fail_closed sink that fails; true once every sink has every record (or gave up at
+  // shutdown), and the batch is emptied; false when pause() interrupted a retry (next_ is
+  // then the record and `next_sink` the failing sink). Called and returns with `lock` held.
+  bool deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& next_sink);
+  // Hands batch_[next_] to the sinks from `next_sink` on; the same results.
+  bool deliver_record(std::unique_lock<std::mutex>& lock, std::size_t& next_sink);
   // Hands `record` to one sink; false when it failed.
   bool deliver(Sink& sink, const AuditRecord& record);
   void flush_all();
@@ -131,7 +138,11 @@ class AuditQueue {
   bool paused_ = false;                                    // guarded by mutex_
   bool busy_ = false;  // guarded by mutex_: the audit thread is inside a sink call
   bool flushed_ = true;  // guarded by mutex_: no record delivered since the last flush
-  std::deque<AuditRecord> queue_;                          // guarded by mutex_
+  std::vector<AuditRecord> queue_;  // guarded by mutex_: pushed, not yet taken
+  // The batch being delivered, from next_ on: the audit thread's alone.
+  std::vector<AuditRecord> batch_;
+  std::size_t next_ = 0;
+  std::size_t in_batch_ = 0;  // guarded by mutex_: batch_.size() until it is delivered
   bool stopping_ = false;                                  // guarded by mutex_
   bool sleeping_ = false;  // guarded by mutex_: the audit thread waits for a push's notify
   std::uint64_t dropped_ = 0;                              // guarded by mutex_
@@ -139,6 +150,7 @@ class AuditQueue {
   std::uint64_t sink_failures_ = 0;                        // guarded by mutex_
   util::LatencyHistogram latency_;                          // written by the audit thread
   std::string failing_sink_;  // guarded by mutex_: a fail_closed sink being retried
+  bool failing_ = false;      // the audit thread's: it set failing_sink_
   bool held_ = false;  // guarded by mutex_: the audit thread is held by a pause
   std::thread thread_;        // last: started once everything above exists
 };

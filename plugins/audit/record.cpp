@@ -1,8 +1,9 @@
 // Record encoding and the hash chain (record.h).
 #include "plugins/audit/record.h"
 
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include <keepdb/plugin_sdk.hpp>
 
@@ -12,6 +13,7 @@
 
 #include <charconv>
 #include <cstddef>
+#include <cstring>
 #include <ctime>
 #include <stdexcept>
 #include <utility>
@@ -44,15 +46,30 @@ void set_text(boost::json::object& record, std::string_view name, std::string_vi
   }
 }
 
-// "2026-12-05T02:29:28.123456Z" into `text`; returns its length.
+// "2026-12-05T02:29:28.123456Z" into `text`; returns its length. The calendar part is
+// formatted once per second on each thread: records come thousands a second.
 std::size_t format_rfc3339(std::uint64_t wall_ns, char (&text)[40]) {
+  constexpr std::size_t kSecondsSize = 19;  // "2026-12-05T02:29:28"
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached[kSecondsSize + 1];
   const auto seconds = static_cast<std::time_t>(wall_ns / 1'000'000'000u);
-  const auto micros = static_cast<unsigned>(wall_ns % 1'000'000'000u / 1000u);
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  const int tail = std::snprintf(text + n, sizeof text - n, ".%06uZ", micros);
-  return n + static_cast<std::size_t>(tail > 0 ? tail : 0);
+  if (seconds != cached_second) {
+    std::tm utc{};
+    ::gmtime_r(&seconds, &utc);
+    if (std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &utc) != kSecondsSize) {
+      return 0;  // a year past 9999: no time rather than a wrong one
+    }
+    cached_second = seconds;
+  }
+  std::memcpy(text, cached, kSecondsSize);
+  char* const fraction = text + kSecondsSize;  // ".123456Z"
+  fraction[0] = '.';
+  auto micros = static_cast<unsigned>(wall_ns % 1'000'000'000u / 1000u);
+  for (std::size_t digit = 6; digit >= 1; --digit, micros /= 10) {
+    fraction[digit] = static_cast<char>('0' + micros % 10);
+  }
+  fraction[7] = 'Z';
+  return kSecondsSize + 8;
 }
 
 void append_hex(std::string& out, const Digest& digest) {
@@ -119,36 +136,63 @@ std::string genesis_hash() {
   return std::string(kHashHexSize, '0');
 }
 
-ChainHasher::ChainHasher(std::string_view key) : key_(key) {}
+void Sha256::Free::operator()(EVP_MD* md) const {
+  EVP_MD_free(md);
+}
 
-namespace {
+void Sha256::Free::operator()(EVP_MAC_CTX* ctx) const {
+  EVP_MAC_CTX_free(ctx);
+}
 
-Digest hmac_sha256(std::string_view key, std::string_view data) {
+Sha256::Sha256(std::string_view key) {
+  if (key.empty()) {
+    md_.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    if (md_ == nullptr) throw std::runtime_error("OpenSSL provides no SHA-256");
+    return;
+  }
+  EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr) throw std::runtime_error("OpenSSL provides no HMAC");
+  keyed_.reset(EVP_MAC_CTX_new(mac));
+  EVP_MAC_free(mac);  // the context holds its own reference
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+      OSSL_PARAM_construct_end()};
+  if (keyed_ == nullptr ||
+      EVP_MAC_init(keyed_.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1) {
+    throw std::runtime_error("cannot key HMAC-SHA-256");
+  }
+}
+
+Digest Sha256::digest(std::string_view data) const {
   Digest out{};
-  unsigned length = 0;
-  if (::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-             reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-             &length) == nullptr) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  if (md_ != nullptr) {
+    if (EVP_Digest(bytes, data.size(), out.data(), nullptr, md_.get(), nullptr) != 1) {
+      throw std::runtime_error("SHA-256 failed");
+    }
+    return out;
+  }
+  // The keyed context is never used itself: each digest runs on a copy, so const calls
+  // from several threads do not share state.
+  const std::unique_ptr<EVP_MAC_CTX, Free> ctx(EVP_MAC_CTX_dup(keyed_.get()));
+  std::size_t length = 0;
+  if (ctx == nullptr || EVP_MAC_update(ctx.get(), bytes, data.size()) != 1 ||
+      EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1 || length != out.size()) {
     throw std::runtime_error("HMAC-SHA-256 failed");
   }
   return out;
 }
 
-}  // namespace
-
-std::string hashed_key(std::string_view key_text, std::string_view hmac_key) {
-  return "hmac-sha256:" + to_hex(hmac_sha256(hmac_key, key_text));
-}
-
-Digest ChainHasher::digest(std::string_view body) const {
-  if (keyed()) return hmac_sha256(key_.view(), body);
-  Digest out{};
-  ::SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), out.data());
-  return out;
+std::string hashed_key(std::string_view key_text, const Sha256& hmac) {
+  return "hmac-sha256:" + to_hex(hmac.digest(key_text));
 }
 
 RecordEncoder::RecordEncoder(std::string node_id, std::string_view key_hash_key)
-    : node_id_(std::move(node_id)), key_hash_key_(key_hash_key) {}
+    : node_id_(std::move(node_id)) {
+  if (!key_hash_key.empty()) key_hash_.emplace(key_hash_key);
+}
 
 boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uint64_t seq,
                                           boost::json::storage_ptr storage) const {
@@ -168,8 +212,8 @@ boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uin
     key_text = detail.substr(kKeyPrefix.size());
   }
   std::string hashed;
-  if (key_text && !key_hash_key_.empty()) {
-    hashed = hashed_key(*key_text, key_hash_key_.view());
+  if (key_text && key_hash_) {
+    hashed = hashed_key(*key_text, *key_hash_);
     key_text = hashed;
   }
   const std::string_view node =

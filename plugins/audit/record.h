@@ -6,18 +6,20 @@
 //   {"seq":N, ... ,"prev":"<64 hex>","hash":"<64 hex>"}\n
 // with `hash` always the last member, so a verifier recomputes it from the line's text.
 //
-// Thread-safety: RecordEncoder and ChainHasher are immutable after construction; their
-// const functions may run on any thread. Ownership: they copy the keys they are given.
+// Thread-safety: RecordEncoder, ChainHasher and Sha256 are immutable after construction;
+// their const functions may run on any thread. Ownership: they copy the keys they are given
+// (into OpenSSL's keyed context, which clears it when freed).
 #pragma once
 
 #include <keepdb/plugin.h>
-#include <keepdb/secret_bytes.hpp>
+#include <openssl/types.h>
 
 #include <boost/json/object.hpp>
 #include <boost/json/storage_ptr.hpp>
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,19 +49,38 @@ std::string to_hex(const Digest& digest);
 // The `prev` of the very first record of a chain.
 std::string genesis_hash();
 
+// SHA-256 (no key) or HMAC-SHA-256 (a key) of byte strings. The algorithm is fetched from
+// OpenSSL once and the HMAC keyed once, at construction, not per digest: OpenSSL 3's one-shot
+// SHA256() and HMAC() look the algorithm up by name on every call, which cost more than
+// the hashing of a record. Throws std::runtime_error when OpenSSL cannot provide it.
+class Sha256 {
+ public:
+  explicit Sha256(std::string_view key = {});
+  Digest digest(std::string_view data) const;
+  bool keyed() const { return keyed_ != nullptr; }
+
+ private:
+  struct Free {
+    void operator()(EVP_MD* md) const;
+    void operator()(EVP_MAC_CTX* ctx) const;
+  };
+  std::unique_ptr<EVP_MD, Free> md_;           // without a key
+  std::unique_ptr<EVP_MAC_CTX, Free> keyed_;  // with one: keyed, copied for each digest
+};
+
 // A command key as recorded with hash_keys = true: "hmac-sha256:<64 hex>" of the key's text
-// (as the kernel escaped it) under `hmac_key`.
-std::string hashed_key(std::string_view key_text, std::string_view hmac_key);
+// (as the kernel escaped it) under the key of `hmac` (keyed).
+std::string hashed_key(std::string_view key_text, const Sha256& hmac);
 
 class ChainHasher {
  public:
   // An empty key: plain SHA-256; otherwise HMAC-SHA-256 with a copy of the key.
-  explicit ChainHasher(std::string_view key = {});
-  Digest digest(std::string_view body) const;
-  bool keyed() const { return !key_.empty(); }
+  explicit ChainHasher(std::string_view key = {}) : sha_(key) {}
+  Digest digest(std::string_view body) const { return sha_.digest(body); }
+  bool keyed() const { return sha_.keyed(); }
 
  private:
-  kdb::sdk::SecretBytes key_;
+  Sha256 sha_;
 };
 
 class RecordEncoder {
@@ -86,7 +107,7 @@ class RecordEncoder {
 
  private:
   std::string node_id_;
-  kdb::sdk::SecretBytes key_hash_key_;
+  std::optional<Sha256> key_hash_;  // keyed; nullopt: keys recorded as given
 };
 
 // A sealed line read back: its chain members, whether its hash matches its text under

@@ -89,7 +89,7 @@ int verify(const std::vector<std::string>& args) {
 int hash_key(const std::vector<std::string>& args) {
   if (args.size() != 3 || args[0] != "--key-file") usage("hash-key needs --key-file FILE KEY");
   const kdb::sdk::SecretBytes key = keepdb::audit::read_key_file(args[1], "--key-file");
-  std::cout << keepdb::audit::hashed_key(args[2], key.view()) << "\n";
+  std::cout << keepdb::audit::hashed_key(args[2], keepdb::audit::Sha256(key.view())) << "\n";
   return kExitOk;
 }
 

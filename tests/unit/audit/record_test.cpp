@@ -1,12 +1,16 @@
 // The audit record: every field from the event, every event kind by name, hashed keys, no
-// secret or value in the file, and options refused with clear errors.
+// secret or value in the file, options refused with clear errors, and the record's time and
+// digests against OpenSSL's one-shot functions.
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "plugins/audit/record.h"
 #include "tests/unit/audit/audit_test_support.h"
@@ -193,7 +197,8 @@ TEST_CASE("audit hashed keys leave no key value or secret in the file") {
   REQUIRE(records.size() == 2);
   CHECK(records[0].at("key").as_string() == "hmac-sha256:" + keepdb::audit::to_hex(expected));
   CHECK(records[1].at("key") == records[0].at("key"));  // the same key correlates
-  CHECK(records[0].at("key").as_string() == keepdb::audit::hashed_key(written_key, key_material));
+  CHECK(records[0].at("key").as_string() == keepdb::audit::hashed_key(written_key,
+                                                               keepdb::audit::Sha256(key_material)));
 }
 
 TEST_CASE("audit options are refused with clear errors") {
@@ -246,4 +251,48 @@ TEST_CASE("audit files are created 0600") {
     REQUIRE(::stat((dir / name).c_str(), &info) == 0);
     CHECK((info.st_mode & 0777) == 0600);
   }
+}
+
+TEST_CASE("audit record time is RFC 3339 in UTC with microseconds") {
+  using keepdb::audit::rfc3339_micros;
+  CHECK(rfc3339_micros(0) == "1970-01-01T00:00:00.000000Z");
+  CHECK(rfc3339_micros(1'796'437'768'000'001'999ull) == "2026-12-05T02:29:28.000001Z");
+  CHECK(rfc3339_micros(1'796'437'768'999'999'999ull) == "2026-12-05T02:29:28.999999Z");
+  // The next second, and back: the calendar part is cached per second, never stale.
+  CHECK(rfc3339_micros(1'796'437'769'123'456'000ull) == "2026-12-05T02:29:29.123456Z");
+  CHECK(rfc3339_micros(1'796'437'768'500'000'000ull) == "2026-12-05T02:29:28.500000Z");
+  CHECK(rfc3339_micros(1'798'761'599'000'000'000ull) == "2026-12-31T23:59:59.000000Z");
+  CHECK(rfc3339_micros(1'798'761'600'000'000'000ull) == "2027-01-01T00:00:00.000000Z");
+}
+
+TEST_CASE("audit digests match OpenSSL's one-shot SHA-256 and HMAC-SHA-256") {
+  const std::string key = "chain-key-for-the-test-0123456789";
+  const keepdb::audit::Sha256 plain;
+  const keepdb::audit::Sha256 keyed(key);
+  CHECK_FALSE(plain.keyed());
+  CHECK(keyed.keyed());
+  for (const std::size_t size : {0u, 1u, 55u, 56u, 64u, 300u, 5000u}) {
+    const std::string data(size, 'r');
+    keepdb::audit::Digest sha{};
+    ::SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), sha.data());
+    keepdb::audit::Digest hmac{};
+    unsigned length = 0;
+    ::HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), hmac.data(),
+           &length);
+    CAPTURE(size);
+    CHECK(plain.digest(data) == sha);
+    CHECK(keyed.digest(data) == hmac);
+    CHECK(keyed.digest(data) == hmac);  // the keyed context is reused, not consumed
+  }
+  // Const digests from several threads at once agree (each works on its own copy).
+  std::vector<std::thread> threads;
+  std::vector<keepdb::audit::Digest> results(4);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 200; ++round) results[i] = keyed.digest("same text");
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& result : results) CHECK(result == keyed.digest("same text"));
 }
