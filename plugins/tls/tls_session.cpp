@@ -35,6 +35,14 @@ std::string first_byte_text(int byte) {
   return text;
 }
 
+// Empties this thread's OpenSSL error queue before an SSL call, as SSL_get_error needs.
+// The queue is empty unless a failure left something, and ERR_clear_error costs a pass
+// over all its slots (with a free() each) where a peek costs a look at two indexes: on the
+// data path, four calls a request.
+void clear_errors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 }  // namespace
 
 struct Session::Identity {
@@ -102,7 +110,7 @@ std::size_t Session::input_room() const {
 kdb_status Session::feed_ciphertext(kdb_bytes in, std::size_t* consumed, kdb_outbuf* error) {
   *consumed = 0;
   if (!failure_.empty()) return fail(error, {});
-  ERR_clear_error();
+  clear_errors();
   const std::size_t n = std::min({in.len, input_room(), kMaxCall});
   if (n > 0) {
     if (first_byte_ < 0) first_byte_ = in.ptr[0];
@@ -151,7 +159,7 @@ std::size_t Session::pull_ciphertext(std::uint8_t* out, std::size_t cap) {
 }
 
 std::size_t Session::read_plaintext(std::uint8_t* out, std::size_t cap) {
-  ERR_clear_error();
+  clear_errors();
   std::size_t total = 0;
   while (total < cap && failure_.empty()) {
     const std::size_t ready = static_cast<std::size_t>(SSL_pending(ssl_));
@@ -172,7 +180,7 @@ kdb_status Session::write_plaintext(kdb_bytes in, std::size_t* consumed) {
   *consumed = 0;
   if (!failure_.empty() || closed_) return KDB_E_TLS;
   if (!established_ || in.len == 0) return KDB_OK;
-  ERR_clear_error();
+  clear_errors();
   const std::size_t pending = BIO_ctrl_pending(out_);
   const std::size_t n =
       std::min({in.len, pending >= max_buffered_ ? 0 : max_buffered_ - pending, kMaxCall});
