@@ -20,6 +20,7 @@
 // outlives every connection and the forward service.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -77,9 +78,10 @@ struct AuditEvent {
   std::string principal;      // empty before authentication
   std::string action;         // the command name, or the kind's name for other events
   std::string outcome;        // "ok", "denied", "refused", "failed"
-  std::string detail;         // "key=<escaped key>", or a reason; never a value or a secret
-  // The command's first key as audit_key_text() escapes it (also in `detail` as
-  // "key=...", the convention of audit plugins older than ABI 1.4); nullopt: no key.
+  std::string detail;         // a reason, or empty; never a value or a secret
+  // The command's first key as audit_key_text() escapes it; nullopt: no key. Without a
+  // reason, the host passes it to audit plugins in `detail` too, as "key=<key>", the
+  // convention of plugins older than ABI 1.4 (plugin_host::record_to).
   std::optional<std::string> key = std::nullopt;
   std::uint64_t duration_us = kUntimed;  // from the request to the outcome, when timed
 
@@ -118,6 +120,7 @@ inline std::optional<AuditKind> recorded_kind(const CommandSpec& spec) {
 inline std::string audit_key_text(std::string_view key) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string text;
+  text.reserve(std::min<std::size_t>(key.size(), 256));
   for (const char c : key.substr(0, 256)) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte >= 0x20 && byte < 0x7f && byte != '\\') {
@@ -157,7 +160,6 @@ inline AuditEvent command_event(AuditKind kind, const CommandSpec& spec, Args ar
                    {}};
   if (spec.keys.first > 0 && static_cast<std::size_t>(spec.keys.first) < args.size()) {
     event.key = audit_key_text(args[spec.keys.first]);
-    event.detail = "key=" + *event.key;
   }
   return event;
 }

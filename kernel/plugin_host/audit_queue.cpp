@@ -30,6 +30,11 @@ kdb_str to_str(const std::string& text) {
 
 std::string record_to(const PluginInstance& instance, const AuditRecord& record) {
   if (instance.disabled()) return "is disabled (it wrote past a host buffer)";
+  // A record without a reason names its key in `detail` too, as plugins older than ABI 1.4
+  // read it; composed here on the audit thread, not by the producer.
+  thread_local std::string key_detail;
+  const bool detail_names_key = record.detail.empty() && record.key.has_value();
+  if (detail_names_key) key_detail.assign("key=").append(*record.key);
   const kdb_audit_event event{sizeof(kdb_audit_event),
                               record.type,
                               record.wall_ns,
@@ -38,7 +43,7 @@ std::string record_to(const PluginInstance& instance, const AuditRecord& record)
                               to_str(record.principal),
                               to_str(record.action),
                               to_str(record.outcome),
-                              to_str(record.detail),
+                              to_str(detail_names_key ? key_detail : record.detail),
                               record.key ? to_str(*record.key) : kdb_str{nullptr, 0},
                               to_str(record.node_id),
                               record.duration_us};

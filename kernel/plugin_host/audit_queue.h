@@ -58,7 +58,7 @@ struct AuditRecord {
   std::string principal;
   std::string action;
   std::string outcome;
-  std::string detail;
+  std::string detail;  // a reason; empty: record_to() passes "key=<key>" when there is a key
   std::optional<std::string> key = std::nullopt;  // the first key, escaped; nullopt: none
   std::string node_id = {};                        // the recording node's id, decimal
   std::uint64_t duration_us = KDB_AUDIT_UNTIMED;
