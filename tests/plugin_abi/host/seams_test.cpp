@@ -211,6 +211,34 @@ TEST_CASE("audit: records reach the sink in order and are flushed", "[seams][aud
         "detail=key=k\n");
 }
 
+TEST_CASE("audit: a record's key reaches the plugin in detail when it has no reason",
+          "[seams][audit]") {
+  TempDir dir;
+  RecordingLogSink log;
+  const auto file = dir.path() / "audit.log";
+  const PluginSet set = PluginSet::load(
+      plugins({{"file", stage(fixture::kAuditFile, dir), {{"path", file.string()}}, ""}}), log);
+  {
+    AuditQueue queue(set.audit_sinks(), 16, log);
+    AuditRecord keyed{7, 1, 3, "127.0.0.1:5000", "alice", "set", "admitted", ""};
+    keyed.key = "user:1";
+    AuditRecord refused = keyed;
+    refused.outcome = "refused";
+    refused.detail = "the audit queue is full";
+    AuditRecord keyless{8, 1, 3, "127.0.0.1:5000", "alice", "flushall", "admitted", ""};
+    CHECK(queue.push(keyed));
+    CHECK(queue.push(refused));
+    CHECK(queue.push(keyless));
+  }
+  CHECK(read_all(file) ==
+        "type=7 conn=3 peer=127.0.0.1:5000 principal=alice action=set outcome=admitted "
+        "detail=key=user:1\n"
+        "type=7 conn=3 peer=127.0.0.1:5000 principal=alice action=set outcome=refused "
+        "detail=the audit queue is full\n"
+        "type=8 conn=3 peer=127.0.0.1:5000 principal=alice action=flushall outcome=admitted "
+        "detail=\n");
+}
+
 TEST_CASE("audit: a full queue drops and counts without fail_closed", "[seams][audit]") {
   TempDir dir;
   RecordingLogSink log;
