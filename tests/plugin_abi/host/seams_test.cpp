@@ -48,6 +48,12 @@ bool eventually(Condition condition) {
   return condition();
 }
 
+// The audit_file fixture, writing to `file`, as the one plugin of a set.
+PluginSet audit_file_set(TempDir& dir, const std::filesystem::path& file, LogSink& log) {
+  return PluginSet::load(
+      plugins({{"file", stage(fixture::kAuditFile, dir), {{"path", file.string()}}, ""}}), log);
+}
+
 AuditRecord record(std::string action) {
   return AuditRecord{7, 1, 3, "127.0.0.1:5000", "alice", std::move(action), "admitted", "key=k"};
 }
@@ -194,8 +200,7 @@ TEST_CASE("audit: records reach the sink in order and are flushed", "[seams][aud
   TempDir dir;
   RecordingLogSink log;
   const auto file = dir.path() / "audit.log";
-  const PluginSet set = PluginSet::load(
-      plugins({{"file", stage(fixture::kAuditFile, dir), {{"path", file.string()}}, ""}}), log);
+  const PluginSet set = audit_file_set(dir, file, log);
   {
     AuditQueue queue(set.audit_sinks(), 16, log);
     CHECK(queue.push(record("set")));
@@ -216,8 +221,7 @@ TEST_CASE("audit: a record's key reaches the plugin in detail when it has no rea
   TempDir dir;
   RecordingLogSink log;
   const auto file = dir.path() / "audit.log";
-  const PluginSet set = PluginSet::load(
-      plugins({{"file", stage(fixture::kAuditFile, dir), {{"path", file.string()}}, ""}}), log);
+  const PluginSet set = audit_file_set(dir, file, log);
   {
     AuditQueue queue(set.audit_sinks(), 16, log);
     AuditRecord keyed{7, 1, 3, "127.0.0.1:5000", "alice", "set", "admitted", ""};
