@@ -18,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kLinger = std::chrono::milliseconds(1);
 
 // A delivered batch's vector keeps its storage for the next swap up to this many records
-// (about 256 KiB); a larger one, left by a burst, is freed, so a full queue's memory is
+// (about 300 KiB); a larger one, left by a burst, is freed, so a full queue's memory is
 // returned once the sinks catch up.
 constexpr std::size_t kKeptBatchCapacity = 1024;
 
