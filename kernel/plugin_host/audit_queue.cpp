@@ -102,6 +102,7 @@ bool AuditQueue::push(AuditRecord record) {
     std::lock_guard lock(mutex_);
     if (!stopping_ && queue_.size() + in_batch_ < capacity_) {
       queue_.push_back(std::move(record));
+      update_refusing();
       queued = true;
       wake = std::exchange(sleeping_, false);
     } else {
@@ -123,8 +124,15 @@ bool AuditQueue::push(AuditRecord record) {
   return queued;
 }
 
+void AuditQueue::update_refusing() {
+  refusing_.store(any_fail_closed_ && (!failing_sink_.empty() ||
+                                       queue_.size() + in_batch_ >= capacity_),
+                  std::memory_order_relaxed);
+}
+
 std::optional<std::string> AuditQueue::refusal() const {
-  if (!any_fail_closed_) return std::nullopt;
+  // Asked before every recorded command: the lock only once refusing_ says there is a why.
+  if (!refusing_.load(std::memory_order_relaxed)) return std::nullopt;
   std::lock_guard lock(mutex_);
   if (!failing_sink_.empty()) {
     return failing_sink_ +
@@ -283,6 +291,7 @@ bool AuditQueue::deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& 
   next_ = 0;
   lock.lock();
   in_batch_ = 0;
+  update_refusing();
   busy_ = false;
   flushed_ = false;
   idle_.notify_all();
@@ -299,6 +308,7 @@ bool AuditQueue::deliver_record(std::unique_lock<std::mutex>& lock, std::size_t&
     }
     lock.lock();
     failing_sink_ = sink.instance.get()->label();
+    update_refusing();
     failing_ = true;
     flushed_ = false;  // a pause now flushes what the sinks before it took
     busy_ = false;
@@ -317,6 +327,7 @@ bool AuditQueue::deliver_record(std::unique_lock<std::mutex>& lock, std::size_t&
     failing_ = false;
     lock.lock();
     failing_sink_.clear();
+    update_refusing();
     lock.unlock();
   }
   return true;

@@ -33,6 +33,7 @@
 // the queue.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -124,6 +125,8 @@ class AuditQueue {
   // Hands `record` to one sink; false when it failed.
   bool deliver(Sink& sink, const AuditRecord& record);
   void flush_all();
+  // Sets refusing_ from the state below; with mutex_ held.
+  void update_refusing();
   void log_throttled(Sink& sink, LogLevel level, const std::string& line);
 
   std::vector<std::unique_ptr<Sink>> sinks_;
@@ -151,6 +154,8 @@ class AuditQueue {
   util::LatencyHistogram latency_;                          // written by the audit thread
   std::string failing_sink_;  // guarded by mutex_: a fail_closed sink being retried
   bool failing_ = false;      // the audit thread's: it set failing_sink_
+  // Written with mutex_ held, read without it: refusal() would return a reason now.
+  std::atomic<bool> refusing_{false};
   bool held_ = false;  // guarded by mutex_: the audit thread is held by a pause
   std::thread thread_;        // last: started once everything above exists
 };
