@@ -148,9 +148,8 @@ std::optional<std::string> AuditQueue::refusal() const {
 
 AuditCounters AuditQueue::counters() const {
   std::lock_guard lock(mutex_);
-  const std::size_t queued = queue_.size() + in_batch_;
-  return {queued, dropped_, sink_failures_,
-          any_fail_closed_ && (!failing_sink_.empty() || queued >= capacity_)};
+  return {queue_.size() + in_batch_, dropped_, sink_failures_,
+          refusing_.load(std::memory_order_relaxed)};
 }
 
 void AuditQueue::log_throttled(Sink& sink, LogLevel level, const std::string& line) {
@@ -270,15 +269,15 @@ void AuditQueue::run() {
       next_ = 0;
       in_batch_ = batch_.size();
     }
-    deliver_batch(lock, next_sink);  // false: paused mid-retry, the loop holds
+    deliver_batch(lock, next_sink);
   }
 }
 
-bool AuditQueue::deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& next_sink) {
+void AuditQueue::deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& next_sink) {
   busy_ = true;
   lock.unlock();
   while (next_ < batch_.size()) {
-    if (!deliver_record(lock, next_sink)) return false;
+    if (!deliver_record(lock, next_sink)) return;  // paused mid-retry: the loop holds
     ++next_;
     next_sink = 0;
   }
@@ -295,7 +294,6 @@ bool AuditQueue::deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& 
   busy_ = false;
   flushed_ = false;
   idle_.notify_all();
-  return true;
 }
 
 bool AuditQueue::deliver_record(std::unique_lock<std::mutex>& lock, std::size_t& next_sink) {
@@ -309,7 +307,6 @@ bool AuditQueue::deliver_record(std::unique_lock<std::mutex>& lock, std::size_t&
     lock.lock();
     failing_sink_ = sink.instance.get()->label();
     update_refusing();
-    failing_ = true;
     flushed_ = false;  // a pause now flushes what the sinks before it took
     busy_ = false;
     idle_.notify_all();
@@ -322,9 +319,9 @@ bool AuditQueue::deliver_record(std::unique_lock<std::mutex>& lock, std::size_t&
     busy_ = true;
     lock.unlock();
   }
-  if (failing_) {
+  // Read without the lock: only this thread writes failing_sink_.
+  if (!failing_sink_.empty()) {
     // The sink took it (or was given up at shutdown): recorded commands may run again.
-    failing_ = false;
     lock.lock();
     failing_sink_.clear();
     update_refusing();

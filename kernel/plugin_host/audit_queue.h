@@ -116,11 +116,12 @@ class AuditQueue {
   struct Sink;
   void run();
   // Hands the rest of batch_ to the sinks, each record from `next_sink` on, retrying a
-  // fail_closed sink that fails; true once every sink has every record (or gave up at
-  // shutdown), and the batch is emptied; false when pause() interrupted a retry (next_ is
-  // then the record and `next_sink` the failing sink). Called and returns with `lock` held.
-  bool deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& next_sink);
-  // Hands batch_[next_] to the sinks from `next_sink` on; the same results.
+  // fail_closed sink that fails, and empties the batch once every sink has every record (or
+  // gave up at shutdown). A pause that interrupts a retry leaves next_ at the record and
+  // `next_sink` at the failing sink. Called and returns with `lock` held.
+  void deliver_batch(std::unique_lock<std::mutex>& lock, std::size_t& next_sink);
+  // Hands batch_[next_] to the sinks from `next_sink` on: true once every sink has it,
+  // false (with `lock` held) when a pause interrupted a retry.
   bool deliver_record(std::unique_lock<std::mutex>& lock, std::size_t& next_sink);
   // Hands `record` to one sink; false when it failed.
   bool deliver(Sink& sink, const AuditRecord& record);
@@ -152,8 +153,8 @@ class AuditQueue {
   std::chrono::steady_clock::time_point last_drop_log_{};  // guarded by mutex_
   std::uint64_t sink_failures_ = 0;                        // guarded by mutex_
   util::LatencyHistogram latency_;                          // written by the audit thread
-  std::string failing_sink_;  // guarded by mutex_: a fail_closed sink being retried
-  bool failing_ = false;      // the audit thread's: it set failing_sink_
+  // Guarded by mutex_, written by the audit thread only: a fail_closed sink being retried.
+  std::string failing_sink_;
   // Written with mutex_ held, read without it: refusal() would return a reason now.
   std::atomic<bool> refusing_{false};
   bool held_ = false;  // guarded by mutex_: the audit thread is held by a pause
