@@ -3,7 +3,7 @@
 # run: durable 256-byte writes from 1 and 50 clients against each leader, ops/s and p50,
 # p99 and p99.9 latency, in ROUNDS rounds (every system once per round, in turn), then the
 # median of each figure. KeepDB is driven by redis-benchmark (SET, -P 1, random keys), etcd
-# by bench/etcd-put (put over gRPC with etcd's Go client, random keys). Also measured: one
+# by bench/etcd-put (put over gRPC with etcd's Go client, random keys of the same key space). Also measured: one
 # KeepDB node (the cost of replication), 3 KeepDB nodes started by
 # `scripts/cluster.sh start --tls` (clients on TLS, peers on mutual TLS; the cost of TLS),
 # and the headline row: 3 nodes of profiles/prod.toml by `scripts/cluster.sh start --prod`
@@ -16,7 +16,8 @@
 # installed by scripts/install-deps.sh. Environment: KEEPD (with the plugins of prod mode in
 # its build tree), ROUNDS (3), REQUESTS (c50: 20000), REQUESTS_C1 (5000), SCRATCH
 # (/tmp/keepdb-cluster-compare; never inside a git checkout), SYSTEMS (a pattern: only the
-# systems whose label matches).
+# systems whose label matches), KEYSPACE (1000000: each write goes to key:<n>, n random below
+# it; 1: every write to one key, which takes the store's page writes out of the measurement).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,6 +27,7 @@ REQUESTS=${REQUESTS:-20000}
 REQUESTS_C1=${REQUESTS_C1:-5000}
 SCRATCH=${SCRATCH:-/tmp/keepdb-cluster-compare}
 SYSTEMS=${SYSTEMS:-}
+KEYSPACE=${KEYSPACE:-1000000}
 
 log() { echo "cluster-compare: $*" >&2; }
 for tool in redis-benchmark etcd etcdctl go; do
@@ -102,7 +104,7 @@ keepdb_leader() {  # label -> the leader's client port
 keepdb_load() {  # label clients requests
   # shellcheck disable=SC2046 # tls_args is a list of arguments
   redis-benchmark -p "$(keepdb_leader "$1")" $(tls_args "$1") -t set -d 256 -c "$2" -P 1 \
-    -n "$3" -r 1000000 2>/dev/null | tr '\r' '\n' | awk '
+    -n "$3" -r "$KEYSPACE" 2>/dev/null | tr '\r' '\n' | awk '
       /^[0-9.]+% <= / && p999 == "" { sub(/%/, "", $1); if ($1 + 0 >= 99.9) p999 = $3 }
       /throughput summary:/ { rps = $3 }
       /avg +min +p50/ { getline; p50 = $3; p99 = $5 }
@@ -148,7 +150,7 @@ sys.exit(1)'
 
 etcd_load() {  # clients requests -> "rps p50 p99 p99.9"
   "$SCRATCH/bin/etcd-put" --endpoints="$(etcd_leader)" --conns="$1" --clients="$1" --total="$2" \
-    --value-size=256 | tr , ' ' | awk '{ print $1, $2, $3, $4 }'
+    --value-size=256 --key-space="$KEYSPACE" | tr , ' ' | awk '{ print $1, $2, $3, $4 }'
 }
 
 selected() { [[ -z $SYSTEMS || $1 =~ $SYSTEMS ]]; }
@@ -175,7 +177,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
 done
 
 echo
-echo "median of $ROUNDS rounds (REQUESTS=$REQUESTS at c50, $REQUESTS_C1 at c1; all servers, their disks and the load generators share the machine)"
+echo "median of $ROUNDS rounds (REQUESTS=$REQUESTS at c50, $REQUESTS_C1 at c1, KEYSPACE=$KEYSPACE; all servers, their disks and the load generators share the machine)"
 printf '%-22s %-4s %10s %8s %8s %8s\n' system load "ops/s" "p50 ms" "p99 ms" "p99.9 ms"
 cut -d'|' -f1,2 "$SCRATCH/rounds" | awk '!seen[$0]++' | while IFS='|' read -r label load; do
   read -r rps p50 p99 p999 <<<"$(grep -F "$label|$load|" "$SCRATCH/rounds" | cut -d'|' -f3- | tr '|' ' ' | medians)"
