@@ -377,7 +377,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     // Later reads must see this write: no earlier read round covers them.
     reads_cleared_until_ = std::min(reads_cleared_until_, consumed_bytes_);
     const auto done = [self = shared_from_this(), spec = admission.spec,
-                       proposed = Clock::now()](const commands::Reply& reply) {
+                       proposed = session_.last_command](const commands::Reply& reply) {
       self->server_.node().command_stats().record(*spec, Clock::now() - proposed,
                                                   reply.kind == commands::Reply::Kind::kError);
       self->on_write_applied(reply);
@@ -404,9 +404,9 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   }
   commands::ExecContext context{argv, out, session_, node, [this] { return defer_reply(); }};
   const std::size_t reply_start = queued_.size();
-  const Clock::time_point started = Clock::now();
   admission.spec->execute(context);
-  node.command_stats().record(*admission.spec, Clock::now() - started,
+  // session_.last_command is when this command started (one clock read fewer per command).
+  node.command_stats().record(*admission.spec, Clock::now() - session_.last_command,
                               queued_.size() > reply_start && (queued_[reply_start] == '-' ||
                                                                queued_[reply_start] == '!'));
   if (session_.close_after_reply) closing_ = true;
