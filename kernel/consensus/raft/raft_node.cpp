@@ -119,6 +119,17 @@ void RaftNode::start() {
     if (handle_storage_failure()) return;  // a full disk at start-up: retried like any other
     abandon(failed_step, rv);
   }
+  // The store applies only entries its log holds durably, so a store ahead of its log means
+  // the log was lost or replaced; entries the log numbers anew would be taken for applied.
+  if (fsm_.applied_index() > last_index()) {
+    exit_unrecoverable(
+        "the key-value store has applied raft log entries up to index " +
+            std::to_string(fsm_.applied_index()) + ", but this server's raft log ends at index " +
+            std::to_string(last_index()) + ": the raft log was lost, or replaced by an older one",
+        "put back this server's raft log (the raft folder of its data folder) if it was moved, "
+        "or empty its data folder and let it rejoin from the cluster (a single server: restore "
+        "a backup of its whole data folder)");
+  }
   started_ = true;
   log::info("raft server ", options_.id, " started: term ", raft_.current_term, ", log up to ",
             last_index(), ", applied ", applied_index());
