@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 
 #include "tests/integration/harness/keepd_process.h"
@@ -29,16 +28,7 @@ TEST_CASE("a server whose raft log is gone refuses to start, and starts once it 
   const std::filesystem::path moved = keepd.data_dir().parent_path() / "raft-moved-away";
   std::filesystem::rename(raft, moved);
 
-  std::string log;
-  try {
-    keepd.restart();
-    const auto status = keepd.wait_exit(20s);
-    REQUIRE(status);
-    CHECK_FALSE(status->exited_normally(0));
-    log = keepd.log();
-  } catch (const std::runtime_error& exited_before_ready) {
-    log = exited_before_ready.what();
-  }
+  const std::string log = keepd.restart_expecting_exit(20s);
   CHECK_THAT(log, Catch::Contains("the key-value store has applied raft log entries up to index"));
   CHECK_THAT(log, Catch::Contains("the raft log was lost, or replaced by an older one; exiting: "
                                   "put back this server's raft log"));

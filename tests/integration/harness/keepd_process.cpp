@@ -81,4 +81,18 @@ void KeepdProcess::restart() {
   start_on_any_free_port();
 }
 
+std::string KeepdProcess::restart_expecting_exit(milliseconds timeout) {
+  try {
+    restart();
+  } catch (const std::runtime_error& exited_before_ready) {
+    return exited_before_ready.what();
+  }
+  const auto status = wait_exit(timeout);
+  if (!status) throw std::runtime_error("keepd still runs; its log:\n" + log());
+  if (status->exited_normally(0)) {
+    throw std::runtime_error("keepd exited with 0; its log:\n" + log());
+  }
+  return log();
+}
+
 }  // namespace keepdb::integration

@@ -55,6 +55,9 @@ class KeepdProcess {
   // Starts again on the same config and data dir (after stop() or kill9()); keeps the
   // port unless another process took it meanwhile.
   void restart();
+  // Starts again where the node must stop on its own, before or after its ready line: the
+  // log of that run. Fails the test if it still runs after `timeout` or exits with 0.
+  std::string restart_expecting_exit(milliseconds timeout);
 
  private:
   enum class RunResult { kReady, kPortTaken };
