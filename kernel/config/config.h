@@ -59,6 +59,9 @@ inline constexpr std::chrono::milliseconds kDefaultCommitInterval{300};
 struct Storage {
   bool operator==(const Storage&) const = default;  // reload_diff.h compares configs
   std::filesystem::path data_dir;             // created 0700; a wider existing dir is refused
+  // The raft log's directory: data_dir/raft unless storage.log_dir names one (its own disk).
+  std::filesystem::path log_dir;
+  bool log_dir_of_its_own() const { return log_dir != data_dir / "raft"; }
   std::uint64_t map_size_bytes = 8ull << 30;  // LMDB map size (virtual; grows the file lazily)
   std::uint32_t databases = kDefaultDatabases;  // 1 to 256 (one byte names a database)
   std::chrono::milliseconds commit_interval = kDefaultCommitInterval;  // 0 to 1000 ms

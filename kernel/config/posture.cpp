@@ -351,6 +351,9 @@ bool is_risk_name(std::string_view name) {
 
 std::vector<PostureFile> posture_files(const Config& config) {
   std::vector<PostureFile> files{{config.storage.data_dir, "storage.data_dir"}};
+  if (config.storage.log_dir_of_its_own()) {
+    files.push_back({config.storage.log_dir, "storage.log_dir"});
+  }
   if (!config.cluster.secret_file.empty()) {
     files.push_back({config.cluster.secret_file, "cluster.secret_file"});
   }

@@ -36,6 +36,7 @@ const std::vector<FixedSetting>& fixed_settings() {
   static const std::vector<FixedSetting> settings = {
       {"node_id", [](const Config& a, const Config& b) { return a.node_id == b.node_id; }},
       {"storage.data_dir", same_field<&Config::storage, &Storage::data_dir>()},
+      {"storage.log_dir", same_field<&Config::storage, &Storage::log_dir>()},
       {"storage.map_size_bytes", same_field<&Config::storage, &Storage::map_size_bytes>()},
       {"storage.databases", same_field<&Config::storage, &Storage::databases>()},
       {"storage.commit_interval_ms", same_field<&Config::storage, &Storage::commit_interval>()},

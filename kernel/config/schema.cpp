@@ -46,6 +46,12 @@ fs::path resolve(const fs::path& base_dir, const std::string& text) {
   return (base_dir / text).lexically_normal();
 }
 
+// Whether `inner` is `outer` or below it (both absolute and lexically normal).
+bool within(const fs::path& inner, const fs::path& outer) {
+  const fs::path relative = inner.lexically_relative(outer);
+  return !relative.empty() && *relative.begin() != "..";
+}
+
 // A string that must be present (unless `fallback` is given) and non-empty.
 std::string non_empty_string(const TableReader& table, std::string_view key,
                              std::optional<std::string> fallback = std::nullopt) {
@@ -74,12 +80,28 @@ std::uint64_t read_node_id(const TableReader& root) {
 
 Storage read_storage(const TableReader& root, const fs::path& base_dir) {
   const auto table =
-      root.table("storage", {"data_dir", "map_size_bytes", "databases", "commit_interval_ms"});
+      root.table("storage",
+                 {"data_dir", "log_dir", "map_size_bytes", "databases", "commit_interval_ms"});
   if (!table) {
     throw_config_error({root.source(), root.line(), "storage.data_dir"}, "required key is missing");
   }
   Storage storage;
   storage.data_dir = resolve(base_dir, non_empty_string(*table, "data_dir"));
+  if (table->string("log_dir")) {
+    storage.log_dir = resolve(base_dir, non_empty_string(*table, "log_dir"));
+    // Another directory of the data dir's, or one holding it, would mix the two stores' files.
+    if (within(storage.log_dir, storage.data_dir) && storage.log_dir_of_its_own()) {
+      table->fail("log_dir", "must not be inside storage.data_dir (" + storage.data_dir.string() +
+                                 ") except as its raft folder, the default; name a directory "
+                                 "of its own");
+    }
+    if (within(storage.data_dir, storage.log_dir)) {
+      table->fail("log_dir", "must not hold storage.data_dir (" + storage.data_dir.string() +
+                                 "); name a directory of its own");
+    }
+  } else {
+    storage.log_dir = storage.data_dir / "raft";
+  }
   storage.map_size_bytes = static_cast<std::uint64_t>(
       table->integer("map_size_bytes", kMiB, kUnbounded).value_or(storage.map_size_bytes));
   storage.databases = static_cast<std::uint32_t>(

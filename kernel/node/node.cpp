@@ -117,14 +117,16 @@ std::shared_ptr<const consensus::ClusterSecret> load_cluster_secret(const config
 }
 
 std::unique_ptr<storage::RaftLogStore> open_raft_log(const config::Config& config) {
-  const auto& data_dir = config.storage.data_dir;
+  const auto& log_dir = config.storage.log_dir;
+  // A log on its own disk gets the data dir's checks (storage/data_dir.h).
+  if (config.storage.log_dir_of_its_own()) storage::prepare_data_dir(log_dir);
   std::unique_ptr<storage::RaftLogStore> store;
   const util::IoStatus status = storage::RaftLogStore::open(
-      {.directory = data_dir / "raft",
+      {.directory = log_dir,
        .segment_bytes = storage::segment_bytes_for(config.cluster.snapshot_threshold_bytes)},
       store);
   if (!status.ok()) {
-    throw std::runtime_error("cannot open the raft log in " + (data_dir / "raft").string() + ": " +
+    throw std::runtime_error("cannot open the raft log in " + log_dir.string() + ": " +
                              status.message);
   }
   return store;
@@ -333,7 +335,10 @@ int run(const config::Config& config) {
               io_threads.size() > 0
                   ? " (sockets on " + std::to_string(io_threads.size()) + " I/O threads)"
                   : std::string(),
-              ", data in ", config.storage.data_dir.string());
+              ", data in ", config.storage.data_dir.string(),
+              config.storage.log_dir_of_its_own()
+                  ? ", raft log in " + config.storage.log_dir.string()
+                  : std::string());
     io.run();
     log::info("stopped cleanly");
     return 0;

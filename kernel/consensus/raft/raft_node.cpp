@@ -126,9 +126,9 @@ void RaftNode::start() {
         "the key-value store has applied raft log entries up to index " +
             std::to_string(fsm_.applied_index()) + ", but this server's raft log ends at index " +
             std::to_string(last_index()) + ": the raft log was lost, or replaced by an older one",
-        "put back this server's raft log (the raft folder of its data folder) if it was moved, "
-        "or empty its data folder and let it rejoin from the cluster (a single server: restore "
-        "a backup of its whole data folder)");
+        "put back this server's raft log (storage.log_dir; by default the raft folder of its "
+        "data folder) if it was moved, or empty its data folder and log and let it rejoin from "
+        "the cluster (a single server: restore a backup of its data folder and log)");
   }
   started_ = true;
   log::info("raft server ", options_.id, " started: term ", raft_.current_term, ", log up to ",

@@ -1,7 +1,7 @@
 // A server whose raft log was lost or replaced by an older one (its key-value store has
 // applied entries past the log's end) refuses to start with a line that says so and what to
 // do, instead of serving with every write failing; once the log is put back it starts with
-// its data.
+// its data. The log may live in a directory of its own (storage.log_dir).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -40,4 +40,33 @@ TEST_CASE("a server whose raft log is gone refuses to start, and starts once it 
   CHECK(client.command({"GET", "key19"}).text == "value");
   CHECK(client.command({"SET", "after", "1"}).text == "OK");
   CHECK(client.command({"DBSIZE"}).integer == 21);
+}
+
+TEST_CASE("the raft log in storage.log_dir: writes survive kill -9, and the data dir has no log",
+          "[durability][log_dir]") {
+  KeepdSettings settings("log-dir");
+  settings.log_dir = "log-disk/raft";
+  KeepdProcess keepd(settings);
+  {
+    RawClient client(keepd.port());
+    REQUIRE(client.command({"SET", "kept", "1"}).text == "OK");
+    REQUIRE(client.command({"INCR", "kept"}).integer == 2);
+  }
+  keepd.kill9();
+  const std::filesystem::path log_dir = keepd.dir() / "log-disk" / "raft";
+  CHECK_FALSE(std::filesystem::exists(keepd.data_dir() / "raft"));
+  REQUIRE(std::filesystem::is_directory(log_dir / "log"));
+  CHECK_FALSE(std::filesystem::is_empty(log_dir / "log"));
+  CHECK((std::filesystem::status(log_dir).permissions() & std::filesystem::perms::all) ==
+        std::filesystem::perms::owner_all);
+  keepd.restart();
+  RawClient client(keepd.port());
+  CHECK(client.command({"GET", "kept"}).text == "2");
+  CHECK(keepd.log().find("raft log in " + log_dir.string()) != std::string::npos);
+
+  // With its log moved away, the node finds an empty log directory and refuses.
+  REQUIRE(keepd.stop().exited_normally(0));
+  std::filesystem::rename(log_dir, keepd.dir() / "elsewhere");
+  CHECK_THAT(keepd.restart_expecting_exit(20s),
+             Catch::Contains("but this server's raft log ends at index"));
 }

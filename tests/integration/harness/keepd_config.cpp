@@ -20,6 +20,7 @@ std::string render_keys(const IntegerKeys& keys) {
 std::string render_config(const KeepdSettings& settings, std::uint16_t port) {
   std::string text = "# written by the KeepDB integration harness\nnode_id = 1\n\n[storage]\n";
   text += "data_dir = \"" + settings.data_dir + "\"\n" + render_keys(settings.storage);
+  if (!settings.log_dir.empty()) text += "log_dir = \"" + settings.log_dir + "\"\n";
   text += "\n[client]\nhost = \"127.0.0.1\"\n";
   text += "port = " + std::to_string(port) + "\n" + settings.client_lines;
   if (!settings.limits.empty()) text += "\n[limits]\n" + render_keys(settings.limits);

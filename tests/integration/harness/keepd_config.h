@@ -56,6 +56,7 @@ struct KeepdSettings {
   // Further tables, verbatim, after all the others (e.g. "[operator]\nport = 9100\n").
   std::string extra_tables;
   std::string data_dir = "data";  // relative to the config file
+  std::string log_dir;            // [storage] log_dir, relative to it; empty: the default
 };
 
 // The config file text for `settings` listening on `port`.

@@ -38,6 +38,16 @@ TEST_CASE("config: every value range is enforced", "[config][errors]") {
        "test.toml:3: storage.databases: must be between 1 and 256"},
       {"[storage]\ndata_dir = \"d\"\ndatabases = 257",
        "test.toml:3: storage.databases: must be between 1 and 256"},
+      {"[storage]\ndata_dir = \"/d\"\nlog_dir = \"/d\"",
+       "test.toml:3: storage.log_dir: must not be inside storage.data_dir (/d) except as its raft "
+       "folder, the default; name a directory of its own"},
+      {"[storage]\ndata_dir = \"/d\"\nlog_dir = \"/d/kv/log\"",
+       "test.toml:3: storage.log_dir: must not be inside storage.data_dir (/d) except as its raft "
+       "folder, the default; name a directory of its own"},
+      {"[storage]\ndata_dir = \"/d/node\"\nlog_dir = \"/d\"",
+       "test.toml:3: storage.log_dir: must not hold storage.data_dir (/d/node); name a directory "
+       "of its own"},
+      {"[storage]\ndata_dir = \"/d\"\nlog_dir = \"\"", "test.toml:3: storage.log_dir: must not be empty"},
       {with_storage("[client]\nport = 0"), "test.toml:2: client.port: must be between 1 and 65535"},
       {with_storage("[client]\nport = 65536"),
        "test.toml:2: client.port: must be between 1 and 65535"},

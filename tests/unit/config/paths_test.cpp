@@ -38,5 +38,16 @@ TEST_CASE("config: absolute paths are kept, normalized", "[config][paths]") {
   CHECK(config.plugins.dir == "/usr/lib/keepdb");
 }
 
+TEST_CASE("config: the raft log lives in data_dir/raft unless storage.log_dir names a directory",
+          "[config][paths]") {
+  CHECK(load("[storage]\ndata_dir = \"/srv/data\"\n").storage.log_dir == "/srv/data/raft");
+  CHECK(load("[storage]\ndata_dir = \"/srv/data\"\nlog_dir = \"/wal/keepdb\"\n").storage.log_dir ==
+        "/wal/keepdb");
+  CHECK(load("[storage]\ndata_dir = \"/srv/data\"\nlog_dir = \"./wal/../log\"\n").storage.log_dir ==
+        fs::current_path() / "log");
+  CHECK(load("[storage]\ndata_dir = \"/srv/data\"\nlog_dir = \"/srv/data/raft\"\n").storage.log_dir ==
+        "/srv/data/raft");
+}
+
 }  // namespace
 }  // namespace keepdb::config

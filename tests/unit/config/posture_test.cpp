@@ -302,6 +302,16 @@ TEST_CASE("posture: profiles/prod.toml filled in starts; without any one control
   loose.files["/etc/keepdb/tokens"].mode = 0644;
   CHECK(has_refusal(posture_refusals(config, evaluate_posture(config, loose)), "loose-permissions",
                     "/etc/keepdb/tokens, mode 0644"));
+  // A raft log on a disk of its own is checked like the data dir.
+  const Config with_log_dir = load(replaced(prod, "data_dir = \"/var/lib/keepdb\"\n",
+                                            "data_dir = \"/var/lib/keepdb\"\n"
+                                            "log_dir = \"/wal/keepdb\"\n"));
+  PostureFacts log_facts = prod_facts();
+  log_facts.files["/wal/keepdb"] = {true, 0755, 64};
+  CHECK(has_refusal(posture_refusals(with_log_dir, evaluate_posture(with_log_dir, log_facts)),
+                    "loose-permissions", "storage.log_dir (/wal/keepdb, mode 0755)"));
+  log_facts.files["/wal/keepdb"].mode = 0700;
+  CHECK(posture_refusals(with_log_dir, evaluate_posture(with_log_dir, log_facts)).empty());
   // Without the cluster secret the file does not even load: the peer listener is not on
   // loopback.
   CHECK_THAT(testing::error_of(without(prod, "secret_file = \"/etc/keepdb/cluster-secret\"\n")),
