@@ -101,6 +101,7 @@ int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
     }
     if (rv == 0) rv = raft_bootstrap(&raft_, &configuration);
     raft_configuration_close(&configuration);
+    log_empty_at_start_ = rv == 0;
     if (rv == 0) {
       log::info("bootstrapped a new cluster of ", options_.members.size(), " voter(s)");
     } else if (rv != RAFT_CANTBOOTSTRAP) {  // CANTBOOTSTRAP: the log already has state
@@ -109,7 +110,9 @@ int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
     }
   }
   failed_step = "raft_start";
-  return raft_start(&raft_);
+  const int rv = raft_start(&raft_);
+  if (!bootstrap) log_empty_at_start_ = rv == 0 && last_index() == 0;
+  return rv;
 }
 
 void RaftNode::start() {
@@ -119,16 +122,18 @@ void RaftNode::start() {
     if (handle_storage_failure()) return;  // a full disk at start-up: retried like any other
     abandon(failed_step, rv);
   }
-  // The store applies only entries its log holds durably, so a store ahead of its log means
-  // the log was lost or replaced; entries the log numbers anew would be taken for applied.
-  if (fsm_.applied_index() > last_index()) {
+  // A store that has applied entries never starts over an empty log: the log was lost or is
+  // elsewhere, and the entries it would number anew would be taken for applied. (A store
+  // ahead of a log that is not empty is normal after a snapshot install: kv_fsm.h.)
+  if (log_empty_at_start_ && fsm_.applied_index() > 0) {
     exit_unrecoverable(
         "the key-value store has applied raft log entries up to index " +
-            std::to_string(fsm_.applied_index()) + ", but this server's raft log ends at index " +
-            std::to_string(last_index()) + ": the raft log was lost, or replaced by an older one",
+            std::to_string(fsm_.applied_index()) +
+            ", but this server's raft log was empty: it was lost, or storage.log_dir names "
+            "another directory than the one the store was written with",
         "put back this server's raft log (storage.log_dir; by default the raft folder of its "
-        "data folder) if it was moved, or empty its data folder and log and let it rejoin from "
-        "the cluster (a single server: restore a backup of its data folder and log)");
+        "data folder), or empty its data folder and log and let it rejoin from the cluster (a "
+        "single server: restore a backup of its data folder and log)");
   }
   started_ = true;
   log::info("raft server ", options_.id, " started: term ", raft_.current_term, ", log up to ",

@@ -156,8 +156,11 @@ class RaftNode {
   // and throws std::runtime_error describing `rv`.
   [[noreturn]] void abandon(const char* what, int rv);
   // raft_init, settings and raft_start (plus bootstrap when `bootstrap`); returns the
-  // first failure, leaving raft initialized when raft_init succeeded.
+  // first failure, leaving raft initialized when raft_init succeeded. Sets
+  // log_empty_at_start_.
   int init_and_start(bool bootstrap, const char*& failed_step);
+  // Whether the log held nothing (no entry, no snapshot, no term) when raft started.
+  bool log_empty_at_start_ = false;
   // The io's options: snapshots go through the snapshot transfer.
   RaftIoOptions io_options();
   SnapshotTransferOptions transfer_options();
