@@ -1,7 +1,7 @@
 // A server whose raft log was lost (its key-value store has applied entries, its log is
-// empty) refuses to start with a line that says so and what to
-// do, instead of serving with every write failing; once the log is put back it starts with
-// its data. The log may live in a directory of its own (storage.log_dir).
+// empty) refuses to start with a line that says so and what to do, instead of serving with
+// every write failing; once the log is put back it starts with its data. The log may live in
+// a directory of its own (storage.log_dir).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -20,7 +20,8 @@ TEST_CASE("a server whose raft log is gone refuses to start, and starts once it 
   {
     RawClient client(keepd.port());
     for (int i = 0; i < 20; ++i) {
-      REQUIRE(client.command({"SET", std::string("key").append(std::to_string(i)), "value"}).text == "OK");
+      const std::string key = std::string("key").append(std::to_string(i));
+      REQUIRE(client.command({"SET", key, "value"}).text == "OK");
     }
   }
   REQUIRE(keepd.stop().exited_normally(0));
