@@ -3,8 +3,8 @@
 # run: durable 256-byte writes from 1 and 50 clients against each leader, ops/s and p50,
 # p99 and p99.9 latency, in ROUNDS rounds (every system once per round, in turn), then the
 # median of each figure. KeepDB is driven by redis-benchmark (SET, -P 1, random keys), etcd
-# by bench/etcd-put (put over gRPC with etcd's Go client, random keys of the same key space). Also measured: one
-# KeepDB node (the cost of replication), 3 KeepDB nodes started by
+# by bench/etcd-put (put over gRPC with etcd's Go client, random keys of the same key
+# space). Also measured: one KeepDB node (the cost of replication), 3 KeepDB nodes started by
 # `scripts/cluster.sh start --tls` (clients on TLS, peers on mutual TLS; the cost of TLS),
 # and the headline row: 3 nodes of profiles/prod.toml by `scripts/cluster.sh start --prod`
 # (TLS, mutual TLS, auth-token, ratelimit, fail_closed audit; the cost of the prod profile).

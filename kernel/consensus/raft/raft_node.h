@@ -159,7 +159,8 @@ class RaftNode {
   // first failure, leaving raft initialized when raft_init succeeded. Sets
   // log_empty_at_start_.
   int init_and_start(bool bootstrap, const char*& failed_step);
-  // Whether the log held nothing (no entry, no snapshot, no term) when raft started.
+  // Whether the log held no entry and no snapshot when raft started (bootstrap wrote the
+  // first, or a joining node found none).
   bool log_empty_at_start_ = false;
   // The io's options: snapshots go through the snapshot transfer.
   RaftIoOptions io_options();

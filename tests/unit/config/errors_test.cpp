@@ -47,7 +47,8 @@ TEST_CASE("config: every value range is enforced", "[config][errors]") {
       {"[storage]\ndata_dir = \"/d/node\"\nlog_dir = \"/d\"",
        "test.toml:3: storage.log_dir: must not hold storage.data_dir (/d/node); name a directory "
        "of its own"},
-      {"[storage]\ndata_dir = \"/d\"\nlog_dir = \"\"", "test.toml:3: storage.log_dir: must not be empty"},
+      {"[storage]\ndata_dir = \"/d\"\nlog_dir = \"\"",
+       "test.toml:3: storage.log_dir: must not be empty"},
       {with_storage("[client]\nport = 0"), "test.toml:2: client.port: must be between 1 and 65535"},
       {with_storage("[client]\nport = 65536"),
        "test.toml:2: client.port: must be between 1 and 65535"},

@@ -45,8 +45,10 @@ TEST_CASE("config: the raft log lives in data_dir/raft unless storage.log_dir na
         "/wal/keepdb");
   CHECK(load("[storage]\ndata_dir = \"/srv/data\"\nlog_dir = \"./wal/../log\"\n").storage.log_dir ==
         fs::current_path() / "log");
-  CHECK(load("[storage]\ndata_dir = \"/srv/data\"\nlog_dir = \"/srv/data/raft\"\n").storage.log_dir ==
-        "/srv/data/raft");
+  const std::string as_default =
+      "[storage]\ndata_dir = \"/srv/data\"\nlog_dir = \"/srv/data/raft\"\n";
+  CHECK(load(as_default).storage.log_dir == "/srv/data/raft");
+  CHECK_FALSE(load(as_default).storage.log_dir_of_its_own());
 }
 
 }  // namespace

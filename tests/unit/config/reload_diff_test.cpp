@@ -53,6 +53,9 @@ TEST_CASE("reload diff: run-time limits and plugin options apply without a resta
 TEST_CASE("reload diff: each setting fixed at start is named", "[config][reload]") {
   CHECK(restart_for(replaced(kBase, "node_id = 1", "node_id = 2")) ==
         std::vector<std::string>{"node_id"});
+  CHECK(restart_required(load(with_storage(kBase)),
+                         load(kBase + "\n[storage]\ndata_dir = \"data\"\nlog_dir = \"/wal\"\n")) ==
+        std::vector<std::string>{"storage.log_dir"});
   CHECK(restart_for(replaced(kBase, "port = 6400", "port = 6401")) ==
         std::vector<std::string>{"client.port"});
   CHECK(restart_for(replaced(kBase, "port = 6400", "port = 6400\nhost = \"0.0.0.0\"")) ==
