@@ -107,7 +107,11 @@ TEST_CASE("max_client_memory_bytes: the biggest clients are closed, others are s
   const std::size_t growth_kib = peak_resident_kib(keepd.pid()) - before_kib;
   std::printf("client memory budget: peak RSS grew by %zu KiB (budget %zu KiB)\n", growth_kib,
               kBudget >> 10);
-  // The budget, the replies being written out, and the allocator's slack: far less than the
-  // kGreedyClients * kReplyLimit the clients would hold without the budget.
-  CHECK(growth_kib < 3 * (kBudget >> 10) + kAllocatorSlackKib);
+  // The budget, the replies being written out, and the allocator's slack (a reply string
+  // grows by doubling, and the steps it leaves stay in the heap): far less than the
+  // kGreedyClients * kReplyLimit (512 MiB) the clients would hold without the budget.
+  // Measured on two cores: 21-26 MiB on the network thread, 36-42 MiB with two I/O threads,
+  // whose completions reach the network thread later, and 50 MiB once with the full suite
+  // running beside it.
+  CHECK(growth_kib < 4 * (kBudget >> 10) + kAllocatorSlackKib);
 }
