@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "util/io_status.h"
 #include "util/raft_memory.h"
@@ -22,6 +23,7 @@ class LoadedLog {
   util::RaftSnapshotPtr snapshot;    // newest durable snapshot, or null
   raft_index start_index = 1;  // index of entries[0]; set by finish()
   util::RaftEntryArray entries;
+  std::string repair;  // what loading cut off a torn log tail, for the node's log; or empty
 
   // Adds the stored entry at `index`; entries must be added in increasing index order.
   // RAFT_CORRUPT for a gap or an unknown entry type.

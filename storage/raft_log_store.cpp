@@ -317,7 +317,10 @@ util::IoStatus RaftLogStore::load(storage::LoadedLog& out) {
   util::IoStatus status = open_log([&out](const LogRecord& record) {
     return out.add_entry(record.index, record.term, record.type, record.payload);
   });
-  if (status.ok()) status = out.finish(next_index_);
+  if (status.ok()) {
+    out.repair = log_->repair();
+    status = out.finish(next_index_);
+  }
   // Every stored entry may lie below the snapshot (a follower can apply entries it has not yet
   // synced): they are dead, and appends continue after the snapshot.
   if (status.ok() && log_->next_index() != 0 && log_->next_index() != next_index_) {

@@ -13,6 +13,7 @@
 #include <concepts>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "util/byte_codec.h"
 #include "storage/crc32.h"
@@ -29,6 +30,7 @@ constexpr std::size_t kRecordFixedBytes = 8 + 8 + 1;  // index, term, type: what
 constexpr std::size_t kMinRecordBytes = kFrameBytes + kRecordFixedBytes;
 constexpr std::size_t kKeptBufferBytes = 4u << 20;  // the append buffer's capacity kept
 constexpr std::size_t kZeroChunkBytes = 64u << 10;  // zeros written by one pwrite
+constexpr std::size_t kSectorBytes = 512;  // the smallest unit a disk writes whole
 
 util::IoStatus corrupt(const std::filesystem::path& path, const std::string& what) {
   return util::IoStatus::failure(RAFT_CORRUPT, "corrupt raft log segment " + path.string() + ": " + what);
@@ -110,22 +112,40 @@ bool read_frame(std::span<const std::uint8_t> file, std::size_t offset, Frame& o
   return true;
 }
 
-// Whether any intact record for an index at or after `expected` starts after `offset`: then the
-// damage at `offset` is not the end of the log. Cheap index bounds first, CRC last.
-bool intact_record_follows(std::span<const std::uint8_t> file, std::size_t offset,
-                           raft_index expected) {
+// Where the first intact record for an index at or after `expected` starts after `offset`,
+// or nullopt: then the damage at `offset` is the end of the log. Cheap index bounds first,
+// CRC last.
+std::optional<std::size_t> next_intact_record(std::span<const std::uint8_t> file,
+                                              std::size_t offset, raft_index expected) {
   const raft_index highest = expected + file.size() / kMinRecordBytes;
   for (std::size_t at = offset + 1; at + kMinRecordBytes <= file.size(); ++at) {
     const raft_index index = load_u64(file.data() + at + 8);
     if (index < expected || index > highest) continue;
     Frame frame;
-    if (read_frame(file, at, frame)) return true;
+    if (read_frame(file, at, frame)) return at;
   }
-  return false;
+  return std::nullopt;
 }
 
 bool all_zero(std::span<const std::uint8_t> bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t byte) { return byte == 0; });
+}
+
+// Whether the damaged bytes [from, to) hold a sector whose write never reached the disk: a
+// whole sector of zeros, or zeros from `from` (at least a frame header's worth) to the end of
+// its sector. The log's space reads as zeros until records are written over it (zero-filled
+// preallocation, or growth of the file), so a lost write leaves zeros; bit rot does not. A
+// sector that holds the start of an intact record was written, so the bytes before `to` in
+// to's own sector never count. The same test as etcd's WAL decoder uses for torn writes.
+bool lost_sector_in(std::span<const std::uint8_t> file, std::size_t from, std::size_t to) {
+  for (std::size_t start = from; start < to;) {
+    const std::size_t sector_end = (start / kSectorBytes + 1) * kSectorBytes;
+    if (sector_end > to) return false;
+    const bool long_enough = start != from || sector_end - start >= kFrameBytes;
+    if (long_enough && all_zero(file.subspan(start, sector_end - start))) return true;
+    start = sector_end;
+  }
+  return false;
 }
 
 }  // namespace
@@ -268,10 +288,19 @@ util::IoStatus SegmentLog::load_segment(Segment& segment, bool last, raft_index 
     Frame frame;
     if (!read_frame(file, offset, frame)) {
       if (last && all_zero(file.subspan(offset))) break;  // padding
-      if (!last || intact_record_follows(file, offset, expected)) {
-        return corrupt(segment.path, "damaged record at byte " + std::to_string(offset));
+      if (!last) return corrupt(segment.path, "damaged record at byte " + std::to_string(offset));
+      const std::optional<std::size_t> intact = next_intact_record(file, offset, expected);
+      if (intact && !lost_sector_in(file, offset, *intact)) {
+        return corrupt(segment.path, "damaged record at byte " + std::to_string(offset) +
+                                         ", intact records after it");
       }
-      // The tail of a write whose sync never completed: cut it off.
+      // The tail of a write whose sync never completed: cut it off. Records after a lost
+      // sector were written after it, so no sync completed after their write either (it
+      // would have made the lost sector durable): none of them was ever acknowledged.
+      repair_ = "cut " + segment.path.string() + " at byte " + std::to_string(offset) + ": " +
+                (intact ? "a torn write that never completed its sync (a lost sector, intact "
+                          "unsynced records after it)"
+                        : "the tail of a write that never completed its sync");
       util::FileDescriptor fd(::open(segment.path.c_str(), O_WRONLY | O_CLOEXEC));
       if (!fd.valid()) return util::os_failure("open " + segment.path.string(), errno);
       if (util::IoStatus status = truncate_file(fd.get(), offset, segment.path); !status.ok()) {

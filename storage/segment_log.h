@@ -29,8 +29,12 @@
 // Loading: open() checks every record (CRC, consecutive indexes, header). Zeros from the end
 // of the last segment's records to the end of the file are padding, kept for the appends.
 // Other damage at the end of the last segment, where no intact record follows, is the tail of
-// a write that never completed its sync: it is cut off (ftruncate + fdatasync). Damage
-// anywhere else, padding in an earlier segment included, is RAFT_CORRUPT. Memory: the file
+// a write that never completed its sync: it is cut off (ftruncate + fdatasync). So is damage
+// followed by intact records when it holds a lost sector (512 bytes of zeros where records
+// were written: the disk kept later sectors of one write but not that one), with everything
+// after it: no sync completed after that write, so nothing from there on was acknowledged.
+// Other damage followed by intact records, and damage anywhere else, padding in an earlier
+// segment included, is RAFT_CORRUPT. Memory: the file
 // offset and term of every entry (16 bytes each).
 //
 // Thread-safety: none; one thread at a time (the log store's writer thread, or the raft thread
@@ -75,6 +79,9 @@ class SegmentLog {
   static util::IoStatus open(const SegmentLogOptions& options, std::uint64_t generation,
                        raft_index first_live_index, const Visitor& visit,
                        std::unique_ptr<SegmentLog>& out);
+
+  // What open() cut off the last segment, for the node's log; empty when it cut nothing.
+  const std::string& repair() const { return repair_; }
 
   SegmentLog(const SegmentLog&) = delete;
   SegmentLog& operator=(const SegmentLog&) = delete;
@@ -142,6 +149,7 @@ class SegmentLog {
   bool unsynced_ = false;              // bytes written to last_fd_ since its last fdatasync
   bool directory_dirty_ = false;       // a segment was created since the last sync
   bool preallocation_failed_ = false;  // writing zeros failed in the last segment
+  std::string repair_;                 // see repair()
 };
 
 std::string segment_file_name(std::uint64_t generation, raft_index first_index);

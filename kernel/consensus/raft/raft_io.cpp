@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "kernel/consensus/raft/snapshot_transfer.h"
+#include "kernel/log/log.h"
 #include "util/serial_worker.h"
 
 namespace keepdb::consensus {
@@ -156,6 +157,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
            raft_entry** entries, size_t* n_entries) {
     storage::LoadedLog loaded;
     if (util::IoStatus status = storage_.load(loaded); !status.ok()) return fail(status);
+    if (!loaded.repair.empty()) log::warn("raft log repaired at start: ", loaded.repair);
     std::size_t count = 0;
     raft_entry* array = loaded.entries.release(count);
     log_bytes_.reset(loaded.start_index);
