@@ -156,7 +156,7 @@ class RaftLogStore final : public storage::LogStorage {
   raft_index next_index_ = 1;
   std::uint64_t last_snapshot_sequence_ = 0;
 
-  util::SerialWorker writer_;  // last: joined before the environment closes
+  util::SerialWorker writer_{"keepd-log"};  // last: joined before the environment closes
 };
 
 }  // namespace keepdb::storage

@@ -1,9 +1,13 @@
-// SerialWorker: a FIFO task queue drained by one thread.
+// SerialWorker: a FIFO task queue drained by one named thread.
 #include "util/serial_worker.h"
+
+#include <pthread.h>
 
 namespace keepdb::util {
 
-SerialWorker::SerialWorker() : thread_([this] { run(); }) {}
+SerialWorker::SerialWorker(const char* name) : thread_([this] { run(); }) {
+  pthread_setname_np(thread_.native_handle(), name);
+}
 
 SerialWorker::~SerialWorker() {
   {

@@ -1,5 +1,6 @@
 // SerialWorker: one background thread running submitted tasks one at a time, in submission
-// order. RaftIo runs async_work on it; the Raft log store runs its writes on it.
+// order. RaftIo runs async_work on it; the Raft log store runs its writes on it. The thread
+// carries the name it is given (what `top -H`, `ps -L` and `perf` show).
 //
 // Thread-safety: submit() may be called from any thread, including from a task.
 // Lifetime: the destructor runs every task already submitted, then joins the thread.
@@ -17,7 +18,8 @@ class SerialWorker {
  public:
   using Task = std::function<void()>;
 
-  SerialWorker();
+  // `name`: at most 15 characters (the kernel's limit), e.g. "keepd-log".
+  explicit SerialWorker(const char* name);
   ~SerialWorker();
   SerialWorker(const SerialWorker&) = delete;
   SerialWorker& operator=(const SerialWorker&) = delete;

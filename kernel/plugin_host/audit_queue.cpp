@@ -1,6 +1,8 @@
 // The bounded audit queue and its one thread, calling record/flush through the C ABI.
 #include "kernel/plugin_host/audit_queue.h"
 
+#include <pthread.h>
+
 #include <utility>
 
 #include "kernel/plugin_host/abi_guard.h"
@@ -80,7 +82,10 @@ AuditQueue::AuditQueue(std::vector<AuditSinkSpec> sinks, std::size_t capacity, L
     any_fail_closed_ = any_fail_closed_ || spec.fail_closed;
     sinks_.push_back(std::make_unique<Sink>(std::move(spec.instance), spec.fail_closed));
   }
-  if (!sinks_.empty()) thread_ = std::thread([this] { run(); });
+  if (!sinks_.empty()) {
+    thread_ = std::thread([this] { run(); });
+    pthread_setname_np(thread_.native_handle(), "keepd-audit");
+  }
 }
 
 AuditQueue::~AuditQueue() {

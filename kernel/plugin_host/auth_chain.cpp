@@ -1,6 +1,8 @@
 // The chain's attempt state machine, its worker pool and its deadline thread.
 #include "kernel/plugin_host/auth_chain.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -60,6 +62,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
         log_(log),
         timer_work_(asio::make_work_guard(timers_)),
         timer_thread_([this] { timers_.run(); }) {
+    pthread_setname_np(timer_thread_.native_handle(), "keepd-authtimer");
     for (auto& authenticator : authenticators) {
       names_.push_back(authenticator->name());
       authenticators_.push_back(

@@ -2,6 +2,7 @@
 #include "plugins/audit/file_sink.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -127,7 +128,10 @@ FileSink::FileSink(const Settings& settings, Logger log)
     throw;
   }
   if (fsync_ != FsyncPolicy::kEveryRecord) pending_.reserve(kBatchBytes);
-  if (fsync_ == FsyncPolicy::kInterval) syncer_ = std::thread([this] { sync_loop(); });
+  if (fsync_ == FsyncPolicy::kInterval) {
+    syncer_ = std::thread([this] { sync_loop(); });
+    pthread_setname_np(syncer_.native_handle(), "audit-fsync");
+  }
 }
 
 FileSink::~FileSink() {

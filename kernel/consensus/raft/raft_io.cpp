@@ -299,7 +299,7 @@ class RaftIo::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   util::SerialWorker& worker() {
-    if (!worker_) worker_ = std::make_unique<util::SerialWorker>();
+    if (!worker_) worker_ = std::make_unique<util::SerialWorker>("keepd-raft-work");
     return *worker_;
   }
 

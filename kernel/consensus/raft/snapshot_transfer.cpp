@@ -444,7 +444,8 @@ class SnapshotTransfer::Impl : public std::enable_shared_from_this<Impl> {
   std::mt19937_64 random_;
   std::unordered_map<raft_id, Outgoing> outgoing_;
   std::optional<Incoming> incoming_;
-  util::SerialWorker worker_;  // last: joined first, while everything its tasks use exists
+  // Last: joined first, while everything its tasks use exists.
+  util::SerialWorker worker_{"keepd-snapshot"};
 };
 
 SnapshotTransfer::SnapshotTransfer(util::Executor& executor, PeerTransport& transport, KvFsm& fsm,

@@ -63,6 +63,7 @@ class SeamsKeepd {
   void rewrite_config() const { write_config(port_); }
   void send_signal(int signal) { process_->send_signal(signal); }
   bool running() { return process_ && process_->running(); }
+  pid_t pid() const { return process_->pid(); }  // after start()
 
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
