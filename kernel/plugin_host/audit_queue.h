@@ -14,9 +14,9 @@
 // may fill). While a fail_closed sink fails or the queue is full, refusal() says why, and
 // the kernel refuses the commands it would have recorded instead of running them unrecorded.
 // Sinks are flushed whenever the queue runs empty (once per batch), before a pause holds the
-// thread, and at shutdown. Once drained, the audit thread waits 1 ms for more records before
+// thread, and at shutdown. Once drained, the audit thread waits 4 ms for more records before
 // it asks producers to wake it, so under load it takes records in batches (a record reaches
-// the sinks at most about 1 ms after its push).
+// the sinks at most about 4 ms after its push).
 //
 // A reload replaces a sink's instance between two records: pause() holds the audit thread
 // once the records queued before it were delivered, no sink call is running and the sinks

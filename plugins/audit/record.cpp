@@ -7,7 +7,6 @@
 
 #include <keepdb/plugin_sdk.hpp>
 
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serializer.hpp>
 
@@ -32,17 +31,33 @@ constexpr std::pair<std::uint32_t, std::string_view> kKinds[] = {
 
 constexpr std::string_view kKeyPrefix = "key=";
 constexpr std::string_view kHashMember = ",\"hash\":\"";
-// A record's JSON object fits in this stack arena (the resource takes more from the heap
-// when a long key or reason needs it), and the serializer writes it in chunks of this size.
-constexpr std::size_t kArenaBytes = 4096;
+// The serializer writes a record in chunks of this size.
 constexpr std::size_t kSerializeChunk = 2048;
 
-// `text` as the member's string, null when empty; allocated from the object's storage.
-void set_text(boost::json::object& record, std::string_view name, std::string_view text) {
-  if (text.empty()) {
-    record[name] = nullptr;
+// The members of a record, in their order, each null until filled; `prev` and `hash` follow
+// in a sealed line.
+constexpr std::string_view kRecordMembers[] = {
+    "seq",         "time",      "node",    "kind", "kind_id", "conn",    "client_addr",
+    "client_port", "principal", "command", "key",  "outcome", "reason", "duration_us"};
+constexpr std::string_view kPrevMember = "prev";
+
+boost::json::object record_members(boost::json::storage_ptr storage) {
+  boost::json::object record(std::move(storage));
+  record.reserve(std::size(kRecordMembers) + 1);
+  for (const std::string_view name : kRecordMembers) record.emplace(name, nullptr);
+  return record;
+}
+
+// `text` as the member's string; null when empty, unless `present` (the time, node and kind
+// are always strings, and an empty key is still a key). A member that holds a string
+// already keeps its storage.
+void set_text(boost::json::value& member, std::string_view text, bool present = false) {
+  if (text.empty() && !present) {
+    member = nullptr;
+  } else if (member.is_string()) {
+    member.get_string().assign(text);
   } else {
-    record[name] = text;
+    member = text;
   }
 }
 
@@ -196,6 +211,13 @@ RecordEncoder::RecordEncoder(std::string node_id, std::string_view key_hash_key)
 
 boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uint64_t seq,
                                           boost::json::storage_ptr storage) const {
+  boost::json::object record = record_members(std::move(storage));
+  fill(record, event, seq);
+  return record;
+}
+
+void RecordEncoder::fill(boost::json::object& record, const kdb_audit_event& event,
+                         std::uint64_t seq) const {
   const std::string_view kind = kind_name(event.type);
   const std::string_view action = kdb::sdk::view(event.action);
   const std::string_view detail = kdb::sdk::view(event.detail);
@@ -221,51 +243,48 @@ boost::json::object RecordEncoder::fields(const kdb_audit_event& event, std::uin
   char time[40];
   const std::size_t time_size = format_rfc3339(event.wall_ns, time);
 
-  boost::json::object record(std::move(storage));
-  record.reserve(16);
-  record["seq"] = seq;
-  record["time"] = std::string_view(time, time_size);
-  record["node"] = node;
-  record["kind"] = kind;
-  record["kind_id"] = event.type;
-  record["conn"] = event.conn_id;
-  set_text(record, "client_addr", client.addr);
+  // In kRecordMembers' order: each value is assigned in place, without a lookup.
+  auto member = record.begin();
+  const auto next = [&member]() -> boost::json::value& { return (member++)->value(); };
+  next() = seq;
+  set_text(next(), std::string_view(time, time_size), true);
+  set_text(next(), node, true);
+  set_text(next(), kind, true);
+  next() = event.type;
+  next() = event.conn_id;
+  set_text(next(), client.addr);
   if (client.port) {
-    record["client_port"] = *client.port;
+    next() = *client.port;
   } else {
-    record["client_port"] = nullptr;
+    next() = nullptr;
   }
-  set_text(record, "principal", kdb::sdk::view(event.principal));
-  set_text(record, "command", action == kind ? std::string_view() : action);
-  if (key_text) {
-    record["key"] = *key_text;
-  } else {
-    record["key"] = nullptr;
-  }
-  set_text(record, "outcome", kdb::sdk::view(event.outcome));
-  set_text(record, "reason", legacy_key ? std::string_view() : detail);
+  set_text(next(), kdb::sdk::view(event.principal));
+  set_text(next(), action == kind ? std::string_view() : action);
+  set_text(next(), key_text.value_or(std::string_view()), key_text.has_value());
+  set_text(next(), kdb::sdk::view(event.outcome));
+  set_text(next(), legacy_key ? std::string_view() : detail);
   if (v1_4 && event.duration_us != KDB_AUDIT_UNTIMED) {
-    record["duration_us"] = event.duration_us;
+    next() = event.duration_us;
   } else {
-    record["duration_us"] = nullptr;
+    next() = nullptr;
   }
-  return record;
 }
 
 void RecordEncoder::append_sealed(std::string& out, const kdb_audit_event& event,
                                   std::uint64_t seq, std::string_view prev_hex,
                                   const ChainHasher& chain, std::string& hash_hex) const {
-  alignas(std::max_align_t) unsigned char arena[kArenaBytes];
-  boost::json::monotonic_resource resource(arena, sizeof arena);
-  boost::json::object record = fields(event, seq, &resource);
-  record["prev"] = prev_hex;
+  if (sealing_.empty()) {
+    sealing_ = record_members({});
+    sealing_.emplace(kPrevMember, nullptr);
+  }
+  fill(sealing_, event, seq);
+  set_text(sealing_.rbegin()->value(), prev_hex);
   const std::size_t start = out.size();
-  boost::json::serializer serializer;
-  serializer.reset(&record);
-  while (!serializer.done()) {
+  serializer_.reset(&sealing_);
+  while (!serializer_.done()) {
     const std::size_t used = out.size();
     out.resize(used + kSerializeChunk);
-    out.resize(used + serializer.read(out.data() + used, kSerializeChunk).size());
+    out.resize(used + serializer_.read(out.data() + used, kSerializeChunk).size());
   }
   hash_hex.clear();
   append_hex(hash_hex, chain.digest(std::string_view(out).substr(start)));

@@ -6,15 +6,18 @@
 //   {"seq":N, ... ,"prev":"<64 hex>","hash":"<64 hex>"}\n
 // with `hash` always the last member, so a verifier recomputes it from the line's text.
 //
-// Thread-safety: RecordEncoder, ChainHasher and Sha256 are immutable after construction;
-// their const functions may run on any thread. Ownership: they copy the keys they are given
-// (into OpenSSL's keyed context, which clears it when freed).
+// Thread-safety: ChainHasher and Sha256 are immutable after construction; their const
+// functions may run on any thread. So may RecordEncoder's, except append_sealed() and
+// sealed_line(), which reuse one record object: one thread at a time (a sink's audit
+// thread). Ownership: they copy the keys they are given (into OpenSSL's keyed context, which
+// clears it when freed).
 #pragma once
 
 #include <keepdb/plugin.h>
 #include <openssl/types.h>
 
 #include <boost/json/object.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/json/storage_ptr.hpp>
 
 #include <array>
@@ -95,8 +98,10 @@ class RecordEncoder {
   boost::json::object fields(const kdb_audit_event& event, std::uint64_t seq,
                              boost::json::storage_ptr storage = {}) const;
   // Appends to `out` the sealed line (ending in '\n') chained to `prev_hex`; `hash_hex`
-  // receives its hash. The JSON object lives in a stack arena and is serialized straight
-  // into `out`, so a caller reusing `out` and `hash_hex` allocates nothing per record.
+  // receives its hash. One JSON object serves every line: its members are assigned in
+  // place, in order, and it is serialized straight into `out`, so once its strings have
+  // grown to the records' sizes a caller reusing `out` and `hash_hex` allocates nothing per
+  // record. One thread at a time.
   void append_sealed(std::string& out, const kdb_audit_event& event, std::uint64_t seq,
                      std::string_view prev_hex, const ChainHasher& chain,
                      std::string& hash_hex) const;
@@ -106,8 +111,13 @@ class RecordEncoder {
                           std::string& hash_hex) const;
 
  private:
+  // Assigns the record's members, in their order, into `record` (record_members()' shape).
+  void fill(boost::json::object& record, const kdb_audit_event& event, std::uint64_t seq) const;
+
   std::string node_id_;
   std::optional<Sha256> key_hash_;  // keyed; nullopt: keys recorded as given
+  mutable boost::json::object sealing_;          // append_sealed()'s record, `prev` last
+  mutable boost::json::serializer serializer_;  // and its serializer
 };
 
 // A sealed line read back: its chain members, whether its hash matches its text under

@@ -1,5 +1,5 @@
-// The audit record: every field from the event, every event kind by name, hashed keys, no
-// secret or value in the file, options refused with clear errors, and the record's time and
+// The audit record: every field from the event, every event kind by name, one encoder
+// sealing many records as a fresh one would, hashed keys, no secret or value in the file, options refused with clear errors, and the record's time and
 // digests against OpenSSL's one-shot functions.
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
@@ -135,6 +135,39 @@ TEST_CASE("audit record takes key node and duration from an ABI 1.4 event") {
   CHECK(records[2].at("key").as_string() == "user:1");
   CHECK(records[2].at("node").as_string() == "");
   CHECK(records[2].at("duration_us").is_null());
+}
+
+TEST_CASE("audit one encoder sealing many records writes what a fresh one would, in order") {
+  // The sealing encoder reuses one record object: members that were strings become null and
+  // back, and no value of a record leaks into the next.
+  std::vector<Event> events(4);
+  events[1].type = 1;
+  events[1].principal = "";
+  events[1].action = "connect";
+  events[1].detail = "";
+  events[1].peer_addr = "server 2";
+  events[2].detail = "a reason much longer than any value the record before it held";
+  events[2].key = "";
+  events[2].duration_us = 77;
+  events[3].peer_addr = "[::1]:1";
+  const keepdb::audit::RecordEncoder reused("node-1", {});
+  const keepdb::audit::ChainHasher chain;
+  std::string prev = keepdb::audit::genesis_hash();
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    INFO("record " << i);
+    std::string hash;
+    const std::string line = reused.sealed_line(events[i].event(), i + 1, prev, chain, hash);
+    std::string fresh_hash;
+    CHECK(line == keepdb::audit::RecordEncoder("node-1", {})
+                      .sealed_line(events[i].event(), i + 1, prev, chain, fresh_hash));
+    std::vector<std::string> names;
+    for (const auto& member : parse(line)) names.emplace_back(member.key());
+    CHECK(names == std::vector<std::string>{"seq", "time", "node", "kind", "kind_id", "conn",
+                                            "client_addr", "client_port", "principal",
+                                            "command", "key", "outcome", "reason",
+                                            "duration_us", "prev", "hash"});
+    prev = hash;
+  }
 }
 
 TEST_CASE("audit every event kind is recorded by its name") {
