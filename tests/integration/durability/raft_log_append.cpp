@@ -8,8 +8,17 @@
 
 #include "storage/loaded_log.h"
 #include "storage/raft_log_store.h"
+#include "tests/integration/harness/raw_client.h"
 
 namespace keepdb::integration {
+
+void write_a_key_and_stop(KeepdProcess& keepd) {
+  {
+    RawClient client(keepd.port());
+    REQUIRE(client.command({"SET", "before", "1"}).text == "OK");
+  }
+  REQUIRE(keepd.stop().exited_normally(0));
+}
 
 raft_index append_raft_entries(const std::filesystem::path& data_dir,
                                const std::vector<std::string>& payloads) {

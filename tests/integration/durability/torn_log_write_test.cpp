@@ -70,11 +70,7 @@ TEST_CASE("a raft log write torn by a machine crash is cut at its lost sector, a
           "serves what came before",
           "[durability][torn-write]") {
   KeepdProcess keepd(KeepdSettings("torn-write"));
-  {
-    RawClient client(keepd.port());
-    REQUIRE(client.command({"SET", "before", "1"}).text == "OK");
-  }
-  REQUIRE(keepd.stop().exited_normally(0));
+  write_a_key_and_stop(keepd);
   std::vector<std::string> batches;
   for (int i = 1; i <= kTornEntries; ++i) batches.push_back(set_batch(i));
   append_raft_entries(keepd.data_dir(), batches);

@@ -9,7 +9,6 @@
 
 #include "tests/integration/durability/raft_log_append.h"
 #include "tests/integration/harness/keepd_process.h"
-#include "tests/integration/harness/raw_client.h"
 
 using namespace keepdb::integration;
 using namespace std::chrono_literals;
@@ -18,11 +17,7 @@ TEST_CASE("an entry this build cannot apply stops the server with a clear line, 
           "skipped",
           "[durability][unappliable]") {
   KeepdProcess keepd(KeepdSettings("unappliable"));
-  {
-    RawClient client(keepd.port());
-    REQUIRE(client.command({"SET", "before", "1"}).text == "OK");
-  }
-  REQUIRE(keepd.stop().exited_normally(0));
+  write_a_key_and_stop(keepd);
   // Version 9, then a header's worth of bytes: what a leader of a later version might write.
   const raft_index index =
       append_raft_entries(keepd.data_dir(), {"\x09" + std::string(40, '\0')});
