@@ -53,8 +53,9 @@ struct Limits {
 // Databases a node offers (SELECT 0..N-1) unless storage.databases says otherwise, as Redis.
 inline constexpr std::uint32_t kDefaultDatabases = 16;
 // How long applied log entries may stay in the key-value store's open write transaction
-// before it commits (docs/configuration.md, storage.commit_interval_ms).
-inline constexpr std::chrono::milliseconds kDefaultCommitInterval{300};
+// before it commits (docs/configuration.md, storage.commit_interval_ms): the longest the
+// range allows, since the longer the window the more writes share each page it writes.
+inline constexpr std::chrono::milliseconds kDefaultCommitInterval{1000};
 
 struct Storage {
   bool operator==(const Storage&) const = default;  // reload_diff.h compares configs
