@@ -77,6 +77,7 @@ SnapshotTransferOptions RaftNode::transfer_options() {
 }
 
 int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
+  bool log_was_empty = false;
   failed_step = "raft_init";
   if (int rv =
           raft_init(&raft_, raft_io_->get(), fsm_.get(), options_.id, options_.address.c_str())) {
@@ -101,7 +102,7 @@ int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
     }
     if (rv == 0) rv = raft_bootstrap(&raft_, &configuration);
     raft_configuration_close(&configuration);
-    log_empty_at_start_ = rv == 0;
+    log_was_empty = rv == 0;
     if (rv == 0) {
       log::info("bootstrapped a new cluster of ", options_.members.size(), " voter(s)");
     } else if (rv != RAFT_CANTBOOTSTRAP) {  // CANTBOOTSTRAP: the log already has state
@@ -111,21 +112,15 @@ int RaftNode::init_and_start(bool bootstrap, const char*& failed_step) {
   }
   failed_step = "raft_start";
   const int rv = raft_start(&raft_);
-  if (!bootstrap) log_empty_at_start_ = rv == 0 && last_index() == 0;
+  if (rv == 0 && (log_was_empty || (!bootstrap && last_index() == 0))) refuse_store_ahead();
   return rv;
 }
 
-void RaftNode::start() {
-  const char* failed_step = nullptr;
-  if (int rv = init_and_start(options_.bootstrap, failed_step)) {
-    if (!initialized_) throw std::runtime_error(std::string("raft_init: ") + raft_strerror(rv));
-    if (handle_storage_failure()) return;  // a full disk at start-up: retried like any other
-    abandon(failed_step, rv);
-  }
+void RaftNode::refuse_store_ahead() {
   // A store that has applied entries never starts over an empty log: the log was lost or is
   // elsewhere, and the entries it would number anew would be taken for applied. (A store
   // ahead of a log that is not empty is normal after a snapshot install: kv_fsm.h.)
-  if (log_empty_at_start_ && fsm_.applied_index() > 0) {
+  if (fsm_.applied_index() > 0) {
     exit_unrecoverable(
         "the key-value store has applied raft log entries up to index " +
             std::to_string(fsm_.applied_index()) +
@@ -134,6 +129,15 @@ void RaftNode::start() {
         "put back this server's raft log (storage.log_dir; by default the raft folder of its "
         "data folder), or empty its data folder and log and let it rejoin from the cluster (a "
         "single server: restore a backup of its data folder and log)");
+  }
+}
+
+void RaftNode::start() {
+  const char* failed_step = nullptr;
+  if (int rv = init_and_start(options_.bootstrap, failed_step)) {
+    if (!initialized_) throw std::runtime_error(std::string("raft_init: ") + raft_strerror(rv));
+    if (handle_storage_failure()) return;  // a full disk at start-up: retried like any other
+    abandon(failed_step, rv);
   }
   started_ = true;
   log::info("raft server ", options_.id, " started: term ", raft_.current_term, ", log up to ",

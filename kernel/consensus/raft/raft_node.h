@@ -156,12 +156,12 @@ class RaftNode {
   // and throws std::runtime_error describing `rv`.
   [[noreturn]] void abandon(const char* what, int rv);
   // raft_init, settings and raft_start (plus bootstrap when `bootstrap`); returns the
-  // first failure, leaving raft initialized when raft_init succeeded. Sets
-  // log_empty_at_start_.
+  // first failure, leaving raft initialized when raft_init succeeded. A log that held no
+  // entry and no snapshot when raft started (bootstrap wrote the first, or a joining node
+  // found none) goes through refuse_store_ahead().
   int init_and_start(bool bootstrap, const char*& failed_step);
-  // Whether the log held no entry and no snapshot when raft started (bootstrap wrote the
-  // first, or a joining node found none).
-  bool log_empty_at_start_ = false;
+  // Exits when the store has applied entries although the log started empty.
+  void refuse_store_ahead();
   // The io's options: snapshots go through the snapshot transfer.
   RaftIoOptions io_options();
   SnapshotTransferOptions transfer_options();
