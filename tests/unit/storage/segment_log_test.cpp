@@ -348,6 +348,38 @@ TEST_CASE("zeros from a damaged record's start to its sector's end are a lost se
   CHECK(std::filesystem::file_size(path) == entry5);
 }
 
+TEST_CASE("zeros from a record's start to its sector's end shorter than a frame header are "
+          "corruption", "[segment_log]") {
+  TempDir dir;
+  std::uint64_t size = 0;
+  std::uint64_t entry4 = 0;
+  {
+    Opened opened = open_log(dir);
+    REQUIRE(opened.status.ok());
+    write_entries(*opened.log, 1, 2);
+    // Entry 3's payload is sized so that entry 4 starts 4 bytes before a sector's end.
+    const std::uint64_t start = opened.log->last_segment_bytes();
+    const std::uint64_t entry3_fixed = 8 + 17;  // frame, index, term, type
+    const std::uint64_t payload = (2 * 512 + 508 - (start + entry3_fixed) % 512) % 512 + 512;
+    REQUIRE(append(*opened.log, 3, std::string(payload, 'p')).ok());
+    entry4 = opened.log->last_segment_bytes();
+    REQUIRE(entry4 % 512 == 508);
+    for (raft_index index = 4; index <= 8; ++index) {
+      REQUIRE(append(*opened.log, index, std::string(300, 'q')).ok());
+    }
+    REQUIRE(opened.log->sync().ok());
+    size = opened.log->last_segment_bytes();
+  }
+  // Four zero bytes cannot tell a lost sector from a record's own zeros (its length field
+  // holds some), and entries 5..8 after it are intact: nothing may be cut.
+  const auto path = files(dir).at(0);
+  fill(path, entry4, entry4 + 4, '\0');
+  const Opened opened = open_log(dir);
+  CHECK(opened.status.code == RAFT_CORRUPT);
+  CHECK(opened.status.message.find("intact records after it") != std::string::npos);
+  CHECK(std::filesystem::file_size(path) >= size);
+}
+
 TEST_CASE("a sector of garbage followed by intact records is corruption, not a torn write",
           "[segment_log]") {
   TempDir dir;
