@@ -8,11 +8,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "kernel/plugin_host/live_slot.h"
 #include "kernel/plugin_host/pending_auth.h"
@@ -47,6 +48,41 @@ struct Attempt {
 
 using AttemptPtr = std::shared_ptr<Attempt>;
 
+// One authenticator's worker threads, sharing one io_context and named "keepd-auth-<N>" (N:
+// the authenticator's place in the chain) for ps and perf. join() lets the queued and
+// running handlers finish, then joins; the destructor stops and joins if join() was not run.
+class WorkerPool {
+ public:
+  WorkerPool(std::size_t threads, std::size_t number)
+      : context_(threads == 1 ? 1 : BOOST_ASIO_CONCURRENCY_HINT_DEFAULT),
+        work_(asio::make_work_guard(context_)) {
+    const std::string name = "keepd-auth-" + std::to_string(number);
+    for (std::size_t i = 0; i < threads; ++i) {
+      runners_.emplace_back([this] { context_.run(); });
+      pthread_setname_np(runners_.back().native_handle(), name.c_str());
+    }
+  }
+  ~WorkerPool() {
+    if (work_.owns_work()) context_.stop();
+    join();
+  }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  asio::io_context& context() { return context_; }
+  void join() {
+    work_.reset();
+    for (std::thread& runner : runners_) {
+      if (runner.joinable()) runner.join();
+    }
+  }
+
+ private:
+  asio::io_context context_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> runners_;
+};
+
 // Handlers on the chain's own threads capture `this`: shutdown() runs or discards them all
 // before the Impl goes away. Only the answer callback given to authenticators, which a
 // plugin thread may call at any time, holds a weak reference.
@@ -60,15 +96,13 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
        LogSink& log)
       : options_(options),
         log_(log),
-        timer_work_(asio::make_work_guard(timers_)),
-        timer_thread_([this] { timers_.run(); }) {
-    pthread_setname_np(timer_thread_.native_handle(), "keepd-authtimer");
+        timer_work_(asio::make_work_guard(timers_)) {
     for (auto& authenticator : authenticators) {
       names_.push_back(authenticator->name());
       authenticators_.push_back(
           std::make_unique<LiveSlot<Authenticator>>(std::move(authenticator)));
-      pools_.push_back(
-          std::make_unique<asio::thread_pool>(options.threads == 0 ? 1 : options.threads));
+      pools_.push_back(std::make_unique<WorkerPool>(options.threads == 0 ? 1 : options.threads,
+                                                    pools_.size() + 1));
     }
   }
 
@@ -80,7 +114,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     }
     for (auto& pool : pools_) pool->join();
     timer_work_.reset();
-    timer_thread_.join();
+    if (timer_thread_.joinable()) timer_thread_.join();
   }
 
   bool empty() const { return authenticators_.empty(); }
@@ -96,6 +130,12 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   }
 
   void start(AuthRequest request, std::function<void(AuthOutcome)> done) {
+    // The deadline thread starts with the first attempt: a node whose clients never
+    // authenticate (no authenticator configured) runs no idle thread for it.
+    std::call_once(timer_started_, [this] {
+      timer_thread_ = std::thread([this] { timers_.run(); });
+      pthread_setname_np(timer_thread_.native_handle(), "keepd-authtimer");
+    });
     auto attempt = std::make_shared<Attempt>(std::move(request), std::move(done), timers_);
     bool busy = false;
     {
@@ -139,7 +179,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
       return;
     }
     const std::size_t next = std::min<std::size_t>(attempt->next, pools_.size() - 1);
-    asio::post(*pools_[next], [this, attempt] { step(attempt); });
+    asio::post(pools_[next]->context(), [this, attempt] { step(attempt); });
   }
 
   // Asks the next authenticator; runs on that authenticator's pool.
@@ -161,7 +201,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
           // May run on a plugin's thread: continue on the answering plugin's pool, if the
           // chain still exists.
           if (const std::shared_ptr<Impl> self = weak.lock()) {
-            asio::post(*self->pools_[attempt->next],
+            asio::post(self->pools_[attempt->next]->context(),
                        [chain = self.get(), attempt, answer = std::move(answer)]() mutable {
                          chain->advance(attempt, std::move(answer));
                        });
@@ -217,10 +257,11 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
   std::condition_variable drained_;
   std::size_t in_flight_ = 0;
 
-  std::vector<std::unique_ptr<asio::thread_pool>> pools_;  // one per authenticator
+  std::vector<std::unique_ptr<WorkerPool>> pools_;  // one per authenticator
   asio::io_context timers_;
   asio::executor_work_guard<asio::io_context::executor_type> timer_work_;
-  std::thread timer_thread_;
+  std::once_flag timer_started_;
+  std::thread timer_thread_;  // from the first attempt on
   util::LatencyHistogram latency_;
 };
 
