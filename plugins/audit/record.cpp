@@ -155,6 +155,10 @@ void Sha256::Free::operator()(EVP_MD* md) const {
   EVP_MD_free(md);
 }
 
+void Sha256::Free::operator()(EVP_MD_CTX* ctx) const {
+  EVP_MD_CTX_free(ctx);
+}
+
 void Sha256::Free::operator()(EVP_MAC_CTX* ctx) const {
   EVP_MAC_CTX_free(ctx);
 }
@@ -163,6 +167,8 @@ Sha256::Sha256(std::string_view key) {
   if (key.empty()) {
     md_.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
     if (md_ == nullptr) throw std::runtime_error("OpenSSL provides no SHA-256");
+    md_work_.reset(EVP_MD_CTX_new());
+    if (md_work_ == nullptr) throw std::runtime_error("cannot make a SHA-256 context");
     return;
   }
   EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
@@ -178,23 +184,49 @@ Sha256::Sha256(std::string_view key) {
                    params) != 1) {
     throw std::runtime_error("cannot key HMAC-SHA-256");
   }
+  keyed_work_.reset(EVP_MAC_CTX_dup(keyed_.get()));
+  if (keyed_work_ == nullptr) throw std::runtime_error("cannot copy the HMAC-SHA-256 context");
 }
 
 Digest Sha256::digest(std::string_view data) const {
-  Digest out{};
-  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-  if (md_ != nullptr) {
-    if (EVP_Digest(bytes, data.size(), out.data(), nullptr, md_.get(), nullptr) != 1) {
-      throw std::runtime_error("SHA-256 failed");
+  if (work_in_use_.test_and_set(std::memory_order_acquire)) {
+    // Another thread holds the working context: a context of this call's own.
+    if (md_ != nullptr) {
+      const std::unique_ptr<EVP_MD_CTX, Free> ctx(EVP_MD_CTX_new());
+      if (ctx == nullptr) throw std::runtime_error("SHA-256 failed");
+      return plain_digest(ctx.get(), data);
     }
-    return out;
+    const std::unique_ptr<EVP_MAC_CTX, Free> ctx(EVP_MAC_CTX_dup(keyed_.get()));
+    if (ctx == nullptr) throw std::runtime_error("HMAC-SHA-256 failed");
+    return keyed_digest(ctx.get(), data, false);
   }
-  // The keyed context is never used itself: each digest runs on a copy, so const calls
-  // from several threads do not share state.
-  const std::unique_ptr<EVP_MAC_CTX, Free> ctx(EVP_MAC_CTX_dup(keyed_.get()));
+  struct Release {
+    std::atomic_flag& flag;
+    ~Release() { flag.clear(std::memory_order_release); }
+  } release{work_in_use_};
+  return md_ != nullptr ? plain_digest(md_work_.get(), data)
+                        : keyed_digest(keyed_work_.get(), data, true);
+}
+
+Digest Sha256::plain_digest(EVP_MD_CTX* ctx, std::string_view data) const {
+  Digest out{};
+  unsigned int length = 0;
+  if (EVP_DigestInit_ex2(ctx, md_.get(), nullptr) != 1 ||
+      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx, out.data(), &length) != 1 || length != out.size()) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return out;
+}
+
+// `restart`: the context was used before; a null key restarts HMAC with the key it holds.
+Digest Sha256::keyed_digest(EVP_MAC_CTX* ctx, std::string_view data, bool restart) const {
+  Digest out{};
   std::size_t length = 0;
-  if (ctx == nullptr || EVP_MAC_update(ctx.get(), bytes, data.size()) != 1 ||
-      EVP_MAC_final(ctx.get(), out.data(), &length, out.size()) != 1 || length != out.size()) {
+  if ((restart && EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1) ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+          1 ||
+      EVP_MAC_final(ctx, out.data(), &length, out.size()) != 1 || length != out.size()) {
     throw std::runtime_error("HMAC-SHA-256 failed");
   }
   return out;

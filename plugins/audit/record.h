@@ -6,8 +6,8 @@
 //   {"seq":N, ... ,"prev":"<64 hex>","hash":"<64 hex>"}\n
 // with `hash` always the last member, so a verifier recomputes it from the line's text.
 //
-// Thread-safety: ChainHasher and Sha256 are immutable after construction; their const
-// functions may run on any thread. So may RecordEncoder's, except append_sealed() and
+// Thread-safety: ChainHasher and Sha256 are immutable after construction, but for a working
+// context that one digest at a time borrows; their const functions may run on any thread. So may RecordEncoder's, except append_sealed() and
 // sealed_line(), which reuse one record object: one thread at a time (a sink's audit
 // thread). Ownership: they copy the keys they are given (into OpenSSL's keyed context, which
 // clears it when freed).
@@ -16,6 +16,7 @@
 #include <keepdb/plugin.h>
 #include <openssl/types.h>
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <boost/json/serializer.hpp>
 #include <boost/json/storage_ptr.hpp>
@@ -55,20 +56,33 @@ std::string genesis_hash();
 // SHA-256 (no key) or HMAC-SHA-256 (a key) of byte strings. The algorithm is fetched from
 // OpenSSL once and the HMAC keyed once, at construction, not per digest: OpenSSL 3's one-shot
 // SHA256() and HMAC() look the algorithm up by name on every call, which cost more than
-// the hashing of a record. Throws std::runtime_error when OpenSSL cannot provide it.
+// the hashing of a record. One working context is kept and re-initialised for each digest
+// (for HMAC that restarts it with the same key), which saves a context's allocation per
+// digest and, keyed, the copy of the keyed state (about half of an HMAC of a record); a call
+// that finds it in use by another thread digests with a context of its own instead.
+// Throws std::runtime_error when OpenSSL cannot provide it.
 class Sha256 {
  public:
   explicit Sha256(std::string_view key = {});
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
   Digest digest(std::string_view data) const;
   bool keyed() const { return keyed_ != nullptr; }
 
  private:
   struct Free {
     void operator()(EVP_MD* md) const;
+    void operator()(EVP_MD_CTX* ctx) const;
     void operator()(EVP_MAC_CTX* ctx) const;
   };
+  Digest plain_digest(EVP_MD_CTX* ctx, std::string_view data) const;
+  Digest keyed_digest(EVP_MAC_CTX* ctx, std::string_view data, bool restart) const;
+
   std::unique_ptr<EVP_MD, Free> md_;           // without a key
-  std::unique_ptr<EVP_MAC_CTX, Free> keyed_;  // with one: keyed, copied for each digest
+  std::unique_ptr<EVP_MAC_CTX, Free> keyed_;  // with one: keyed, never used itself
+  std::unique_ptr<EVP_MD_CTX, Free> md_work_;      // without a key: the working context
+  std::unique_ptr<EVP_MAC_CTX, Free> keyed_work_;  // with one: a copy of keyed_, reused
+  mutable std::atomic_flag work_in_use_;           // set while a digest uses the above
 };
 
 // A command key as recorded with hash_keys = true: "hmac-sha256:<64 hex>" of the key's text
