@@ -54,7 +54,7 @@ TEST_CASE("keepd names its threads", "[audit][threads]") {
                                "keepd-io-2", "keepd-audit", "audit-fsync", "keepd-authtimer"}) {
     CHECK(std::count(names.begin(), names.end(), expected) == 1);
   }
-  // The authenticator's pool: [plugins] auth_threads workers (2 by default).
+  // The authenticator's pool: two workers (plugin_host::AuthChainOptions::threads).
   CHECK(std::count(names.begin(), names.end(), "keepd-auth-1") == 2);
 }
 
