@@ -7,10 +7,10 @@
 // with `hash` always the last member, so a verifier recomputes it from the line's text.
 //
 // Thread-safety: ChainHasher and Sha256 are immutable after construction, but for a working
-// context that one digest at a time borrows; their const functions may run on any thread. So may RecordEncoder's, except append_sealed() and
-// sealed_line(), which reuse one record object: one thread at a time (a sink's audit
-// thread). Ownership: they copy the keys they are given (into OpenSSL's keyed context, which
-// clears it when freed).
+// context that one digest at a time borrows; their const functions may run on any thread.
+// So may RecordEncoder's, except append_sealed() and sealed_line(), which reuse one record
+// object: one thread at a time (a sink's audit thread). Ownership: they copy the keys they
+// are given (into OpenSSL's keyed contexts, which clear them when freed).
 #pragma once
 
 #include <keepdb/plugin.h>
