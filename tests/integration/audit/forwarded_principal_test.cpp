@@ -136,10 +136,14 @@ TEST_CASE("audit cluster: the leader records a forwarded write under the client'
                               "permissions to run the '";
   CHECK_THAT(cluster.log(leader), Catch::Contains(refused + "getex' command"));
   CHECK_THAT(cluster.log(leader), Catch::Contains(refused + "set' command"));
-  const auto leader_records = read_records(audit_file(cluster, leader));
-  CHECK(matching(leader_records, {{"kind", "write"}, {"key", "forwarded:control"},
-                                  {"principal", "producer"}, {"client_addr", via}})
+  // The audit thread writes records a few milliseconds after the commands: wait for the
+  // control's, queued after both refusals', before reading the file.
+  CHECK(wait_for_records(audit_file(cluster, leader), {{"kind", "write"},
+                                                       {"key", "forwarded:control"},
+                                                       {"principal", "producer"},
+                                                       {"client_addr", via}})
             .size() == 1);
+  const auto leader_records = read_records(audit_file(cluster, leader));
   CHECK(matching(leader_records, {{"kind", "write"}, {"command", "getex"}}).empty());
   // The leader records each refusal as denied_role, from the member that forwarded it.
   for (const char* command : {"getex", "set"}) {
