@@ -84,19 +84,19 @@ class WorkerPool {
 };
 
 // Handlers on the chain's own threads capture `this`: shutdown() runs or discards them all
-// before the Impl goes away. Only the answer callback given to authenticators, which a
-// plugin thread may call at any time, holds a weak reference.
+// before the Impl goes away. The answer callbacks reach it through its AnswerGate.
 //
 // Each authenticator has its own worker pool (a bulkhead): calls stuck in a slow plugin
 // occupy only that plugin's threads, so attempts that an earlier authenticator decides are
 // never queued behind them.
-class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
+class AuthChain::Impl {
  public:
   Impl(std::vector<std::shared_ptr<Authenticator>> authenticators, AuthChainOptions options,
        LogSink& log)
       : options_(options),
         log_(log),
         timer_work_(asio::make_work_guard(timers_)) {
+    gate_->chain = this;
     for (auto& authenticator : authenticators) {
       names_.push_back(authenticator->name());
       authenticators_.push_back(
@@ -111,6 +111,11 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     {
       std::unique_lock lock(mutex_);
       drained_.wait(lock, [this] { return in_flight_ == 0; });
+    }
+    {
+      // Every attempt has finished: later answers are late, and none reaches the chain now.
+      const std::lock_guard lock(gate_->mutex);
+      gate_->chain = nullptr;
     }
     for (auto& pool : pools_) pool->join();
     timer_work_.reset();
@@ -197,15 +202,15 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     // Held for the call: a reload that replaces it meanwhile destroys it only afterwards.
     const std::shared_ptr<Authenticator> authenticator = authenticators_[next]->get();
     authenticator->authenticate(
-        attempt->request, attempt->ticket, [weak = weak_from_this(), attempt](AuthStep answer) {
-          // May run on a plugin's thread: continue on the answering plugin's pool, if the
-          // chain still exists.
-          if (const std::shared_ptr<Impl> self = weak.lock()) {
-            asio::post(self->pools_[attempt->next]->context(),
-                       [chain = self.get(), attempt, answer = std::move(answer)]() mutable {
-                         chain->advance(attempt, std::move(answer));
-                       });
-          }
+        attempt->request, attempt->ticket, [gate = gate_, attempt](AuthStep answer) {
+          // May run on a plugin's thread: continue on the answering plugin's pool, unless
+          // the chain has shut down.
+          const std::lock_guard lock(gate->mutex);
+          if (gate->chain == nullptr) return;
+          asio::post(gate->chain->pools_[attempt->next]->context(),
+                     [chain = gate->chain, attempt, answer = std::move(answer)]() mutable {
+                       chain->advance(attempt, std::move(answer));
+                     });
         });
   }
 
@@ -247,6 +252,18 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
     if (--in_flight_ == 0) drained_.notify_all();
   }
 
+  // How an authenticator's answer callback, which a plugin thread may call at any time,
+  // reaches the chain. shutdown() closes it (chain = nullptr) under its mutex, so no answer
+  // posts to the chain afterwards, and a plugin thread never holds the chain itself: if it
+  // did, its last reference could run the chain's destructor there, and that can release
+  // the plugin instance and call the plugin's destroy() on the plugin's own thread, which
+  // joins itself. The callbacks share the gate; whoever drops it last frees only a mutex.
+  struct AnswerGate {
+    std::mutex mutex;
+    Impl* chain = nullptr;  // guarded by mutex; nullptr once the chain shut down
+  };
+  const std::shared_ptr<AnswerGate> gate_ = std::make_shared<AnswerGate>();
+
   // In config order; names_[i] is the name of authenticators_[i] (a reload keeps names).
   std::vector<std::unique_ptr<LiveSlot<Authenticator>>> authenticators_;
   std::vector<std::string> names_;
@@ -267,7 +284,7 @@ class AuthChain::Impl : public std::enable_shared_from_this<AuthChain::Impl> {
 
 AuthChain::AuthChain(std::vector<std::shared_ptr<Authenticator>> authenticators,
                      AuthChainOptions options, LogSink& log)
-    : impl_(std::make_shared<Impl>(std::move(authenticators), options, log)) {}
+    : impl_(std::make_unique<Impl>(std::move(authenticators), options, log)) {}
 
 AuthChain::~AuthChain() {
   impl_->shutdown();

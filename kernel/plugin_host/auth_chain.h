@@ -85,7 +85,7 @@ class AuthChain {
 
  private:
   class Impl;
-  std::shared_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace keepdb::plugin_host
