@@ -26,18 +26,21 @@ class FakeAuthenticator final : public Authenticator {
   FakeAuthenticator(std::string name, Decision decision, bool answers = true,
                     std::chrono::milliseconds delay = 0ms)
       : name_(std::move(name)), decision_(decision), answers_(answers), delay_(delay) {}
-  // The last reference may go on one of its own answering threads (the chain's answer
-  // callback can hold the chain, and so this, a moment after the chain was destroyed): that
-  // thread is only unwinding its lambda and is detached, not joined by itself.
+  // The chain must never let the last reference go on one of this authenticator's own
+  // answering threads (a plugin's destroy() there would join itself): if it does, that is
+  // counted in released_on_own_thread, and the thread is detached rather than joined.
   ~FakeAuthenticator() override {
     for (std::thread& thread : threads_) {
       if (thread.get_id() == std::this_thread::get_id()) {
+        ++released_on_own_thread;
         thread.detach();
       } else {
         thread.join();
       }
     }
   }
+
+  static inline std::atomic<int> released_on_own_thread{0};
 
   const std::string& name() const override { return name_; }
   void authenticate(const AuthRequest&, std::uint64_t, AuthStepDone done) override {
@@ -148,6 +151,19 @@ TEST_CASE("AuthChain: destruction waits until every attempt has called done", "[
     for (int i = 0; i < 5; ++i) chain.authenticate(AuthRequest{}, [&](AuthOutcome) { ++answered; });
   }
   CHECK(answered == 5);
+}
+
+TEST_CASE("AuthChain: an authenticator answering from its own thread is never released there",
+          "[auth_chain]") {
+  // The chain is destroyed as soon as each attempt is done, while the authenticator's thread
+  // may still be returning from its answer; the chain holds the only reference to it.
+  FakeAuthenticator::released_on_own_thread = 0;
+  for (int round = 0; round < 300; ++round) {
+    AuthChain chain({std::make_shared<FakeAuthenticator>("async", Decision::kAccept, true, 1ms)},
+                    {}, null_log);
+    REQUIRE(run(chain).verdict == Verdict::kAccepted);
+  }
+  CHECK(FakeAuthenticator::released_on_own_thread == 0);
 }
 
 TEST_CASE("AuthChain: a done handler that throws does not take the chain down", "[auth_chain]") {
