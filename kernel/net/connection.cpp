@@ -285,7 +285,7 @@ void Connection::process_requests() {
     const Handled handled = handle_request(args_);
     if (handled == Handled::kMustWait) break;  // pending writes or a read barrier
     consume_request(handled);
-    note_activity();
+    note_activity(session_.last_command);  // the request's start: one clock read fewer
     account_memory();  // its reply is queued
     if (++handled_count >= kRequestsPerTurn ||
         queued_.size() - std::min(queued_.size(), replies_before) >= kReplyBytesPerTurn) {
@@ -432,8 +432,8 @@ void Connection::consume(std::size_t bytes) {
   consumed_bytes_ += bytes;
 }
 
-void Connection::note_activity() {
-  if (session_.authenticated) last_request_ = Clock::now();
+void Connection::note_activity(Clock::time_point at) {
+  if (session_.authenticated) last_request_ = at;
 }
 
 // True (and a read round requested) when this keyspace read must wait for one.

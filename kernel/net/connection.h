@@ -108,9 +108,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   enum class Handled { kMustWait, kDone, kDoneCarryingSecret };
 
   void process_requests();
+  // Every outcome but kMustWait has set session_.last_command to the request's start.
   Handled handle_request(const std::vector<std::string_view>& args);
   void consume_request(Handled handled);
-  void note_activity();
+  // An authenticated client's activity at `at` moves its idle deadline.
+  void note_activity(Clock::time_point at = Clock::now());
   // The seams' parts of a request; each returns true when it replied instead of running it.
   bool refused_as_expired(resp::ReplyWriter& out);
   bool refused_by_admission(const commands::Admission& admission, commands::Args argv,
