@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Quick start, command 2: install dependencies, build everything with ASan + UBSan and
 # warnings as errors, fuzz every libFuzzer target for a bounded time (scripts/fuzz.sh;
-# FUZZ_SECONDS=0 skips it), and run the whole suite (unit, plugin ABI, integration) via ctest.
+# FUZZ_SECONDS=0 skips it), run the whole suite (unit, plugin ABI, integration) via ctest,
+# then build the server, the plugins and the benchmarks once more as bench/README.md does:
+# Release, without the tests, warnings as errors (the optimizer warns where -O0 does not).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -12,5 +14,8 @@ cmake --build build-test -j"$(nproc)"
 scripts/fuzz.sh
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-cd build-test
-ctest --output-on-failure --timeout 300 -j"$(nproc)" "$@"
+(cd build-test && ctest --output-on-failure --timeout 300 -j"$(nproc)" "$@")
+cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DKEEPDB_WERROR=ON \
+  -DKEEPDB_BUILD_TESTS=OFF -DKEEPDB_BUILD_BENCH=ON >/dev/null
+cmake --build build-release -j"$(nproc)" >/dev/null
+echo "test.sh: the Release build (no tests, warnings as errors) built"
