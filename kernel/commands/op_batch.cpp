@@ -1,6 +1,8 @@
 // Encoding and decoding of write-command batches.
 #include "kernel/commands/op_batch.h"
 
+#include <algorithm>
+
 #include "storage/kv_store.h"
 
 namespace keepdb::commands {
@@ -17,6 +19,8 @@ constexpr std::size_t kHeaderBytesWithoutTime = 5;
 constexpr std::size_t kDatabasesOffset = 9;
 constexpr std::size_t kValueLimitOffset = 11;
 constexpr std::size_t kMinOpBytes = 8;  // argc and at least one argument length
+// The most a builder keeps reserved between batches (take()).
+constexpr std::size_t kReservedBatchBytes = 1 << 20;
 
 void put_u32(std::string& out, std::uint32_t v) {
   const char bytes[4] = {static_cast<char>(v & 0xff), static_cast<char>((v >> 8) & 0xff),
@@ -69,6 +73,9 @@ std::string OpBatchBuilder::take(std::uint64_t time_ms) {
     buffer_[kHeaderBytes - 4 + i] = static_cast<char>((count_ >> (8 * i)) & 0xff);
   }
   std::string batch = std::move(buffer_);
+  // The next batch is likely about as large: room for it now spares the doublings (each a
+  // copy of what the batch holds so far) as it grows, up to kReservedBatchBytes.
+  buffer_.reserve(std::min(batch.size(), kReservedBatchBytes));
   buffer_.assign(kHeaderBytes, '\0');
   count_ = 0;
   return batch;

@@ -1,9 +1,16 @@
 // Batching of write commands in front of the durable write path.
 #include "kernel/consensus/write/group_commit.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace keepdb::consensus {
+namespace {
+
+// The most callers a batch's vector is reserved for ahead of the next batch (hand_off).
+constexpr std::size_t kReservedCallers = 4096;
+
+}  // namespace
 
 GroupCommit::GroupCommit(util::Executor& executor, BatchSink& sink, commands::ServerStats& stats,
                          unsigned databases, std::uint64_t max_value_bytes,
@@ -48,9 +55,11 @@ void GroupCommit::hand_off() {
   if (busy_ || pending_ops_.empty()) return;
   busy_ = true;
   handed_off_at_ = std::chrono::steady_clock::now();
-  in_flight_ = std::move(pending_completions_);
-  pending_completions_.clear();
-  sink_.commit(pending_ops_.take(wall_clock_()), std::exchange(pending_callers_, {}),
+  // The two completion vectors trade places, so each keeps its storage from batch to batch.
+  in_flight_.swap(pending_completions_);
+  std::vector<commands::Caller> callers = std::exchange(pending_callers_, {});
+  pending_callers_.reserve(std::min(callers.size(), kReservedCallers));
+  sink_.commit(pending_ops_.take(wall_clock_()), std::move(callers),
                [this](std::vector<commands::Reply> replies) { finish(std::move(replies)); });
 }
 
@@ -65,6 +74,8 @@ void GroupCommit::finish(std::vector<commands::Reply> replies) {
   for (std::size_t i = 0; i < done.size(); ++i) {
     done[i](i < replies.size() ? replies[i] : commands::Reply::error("ERR internal error"));
   }
+  done.clear();
+  if (in_flight_.empty()) in_flight_.swap(done);  // its storage serves the next batch
   maybe_hand_off();
   if (drained_ && !busy_ && pending_ops_.empty()) std::exchange(drained_, nullptr)();
 }

@@ -134,6 +134,32 @@ TEST_CASE("writes that arrive while a batch is in flight form the next batch", "
   CHECK(f.replies == std::vector<std::string>{"a :1", "b :1", "c :2"});
 }
 
+TEST_CASE("a write proposed from a completion goes in the next batch with its own completion",
+          "[group_commit]") {
+  // The completions of a batch and of the batch forming behind it trade storage from batch
+  // to batch: a completion that proposes must not land among the ones being run.
+  Fixture f;
+  f.sink.gathers_ = false;
+  for (int round = 0; round < 3; ++round) {
+    const std::vector<std::string_view> args{"SET", "k", "v"};
+    f.group.propose({"a", keepdb::commands::kAllRoles}, args, [&f](const Reply& reply) {
+      f.replies.push_back("a " + describe_reply(reply));
+      f.set("b");  // the client's next write, sent on its reply
+    });
+    f.set("c");
+    f.scheduler.run_for_us(0);
+    REQUIRE(f.sink.batches.size() == static_cast<std::size_t>(2 * round + 1));
+    f.sink.complete(2 * round);
+    f.scheduler.run_for_us(0);
+    REQUIRE(f.sink.batches.size() == static_cast<std::size_t>(2 * round + 2));
+    CHECK(f.batch(2 * round + 1) == "SET b v");
+    f.sink.complete(2 * round + 1);
+  }
+  CHECK(f.replies == std::vector<std::string>{"a :1", "c :2", "b :1", "a :1", "c :2", "b :1",
+                                              "a :1", "c :2", "b :1"});
+  CHECK(f.stats.writes_applied == 9);
+}
+
 TEST_CASE("a sink that does not gather gets the next batch at once", "[group_commit]") {
   Fixture f;
   f.sink.gathers_ = false;
