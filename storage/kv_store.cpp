@@ -161,21 +161,30 @@ void KvStore::index_expiry(MDB_txn* txn, std::string_view stored, std::uint64_t 
 
 // One B-tree search: the insert of a new key, or the search that finds the old record and
 // leaves the cursor on it for the overwrite in place (MDB_CURRENT).
+KvStore::PutCursor KvStore::put_cursor(MDB_txn* txn) const {
+  Cursor cursor = open_cursor(txn, kv_, "open cursor");
+  return PutCursor(cursor.release(), mdb_cursor_close);
+}
+
 void KvStore::put(MDB_txn* txn, Db db, std::string_view key, std::string_view payload,
-                  std::uint64_t expires_at_ms) const {
+                  std::uint64_t expires_at_ms, MDB_cursor* cursor) const {
   if (key.size() > kMaxKeyBytes) throw StorageError("write key", MDB_BAD_VALSIZE);
   const StoredKey stored(db, key);
   const std::size_t header = expires_at_ms != 0 ? 9 : 1;
-  const Cursor cursor = open_cursor(txn, kv_, "open cursor");
+  Cursor own(nullptr, mdb_cursor_close);
+  if (cursor == nullptr) {
+    own = open_cursor(txn, kv_, "open cursor");
+    cursor = own.get();
+  }
   MDB_val k = stored.val();
   MDB_val v{header + payload.size(), nullptr};
-  int rc = mdb_cursor_put(cursor.get(), &k, &v, MDB_NOOVERWRITE | MDB_RESERVE);
+  int rc = mdb_cursor_put(cursor, &k, &v, MDB_NOOVERWRITE | MDB_RESERVE);
   const bool existed = rc == MDB_KEYEXIST;
   std::uint64_t old_expiry = 0;
   if (existed) {
     old_expiry = decode_record(from_val(v)).expires_at_ms;  // v: the old record
     v = MDB_val{header + payload.size(), nullptr};
-    rc = mdb_cursor_put(cursor.get(), &k, &v, MDB_CURRENT | MDB_RESERVE);
+    rc = mdb_cursor_put(cursor, &k, &v, MDB_CURRENT | MDB_RESERVE);
   }
   check(rc, "write key");
   auto* out = static_cast<char*>(v.mv_data);

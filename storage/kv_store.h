@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,8 +63,14 @@ class KvStore {
   // kMaxKeyBytes is never stored.
   std::optional<ValueView> get(MDB_txn* txn, Db db, std::string_view key) const;
   // `key` must be at most kMaxKeyBytes (LMDB refuses longer ones with a StorageError).
+  // `cursor`, when given, is a put_cursor() of `txn`: put() then uses it rather than opening
+  // (and allocating) a cursor of its own.
   void put(MDB_txn* txn, Db db, std::string_view key, std::string_view payload,
-           std::uint64_t expires_at_ms = 0) const;
+           std::uint64_t expires_at_ms = 0, MDB_cursor* cursor = nullptr) const;
+  // A cursor for a run of put()s through one write transaction (a state machine's batch).
+  // It must be destroyed before `txn` ends: LMDB frees a write transaction's cursors then.
+  using PutCursor = std::unique_ptr<MDB_cursor, void (*)(MDB_cursor*)>;
+  PutCursor put_cursor(MDB_txn* txn) const;
   bool erase(MDB_txn* txn, Db db, std::string_view key) const;
   // The bytes one key takes in LMDB's pages (MEMORY USAGE): the stored key (database byte
   // and key) and its record (flag byte, expiry, payload) with LMDB's node header and page

@@ -50,6 +50,8 @@ struct ApplyContext {
   NodeContext* node = nullptr;
   storage::Db db = 0;                    // the database the op names (op_batch.h)
   unsigned databases = config::kDefaultDatabases;  // SELECT, MOVE, SWAPDB and COPY DB stay below it
+  // The batch's KvStore::put_cursor() of `txn`, shared by its puts; null: each opens one.
+  MDB_cursor* put_cursor = nullptr;
 
   // The record of `key` unless it is absent or expired at now_ms. An expired record is
   // erased on the way (every server erases it at the same point of the log).
@@ -63,7 +65,7 @@ struct ApplyContext {
     return value;
   }
   void put(std::string_view key, std::string_view payload, std::uint64_t expires_at_ms = 0) const {
-    kv.put(txn, db, key, payload, expires_at_ms);
+    kv.put(txn, db, key, payload, expires_at_ms, put_cursor);
   }
   bool erase(std::string_view key) const { return kv.erase(txn, db, key); }
 };

@@ -51,7 +51,9 @@ const std::vector<Reply>& StateMachine::apply_batch(MDB_txn* txn, std::string_vi
   }
   // The leader's limit when the batch carries it, so every node answers APPEND alike.
   const std::uint64_t max_value_bytes = reader.max_value_bytes().value_or(max_value_bytes_);
-  ApplyContext context{kv_, txn, max_value_bytes, now, node_, 0, databases};
+  // One cursor for the batch's puts (a SET's single B-tree search), not one per put.
+  const storage::KvStore::PutCursor put_cursor = kv_.put_cursor(txn);
+  ApplyContext context{kv_, txn, max_value_bytes, now, node_, 0, databases, put_cursor.get()};
   while (reader.next(args_)) {
     context.db = reader.db();
     const CommandSpec* spec = command_table().find(args_[0]);
