@@ -45,6 +45,9 @@ class Cluster {
 
   // Runs `done` once a read issued now may be served from local state linearizably.
   virtual void wait_linearizable(Done done) = 0;
+  // Whether a read issued now may be served from local state linearizably at once, without
+  // waiting (a sole voter that leads): wait_linearizable() would only post its success.
+  virtual bool linearizable_now() const = 0;
 
   // Leader only. Adds a spare, waits for it to catch up, then promotes it to voter.
   virtual void add_member(std::uint64_t id, const std::string& peer_address,

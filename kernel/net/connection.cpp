@@ -443,6 +443,12 @@ bool Connection::waits_for_read_barrier(const commands::CommandSpec& spec) {
       consumed_bytes_ + parser_.consumed() <= reads_cleared_until_) {
     return false;
   }
+  if (!read_barrier_pending_ && cluster->linearizable_now()) {
+    // A sole voter that leads: the reads that have arrived may run now, without a round
+    // (and the event-loop turns its posted answer would cost).
+    reads_cleared_until_ = received_bytes_;
+    return false;
+  }
   if (!read_barrier_pending_) {
     read_barrier_pending_ = true;
     const std::uint64_t covered = received_bytes_;  // every request that has arrived so far

@@ -82,6 +82,10 @@ void ClusterService::wait_linearizable(Done done) {
   });
 }
 
+bool ClusterService::linearizable_now() const {
+  return reads_.immediate();
+}
+
 std::string ClusterService::describe_failure(int status) const {
   if (status == RAFT_NOTLEADER) {
     const auto leader = raft_.leader_member();

@@ -23,6 +23,7 @@ class ClusterService final : public commands::Cluster {
   std::vector<Member> members() const override;
   std::size_t replicas_in_sync() const override;
   void wait_linearizable(Done done) override;
+  bool linearizable_now() const override;
   void add_member(std::uint64_t id, const std::string& peer_address,
                   const std::string& client_address, Done done) override;
   void remove_member(std::uint64_t id, Done done) override;

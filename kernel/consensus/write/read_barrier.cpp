@@ -25,6 +25,10 @@ void ReadBarrier::wait(Done done) {
   if (!round_running_) start_round();
 }
 
+bool ReadBarrier::immediate() const {
+  return raft_.sole_voter_leader() && !raft_.unavailable() && !raft_.read_refusal();
+}
+
 void ReadBarrier::start_round() {
   round_ = std::move(next_);
   next_.clear();

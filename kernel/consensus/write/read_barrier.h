@@ -39,6 +39,9 @@ class ReadBarrier {
 
   // Completes once reads that arrived before this call may run on local state.
   void wait(Done done);
+  // Whether reads issued now may run on local state at once: a sole voter that leads, is
+  // available and refuses no reads, where wait() would only post its success.
+  bool immediate() const;
 
  private:
   void start_round();

@@ -58,6 +58,23 @@ TEST_CASE("a sole voter that leads answers reads without a round", "[read_barrie
   CHECK(barriers.count == 0);
 }
 
+TEST_CASE("reads are immediate only on a sole voter that leads, is available and refuses none",
+          "[read_barrier]") {
+  WriteCluster single(1);
+  CHECK_FALSE(single.node(1).reads().immediate());  // no leader yet
+  single.elect_and_settle(1);
+  CHECK(single.node(1).reads().immediate());
+  single.raft().replica(1).set_read_refusal("MISCONF behind");
+  CHECK_FALSE(single.node(1).reads().immediate());
+  single.raft().replica(1).set_read_refusal(std::nullopt);
+  single.raft().replica(1).set_unavailable(true);
+  CHECK_FALSE(single.node(1).reads().immediate());
+
+  WriteCluster three(3);
+  three.elect_and_settle(1);
+  for (const raft_id node : {1, 2, 3}) CHECK_FALSE(three.node(node).reads().immediate());
+}
+
 TEST_CASE("a store behind its answered writes refuses reads at once, on a sole voter or not",
           "[read_barrier]") {
   for (const std::size_t nodes : {std::size_t{1}, std::size_t{3}}) {
