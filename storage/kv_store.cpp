@@ -159,13 +159,13 @@ void KvStore::index_expiry(MDB_txn* txn, std::string_view stored, std::uint64_t 
   if (!(rc == MDB_NOTFOUND && !add)) check(rc, "update expiry index");
 }
 
-// One B-tree search: the insert of a new key, or the search that finds the old record and
-// leaves the cursor on it for the overwrite in place (MDB_CURRENT).
 KvStore::PutCursor KvStore::put_cursor(MDB_txn* txn) const {
   Cursor cursor = open_cursor(txn, kv_, "open cursor");
   return PutCursor(cursor.release(), mdb_cursor_close);
 }
 
+// One B-tree search: the insert of a new key, or the search that finds the old record and
+// leaves the cursor on it for the overwrite in place (MDB_CURRENT).
 void KvStore::put(MDB_txn* txn, Db db, std::string_view key, std::string_view payload,
                   std::uint64_t expires_at_ms, MDB_cursor* cursor) const {
   if (key.size() > kMaxKeyBytes) throw StorageError("write key", MDB_BAD_VALSIZE);
