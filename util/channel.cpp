@@ -199,6 +199,15 @@ void Channel::send_output() {
                     });
 }
 
+std::size_t Channel::send_now(asio::const_buffer data) {
+  if (session_ || !socket_.is_open()) return 0;
+  boost::system::error_code error;
+  if (!socket_.non_blocking()) socket_.non_blocking(true, error);
+  // An error (a full buffer, a reset) sends nothing here: async_write meets it again.
+  const std::size_t sent = error ? 0 : socket_.send(data, 0, error);
+  return error ? 0 : sent;
+}
+
 void Channel::shutdown_send() {
   if (!session_) {
     boost::system::error_code ignored;

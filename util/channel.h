@@ -81,6 +81,11 @@ class Channel {
     pump_read();
   }
 
+  // Writes what of `data` a plain socket takes now, without blocking, and returns how many
+  // bytes that was: 0 when its buffer is full, and always 0 on a secured channel (a
+  // session's records go through async_write). Only while no async_write is outstanding.
+  std::size_t send_now(boost::asio::const_buffer data);
+
   // Writes all of `data` (which must stay valid until the handler runs).
   template <typename WriteHandler>
   void async_write(boost::asio::const_buffer data, WriteHandler&& handler) {

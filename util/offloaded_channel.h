@@ -68,6 +68,10 @@ class OffloadedChannel {
     if (!offloaded_) return channel_->async_read_some(buffer, std::forward<ReadHandler>(handler));
     offload_read(buffer, Handler(std::forward<ReadHandler>(handler)), Through::kSession);
   }
+  // As Channel::send_now on the direct path; 0 offloaded (the socket is another thread's).
+  std::size_t send_now(boost::asio::const_buffer data) {
+    return offloaded_ ? 0 : channel_->send_now(data);
+  }
   template <typename WriteHandler>
   void async_write(boost::asio::const_buffer data, WriteHandler&& handler) {
     if (!offloaded_) return channel_->async_write(data, std::forward<WriteHandler>(handler));

@@ -314,16 +314,21 @@ void Connection::process_requests() {
   }
   account_memory();
   if (reply_buffer_exceeded()) return;
-  schedule_flush();
   // A client that waits for its replies sends nothing before them: when the last read
   // drained the socket and a reply is still to go out, a read now would find it empty (a
-  // wasted system call per request). The write's completion reads instead (on_written),
-  // once this turn's replies, every connection's, have left.
+  // wasted system call per request). Once the replies have left (after_written), and this
+  // turn's other replies, every connection's, with them, the connection reads instead.
+  // Decided before the flush: replies sent at once may end a backlog, and the requests it
+  // held back then run from after_written(), not from a read that may never complete.
   const bool reply_owed = awaiting_replies() || writing_ || !queued_.empty();
-  if (!backlogged_since_ && (!awaiting_replies() || input_.empty()) &&
-      !(input_.empty() && socket_drained_ && reply_owed)) {
-    read_more();
+  const bool read_next = !backlogged_since_ && (!awaiting_replies() || input_.empty()) &&
+                         !(input_.empty() && socket_drained_ && reply_owed);
+  if (replies_before == 0) {
+    flush(true);  // this pass's own replies (reads): sent now, if the socket takes them
+  } else {
+    schedule_flush();  // with writes' replies, after the turn's other completions
   }
+  if (read_next) read_more();
 }
 
 // Returns kMustWait, consuming nothing, when the request must wait for earlier writes.
@@ -537,7 +542,7 @@ void Connection::schedule_flush() {
   });
 }
 
-void Connection::flush() {
+void Connection::flush(bool send_now) {
   if (writing_ || closed_) return;
   if (queued_.empty()) {
     if (closing_ && !awaiting_replies()) {
@@ -551,6 +556,14 @@ void Connection::flush() {
   }
   sending_.swap(queued_);
   queued_.clear();
+  // A plain socket on this thread usually takes the replies at once: sent so, they need no
+  // completion, which Asio would run a turn of the event loop later.
+  const std::size_t sent = send_now ? channel_.send_now(asio::buffer(sending_)) : 0;
+  if (sent == sending_.size()) {
+    after_written(false);
+    return;
+  }
+  sending_.erase(0, sent);
   writing_ = true;
   channel_.async_write(asio::buffer(sending_),
                        [self = shared_from_this()](const boost::system::error_code& error,
@@ -564,6 +577,10 @@ void Connection::on_written(const boost::system::error_code& error) {
     close(channel_.failure().empty() ? "" : "transport: " + log::truncated(channel_.failure()));
     return;
   }
+  after_written(true);
+}
+
+void Connection::after_written(bool completion) {
   sending_.clear();
   if (sending_.capacity() > 1 << 20) sending_.shrink_to_fit();
   account_memory();
@@ -571,11 +588,18 @@ void Connection::on_written(const boost::system::error_code& error) {
   if (!replies_backlogged()) backlogged_since_.reset();
   if (closing_ || awaiting_replies() || reading_ || backlogged_since_) return;
   // Requests still buffered run before the next read: a read in flight must never see the
-  // buffer consumed (and reset) under it.
+  // buffer consumed (and reset) under it. Sent at once, the replies may have left from
+  // inside process_requests(): it runs again from the event loop, not nested in itself.
   if (input_.empty()) {
     read_more();
-  } else {
+  } else if (completion) {
     process_requests();
+  } else {
+    asio::post(server_.io(), [self = shared_from_this()] {
+      if (!self->closed_ && !self->closing_ && !self->awaiting_replies()) {
+        self->process_requests();
+      }
+    });
   }
 }
 

@@ -125,12 +125,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void audit(commands::AuditKind kind, std::string action, std::string outcome,
              std::string detail = {});
   void on_write_applied(const commands::Reply& reply);
+  // What follows the replies' leaving, sent at once by flush() or completed (on_written,
+  // `completion`): the next replies, the close a closing connection waits for, the requests
+  // still buffered or the next read.
+  void after_written(bool completion);
   bool waits_for_read_barrier(const commands::CommandSpec& spec);
   void consume(std::size_t bytes);
   commands::Resume defer_reply();
   void resume_after_reply();
   void schedule_flush();
-  void flush();
+  // Hands the queued replies to the channel. `send_now`: a plain socket on this thread takes
+  // what it can at once (no completion a turn later); otherwise, and for the rest, async_write.
+  void flush(bool send_now = false);
   void on_written(const boost::system::error_code& error);
   bool reply_buffer_exceeded();
   bool replies_backlogged() const;
