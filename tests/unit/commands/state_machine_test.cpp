@@ -2,7 +2,8 @@
 // index written in the caller's transaction (so it commits or aborts with the data),
 // database numbers checked against the range the batch carries, and every batch this build
 // cannot apply as its leader did (a newer format, an unknown or malformed op, damage)
-// refused whole with UnappliableBatch: never skipped, never a crash.
+// refused whole with UnappliableBatch: never skipped, never a crash; and ops applied in one
+// batch (whose puts share a cursor) leave the store as the same ops one per batch do.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
