@@ -498,13 +498,15 @@ commands::Resume Connection::defer_reply() {
 void Connection::resume_after_reply() {
   if (reply_buffer_exceeded()) return;
   if (!awaiting_replies() && !closing_) {
-    asio::post(server_.io(), [self = shared_from_this()] {
-      if (!self->closed_ && !self->closing_ && !self->awaiting_replies()) {
-        self->process_requests();
-      }
-    });
+    post_process_requests();
   }
   schedule_flush();
+}
+
+void Connection::post_process_requests() {
+  asio::post(server_.io(), [self = shared_from_this()] {
+    if (!self->closed_ && !self->closing_ && !self->awaiting_replies()) self->process_requests();
+  });
 }
 
 std::size_t Connection::reply_limit() const {
@@ -595,11 +597,7 @@ void Connection::after_written(bool completion) {
   } else if (completion) {
     process_requests();
   } else {
-    asio::post(server_.io(), [self = shared_from_this()] {
-      if (!self->closed_ && !self->closing_ && !self->awaiting_replies()) {
-        self->process_requests();
-      }
-    });
+    post_process_requests();
   }
 }
 

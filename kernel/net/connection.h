@@ -133,6 +133,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void consume(std::size_t bytes);
   commands::Resume defer_reply();
   void resume_after_reply();
+  // process_requests() from the event loop, unless by then the connection is closing or
+  // owes replies (whose arrival resumes it).
+  void post_process_requests();
   void schedule_flush();
   // Hands the queued replies to the channel. `send_now`: a plain socket on this thread takes
   // what it can at once (no completion a turn later); otherwise, and for the rest, async_write.
