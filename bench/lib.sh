@@ -34,3 +34,20 @@ release_keepd() {
     KEEPD=build-bench/kernel/cli/keepd
   fi
 }
+
+# cpu_ticks PID: user + system CPU time of the process, all its threads, in clock ticks
+# (getconf CLK_TCK a second).
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+# durable_redis DIR PORT [redis-server args...]: starts Redis on 127.0.0.1:PORT with the AOF
+# synced before every reply (appendonly yes, appendfsync always), data and log in DIR (run
+# from DIR: Redis writes nothing into the current directory), in the background; sets
+# REDIS_PID. The caller stops it.
+durable_redis() {
+  local dir=$1 port=$2
+  shift 2
+  (cd "$dir" && exec redis-server --port "$port" --bind 127.0.0.1 --save '' --dir "$dir" \
+    --appendonly yes --appendfsync always "$@" >"$dir/log" 2>&1) &
+  # shellcheck disable=SC2034 # for the caller
+  REDIS_PID=$!
+}

@@ -42,10 +42,8 @@ TOML
 "$KEEPD" run --config "$OUT/keepdb/node.toml" 2>"$OUT/keepdb/log" &
 PIDS+=($!)
 KEEPDB_PID=$!
-(cd "$OUT/redis" && exec redis-server --port $((PORT_BASE + 1)) --bind 127.0.0.1 --save '' \
-  --dir "$OUT/redis" --appendonly yes --appendfsync always >"$OUT/redis/log" 2>&1) &
-PIDS+=($!)
-REDIS_PID=$!
+durable_redis "$OUT/redis" $((PORT_BASE + 1))
+PIDS+=("$REDIS_PID")
 
 wait_for_ping -p "$PORT_BASE"
 wait_for_ping -p $((PORT_BASE + 1))

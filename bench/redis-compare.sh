@@ -84,8 +84,6 @@ stop() {  # PID: SIGTERM, wait, forget it
   PIDS=("${left[@]}")
 }
 
-cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }  # utime + stime
-
 # run PORT PID TEST clients pipeline requests [redis-benchmark args...] -> "rps p50 cpu_us_per_op"
 run() {
   local port=$1 pid=$2 test=$3 c=$4 p=$5 n=$6 before after
@@ -116,10 +114,7 @@ keepdb plain ""
 PLAIN_PORT=$PORT PLAIN_PID=$PID
 REDIS_PORT=$next_port && next_port=$((next_port + 1))
 mkdir -m 700 "$OUT/redis"
-# Started from its own folder: Redis writes nothing into the current directory.
-(cd "$OUT/redis" && exec redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
-  --dir "$OUT/redis" --appendonly yes --appendfsync always >"$OUT/redis/log" 2>&1) &
-REDIS_PID=$!
+durable_redis "$OUT/redis" "$REDIS_PORT"
 PIDS+=("$REDIS_PID")
 wait_for_ping -p "$PLAIN_PORT"
 wait_for_ping -p "$REDIS_PORT"
@@ -292,11 +287,9 @@ redis_tls_row() {
   scripts/gen-certs.sh "$dir/certs" 1 2>/dev/null
   local plain_port=$next_port tls_port=$((next_port + 1)) pid
   next_port=$((next_port + 2))
-  (cd "$dir" && exec redis-server --port "$plain_port" --tls-port "$tls_port" \
-    --tls-cert-file certs/node1.pem --tls-key-file certs/node1.key \
-    --tls-ca-cert-file certs/ca.pem --tls-auth-clients no --bind 127.0.0.1 --save '' \
-    --dir "$dir" --appendonly yes --appendfsync always >"$dir/log" 2>&1) &
-  pid=$!
+  durable_redis "$dir" "$plain_port" --tls-port "$tls_port" --tls-cert-file certs/node1.pem \
+    --tls-key-file certs/node1.key --tls-ca-cert-file certs/ca.pem --tls-auth-clients no
+  pid=$REDIS_PID
   PIDS+=("$pid")
   wait_for_ping -p "$plain_port"
   wait_for_ping -p "$tls_port" --tls --cacert "$dir/certs/ca.pem"
