@@ -87,12 +87,16 @@ std::size_t format_rfc3339(std::uint64_t wall_ns, char (&text)[40]) {
   return kSecondsSize + 8;
 }
 
+// Formatted in place and appended once: a character at a time cost a capacity check each.
 void append_hex(std::string& out, const Digest& digest) {
   static constexpr char kHex[] = "0123456789abcdef";
+  char hex[kHashHexSize];
+  char* next = hex;
   for (const std::uint8_t byte : digest) {
-    out += kHex[byte >> 4];
-    out += kHex[byte & 0xf];
+    *next++ = kHex[byte >> 4];
+    *next++ = kHex[byte & 0xf];
   }
+  out.append(hex, sizeof hex);
 }
 
 }  // namespace
