@@ -2,7 +2,7 @@
 # ab.sh: two servers under the same redis-benchmark load, one at a time, in alternating
 # rounds, each round on a fresh server after a warm-up: what a change does, measured the way
 # this machine allows (its speed moves by ±20% from minute to minute, so only alternating
-# rounds compare). A side is a keepd binary (a plain node, SIDE_CONFIG appended to its
+# rounds compare). A side is a keepd binary (a plain node, A_CONFIG or B_CONFIG appended to its
 # config) or `redis` (a durable Redis, appendfsync always). Per round and as medians it prints
 # throughput, p50, the server's CPU time per operation (user+sys of all its threads, from
 # /proc/PID/stat) and the client's (redis-benchmark's own user+sys), and with COUNT the
@@ -14,6 +14,8 @@
 # Knobs (env): ROUNDS=5 N=200000 (measured requests) WARMUP=20000 (requests before them)
 #   A_CONFIG= B_CONFIG= (TOML lines appended to the side's [client] table, e.g.
 #   "io_threads = 1"; a line after a [table] header of its own lands in that table)
+#   A_HOOK= B_HOOK= (a shell command run once the side's fresh server answers, with its
+#   PID in $SERVER, e.g. to renice one of its threads)
 #   THREADS=1 (also each server thread's CPU per operation, by thread name)
 #   COUNT="fdatasync epoll_wait recvfrom malloc" (per operation: a name is a system call,
 #   counted at its entry, or `malloc`, counted by a uprobe on libc's malloc that this script
@@ -24,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-[ $# -ge 2 ] || { sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 SIDES=("$1" "$2")
 shift 2
 LOAD=("$@")
@@ -37,6 +39,7 @@ COUNT=${COUNT:-}
 OUT=${OUT:-/tmp/keepdb-ab}
 PORT=${PORT:-6551}
 CONFIGS=("${A_CONFIG:-}" "${B_CONFIG:-}")
+HOOKS=("${A_HOOK:-}" "${B_HOOK:-}")
 LABELS=(A B)
 HZ=$(getconf CLK_TCK)
 
@@ -109,6 +112,7 @@ measure() {
   local dir="$OUT/$1-$2" perf_pid="" before after threads_before clock
   start "$1" "$dir"
   wait_for_ping -p "$PORT"
+  [ -z "${HOOKS[$1]}" ] || SERVER=$SERVER bash -c "${HOOKS[$1]}"
   redis-benchmark -p "$PORT" "${LOAD[@]}" -n "$WARMUP" -q >/dev/null 2>&1
   [ -z "$THREADS" ] || threads_before=$(thread_ticks "$SERVER")
   if [ -n "$EVENTS" ]; then

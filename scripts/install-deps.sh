@@ -13,6 +13,7 @@ packages=(
   redis-tools redis-server python3-redis python3-prometheus-client nodejs
   clang-14 libclang-rt-14-dev
   etcd-server etcd-client golang-go golang-etcd-server-dev  # bench/cluster-compare.sh's reference
+  linux-perf  # bench/ab.sh's COUNT
 )
 
 SUDO=""
