@@ -50,6 +50,7 @@ done
 EVENTS=""
 if [ -n "$COUNT" ]; then
   command -v perf >/dev/null || { echo "ab.sh: COUNT needs perf (linux-perf)" >&2; exit 2; }
+  tracepoints=$(perf list --raw-dump tracepoint 2>/dev/null | tr ' ' '\n')
   for name in $COUNT; do
     if [ "$name" = malloc ]; then
       if ! perf probe -l 2>/dev/null | grep -q 'probe_libc:malloc '; then
@@ -58,6 +59,8 @@ if [ -n "$COUNT" ]; then
       fi
       EVENTS+="${EVENTS:+,}probe_libc:malloc"
     else
+      grep -qx "syscalls:sys_enter_$name" <<<"$tracepoints" ||
+        { echo "ab.sh: COUNT: no system call named $name (perf list tracepoint)" >&2; exit 2; }
       EVENTS+="${EVENTS:+,}syscalls:sys_enter_$name"
     fi
   done
