@@ -23,6 +23,7 @@
 #   compare the counts of a COUNT run, and the timings of a run without COUNT.
 #   OUT=/tmp/keepdb-ab PORT=6551
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside measure(), run in $(...), ends the run
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
@@ -111,11 +112,15 @@ format_row() {
 }
 
 # measure SIDE-INDEX ROUND: one round; prints "rps p50 server_us client_us [count/op...]".
+# Runs in a subshell (the caller captures its output), which stops its server on any exit.
 measure() {
   local dir="$OUT/$1-$2" perf_pid="" before after threads_before clock
+  trap cleanup EXIT
   start "$1" "$dir"
   wait_for_ping -p "$PORT"
   [ -z "${HOOKS[$1]}" ] || SERVER=$SERVER bash -c "${HOOKS[$1]}"
+  # redis-benchmark retries a refused port without end: make sure the server still runs.
+  kill -0 "$SERVER" 2>/dev/null || { echo "ab.sh: the server of round ${LABELS[$1]}$2 is gone (its log: $dir/log)" >&2; exit 1; }
   redis-benchmark -p "$PORT" "${LOAD[@]}" -n "$WARMUP" -q >/dev/null 2>&1
   [ -z "$THREADS" ] || threads_before=$(thread_ticks "$SERVER")
   if [ -n "$EVENTS" ]; then
@@ -133,7 +138,8 @@ measure() {
       awk -v hz="$HZ" -v n="$N" -v l="${LABELS[$1]}$2" \
         '{ printf "%-6s   thread %s: %.2f us/op\n", l, $1, ($3 - $2) * 1e6 / hz / n }' >&2
   fi
-  kill "$SERVER"
+  kill "$SERVER" 2>/dev/null ||
+    { echo "ab.sh: the server of round ${LABELS[$1]}$2 died under the load (its log: $dir/log)" >&2; exit 1; }
   wait "$SERVER" 2>/dev/null || true
   SERVER=""
   local counts=""
