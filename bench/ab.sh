@@ -21,13 +21,14 @@
 #   counted at its entry, or `malloc`, counted by a uprobe on libc's malloc that this script
 #   adds if it is missing; needs root and linux-perf). Counting slows the server, so
 #   compare the counts of a COUNT run, and the timings of a run without COUNT.
+#   The counts start once perf stat has a counter on every thread (polled, 10 s deadline).
 #   OUT=/tmp/keepdb-ab PORT=6551
 set -euo pipefail
 shopt -s inherit_errexit  # a failure inside measure(), run in $(...), ends the run
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-[ $# -ge 2 ] || { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 SIDES=("$1" "$2")
 shift 2
 LOAD=("$@")
@@ -111,6 +112,18 @@ format_row() {
     print "" }'
 }
 
+# wait_for_counters PERF-PID SERVER-PID: polls, with a 10 s deadline, until `perf stat` has
+# opened a counter for every event on every thread of the server (it attaches after it
+# starts, and no event of the load may be missed).
+wait_for_counters() {
+  local want=$(($(tr ',' '\n' <<<"$EVENTS" | wc -l) * $(find "/proc/$2/task" -mindepth 1 -maxdepth 1 | wc -l)))
+  local deadline=$((SECONDS + 10))
+  until [ "$(find "/proc/$1/fd" -lname 'anon_inode:*perf_event*' 2>/dev/null | wc -l)" -ge "$want" ]; do
+    [ $SECONDS -lt $deadline ] || { echo "ab.sh: perf stat opened no counters within 10 s" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+
 # measure SIDE-INDEX ROUND: one round; prints "rps p50 server_us client_us [count/op...]".
 # Runs in a subshell (the caller captures its output), which stops its server on any exit.
 measure() {
@@ -126,7 +139,7 @@ measure() {
   if [ -n "$EVENTS" ]; then
     perf stat -x, -o "$dir/counts" -e "$EVENTS" -p "$SERVER" 2>/dev/null &
     perf_pid=$!
-    sleep 0.5  # perf attaches asynchronously; no event of the load must be missed
+    wait_for_counters "$perf_pid" "$SERVER"
   fi
   before=$(cpu_ticks "$SERVER")
   clock=$( { TIMEFORMAT='%U %S'; time redis-benchmark -p "$PORT" "${LOAD[@]}" -n "$N" --csv \
