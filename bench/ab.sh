@@ -28,7 +28,7 @@ shopt -s inherit_errexit  # a failure inside measure(), run in $(...), ends the 
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 
-[ $# -ge 2 ] || { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 SIDES=("$1" "$2")
 shift 2
 LOAD=("$@")
