@@ -21,19 +21,29 @@ MDB_txn* WriteWindow::reader(ReadTxn& snapshot) const {
 
 bool WriteWindow::due(Clock::time_point now) const {
   if (!txn_) return false;
-  return units_ >= limits_.max_units || bytes_ >= limits_.max_bytes ||
-         now - opened_ >= limits_.max_age;
+  return full() || now - opened_ >= limits_.max_age;
+}
+
+bool WriteWindow::full() const {
+  return units_ >= limits_.max_units || bytes_ >= limits_.max_bytes;
 }
 
 void WriteWindow::commit() {
   if (!txn_) return;
+  const Clock::time_point started = Clock::now();
+  const CommitCause cause = started - opened_ >= limits_.max_age ? CommitCause::kAge
+                            : full()                             ? CommitCause::kSize
+                                                                 : CommitCause::kRequested;
+  ++commits_[static_cast<std::size_t>(cause)];
   try {
     txn_->commit();  // releases the handle even when it fails
   } catch (...) {
     txn_.reset();
+    commit_latency_.observe(Clock::now() - started);
     throw;
   }
   txn_.reset();
+  commit_latency_.observe(Clock::now() - started);
 }
 
 void WriteWindow::abort() { txn_.reset(); }

@@ -7,17 +7,24 @@
 // Readers on the owning thread must read through reader(): while a window is open its
 // transaction holds the newest state, which no read-only transaction can see yet.
 //
+// Each commit is timed (LMDB's page writes and their sync: what the owning thread waits
+// for) and counted by why it happened, for INFO and /metrics.
+//
 // Thread-safety: one thread, the one that opened the window (an LMDB write transaction
-// belongs to its thread). Views read through the open transaction are valid until the
-// next write through it or its end (the owner writes only between readers' calls).
+// belongs to its thread); commit_latency() may be read from any thread. Views read through
+// the open transaction are valid until the next write through it or its end (the owner
+// writes only between readers' calls).
 // Lifetime: the environment outlives it; destroying an open window aborts it.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
 #include "storage/lmdb.h"
+#include "util/latency_histogram.h"
 
 namespace keepdb::storage {
 
@@ -31,6 +38,12 @@ class WriteWindow {
     std::uint64_t max_units = 1;
     std::uint64_t max_bytes = 1;
   };
+
+  // Why a window committed: it was `max_age` old; it held `max_units` units or `max_bytes`
+  // bytes; or its owner committed it before either (before a snapshot, a restore or
+  // shutdown, or after each unit while the owner wants no window).
+  enum class CommitCause : std::uint8_t { kAge, kSize, kRequested };
+  static constexpr std::size_t kCommitCauses = 3;
 
   WriteWindow(const Env& env, Limits limits) : env_(env), limits_(limits) {}
   WriteWindow(const WriteWindow&) = delete;
@@ -58,16 +71,27 @@ class WriteWindow {
   // Commits the open window, if any; the window is closed even when this throws
   // StorageError (then nothing it held was written).
   void commit();
+  // How long each commit took, failed ones included.
+  const util::LatencyHistogram& commit_latency() const { return commit_latency_; }
+  // How many commits there were for `cause`, failed ones included.
+  std::uint64_t commits(CommitCause cause) const {
+    return commits_[static_cast<std::size_t>(cause)];
+  }
   // Drops the open window, if any, and everything written through it.
   void abort();
 
  private:
+  // The open window holds max_units units or max_bytes bytes.
+  bool full() const;
+
   const Env& env_;
   Limits limits_;
   std::optional<WriteTxn> txn_;
   Clock::time_point opened_;
   std::uint64_t units_ = 0;
   std::uint64_t bytes_ = 0;
+  util::LatencyHistogram commit_latency_;
+  std::array<std::uint64_t, kCommitCauses> commits_{};
 };
 
 }  // namespace keepdb::storage

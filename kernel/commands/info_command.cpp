@@ -12,6 +12,8 @@
 
 #include "kernel/commands/audit.h"
 #include "kernel/commands/command_families.h"
+#include "storage/write_window.h"
+#include "util/latency_histogram.h"
 #include "util/version.h"
 
 namespace keepdb::commands {
@@ -187,8 +189,9 @@ void info_commandstats(ExecContext& c, std::string& text) {
 }
 
 // Nothing is ever being loaded into memory: LMDB is the state, and every acknowledged write
-// is already durable (so the last save is now, as LASTSAVE says).
-void info_persistence(ExecContext&, std::string& text) {
+// is already durable (so the last save is now, as LASTSAVE says). KeepDB's own fields: the
+// commits of the key-value store's write window by cause, and their mean duration.
+void info_persistence(ExecContext& c, std::string& text) {
   using namespace std::chrono;
   text += "# Persistence\r\n";
   add_field(text, "loading", "0");
@@ -200,6 +203,16 @@ void info_persistence(ExecContext&, std::string& text) {
   add_field(text, "rdb_last_bgsave_status", "ok");
   add_field(text, "aof_enabled", "0");
   add_field(text, "aof_rewrite_in_progress", "0");
+  const storage::WriteWindow* window = c.node.write_window();
+  if (window == nullptr) return;
+  using Cause = storage::WriteWindow::CommitCause;
+  add_field(text, "store_commits",
+            "age=" + std::to_string(window->commits(Cause::kAge)) +
+                ",size=" + std::to_string(window->commits(Cause::kSize)) +
+                ",requested=" + std::to_string(window->commits(Cause::kRequested)));
+  const util::LatencyHistogram::Snapshot latency = window->commit_latency().snapshot();
+  add_field(text, "store_commit_avg_usec",
+            std::to_string(latency.count == 0 ? 0 : latency.sum_us / latency.count));
 }
 
 void info_keyspace(ExecContext& c, std::string& text) {

@@ -121,6 +121,9 @@ class NodeContext {
   // Where reads see the newest applied state: the state machine's open write window
   // (storage/write_window.h), set once before the first read; without one, read snapshots.
   void set_write_window(const storage::WriteWindow* window) { window_ = window; }
+  // The window itself, for its commit counts and latency (INFO persistence, /metrics); null
+  // until set.
+  const storage::WriteWindow* write_window() const { return window_; }
 
   // What a read reads: the open write window's transaction, or else a read snapshot begun
   // on first use and released by end_read() (the network layer calls it after each batch of

@@ -5,6 +5,7 @@
 
 #include "kernel/commands/command.h"
 #include "kernel/operator/prometheus_text.h"
+#include "storage/write_window.h"
 
 namespace keepdb::node {
 namespace {
@@ -87,6 +88,23 @@ void plugins_section(ops::PrometheusText& page, const MetricSources& sources) {
   }
 }
 
+void store_section(ops::PrometheusText& page, const storage::WriteWindow& window) {
+  using Cause = storage::WriteWindow::CommitCause;
+  constexpr std::string_view kLatency = "keepdb_store_commit_duration_seconds";
+  page.family(kLatency, "histogram",
+              "Commits of the key-value store's write window: LMDB's page writes and their "
+              "fdatasync, which the network thread waits for.");
+  page.histogram(kLatency, {}, window.commit_latency().snapshot());
+  constexpr std::string_view kCommits = "keepdb_store_commits_total";
+  page.family(kCommits, "counter",
+              "Commits of the key-value store's write window, by cause: the window's age "
+              "([storage] commit_interval_ms), its size, or requested before it (a snapshot, a "
+              "restore, shutdown, each entry while the disk is low on space).");
+  page.sample(kCommits, {{"cause", "age"}}, window.commits(Cause::kAge));
+  page.sample(kCommits, {{"cause", "size"}}, window.commits(Cause::kSize));
+  page.sample(kCommits, {{"cause", "requested"}}, window.commits(Cause::kRequested));
+}
+
 }  // namespace
 
 bool ready(const commands::Cluster::Status& status) {
@@ -105,7 +123,11 @@ ops::HttpResponse metrics_page(const MetricSources& sources) {
   page.histogram("keepdb_commit_duration_seconds", {}, stats.commit_latency.snapshot());
   page.family("keepdb_log_fsync_duration_seconds", "histogram",
               "Durable writes of the raft log store: the segment write and its fdatasync.");
-  page.histogram("keepdb_log_fsync_duration_seconds", {}, sources.log_store.sync_latency().snapshot());
+  page.histogram("keepdb_log_fsync_duration_seconds", {},
+                 sources.log_store.sync_latency().snapshot());
+  if (const storage::WriteWindow* window = sources.node.write_window()) {
+    store_section(page, *window);
+  }
   counter(page, "keepdb_write_batches_total", "Write batches committed.", stats.write_batches);
   counter(page, "keepdb_writes_applied_total", "Write commands applied.", stats.writes_applied);
 

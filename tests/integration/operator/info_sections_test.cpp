@@ -1,6 +1,7 @@
 // INFO's sections against a real keepd: every section present in Redis's format ("# Name"
 // headers, "field:value" lines, CRLF), the default set versus all/everything, a single
-// section, an unknown one (empty), the fields client libraries parse, and counters that move.
+// section, an unknown one (empty), the fields client libraries parse, and counters that move
+// (commands, writes, the store's window commits).
 #include <catch2/catch.hpp>
 
 #include <regex>
@@ -43,6 +44,15 @@ std::vector<std::string> headers_of(const std::string& text) {
 std::uint64_t field_number(const std::string& text, std::string_view field) {
   const std::string value = info_field(text, field);
   return value.empty() ? 0 : std::stoull(value);
+}
+
+// The sum of the counts in "age=N,size=N,requested=N" (store_commits).
+std::uint64_t commits_of(const std::string& text) {
+  static const std::regex kCommits("age=([0-9]+),size=([0-9]+),requested=([0-9]+)");
+  std::smatch match;
+  const std::string value = info_field(text, "store_commits");
+  REQUIRE(std::regex_match(value, match, kCommits));
+  return std::stoull(match[1]) + std::stoull(match[2]) + std::stoull(match[3]);
 }
 
 // "calls=N" of a "cmdstat_<name>" line.
@@ -104,4 +114,18 @@ TEST_CASE("info: commandstats and stats counters move with traffic", "[info]") {
   CHECK(info_field(after, "cmdstat_incr").ends_with("failed_calls=1"));
   CHECK(field_number(after, "writes_applied") >= field_number(before, "writes_applied") + 5);
   CHECK(field_number(after, "keepdb_applied_index") > field_number(before, "keepdb_applied_index"));
+}
+
+TEST_CASE("info: persistence counts the store's window commits and their mean duration",
+          "[info]") {
+  KeepdProcess keepd(KeepdSettings("info-store-commits"));
+  RawClient client(keepd.port());
+  const std::string before = client.command({"INFO", "persistence"}).text;
+  REQUIRE(client.command({"SET", "k", "v"}).text == "OK");
+  // SAVE commits the window that holds the SET (if its age has not already), so the store
+  // has committed at least once more whichever comes first.
+  REQUIRE(client.command({"SAVE"}).text == "OK");
+  const std::string after = client.command({"INFO", "persistence"}).text;
+  CHECK(commits_of(after) >= commits_of(before) + 1);
+  CHECK(std::regex_match(info_field(after, "store_commit_avg_usec"), std::regex("[0-9]+")));
 }

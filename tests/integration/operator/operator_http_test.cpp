@@ -1,5 +1,5 @@
 // The operator listener of a real keepd: /metrics parsed by the Prometheus client library
-// with counters that move with traffic, /health on a single node and on a node with no
+// with counters that move with traffic (commands, commits, syncs, the store's window commits), /health on a single node and on a node with no
 // leader, and every bad input the listener can meet: a malformed request line, an oversized
 // head, a body, a slow client, a silent one, an unknown path, POST, too many connections.
 #include <catch2/catch.hpp>
@@ -51,6 +51,23 @@ TEST_CASE("operator: /metrics parses and its counters move with traffic", "[oper
   CHECK(sample(after, "keepdb_connected_clients{}") >= 1);
   CHECK(moved("keepdb_connections_received_total{}") >= 1);
   CHECK(sample(after, R"(keepdb_auth_total{outcome="failed"})") == 0);
+}
+
+TEST_CASE("operator: the store's window commits are timed and counted by cause", "[operator]") {
+  OperatorNode node("operator-store-commits");
+  const Samples before = scrape_metrics(node.operator_port);
+  RawClient client(node.keepd.port());
+  REQUIRE(client.command({"SET", "m:1", "a"}).text == "OK");
+  // SAVE commits the window that holds the SET, unless its age committed it first.
+  REQUIRE(client.command({"SAVE"}).text == "OK");
+  const Samples after = scrape_metrics(node.operator_port);
+  const auto moved = [&](const std::string& key) { return sample(after, key) - sample(before, key); };
+  const double commits = moved(R"(keepdb_store_commits_total{cause="age"})") +
+                         moved(R"(keepdb_store_commits_total{cause="size"})") +
+                         moved(R"(keepdb_store_commits_total{cause="requested"})");
+  CHECK(commits >= 1);
+  CHECK(moved("keepdb_store_commit_duration_seconds_count{}") == commits);
+  CHECK(moved(R"(keepdb_store_commit_duration_seconds_bucket{le="+Inf"})") == commits);
 }
 
 TEST_CASE("operator: /health is ready on a single node", "[operator]") {
