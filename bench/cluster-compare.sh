@@ -8,13 +8,16 @@
 # `scripts/cluster.sh start --tls` (clients on TLS, peers on mutual TLS; the cost of TLS),
 # and the headline row: 3 nodes of profiles/prod.toml by `scripts/cluster.sh start --prod`
 # (TLS, mutual TLS, auth-token, ratelimit, fail_closed audit; the cost of the prod profile).
+# After the rounds it prints each KeepDB member's store commits (INFO persistence): how
+# often its write window committed, why, and how long the commits held its network thread.
 #
 #   bench/cluster-compare.sh       # builds a Release keepd and its plugins into build-bench/
 #   SYSTEMS='3 nodes' bench/cluster-compare.sh   # plain, TLS and prod 3-node clusters only
 #
 # Needs redis-benchmark, etcd, etcdctl and Go with Debian's etcd client packages, all
 # installed by scripts/install-deps.sh. Environment: KEEPD (with the plugins of prod mode in
-# its build tree), ROUNDS (3), REQUESTS (c50: 20000), REQUESTS_C1 (5000), SCRATCH
+# its build tree), ROUNDS (3), REQUESTS (c50: 100000, several seconds of the store's window commits
+# on every member: the steady state; 20000 until 2026-12-07), REQUESTS_C1 (5000), SCRATCH
 # (/tmp/keepdb-cluster-compare; never inside a git checkout), SYSTEMS (a pattern: only the
 # systems whose label matches), KEYSPACE (1000000: each write goes to key:<n>, n random below
 # it; 1: every write to one key, which takes the store's page writes out of the measurement).
@@ -23,7 +26,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/bench/lib.sh"
 ROUNDS=${ROUNDS:-3}
-REQUESTS=${REQUESTS:-20000}
+REQUESTS=${REQUESTS:-100000}
 REQUESTS_C1=${REQUESTS_C1:-5000}
 SCRATCH=${SCRATCH:-/tmp/keepdb-cluster-compare}
 SYSTEMS=${SYSTEMS:-}
@@ -111,6 +114,20 @@ keepdb_load() {  # label clients requests
       END { print rps, p50, p99, p999 }'
 }
 
+# label -> one line per member: its role and its store's window commits since it started
+# (INFO persistence: by cause, and their mean duration), which the tail latencies follow.
+keepdb_store_commits() {
+  local dir nodes client peer tls n info
+  read -r dir nodes client peer tls <<<"${CLUSTERS[$1]}"
+  for ((n = 0; n < nodes; n++)); do
+    # shellcheck disable=SC2046 # tls_args is a list of arguments
+    info=$(redis-cli -p $((client + n)) $(tls_args "$1") info everything 2>/dev/null | tr -d '\r')
+    printf '%-22s node %d %-9s store commits %s, mean %s us\n' "$1" $((n + 1)) \
+      "$(sed -n 's/^keepdb_role://p' <<<"$info")" "$(sed -n 's/^store_commits://p' <<<"$info")" \
+      "$(sed -n 's/^store_commit_avg_usec://p' <<<"$info")"
+  done
+}
+
 etcd_start() {
   local d=$SCRATCH/etcd3 initial="" spec name c p
   local specs=(e1:2379:2380 e2:22379:22380 e3:32379:32380)
@@ -174,6 +191,11 @@ for ((round = 1; round <= ROUNDS; round++)); do
       printf '%s|c%s|%s|%s|%s|%s\n' "$label" "$clients" "$rps" "$p50" "$p99" "$p999" >>"$SCRATCH/rounds"
     done
   done
+done
+
+echo
+for label in "${ORDER[@]}"; do
+  if selected "$label" && [[ $label != etcd* ]]; then keepdb_store_commits "$label"; fi
 done
 
 echo

@@ -3,8 +3,10 @@
 # loop of 5 KiB append + fdatasync (a log batch) for `seconds`, alone, then while a second
 # thread writes `pages` random 4 KiB pages into a 256 MiB file and fdatasyncs it every 100 ms
 # (an LMDB window commit after random-key writes: one dirty leaf page per key). Prints p50,
-# p99, p99.9 and max of the log syncs, and the flush's own sync time. Used to tell whether a
-# cluster's tail latency comes from its stores' page writes (bench/README.md).
+# p99, p99.9 and max of the log syncs, and the flush's own sync time. First it measures the
+# disk's capacity for such flushes: `pages` random pages written and synced, five times back
+# to back, in pages a second. Used to tell whether a cluster's tail latency comes from its
+# stores' page writes (bench/README.md).
 #   bench/page-flush-probe.py [pages=2000] [seconds=8] [dir=/tmp]
 import os
 import random
@@ -49,6 +51,16 @@ def flush_windows(fd, pages, stop, syncs):
         stop.wait(0.1)
 
 
+def flush_capacity(fd, pages, rounds=5):
+    page = os.urandom(PAGE)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for _ in range(pages):
+            os.pwrite(fd, page, random.randrange(STORE_BYTES // PAGE) * PAGE)
+        os.fdatasync(fd)
+    return rounds * pages / (time.perf_counter() - start)
+
+
 def main():
     pages = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 8
@@ -61,6 +73,8 @@ def main():
         for offset in range(0, STORE_BYTES, len(zeros)):  # allocated, as LMDB's pages are
             os.pwrite(fd, zeros, offset)
         os.fsync(fd)
+        print(f"random pages written and synced, {pages} a sync, back to back: "
+              f"{flush_capacity(fd, pages):,.0f} a second", flush=True)
         print(f"log syncs alone: {quantiles(log_syncs(log_path, seconds))}", flush=True)
         stop = threading.Event()
         syncs = []
