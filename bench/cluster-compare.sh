@@ -16,8 +16,8 @@
 #
 # Needs redis-benchmark, etcd, etcdctl and Go with Debian's etcd client packages, all
 # installed by scripts/install-deps.sh. Environment: KEEPD (with the plugins of prod mode in
-# its build tree), ROUNDS (3), REQUESTS (c50: 100000, several seconds of the store's window commits
-# on every member: the steady state; 20000 until 2026-12-07), REQUESTS_C1 (5000), SCRATCH
+# its build tree), ROUNDS (3), REQUESTS (c50: 100000, several seconds of the store's window
+# commits on every member: the steady state; 20000 until 2026-12-07), REQUESTS_C1 (5000), SCRATCH
 # (/tmp/keepdb-cluster-compare; never inside a git checkout), SYSTEMS (a pattern: only the
 # systems whose label matches), KEYSPACE (1000000: each write goes to key:<n>, n random below
 # it; 1: every write to one key, which takes the store's page writes out of the measurement).

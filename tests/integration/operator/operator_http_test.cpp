@@ -1,7 +1,8 @@
 // The operator listener of a real keepd: /metrics parsed by the Prometheus client library
-// with counters that move with traffic (commands, commits, syncs, the store's window commits), /health on a single node and on a node with no
-// leader, and every bad input the listener can meet: a malformed request line, an oversized
-// head, a body, a slow client, a silent one, an unknown path, POST, too many connections.
+// with counters that move with traffic (commands, commits, syncs, the store's window
+// commits), /health on a single node and on a node with no leader, and every bad input the
+// listener can meet: a malformed request line, an oversized head, a body, a slow client, a
+// silent one, an unknown path, POST, too many connections.
 #include <catch2/catch.hpp>
 
 #include <memory>
