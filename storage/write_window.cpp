@@ -35,15 +35,16 @@ void WriteWindow::commit() {
                             : full()                             ? CommitCause::kSize
                                                                  : CommitCause::kRequested;
   ++commits_[static_cast<std::size_t>(cause)];
-  try {
-    txn_->commit();  // releases the handle even when it fails
-  } catch (...) {
-    txn_.reset();
-    commit_latency_.observe(Clock::now() - started);
-    throw;
-  }
-  txn_.reset();
-  commit_latency_.observe(Clock::now() - started);
+  // Closed and timed however the commit ends.
+  struct Close {
+    WriteWindow& window;
+    Clock::time_point started;
+    ~Close() {
+      window.txn_.reset();
+      window.commit_latency_.observe(Clock::now() - started);
+    }
+  } close{*this, started};
+  txn_->commit();  // releases the handle even when it fails
 }
 
 void WriteWindow::abort() { txn_.reset(); }

@@ -28,7 +28,7 @@ TEST_CASE("auth: metrics: failed and successful AUTH and a roles denial are coun
   CHECK(client.command({"SET", "metrics:key", "v"}).is_error());  // read role only
 
   const Samples after = scrape_metrics(operator_port);
-  const auto moved = [&](const std::string& key) { return sample(after, key) - sample(before, key); };
+  const SampleDelta moved{before, after};
   CHECK(moved(R"(keepdb_auth_total{outcome="failed"})") == 1);
   CHECK(moved(R"(keepdb_auth_total{outcome="ok"})") == 1);
   CHECK(moved(R"(keepdb_commands_denied_total{reason="roles"})") == 1);

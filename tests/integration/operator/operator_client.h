@@ -32,6 +32,14 @@ using Samples = std::map<std::string, double>;
 Samples scrape_metrics(std::uint16_t port);
 // The sample `key` of `samples`, 0 when absent.
 double sample(const Samples& samples, const std::string& key);
+// How far samples moved between two scrapes: moved(key) is after's value less before's.
+struct SampleDelta {
+  const Samples& before;
+  const Samples& after;
+  double operator()(const std::string& key) const {
+    return sample(after, key) - sample(before, key);
+  }
+};
 
 // The config table that turns the operator listener on at `port`.
 std::string operator_table(std::uint16_t port);

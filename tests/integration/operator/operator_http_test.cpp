@@ -37,7 +37,7 @@ TEST_CASE("operator: /metrics parses and its counters move with traffic", "[oper
   client.pipeline({{"SET", "m:1", "a"}, {"SET", "m:2", "b"}, {"GET", "m:1"}, {"GET", "m:3"},
                    {"GET", "m:2"}, {"NOSUCHCOMMAND"}});
   const Samples after = scrape_metrics(node.operator_port);
-  const auto moved = [&](const std::string& key) { return sample(after, key) - sample(before, key); };
+  const SampleDelta moved{before, after};
   CHECK(moved(R"(keepdb_commands_total{command="set"})") == 2);
   CHECK(moved(R"(keepdb_commands_total{command="get"})") == 3);
   CHECK(moved(R"(keepdb_command_duration_seconds_count{command="get"})") == 3);
@@ -62,7 +62,7 @@ TEST_CASE("operator: the store's window commits are timed and counted by cause",
   // SAVE commits the window that holds the SET, unless its age committed it first.
   REQUIRE(client.command({"SAVE"}).text == "OK");
   const Samples after = scrape_metrics(node.operator_port);
-  const auto moved = [&](const std::string& key) { return sample(after, key) - sample(before, key); };
+  const SampleDelta moved{before, after};
   const double commits = moved(R"(keepdb_store_commits_total{cause="age"})") +
                          moved(R"(keepdb_store_commits_total{cause="size"})") +
                          moved(R"(keepdb_store_commits_total{cause="requested"})");
