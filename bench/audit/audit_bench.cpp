@@ -2,15 +2,14 @@
 // to JSON, sealing it into the chain (plain SHA-256 or HMAC-SHA-256, with and without key
 // hashing), and appending it to a file under each fsync policy.
 #include <benchmark/benchmark.h>
-#include <stdlib.h>
 
 #include <boost/json/serialize.hpp>
 
-#include <filesystem>
 #include <string>
 
 #include "plugins/audit/file_sink.h"
 #include "plugins/audit/record.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
@@ -79,13 +78,9 @@ BENCHMARK(BM_EncodeAndChain)->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1,
 // A whole record() on the file sink, with a flush() after every 16 records as the host's
 // queue makes once per batch. Arg: 0 every_record, 1 interval_ms (200), 2 none.
 void BM_FileSinkRecord(benchmark::State& state) {
-  std::string dir = (std::filesystem::temp_directory_path() / "keepdb-audit-bench-XXXXXX").string();
-  if (::mkdtemp(dir.data()) == nullptr) {
-    state.SkipWithError("mkdtemp failed");
-    return;
-  }
+  const keepdb::test::TempDir dir("audit-bench");
   keepdb::audit::Settings settings;
-  settings.path = dir + "/audit.log";
+  settings.path = dir / "audit.log";
   settings.fsync = state.range(0) == 0   ? keepdb::audit::FsyncPolicy::kEveryRecord
                    : state.range(0) == 1 ? keepdb::audit::FsyncPolicy::kInterval
                                          : keepdb::audit::FsyncPolicy::kNone;
@@ -99,7 +94,6 @@ void BM_FileSinkRecord(benchmark::State& state) {
       }
     }
   }
-  std::filesystem::remove_all(dir);
   state.SetLabel(state.range(0) == 0   ? "every_record"
                  : state.range(0) == 1 ? "interval_ms"
                                        : "none");

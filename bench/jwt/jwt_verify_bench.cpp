@@ -31,13 +31,13 @@ std::string kid_of(jwt::KeyType type) {
 // One verifier trusting the shared key of every type (five keys).
 const jwt::Verifier& verifier() {
   static const jwt::Verifier instance = [] {
-    const testing::ScratchDir dir;
+    const testing::TempDir dir;
     boost::json::array keys;
     for (const jwt::KeyType type : {jwt::KeyType::kHmac, jwt::KeyType::kRsa, jwt::KeyType::kEcP256,
                                     jwt::KeyType::kEcP384, jwt::KeyType::kEdwards}) {
       keys.push_back(testing::SigningKey::shared(type).jwk(kid_of(type)));
     }
-    const std::string jwks = dir.file("keys.jwks");
+    const std::string jwks = (dir / "keys.jwks").string();
     testing::write_key_file(jwks, boost::json::serialize(boost::json::object{{"keys", keys}}));
     return jwt::Verifier::create([&](std::string_view key) -> std::optional<std::string_view> {
       if (key == "algorithms") return "HS256,HS384,HS512,RS256,RS384,RS512,PS256,ES256,ES384,EdDSA";

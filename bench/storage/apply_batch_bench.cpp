@@ -14,7 +14,7 @@
 #include "kernel/commands/state_machine.h"
 #include "storage/kv_store.h"
 #include "storage/lmdb.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 

@@ -32,10 +32,10 @@ struct Fixture {
         good_claims(boost::json::serialize(testing::good_claims(kNow))) {}
 
   static jwt::Verifier create(const testing::SigningKey& hmac) {
-    const testing::ScratchDir dir;
+    const testing::TempDir dir;
     const testing::SigningKey ed = testing::SigningKey::generate(jwt::KeyType::kEdwards);
     const testing::SigningKey ec = testing::SigningKey::generate(jwt::KeyType::kEcP256);
-    const std::string jwks = dir.file("keys.jwks");
+    const std::string jwks = (dir / "keys.jwks").string();
     testing::write_key_file(
         jwks, boost::json::serialize(boost::json::object{
                   {"keys", boost::json::array{hmac.jwk("h"), ed.jwk("ed"), ec.jwk("ec")}}}));

@@ -2,7 +2,6 @@
 // file (mode 0600) and loaded; a malformed file must give std::invalid_argument naming the
 // file and line, never a crash or a read out of bounds.
 #include <fcntl.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -10,16 +9,15 @@
 #include <string>
 
 #include "plugins/auth-token/token_store.h"
+#include "tests/support/temp_dir.h"
 
 namespace {
 
-// A file in a private temporary directory, made once per fuzzing process.
+// A file in a private temporary directory, made once per fuzzing process and removed when
+// it exits.
 const std::string& secrets_path() {
-  static const std::string path = [] {
-    std::string dir = "/tmp/keepdb-tokens-fuzz-XXXXXX";
-    if (::mkdtemp(dir.data()) == nullptr) __builtin_trap();
-    return dir + "/secrets";
-  }();
+  static const keepdb::test::TempDir dir("tokens-fuzz");
+  static const std::string path = dir / "secrets";
   return path;
 }
 

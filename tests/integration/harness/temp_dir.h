@@ -1,30 +1,17 @@
-// A fresh private temporary directory (mode 0700) per test, removed with everything in it
-// when the object is destroyed. Set KEEPDB_KEEP_TEST_DIRS=1 to keep it for inspection.
+// The integration tests' scratch space: each test's TempDir (tests/support/temp_dir.h) and
+// whole-file reads and writes in it.
 //
-// Thread-safety: none needed; each test owns its own. Lifetime: RAII, move-only.
+// Thread-safety: the functions are safe from any thread on different files.
 #pragma once
 
 #include <filesystem>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace keepdb::integration {
 
-class TempDir {
- public:
-  // `label` becomes part of the name, to tell directories apart when kept.
-  explicit TempDir(const std::string& label = "test");
-  ~TempDir();
-  TempDir(TempDir&& other) noexcept;
-  TempDir& operator=(TempDir&&) = delete;
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 // Writes `text` to `path`, replacing it; throws std::runtime_error on failure.
 void write_file(const std::filesystem::path& path, const std::string& text);

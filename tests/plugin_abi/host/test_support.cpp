@@ -13,19 +13,6 @@
 
 namespace keepdb::plugin_host::testing {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "keepdb-abi-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all);
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::permissions(path_, std::filesystem::perms::owner_all, ignored);
-  std::filesystem::remove_all(path_, ignored);
-}
-
 std::filesystem::path stage(const std::filesystem::path& built, const std::filesystem::path& dir) {
   // Copied beside, then renamed over: rewriting a library in place would corrupt a copy
   // this process already has mapped.

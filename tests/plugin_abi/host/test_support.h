@@ -1,5 +1,6 @@
-// Helpers for the plugin ABI tests: private temp dirs, staging fixture plugins into them,
-// a log sink that records lines, and a blocking wrapper around AuthChain::authenticate.
+// Helpers for the plugin ABI tests: staging fixture plugins into a TempDir
+// (tests/support/temp_dir.h), a log sink that records lines, and a blocking wrapper around
+// AuthChain::authenticate.
 #pragma once
 
 #include <filesystem>
@@ -12,21 +13,11 @@
 #include "kernel/config/config.h"
 #include "kernel/plugin_host/auth_chain.h"
 #include "kernel/plugin_host/log_sink.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::plugin_host::testing {
 
-// A fresh mode-0700 directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using ::keepdb::test::TempDir;
 
 // Copies a built fixture into `dir` (mode 0755) and returns the copy's path. Staging the
 // same fixture again replaces the file, never rewrites it.

@@ -5,7 +5,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
@@ -43,17 +42,6 @@ const kdb_plugin_descriptor* load_descriptor(const kdb_host_api& host) {
 }
 
 }  // namespace
-
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "keepdb-audit-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
 
 kdb_audit_event Event::event() const {
   const auto str = [](const std::string& s) { return kdb_str{s.data(), s.size()}; };

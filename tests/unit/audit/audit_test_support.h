@@ -1,6 +1,6 @@
-// Helpers for the audit plugin's unit tests: a private temporary directory, the built
-// libkeepdb_audit.so loaded with dlopen and driven through its descriptor with a fake host
-// (log lines collected), synthetic events, and file helpers.
+// Helpers for the audit plugin's unit tests: the built libkeepdb_audit.so loaded with dlopen
+// and driven through its descriptor with a fake host (log lines collected), synthetic
+// events, and file helpers (in a TempDir, tests/support/temp_dir.h).
 //
 // Thread-safety: a LoadedSink is used from one test thread; the fake host's log may be
 // called from the sink's syncer thread and is locked. Lifetime: a LoadedSink destroys its
@@ -16,20 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace keepdb::audit::test {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using ::keepdb::test::TempDir;
 
 // An event whose strings live in the object; event() points into them.
 struct Event {

@@ -86,7 +86,7 @@ TEST_CASE("audit tool verifies files and prints a table") {
   CHECK(run_tool("verify").exit_code == 2);
 
   keepdb::audit::test::write_text(dir / "keys.key", "key-hashing-key-0123456789");
-  const Run hashed = run_tool("hash-key --key-file " + (dir / "keys.key") + " user:1");
+  const Run hashed = run_tool("hash-key --key-file " + (dir / "keys.key").string() + " user:1");
   CHECK(hashed.exit_code == 0);
   CHECK(hashed.out == keepdb::audit::hashed_key("user:1", keepdb::audit::Sha256("key-hashing-key-0123456789")) + "\n");
 }

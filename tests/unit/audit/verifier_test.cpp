@@ -85,7 +85,7 @@ TEST_CASE("audit verifier catches reordered records") {
   auto lines = ten_records(dir);
   std::swap(lines[5], lines[6]);
   expect_broken(verify_lines(dir, lines), "6",
-                "seq 7 comes where seq 6 belongs (it is at " + (dir / "tampered.log") +
+                "seq 7 comes where seq 6 belongs (it is at " + (dir / "tampered.log").string() +
                     ":7): the records were reordered",
                 5);
   auto moved = read_lines(dir / "audit.log");

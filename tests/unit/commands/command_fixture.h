@@ -23,7 +23,7 @@
 #include "kernel/config/config.h"
 #include "storage/kv_store.h"
 #include "storage/lmdb.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::test {
 

@@ -15,7 +15,7 @@
 #include "kernel/consensus/fsm/kv_snapshot.h"
 #include "kernel/consensus/write/forward_codec.h"
 #include "storage/kv_store.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "util/raft_memory.h"
 
 namespace keepdb::consensus::testing {

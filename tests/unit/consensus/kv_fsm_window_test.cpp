@@ -16,7 +16,7 @@
 #include "kernel/commands/op_batch.h"
 #include "kernel/consensus/fsm/kv_fsm.h"
 #include "storage/kv_store.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "util/raft_memory.h"
 
 namespace keepdb::consensus::testing {

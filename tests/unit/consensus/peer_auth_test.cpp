@@ -10,7 +10,7 @@
 
 #include "kernel/consensus/peer/cluster_secret.h"
 #include "kernel/consensus/peer/peer_auth.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::consensus {
 namespace {

@@ -25,7 +25,7 @@
 #include "kernel/consensus/peer/tcp_peer_transport.h"
 #include "storage/kv_store.h"
 #include "storage/raft_log_store.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "util/asio_executor.h"
 
 namespace keepdb::consensus::testing {

@@ -20,7 +20,7 @@
 #include "kernel/consensus/peer/snapshot_frames.h"
 #include "kernel/consensus/raft/snapshot_transfer.h"
 #include "storage/kv_store.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 #include "util/asio_executor.h"
 
 namespace keepdb::consensus::testing {

@@ -7,7 +7,6 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
-#include <stdlib.h>
 
 #include <boost/json/serialize.hpp>
 
@@ -219,18 +218,6 @@ void write_key_file(const std::filesystem::path& path, std::string_view text,
     if (!out) throw std::runtime_error("cannot write " + path.string());
   }
   std::filesystem::permissions(path, mode);
-}
-
-ScratchDir::ScratchDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "keepdb-jwt-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-ScratchDir::~ScratchDir() {
-  if (path_.empty()) return;
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
 }
 
 }  // namespace keepdb::auth_jwt::testing

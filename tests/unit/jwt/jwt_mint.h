@@ -2,7 +2,8 @@
 // generated in the process (EVP_PKEY_Q_keygen, RAND_bytes; no private key is ever stored
 // in the repository), their public halves as PEM or JWK text, and compact JWS tokens built
 // from any header and payload JSON, so tests can also mint malformed ones. Shared by the
-// unit tests, the integration tests, the fuzz target and the benchmark.
+// unit tests, the integration tests, the fuzz target and the benchmark, with key files in a
+// TempDir (tests/support/temp_dir.h).
 //
 // Thread-safety: a SigningKey is immutable after construction and may sign concurrently.
 // Ownership: a SigningKey owns its EVP_PKEY or secret.
@@ -17,6 +18,7 @@
 #include <string_view>
 
 #include "plugins/auth-jwt/jwa.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::auth_jwt::testing {
 
@@ -68,21 +70,6 @@ void write_key_file(const std::filesystem::path& path, std::string_view text,
                     std::filesystem::perms mode = std::filesystem::perms::owner_read |
                                                   std::filesystem::perms::owner_write);
 
-// A fresh private directory under the system temp dir, removed with its contents (by the
-// object that owns it last, when moved).
-class ScratchDir {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(ScratchDir&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(ScratchDir&&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(std::string_view name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using ::keepdb::test::TempDir;
 
 }  // namespace keepdb::auth_jwt::testing

@@ -14,19 +14,19 @@ void VerifierSetup::jwks(
     std::initializer_list<std::pair<std::string_view, const SigningKey*>> keys) {
   boost::json::array list;
   for (const auto& [kid, key] : keys) list.push_back(key->jwk(kid));
-  const std::string path = dir.file("keys.jwks");
+  const std::string path = (dir / "keys.jwks").string();
   write_key_file(path, boost::json::serialize(boost::json::object{{"keys", list}}));
   options["jwks_file"] = path;
 }
 
 void VerifierSetup::hmac_file(const SigningKey& key) {
-  const std::string path = dir.file("hmac.key");
+  const std::string path = (dir / "hmac.key").string();
   write_key_file(path, key.secret());
   options["hmac_secret_file"] = path;
 }
 
 void VerifierSetup::pem_file(const SigningKey& key) {
-  const std::string path = dir.file("public.pem");
+  const std::string path = (dir / "public.pem").string();
   write_key_file(path, key.public_pem());
   options["public_key_file"] = path;
 }

@@ -34,7 +34,7 @@ struct VerifierSetup {
   // create() and verify `token` (no username) at kNow.
   Verdict verify(const std::string& token, std::string_view username = {}) const;
 
-  ScratchDir dir;
+  TempDir dir;
   std::map<std::string, std::string, std::less<>> options;
 };
 

@@ -23,7 +23,7 @@ std::string refusal(const VerifierSetup& setup) {
 }
 
 void write_jwks(VerifierSetup& setup, const json::array& keys, perms mode = perms::owner_read) {
-  const std::string path = setup.dir.file("set.jwks");
+  const std::string path = (setup.dir / "set.jwks").string();
   write_key_file(path, json::serialize(json::object{{"keys", keys}}), mode);
   setup.options["jwks_file"] = path;
 }
@@ -56,7 +56,7 @@ TEST_CASE("jwt keys: an HMAC secret shorter than 32 bytes is refused", "[jwt]") 
 
 TEST_CASE("jwt keys: a PEM file must hold public keys only of supported types", "[jwt]") {
   VerifierSetup setup;
-  const std::string path = setup.dir.file("keys.pem");
+  const std::string path = (setup.dir / "keys.pem").string();
   setup.options["public_key_file"] = path;
   write_key_file(path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
   CHECK(refusal(setup).find("holds a 'PRIVATE KEY' block; give public keys only") !=
@@ -148,7 +148,7 @@ TEST_CASE("jwt keys: two keys with one kid and no key at all are refused", "[jwt
   setup.options.erase("jwks_file");
   CHECK(refusal(setup).find("no key: set hmac_secret_file, public_key_file or jwks_file") !=
         std::string::npos);
-  setup.options["jwks_file"] = setup.dir.file("missing.jwks");
+  setup.options["jwks_file"] = (setup.dir / "missing.jwks").string();
   CHECK(refusal(setup).find("No such file or directory") != std::string::npos);
 }
 

@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::plugin_host {
 namespace {

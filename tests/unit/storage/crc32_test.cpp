@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "storage/snapshot_file.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::storage {
 namespace {

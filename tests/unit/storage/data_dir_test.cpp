@@ -11,7 +11,7 @@
 #include <string>
 
 #include "storage/data_dir.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using Catch::Matchers::Contains;
 using keepdb::storage::DataDirError;

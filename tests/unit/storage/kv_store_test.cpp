@@ -11,7 +11,7 @@
 
 #include "storage/kv_store.h"
 #include "storage/lmdb.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using namespace std::string_literals;
 using keepdb::storage::Env;

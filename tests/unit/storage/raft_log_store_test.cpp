@@ -25,7 +25,7 @@
 #include "storage/raft_log_records.h"
 #include "storage/raft_log_store.h"
 #include "storage/segment_log.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::storage {
 namespace {

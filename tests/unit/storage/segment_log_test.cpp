@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::storage {
 namespace {

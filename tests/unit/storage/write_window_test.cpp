@@ -7,7 +7,7 @@
 
 #include "storage/lmdb.h"
 #include "storage/write_window.h"
-#include "tests/unit/storage/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 using keepdb::storage::Env;
 using keepdb::storage::StorageError;

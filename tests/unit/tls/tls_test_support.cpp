@@ -9,30 +9,10 @@
 #include <stdexcept>
 
 #include "plugins/tls/tls_plugin.h"
+#include "tests/support/temp_dir.h"
 
 namespace keepdb::tls::test {
 namespace {
-
-// A private directory of certificates, removed when the process exits.
-class CertDir {
- public:
-  CertDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "keepdb-tls-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-    const std::string command =
-        "bash '" KEEPDB_SOURCE_DIR "/scripts/gen-certs.sh' '" + path_.string() + "' 2 2>/dev/null";
-    if (std::system(command.c_str()) != 0) throw std::runtime_error("gen-certs.sh failed");
-  }
-  ~CertDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 void keep_log(void* ctx, int, kdb_str message) {
   static_cast<std::vector<std::string>*>(ctx)->push_back(view(message));
@@ -47,8 +27,15 @@ void no_completion(void*, const kdb_auth_completion*) {}
 
 }  // namespace
 
+// Certificates made once per process by scripts/gen-certs.sh, removed when it exits.
 const std::filesystem::path& cert_dir() {
-  static const CertDir dir;
+  static const ::keepdb::test::TempDir dir = [] {
+    ::keepdb::test::TempDir made("tls");
+    const std::string command = "bash '" KEEPDB_SOURCE_DIR "/scripts/gen-certs.sh' '" +
+                                made.path().string() + "' 2 2>/dev/null";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("gen-certs.sh failed");
+    return made;
+  }();
   return dir.path();
 }
 

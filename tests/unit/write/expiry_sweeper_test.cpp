@@ -17,8 +17,8 @@
 #include "storage/kv_store.h"
 #include "storage/lmdb.h"
 #include "storage/write_window.h"
+#include "tests/support/temp_dir.h"
 #include "tests/unit/consensus/virtual_clock.h"
-#include "tests/unit/storage/temp_dir.h"
 #include "tests/unit/write/fake_raft.h"
 
 using keepdb::commands::Reply;
