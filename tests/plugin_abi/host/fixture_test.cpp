@@ -1,13 +1,13 @@
 // One test per fixture plugin: what the real host does with it.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <thread>
 
 #include "kernel/plugin_host/library_loader.h"
 #include "kernel/plugin_host/plugin_error.h"
 #include "kernel/plugin_host/plugin_set.h"
 #include "tests/plugin_abi/host/fixture_paths.h"
 #include "tests/plugin_abi/host/test_support.h"
+#include "tests/support/deadline.h"
 
 namespace keepdb::plugin_host::testing {
 namespace {
@@ -200,12 +200,9 @@ TEST_CASE("pending_auth: KDB_PENDING completes through host->auth_complete", "[f
     }
     // The plugin's thread completes while the set (and its instance) still exists: poll for
     // its log line with a deadline.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!log.contains("that is not pending (late or repeated); ignored") &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CHECK(log.contains("that is not pending (late or repeated); ignored"));
+    CHECK(test::poll_until(
+        [&] { return log.contains("that is not pending (late or repeated); ignored"); },
+        std::chrono::seconds(10)));
   }
 }
 

@@ -14,11 +14,13 @@
 #include "kernel/plugin_host/plugin_set.h"
 #include "tests/plugin_abi/host/fixture_paths.h"
 #include "tests/plugin_abi/host/test_support.h"
+#include "tests/support/deadline.h"
 
 namespace keepdb::plugin_host::testing {
 namespace {
 
 using namespace std::chrono_literals;
+using ::keepdb::test::poll_until;
 
 AdmissionQuery command(std::string_view name = "get") {
   AdmissionQuery query;
@@ -35,17 +37,6 @@ std::string read_all(const std::filesystem::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// Polls `condition` every 5 ms for up to 5 s.
-template <typename Condition>
-bool eventually(Condition condition) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return condition();
 }
 
 // The audit_file fixture, writing to `file`, as the one plugin of a set.
@@ -205,7 +196,7 @@ TEST_CASE("audit: records reach the sink in order and are flushed", "[seams][aud
     AuditQueue queue(set.audit_sinks(), 16, log);
     CHECK(queue.push(record("set")));
     CHECK(queue.push(record("del")));
-    CHECK(eventually([&] { return read_all(file).find("action=del") != std::string::npos; }));
+    CHECK(poll_until([&] { return read_all(file).find("action=del") != std::string::npos; }, 5s));
     CHECK_FALSE(queue.refusal());
   }
   const std::string text = read_all(file);
@@ -274,8 +265,8 @@ TEST_CASE("audit: a failing sink is counted and logged and never stops the other
     AuditQueue queue(set.audit_sinks(), 16, log);
     queue.push(record("set"));
     INFO(mode);
-    CHECK(eventually([&] { return read_all(good).find("action=set") != std::string::npos; }));
-    CHECK(eventually([&] { return queue.counters().sink_failures >= 1; }));
+    CHECK(poll_until([&] { return read_all(good).find("action=set") != std::string::npos; }, 5s));
+    CHECK(poll_until([&] { return queue.counters().sink_failures >= 1; }, 5s));
     CHECK(log.contains("plugin 'broken' (audit-file-fixture) failed to record an audit event"));
     CHECK(log.contains("the event is lost for this sink"));
   }
@@ -297,11 +288,11 @@ TEST_CASE("audit: a fail_closed sink that cannot record refuses until it records
   const PluginSet set = PluginSet::load(config, log);
   AuditQueue queue(set.audit_sinks(), 16, log, 10ms);
   queue.push(record("set"));
-  CHECK(eventually([&] { return queue.refusal().has_value(); }));
+  CHECK(poll_until([&] { return queue.refusal().has_value(); }, 5s));
   CHECK(queue.refusal()->find("plugin 'strict' (audit-file-fixture) cannot record (fail_closed)") !=
         std::string::npos);
   std::filesystem::remove(gate);
-  CHECK(eventually([&] { return !queue.refusal().has_value(); }));
+  CHECK(poll_until([&] { return !queue.refusal().has_value(); }, 5s));
   CHECK(read_all(file).find("action=set") != std::string::npos);  // retried, not lost
 }
 
@@ -321,7 +312,7 @@ TEST_CASE("audit: a full queue with a fail_closed sink refuses", "[seams][audit]
   REQUIRE(queue.refusal().has_value());
   CHECK(queue.refusal()->find("the audit queue is full (16 records, fail_closed)") !=
         std::string::npos);
-  CHECK(eventually([&] { return !queue.refusal().has_value(); }));
+  CHECK(poll_until([&] { return !queue.refusal().has_value(); }, 5s));
 }
 
 TEST_CASE("plugin set: a transport is found by the name a listener gives and must be named",

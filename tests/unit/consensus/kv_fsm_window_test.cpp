@@ -16,6 +16,7 @@
 #include "kernel/commands/op_batch.h"
 #include "kernel/consensus/fsm/kv_fsm.h"
 #include "storage/kv_store.h"
+#include "tests/support/deadline.h"
 #include "tests/support/temp_dir.h"
 #include "util/raft_memory.h"
 
@@ -161,10 +162,12 @@ TEST_CASE("kv fsm window: with interval 0 every entry commits, and the op limit 
 TEST_CASE("kv fsm window: an idle window commits once it is old enough", "[kv_fsm]") {
   WindowHarness node(1ms);
   REQUIRE(node.apply({{"a", "1"}}) == 0);
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (node.fsm->window().open() != nullptr && std::chrono::steady_clock::now() < deadline) {
-    node.fsm->checkpoint_if_due();
-  }
+  CHECK(test::poll_until(
+      [&] {
+        node.fsm->checkpoint_if_due();
+        return node.fsm->window().open() == nullptr;
+      },
+      10s, 1ms));
   CHECK(node.committed("a"));
 }
 

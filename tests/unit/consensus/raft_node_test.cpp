@@ -25,6 +25,7 @@
 #include "kernel/consensus/peer/tcp_peer_transport.h"
 #include "storage/kv_store.h"
 #include "storage/raft_log_store.h"
+#include "tests/support/deadline.h"
 #include "tests/support/temp_dir.h"
 #include "util/asio_executor.h"
 
@@ -130,12 +131,7 @@ struct Server {
 
 // Runs the io_context until `done()` or a 20 s deadline; returns done().
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(10ms);
-  }
-  return done();
+  return test::run_until(io, done, 20s);
 }
 
 TEST_CASE("a server whose term write fails turns UNAVAILABLE and refuses writes", "[raft_node]") {

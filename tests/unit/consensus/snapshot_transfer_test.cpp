@@ -20,6 +20,7 @@
 #include "kernel/consensus/peer/snapshot_frames.h"
 #include "kernel/consensus/raft/snapshot_transfer.h"
 #include "storage/kv_store.h"
+#include "tests/support/deadline.h"
 #include "tests/support/temp_dir.h"
 #include "util/asio_executor.h"
 
@@ -108,13 +109,7 @@ struct InstallMessage {
 // Runs the io_context (worker completions arrive on it) until `done` holds, for up to 20 s.
 template <typename Done>
 bool run_until(boost::asio::io_context& io, Done done) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    io.restart();
-    io.run_for(std::chrono::milliseconds(2));
-  }
-  return true;
+  return test::run_until(io, done, std::chrono::seconds(20), std::chrono::milliseconds(2));
 }
 
 // Delivers every frame `from` has sent to `to`'s transfer, in order; `edit` may change or

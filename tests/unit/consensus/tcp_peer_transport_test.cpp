@@ -21,6 +21,7 @@
 
 #include "kernel/consensus/peer/peer_auth.h"
 #include "kernel/consensus/peer/tcp_peer_transport.h"
+#include "tests/support/deadline.h"
 
 namespace keepdb::consensus {
 namespace {
@@ -70,12 +71,7 @@ std::string address_of(const tcp::endpoint& endpoint) {
 bool run_until(asio::io_context& io, const std::function<bool()>& done) {
   // Generous: a success returns at once, and a loaded 2-core CI machine under ASan can take
   // seconds for one handshake.
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (!done() && std::chrono::steady_clock::now() < deadline) {
-    io.restart();
-    io.run_for(5ms);
-  }
-  return done();
+  return test::run_until(io, done, 20s, 5ms);
 }
 
 raft_message vote_request(raft_term term) {

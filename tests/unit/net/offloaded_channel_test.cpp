@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/deadline.h"
 #include "util/io_threads.h"
 #include "util/offloaded_channel.h"
 
@@ -125,13 +126,7 @@ struct Fixture {
 
   template <typename Condition>
   bool run_until(Condition done) {
-    const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      owner.restart();
-      owner.run_for(std::chrono::milliseconds(10));
-    }
-    return true;
+    return keepdb::test::run_until(owner, done, kDeadline);
   }
 
   std::string peer_read(std::size_t size) {

@@ -19,27 +19,19 @@
 #include "kernel/plugin_host/live_slot.h"
 #include "kernel/plugin_host/option_schema.h"
 #include "kernel/plugin_host/plugin_instance.h"
+#include "tests/support/deadline.h"
 
 namespace keepdb::plugin_host {
 namespace {
 
 using namespace std::chrono_literals;
+using ::keepdb::test::poll_until;
 
 class NullLog final : public LogSink {
  public:
   void write(LogLevel, std::string_view) noexcept override {}
 };
 NullLog null_log;
-
-// Polls `condition` every millisecond for up to five seconds.
-bool eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 struct Tracked {
   explicit Tracked(std::atomic<int>& counter) : destroyed(counter) {}
@@ -230,7 +222,7 @@ TEST_CASE("AuthChain: replace() lets the call in flight finish on the old authen
   GatedAuthenticator* gated = old.get();
   AuthChain chain({old}, {}, null_log);
   auto first = start(chain);
-  REQUIRE(eventually([&] { return gated->calls == 1; }));
+  REQUIRE(poll_until([&] { return gated->calls == 1; }, 5s));
 
   CHECK(chain.replace(std::make_shared<AcceptingAuthenticator>()) == old);
   old.reset();
@@ -243,7 +235,7 @@ TEST_CASE("AuthChain: replace() lets the call in flight finish on the old authen
   const AuthOutcome drained = first.get();
   CHECK(drained.verdict == AuthOutcome::Verdict::kRejected);
   CHECK(drained.reason == "old instance rejected");
-  CHECK(eventually([&] { return destroyed == 1; }));
+  CHECK(poll_until([&] { return destroyed == 1; }, 5s));
   CHECK(chain.replace(std::make_shared<AcceptingAuthenticator>()) != nullptr);
 }
 
@@ -254,7 +246,7 @@ TEST_CASE("AuditQueue: records queued while paused go to the replacement sink", 
   const int destroyed_before = fake.destroyed;
   AuditQueue queue({{first, false}}, 64, null_log);
   queue.push(record("one"));
-  REQUIRE(eventually([&] { return was_recorded(std::to_string(first_number) + ":one"); }));
+  REQUIRE(poll_until([&] { return was_recorded(std::to_string(first_number) + ":one"); }, 5s));
 
   REQUIRE(queue.pause(1s));
   auto second = fake_instance();
@@ -265,7 +257,7 @@ TEST_CASE("AuditQueue: records queued while paused go to the replacement sink", 
   first.reset();
   CHECK(fake.destroyed == destroyed_before + 1);  // no call holds the old sink
   queue.resume();
-  CHECK(eventually([&] { return was_recorded(std::to_string(second_number) + ":two"); }));
+  CHECK(poll_until([&] { return was_recorded(std::to_string(second_number) + ":two"); }, 5s));
   CHECK_FALSE(was_recorded(std::to_string(first_number) + ":two"));
 }
 
@@ -287,7 +279,7 @@ TEST_CASE("AuditQueue: records queued before a pause go to the sink they were qu
   queue.replace(second);
   queue.push(record("after"));
   queue.resume();
-  CHECK(eventually([&] { return was_recorded(second_prefix + "after"); }));
+  CHECK(poll_until([&] { return was_recorded(second_prefix + "after"); }, 5s));
   CHECK_FALSE(was_recorded(first_prefix + "after"));
 }
 
@@ -317,15 +309,15 @@ TEST_CASE("AuditQueue: pause interrupts a failing fail_closed sink and its succe
   fake.fail_next_created = false;
   AuditQueue queue({{failing, true}}, 64, null_log, 5ms);
   queue.push(record("held"));
-  REQUIRE(eventually([&] { return queue.refusal().has_value(); }));
+  REQUIRE(poll_until([&] { return queue.refusal().has_value(); }, 5s));
 
   REQUIRE(queue.pause(1s));  // returns although the sink keeps failing
   auto fixed = fake_instance();
   const int fixed_number = fake.created;
   queue.replace(fixed);
   queue.resume();
-  CHECK(eventually([&] { return was_recorded(std::to_string(fixed_number) + ":held"); }));
-  CHECK(eventually([&] { return !queue.refusal().has_value(); }));
+  CHECK(poll_until([&] { return was_recorded(std::to_string(fixed_number) + ":held"); }, 5s));
+  CHECK(poll_until([&] { return !queue.refusal().has_value(); }, 5s));
 }
 
 TEST_CASE("AuditQueue: pause gives up on a sink stuck in a call, and the queue goes on",
@@ -336,12 +328,12 @@ TEST_CASE("AuditQueue: pause gives up on a sink stuck in a call, and the queue g
   const int stuck_number = fake.created;
   AuditQueue queue({{stuck, false}}, 64, null_log);
   queue.push(record("stuck"));
-  REQUIRE(eventually([&] { return fake.blocked.load(); }));
+  REQUIRE(poll_until([&] { return fake.blocked.load(); }, 5s));
   CHECK_FALSE(queue.pause(20ms));
   fake.unblock.set_value();
-  CHECK(eventually([&] { return was_recorded(std::to_string(stuck_number) + ":stuck"); }));
+  CHECK(poll_until([&] { return was_recorded(std::to_string(stuck_number) + ":stuck"); }, 5s));
   queue.push(record("after"));
-  CHECK(eventually([&] { return was_recorded(std::to_string(stuck_number) + ":after"); }));
+  CHECK(poll_until([&] { return was_recorded(std::to_string(stuck_number) + ":after"); }, 5s));
   CHECK(queue.pause(1s));
   queue.resume();
 }
