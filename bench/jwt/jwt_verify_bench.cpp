@@ -38,7 +38,8 @@ const jwt::Verifier& verifier() {
       keys.push_back(testing::SigningKey::shared(type).jwk(kid_of(type)));
     }
     const std::string jwks = (dir / "keys.jwks").string();
-    testing::write_key_file(jwks, boost::json::serialize(boost::json::object{{"keys", keys}}));
+    testing::write_file(jwks, boost::json::serialize(boost::json::object{{"keys", keys}}),
+                        testing::kOwnerOnly);
     return jwt::Verifier::create([&](std::string_view key) -> std::optional<std::string_view> {
       if (key == "algorithms") return "HS256,HS384,HS512,RS256,RS384,RS512,PS256,ES256,ES384,EdDSA";
       if (key == "issuers") return testing::kIssuer;

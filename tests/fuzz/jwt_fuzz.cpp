@@ -36,9 +36,11 @@ struct Fixture {
     const testing::SigningKey ed = testing::SigningKey::generate(jwt::KeyType::kEdwards);
     const testing::SigningKey ec = testing::SigningKey::generate(jwt::KeyType::kEcP256);
     const std::string jwks = (dir / "keys.jwks").string();
-    testing::write_key_file(
-        jwks, boost::json::serialize(boost::json::object{
-                  {"keys", boost::json::array{hmac.jwk("h"), ed.jwk("ed"), ec.jwk("ec")}}}));
+    testing::write_file(
+        jwks,
+        boost::json::serialize(boost::json::object{
+            {"keys", boost::json::array{hmac.jwk("h"), ed.jwk("ed"), ec.jwk("ec")}}}),
+        testing::kOwnerOnly);
     return jwt::Verifier::create([&](std::string_view key) -> std::optional<std::string_view> {
       if (key == "algorithms") return "HS256,HS512,ES256,EdDSA";
       if (key == "issuers") return testing::kIssuer;

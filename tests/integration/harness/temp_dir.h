@@ -1,21 +1,15 @@
 // The integration tests' scratch space: each test's TempDir (tests/support/temp_dir.h) and
-// whole-file reads and writes in it.
-//
-// Thread-safety: the functions are safe from any thread on different files.
+// whole-file reads and writes in it (tests/support/files.h), under the names the
+// integration tests use.
 #pragma once
 
-#include <filesystem>
-#include <string>
-
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace keepdb::integration {
 
+using test::read_file;
 using test::TempDir;
-
-// Writes `text` to `path`, replacing it; throws std::runtime_error on failure.
-void write_file(const std::filesystem::path& path, const std::string& text);
-// The whole file, or "" if it cannot be read.
-std::string read_file(const std::filesystem::path& path);
+using test::write_file;
 
 }  // namespace keepdb::integration

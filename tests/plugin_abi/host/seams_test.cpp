@@ -4,9 +4,6 @@
 // counting and fail_closed refusal, and how a transport is found by name.
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "kernel/plugin_host/admission_chain.h"
 #include "kernel/plugin_host/audit_queue.h"
@@ -21,6 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::keepdb::test::poll_until;
+using ::keepdb::test::read_file;
 
 AdmissionQuery command(std::string_view name = "get") {
   AdmissionQuery query;
@@ -30,13 +28,6 @@ AdmissionQuery command(std::string_view name = "get") {
   query.command = name;
   query.request_bytes = 20;
   return query;
-}
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // The audit_file fixture, writing to `file`, as the one plugin of a set.
@@ -196,10 +187,10 @@ TEST_CASE("audit: records reach the sink in order and are flushed", "[seams][aud
     AuditQueue queue(set.audit_sinks(), 16, log);
     CHECK(queue.push(record("set")));
     CHECK(queue.push(record("del")));
-    CHECK(poll_until([&] { return read_all(file).find("action=del") != std::string::npos; }, 5s));
+    CHECK(poll_until([&] { return read_file(file).find("action=del") != std::string::npos; }, 5s));
     CHECK_FALSE(queue.refusal());
   }
-  const std::string text = read_all(file);
+  const std::string text = read_file(file);
   CHECK(text ==
         "type=7 conn=3 peer=127.0.0.1:5000 principal=alice action=set outcome=admitted "
         "detail=key=k\n"
@@ -225,7 +216,7 @@ TEST_CASE("audit: a record's key reaches the plugin in detail when it has no rea
     CHECK(queue.push(refused));
     CHECK(queue.push(keyless));
   }
-  CHECK(read_all(file) ==
+  CHECK(read_file(file) ==
         "type=7 conn=3 peer=127.0.0.1:5000 principal=alice action=set outcome=admitted "
         "detail=key=user:1\n"
         "type=7 conn=3 peer=127.0.0.1:5000 principal=alice action=set outcome=refused "
@@ -265,7 +256,7 @@ TEST_CASE("audit: a failing sink is counted and logged and never stops the other
     AuditQueue queue(set.audit_sinks(), 16, log);
     queue.push(record("set"));
     INFO(mode);
-    CHECK(poll_until([&] { return read_all(good).find("action=set") != std::string::npos; }, 5s));
+    CHECK(poll_until([&] { return read_file(good).find("action=set") != std::string::npos; }, 5s));
     CHECK(poll_until([&] { return queue.counters().sink_failures >= 1; }, 5s));
     CHECK(log.contains("plugin 'broken' (audit-file-fixture) failed to record an audit event"));
     CHECK(log.contains("the event is lost for this sink"));
@@ -293,7 +284,7 @@ TEST_CASE("audit: a fail_closed sink that cannot record refuses until it records
         std::string::npos);
   std::filesystem::remove(gate);
   CHECK(poll_until([&] { return !queue.refusal().has_value(); }, 5s));
-  CHECK(read_all(file).find("action=set") != std::string::npos);  // retried, not lost
+  CHECK(read_file(file).find("action=set") != std::string::npos);  // retried, not lost
 }
 
 TEST_CASE("audit: a full queue with a fail_closed sink refuses", "[seams][audit]") {

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <future>
 #include <stdexcept>
 
@@ -36,15 +35,6 @@ MarkerEnv::MarkerEnv(const std::filesystem::path& marker) {
 
 MarkerEnv::~MarkerEnv() {
   ::unsetenv("KDB_FIXTURE_MARKER");
-}
-
-void write_file(const std::filesystem::path& path, const std::string& contents,
-                std::filesystem::perms mode) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << contents;
-  }
-  std::filesystem::permissions(path, mode);
 }
 
 std::string sha256_of(const std::filesystem::path& path) {

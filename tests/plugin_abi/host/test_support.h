@@ -13,6 +13,7 @@
 #include "kernel/config/config.h"
 #include "kernel/plugin_host/auth_chain.h"
 #include "kernel/plugin_host/log_sink.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace keepdb::plugin_host::testing {
@@ -34,8 +35,7 @@ class MarkerEnv {
   MarkerEnv& operator=(const MarkerEnv&) = delete;
 };
 
-void write_file(const std::filesystem::path& path, const std::string& contents,
-                std::filesystem::perms mode);
+using ::keepdb::test::write_file;
 
 // The file's SHA-256 as the loader computes it (64 lowercase hex characters).
 std::string sha256_of(const std::filesystem::path& path);

@@ -2,11 +2,8 @@
 #include "tests/unit/audit/audit_test_support.h"
 
 #include <dlfcn.h>
-#include <sys/stat.h>
 #include <time.h>
 
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 namespace keepdb::audit::test {
@@ -105,22 +102,8 @@ void LoadedSink::log_line(void* ctx, int, kdb_str message) {
   self->log_.emplace_back(message.ptr, message.len);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-void write_text(const std::string& path, const std::string& text, unsigned mode) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << text;
-    if (!out) throw std::runtime_error("cannot write " + path);
-  }
-  ::chmod(path.c_str(), mode);
-}
-
 std::vector<std::string> read_lines(const std::string& path) {
-  const std::string text = read_text(path);
+  const std::string text = ::keepdb::test::read_file(path);
   std::vector<std::string> lines;
   std::size_t start = 0;
   while (start < text.size()) {
@@ -135,7 +118,7 @@ std::vector<std::string> read_lines(const std::string& path) {
 void write_lines(const std::string& path, const std::vector<std::string>& lines) {
   std::string text;
   for (const std::string& line : lines) text += line + "\n";
-  write_text(path, text);
+  ::keepdb::test::write_file(path, text, ::keepdb::test::kOwnerOnly);
 }
 
 Options file_options(const TempDir& dir, Options extra) {

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace keepdb::audit::test {
@@ -67,10 +68,9 @@ class LoadedSink {
   std::vector<std::string> log_;
 };
 
-std::string read_text(const std::string& path);
-void write_text(const std::string& path, const std::string& text, unsigned mode = 0600);
 // The file's lines, without their '\n' (a partial last line included).
 std::vector<std::string> read_lines(const std::string& path);
+// Writes `lines`, each ended by '\n', to `path` (mode 0600).
 void write_lines(const std::string& path, const std::vector<std::string>& lines);
 // The options of a file sink writing dir/audit.log as node "node-1", plus `extra`.
 Options file_options(const TempDir& dir, Options extra = {});

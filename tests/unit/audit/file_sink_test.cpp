@@ -18,14 +18,16 @@
 namespace {
 
 using keepdb::audit::ChainHasher;
-using keepdb::audit::verify_files;
-using keepdb::audit::VerifyReport;
 using keepdb::audit::test::Event;
 using keepdb::audit::test::file_options;
 using keepdb::audit::test::LoadedSink;
 using keepdb::audit::test::read_lines;
-using keepdb::audit::test::read_text;
 using keepdb::audit::test::TempDir;
+using keepdb::audit::verify_files;
+using keepdb::audit::VerifyReport;
+using keepdb::test::kOwnerOnly;
+using keepdb::test::read_file;
+using keepdb::test::write_file;
 
 bool logged(const LoadedSink& sink, const std::string& text) {
   for (const std::string& line : sink.log()) {
@@ -117,9 +119,9 @@ TEST_CASE("audit a restart refuses a file whose last record was edited") {
     LoadedSink sink(file_options(dir));
     REQUIRE(sink.record(Event{}) == KDB_OK);
   }
-  std::string text = read_text(path);
+  std::string text = read_file(path);
   text.replace(text.find("alice"), 5, "mallo");
-  keepdb::audit::test::write_text(path, text);
+  write_file(path, text, kOwnerOnly);
   LoadedSink sink(file_options(dir));
   CHECK(sink.status() == KDB_E_INVALID);
   CHECK(sink.error().find("its last record does not match its hash") != std::string::npos);

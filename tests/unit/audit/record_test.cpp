@@ -22,9 +22,10 @@ using keepdb::audit::test::file_options;
 using keepdb::audit::test::LoadedSink;
 using keepdb::audit::test::Options;
 using keepdb::audit::test::read_lines;
-using keepdb::audit::test::read_text;
 using keepdb::audit::test::TempDir;
-using keepdb::audit::test::write_text;
+using keepdb::test::kOwnerOnly;
+using keepdb::test::read_file;
+using keepdb::test::write_file;
 
 boost::json::object parse(const std::string& line) {
   return boost::json::parse(line).as_object();
@@ -198,8 +199,8 @@ TEST_CASE("audit hashed keys leave no key value or secret in the file") {
   TempDir dir;
   const std::string key_material = "key-hashing-secret-0123456789abcdef";
   const std::string chain_material = "chain-secret-fedcba9876543210";
-  write_text(dir / "keys.key", key_material + "\n");
-  write_text(dir / "chain.key", chain_material);
+  write_file(dir / "keys.key", key_material + "\n", kOwnerOnly);
+  write_file(dir / "chain.key", chain_material, kOwnerOnly);
   const std::string written_key = "customer:4711:card";
   {
     LoadedSink sink(file_options(dir, {{"hash_keys", "true"},
@@ -212,7 +213,7 @@ TEST_CASE("audit hashed keys leave no key value or secret in the file") {
     REQUIRE(sink.record(event) == KDB_OK);
     for (const std::string& line : sink.log()) CHECK(line.find("secret") == std::string::npos);
   }
-  const std::string text = read_text(dir / "audit.log");
+  const std::string text = read_file(dir / "audit.log");
   CHECK(text.find(written_key) == std::string::npos);
   CHECK(text.find("4711") == std::string::npos);
   CHECK(text.find(key_material) == std::string::npos);
@@ -236,9 +237,9 @@ TEST_CASE("audit hashed keys leave no key value or secret in the file") {
 
 TEST_CASE("audit options are refused with clear errors") {
   TempDir dir;
-  write_text(dir / "loose.key", "0123456789abcdef0123", 0640);
-  write_text(dir / "short.key", "0123456789");
-  write_text(dir / "good.key", "0123456789abcdef0123");
+  write_file(dir / "loose.key", "0123456789abcdef0123", std::filesystem::perms(0640));
+  write_file(dir / "short.key", "0123456789", kOwnerOnly);
+  write_file(dir / "good.key", "0123456789abcdef0123", kOwnerOnly);
   const std::string log = dir / "audit.log";
   const std::vector<std::pair<Options, std::string>> cases{
       {{}, "option 'path' is required for sink = \"file\""},

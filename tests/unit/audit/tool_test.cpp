@@ -16,6 +16,9 @@ using keepdb::audit::test::Event;
 using keepdb::audit::test::file_options;
 using keepdb::audit::test::LoadedSink;
 using keepdb::audit::test::TempDir;
+using keepdb::test::kOwnerOnly;
+using keepdb::test::read_file;
+using keepdb::test::write_file;
 
 struct Run {
   int exit_code = -1;
@@ -73,19 +76,19 @@ TEST_CASE("audit tool verifies files and prints a table") {
   CHECK(writes.out.find("user:1") != std::string::npos);
   CHECK(run_tool("tail --kind nonsense " + path).exit_code == 2);
 
-  keepdb::audit::test::write_text(path, keepdb::audit::test::read_text(path) + "{\"seq\":3");
+  write_file(path, read_file(path) + "{\"seq\":3", kOwnerOnly);
   const Run cut = run_tool("verify " + path);
   CHECK(cut.exit_code == 3);
   CHECK(cut.out.find("truncated: " + path + ":3: ends in a partial record") == 0);
-  std::string text = keepdb::audit::test::read_text(path);
+  std::string text = read_file(path);
   text.replace(text.find("alice"), 5, "mallo");
-  keepdb::audit::test::write_text(path, text);
+  write_file(path, text, kOwnerOnly);
   const Run broken = run_tool("verify " + path);
   CHECK(broken.exit_code == 1);
   CHECK(broken.out.find("FAILED: " + path + ":1: seq 1 does not match its hash") == 0);
   CHECK(run_tool("verify").exit_code == 2);
 
-  keepdb::audit::test::write_text(dir / "keys.key", "key-hashing-key-0123456789");
+  write_file(dir / "keys.key", "key-hashing-key-0123456789", kOwnerOnly);
   const Run hashed = run_tool("hash-key --key-file " + (dir / "keys.key").string() + " user:1");
   CHECK(hashed.exit_code == 0);
   CHECK(hashed.out == keepdb::audit::hashed_key("user:1", keepdb::audit::Sha256("key-hashing-key-0123456789")) + "\n");

@@ -12,14 +12,16 @@
 namespace {
 
 using keepdb::audit::ChainHasher;
-using keepdb::audit::verify_files;
-using keepdb::audit::VerifyReport;
 using keepdb::audit::test::Event;
 using keepdb::audit::test::file_options;
 using keepdb::audit::test::LoadedSink;
 using keepdb::audit::test::read_lines;
 using keepdb::audit::test::TempDir;
 using keepdb::audit::test::write_lines;
+using keepdb::audit::verify_files;
+using keepdb::audit::VerifyReport;
+using keepdb::test::kOwnerOnly;
+using keepdb::test::write_file;
 
 // Ten records in dir/audit.log; returns its lines.
 std::vector<std::string> ten_records(const TempDir& dir, keepdb::audit::test::Options extra = {}) {
@@ -116,7 +118,7 @@ TEST_CASE("audit verifier catches an inserted record") {
 
 TEST_CASE("audit verifier with a chain key catches a record re-hashed without the key") {
   TempDir dir;
-  keepdb::audit::test::write_text(dir / "chain.key", "chain-key-for-the-test-0123456789");
+  write_file(dir / "chain.key", "chain-key-for-the-test-0123456789", kOwnerOnly);
   auto lines = ten_records(dir, {{"chain_key_file", dir / "chain.key"}});
   const ChainHasher keyed("chain-key-for-the-test-0123456789");
   CHECK(verify_lines(dir, lines, keyed).status == VerifyReport::Status::kOk);
@@ -141,7 +143,7 @@ TEST_CASE("audit verifier reports a truncated file") {
   std::string text;
   for (const std::string& line : lines) text += line + "\n";
   text.resize(text.size() - 40);  // the last record cut in the middle
-  keepdb::audit::test::write_text(dir / "cut.log", text);
+  write_file(dir / "cut.log", text, kOwnerOnly);
   const VerifyReport cut = verify_files({dir / "cut.log"}, ChainHasher());
   CHECK(cut.status == VerifyReport::Status::kTruncated);
   CHECK(cut.records == 9);

@@ -5,10 +5,10 @@
 // makes it refuse, naming that control.
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "kernel/config/posture.h"
+#include "tests/support/files.h"
 #include "tests/unit/config/config_test_support.h"
 
 namespace keepdb::config {
@@ -16,13 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::load;
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 const Control& row_of(const std::vector<Control>& table, std::string_view risk) {
   const auto row = std::find_if(table.begin(), table.end(),
@@ -57,7 +50,7 @@ struct Case {
 };
 
 Case read_case(const fs::path& file) {
-  const std::string text = read_text(file);
+  const std::string text = test::read_file(file);
   Case c{load(text), {}, {}, {}, {}, {}, false};
   std::istringstream lines(text);
   for (std::string line; std::getline(lines, line);) {
@@ -191,7 +184,7 @@ TEST_CASE("posture: the banner of an accepted risk names the control and its sta
 
 // profiles/prod.toml with its "FILL: ..." sha256 placeholders replaced by digests.
 std::string filled_prod_profile() {
-  std::string text = read_text(fs::path(KEEPDB_SOURCE_DIR) / "profiles/prod.toml");
+  std::string text = test::read_file(fs::path(KEEPDB_SOURCE_DIR) / "profiles/prod.toml");
   const std::string placeholder = "\"FILL: ";
   for (std::size_t at = text.find(placeholder); at != std::string::npos;
        at = text.find(placeholder, at)) {

@@ -11,7 +11,6 @@
 #include <boost/json/serialize.hpp>
 
 #include <array>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -208,16 +207,6 @@ KeyType key_type_for(std::string_view alg) {
   const AlgorithmInfo* info = find_algorithm(alg);
   if (info == nullptr) throw std::invalid_argument("unknown alg");
   return info->key_type;
-}
-
-void write_key_file(const std::filesystem::path& path, std::string_view text,
-                    std::filesystem::perms mode) {
-  {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (!out) throw std::runtime_error("cannot write " + path.string());
-  }
-  std::filesystem::permissions(path, mode);
 }
 
 }  // namespace keepdb::auth_jwt::testing

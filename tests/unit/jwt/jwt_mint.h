@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "plugins/auth-jwt/jwa.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 
 namespace keepdb::auth_jwt::testing {
@@ -65,11 +66,8 @@ inline constexpr std::string_view kAudience = "keepdb-test";
 // The key type an algorithm name needs ("HS256" -> kHmac).
 KeyType key_type_for(std::string_view alg);
 
-// Writes `text` to `path` with `mode` (0600 by default); throws on failure.
-void write_key_file(const std::filesystem::path& path, std::string_view text,
-                    std::filesystem::perms mode = std::filesystem::perms::owner_read |
-                                                  std::filesystem::perms::owner_write);
-
+using ::keepdb::test::kOwnerOnly;
 using ::keepdb::test::TempDir;
+using ::keepdb::test::write_file;
 
 }  // namespace keepdb::auth_jwt::testing

@@ -15,19 +15,19 @@ void VerifierSetup::jwks(
   boost::json::array list;
   for (const auto& [kid, key] : keys) list.push_back(key->jwk(kid));
   const std::string path = (dir / "keys.jwks").string();
-  write_key_file(path, boost::json::serialize(boost::json::object{{"keys", list}}));
+  write_file(path, boost::json::serialize(boost::json::object{{"keys", list}}), kOwnerOnly);
   options["jwks_file"] = path;
 }
 
 void VerifierSetup::hmac_file(const SigningKey& key) {
   const std::string path = (dir / "hmac.key").string();
-  write_key_file(path, key.secret());
+  write_file(path, key.secret(), kOwnerOnly);
   options["hmac_secret_file"] = path;
 }
 
 void VerifierSetup::pem_file(const SigningKey& key) {
   const std::string path = (dir / "public.pem").string();
-  write_key_file(path, key.public_pem());
+  write_file(path, key.public_pem(), kOwnerOnly);
   options["public_key_file"] = path;
 }
 

@@ -24,7 +24,7 @@ std::string refusal(const VerifierSetup& setup) {
 
 void write_jwks(VerifierSetup& setup, const json::array& keys, perms mode = perms::owner_read) {
   const std::string path = (setup.dir / "set.jwks").string();
-  write_key_file(path, json::serialize(json::object{{"keys", keys}}), mode);
+  write_file(path, json::serialize(json::object{{"keys", keys}}), mode);
   setup.options["jwks_file"] = path;
 }
 
@@ -58,10 +58,11 @@ TEST_CASE("jwt keys: a PEM file must hold public keys only of supported types", 
   VerifierSetup setup;
   const std::string path = (setup.dir / "keys.pem").string();
   setup.options["public_key_file"] = path;
-  write_key_file(path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+  write_file(path, "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+             kOwnerOnly);
   CHECK(refusal(setup).find("holds a 'PRIVATE KEY' block; give public keys only") !=
         std::string::npos);
-  write_key_file(path, "no pem here\n");
+  write_file(path, "no pem here\n", kOwnerOnly);
   CHECK(refusal(setup).find("no PEM \"PUBLIC KEY\" block") != std::string::npos);
   const SigningKey edwards = SigningKey::generate(KeyType::kEdwards);
   EVP_PKEY* small_rsa = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(1024));
@@ -71,10 +72,11 @@ TEST_CASE("jwt keys: a PEM file must hold public keys only of supported types", 
   EVP_PKEY_free(small_rsa);
   char* data = nullptr;
   const long length = BIO_get_mem_data(bio.get(), &data);
-  write_key_file(path, std::string(data, static_cast<std::size_t>(length)));
+  write_file(path, std::string(data, static_cast<std::size_t>(length)), kOwnerOnly);
   CHECK(refusal(setup).find("RSA key shorter than 2048 bits") != std::string::npos);
   // Two keys in one file are both trusted (a rotation), but not under one kid.
-  write_key_file(path, SigningKey::shared(KeyType::kEcP256).public_pem() + edwards.public_pem());
+  write_file(path, SigningKey::shared(KeyType::kEcP256).public_pem() + edwards.public_pem(),
+             kOwnerOnly);
   CHECK(refusal(setup) == "created");
   setup.options["public_key_kid"] = "k1";
   CHECK(refusal(setup).find("public_key_kid names one key but the file holds 2") !=
@@ -120,7 +122,7 @@ TEST_CASE("jwt keys: malformed JWK members and JWKS text are refused", "[jwt]") 
   CHECK(refusal(setup).find("\"kty\" must be RSA, EC, OKP or oct") != std::string::npos);
   write_jwks(setup, {});
   CHECK(refusal(setup).find("\"keys\" is empty") != std::string::npos);
-  write_key_file(setup.options["jwks_file"], R"({"keys":[],"keys":[]})");
+  write_file(setup.options["jwks_file"], R"({"keys":[],"keys":[]})", kOwnerOnly);
   CHECK(refusal(setup).find("duplicate key") != std::string::npos);
 }
 
