@@ -7,7 +7,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "kernel/commands/op_batch.h"
@@ -15,6 +14,7 @@
 #include "kernel/consensus/fsm/kv_snapshot.h"
 #include "kernel/consensus/write/forward_codec.h"
 #include "storage/kv_store.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 #include "util/raft_memory.h"
 
@@ -199,8 +199,8 @@ TEST_CASE("kv fsm: restoring a descriptor keeps the store; one ahead of the stor
 
 // Writes `bytes` to `path` (a test's stand-in for a received stream).
 void write_file(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  test::write_file(path,
+                   std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 TEST_CASE("kv image stream: pieces of any size make the image; a file of it restores",
