@@ -180,11 +180,12 @@ AuthStep ask(plugin_host::Authenticator& authenticator, const plugin_host::AuthR
              std::chrono::milliseconds deadline) {
   auto answer = std::make_shared<std::promise<AuthStep>>();
   std::future<AuthStep> step = answer->get_future();
-  const std::uint64_t ticket = plugin_host::pending_auths().next_ticket();
+  const std::uint64_t ticket = plugin_host::pending_auths().open_ticket();
   authenticator.authenticate(request, ticket,
                              [answer](AuthStep done) { answer->set_value(std::move(done)); });
-  if (step.wait_for(deadline) == std::future_status::ready) return step.get();
+  const bool answered = step.wait_for(deadline) == std::future_status::ready;
   plugin_host::pending_auths().forget(ticket);
+  if (answered) return step.get();
   return AuthStep{AuthStep::Decision::kFail,
                   {},
                   "no answer within the deadline (" + std::to_string(deadline.count()) + " ms)"};

@@ -25,9 +25,10 @@ namespace asio = boost::asio;
 // One attempt moving through the chain. Its request's secret (kdb::sdk::SecretBytes) is wiped
 // when the last holder of the attempt lets go: a plugin call still running past the
 // deadline keeps reading valid bytes. Steps run one at a time, each posted after the
-// previous answer, so `ticket` and `deferrals` need no lock; `next` is also read by the
-// deadline thread for its message; `finished` picks the single winner between the last
-// step and the deadline.
+// previous answer, so `deferrals` needs no lock; `next` is also read by the deadline thread
+// for its message; `finished` picks the single winner between the last step and the
+// deadline. `ticket` is written by a step and read by finish(), which may run on the
+// deadline thread at the same moment: see step() for how they never both miss it.
 struct Attempt {
   Attempt(AuthRequest r, std::function<void(AuthOutcome)> d, asio::io_context& timers)
       : request(std::move(r)),
@@ -40,7 +41,7 @@ struct Attempt {
   // its io_context are gone) must not run the timer's destructor.
   std::unique_ptr<asio::steady_timer> deadline;
   std::atomic<std::size_t> next{0};
-  std::uint64_t ticket = 0;
+  std::atomic<std::uint64_t> ticket{0};
   std::string deferrals;  // "plugin 'a' (x) deferred; plugin 'b' (y) deferred"
   std::atomic<bool> finished{false};
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -198,11 +199,20 @@ class AuthChain::Impl {
       finish(attempt, {AuthOutcome::Verdict::kRejected, {}, std::move(why)});
       return;
     }
-    attempt->ticket = pending_auths().next_ticket();
+    // Open the ticket, then look at `finished` again: finish() sets `finished`, then forgets
+    // the ticket it reads. Both sides are sequentially consistent, so either finish() reads
+    // this ticket and closes it, or this step sees `finished` and closes it itself; the
+    // authenticator's expect() then fails, and no completion stays in the table.
+    const std::uint64_t ticket = pending_auths().open_ticket();
+    attempt->ticket = ticket;
+    if (attempt->finished) {
+      pending_auths().forget(ticket);
+      return;
+    }
     // Held for the call: a reload that replaces it meanwhile destroys it only afterwards.
     const std::shared_ptr<Authenticator> authenticator = authenticators_[next]->get();
     authenticator->authenticate(
-        attempt->request, attempt->ticket, [gate = gate_, attempt](AuthStep answer) {
+        attempt->request, ticket, [gate = gate_, attempt](AuthStep answer) {
           // May run on a plugin's thread: continue on the answering plugin's pool, unless
           // the chain has shut down.
           const std::lock_guard lock(gate->mutex);

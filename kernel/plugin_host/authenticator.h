@@ -55,8 +55,10 @@ class Authenticator {
   virtual const std::string& name() const = 0;
 
   // Calls `done` exactly once: before returning, or later from any thread. `request`
-  // stays valid until `done` runs. `ticket` is unique in the process and identifies this
-  // call to host->auth_complete.
+  // stays valid until `done` runs. `ticket` is unique in the process, identifies this call
+  // to host->auth_complete, and is open in pending_auths() until the attempt ends: an
+  // authenticator that may answer later registers there first, and when expect() refuses
+  // (the attempt already ended) it need not call `done` at all.
   virtual void authenticate(const AuthRequest& request, std::uint64_t ticket,
                             AuthStepDone done) = 0;
 };

@@ -5,28 +5,37 @@
 
 namespace keepdb::plugin_host {
 
-std::uint64_t PendingAuths::next_ticket() {
+std::uint64_t PendingAuths::open_ticket() {
   const std::lock_guard lock(mutex_);
-  return ++last_ticket_;
+  const std::uint64_t ticket = ++last_ticket_;
+  open_.emplace(ticket, Completion());
+  return ticket;
 }
 
-void PendingAuths::expect(std::uint64_t ticket, Completion completion) {
+bool PendingAuths::expect(std::uint64_t ticket, Completion completion) {
   const std::lock_guard lock(mutex_);
-  waiting_[ticket] = std::move(completion);
+  const auto found = open_.find(ticket);
+  if (found == open_.end() || found->second) return false;
+  found->second = std::move(completion);
+  return true;
 }
 
 PendingAuths::Completion PendingAuths::take(std::uint64_t ticket) {
   const std::lock_guard lock(mutex_);
-  const auto found = waiting_.find(ticket);
-  if (found == waiting_.end()) return {};
+  const auto found = open_.find(ticket);
+  if (found == open_.end() || !found->second) return {};
   Completion completion = std::move(found->second);
-  waiting_.erase(found);
+  open_.erase(found);
   return completion;
 }
 
 void PendingAuths::forget(std::uint64_t ticket) {
+  Completion dropped;  // released after the lock: it may hold the last plugin reference
   const std::lock_guard lock(mutex_);
-  waiting_.erase(ticket);
+  const auto found = open_.find(ticket);
+  if (found == open_.end()) return;
+  dropped = std::move(found->second);
+  open_.erase(found);
 }
 
 PendingAuths& pending_auths() {

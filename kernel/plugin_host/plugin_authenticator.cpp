@@ -139,11 +139,15 @@ void PluginAuthenticator::authenticate(const AuthRequest& request, std::uint64_t
   }
   // Registered first: an asynchronous plugin may complete before it even returns.
   // `completed` tells the call's return whether the plugin answered through auth_complete.
+  // A closed ticket means the attempt ended (its deadline passed while this call was
+  // queued): nobody waits for an answer, so the plugin is not asked.
   const auto completed = std::make_shared<std::atomic<bool>>(false);
-  pending_auths().expect(ticket, [instance = instance_, done, completed](const auto& result) {
-    completed->store(true);
-    done(interpret(*instance, reported_later(result)));
-  });
+  const bool open =
+      pending_auths().expect(ticket, [instance = instance_, done, completed](const auto& result) {
+        completed->store(true);
+        done(interpret(*instance, reported_later(result)));
+      });
+  if (!open) return;
 
   const PeerView peer(request.peer.get());
   const kdb_conn_info conn{sizeof(kdb_conn_info), request.conn_id,    to_str(request.peer_addr),

@@ -1,6 +1,7 @@
 // AuthChain with in-process fake authenticators: decision order, threads, deadline,
 // back-pressure and shutdown, deterministic and without any plugin library.
 #include "kernel/plugin_host/auth_chain.h"
+#include "kernel/plugin_host/pending_auth.h"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -130,6 +131,48 @@ TEST_CASE("AuthChain: an authenticator that never answers meets the deadline", "
   CHECK(outcome.verdict == Verdict::kFailed);
   CHECK(outcome.reason == "deadline of 30 ms passed waiting for plugin 'silent'");
   CHECK(std::chrono::steady_clock::now() - start < 1s);
+}
+
+// Stands for a plugin adapter whose call was still queued when the deadline passed: it
+// registers its completion only once `go` is set, after the attempt has ended.
+class LateRegistrar final : public Authenticator {
+ public:
+  explicit LateRegistrar(std::shared_future<void> go) : go_(std::move(go)) {}
+  const std::string& name() const override { return name_; }
+  void authenticate(const AuthRequest&, std::uint64_t ticket, AuthStepDone) override {
+    go_.wait();
+    auto held = std::make_shared<int>();
+    held_after_refusal = held;
+    const bool accepted = pending_auths().expect(ticket, [held](const PluginAuthResult&) {});
+    held.reset();
+    registered.set_value(accepted);
+  }
+
+  std::promise<bool> registered;
+  std::weak_ptr<int> held_after_refusal;
+
+ private:
+  std::string name_ = "late";
+  std::shared_future<void> go_;
+};
+
+TEST_CASE("AuthChain: an authenticator that registers after the deadline is refused",
+          "[auth_chain]") {
+  std::promise<void> go;
+  auto late = std::make_shared<LateRegistrar>(go.get_future().share());
+  std::future<bool> registered = late->registered.get_future();
+  {
+    AuthChain chain({late}, AuthChainOptions{1, 100ms, 8}, null_log);
+    CHECK(run(chain).verdict == Verdict::kFailed);  // the deadline answered
+    go.set_value();
+  }  // joins the chain's threads: the authenticator has returned, or was never asked
+  // A step that began only after the deadline (a very slow machine) does not ask at all;
+  // otherwise the registration is refused, and the completion with what it held is gone
+  // rather than kept in the process-wide table for a ticket nobody will ever complete.
+  if (registered.wait_for(0s) == std::future_status::ready) {
+    CHECK_FALSE(registered.get());
+    CHECK(late->held_after_refusal.expired());
+  }
 }
 
 TEST_CASE("AuthChain: beyond max_in_flight, attempts fail at once", "[auth_chain]") {
