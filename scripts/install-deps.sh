@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   g++-12 cmake make pkgconf git
+  libasan8 libubsan1 libtsan2  # the sanitizer runtimes of scripts/test.sh (g++-12 pulls them in too)
   libboost1.81-dev libboost-program-options1.81-dev libboost-json1.81-dev
   libssl-dev zlib1g-dev liblmdb-dev lmdb-utils libraft-dev libtomlplusplus-dev
   catch2 libbenchmark-dev

@@ -2,9 +2,10 @@
 # Quick start, command 2: install dependencies, build everything with ASan + UBSan and
 # warnings as errors, fuzz every libFuzzer target for a bounded time (scripts/fuzz.sh;
 # FUZZ_SECONDS=0 skips it), run the whole suite (unit, plugin ABI, integration) via ctest,
-# then build the server, the plugins and the benchmarks once more in Release, without the
-# tests, warnings as errors: the optimizer warns where -O0 does not, and the benchmarks must
-# build without the tests (bench/README.md's profiling build).
+# run the in-process tiers (unit, plugin ABI) once more under ThreadSanitizer (TSAN=0 skips
+# it), then build the server, the plugins and the benchmarks once more in Release, without
+# the tests, warnings as errors: the optimizer warns where -O0 does not, and the benchmarks
+# must build without the tests (bench/README.md's profiling build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -16,6 +17,15 @@ scripts/fuzz.sh
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 (cd build-test && ctest --output-on-failure --timeout 300 -j"$(nproc)" "$@")
+if [ "${TSAN:-1}" != 0 ]; then
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DKEEPDB_TSAN=ON -DKEEPDB_WERROR=ON \
+    -DKEEPDB_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j"$(nproc)" >/dev/null
+  (cd build-tsan &&
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/tsan.supp" \
+      ctest --output-on-failure --timeout 300 -j"$(nproc)" "$@")
+  echo "test.sh: the unit and plugin ABI tiers passed under ThreadSanitizer"
+fi
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DKEEPDB_WERROR=ON \
   -DKEEPDB_BUILD_TESTS=OFF -DKEEPDB_BUILD_BENCH=ON >/dev/null
 cmake --build build-release -j"$(nproc)" >/dev/null

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <deque>
@@ -333,7 +334,7 @@ TEST_CASE("inline writes complete inside the call and after whatever the writer 
     bool inline_done = false;
     while (!inline_done && std::chrono::steady_clock::now() < deadline) {
       std::promise<std::thread::id> ran_on;
-      bool returned = false;
+      std::atomic<bool> returned{false};  // read by the writer thread when the append queued
       bool done_before_return = false;
       store->append({&entries.make(1, "inline"), 1}, [&](util::IoStatus status) {
         CHECK(status.ok());
