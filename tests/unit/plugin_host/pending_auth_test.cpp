@@ -62,7 +62,7 @@ TEST_CASE("PendingAuths: take before expect leaves the ticket open", "[pending_a
   PendingAuths table;
   int calls = 0;
   const std::uint64_t ticket = table.open_ticket();
-  CHECK_FALSE(table.take(ticket));  // a plugin completing a ticket it was never given
+  CHECK_FALSE(table.take(ticket));  // a completion for a ticket whose adapter has not registered
   CHECK(table.expect(ticket, holding(std::make_shared<int>(), &calls)));
   CHECK_FALSE(table.expect(ticket, holding(std::make_shared<int>(), &calls)));  // only once
   CHECK(table.take(ticket));
