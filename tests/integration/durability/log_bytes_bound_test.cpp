@@ -22,12 +22,6 @@ constexpr int kWrites = 40;
 // 2 MiB segment not yet deleted; the snapshot and the key-value file hold the value.
 constexpr std::uintmax_t kDataDirBoundBytes = 24u << 20;
 
-#if defined(__SANITIZE_ADDRESS__)
-// Freed blocks stay resident in ASan's quarantine (256 MiB by default).
-constexpr std::size_t kAllocatorSlackKib = 256u << 10;
-#else
-constexpr std::size_t kAllocatorSlackKib = 0;
-#endif
 constexpr std::size_t kResidentGrowthBoundKib = 48u << 10;
 
 std::uintmax_t directory_bytes(const std::filesystem::path& directory) {
@@ -56,7 +50,7 @@ TEST_CASE("large values rewritten to one key keep the log, memory and restart bo
   }
   CHECK(client.command({"DBSIZE"}).integer == 1);
   CHECK(directory_bytes(keepd.data_dir()) < kDataDirBoundBytes);
-  CHECK(resident_kib(keepd.pid()) < before_kib + kAllocatorSlackKib + kResidentGrowthBoundKib);
+  CHECK(resident_kib(keepd.pid()) < before_kib + sanitized_growth_kib(kResidentGrowthBoundKib));
 
   keepd.kill9();
   const auto restart_began = std::chrono::steady_clock::now();
