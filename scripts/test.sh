@@ -3,9 +3,10 @@
 # warnings as errors, fuzz every libFuzzer target for a bounded time (scripts/fuzz.sh;
 # FUZZ_SECONDS=0 skips it), run the whole suite (unit, plugin ABI, integration) via ctest,
 # run it once more under ThreadSanitizer, the keepd nodes the integration tests start
-# included (TSAN=0 skips it), then build the server, the plugins and the benchmarks once more in Release, without
-# the tests, warnings as errors: the optimizer warns where -O0 does not, and the benchmarks
-# must build without the tests (bench/README.md's profiling build).
+# included (TSAN=0 skips it), then build the server, the plugins and the benchmarks once
+# more in Release, without the tests, warnings as errors: the optimizer warns where -O0
+# does not, and the benchmarks must build without the tests (bench/README.md's profiling
+# build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh

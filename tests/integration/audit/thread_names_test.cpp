@@ -1,7 +1,8 @@
 // keepd names its threads, so that `top -H`, `ps -L` and `perf` tell them apart
 // (docs/architecture.md, "Threads"): a node with two I/O threads, plugins/auth-token and
 // plugins/audit's file sink under fsync = "interval_ms" shows each of its threads by name in
-// /proc, and only the network thread as "keepd".
+// /proc, and only the network thread as "keepd" (beside ThreadSanitizer's own thread in a
+// TSan build).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
