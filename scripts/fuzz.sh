@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz/ with clang (ASan + UBSan) in build-fuzz/ and
 # runs each for FUZZ_SECONDS (default 30; 0 skips fuzzing) starting from a scratch copy of
-# its seed corpus, tests/testdata/fuzz/<target>/. libFuzzer runs every seed first, so the
-# crash inputs kept there as regression seeds are replayed on every run. A crash fails the
-# run and leaves its input in build-fuzz/crashes/<target>/: fix the bug, then add the input
-# to the seed corpus.
+# its seed corpus, tests/testdata/fuzz/<target>/, with the libFuzzer flags on the one line
+# of tests/testdata/fuzz/<target>.flags where there is one (a dictionary, say). libFuzzer
+# runs every seed first, so the crash inputs kept there as regression seeds are replayed on
+# every run. A crash fails the run and leaves its input in build-fuzz/crashes/<target>/:
+# fix the bug, then add the input to the seed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,8 @@ if [ "$FUZZ_SECONDS" -eq 0 ]; then
   echo "fuzz: skipped (FUZZ_SECONDS=0)"
   exit 0
 fi
-targets=(resp_parser_fuzz config_fuzz op_batch_fuzz glob_fuzz peer_frame_fuzz tokens_file_fuzz tls_session_fuzz jwt_fuzz)
+targets=(resp_parser_fuzz config_fuzz op_batch_fuzz glob_fuzz peer_frame_fuzz tokens_file_fuzz
+         tls_session_fuzz jwt_fuzz command_fuzz)
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \
   -DCMAKE_CXX_COMPILER=clang++-14 -DKEEPDB_FUZZ=ON -DKEEPDB_BUILD_BENCH=OFF \
@@ -27,8 +29,13 @@ for target in "${targets[@]}"; do
   cp -r "tests/testdata/fuzz/$target/." "$corpus/"
   mkdir -p "build-fuzz/crashes/$target"
   log="build-fuzz/$target.log"
+  flags=()
+  if [ -f "tests/testdata/fuzz/$target.flags" ]; then
+    read -ra flags <"tests/testdata/fuzz/$target.flags"
+  fi
   if ! "build-fuzz/tests/fuzz/$target" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
-      -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$target/" "$corpus" 2>"$log"; then
+      -rss_limit_mb=2048 "${flags[@]}" -artifact_prefix="build-fuzz/crashes/$target/" \
+      "$corpus" 2>"$log"; then
     tail -n 60 "$log"
     echo "fuzz: $target FAILED; the input is in build-fuzz/crashes/$target/" >&2
     exit 1

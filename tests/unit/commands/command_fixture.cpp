@@ -2,7 +2,7 @@
 // machine, reads through the command table; RESP2 byte builders and the SCAN decoder.
 #include "tests/unit/commands/command_fixture.h"
 
-#include <catch2/catch.hpp>
+#include <stdexcept>
 
 #include "kernel/commands/command.h"
 #include "kernel/commands/dispatcher.h"
@@ -22,6 +22,14 @@ CommandFixture::CommandFixture(std::uint64_t max_value_bytes)
       max_value_bytes_(max_value_bytes) {
   state_machine_.set_node_context(&node_);
   session_.authenticated = true;
+}
+
+void CommandFixture::reset() {
+  config_ = config::Config{};
+  session_ = commands::Session{};
+  session_.authenticated = true;
+  now_ms_ = kInitialNowMs;
+  if (run({"FLUSHALL"}) != resp2::kOk) throw std::logic_error("FLUSHALL failed in reset()");
 }
 
 std::string CommandFixture::run(std::initializer_list<std::string_view> args) {
@@ -47,8 +55,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
     const std::vector<std::string_view> op_args(op.begin(), op.end());
     commands::OpBatchBuilder builder(config_.storage.databases, max_value_bytes_);
     builder.add(op_args, session_.db);
-    const auto replies = apply_batch(builder.take(now_ms_));
-    REQUIRE(replies.size() == 1);
+    const auto replies = apply_one_op(builder.take(now_ms_));
     // As the connection does: a SELECT inside leaves the session in the database it named.
     if (session_.select_pending && replies.front().kind == commands::Reply::Kind::kEncoded) {
       session_.db = static_cast<std::uint8_t>(replies.front().integer);
@@ -58,8 +65,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
   } else if (admission.spec->proposes()) {
     commands::OpBatchBuilder builder(config_.storage.databases, max_value_bytes_);
     builder.add(args, session_.db);
-    const auto replies = apply_batch(builder.take(now_ms_));
-    REQUIRE(replies.size() == 1);
+    const auto replies = apply_one_op(builder.take(now_ms_));
     replies.front().write_to(writer);
   } else {
     // Only AUTH defers its reply, and the fixture runs no authenticator.
@@ -76,6 +82,14 @@ std::vector<commands::Reply> CommandFixture::apply_batch(std::string_view batch)
   std::vector<commands::Reply> replies = state_machine_.apply_batch(txn.get(), batch, next_index_);
   txn.commit();
   ++next_index_;
+  return replies;
+}
+
+std::vector<commands::Reply> CommandFixture::apply_one_op(std::string_view batch) {
+  std::vector<commands::Reply> replies = apply_batch(batch);
+  if (replies.size() != 1) {
+    throw std::logic_error("a one-op batch gave " + std::to_string(replies.size()) + " replies");
+  }
   return replies;
 }
 

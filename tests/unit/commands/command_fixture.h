@@ -2,10 +2,15 @@
 // connection drives it: admit() first (after MULTI, queueing, and EXEC as one transaction op,
 // commands/transaction.h), then writes go as a one-op batch through the real
 // OpBatchBuilder and StateMachine (one committed write transaction), and reads run through
-// the command table against a fresh read snapshot. Replies come back as RESP2 bytes.
+// the command table against a fresh read snapshot. Replies come back as RESP bytes in the
+// session's protocol (RESP2 until HELLO 3).
 // Time is the fixture's own wall clock: batches are stamped with it and reads see it, and
 // it moves only when a test moves it.
 // Also: builders for the exact RESP bytes Redis 7 sends, and a SCAN reply decoder.
+// Used by the command unit tests and by tests/fuzz/command_fuzz (library keepdb_command_fixture).
+//
+// Thread-safety: none; one fixture per test or fuzz input. Throws std::logic_error if the
+// state machine answers a one-op batch with other than one reply.
 #pragma once
 
 #include <cstdint>
@@ -32,7 +37,12 @@ class CommandFixture {
   // `max_value_bytes` bounds APPEND, as storage.limits.max_bulk_bytes does in keepd.
   explicit CommandFixture(std::uint64_t max_value_bytes = 16u << 20);
 
-  // Runs one request as `session()` and returns the RESP2 reply bytes.
+  // Back to the state after construction, but in the same LMDB environment (opening one
+  // costs far more than the requests a fuzz input runs): every database flushed, a fresh
+  // authenticated session, the default configuration, the initial clock.
+  void reset();
+
+  // Runs one request as `session()` and returns the reply bytes.
   std::string run(std::initializer_list<std::string_view> args);
   std::string run(const std::vector<std::string>& args);
   std::string run(std::span<const std::string_view> args);
@@ -61,7 +71,11 @@ class CommandFixture {
   commands::StateMachine& state_machine() { return state_machine_; }
 
  private:
-  std::uint64_t now_ms_ = 1'700'000'000'000;
+  // apply_batch() for a batch of one op; throws std::logic_error unless it gives one reply.
+  std::vector<commands::Reply> apply_one_op(std::string_view batch);
+
+  static constexpr std::uint64_t kInitialNowMs = 1'700'000'000'000;
+  std::uint64_t now_ms_ = kInitialNowMs;
   TempDir dir_;
   storage::Env env_;
   storage::KvStore kv_;

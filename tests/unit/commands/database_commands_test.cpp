@@ -295,3 +295,24 @@ TEST_CASE("HELLO keeps the selected database; RESET goes back to 0 and out of MU
   CHECK(db.run({"GET", "k"}) == kNil);
   CHECK(db.run({"RESET", "x"}) == error("ERR wrong number of arguments for 'reset' command"));
 }
+
+// command_fuzz runs every input after reset() in one environment: what an input leaves
+// behind must not reach the next one.
+TEST_CASE("the fixture's reset() empties every database and starts a fresh session", "[db]") {
+  CommandFixture db;
+  db.run({"SET", "k", "in 0"});
+  db.run({"SELECT", "7"});
+  db.run({"SET", "k", "in 7", "EX", "100"});
+  db.run({"HELLO", "3"});
+  db.run({"MULTI"});
+  db.config().limits.max_keys_visited = 1;
+  db.advance_ms(5'000);
+  db.reset();
+  CHECK(db.session().db == 0);
+  CHECK(db.config().limits.max_keys_visited == keepdb::config::Limits{}.max_keys_visited);
+  CHECK(db.run({"DBSIZE"}) == integer(0));  // RESP2 again, and not queued
+  CHECK_FALSE(db.stored_payload("k", 0));
+  CHECK_FALSE(db.stored_payload("k", 7));
+  CommandFixture fresh;
+  CHECK(db.now_ms() == fresh.now_ms());
+}
