@@ -26,10 +26,11 @@ if [ "${TSAN:-1}" != 0 ]; then
   # TSAN_OPTIONS) writes its reports under build-tsan/tsan-reports: a report from a node
   # that a test stopped or killed fails the stage too, not only one that failed its test.
   reports=$PWD/build-tsan/tsan-reports
+  suppressions=$PWD/tests/tsan.supp
   rm -rf "$reports" && mkdir -p "$reports"
   status=0
   (cd build-tsan &&
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/../tests/tsan.supp log_path=$reports/report" \
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$suppressions log_path=$reports/report" \
       ctest --output-on-failure --timeout 300 -j"$(nproc)" "$@") || status=$?
   if [ -n "$(ls -A "$reports")" ]; then
     for report in "$reports"/*; do echo "== $report" && cat "$report"; done

@@ -2,17 +2,24 @@
 // (multibulk or inline requests); the RESP parser splits it into requests and each runs as
 // the connection runs it, through admission, MULTI/EXEC queueing, a one-op write batch and
 // the state machine, or the read path (tests/unit/commands/command_fixture.h), against an
-// empty keyspace (one LMDB environment per process, flushed before each input). The clock moves half a second per request, so deadlines set by one
-// request pass during the next ones. Besides crashes and sanitizer reports it checks that
-// every reply is exactly one well-formed RESP2/RESP3 value, and that no stored value
-// exceeds the value limit.
+// empty keyspace (one LMDB environment per process, flushed before each input). The clock
+// moves half a second per request, so deadlines set by one request pass during the next
+// ones. Besides crashes and sanitizer reports it checks that every reply is exactly one
+// well-formed RESP2/RESP3 value, and after each input that the store agrees with itself:
+// every database's key and volatile-key counters match its records, the expiry index holds
+// exactly the keys that carry a deadline, and no value exceeds the value limit.
 #include <cstdint>
+#include <limits>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kernel/resp/request_parser.h"
+#include "storage/kv_store.h"
+#include "storage/lmdb.h"
 #include "tests/integration/harness/resp_reader.h"
 #include "tests/unit/commands/command_fixture.h"
 
@@ -31,6 +38,39 @@ void check_reply(const std::string& reply) {
   if (keepdb::integration::reply_length(reply) != reply.size()) __builtin_trap();
 }
 
+// The counters and the expiry index of every database (all 256 a byte can name) against
+// its records.
+void check_store(const keepdb::test::CommandFixture& db) {
+  using keepdb::storage::Db;
+  using keepdb::storage::ValueView;
+  const keepdb::storage::KvStore& kv = db.kv();
+  keepdb::storage::ReadTxn txn(db.env());
+  txn.begin();
+  std::set<std::pair<Db, std::string>> with_deadline;
+  for (unsigned number = 0; number < keepdb::storage::kMaxDatabases; ++number) {
+    const auto d = static_cast<Db>(number);
+    std::uint64_t records = 0;
+    std::uint64_t volatile_records = 0;
+    kv.scan(txn.get(), d, "", [&](std::string_view key, const ValueView& value) {
+      ++records;
+      if (value.payload.size() > kMaxValueBytes) __builtin_trap();
+      if (value.expires_at_ms != 0) {
+        ++volatile_records;
+        with_deadline.emplace(d, key);
+      }
+      return true;
+    });
+    if (records != kv.size(txn.get(), d)) __builtin_trap();
+    if (volatile_records != kv.volatile_keys(txn.get(), d)) __builtin_trap();
+  }
+  std::set<std::pair<Db, std::string>> indexed;
+  for (auto& due : kv.keys_due(txn.get(), std::numeric_limits<std::uint64_t>::max(),
+                               with_deadline.size() + 1)) {
+    indexed.emplace(due.db, std::move(due.key));
+  }
+  if (indexed != with_deadline) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -41,17 +81,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   keepdb::resp::RequestParser parser(kRequestLimits);
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::vector<std::string_view> args;
-  std::vector<std::string> keys;
   for (std::size_t n = 0; n < kMaxRequests; ++n) {
     if (parser.parse(input, args) != keepdb::resp::ParseStatus::kComplete) break;
     check_reply(db.run(std::span<const std::string_view>(args)));
-    if (args.size() > 1) keys.emplace_back(args[1]);
     input.remove_prefix(parser.consumed());
     db.advance_ms(kClockStepMs);
   }
-  for (const std::string& key : keys) {
-    const auto payload = db.stored_payload(key, db.session().db);
-    if (payload && payload->size() > kMaxValueBytes) __builtin_trap();
-  }
+  check_store(db);
   return 0;
 }
