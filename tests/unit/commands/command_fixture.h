@@ -39,7 +39,8 @@ class CommandFixture {
 
   // Back to the state after construction, but in the same LMDB environment (opening one
   // costs far more than the requests a fuzz input runs): every database flushed, a fresh
-  // authenticated session, the default configuration, the initial clock.
+  // authenticated session, the default configuration, the initial clock, and the state
+  // machine's stored clock back to 0 (else deadlines would count from an earlier input's time).
   void reset();
 
   // Runs one request as `session()` and returns the reply bytes.

@@ -302,11 +302,11 @@ TEST_CASE("the fixture's reset() empties every database and starts a fresh sessi
   CommandFixture db;
   db.run({"SET", "k", "in 0"});
   db.run({"SELECT", "7"});
+  db.advance_ms(5'000);
   db.run({"SET", "k", "in 7", "EX", "100"});
   db.run({"HELLO", "3"});
   db.run({"MULTI"});
   db.config().limits.max_keys_visited = 1;
-  db.advance_ms(5'000);
   db.reset();
   CHECK(db.session().db == 0);
   CHECK(db.config().limits.max_keys_visited == keepdb::config::Limits{}.max_keys_visited);
@@ -315,4 +315,7 @@ TEST_CASE("the fixture's reset() empties every database and starts a fresh sessi
   CHECK_FALSE(db.stored_payload("k", 7));
   CommandFixture fresh;
   CHECK(db.now_ms() == fresh.now_ms());
+  // Deadlines count from the fixture's clock again, not from the state machine's stored one.
+  CHECK(db.run({"SET", "k", "v", "PX", "100"}) == kOk);
+  CHECK(db.stored_expiry("k") == fresh.now_ms() + 100);
 }
