@@ -2,12 +2,13 @@
 // (multibulk or inline requests); the RESP parser splits it into requests and each runs as
 // the connection runs it, through admission, MULTI/EXEC queueing, a one-op write batch and
 // the state machine, or the read path (tests/unit/commands/command_fixture.h), against an
-// empty keyspace (one LMDB environment per process, flushed before each input). The clock
-// moves half a second per request, so deadlines set by one request pass during the next
-// ones. Besides crashes and sanitizer reports it checks that every reply is exactly one
-// well-formed RESP2/RESP3 value, and after each input that the store agrees with itself:
-// every database's key and volatile-key counters match its records, the expiry index holds
-// exactly the keys that carry a deadline, and no value exceeds the value limit.
+// empty keyspace (one LMDB environment per process, CommandFixture::reset() before each
+// input, so an input runs as it would alone). The clock moves half a second per request,
+// so deadlines set by one request pass during the next ones. Besides crashes and sanitizer
+// reports it checks that every reply is exactly one well-formed RESP2/RESP3 value, and
+// after each input that the store agrees with itself: every database's key and
+// volatile-key counters match its records, the expiry index holds exactly the keys that
+// carry a deadline, and no value exceeds the value limit.
 #include <cstdint>
 #include <limits>
 #include <set>

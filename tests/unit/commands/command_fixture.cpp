@@ -17,15 +17,15 @@ CommandFixture::CommandFixture(std::uint64_t max_value_bytes)
     : env_(dir_.path(),
            storage::EnvOptions{.map_size_bytes = 64u << 20, .extra_flags = MDB_NOSYNC}),
       kv_(env_),
-      node_(config_, kv_, nullptr, [this] { return now_ms_; }),
       state_machine_(kv_, max_value_bytes),
       max_value_bytes_(max_value_bytes) {
-  state_machine_.set_node_context(&node_);
-  session_.authenticated = true;
+  reset();
 }
 
 void CommandFixture::reset() {
   config_ = config::Config{};
+  node_.emplace(config_, kv_, nullptr, [this] { return now_ms_; });
+  state_machine_.set_node_context(&*node_);
   session_ = commands::Session{};
   session_.authenticated = true;
   now_ms_ = kInitialNowMs;
@@ -73,9 +73,9 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
   } else {
     // Only AUTH defers its reply, and the fixture runs no authenticator.
     commands::ExecContext context{
-        .args = args, .out = writer, .session = session_, .node = node_, .defer = {}};
+        .args = args, .out = writer, .session = session_, .node = *node_, .defer = {}};
     admission.spec->execute(context);
-    node_.end_read();
+    node_->end_read();
   }
   return out;
 }

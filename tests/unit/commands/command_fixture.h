@@ -39,8 +39,9 @@ class CommandFixture {
 
   // Back to the state after construction, but in the same LMDB environment (opening one
   // costs far more than the requests a fuzz input runs): every database flushed, a fresh
-  // authenticated session, the default configuration, the initial clock, and the state
-  // machine's stored clock back to 0 (else deadlines would count from an earlier input's time).
+  // authenticated session, a fresh node context (SCAN cursors, statistics), the default
+  // configuration, the initial clock, and the state machine's stored clock back to 0 (else
+  // deadlines would count from an earlier input's time).
   void reset();
 
   // Runs one request as `session()` and returns the reply bytes.
@@ -81,7 +82,7 @@ class CommandFixture {
   storage::Env env_;
   storage::KvStore kv_;
   config::Config config_;
-  commands::NodeContext node_;
+  std::optional<commands::NodeContext> node_;  // remade by reset()
   commands::StateMachine state_machine_;
   std::uint64_t max_value_bytes_;  // stamped on the batches it builds, as the leader's limit
   commands::Session session_;
