@@ -8,13 +8,15 @@
 // reports it checks that every reply is exactly one well-formed RESP2/RESP3 value, and
 // after each input that the store agrees with itself: every database's key and
 // volatile-key counters match its records, the expiry index holds exactly the keys that
-// carry a deadline, and no value exceeds the value limit.
+// carry a deadline, and no value exceeds the value limit; and a follower that applies the
+// same batches (a second keyspace, fed the log) ends with the same records and clock.
 #include <cstdint>
 #include <limits>
 #include <set>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -72,6 +74,27 @@ void check_store(const keepdb::test::CommandFixture& db) {
   if (indexed != with_deadline) __builtin_trap();
 }
 
+// Every record of every database, and the state machine clock.
+struct StoreImage {
+  std::vector<std::tuple<keepdb::storage::Db, std::string, std::string, std::uint64_t>> records;
+  std::uint64_t clock_ms = 0;
+  bool operator==(const StoreImage&) const = default;
+};
+
+StoreImage image(const keepdb::test::CommandFixture& db) {
+  StoreImage image;
+  keepdb::storage::ReadTxn txn(db.env());
+  txn.begin();
+  db.kv().scan_all(txn.get(), "",
+                   [&](keepdb::storage::Db d, std::string_view key,
+                       const keepdb::storage::ValueView& value) {
+                     image.records.emplace_back(d, key, value.payload, value.expires_at_ms);
+                     return true;
+                   });
+  image.clock_ms = db.kv().clock_ms(txn.get());
+  return image;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -89,5 +112,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     db.advance_ms(kClockStepMs);
   }
   check_store(db);
+  static keepdb::test::CommandFixture follower(kMaxValueBytes);
+  follower.reset();
+  for (const std::string& batch : db.applied_batches()) follower.apply_batch(batch);
+  if (image(follower) != image(db)) __builtin_trap();
   return 0;
 }

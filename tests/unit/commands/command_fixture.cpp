@@ -33,6 +33,7 @@ void CommandFixture::reset() {
   kv_.clear_all(txn.get());
   kv_.set_clock_ms(txn.get(), 0);  // the state machine clock never runs back by itself
   txn.commit();
+  applied_batches_.clear();
 }
 
 std::string CommandFixture::run(std::initializer_list<std::string_view> args) {
@@ -85,6 +86,7 @@ std::vector<commands::Reply> CommandFixture::apply_batch(std::string_view batch)
   std::vector<commands::Reply> replies = state_machine_.apply_batch(txn.get(), batch, next_index_);
   txn.commit();
   ++next_index_;
+  applied_batches_.emplace_back(batch);
   return replies;
 }
 

@@ -52,6 +52,9 @@ class CommandFixture {
   // Applies `batch` (op_batch.h encoding) in one committed write transaction as the
   // next log index; returns a copy of the state machine's replies.
   std::vector<commands::Reply> apply_batch(std::string_view batch);
+  // Every batch apply_batch() applied since construction or reset(), in order: the log a
+  // follower would apply.
+  const std::vector<std::string>& applied_batches() const { return applied_batches_; }
 
   // Direct store access, bypassing the commands.
   void put(std::string_view key, std::string_view payload, std::uint64_t expires_at_ms = 0,
@@ -87,6 +90,7 @@ class CommandFixture {
   std::uint64_t max_value_bytes_;  // stamped on the batches it builds, as the leader's limit
   commands::Session session_;
   std::uint64_t next_index_ = 1;
+  std::vector<std::string> applied_batches_;
 };
 
 // The bytes Redis 7 sends in RESP2.
