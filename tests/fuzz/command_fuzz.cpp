@@ -98,23 +98,23 @@ StoreImage image(const keepdb::test::CommandFixture& db) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static keepdb::test::CommandFixture db(kMaxValueBytes);
-  db.reset();
-  db.config().limits.max_bulk_bytes = kMaxValueBytes;
-  db.config().limits.max_keys_visited = 1000;
+  static keepdb::test::CommandFixture leader(kMaxValueBytes);
+  leader.reset();
+  leader.config().limits.max_bulk_bytes = kMaxValueBytes;
+  leader.config().limits.max_keys_visited = 1000;
   keepdb::resp::RequestParser parser(kRequestLimits);
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::vector<std::string_view> args;
   for (std::size_t n = 0; n < kMaxRequests; ++n) {
     if (parser.parse(input, args) != keepdb::resp::ParseStatus::kComplete) break;
-    check_reply(db.run(std::span<const std::string_view>(args)));
+    check_reply(leader.run(std::span<const std::string_view>(args)));
     input.remove_prefix(parser.consumed());
-    db.advance_ms(kClockStepMs);
+    leader.advance_ms(kClockStepMs);
   }
-  check_store(db);
+  check_store(leader);
   static keepdb::test::CommandFixture follower(kMaxValueBytes);
   follower.reset();
-  for (const std::string& batch : db.applied_batches()) follower.apply_batch(batch);
-  if (image(follower) != image(db)) __builtin_trap();
+  for (const std::string& batch : leader.applied_batches()) follower.apply_batch(batch);
+  if (image(follower) != image(leader)) __builtin_trap();
   return 0;
 }
