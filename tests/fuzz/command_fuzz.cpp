@@ -10,6 +10,7 @@
 // volatile-key counters match its records, the expiry index holds exactly the keys that
 // carry a deadline, and no value exceeds the value limit; and a follower that applies the
 // same batches (a second keyspace, fed the log) ends with the same records and clock.
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -41,39 +42,6 @@ void check_reply(const std::string& reply) {
   if (keepdb::integration::reply_length(reply) != reply.size()) __builtin_trap();
 }
 
-// The counters and the expiry index of every database (all 256 a byte can name) against
-// its records.
-void check_store(const keepdb::test::CommandFixture& db) {
-  using keepdb::storage::Db;
-  using keepdb::storage::ValueView;
-  const keepdb::storage::KvStore& kv = db.kv();
-  keepdb::storage::ReadTxn txn(db.env());
-  txn.begin();
-  std::set<std::pair<Db, std::string>> with_deadline;
-  for (unsigned number = 0; number < keepdb::storage::kMaxDatabases; ++number) {
-    const auto d = static_cast<Db>(number);
-    std::uint64_t records = 0;
-    std::uint64_t volatile_records = 0;
-    kv.scan(txn.get(), d, "", [&](std::string_view key, const ValueView& value) {
-      ++records;
-      if (value.payload.size() > kMaxValueBytes) __builtin_trap();
-      if (value.expires_at_ms != 0) {
-        ++volatile_records;
-        with_deadline.emplace(d, key);
-      }
-      return true;
-    });
-    if (records != kv.size(txn.get(), d)) __builtin_trap();
-    if (volatile_records != kv.volatile_keys(txn.get(), d)) __builtin_trap();
-  }
-  std::set<std::pair<Db, std::string>> indexed;
-  for (auto& due : kv.keys_due(txn.get(), std::numeric_limits<std::uint64_t>::max(),
-                               with_deadline.size() + 1)) {
-    indexed.emplace(due.db, std::move(due.key));
-  }
-  if (indexed != with_deadline) __builtin_trap();
-}
-
 // Every record of every database, and the state machine clock.
 struct StoreImage {
   std::vector<std::tuple<keepdb::storage::Db, std::string, std::string, std::uint64_t>> records;
@@ -95,6 +63,37 @@ StoreImage image(const keepdb::test::CommandFixture& db) {
   return image;
 }
 
+// The value limit, and the counters and the expiry index of every database (all 256 a byte
+// can name), against the records of `image`, the store's.
+void check_store(const keepdb::test::CommandFixture& db, const StoreImage& image) {
+  using keepdb::storage::Db;
+  using keepdb::storage::kMaxDatabases;
+  std::array<std::uint64_t, kMaxDatabases> records{};
+  std::array<std::uint64_t, kMaxDatabases> volatile_records{};
+  std::set<std::pair<Db, std::string>> with_deadline;
+  for (const auto& [d, key, payload, expires_at_ms] : image.records) {
+    if (payload.size() > kMaxValueBytes) __builtin_trap();
+    ++records[d];
+    if (expires_at_ms != 0) {
+      ++volatile_records[d];
+      with_deadline.emplace(d, key);
+    }
+  }
+  const keepdb::storage::KvStore& kv = db.kv();
+  keepdb::storage::ReadTxn txn(db.env());
+  txn.begin();
+  for (unsigned d = 0; d < kMaxDatabases; ++d) {
+    if (records[d] != kv.size(txn.get(), static_cast<Db>(d))) __builtin_trap();
+    if (volatile_records[d] != kv.volatile_keys(txn.get(), static_cast<Db>(d))) __builtin_trap();
+  }
+  std::set<std::pair<Db, std::string>> indexed;
+  for (auto& due : kv.keys_due(txn.get(), std::numeric_limits<std::uint64_t>::max(),
+                               with_deadline.size() + 1)) {
+    indexed.emplace(due.db, std::move(due.key));
+  }
+  if (indexed != with_deadline) __builtin_trap();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -111,10 +110,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     input.remove_prefix(parser.consumed());
     leader.advance_ms(kClockStepMs);
   }
-  check_store(leader);
+  const StoreImage leader_image = image(leader);
+  check_store(leader, leader_image);
   static keepdb::test::CommandFixture follower(kMaxValueBytes);
   follower.reset();
   for (const std::string& batch : leader.applied_batches()) follower.apply_batch(batch);
-  if (image(follower) != image(leader)) __builtin_trap();
+  if (image(follower) != leader_image) __builtin_trap();
   return 0;
 }
