@@ -230,9 +230,9 @@ void Connection::read_more() {
   if (closed_) return;
   reading_ = true;
   channel_.async_read_some(asio::buffer(space, size),
-                          [self = shared_from_this(), size](const boost::system::error_code& error,
-                                                            std::size_t bytes) {
-                            self->on_read(error, bytes, size);
+                          [self = shared_from_this(), space_size = size](
+                              const boost::system::error_code& error, std::size_t bytes) {
+                            self->on_read(error, bytes, space_size);
                           });
 }
 
@@ -546,6 +546,10 @@ void Connection::schedule_flush() {
 
 void Connection::flush(bool send_now) {
   if (writing_ || closed_) return;
+  if (protocol_error_ && !awaiting_replies()) {
+    resp::ReplyWriter(queued_, session_.protocol).error(*protocol_error_);
+    protocol_error_.reset();
+  }
   if (queued_.empty()) {
     if (closing_ && !awaiting_replies()) {
       if (drain_before_close_) {
@@ -621,7 +625,9 @@ void Connection::fail_protocol(const std::string& message) {
   ++server_.node().stats().protocol_errors;
   log::throttled(server_.log_throttles().protocol_errors, log::Level::kWarn, "closing ",
                  describe(), ": ", message);
-  resp::ReplyWriter(queued_, session_.protocol).error(message);
+  // Replies still owed to earlier requests (pipelined writes) go first: flush() queues the
+  // error once none is owed, so it is the last reply the client reads.
+  protocol_error_ = message;
   closing_ = true;
   drain_before_close_ = true;
   schedule_flush();

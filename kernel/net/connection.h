@@ -150,6 +150,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
   // Reports the buffers' current size to the server's budget; may close this connection.
   void account_memory();
+  // Takes no more requests; `message` is the last reply, after those owed to earlier ones.
   void fail_protocol(const std::string& message);
   // Closing after a protocol error: shuts the write side, then reads and discards until
   // the client closes or kDrainBeforeClose has passed (enforce_deadlines), then closes.
@@ -187,6 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing_ = false;   // no more requests; close once replies are flushed
   bool closed_ = false;
   bool drain_before_close_ = false;                     // set by a protocol error
+  std::optional<std::string> protocol_error_;  // its reply, queued once no reply is owed
   std::optional<Clock::time_point> draining_since_;     // write side shut, input discarded
   std::uint64_t reported_buffer_bytes_ = 0;  // what the server's sum holds for this client
 

@@ -83,6 +83,21 @@ TEST_CASE("valid requests before a malformed one are answered first", "[malforme
   CHECK(RawClient(keepd.port()).command({"GET", "before"}).text == "1");
 }
 
+TEST_CASE("pipelined writes before a malformed request are answered before its error",
+          "[malformed]") {
+  // The writes are still being committed when the malformed request is parsed; their
+  // replies were sent after the error until connection_fuzz found it.
+  KeepdProcess keepd(malformed_input_settings("malformed-after-writes"));
+  RawClient client(keepd.port());
+  REQUIRE(client.send(encode_command({"SET", "a", "1"}) + encode_command({"INCR", "n"}) +
+                      encode_command({"SET", "b", "2"}) + "*1\r\n$x\r\n"));
+  CHECK(client.read_reply().text == "OK");
+  CHECK(client.read_reply().integer == 1);
+  CHECK(client.read_reply().text == "OK");
+  check_error_then_close(client, "ERR Protocol error: invalid bulk length");
+  CHECK(RawClient(keepd.port()).command({"GET", "b"}).text == "2");
+}
+
 TEST_CASE("empty and null arrays and binary inline garbage are skipped", "[malformed]") {
   KeepdProcess keepd(malformed_input_settings("malformed-skipped"));
   RawClient client(keepd.port());
