@@ -1,16 +1,22 @@
-// libFuzzer target: a client connection to a running node. One single-node KeepDB runs in
+// libFuzzer targets: a client connection to a running node. One single-node KeepDB runs in
 // this process for the whole fuzzing run (node::run on its own thread, data in a private
 // temporary directory, its listener on a free loopback port); each input is what one client
 // sends on a new TCP connection, so the bytes go through everything a real client's do: the
 // connection's reads and partial requests, pipelining, admission, MULTI/EXEC, the read
 // barrier, the group commit, Raft's log and the state machine, reply buffering.
+// connection_fuzz runs the node without an authenticator. connection_auth_fuzz (this file
+// built with KEEPDB_AUTH_TOKEN_SO) loads the auth-token plugin with an admin and a read-only
+// token, so a client starts unauthenticated, under Redis's smaller request limits, and
+// AUTH and HELLO AUTH go through the plugin and answer later (deferred replies).
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
 // the rest is the client's byte stream. The target splits that stream into requests with
 // the node's own parser and limits, the way the connection will, and forwards each request's
 // bytes except commands that would change the node itself for every later input (cluster
-// membership, CONFIG SET, KEEPDB.RELOAD, CLIENT KILL). Oracles, besides crashes, hangs and
-// sanitizer reports:
+// membership, CONFIG SET, KEEPDB.RELOAD, CLIENT KILL). Requests are pipelined; with the
+// authenticator, AUTH and HELLO end a pipeline: their replies tell whether the client is
+// authenticated, which decides the limits the next requests are parsed under. Oracles,
+// besides crashes, hangs and sanitizer reports:
 // - every request forwarded gets exactly one reply, in one well-formed RESP2/RESP3 value,
 //   within the deadline, and the connection stays open, except that QUIT's reply and a
 //   protocol error's reply are followed by the end of the stream; a protocol error's reply
@@ -19,7 +25,7 @@
 // - once the client has closed, the node holds no trace of the connection (INFO clients
 //   counts only the control connection), and the node still answers (FLUSHALL, which
 //   also empties the keyspace for the next input).
-// Its flags file turns libFuzzer's leak check off: the node's threads allocate while an
+// The flags files turn libFuzzer's leak check off: the node's threads allocate while an
 // input runs, so it would run LeakSanitizer after nearly every input, at a third of the
 // speed. Leaks are left to the integration tests that stop a keepd under ASan and require
 // exit code 0, which LeakSanitizer's report at exit would change.
@@ -47,11 +53,24 @@
 #include "tests/integration/harness/raw_client.h"
 #include "tests/support/deadline.h"
 #include "tests/support/temp_dir.h"
+#ifdef KEEPDB_AUTH_TOKEN_SO
+#include "plugins/auth-token/token_digest.h"
+#include "tests/integration/harness/plugin_tables.h"
+#endif
 
 namespace {
 
 using keepdb::integration::RawClient;
 using std::chrono::milliseconds;
+
+#ifdef KEEPDB_AUTH_TOKEN_SO
+constexpr bool kWithAuthenticator = true;
+#else
+constexpr bool kWithAuthenticator = false;
+#endif
+// The tokens connection_auth_fuzz's secrets file grants (its seeds use them).
+constexpr std::string_view kAdminToken = "fuzz-admin-token-0123456789";
+[[maybe_unused]] constexpr std::string_view kReaderToken = "fuzz-reader-token-0123456789";
 
 // Small limits keep each input fast; the target's parser uses the node's.
 const keepdb::resp::RequestLimits kRequestLimits{
@@ -72,6 +91,10 @@ bool is(std::string_view arg, std::string_view name) {
   return arg.size() == name.size() && ::strncasecmp(arg.data(), name.data(), arg.size()) == 0;
 }
 
+bool is_error(std::string_view reply) {
+  return reply.starts_with('-') || reply.starts_with('!');
+}
+
 // Commands that change the node for every input after this one; they have tests of their own.
 bool changes_the_node(const std::vector<std::string_view>& args) {
   if (is(args[0], "keepdb.add") || is(args[0], "keepdb.remove") || is(args[0], "keepdb.transfer") ||
@@ -80,6 +103,26 @@ bool changes_the_node(const std::vector<std::string_view>& args) {
   }
   return args.size() > 1 && ((is(args[0], "config") && is(args[1], "set")) ||
                              (is(args[0], "client") && is(args[1], "kill")));
+}
+
+// The [plugins] tables of connection_auth_fuzz: the auth-token plugin, its secrets file
+// (mode 0600) granting kAdminToken every role and kReaderToken only read.
+std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& dir) {
+#ifdef KEEPDB_AUTH_TOKEN_SO
+  using keepdb::auth_token::to_hex;
+  using keepdb::auth_token::token_digest;
+  const std::filesystem::path secrets = dir / "tokens";
+  std::ofstream(secrets) << to_hex(token_digest(kAdminToken)) << " read,write,admin fuzz-admin\n"
+                         << to_hex(token_digest(kReaderToken)) << " read fuzz-reader\n";
+  std::filesystem::permissions(
+      secrets, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::vector<keepdb::integration::PluginTable> tables = {
+      {"tokens", KEEPDB_AUTH_TOKEN_SO, {{"secrets_file", secrets.string()}}}};
+  keepdb::integration::fill_plugin_dir(dir / "plugins", tables);
+  return keepdb::integration::render_plugin_tables(dir / "plugins", tables);
+#else
+  return {};
+#endif
 }
 
 // The node, started once per process and never stopped: the process ends with it.
@@ -100,7 +143,8 @@ class Node {
                                << "max_reply_buffer_bytes = 1048576\nidle_timeout_ms = 0\n"
                                << "max_keys_visited = 1000\n"
                                << "[cluster]\nid = \"connection-fuzz\"\npeer_port = 0\n"
-                               << "bootstrap = true\n";
+                               << "bootstrap = true\n"
+                               << authenticator_tables(dir_->path());
     const keepdb::config::Config config = keepdb::config::load_file(config_file);
     // Detached: the node runs until the process exits (see stop_at_exit()).
     std::thread([config] {
@@ -111,6 +155,10 @@ class Node {
         [&] {
           try {
             control_ = std::make_unique<RawClient>(port_);
+            if (kWithAuthenticator &&
+                control_->command({"AUTH", std::string(kAdminToken)}).text != "OK") {
+              return false;
+            }
             return control_->command({"PING"}).text == "PONG";
           } catch (const std::exception&) {
             control_.reset();
@@ -159,51 +207,107 @@ class Node {
   std::unique_ptr<RawClient> control_;
 };
 
-// What the client sends, and what it must get back.
-struct Exchange {
-  enum class End { kOpen, kQuit, kProtocolError };  // what the last reply is
-  std::string bytes;
-  std::size_t replies = 0;  // one per request forwarded, and one for a protocol error
-  End end = End::kOpen;     // kQuit and kProtocolError: the stream ends after the last reply
-  bool complete = true;     // no request left unfinished at the end: the sentinel can follow
+// One input's client: bytes are queued, then sent (in sends of `chunk` bytes) when replies
+// must be read, and every reply is checked as it is read.
+class Client {
+ public:
+  Client(std::uint16_t port, std::size_t chunk) : client_(port), chunk_(chunk) {}
+
+  // Queues bytes owed `replies` replies.
+  void queue(std::string_view bytes, std::size_t replies) {
+    queued_ += bytes;
+    owed_ += replies;
+  }
+
+  // Sends what is queued and reads every reply owed; returns the last one ("" if none was
+  // owed). `protocol_error`: the queued bytes end in a protocol error, whose reply is the
+  // last (no other reply may be one) and after which the node may refuse the rest.
+  std::string settle(bool protocol_error = false) {
+    for (std::size_t sent = 0; sent < queued_.size(); sent += chunk_) {
+      if (!client_.send(std::string_view(queued_).substr(sent, chunk_))) {
+        if (!protocol_error) fail("the node closed the connection while it was sent to");
+        break;
+      }
+    }
+    queued_.clear();
+    std::string reply;
+    for (; owed_ > 0; --owed_) {
+      ++read_;
+      try {
+        reply = client_.read_reply_bytes(kReplyDeadline);
+      } catch (const std::exception& error) {
+        fail("reply " + std::to_string(read_) + ": " + error.what());
+      }
+      if (reply.starts_with(kProtocolError) != (protocol_error && owed_ == 1)) {
+        fail("reply " + std::to_string(read_) + ": " + reply);
+      }
+    }
+    return reply;
+  }
+
+  // The node ends the stream after the last reply, with nothing more.
+  void expect_end() {
+    if (!client_.wait_closed(kReplyDeadline)) fail("the stream did not end after its last reply");
+    if (!client_.buffered().empty()) fail("bytes after the last reply: " + client_.buffered());
+  }
+
+  // One more request gets its own reply next: nothing was sent beyond the replies owed.
+  void expect_nothing_more(bool authenticated) {
+    queue(kSentinel, 1);
+    const std::string reply = settle();
+    if (reply != "$13\r\nfuzz-sentinel\r\n" && reply != "+QUEUED\r\n" &&
+        (authenticated || reply != "-NOAUTH Authentication required.\r\n")) {
+      fail("an extra reply before the sentinel's: " + reply);
+    }
+  }
+
+ private:
+  RawClient client_;
+  std::size_t chunk_;
+  std::string queued_;
+  std::size_t owed_ = 0;
+  std::size_t read_ = 0;  // replies read, to number them in failures
 };
 
-Exchange plan(std::string_view stream) {
-  Exchange exchange;
+void run(Client& client, std::string_view stream) {
   keepdb::resp::RequestParser parser(kRequestLimits);
   std::vector<std::string_view> args;
-  while (exchange.replies < kMaxRequests) {
+  bool authenticated = !kWithAuthenticator;
+  for (std::size_t requests = 0; requests < kMaxRequests;) {
+    parser.set_authenticated(authenticated);
     const auto status = parser.parse(stream, args);
     if (status == keepdb::resp::ParseStatus::kError) {
-      exchange.bytes += stream;  // the connection replies the error, then reads and drops
-      ++exchange.replies;
-      exchange.end = Exchange::End::kProtocolError;
-      return exchange;
+      client.queue(stream, 1);  // the connection replies the error, then reads and drops
+      client.settle(true);
+      client.expect_end();
+      return;
     }
     if (status == keepdb::resp::ParseStatus::kIncomplete) {
-      exchange.bytes += stream;
-      exchange.complete = parser.consumed() == stream.size();  // only blank lines left
-      return exchange;
+      client.queue(stream, 0);
+      client.settle();
+      // Only blank lines left: the next request starts a new one.
+      if (parser.consumed() == stream.size()) client.expect_nothing_more(authenticated);
+      return;
     }
     const std::string_view request = stream.substr(0, parser.consumed());
     stream.remove_prefix(parser.consumed());
     if (changes_the_node(args)) continue;
-    exchange.bytes += request;
-    ++exchange.replies;
+    client.queue(request, 1);
+    ++requests;
     if (is(args[0], "quit")) {
-      exchange.end = Exchange::End::kQuit;
-      return exchange;
+      const std::string reply = client.settle();
+      if (reply != "+OK\r\n") fail("QUIT replied " + reply);
+      client.expect_end();
+      return;
+    }
+    if (kWithAuthenticator && (is(args[0], "auth") || is(args[0], "hello"))) {
+      // A reply that is not an error means the client is authenticated now (HELLO
+      // refuses an unauthenticated client without AUTH; a failed AUTH changes nothing).
+      if (!is_error(client.settle())) authenticated = true;
     }
   }
-  return exchange;
-}
-
-std::string next_reply(RawClient& client, std::size_t number, std::size_t of) {
-  try {
-    return client.read_reply_bytes(kReplyDeadline);
-  } catch (const std::exception& error) {
-    fail("reply " + std::to_string(number) + " of " + std::to_string(of) + ": " + error.what());
-  }
+  client.settle();
+  client.expect_nothing_more(authenticated);
 }
 
 }  // namespace
@@ -211,40 +315,9 @@ std::string next_reply(RawClient& client, std::size_t number, std::size_t of) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static Node node;
   if (size == 0) return 0;
-  const std::size_t chunk = data[0] == 0 ? size : data[0];
-  const Exchange exchange =
-      plan(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
-  const bool ends_with_protocol_error = exchange.end == Exchange::End::kProtocolError;
   {
-    RawClient client(node.port());
-    for (std::size_t sent = 0; sent < exchange.bytes.size(); sent += chunk) {
-      if (!client.send(std::string_view(exchange.bytes).substr(sent, chunk))) {
-        // Only bytes after a protocol error may be refused (the node closes in the end).
-        if (!ends_with_protocol_error) fail("the node closed the connection while it was sent to");
-        break;
-      }
-    }
-    for (std::size_t n = 1; n <= exchange.replies; ++n) {
-      const std::string reply = next_reply(client, n, exchange.replies);
-      const bool last = n == exchange.replies;
-      if (reply.starts_with(kProtocolError) != (last && ends_with_protocol_error)) {
-        fail("reply " + std::to_string(n) + " of " + std::to_string(exchange.replies) + ": " +
-             reply);
-      }
-      if (last && exchange.end == Exchange::End::kQuit && reply != "+OK\r\n") {
-        fail("QUIT replied " + reply);
-      }
-    }
-    if (exchange.end != Exchange::End::kOpen) {
-      if (!client.wait_closed(kReplyDeadline)) fail("the stream did not end after its last reply");
-      if (!client.buffered().empty()) fail("bytes after the last reply: " + client.buffered());
-    } else if (exchange.complete) {
-      if (!client.send(kSentinel)) fail("the node closed the connection");
-      const std::string echoed = next_reply(client, exchange.replies + 1, exchange.replies + 1);
-      if (echoed != "$13\r\nfuzz-sentinel\r\n" && echoed != "+QUEUED\r\n") {
-        fail("an extra reply before the sentinel's: " + echoed);
-      }
-    }
+    Client client(node.port(), data[0] == 0 ? size : data[0]);
+    run(client, std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   }
   node.check_and_reset();
   return 0;
