@@ -7,7 +7,9 @@
 // connection_fuzz runs the node without an authenticator. connection_auth_fuzz (this file
 // built with KEEPDB_AUTH_TOKEN_SO) loads the auth-token plugin with an admin and a read-only
 // token, so a client starts unauthenticated, under Redis's smaller request limits, and
-// AUTH and HELLO AUTH go through the plugin and answer later (deferred replies).
+// AUTH and HELLO AUTH go through the plugin and answer later (deferred replies); its node
+// also moves the client sockets' bytes on an I/O thread ([client] io_threads = 1), the
+// other path a connection's bytes can take.
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
 // the rest is the client's byte stream. The target splits that stream into requests with
@@ -136,6 +138,7 @@ class Node {
     std::ofstream(config_file) << "node_id = 1\n"
                                << "[storage]\ndata_dir = \"data\"\nmap_size_bytes = 268435456\n"
                                << "[client]\nhost = \"127.0.0.1\"\nport = " << port_ << "\n"
+                               << "io_threads = " << (kWithAuthenticator ? 1 : 0) << "\n"
                                << "[limits]\nmax_bulk_bytes = " << kRequestLimits.max_bulk_bytes
                                << "\nmax_array_len = " << kRequestLimits.max_array_len
                                << "\nmax_inline_bytes = " << kRequestLimits.max_inline_bytes
