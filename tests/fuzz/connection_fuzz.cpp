@@ -1,15 +1,17 @@
-// libFuzzer targets: a client connection to a running node. One single-node KeepDB runs in
-// this process for the whole fuzzing run (node::run on its own thread, data in a private
-// temporary directory, its listener on a free loopback port); each input is what one client
+// libFuzzer targets: a client connection to a running node. KeepDB runs in this process for
+// the whole fuzzing run (each node's node::run on its own thread, data in a private
+// temporary directory, listeners on free loopback ports); each input is what one client
 // sends on a new TCP connection, so the bytes go through everything a real client's do: the
 // connection's reads and partial requests, pipelining, admission, MULTI/EXEC, the read
 // barrier, the group commit, Raft's log and the state machine, reply buffering.
-// connection_fuzz runs the node without an authenticator. connection_auth_fuzz (this file
-// built with KEEPDB_AUTH_TOKEN_SO) loads the auth-token plugin with an admin and a read-only
-// token, so a client starts unauthenticated, under Redis's smaller request limits, and
-// AUTH and HELLO AUTH go through the plugin and answer later (deferred replies); its node
-// also moves the client sockets' bytes on an I/O thread ([client] io_threads = 1), the
-// other path a connection's bytes can take.
+// connection_fuzz runs one node without an authenticator. connection_cluster_fuzz (built
+// with KEEPDB_FUZZ_CLUSTER) runs a 3-node cluster and its clients talk to node 2, which
+// forwards their writes to the leader and runs their reads after a round of the cluster.
+// connection_auth_fuzz (this file built with KEEPDB_AUTH_TOKEN_SO) loads the auth-token plugin with
+// an admin and a read-only token, so a client starts unauthenticated, under Redis's smaller request
+// limits, and AUTH and HELLO AUTH go through the plugin and answer later (deferred replies); its
+// node also moves the client sockets' bytes on an I/O thread ([client] io_threads = 1), the other
+// path a connection's bytes can take.
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
 // the rest is the client's byte stream. The target splits that stream into requests with
@@ -33,6 +35,7 @@
 // exit code 0, which LeakSanitizer's report at exit would change.
 #include <strings.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -41,6 +44,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -70,6 +74,15 @@ constexpr bool kWithAuthenticator = true;
 #else
 constexpr bool kWithAuthenticator = false;
 #endif
+#ifdef KEEPDB_FUZZ_CLUSTER
+constexpr std::uint64_t kNodes = 3;
+#else
+constexpr std::uint64_t kNodes = 1;
+#endif
+// The node the fuzzed clients and the control connection talk to: in a cluster node 2,
+// which forwards writes to the leader and runs reads after a round of the cluster (unless
+// it has become the leader since).
+constexpr std::uint64_t kClientNode = kNodes == 1 ? 1 : 2;
 // The tokens connection_auth_fuzz's secrets file grants (its seeds use them).
 constexpr std::string_view kAdminToken = "fuzz-admin-token-0123456789";
 [[maybe_unused]] constexpr std::string_view kReaderToken = "fuzz-reader-token-0123456789";
@@ -80,6 +93,8 @@ const keepdb::resp::RequestLimits kRequestLimits{
 constexpr std::size_t kMaxRequests = 64;
 // Under libFuzzer's -timeout (10 s in scripts/fuzz.sh), so a hang is reported as one.
 constexpr milliseconds kReplyDeadline{5000};
+// Start-up, and a leader's election in a cluster.
+constexpr milliseconds kStartDeadline{60000};
 constexpr std::string_view kProtocolError = "-ERR Protocol error";
 constexpr std::string_view kSentinel = "*2\r\n$4\r\nECHO\r\n$13\r\nfuzz-sentinel\r\n";
 
@@ -107,6 +122,13 @@ bool changes_the_node(const std::vector<std::string_view>& args) {
                              (is(args[0], "client") && is(args[1], "kill")));
 }
 
+// A file only its owner may read, as keepd wants its secrets.
+void write_secret_file(const std::filesystem::path& path, std::string_view secret) {
+  std::ofstream(path) << secret;
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 // The [plugins] tables of connection_auth_fuzz: the auth-token plugin, its secrets file
 // (mode 0600) granting kAdminToken every role and kReaderToken only read.
 std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& dir) {
@@ -114,10 +136,8 @@ std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& d
   using keepdb::auth_token::to_hex;
   using keepdb::auth_token::token_digest;
   const std::filesystem::path secrets = dir / "tokens";
-  std::ofstream(secrets) << to_hex(token_digest(kAdminToken)) << " read,write,admin fuzz-admin\n"
-                         << to_hex(token_digest(kReaderToken)) << " read fuzz-reader\n";
-  std::filesystem::permissions(
-      secrets, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  write_secret_file(secrets, to_hex(token_digest(kAdminToken)) + " read,write,admin fuzz-admin\n" +
+                                 to_hex(token_digest(kReaderToken)) + " read fuzz-reader\n");
   const std::vector<keepdb::integration::PluginTable> tables = {
       {"tokens", KEEPDB_AUTH_TOKEN_SO, {{"secrets_file", secrets.string()}}}};
   keepdb::integration::fill_plugin_dir(dir / "plugins", tables);
@@ -127,53 +147,82 @@ std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& d
 #endif
 }
 
-// The node, started once per process and never stopped: the process ends with it.
-class Node {
+// Every port a deployment listens on, distinct (free_port() may repeat one).
+std::vector<std::uint16_t> free_ports(std::size_t count) {
+  std::vector<std::uint16_t> ports;
+  while (ports.size() < count) {
+    const std::uint16_t port = keepdb::integration::free_port();
+    if (std::find(ports.begin(), ports.end(), port) == ports.end()) ports.push_back(port);
+  }
+  return ports;
+}
+
+// The config of node `id` (1..kNodes): client ports first, then peer ports.
+std::string node_config(std::uint64_t id, const std::vector<std::uint16_t>& ports,
+                        const std::string& plugin_tables) {
+  std::ostringstream text;
+  text << "node_id = " << id << "\n"
+       << "[storage]\ndata_dir = \"data-" << id << "\"\nmap_size_bytes = 268435456\n"
+       << "[client]\nhost = \"127.0.0.1\"\nport = " << ports[id - 1] << "\n"
+       << "io_threads = " << (kWithAuthenticator ? 1 : 0) << "\n"
+       << "[limits]\nmax_bulk_bytes = " << kRequestLimits.max_bulk_bytes
+       << "\nmax_array_len = " << kRequestLimits.max_array_len
+       << "\nmax_inline_bytes = " << kRequestLimits.max_inline_bytes
+       << "\nmax_request_buffer_bytes = 1048576\nmax_reply_buffer_bytes = 1048576\n"
+       << "idle_timeout_ms = 0\nmax_keys_visited = 1000\n"
+       << "[cluster]\nid = \"connection-fuzz\"\nbootstrap = true\n"
+       << "peer_port = " << (kNodes == 1 ? 0 : ports[kNodes + id - 1]) << "\n";
+  if (kNodes > 1) text << "secret_file = \"cluster-secret\"\n";
+  for (std::uint64_t member = 1; kNodes > 1 && member <= kNodes; ++member) {
+    text << "[[cluster.member]]\nid = " << member
+         << "\npeer = \"127.0.0.1:" << ports[kNodes + member - 1]
+         << "\"\nclient = \"127.0.0.1:" << ports[member - 1] << "\"\n";
+  }
+  text << plugin_tables;
+  return text.str();
+}
+
+// The nodes, started once per process and never stopped: the process ends with them.
+class Deployment {
  public:
-  Node()
-      : dir_(new keepdb::test::TempDir("connection-fuzz")),
-        port_(keepdb::integration::free_port()) {
+  Deployment()
+      : dir_(new keepdb::test::TempDir("connection-fuzz")), ports_(free_ports(2 * kNodes)) {
     keepdb::log::set_min_level(keepdb::log::Level::kError);
-    const std::filesystem::path config_file = dir_->path() / "keepd.toml";
-    std::ofstream(config_file) << "node_id = 1\n"
-                               << "[storage]\ndata_dir = \"data\"\nmap_size_bytes = 268435456\n"
-                               << "[client]\nhost = \"127.0.0.1\"\nport = " << port_ << "\n"
-                               << "io_threads = " << (kWithAuthenticator ? 1 : 0) << "\n"
-                               << "[limits]\nmax_bulk_bytes = " << kRequestLimits.max_bulk_bytes
-                               << "\nmax_array_len = " << kRequestLimits.max_array_len
-                               << "\nmax_inline_bytes = " << kRequestLimits.max_inline_bytes
-                               << "\nmax_request_buffer_bytes = 1048576\n"
-                               << "max_reply_buffer_bytes = 1048576\nidle_timeout_ms = 0\n"
-                               << "max_keys_visited = 1000\n"
-                               << "[cluster]\nid = \"connection-fuzz\"\npeer_port = 0\n"
-                               << "bootstrap = true\n"
-                               << authenticator_tables(dir_->path());
-    const keepdb::config::Config config = keepdb::config::load_file(config_file);
-    // Detached: the node runs until the process exits (see stop_at_exit()).
-    std::thread([config] {
-      const int code = keepdb::node::run(config);
-      fail("the node stopped with exit code " + std::to_string(code));
-    }).detach();
+    const std::string plugin_tables = authenticator_tables(dir_->path());
+    if (kNodes > 1) write_secret_file(dir_->path() / "cluster-secret", std::string(64, '7'));
+    for (std::uint64_t id = 1; id <= kNodes; ++id) {
+      const std::filesystem::path config_file =
+          dir_->path() / ("keepd-" + std::to_string(id) + ".toml");
+      std::ofstream(config_file) << node_config(id, ports_, plugin_tables);
+      const keepdb::config::Config config = keepdb::config::load_file(config_file);
+      // Detached: the node runs until the process exits (see stop_at_exit()).
+      std::thread([config, id] {
+        const int code = keepdb::node::run(config);
+        fail("node " + std::to_string(id) + " stopped with exit code " + std::to_string(code));
+      }).detach();
+    }
+    // Up once the client's node takes a write (in a cluster: a leader was elected).
     const bool up = keepdb::test::poll_until(
         [&] {
           try {
-            control_ = std::make_unique<RawClient>(port_);
+            control_ = std::make_unique<RawClient>(port());
             if (kWithAuthenticator &&
                 control_->command({"AUTH", std::string(kAdminToken)}).text != "OK") {
               return false;
             }
-            return control_->command({"PING"}).text == "PONG";
+            return control_->command({"FLUSHALL"}).text == "OK";
           } catch (const std::exception&) {
             control_.reset();
             return false;
           }
         },
-        milliseconds(30000));
-    if (!up) fail("the node did not answer PING within 30 s");
+        kStartDeadline);
+    if (!up) fail("the nodes took no write within 60 s");
     stop_at_exit();
   }
 
-  std::uint16_t port() const { return port_; }
+  // The client port of the node the fuzzed clients talk to.
+  std::uint16_t port() const { return ports_[kClientNode - 1]; }
 
   // After an input's client has closed: its connection is gone, and the node empties the
   // keyspace for the next input.
@@ -187,8 +236,16 @@ class Node {
         },
         kReplyDeadline, milliseconds(1));
     if (!gone) fail("connected_clients is " + clients + " after the client closed, not 1");
-    const auto flushed = control_->command({"FLUSHALL"});
-    if (flushed.text != "OK") fail("FLUSHALL replied " + flushed.describe());
+    // A cluster may be electing a leader (-TRYAGAIN): FLUSHALL is retried.
+    std::string flushed;
+    const bool emptied = keepdb::test::poll_until(
+        [&] {
+          const auto reply = control_->command({"FLUSHALL"});
+          flushed = reply.describe();
+          return reply.type == '+' && reply.text == "OK";
+        },
+        kStartDeadline);
+    if (!emptied) fail("FLUSHALL replied " + flushed);
   }
 
  private:
@@ -205,8 +262,8 @@ class Node {
         nullptr);
   }
 
-  keepdb::test::TempDir* dir_;  // owned by the exit handler
-  std::uint16_t port_;
+  keepdb::test::TempDir* dir_;        // owned by the exit handler
+  std::vector<std::uint16_t> ports_;  // client ports of nodes 1..kNodes, then peer ports
   std::unique_ptr<RawClient> control_;
 };
 
@@ -316,12 +373,12 @@ void run(Client& client, std::string_view stream) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static Node node;
+  static Deployment deployment;
   if (size == 0) return 0;
   {
-    Client client(node.port(), data[0] == 0 ? size : data[0]);
+    Client client(deployment.port(), data[0] == 0 ? size : data[0]);
     run(client, std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   }
-  node.check_and_reset();
+  deployment.check_and_reset();
   return 0;
 }
