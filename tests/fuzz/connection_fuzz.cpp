@@ -28,7 +28,9 @@
 // - nothing more: after the input's requests, one more (an ECHO) gets its own reply next;
 // - once the client has closed, the node holds no trace of the connection (INFO clients
 //   counts only the control connection), and the node still answers (FLUSHALL, which
-//   also empties the keyspace for the next input).
+//   also empties the keyspace for the next input);
+// - in a cluster, every node ends with the same records, each read from the node's own
+//   state (READONLY).
 // The flags files turn libFuzzer's leak check off: the node's threads allocate while an
 // input runs, so it would run LeakSanitizer after nearly every input, at a third of the
 // speed. Leaks are left to the integration tests that stop a keepd under ASan and require
@@ -45,6 +47,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -99,7 +102,8 @@ constexpr std::string_view kProtocolError = "-ERR Protocol error";
 constexpr std::string_view kSentinel = "*2\r\n$4\r\nECHO\r\n$13\r\nfuzz-sentinel\r\n";
 
 [[noreturn]] void fail(const std::string& what) {
-  std::fprintf(stderr, "connection_fuzz: %s\n", what.c_str());
+  const std::string line = "connection_fuzz: " + what + "\n";
+  std::fwrite(line.data(), 1, line.size(), stderr);  // replies may hold NUL bytes
   std::fflush(stderr);
   __builtin_trap();
 }
@@ -205,11 +209,7 @@ class Deployment {
     const bool up = keepdb::test::poll_until(
         [&] {
           try {
-            control_ = std::make_unique<RawClient>(port());
-            if (kWithAuthenticator &&
-                control_->command({"AUTH", std::string(kAdminToken)}).text != "OK") {
-              return false;
-            }
+            control_ = connect(port());
             return control_->command({"FLUSHALL"}).text == "OK";
           } catch (const std::exception&) {
             control_.reset();
@@ -218,6 +218,12 @@ class Deployment {
         },
         kStartDeadline);
     if (!up) fail("the nodes took no write within 60 s");
+    // Every node's records are read from its own state: READONLY connections.
+    for (std::uint64_t id = 1; kNodes > 1 && id <= kNodes; ++id) {
+      readers_.push_back(id == kClientNode ? control_.get()
+                                           : owned_.emplace_back(connect(ports_[id - 1])).get());
+      if (readers_.back()->command({"READONLY"}).text != "OK") fail("READONLY refused");
+    }
     stop_at_exit();
   }
 
@@ -236,6 +242,7 @@ class Deployment {
         },
         kReplyDeadline, milliseconds(1));
     if (!gone) fail("connected_clients is " + clients + " after the client closed, not 1");
+    if (kNodes > 1) check_replicas_agree();
     // A cluster may be electing a leader (-TRYAGAIN): FLUSHALL is retried.
     std::string flushed;
     const bool emptied = keepdb::test::poll_until(
@@ -249,6 +256,57 @@ class Deployment {
   }
 
  private:
+  // A connection to a node, authenticated as the admin when there is an authenticator.
+  static std::unique_ptr<RawClient> connect(std::uint16_t port) {
+    auto client = std::make_unique<RawClient>(port);
+    if (kWithAuthenticator && client->command({"AUTH", std::string(kAdminToken)}).text != "OK") {
+      throw std::runtime_error("the admin token was refused");
+    }
+    return client;
+  }
+
+  // Every record the node at `reader` holds, one "db key=value" line each, sorted.
+  static std::string records(RawClient& reader) {
+    std::string image;
+    std::istringstream info(reader.command({"INFO", "keyspace"}).text);
+    for (std::string line; std::getline(info, line);) {
+      if (!line.starts_with("db")) continue;
+      const std::string db = line.substr(2, line.find(':') - 2);
+      reader.command({"SELECT", db});
+      std::vector<std::string> keys;
+      for (const auto& key : reader.command({"KEYS", "*"}).elements) keys.push_back(key.text);
+      std::sort(keys.begin(), keys.end());
+      keys.insert(keys.begin(), "MGET");
+      const auto values = keys.size() > 1 ? reader.command(keys).elements
+                                          : std::vector<keepdb::integration::RespValue>{};
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        image += db + " " + keys[i + 1] + "=" + values[i].describe() + "\n";
+      }
+    }
+    reader.command({"SELECT", "0"});
+    return image;
+  }
+
+  // The nodes of a cluster end with the same records. Followers apply what the leader has
+  // committed a moment later, and keys may expire meanwhile: polled until they agree.
+  void check_replicas_agree() {
+    std::vector<std::string> images;
+    const bool agree = keepdb::test::poll_until(
+        [&] {
+          images.clear();
+          for (RawClient* reader : readers_) images.push_back(records(*reader));
+          return std::all_of(images.begin(), images.end(),
+                             [&](const std::string& image) { return image == images[0]; });
+        },
+        kReplyDeadline);
+    if (agree) return;
+    std::string report = "the nodes hold different records:";
+    for (std::size_t i = 0; i < images.size(); ++i) {
+      report += "\nnode " + std::to_string(i + 1) + ":\n" + images[i];
+    }
+    fail(report);
+  }
+
   // The process ends with the node running: exit() would destroy statics the node thread
   // still uses, so once the temporary directory is removed the process ends at once with
   // exit()'s status (libFuzzer calls exit() only when done; a crash never reaches here).
@@ -262,9 +320,11 @@ class Deployment {
         nullptr);
   }
 
-  keepdb::test::TempDir* dir_;        // owned by the exit handler
-  std::vector<std::uint16_t> ports_;  // client ports of nodes 1..kNodes, then peer ports
-  std::unique_ptr<RawClient> control_;
+  keepdb::test::TempDir* dir_;          // owned by the exit handler
+  std::vector<std::uint16_t> ports_;    // client ports of nodes 1..kNodes, then peer ports
+  std::unique_ptr<RawClient> control_;  // to the client's node
+  std::vector<std::unique_ptr<RawClient>> owned_;  // to the other nodes of a cluster
+  std::vector<RawClient*> readers_;                // in a cluster: to node 1, 2, 3 (READONLY)
 };
 
 // One input's client: bytes are queued, then sent (in sends of `chunk` bytes) when replies
