@@ -7,11 +7,11 @@
 // connection_fuzz runs one node without an authenticator. connection_cluster_fuzz (built
 // with KEEPDB_FUZZ_CLUSTER) runs a 3-node cluster and its clients talk to node 2, which
 // forwards their writes to the leader and runs their reads after a round of the cluster.
-// connection_auth_fuzz (this file built with KEEPDB_AUTH_TOKEN_SO) loads the auth-token plugin with
-// an admin and a read-only token, so a client starts unauthenticated, under Redis's smaller request
-// limits, and AUTH and HELLO AUTH go through the plugin and answer later (deferred replies); its
-// node also moves the client sockets' bytes on an I/O thread ([client] io_threads = 1), the other
-// path a connection's bytes can take.
+// connection_auth_fuzz (built with KEEPDB_AUTH_TOKEN_SO) loads the auth-token plugin with
+// an admin and a read-only token, so a client starts unauthenticated, under Redis's smaller
+// request limits, and AUTH and HELLO AUTH go through the plugin and answer later (deferred
+// replies); its node also moves the client sockets' bytes on an I/O thread ([client]
+// io_threads = 1), the other path a connection's bytes can take.
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
 // the rest is the client's byte stream. The target splits that stream into requests with
@@ -34,7 +34,9 @@
 // The flags files turn libFuzzer's leak check off: the node's threads allocate while an
 // input runs, so it would run LeakSanitizer after nearly every input, at a third of the
 // speed. Leaks are left to the integration tests that stop a keepd under ASan and require
-// exit code 0, which LeakSanitizer's report at exit would change.
+// exit code 0, which LeakSanitizer's report at exit would change. The nodes take SIGINT and
+// SIGTERM as theirs and stop, which the target reports as a failure: end a run with
+// -max_total_time or -runs, or SIGKILL.
 #include <strings.h>
 
 #include <algorithm>
@@ -307,8 +309,8 @@ class Deployment {
     fail(report);
   }
 
-  // The process ends with the node running: exit() would destroy statics the node thread
-  // still uses, so once the temporary directory is removed the process ends at once with
+  // The process ends with the nodes running: exit() would destroy statics their threads
+  // still use, so once the temporary directory is removed the process ends at once with
   // exit()'s status (libFuzzer calls exit() only when done; a crash never reaches here).
   void stop_at_exit() {
     static keepdb::test::TempDir* dir = dir_;
