@@ -14,6 +14,27 @@
 #include <stdexcept>
 
 namespace keepdb::integration {
+namespace {
+
+// connect(), through a signal that interrupts it (a fuzzer's timer): the connection then
+// goes on in the background, and its outcome is the socket's SO_ERROR once it is writable.
+// 0, or the errno value of the failure.
+int connect_through_signals(int fd, const sockaddr_in& address) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) return 0;
+  if (errno != EINTR) return errno;
+  pollfd poller{.fd = fd, .events = POLLOUT, .revents = 0};
+  int ready = 0;
+  while ((ready = ::poll(&poller, 1, 10'000)) < 0 && errno == EINTR) {
+  }
+  if (ready < 0) return errno;
+  if (ready == 0) return ETIMEDOUT;
+  int error = 0;
+  socklen_t length = sizeof error;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
+  return error;
+}
+
+}  // namespace
 
 RawClient::RawClient(std::uint16_t port, Options options) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -30,10 +51,10 @@ RawClient::RawClient(std::uint16_t port, Options options) {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(port);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    const std::string error = std::strerror(errno);
+  if (const int error = connect_through_signals(fd_, address); error != 0) {
     ::close(fd_);
-    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " + error);
+    throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " +
+                             std::strerror(error));
   }
 }
 
