@@ -188,7 +188,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing_ = false;   // no more requests; close once replies are flushed
   bool closed_ = false;
   bool drain_before_close_ = false;                     // set by a protocol error
-  std::optional<std::string> protocol_error_;  // its reply, queued once no reply is owed
+  std::optional<std::string> protocol_error_;           // its reply, queued once no reply is owed
   std::optional<Clock::time_point> draining_since_;     // write side shut, input discarded
   std::uint64_t reported_buffer_bytes_ = 0;  // what the server's sum holds for this client
 
