@@ -271,7 +271,9 @@ void Connection::process_requests() {
     }
     // A pending AUTH decides the limits the next request is parsed under: wait for it.
     if (deferred_) break;
-    parser_.set_authenticated(session_.authenticated);
+    // A held refusal's request is parsed again as it was first, though its refusal may
+    // have been the principal's expiry.
+    parser_.set_authenticated(session_.authenticated || held_refusal_);
     const auto status = parser_.parse(input_.readable(), args_);
     if (status == resp::ParseStatus::kError) {
       fail_protocol(parser_.error());
@@ -333,6 +335,7 @@ void Connection::process_requests() {
 
 // Returns kMustWait, consuming nothing, when the request must wait for earlier writes.
 Connection::Handled Connection::handle_request(const std::vector<std::string_view>& args) {
+  if (held_refusal_) return reply_held_refusal();
   // An EXEC with a SELECT in it decides the database of what follows (transaction.h).
   if (session_.select_pending) return Handled::kMustWait;
   const commands::Args argv(args);
@@ -352,9 +355,13 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   ++node.stats().commands_processed;
   session_.last_command = Clock::now();
   resp::ReplyWriter out(queued_, session_.protocol);
-  if (refused_as_expired(out) || refused_by_admission(admission, argv, out)) {
+  // Only a write can meet a refusal below while writes proposed before it are pending: its
+  // refusal is held until they have replied (reply_held_refusal()), never sent before them.
+  std::string held;
+  resp::ReplyWriter refusal(pending_writes_ > 0 ? held : queued_, session_.protocol);
+  if (refused_as_expired(refusal) || refused_by_admission(admission, argv, refusal)) {
     commands::fail_transaction(session_);
-    return Handled::kDone;
+    return refused(std::move(held));
   }
   if (admission.spec == nullptr) {
     if (admission.denied) {
@@ -368,9 +375,9 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     out.error(commands::refusal(session_, argv, admission.error));
     return Handled::kDone;
   }
-  if (refused_by_audit(*admission.spec, argv, out)) {
+  if (refused_by_audit(*admission.spec, argv, refusal)) {
     commands::fail_transaction(session_);
-    return Handled::kDone;
+    return refused(std::move(held));
   }
   session_.last_command_name = admission.spec->name;
   if (step == commands::TransactionStep::kQueue) {
@@ -417,6 +424,19 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   if (session_.close_after_reply) closing_ = true;
   // The command has copied what it keeps (AUTH its secret, before deferring).
   return carries_secret(*admission.spec) ? Handled::kDoneCarryingSecret : Handled::kDone;
+}
+
+Connection::Handled Connection::refused(std::string held) {
+  if (held.empty()) return Handled::kDone;  // replied in turn
+  held_refusal_ = std::move(held);
+  return Handled::kMustWait;
+}
+
+Connection::Handled Connection::reply_held_refusal() {
+  if (pending_writes_ > 0) return Handled::kMustWait;
+  queued_ += *held_refusal_;
+  held_refusal_.reset();
+  return Handled::kDone;
 }
 
 // Drops the request just handled; one that carried a secret is wiped from the input buffer

@@ -36,6 +36,25 @@ TEST_CASE("seams: admission: a denied command gets the retry hint and the connec
   CHECK(replies[2].text == "PONG");
 }
 
+TEST_CASE("seams: admission: a denied write in a pipeline of writes replies in its place",
+          "[seams][admission]") {
+  // The writes before it are still being committed when it is denied: its refusal waits
+  // for their replies (it was sent before them until this test).
+  SeamsKeepd keepd(with_admission({{"deny_every", "3"}, {"retry_ms", "250"}}));
+  keepd.start();
+  RawClient client(keepd.port());
+  const auto replies = client.pipeline(
+      {{"SET", "a", "1"}, {"INCR", "n"}, {"SET", "c", "3"}, {"SET", "d", "4"}, {"INCR", "n"}});
+  CHECK(replies[0].text == "OK");
+  CHECK(replies[1].integer == 1);
+  CHECK(replies[2].text == "ERR rate limit exceeded, retry in 250 ms");
+  CHECK(replies[3].text == "OK");
+  CHECK(replies[4].integer == 2);
+  CHECK(client.command({"PING"}).is_error());  // the sixth command
+  CHECK(client.command({"GET", "c"}).null);
+  CHECK(client.command({"GET", "d"}).text == "4");
+}
+
 TEST_CASE("seams: admission: the plugin's reason replaces the generic text and keeps the hint",
           "[seams][admission]") {
   SeamsKeepd keepd(with_admission(
