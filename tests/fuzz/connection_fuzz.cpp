@@ -10,7 +10,8 @@
 // connection_auth_fuzz (built with KEEPDB_AUTH_TOKEN_SO) loads the auth-token plugin with
 // an admin and a read-only token, so a client starts unauthenticated, under Redis's smaller
 // request limits, and AUTH and HELLO AUTH go through the plugin and answer later (deferred
-// replies); its node also moves the client sockets' bytes on an I/O thread ([client]
+// replies); and the admission fixture, denying every APPEND, so refusals meet pipelined
+// writes; its node also moves the client sockets' bytes on an I/O thread ([client]
 // io_threads = 1), the other path a connection's bytes can take.
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
@@ -25,6 +26,7 @@
 //   within the deadline, and the connection stays open, except that QUIT's reply and a
 //   protocol error's reply are followed by the end of the stream; a protocol error's reply
 //   comes last, after the replies to every request before it (pipelined writes included);
+//   with the admission fixture, every APPEND's reply, and no other, is its denial;
 // - nothing more: after the input's requests, one more (an ECHO) gets its own reply next;
 // - once the client has closed, the node holds no trace of the connection (INFO clients
 //   counts only the control connection), and the node still answers (FLUSHALL, which
@@ -44,6 +46,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -103,6 +106,9 @@ constexpr milliseconds kReplyDeadline{kNodes == 1 ? 5000 : 20000};
 // Start-up, and a leader's election in a cluster.
 constexpr milliseconds kStartDeadline{60000};
 constexpr std::string_view kProtocolError = "-ERR Protocol error";
+// connection_auth_fuzz's admission fixture refuses every APPEND, with this reply.
+constexpr bool kDeniesAppend = kWithAuthenticator;
+constexpr std::string_view kDenial = "-ERR rate limit exceeded, retry in 100 ms\r\n";
 constexpr std::string_view kSentinel = "*2\r\n$4\r\nECHO\r\n$13\r\nfuzz-sentinel\r\n";
 
 [[noreturn]] void fail(const std::string& what) {
@@ -138,7 +144,8 @@ void write_secret_file(const std::filesystem::path& path, std::string_view secre
 }
 
 // The [plugins] tables of connection_auth_fuzz: the auth-token plugin, its secrets file
-// (mode 0600) granting kAdminToken every role and kReaderToken only read.
+// (mode 0600) granting kAdminToken every role and kReaderToken only read, and the admission
+// fixture denying APPEND.
 std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& dir) {
 #ifdef KEEPDB_AUTH_TOKEN_SO
   using keepdb::auth_token::to_hex;
@@ -147,7 +154,8 @@ std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& d
   write_secret_file(secrets, to_hex(token_digest(kAdminToken)) + " read,write,admin fuzz-admin\n" +
                                  to_hex(token_digest(kReaderToken)) + " read fuzz-reader\n");
   const std::vector<keepdb::integration::PluginTable> tables = {
-      {"tokens", KEEPDB_AUTH_TOKEN_SO, {{"secrets_file", secrets.string()}}}};
+      {"tokens", KEEPDB_AUTH_TOKEN_SO, {{"secrets_file", secrets.string()}}},
+      {"deny-append", KEEPDB_ADMISSION_SO, {{"deny_command", "append"}, {"retry_ms", "100"}}}};
   keepdb::integration::fill_plugin_dir(dir / "plugins", tables);
   return keepdb::integration::render_plugin_tables(dir / "plugins", tables);
 #else
@@ -337,10 +345,10 @@ class Client {
  public:
   Client(std::uint16_t port, std::size_t chunk) : client_(port), chunk_(chunk) {}
 
-  // Queues bytes owed `replies` replies.
-  void queue(std::string_view bytes, std::size_t replies) {
+  // Queues bytes owed `replies` replies (each kDenial if `denied`, else none is).
+  void queue(std::string_view bytes, std::size_t replies, bool denied = false) {
     queued_ += bytes;
-    owed_ += replies;
+    owed_.insert(owed_.end(), replies, denied);
   }
 
   // Sends what is queued and reads every reply owed; returns the last one ("" if none was
@@ -355,14 +363,15 @@ class Client {
     }
     queued_.clear();
     std::string reply;
-    for (; owed_ > 0; --owed_) {
+    for (; !owed_.empty(); owed_.pop_front()) {
       ++read_;
       try {
         reply = client_.read_reply_bytes(kReplyDeadline);
       } catch (const std::exception& error) {
         fail("reply " + std::to_string(read_) + ": " + error.what());
       }
-      if (reply.starts_with(kProtocolError) != (protocol_error && owed_ == 1)) {
+      if (reply.starts_with(kProtocolError) != (protocol_error && owed_.size() == 1) ||
+          (reply == kDenial) != owed_.front()) {
         fail("reply " + std::to_string(read_) + ": " + reply);
       }
     }
@@ -389,8 +398,8 @@ class Client {
   RawClient client_;
   std::size_t chunk_;
   std::string queued_;
-  std::size_t owed_ = 0;
-  std::size_t read_ = 0;  // replies read, to number them in failures
+  std::deque<bool> owed_;  // a reply per entry: whether it must be kDenial
+  std::size_t read_ = 0;   // replies read, to number them in failures
 };
 
 void run(Client& client, std::string_view stream) {
@@ -416,7 +425,7 @@ void run(Client& client, std::string_view stream) {
     const std::string_view request = stream.substr(0, parser.consumed());
     stream.remove_prefix(parser.consumed());
     if (changes_the_node(args)) continue;
-    client.queue(request, 1);
+    client.queue(request, 1, kDeniesAppend && is(args[0], "append"));
     ++requests;
     if (is(args[0], "quit")) {
       const std::string reply = client.settle();
