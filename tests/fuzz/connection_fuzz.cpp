@@ -39,8 +39,6 @@
 // exit code 0, which LeakSanitizer's report at exit would change. The nodes take SIGINT and
 // SIGTERM as theirs and stop, which the target reports as a failure: end a run with
 // -max_total_time or -runs, or SIGKILL.
-#include <strings.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -49,7 +47,6 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -58,6 +55,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernel/commands/command_families.h"
 #include "kernel/config/config.h"
 #include "kernel/log/log.h"
 #include "kernel/node/node.h"
@@ -66,6 +64,7 @@
 #include "tests/integration/harness/info_text.h"
 #include "tests/integration/harness/raw_client.h"
 #include "tests/support/deadline.h"
+#include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 #ifdef KEEPDB_AUTH_TOKEN_SO
 #include "plugins/auth-token/token_digest.h"
@@ -118,8 +117,9 @@ constexpr std::string_view kSentinel = "*2\r\n$4\r\nECHO\r\n$13\r\nfuzz-sentinel
   __builtin_trap();
 }
 
-bool is(std::string_view arg, std::string_view name) {
-  return arg.size() == name.size() && ::strncasecmp(arg.data(), name.data(), arg.size()) == 0;
+// Whether a client's argument names `lowercase`, in any case.
+bool is(std::string_view arg, std::string_view lowercase) {
+  return keepdb::commands::equals_ignore_case(arg, lowercase);
 }
 
 bool is_error(std::string_view reply) {
@@ -136,13 +136,6 @@ bool changes_the_node(const std::vector<std::string_view>& args) {
                              (is(args[0], "client") && is(args[1], "kill")));
 }
 
-// A file only its owner may read, as keepd wants its secrets.
-void write_secret_file(const std::filesystem::path& path, std::string_view secret) {
-  std::ofstream(path) << secret;
-  std::filesystem::permissions(
-      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-}
-
 // The [plugins] tables of connection_auth_fuzz: the auth-token plugin, its secrets file
 // (mode 0600) granting kAdminToken every role and kReaderToken only read, and the admission
 // fixture denying APPEND.
@@ -151,8 +144,10 @@ std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& d
   using keepdb::auth_token::to_hex;
   using keepdb::auth_token::token_digest;
   const std::filesystem::path secrets = dir / "tokens";
-  write_secret_file(secrets, to_hex(token_digest(kAdminToken)) + " read,write,admin fuzz-admin\n" +
-                                 to_hex(token_digest(kReaderToken)) + " read fuzz-reader\n");
+  keepdb::test::write_file(secrets,
+                           to_hex(token_digest(kAdminToken)) + " read,write,admin fuzz-admin\n" +
+                               to_hex(token_digest(kReaderToken)) + " read fuzz-reader\n",
+                           keepdb::test::kOwnerOnly);
   const std::vector<keepdb::integration::PluginTable> tables = {
       {"tokens", KEEPDB_AUTH_TOKEN_SO, {{"secrets_file", secrets.string()}}},
       {"deny-append", KEEPDB_ADMISSION_SO, {{"deny_command", "append"}, {"retry_ms", "100"}}}};
@@ -205,11 +200,14 @@ class Deployment {
       : dir_(new keepdb::test::TempDir("connection-fuzz")), ports_(free_ports(2 * kNodes)) {
     keepdb::log::set_min_level(keepdb::log::Level::kError);
     const std::string plugin_tables = authenticator_tables(dir_->path());
-    if (kNodes > 1) write_secret_file(dir_->path() / "cluster-secret", std::string(64, '7'));
+    if (kNodes > 1) {
+      keepdb::test::write_file(dir_->path() / "cluster-secret", std::string(64, '7'),
+                               keepdb::test::kOwnerOnly);
+    }
     for (std::uint64_t id = 1; id <= kNodes; ++id) {
       const std::filesystem::path config_file =
           dir_->path() / ("keepd-" + std::to_string(id) + ".toml");
-      std::ofstream(config_file) << node_config(id, ports_, plugin_tables);
+      keepdb::test::write_file(config_file, node_config(id, ports_, plugin_tables));
       const keepdb::config::Config config = keepdb::config::load_file(config_file);
       // Detached: the node runs until the process exits (see stop_at_exit()).
       std::thread([config, id] {
