@@ -271,9 +271,7 @@ void Connection::process_requests() {
     }
     // A pending AUTH decides the limits the next request is parsed under: wait for it.
     if (deferred_) break;
-    // A held refusal's request is parsed again as it was first, though its refusal may
-    // have been the principal's expiry.
-    parser_.set_authenticated(session_.authenticated || held_refusal_);
+    parser_.set_authenticated(session_.authenticated);
     const auto status = parser_.parse(input_.readable(), args_);
     if (status == resp::ParseStatus::kError) {
       fail_protocol(parser_.error());
@@ -335,7 +333,7 @@ void Connection::process_requests() {
 
 // Returns kMustWait, consuming nothing, when the request must wait for earlier writes.
 Connection::Handled Connection::handle_request(const std::vector<std::string_view>& args) {
-  if (held_refusal_) return reply_held_refusal();
+  if (!release_held_replies()) return Handled::kMustWait;
   // An EXEC with a SELECT in it decides the database of what follows (transaction.h).
   if (session_.select_pending) return Handled::kMustWait;
   const commands::Args argv(args);
@@ -356,12 +354,11 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   session_.last_command = Clock::now();
   resp::ReplyWriter out(queued_, session_.protocol);
   // Only a write can meet a refusal below while writes proposed before it are pending: its
-  // refusal is held until they have replied (reply_held_refusal()), never sent before them.
-  std::string held;
-  resp::ReplyWriter refusal(pending_writes_ > 0 ? held : queued_, session_.protocol);
+  // refusal is held until they have replied, never sent before them.
+  resp::ReplyWriter refusal(awaiting_replies() ? held_replies_ : queued_, session_.protocol);
   if (refused_as_expired(refusal) || refused_by_admission(admission, argv, refusal)) {
     commands::fail_transaction(session_);
-    return refused(std::move(held));
+    return Handled::kDone;
   }
   if (admission.spec == nullptr) {
     if (admission.denied) {
@@ -377,7 +374,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   }
   if (refused_by_audit(*admission.spec, argv, refusal)) {
     commands::fail_transaction(session_);
-    return refused(std::move(held));
+    return Handled::kDone;
   }
   session_.last_command_name = admission.spec->name;
   if (step == commands::TransactionStep::kQueue) {
@@ -426,17 +423,12 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   return carries_secret(*admission.spec) ? Handled::kDoneCarryingSecret : Handled::kDone;
 }
 
-Connection::Handled Connection::refused(std::string held) {
-  if (held.empty()) return Handled::kDone;  // replied in turn
-  held_refusal_ = std::move(held);
-  return Handled::kMustWait;
-}
-
-Connection::Handled Connection::reply_held_refusal() {
-  if (pending_writes_ > 0) return Handled::kMustWait;
-  queued_ += *held_refusal_;
-  held_refusal_.reset();
-  return Handled::kDone;
+bool Connection::release_held_replies() {
+  if (held_replies_.empty()) return true;
+  if (awaiting_replies()) return false;
+  queued_ += held_replies_;
+  held_replies_.clear();
+  return true;
 }
 
 // Drops the request just handled; one that carried a secret is wiped from the input buffer
@@ -566,10 +558,7 @@ void Connection::schedule_flush() {
 
 void Connection::flush(bool send_now) {
   if (writing_ || closed_) return;
-  if (protocol_error_ && !awaiting_replies()) {
-    resp::ReplyWriter(queued_, session_.protocol).error(*protocol_error_);
-    protocol_error_.reset();
-  }
+  release_held_replies();
   if (queued_.empty()) {
     if (closing_ && !awaiting_replies()) {
       if (drain_before_close_) {
@@ -645,9 +634,9 @@ void Connection::fail_protocol(const std::string& message) {
   ++server_.node().stats().protocol_errors;
   log::throttled(server_.log_throttles().protocol_errors, log::Level::kWarn, "closing ",
                  describe(), ": ", message);
-  // Replies still owed to earlier requests (pipelined writes) go first: flush() queues the
-  // error once none is owed, so it is the last reply the client reads.
-  protocol_error_ = message;
+  // Replies still owed to earlier requests (pipelined writes) go first: the error is held
+  // behind them, and is the last reply the client reads.
+  resp::ReplyWriter(held_replies_, session_.protocol).error(message);
   closing_ = true;
   drain_before_close_ = true;
   schedule_flush();

@@ -113,11 +113,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void consume_request(Handled handled);
   // An authenticated client's activity at `at` moves its idle deadline.
   void note_activity(Clock::time_point at = Clock::now());
-  // A request refused while earlier writes were pending: `held` is its reply, kept in
-  // held_refusal_ until they have replied (kMustWait); empty when the refusal is queued.
-  Handled refused(std::string held);
-  // The request being handled again after refused(): its reply once no write is pending.
-  Handled reply_held_refusal();
+  // Queues held_replies_ once no earlier reply is awaited; false while they stay held
+  // (the requests after them wait too).
+  bool release_held_replies();
   // The seams' parts of a request; each returns true when it replied instead of running it.
   bool refused_as_expired(resp::ReplyWriter& out);
   bool refused_by_admission(const commands::Admission& admission, commands::Args argv,
@@ -193,8 +191,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closing_ = false;   // no more requests; close once replies are flushed
   bool closed_ = false;
   bool drain_before_close_ = false;                     // set by a protocol error
-  std::optional<std::string> protocol_error_;           // its reply, queued once no reply is owed
-  std::optional<std::string> held_refusal_;  // refused(): replied after the pending writes
+  // Replies that must follow those still awaited (pipelined writes): a later write's
+  // refusal, a protocol error. Encoded; released to queued_ by release_held_replies().
+  std::string held_replies_;
   std::optional<Clock::time_point> draining_since_;     // write side shut, input discarded
   std::uint64_t reported_buffer_bytes_ = 0;  // what the server's sum holds for this client
 
