@@ -12,7 +12,11 @@
 // request limits, and AUTH and HELLO AUTH go through the plugin and answer later (deferred
 // replies); and the admission fixture, denying every APPEND, so refusals meet pipelined
 // writes; its node also moves the client sockets' bytes on an I/O thread ([client]
-// io_threads = 1), the other path a connection's bytes can take.
+// io_threads = 1), the other path a connection's bytes can take. connection_tls_fuzz (built
+// with KEEPDB_TLS_SO) runs one node whose client listener is plugins/tls: each input's
+// client completes a TLS handshake first, and its bytes travel inside TLS records, through
+// the transport seam, the TLS session and the drain of a connection closed on a protocol
+// error (which discards raw, still encrypted, bytes).
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
 // the rest is the client's byte stream. The target splits that stream into requests with
@@ -60,15 +64,16 @@
 #include "kernel/log/log.h"
 #include "kernel/node/node.h"
 #include "kernel/resp/request_parser.h"
+#include "tests/integration/harness/child_process.h"
 #include "tests/integration/harness/free_port.h"
 #include "tests/integration/harness/info_text.h"
+#include "tests/integration/harness/plugin_tables.h"
 #include "tests/integration/harness/raw_client.h"
 #include "tests/support/deadline.h"
 #include "tests/support/files.h"
 #include "tests/support/temp_dir.h"
 #ifdef KEEPDB_AUTH_TOKEN_SO
 #include "plugins/auth-token/token_digest.h"
-#include "tests/integration/harness/plugin_tables.h"
 #endif
 
 namespace {
@@ -80,6 +85,11 @@ using std::chrono::milliseconds;
 constexpr bool kWithAuthenticator = true;
 #else
 constexpr bool kWithAuthenticator = false;
+#endif
+#ifdef KEEPDB_TLS_SO
+constexpr bool kOverTls = true;
+#else
+constexpr bool kOverTls = false;
 #endif
 #ifdef KEEPDB_FUZZ_CLUSTER
 constexpr std::uint64_t kNodes = 3;
@@ -138,9 +148,20 @@ bool changes_the_node(const std::vector<std::string_view>& args) {
 
 // The [plugins] tables of connection_auth_fuzz: the auth-token plugin, its secrets file
 // (mode 0600) granting kAdminToken every role and kReaderToken only read, and the admission
-// fixture denying APPEND.
-std::string authenticator_tables([[maybe_unused]] const std::filesystem::path& dir) {
-#ifdef KEEPDB_AUTH_TOKEN_SO
+// fixture denying APPEND. Of connection_tls_fuzz: plugins/tls with node 1's certificate from
+// scripts/gen-certs.sh (in <dir>/tls, with the CA the clients verify it against).
+std::string plugin_tables([[maybe_unused]] const std::filesystem::path& dir) {
+#if defined(KEEPDB_TLS_SO)
+  const std::filesystem::path certs = dir / "tls";
+  const auto made = keepdb::integration::run_program(
+      {"/bin/bash", KEEPDB_SOURCE_DIR "/scripts/gen-certs.sh", certs.string(), "1"});
+  if (!made.status.exited_normally(0)) fail("gen-certs.sh failed: " + made.err);
+  const std::vector<keepdb::integration::PluginTable> tables = {
+      {"tls", KEEPDB_TLS_SO,
+       {{"cert_file", (certs / "node1.pem").string()}, {"key_file", (certs / "node1.key").string()}}}};
+  keepdb::integration::fill_plugin_dir(dir / "plugins", tables);
+  return keepdb::integration::render_plugin_tables(dir / "plugins", tables);
+#elif defined(KEEPDB_AUTH_TOKEN_SO)
   using keepdb::auth_token::to_hex;
   using keepdb::auth_token::token_digest;
   const std::filesystem::path secrets = dir / "tokens";
@@ -176,6 +197,7 @@ std::string node_config(std::uint64_t id, const std::vector<std::uint16_t>& port
        << "[storage]\ndata_dir = \"data-" << id << "\"\nmap_size_bytes = 268435456\n"
        << "[client]\nhost = \"127.0.0.1\"\nport = " << ports[id - 1] << "\n"
        << "io_threads = " << (kWithAuthenticator ? 1 : 0) << "\n"
+       << (kOverTls ? "transport = \"tls\"\n" : "")
        << "[limits]\nmax_bulk_bytes = " << kRequestLimits.max_bulk_bytes
        << "\nmax_array_len = " << kRequestLimits.max_array_len
        << "\nmax_inline_bytes = " << kRequestLimits.max_inline_bytes
@@ -199,7 +221,8 @@ class Deployment {
   Deployment()
       : dir_(new keepdb::test::TempDir("connection-fuzz")), ports_(free_ports(2 * kNodes)) {
     keepdb::log::set_min_level(keepdb::log::Level::kError);
-    const std::string plugin_tables = authenticator_tables(dir_->path());
+    const std::string plugins = plugin_tables(dir_->path());
+    if (kOverTls) client_options_.tls_ca_file = (dir_->path() / "tls" / "ca.pem").string();
     if (kNodes > 1) {
       keepdb::test::write_file(dir_->path() / "cluster-secret", std::string(64, '7'),
                                keepdb::test::kOwnerOnly);
@@ -207,7 +230,7 @@ class Deployment {
     for (std::uint64_t id = 1; id <= kNodes; ++id) {
       const std::filesystem::path config_file =
           dir_->path() / ("keepd-" + std::to_string(id) + ".toml");
-      keepdb::test::write_file(config_file, node_config(id, ports_, plugin_tables));
+      keepdb::test::write_file(config_file, node_config(id, ports_, plugins));
       const keepdb::config::Config config = keepdb::config::load_file(config_file);
       // Detached: the node runs until the process exits (see stop_at_exit()).
       std::thread([config, id] {
@@ -239,6 +262,8 @@ class Deployment {
 
   // The client port of the node the fuzzed clients talk to.
   std::uint16_t port() const { return ports_[kClientNode - 1]; }
+  // How a client connects (over TLS in connection_tls_fuzz).
+  const RawClient::Options& client_options() const { return client_options_; }
 
   // After an input's client has closed: its connection is gone, and the node empties the
   // keyspace for the next input.
@@ -267,8 +292,8 @@ class Deployment {
 
  private:
   // A connection to a node, authenticated as the admin when there is an authenticator.
-  static std::unique_ptr<RawClient> connect(std::uint16_t port) {
-    auto client = std::make_unique<RawClient>(port);
+  std::unique_ptr<RawClient> connect(std::uint16_t port) const {
+    auto client = std::make_unique<RawClient>(port, client_options_);
     if (kWithAuthenticator && client->command({"AUTH", std::string(kAdminToken)}).text != "OK") {
       throw std::runtime_error("the admin token was refused");
     }
@@ -332,6 +357,7 @@ class Deployment {
 
   keepdb::test::TempDir* dir_;          // owned by the exit handler
   std::vector<std::uint16_t> ports_;    // client ports of nodes 1..kNodes, then peer ports
+  RawClient::Options client_options_;
   std::unique_ptr<RawClient> control_;  // to the client's node
   std::vector<std::unique_ptr<RawClient>> owned_;  // to the other nodes of a cluster
   std::vector<RawClient*> readers_;                // in a cluster: to node 1, 2, 3 (READONLY)
@@ -341,7 +367,8 @@ class Deployment {
 // must be read, and every reply is checked as it is read.
 class Client {
  public:
-  Client(std::uint16_t port, std::size_t chunk) : client_(port), chunk_(chunk) {}
+  Client(std::uint16_t port, const RawClient::Options& options, std::size_t chunk)
+      : client_(port, options), chunk_(chunk) {}
 
   // Queues bytes owed `replies` replies (each kDenial if `denied`, else none is).
   void queue(std::string_view bytes, std::size_t replies, bool denied = false) {
@@ -447,7 +474,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static Deployment deployment;
   if (size == 0) return 0;
   {
-    Client client(deployment.port(), data[0] == 0 ? size : data[0]);
+    Client client(deployment.port(), deployment.client_options(), data[0] == 0 ? size : data[0]);
     run(client, std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   }
   deployment.check_and_reset();

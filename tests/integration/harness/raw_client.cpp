@@ -1,20 +1,64 @@
-// Raw TCP client: blocking sends, polled reads, close detection.
+// Raw TCP client: blocking sends, polled reads, close detection; optionally inside TLS
+// (OpenSSL on a non-blocking socket, each step polled).
 #include "tests/integration/harness/raw_client.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <stdexcept>
 
 namespace keepdb::integration {
+
+struct RawClient::Tls {
+  SSL_CTX* context = nullptr;
+  SSL* session = nullptr;
+};
+
+void RawClient::TlsDeleter::operator()(Tls* tls) const {
+  SSL_free(tls->session);
+  SSL_CTX_free(tls->context);
+  delete tls;
+}
+
 namespace {
+
+// How long one TLS step (the handshake, a send) may wait for the socket: the plain
+// client's send timeout.
+constexpr milliseconds kTlsStepTimeout{10'000};
+
+// Waits until the socket is ready for what OpenSSL's last call wants (`ssl_error`,
+// SSL_ERROR_WANT_READ or _WRITE); false for any other error, or after `timeout`.
+bool wait_for_tls(int fd, int ssl_error, milliseconds timeout) {
+  if (ssl_error != SSL_ERROR_WANT_READ && ssl_error != SSL_ERROR_WANT_WRITE) return false;
+  pollfd poller{.fd = fd,
+                .events = static_cast<short>(ssl_error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT),
+                .revents = 0};
+  int ready = 0;
+  while ((ready = ::poll(&poller, 1, static_cast<int>(timeout.count()))) < 0 && errno == EINTR) {
+  }
+  return ready > 0;
+}
+
+std::string tls_error_text() {
+  char text[256] = "no OpenSSL error queued";
+  if (const unsigned long code = ERR_get_error(); code != 0) {
+    ERR_error_string_n(code, text, sizeof text);
+  }
+  ERR_clear_error();
+  return text;
+}
 
 // connect(), through a signal that interrupts it (a fuzzer's timer): the connection then
 // goes on in the background, and its outcome is the socket's SO_ERROR once it is writable.
@@ -56,13 +100,56 @@ RawClient::RawClient(std::uint16_t port, Options options) {
     throw std::runtime_error("connect 127.0.0.1:" + std::to_string(port) + ": " +
                              std::strerror(error));
   }
+  if (options.tls_ca_file.empty()) return;
+  try {
+    start_tls(options.tls_ca_file);
+  } catch (const std::exception&) {
+    ::close(fd_);
+    throw;
+  }
+}
+
+void RawClient::start_tls(const std::string& ca_file) {
+  // OpenSSL writes to the socket with write(), not send(MSG_NOSIGNAL): a server that has
+  // closed must fail the send, not kill the process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  tls_.reset(new Tls);
+  tls_->context = SSL_CTX_new(TLS_client_method());
+  if (tls_->context == nullptr ||
+      SSL_CTX_load_verify_locations(tls_->context, ca_file.c_str(), nullptr) != 1) {
+    throw std::runtime_error("TLS client with CA file " + ca_file + ": " + tls_error_text());
+  }
+  SSL_CTX_set_verify(tls_->context, SSL_VERIFY_PEER, nullptr);
+  tls_->session = SSL_new(tls_->context);
+  if (tls_->session == nullptr ||
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(tls_->session), "127.0.0.1") != 1 ||
+      SSL_set_fd(tls_->session, fd_) != 1) {
+    throw std::runtime_error("TLS client session: " + tls_error_text());
+  }
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  for (int done = 0; (done = SSL_connect(tls_->session)) != 1;) {
+    if (!wait_for_tls(fd_, SSL_get_error(tls_->session, done), kTlsStepTimeout)) {
+      throw std::runtime_error("TLS handshake with 127.0.0.1: " + tls_error_text());
+    }
+  }
 }
 
 RawClient::~RawClient() {
+  if (tls_ && !closed_) SSL_shutdown(tls_->session);  // close_notify, if the socket takes it
   ::close(fd_);
 }
 
 bool RawClient::send(std::string_view bytes) {
+  while (tls_ && !bytes.empty()) {
+    std::size_t sent = 0;
+    const int done = SSL_write_ex(tls_->session, bytes.data(), bytes.size(), &sent);
+    if (done == 1) {
+      bytes.remove_prefix(sent);
+    } else if (!wait_for_tls(fd_, SSL_get_error(tls_->session, done), kTlsStepTimeout)) {
+      ERR_clear_error();
+      return false;
+    }
+  }
   while (!bytes.empty()) {
     const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (sent < 0) {
@@ -76,10 +163,27 @@ bool RawClient::send(std::string_view bytes) {
 
 bool RawClient::receive(milliseconds timeout) {
   if (closed_) return false;
-  pollfd poller{.fd = fd_, .events = POLLIN, .revents = 0};
-  const int ready = ::poll(&poller, 1, static_cast<int>(timeout.count()));
-  if (ready <= 0) return false;
+  // Decrypted bytes OpenSSL already holds need no poll.
+  if (!tls_ || SSL_pending(tls_->session) == 0) {
+    pollfd poller{.fd = fd_, .events = POLLIN, .revents = 0};
+    const int ready = ::poll(&poller, 1, static_cast<int>(timeout.count()));
+    if (ready <= 0) return false;
+  }
   char chunk[64 * 1024];
+  if (tls_) {
+    std::size_t got = 0;
+    const int done = SSL_read_ex(tls_->session, chunk, sizeof chunk, &got);
+    if (done == 1) {
+      buffer_.append(chunk, got);
+      return true;
+    }
+    const int error = SSL_get_error(tls_->session, done);
+    ERR_clear_error();
+    // Part of a record, or a record without data (a session ticket): read again.
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return true;
+    closed_ = true;  // close_notify, EOF or reset
+    return false;
+  }
   const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
   if (got <= 0) {
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;

@@ -1,11 +1,13 @@
 // A raw TCP client for byte-level tests: sends exactly the bytes given, reads whole RESP
 // replies (or raw bytes) with a timeout, and notices when the server closes the
-// connection. Nothing is interpreted beyond RESP framing.
+// connection. Nothing is interpreted beyond RESP framing. Optionally over TLS (OpenSSL, the
+// server verified against a CA file): the same bytes, inside TLS records.
 //
 // Thread-safety: none; one thread per client. Lifetime: RAII owner of the socket.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,9 +21,13 @@ class RawClient {
  public:
   struct Options {
     int receive_buffer_bytes = 0;  // SO_RCVBUF before connecting; 0 keeps the default
+    // Non-empty: a TLS client that verifies the server's certificate (for 127.0.0.1)
+    // against this CA file; the handshake completes in the constructor.
+    std::string tls_ca_file{};
   };
 
-  // Connects to 127.0.0.1:port; throws std::runtime_error on failure.
+  // Connects to 127.0.0.1:port (and completes the TLS handshake); throws
+  // std::runtime_error on failure.
   explicit RawClient(std::uint16_t port) : RawClient(port, Options{}) {}
   RawClient(std::uint16_t port, Options options);
   ~RawClient();
@@ -56,8 +62,16 @@ class RawClient {
  private:
   // Waits up to `timeout` for bytes and appends them; false on timeout or close.
   bool receive(milliseconds timeout);
+  // The TLS handshake on the connected socket; throws std::runtime_error on failure.
+  void start_tls(const std::string& ca_file);
+
+  struct Tls;  // the OpenSSL context and session of a TLS client
+  struct TlsDeleter {
+    void operator()(Tls* tls) const;
+  };
 
   int fd_ = -1;
+  std::unique_ptr<Tls, TlsDeleter> tls_;  // null: plain TCP
   std::string buffer_;
   bool closed_ = false;
 };

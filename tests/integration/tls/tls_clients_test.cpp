@@ -2,7 +2,8 @@
 // transport serves redis-cli --tls and redis-benchmark --tls; with mutual TLS a client needs
 // a certificate from the CA and its identity shows in CLIENT LIST; a wrong CA, a plaintext
 // client, garbage, a stalled handshake and an oversized ClientHello each fail only their
-// own connection, with a log line, while a TLS client keeps working. With auth-cert (item 4),
+// own connection, with a log line, while a TLS client keeps working; a protocol error inside
+// TLS replies after the pipelined writes and ends the stream. With auth-cert (item 4),
 // a mapped client certificate is a principal without a password, and still obeys its roles.
 // Each runs with the sessions on the network thread and again on I/O threads.
 #include <catch2/catch.hpp>
@@ -143,6 +144,31 @@ TEST_CASE("tls: plaintext, garbage, a stalled handshake and an oversized ClientH
   CHECK(node.keepd().wait_for_log("excessive message size"));
 
   CHECK(node.cli({"PING"}).out == "PONG\n");
+}
+
+TEST_CASE("tls: a protocol error inside TLS is the last reply, after the pipelined writes' "
+          "replies, and ends the stream",
+          "[tls]") {
+  const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
+  CAPTURE(io_threads);
+  TlsKeepd node({}, io_threads);
+  RawClient client(node.keepd().port(), {.tls_ca_file = node.tls("ca.pem").string()});
+  REQUIRE(client.command({"SET", "tls:k", "1"}).text == "OK");
+  // Writes still in Raft, then a multibulk whose bulk length is not a number; then bytes
+  // the node reads only to drop them (still inside TLS records).
+  client.send(encode_command({"SET", "tls:a", "1"}) + encode_command({"INCR", "tls:n"}) +
+              "*1\r\n$x\r\n" + encode_command({"SET", "tls:dropped", "1"}));
+  CHECK(client.read_reply_bytes() == "+OK\r\n");
+  CHECK(client.read_reply_bytes() == ":1\r\n");
+  CHECK(client.read_reply_bytes().starts_with("-ERR Protocol error"));
+  CHECK(client.wait_closed());
+  CHECK(client.buffered().empty());
+  RawClient after(node.keepd().port(), {.tls_ca_file = node.tls("ca.pem").string()});
+  const auto values = after.command({"MGET", "tls:a", "tls:n", "tls:dropped"}).elements;
+  REQUIRE(values.size() == 3);
+  CHECK(values[0].text == "1");
+  CHECK(values[1].text == "1");
+  CHECK(values[2].null);
 }
 
 TEST_CASE("tls: a mapped client certificate is a principal without a password and obeys its "
