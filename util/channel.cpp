@@ -157,6 +157,11 @@ void Channel::pump_write() {
 
 void Channel::drain_output() {
   if (!session_) return;
+  pull_output();
+  send_output();
+}
+
+void Channel::pull_output() {
   for (;;) {
     const std::size_t held = out_.size();
     out_.resize(held + kPullChunk);
@@ -169,7 +174,6 @@ void Channel::drain_output() {
     }
     if (written == 0) break;
   }
-  send_output();
 }
 
 void Channel::send_output() {
@@ -241,6 +245,18 @@ void Channel::read_rest(asio::mutable_buffer rest, std::size_t done, Handler han
 
 void Channel::close() {
   boost::system::error_code ignored;
+  // A session ends its stream with close_notify (TLS requires it before a close): sent now
+  // when no record is half on its way and the socket takes it at once, for a close never
+  // waits for the peer.
+  if (session_ && socket_.is_open() && !socket_writing_ && failure_.empty()) {
+    session_->close_notify();
+    pull_output();
+    if (!out_.empty()) {
+      socket_.non_blocking(true, ignored);
+      socket_.send(asio::buffer(out_), 0, ignored);
+      out_.clear();
+    }
+  }
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   // The owner's handlers leave the channel now (they usually hold the owner, which holds

@@ -101,7 +101,8 @@ class Channel {
 
   // Ends the stream for writing: a session's close_notify first, once it is sent.
   void shutdown_send();
-  // Closes the socket; an outstanding read or write completes with operation_aborted.
+  // Closes the socket (a session's close_notify first, if the socket takes it at once); an
+  // outstanding read or write completes with operation_aborted.
   void close();
 
   // Reads exactly `buffer.size()` application bytes, as boost::asio::async_read does on a
@@ -113,6 +114,8 @@ class Channel {
   void pump_write();
   // Pulls everything the session has to send and starts sending it.
   void drain_output();
+  // Appends everything the session has to send to out_.
+  void pull_output();
   // After a session call: drains its output; false (and the session failed) when the call
   // or the drain failed.
   bool step(bool call_ok);

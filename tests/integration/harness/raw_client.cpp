@@ -139,6 +139,15 @@ RawClient::~RawClient() {
   ::close(fd_);
 }
 
+void RawClient::end_writing() {
+  if (tls_) {
+    // Sends close_notify; OpenSSL asks for more only to read the server's, which receive() does.
+    SSL_shutdown(tls_->session);
+    ERR_clear_error();
+  }
+  ::shutdown(fd_, SHUT_WR);
+}
+
 bool RawClient::send(std::string_view bytes) {
   while (tls_ && !bytes.empty()) {
     std::size_t sent = 0;
@@ -182,12 +191,14 @@ bool RawClient::receive(milliseconds timeout) {
     // Part of a record, or a record without data (a session ticket): read again.
     if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return true;
     closed_ = true;  // close_notify, EOF or reset
+    closed_cleanly_ = error == SSL_ERROR_ZERO_RETURN;
     return false;
   }
   const ssize_t got = ::recv(fd_, chunk, sizeof chunk, 0);
   if (got <= 0) {
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) return true;
     closed_ = true;  // EOF or reset
+    closed_cleanly_ = got == 0;
     return false;
   }
   buffer_.append(chunk, static_cast<std::size_t>(got));

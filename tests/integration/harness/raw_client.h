@@ -56,6 +56,11 @@ class RawClient {
   // true if it did within the timeout.
   bool wait_closed(milliseconds timeout = kReplyTimeout);
   bool closed() const { return closed_; }
+  // Closed in order: end of stream, after the server's close_notify over TLS; not a reset.
+  bool closed_cleanly() const { return closed_cleanly_; }
+  // Ends the client's side of the stream (TLS: close_notify; then a TCP FIN) and keeps
+  // reading what the server still sends.
+  void end_writing();
   // Bytes received and not yet returned as a reply.
   const std::string& buffered() const { return buffer_; }
 
@@ -74,6 +79,7 @@ class RawClient {
   std::unique_ptr<Tls, TlsDeleter> tls_;  // null: plain TCP
   std::string buffer_;
   bool closed_ = false;
+  bool closed_cleanly_ = false;
 };
 
 }  // namespace keepdb::integration

@@ -3,7 +3,8 @@
 // a certificate from the CA and its identity shows in CLIENT LIST; a wrong CA, a plaintext
 // client, garbage, a stalled handshake and an oversized ClientHello each fail only their
 // own connection, with a log line, while a TLS client keeps working; a protocol error inside
-// TLS replies after the pipelined writes and ends the stream. With auth-cert (item 4),
+// TLS replies after the pipelined writes and ends the stream; the node ends a TLS stream with
+// close_notify. With auth-cert (item 4),
 // a mapped client certificate is a principal without a password, and still obeys its roles.
 // Each runs with the sessions on the network thread and again on I/O threads.
 #include <catch2/catch.hpp>
@@ -162,6 +163,7 @@ TEST_CASE("tls: a protocol error inside TLS is the last reply, after the pipelin
   CHECK(client.read_reply_bytes() == ":1\r\n");
   CHECK(client.read_reply_bytes().starts_with("-ERR Protocol error"));
   CHECK(client.wait_closed());
+  CHECK(client.closed_cleanly());
   CHECK(client.buffered().empty());
   RawClient after(node.keepd().port(), {.tls_ca_file = node.tls("ca.pem").string()});
   const auto values = after.command({"MGET", "tls:a", "tls:n", "tls:dropped"}).elements;
@@ -169,6 +171,26 @@ TEST_CASE("tls: a protocol error inside TLS is the last reply, after the pipelin
   CHECK(values[0].text == "1");
   CHECK(values[1].text == "1");
   CHECK(values[2].null);
+}
+
+TEST_CASE("tls: the node ends a TLS stream with close_notify, after QUIT and in answer to the "
+          "client's",
+          "[tls]") {
+  const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
+  CAPTURE(io_threads);
+  TlsKeepd node({}, io_threads);
+  const RawClient::Options over_tls{.tls_ca_file = node.tls("ca.pem").string()};
+  RawClient quits(node.keepd().port(), over_tls);
+  CHECK(quits.command({"QUIT"}).text == "OK");
+  CHECK(quits.wait_closed());
+  CHECK(quits.closed_cleanly());
+
+  RawClient leaves(node.keepd().port(), over_tls);
+  CHECK(leaves.command({"PING"}).text == "PONG");
+  leaves.end_writing();
+  CHECK(leaves.wait_closed());
+  CHECK(leaves.closed_cleanly());
+  CHECK(leaves.buffered().empty());
 }
 
 TEST_CASE("tls: a mapped client certificate is a principal without a password and obeys its "
