@@ -28,7 +28,8 @@
 // besides crashes, hangs and sanitizer reports:
 // - every request forwarded gets exactly one reply, in one well-formed RESP2/RESP3 value,
 //   within the deadline, and the connection stays open, except that QUIT's reply and a
-//   protocol error's reply are followed by the end of the stream; a protocol error's reply
+//   protocol error's reply are followed by the end of the stream, in order (over TLS after
+//   close_notify), not by a reset; a protocol error's reply
 //   comes last, after the replies to every request before it (pipelined writes included);
 //   with the admission fixture, every APPEND's reply, and no other, is its denial;
 // - nothing more: after the input's requests, one more (an ECHO) gets its own reply next;
@@ -403,9 +404,13 @@ class Client {
     return reply;
   }
 
-  // The node ends the stream after the last reply, with nothing more.
+  // The node ends the stream after the last reply, with nothing more, in order: end of
+  // stream (after close_notify over TLS), not a reset, for it has read every byte sent.
   void expect_end() {
     if (!client_.wait_closed(kReplyDeadline)) fail("the stream did not end after its last reply");
+    if (!client_.closed_cleanly()) {
+      fail(kOverTls ? "the stream ended without close_notify" : "the stream ended by a reset");
+    }
     if (!client_.buffered().empty()) fail("bytes after the last reply: " + client_.buffered());
   }
 
