@@ -15,8 +15,9 @@
 // io_threads = 1), the other path a connection's bytes can take. connection_tls_fuzz (built
 // with KEEPDB_TLS_SO) runs one node whose client listener is plugins/tls: each input's
 // client completes a TLS handshake first, and its bytes travel inside TLS records, through
-// the transport seam, the TLS session and the drain of a connection closed on a protocol
-// error (which discards raw, still encrypted, bytes).
+// the transport seam, the TLS session (on an I/O thread, as in connection_auth_fuzz) and
+// the drain of a connection closed on a protocol error (which discards raw, still
+// encrypted, bytes).
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
 // the rest is the client's byte stream. The target splits that stream into requests with
@@ -197,7 +198,7 @@ std::string node_config(std::uint64_t id, const std::vector<std::uint16_t>& port
   text << "node_id = " << id << "\n"
        << "[storage]\ndata_dir = \"data-" << id << "\"\nmap_size_bytes = 268435456\n"
        << "[client]\nhost = \"127.0.0.1\"\nport = " << ports[id - 1] << "\n"
-       << "io_threads = " << (kWithAuthenticator ? 1 : 0) << "\n"
+       << "io_threads = " << (kWithAuthenticator || kOverTls ? 1 : 0) << "\n"
        << (kOverTls ? "transport = \"tls\"\n" : "")
        << "[limits]\nmax_bulk_bytes = " << kRequestLimits.max_bulk_bytes
        << "\nmax_array_len = " << kRequestLimits.max_array_len
