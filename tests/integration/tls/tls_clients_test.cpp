@@ -2,9 +2,9 @@
 // transport serves redis-cli --tls and redis-benchmark --tls; with mutual TLS a client needs
 // a certificate from the CA and its identity shows in CLIENT LIST; a wrong CA, a plaintext
 // client, garbage, a stalled handshake and an oversized ClientHello each fail only their
-// own connection, with a log line, while a TLS client keeps working; a protocol error inside
-// TLS replies after the pipelined writes and ends the stream; the node ends a TLS stream with
-// close_notify. With auth-cert (item 4),
+// own connection, with a log line, while a TLS client keeps working; the node ends a TLS
+// stream in order, with close_notify (after a protocol error's reply, which follows the
+// pipelined writes' replies; after QUIT; in answer to the client's). With auth-cert (item 4),
 // a mapped client certificate is a principal without a password, and still obeys its roles.
 // Each runs with the sessions on the network thread and again on I/O threads.
 #include <catch2/catch.hpp>
@@ -48,6 +48,11 @@ class TlsKeepd {
     args.insert(args.end(), extra.begin(), extra.end());
     args.insert(args.end(), command.begin(), command.end());
     return RedisCli(keepd_.port()).run(args, CliOutput::kRaw);
+  }
+
+  // A raw client over TLS that verifies the node against the test CA.
+  RawClient raw_client() {
+    return RawClient(keepd_.port(), {.tls_ca_file = tls("ca.pem").string()});
   }
 
   std::vector<std::string> client_cert() const {
@@ -147,13 +152,13 @@ TEST_CASE("tls: plaintext, garbage, a stalled handshake and an oversized ClientH
   CHECK(node.cli({"PING"}).out == "PONG\n");
 }
 
-TEST_CASE("tls: a protocol error inside TLS is the last reply, after the pipelined writes' "
-          "replies, and ends the stream",
+TEST_CASE("tls: the node ends a TLS stream in order, with close_notify: a protocol error after "
+          "the pipelined writes' replies, QUIT, and in answer to the client's close_notify",
           "[tls]") {
   const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
   CAPTURE(io_threads);
   TlsKeepd node({}, io_threads);
-  RawClient client(node.keepd().port(), {.tls_ca_file = node.tls("ca.pem").string()});
+  RawClient client = node.raw_client();
   REQUIRE(client.command({"SET", "tls:k", "1"}).text == "OK");
   // Writes still in Raft, then a multibulk whose bulk length is not a number; then bytes
   // the node reads only to drop them (still inside TLS records).
@@ -165,27 +170,19 @@ TEST_CASE("tls: a protocol error inside TLS is the last reply, after the pipelin
   CHECK(client.wait_closed());
   CHECK(client.closed_cleanly());
   CHECK(client.buffered().empty());
-  RawClient after(node.keepd().port(), {.tls_ca_file = node.tls("ca.pem").string()});
+  RawClient after = node.raw_client();
   const auto values = after.command({"MGET", "tls:a", "tls:n", "tls:dropped"}).elements;
   REQUIRE(values.size() == 3);
   CHECK(values[0].text == "1");
   CHECK(values[1].text == "1");
   CHECK(values[2].null);
-}
 
-TEST_CASE("tls: the node ends a TLS stream with close_notify, after QUIT and in answer to the "
-          "client's",
-          "[tls]") {
-  const std::string io_threads = GENERATE(std::string(), std::string("io_threads = 2\n"));
-  CAPTURE(io_threads);
-  TlsKeepd node({}, io_threads);
-  const RawClient::Options over_tls{.tls_ca_file = node.tls("ca.pem").string()};
-  RawClient quits(node.keepd().port(), over_tls);
+  RawClient quits = node.raw_client();
   CHECK(quits.command({"QUIT"}).text == "OK");
   CHECK(quits.wait_closed());
   CHECK(quits.closed_cleanly());
 
-  RawClient leaves(node.keepd().port(), over_tls);
+  RawClient leaves = node.raw_client();
   CHECK(leaves.command({"PING"}).text == "PONG");
   leaves.end_writing();
   CHECK(leaves.wait_closed());
