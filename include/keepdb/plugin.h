@@ -295,6 +295,11 @@ typedef struct kdb_transport_v1 {
   kdb_status (*read_plaintext)(kdb_tls_session* session, uint8_t* out, size_t cap, size_t* read);
   kdb_status (*write_plaintext)(kdb_tls_session* session, kdb_bytes in, size_t* consumed);
   uint32_t (*state)(const kdb_tls_session* session); /* KDB_TLS_* bits */
+  /* Queues the protocol's closing message (TLS: close_notify). The host calls it before it
+   * ends a stream in order (after its last reply, when it closes an idle or killed client, in
+   * answer to the peer's own), then pulls what it queued. It may come more than once, and
+   * after the peer closed or the session failed: only the first call on an established,
+   * unfailed session queues anything. */
   void (*close_notify)(kdb_tls_session* session);
   /* NULL until KDB_TLS_ESTABLISHED; valid until session_free. */
   const kdb_peer_identity* (*peer_identity)(const kdb_tls_session* session);
