@@ -16,7 +16,8 @@ if [ "$FUZZ_SECONDS" -eq 0 ]; then
 fi
 targets=(resp_parser_fuzz config_fuzz op_batch_fuzz glob_fuzz peer_frame_fuzz tokens_file_fuzz
          tls_session_fuzz jwt_fuzz command_fuzz audit_verify_fuzz segment_log_fuzz connection_fuzz
-         connection_auth_fuzz connection_cluster_fuzz connection_tls_fuzz)
+         connection_auth_fuzz connection_cluster_fuzz connection_tls_fuzz
+         connection_cluster_tls_fuzz)
 
 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \
   -DCMAKE_CXX_COMPILER=clang++-14 -DKEEPDB_FUZZ=ON -DKEEPDB_BUILD_BENCH=OFF \

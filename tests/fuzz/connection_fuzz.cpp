@@ -17,7 +17,9 @@
 // client completes a TLS handshake first, and its bytes travel inside TLS records, through
 // the transport seam, the TLS session (on an I/O thread, as in connection_auth_fuzz) and
 // the drain of a connection closed on a protocol error (which discards raw, still
-// encrypted, bytes).
+// encrypted, bytes). connection_cluster_tls_fuzz (both) is the cluster on TLS throughout:
+// its clients' listeners as above, and its peer links on mutual TLS, each member's
+// certificate checked against its roster identity, under the cluster secret's handshake.
 //
 // Input: the first byte picks how the rest is sent (0: in one send; n: in sends of n bytes);
 // the rest is the client's byte stream. The target splits that stream into requests with
@@ -148,37 +150,52 @@ bool changes_the_node(const std::vector<std::string_view>& args) {
                              (is(args[0], "client") && is(args[1], "kill")));
 }
 
-// The [plugins] tables of connection_auth_fuzz: the auth-token plugin, its secrets file
-// (mode 0600) granting kAdminToken every role and kReaderToken only read, and the admission
-// fixture denying APPEND. Of connection_tls_fuzz: plugins/tls with node 1's certificate from
-// scripts/gen-certs.sh (in <dir>/tls, with the CA the clients verify it against).
-std::string plugin_tables([[maybe_unused]] const std::filesystem::path& dir) {
-#if defined(KEEPDB_TLS_SO)
-  const std::filesystem::path certs = dir / "tls";
-  const auto made = keepdb::integration::run_program(
-      {"/bin/bash", KEEPDB_SOURCE_DIR "/scripts/gen-certs.sh", certs.string(), "1"});
-  if (!made.status.exited_normally(0)) fail("gen-certs.sh failed: " + made.err);
-  const std::vector<keepdb::integration::PluginTable> tables = {
-      {"tls", KEEPDB_TLS_SO,
-       {{"cert_file", (certs / "node1.pem").string()}, {"key_file", (certs / "node1.key").string()}}}};
-  keepdb::integration::fill_plugin_dir(dir / "plugins", tables);
-  return keepdb::integration::render_plugin_tables(dir / "plugins", tables);
-#elif defined(KEEPDB_AUTH_TOKEN_SO)
+// The files the nodes' plugins read, made once: connection_auth_fuzz's secrets file (mode
+// 0600) granting kAdminToken every role and kReaderToken only read; with TLS, the
+// certificates of scripts/gen-certs.sh in <dir>/tls (a CA, and nodeN.pem for each node).
+void prepare_plugin_files([[maybe_unused]] const std::filesystem::path& dir) {
+#ifdef KEEPDB_AUTH_TOKEN_SO
   using keepdb::auth_token::to_hex;
   using keepdb::auth_token::token_digest;
-  const std::filesystem::path secrets = dir / "tokens";
-  keepdb::test::write_file(secrets,
+  keepdb::test::write_file(dir / "tokens",
                            to_hex(token_digest(kAdminToken)) + " read,write,admin fuzz-admin\n" +
                                to_hex(token_digest(kReaderToken)) + " read fuzz-reader\n",
                            keepdb::test::kOwnerOnly);
-  const std::vector<keepdb::integration::PluginTable> tables = {
-      {"tokens", KEEPDB_AUTH_TOKEN_SO, {{"secrets_file", secrets.string()}}},
-      {"deny-append", KEEPDB_ADMISSION_SO, {{"deny_command", "append"}, {"retry_ms", "100"}}}};
-  keepdb::integration::fill_plugin_dir(dir / "plugins", tables);
-  return keepdb::integration::render_plugin_tables(dir / "plugins", tables);
-#else
-  return {};
 #endif
+#ifdef KEEPDB_TLS_SO
+  const auto made = keepdb::integration::run_program(
+      {"/bin/bash", KEEPDB_SOURCE_DIR "/scripts/gen-certs.sh", (dir / "tls").string(),
+       std::to_string(kNodes)});
+  if (!made.status.exited_normally(0)) fail("gen-certs.sh failed: " + made.err);
+#endif
+}
+
+// The [[plugin]] tables of node `id`. connection_auth_fuzz: the auth-token plugin and the
+// admission fixture denying APPEND. With TLS: plugins/tls on the client listener, presenting
+// the node's certificate, and in a cluster again on the peer links, as mutual TLS.
+std::vector<keepdb::integration::PluginTable> node_plugins(
+    [[maybe_unused]] const std::filesystem::path& dir, [[maybe_unused]] std::uint64_t id) {
+  std::vector<keepdb::integration::PluginTable> tables;
+#ifdef KEEPDB_AUTH_TOKEN_SO
+  tables.emplace_back("tokens", KEEPDB_AUTH_TOKEN_SO,
+                      keepdb::integration::PluginTable::Options{
+                          {"secrets_file", (dir / "tokens").string()}});
+  tables.emplace_back("deny-append", KEEPDB_ADMISSION_SO,
+                      keepdb::integration::PluginTable::Options{{"deny_command", "append"},
+                                                                {"retry_ms", "100"}});
+#endif
+#ifdef KEEPDB_TLS_SO
+  const std::filesystem::path certificate = dir / "tls" / ("node" + std::to_string(id));
+  keepdb::integration::PluginTable::Options options = {
+      {"cert_file", certificate.string() + ".pem"}, {"key_file", certificate.string() + ".key"}};
+  tables.emplace_back("tls", KEEPDB_TLS_SO, options);
+  if (kNodes > 1) {
+    options.emplace_back("ca_file", (dir / "tls" / "ca.pem").string());
+    options.emplace_back("require_client_cert", "true");
+    tables.emplace_back("peer-tls", KEEPDB_TLS_SO, options);
+  }
+#endif
+  return tables;
 }
 
 // Every port a deployment listens on, distinct (free_port() may repeat one).
@@ -193,7 +210,7 @@ std::vector<std::uint16_t> free_ports(std::size_t count) {
 
 // The config of node `id` (1..kNodes): client ports first, then peer ports.
 std::string node_config(std::uint64_t id, const std::vector<std::uint16_t>& ports,
-                        const std::string& plugin_tables) {
+                        const std::filesystem::path& dir) {
   std::ostringstream text;
   text << "node_id = " << id << "\n"
        << "[storage]\ndata_dir = \"data-" << id << "\"\nmap_size_bytes = 268435456\n"
@@ -208,12 +225,15 @@ std::string node_config(std::uint64_t id, const std::vector<std::uint16_t>& port
        << "[cluster]\nid = \"connection-fuzz\"\nbootstrap = true\n"
        << "peer_port = " << (kNodes == 1 ? 0 : ports[kNodes + id - 1]) << "\n";
   if (kNodes > 1) text << "secret_file = \"cluster-secret\"\n";
+  if (kNodes > 1 && kOverTls) text << "transport = \"peer-tls\"\n";
   for (std::uint64_t member = 1; kNodes > 1 && member <= kNodes; ++member) {
     text << "[[cluster.member]]\nid = " << member
          << "\npeer = \"127.0.0.1:" << ports[kNodes + member - 1]
          << "\"\nclient = \"127.0.0.1:" << ports[member - 1] << "\"\n";
+    if (kOverTls) text << "identity = \"node" << member << "\"\n";
   }
-  text << plugin_tables;
+  const auto plugins = node_plugins(dir, id);
+  if (!plugins.empty()) text << keepdb::integration::render_plugin_tables(dir / "plugins", plugins);
   return text.str();
 }
 
@@ -223,7 +243,9 @@ class Deployment {
   Deployment()
       : dir_(new keepdb::test::TempDir("connection-fuzz")), ports_(free_ports(2 * kNodes)) {
     keepdb::log::set_min_level(keepdb::log::Level::kError);
-    const std::string plugins = plugin_tables(dir_->path());
+    prepare_plugin_files(dir_->path());
+    // Every node loads the same libraries: copied once, before any node runs.
+    keepdb::integration::fill_plugin_dir(dir_->path() / "plugins", node_plugins(dir_->path(), 1));
     if (kOverTls) client_options_.tls_ca_file = (dir_->path() / "tls" / "ca.pem").string();
     if (kNodes > 1) {
       keepdb::test::write_file(dir_->path() / "cluster-secret", std::string(64, '7'),
@@ -232,7 +254,7 @@ class Deployment {
     for (std::uint64_t id = 1; id <= kNodes; ++id) {
       const std::filesystem::path config_file =
           dir_->path() / ("keepd-" + std::to_string(id) + ".toml");
-      keepdb::test::write_file(config_file, node_config(id, ports_, plugins));
+      keepdb::test::write_file(config_file, node_config(id, ports_, dir_->path()));
       const keepdb::config::Config config = keepdb::config::load_file(config_file);
       // Detached: the node runs until the process exits (see stop_at_exit()).
       std::thread([config, id] {
