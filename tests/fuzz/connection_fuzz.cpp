@@ -286,7 +286,7 @@ class Deployment {
 
   // The client port of the node the fuzzed clients talk to.
   std::uint16_t port() const { return ports_[kClientNode - 1]; }
-  // How a client connects (over TLS in connection_tls_fuzz).
+  // How a client connects (over TLS in the TLS targets).
   const RawClient::Options& client_options() const { return client_options_; }
 
   // After an input's client has closed: its connection is gone, and the node empties the
