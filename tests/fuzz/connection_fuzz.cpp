@@ -113,8 +113,10 @@ const keepdb::resp::RequestLimits kRequestLimits{
     .max_bulk_bytes = 64u << 10, .max_array_len = 256, .max_inline_bytes = 4096};
 constexpr std::size_t kMaxRequests = 64;
 // Under libFuzzer's -timeout (10 s in scripts/fuzz.sh, 30 s in connection_cluster_fuzz's
-// flags file), so a hang is reported as one. In a cluster a reply may wait for an election:
-// a follower waits up to 10 s for the leader to answer a forwarded write.
+// flags file, 90 s in connection_cluster_tls_fuzz's, whose first input also waits for the
+// start-up and an election over mutual TLS, all built with ASan), so a hang is reported as
+// one. In a cluster a reply may wait for an election: a follower waits up to 10 s for the
+// leader to answer a forwarded write.
 constexpr milliseconds kReplyDeadline{kNodes == 1 ? 5000 : 20000};
 // Start-up, and a leader's election in a cluster.
 constexpr milliseconds kStartDeadline{60000};
