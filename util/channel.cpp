@@ -204,7 +204,11 @@ void Channel::send_output() {
 }
 
 std::size_t Channel::send_now(asio::const_buffer data) {
-  if (session_ || !socket_.is_open()) return 0;
+  return session_ ? 0 : send_on_socket_now(data);
+}
+
+std::size_t Channel::send_on_socket_now(asio::const_buffer data) {
+  if (!socket_.is_open()) return 0;
   boost::system::error_code error;
   if (!socket_.non_blocking()) socket_.non_blocking(true, error);
   // An error (a full buffer, a reset) sends nothing here: async_write meets it again.
@@ -251,11 +255,8 @@ void Channel::close() {
   if (session_ && socket_.is_open() && !socket_writing_ && failure_.empty()) {
     session_->close_notify();
     pull_output();
-    if (!out_.empty()) {
-      socket_.non_blocking(true, ignored);
-      socket_.send(asio::buffer(out_), 0, ignored);
-      out_.clear();
-    }
+    send_on_socket_now(asio::buffer(out_));
+    out_.clear();
   }
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

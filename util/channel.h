@@ -116,6 +116,8 @@ class Channel {
   void drain_output();
   // Appends everything the session has to send to out_.
   void pull_output();
+  // Writes what of `data` the socket takes now, without blocking; returns how many bytes.
+  std::size_t send_on_socket_now(boost::asio::const_buffer data);
   // After a session call: drains its output; false (and the session failed) when the call
   // or the drain failed.
   bool step(bool call_ok);

@@ -247,7 +247,9 @@ class Deployment {
     keepdb::log::set_min_level(keepdb::log::Level::kError);
     prepare_plugin_files(dir_->path());
     // Every node loads the same libraries: copied once, before any node runs.
-    keepdb::integration::fill_plugin_dir(dir_->path() / "plugins", node_plugins(dir_->path(), 1));
+    if (const auto plugins = node_plugins(dir_->path(), 1); !plugins.empty()) {
+      keepdb::integration::fill_plugin_dir(dir_->path() / "plugins", plugins);
+    }
     if (kOverTls) client_options_.tls_ca_file = (dir_->path() / "tls" / "ca.pem").string();
     if (kNodes > 1) {
       keepdb::test::write_file(dir_->path() / "cluster-secret", std::string(64, '7'),
