@@ -299,13 +299,7 @@ void client_help(ExecContext& c) {
   reply_help(c, kHelp);
 }
 
-struct ClientSubcommand {
-  std::string_view name;  // lowercase
-  int arity;              // as a command's, "CLIENT" and the subcommand counting
-  void (*run)(ExecContext&);
-};
-
-constexpr ClientSubcommand kClientSubcommands[] = {
+constexpr Subcommand kClientSubcommands[] = {
     {"id", 2, client_id},
     {"getname", 2, client_getname},
     {"setname", 3, client_setname},
@@ -318,25 +312,10 @@ constexpr ClientSubcommand kClientSubcommands[] = {
     {"help", 2, client_help},
 };
 
-void exec_client(ExecContext& c) {
-  const std::string_view sub = c.args[1];
-  for (const auto& candidate : kClientSubcommands) {
-    if (!equals_ignore_case(sub, candidate.name)) continue;
-    const std::string full_name = "client|" + std::string(candidate.name);
-    c.session.last_command_name = full_name;  // CLIENT LIST's cmd= names it as Redis does
-    if (auto error = arity_error(full_name, candidate.arity, c.args.size())) {
-      c.out.error(*error);
-    } else {
-      candidate.run(c);
-    }
-    return;
-  }
-  c.out.error(unknown_subcommand("CLIENT", sub));
-}
-
 constexpr CommandSpec kClientCommands[] = {
-    keyless_command("connection", "client", -2, Access::kAnyone, "2.4.0",
-                    "A container for client connection commands.", exec_client),
+    with_subcommands(keyless_command("connection", "client", -2, Access::kAnyone, "2.4.0",
+                                     "A container for client connection commands.", nullptr),
+                     kClientSubcommands),
 };
 
 }  // namespace

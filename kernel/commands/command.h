@@ -116,6 +116,15 @@ inline constexpr KeySpec kKeyValuePairs{.first = 1, .last = -1, .step = 2};
 inline constexpr KeySpec kFirstTwoKeys{.first = 1, .last = 2, .step = 1};
 inline constexpr KeySpec kSubcommandKey{.first = 2, .last = 2, .step = 1};
 
+// A subcommand of a container command (CLIENT, COMMAND, CONFIG, MEMORY, OBJECT), as Redis 7
+// declares them: admission looks it up and checks its arity before the request runs or is
+// queued in a transaction, then its execute runs the request.
+struct Subcommand {
+  std::string_view name;  // lowercase
+  int arity = 0;          // as a command's: the container and the subcommand both count
+  void (*execute)(ExecContext&) = nullptr;
+};
+
 // Declared through the shape builders of command_families.h, never field by field.
 struct CommandSpec {
   std::string_view name;  // lowercase, as in COMMAND output
@@ -135,6 +144,9 @@ struct CommandSpec {
   // apply runs in the state machine and must be deterministic.
   std::optional<std::string> (*validate)(Args) = nullptr;
   Reply (*apply)(ApplyContext&, Args) = nullptr;
+  // A container command's subcommands: a request with a subcommand (args[1]) runs that
+  // subcommand's execute; `execute` runs only a request without one (COMMAND alone).
+  std::span<const Subcommand> subcommands{};
 
   bool proposes() const { return apply != nullptr; }
 
@@ -143,7 +155,7 @@ struct CommandSpec {
   Access access_for(Args args) const;
 };
 
-// The one arity check, of commands (admit()) and of subcommands alike: the wrong-arity error
+// The one arity check, of commands and of subcommands alike (shape_error()): the wrong-arity error
 // naming `name` ("get", "client|setname") unless `argc` arguments (the name counts) fit
 // `arity` (Redis's convention) and are no more than `at_most` (PING takes one or none).
 std::optional<std::string> arity_error(std::string_view name, int arity, std::size_t argc,

@@ -87,6 +87,13 @@ constexpr CommandSpec allowed_before_auth(CommandSpec spec) {
   return spec;
 }
 
+// A container command (CLIENT, COMMAND, CONFIG, MEMORY, OBJECT) and its subcommands; `spec`
+// has an execute only when the container runs alone too (COMMAND).
+constexpr CommandSpec with_subcommands(CommandSpec spec, std::span<const Subcommand> subcommands) {
+  spec.subcommands = subcommands;
+  return spec;
+}
+
 // A command with an option that asks for more roles (SET ... GET).
 constexpr CommandSpec with_access_option(CommandSpec spec, AccessOption option) {
   spec.access_option = option;
@@ -155,9 +162,6 @@ inline std::optional<std::string> validate_first_key(Args a) { return check_keys
 
 // A container command's HELP reply: its lines as simple strings (container_replies.cpp).
 void reply_help(ExecContext& c, std::span<const std::string_view> lines);
-// Redis's error for a subcommand `container` ("CLIENT") does not know; `sub` is cut to 128
-// bytes (container_replies.cpp).
-std::string unknown_subcommand(std::string_view container, std::string_view sub);
 
 // A client name CLIENT SETNAME and HELLO SETNAME accept: printable, no spaces (Redis's rule).
 bool valid_client_name(std::string_view name);  // client_commands.cpp

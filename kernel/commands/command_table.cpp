@@ -49,6 +49,30 @@ Access CommandSpec::access_for(Args args) const {
   return access;
 }
 
+std::optional<std::string> shape_error(const CommandSpec& spec, Args args,
+                                       const Subcommand*& subcommand) {
+  subcommand = nullptr;
+  if (auto error = arity_error(spec.name, spec.arity, args.size())) return error;
+  if (spec.subcommands.empty() || args.size() < 2) return std::nullopt;
+  for (const Subcommand& candidate : spec.subcommands) {
+    if (!equals_ignore_case(args[1], candidate.name)) continue;
+    std::string name;
+    name_request(spec, &candidate, name);
+    if (auto error = arity_error(name, candidate.arity, args.size())) return error;
+    subcommand = &candidate;
+    return std::nullopt;
+  }
+  std::string container(spec.name);
+  for (char& c : container) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - ('a' - 'A') : c);
+  return "ERR unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
+         container + " HELP.";
+}
+
+void name_request(const CommandSpec& spec, const Subcommand* subcommand, std::string& name) {
+  name.assign(spec.name);
+  if (subcommand != nullptr) name.append("|").append(subcommand->name);
+}
+
 std::optional<std::string> arity_error(std::string_view name, int arity, std::size_t argc,
                                        std::size_t at_most) {
   const auto needed = static_cast<std::size_t>(arity < 0 ? -arity : arity);

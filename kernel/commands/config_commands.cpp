@@ -162,6 +162,7 @@ void config_get(ExecContext& c) {
 // (unknown, immutable, duplicate), then every value against a copy of the running limits;
 // any error applies none, else all are applied together.
 void config_set(ExecContext& c) {
+  if (c.args.size() % 2 != 0) return c.out.error("ERR syntax error");
   ConfigReload* reloader = c.node.reloader();
   if (reloader == nullptr) {
     c.out.error("ERR this node cannot change its configuration at run time");
@@ -198,27 +199,18 @@ void config_set(ExecContext& c) {
   c.out.simple("OK");
 }
 
-void exec_config(ExecContext& c) {
-  const std::string_view sub = c.args[1];
-  const std::size_t argc = c.args.size();
-  if (equals_ignore_case(sub, "get")) {
-    if (auto error = arity_error("config|get", -3, argc)) return c.out.error(*error);
-    config_get(c);
-  } else if (equals_ignore_case(sub, "set")) {
-    if (auto error = arity_error("config|set", -4, argc)) return c.out.error(*error);
-    if (argc % 2 != 0) return c.out.error("ERR syntax error");
-    config_set(c);
-  } else if (equals_ignore_case(sub, "help")) {
-    if (auto error = arity_error("config|help", 2, argc)) return c.out.error(*error);
-    reply_help(c, kConfigHelp);
-  } else {
-    c.out.error(unknown_subcommand("CONFIG", sub));
-  }
-}
+void config_help(ExecContext& c) { reply_help(c, kConfigHelp); }
+
+constexpr Subcommand kConfigSubcommands[] = {
+    {"get", -3, config_get},
+    {"set", -4, config_set},
+    {"help", 2, config_help},
+};
 
 constexpr CommandSpec kConfigCommands[] = {
-    keyless_command("server", "config", -2, Access::kAdmin, "2.0.0",
-                    "A container for server configuration commands.", exec_config),
+    with_subcommands(keyless_command("server", "config", -2, Access::kAdmin, "2.0.0",
+                                     "A container for server configuration commands.", nullptr),
+                     kConfigSubcommands),
 };
 
 }  // namespace

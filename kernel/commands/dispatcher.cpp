@@ -1,4 +1,5 @@
-// Request admission: lookup, arity, authentication gate, role check, write validation.
+// Request admission: lookup, authentication gate, arity and subcommand, role check, write
+// validation.
 #include "kernel/commands/dispatcher.h"
 
 #include "kernel/commands/command_table.h"
@@ -35,7 +36,7 @@ Admission admit(Args args, const Session& session) {
     result.error = "NOAUTH Authentication required.";
     return result;
   }
-  if (auto error = arity_error(spec->name, spec->arity, args.size())) {
+  if (auto error = shape_error(*spec, args, result.subcommand)) {
     result.error = std::move(*error);
     return result;
   }

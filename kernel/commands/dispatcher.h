@@ -1,4 +1,5 @@
-// Decides whether a parsed request may run: known command, authenticated, right arity,
+// Decides whether a parsed request may run: known command, authenticated, right arity (and a
+// known subcommand of the right arity, for a container command),
 // holding every role the command table asks of this request (CommandSpec::access_for: a reply
 // that reveals a stored value needs read, a change needs write), and (for writes, outside
 // MULTI: inside, that error is the command's reply in EXEC's array) syntactically valid. It decides from
@@ -17,6 +18,7 @@ namespace keepdb::commands {
 
 struct Admission {
   const CommandSpec* spec = nullptr;  // set when the command may run
+  const Subcommand* subcommand = nullptr;  // and its subcommand, for a container command
   std::string error;                  // otherwise the error to reply (without '-')
   bool denied = false;                // the error is an authorization denial (NOPERM)
 };

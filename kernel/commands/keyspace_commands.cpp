@@ -224,50 +224,44 @@ constexpr std::string_view kObjectHelp[] = {
     "    Prints this help.",
 };
 
-// OBJECT ENCODING and REFCOUNT answer as Redis would for the stored string; IDLETIME is 0
-// (KeepDB does not track accesses); FREQ is Redis's error without an LFU policy.
-void exec_object(ExecContext& c) {
-  const std::string_view sub = c.args[1];
-  if (equals_ignore_case(sub, "help")) {
-    if (auto error = arity_error("object|help", 2, c.args.size())) {
-      c.out.error(*error);
-      return;
-    }
-    c.out.array(std::size(kObjectHelp));
-    for (std::string_view line : kObjectHelp) c.out.simple(line);
-    return;
-  }
-  const bool encoding = equals_ignore_case(sub, "encoding");
-  const bool freq = equals_ignore_case(sub, "freq");
-  const bool idletime = equals_ignore_case(sub, "idletime");
-  const bool refcount = equals_ignore_case(sub, "refcount");
-  if (!encoding && !freq && !idletime && !refcount) {
-    c.out.error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) +
-                "'. Try OBJECT HELP.");
-    return;
-  }
-  std::string name = "object|";
-  for (char ch : sub) name += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
-  if (auto error = arity_error(name, 3, c.args.size())) {
-    c.out.error(*error);
-    return;
-  }
-  const auto value = c.lookup(c.args[2]);
-  if (!value) {
-    c.out.null();
-  } else if (encoding) {
-    c.out.bulk(string_encoding(value->payload));
-  } else if (refcount) {
-    c.out.integer(string_refcount(value->payload));
-  } else if (idletime) {
-    c.out.integer(0);
+void object_help(ExecContext& c) { reply_help(c, kObjectHelp); }
+
+// OBJECT ENCODING, REFCOUNT, IDLETIME and FREQ: a null reply for a missing key, else the
+// answer about its value. ENCODING and REFCOUNT answer as Redis would for the stored string;
+// IDLETIME is 0 (KeepDB does not track accesses); FREQ is Redis's error without an LFU policy.
+template <void (*Answer)(ExecContext&, std::string_view payload)>
+void object_of_key(ExecContext& c) {
+  if (const auto value = c.lookup(c.args[2])) {
+    Answer(c, value->payload);
   } else {
-    c.out.error(
-        "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
-        "note that when switching between policies at runtime LRU and LFU data will take some "
-        "time to adjust.");
+    c.out.null();
   }
 }
+
+void object_encoding(ExecContext& c, std::string_view payload) {
+  c.out.bulk(string_encoding(payload));
+}
+
+void object_refcount(ExecContext& c, std::string_view payload) {
+  c.out.integer(string_refcount(payload));
+}
+
+void object_idletime(ExecContext& c, std::string_view) { c.out.integer(0); }
+
+void object_freq(ExecContext& c, std::string_view) {
+  c.out.error(
+      "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please "
+      "note that when switching between policies at runtime LRU and LFU data will take some "
+      "time to adjust.");
+}
+
+constexpr Subcommand kObjectSubcommands[] = {
+    {"encoding", 3, object_of_key<object_encoding>},
+    {"freq", 3, object_of_key<object_freq>},
+    {"idletime", 3, object_of_key<object_idletime>},
+    {"refcount", 3, object_of_key<object_refcount>},
+    {"help", 2, object_help},
+};
 
 Reply apply_del(ApplyContext& c, Args a) {
   std::int64_t removed = 0;
@@ -432,8 +426,9 @@ constexpr CommandSpec kKeyspaceCommands[] = {
                   exec_exists),
     keyspace_read("generic", "type", 2, kOneKey, "1.0.0",
                   "Determines the type of value stored at a key.", exec_type),
-    keyspace_read("generic", "object", -2, kSubcommandKey, "2.2.3",
-                  "A container for object introspection commands.", exec_object),
+    with_subcommands(keyspace_read("generic", "object", -2, kSubcommandKey, "2.2.3",
+                                   "A container for object introspection commands.", nullptr),
+                     kObjectSubcommands),
     keyspace_read("generic", "keys", 2, kNoKeys, "1.0.0",
                   "Returns all key names that match a pattern.", exec_keys),
     keyspace_read("generic", "randomkey", 1, kNoKeys, "1.0.0",

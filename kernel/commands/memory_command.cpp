@@ -23,7 +23,6 @@ constexpr std::string_view kMemoryHelp[] = {
 // MEMORY USAGE key [SAMPLES count]: the count is accepted and unused (every value is a
 // string: nothing nested to sample); a missing key is a null reply, as in Redis.
 void memory_usage(ExecContext& c) {
-  if (auto error = arity_error("memory|usage", -3, c.args.size())) return c.out.error(*error);
   if (c.args.size() > 3) {
     if (c.args.size() != 5 || !equals_ignore_case(c.args[3], "samples")) {
       return c.out.error("ERR syntax error");
@@ -36,21 +35,17 @@ void memory_usage(ExecContext& c) {
   c.out.integer(static_cast<std::int64_t>(storage::KvStore::stored_bytes(c.args[2], *value)));
 }
 
-void exec_memory(ExecContext& c) {
-  const std::string_view sub = c.args[1];
-  if (equals_ignore_case(sub, "usage")) {
-    memory_usage(c);
-  } else if (equals_ignore_case(sub, "help")) {
-    if (auto error = arity_error("memory|help", 2, c.args.size())) return c.out.error(*error);
-    reply_help(c, kMemoryHelp);
-  } else {
-    c.out.error(unknown_subcommand("MEMORY", sub));
-  }
-}
+void memory_help(ExecContext& c) { reply_help(c, kMemoryHelp); }
+
+constexpr Subcommand kMemorySubcommands[] = {
+    {"usage", -3, memory_usage},
+    {"help", 2, memory_help},
+};
 
 constexpr CommandSpec kMemoryCommands[] = {
-    keyspace_read("server", "memory", -2, kSubcommandKey, "4.0.0",
-                  "A container for memory diagnostics commands.", exec_memory),
+    with_subcommands(keyspace_read("server", "memory", -2, kSubcommandKey, "4.0.0",
+                                   "A container for memory diagnostics commands.", nullptr),
+                     kMemorySubcommands),
 };
 
 }  // namespace

@@ -76,54 +76,60 @@ void write_command_docs(resp::ReplyWriter& out, const CommandSpec& spec) {
   }
 }
 
-void exec_command(ExecContext& c) {
+// COMMAND alone and COMMAND INFO without names: every command's entry.
+void command_all_info(ExecContext& c) {
   const CommandTable& table = command_table();
-  if (c.args.size() == 1) {
-    c.out.array(table.all().size());
-    for (const CommandSpec* spec : table.all()) write_command_info(c.out, *spec);
-    return;
-  }
-  const std::string_view sub = c.args[1];
+  c.out.array(table.all().size());
+  for (const CommandSpec* spec : table.all()) write_command_info(c.out, *spec);
+}
+
+void command_count(ExecContext& c) {
+  c.out.integer(static_cast<std::int64_t>(command_table().all().size()));
+}
+
+void command_list(ExecContext& c) {
+  const CommandTable& table = command_table();
+  c.out.array(table.all().size());
+  for (const CommandSpec* spec : table.all()) c.out.bulk(spec->name);
+}
+
+// COMMAND INFO [name ...]: a null for a name that is no command.
+void command_info(ExecContext& c) {
   const Args names = c.args.subspan(2);
-  if (equals_ignore_case(sub, "count")) {
-    if (auto error = arity_error("command|count", 2, c.args.size())) {
-      c.out.error(*error);
-      return;
-    }
-    c.out.integer(static_cast<std::int64_t>(table.all().size()));
-  } else if (equals_ignore_case(sub, "list") && names.empty()) {
-    c.out.array(table.all().size());
-    for (const CommandSpec* spec : table.all()) c.out.bulk(spec->name);
-  } else if (equals_ignore_case(sub, "info")) {
-    if (names.empty()) {
-      c.out.array(table.all().size());
-      for (const CommandSpec* spec : table.all()) write_command_info(c.out, *spec);
-      return;
-    }
-    c.out.array(names.size());
-    for (std::string_view name : names) {
-      const CommandSpec* spec = table.find(name);
-      if (spec) {
-        write_command_info(c.out, *spec);
-      } else {
-        c.out.null();
-      }
-    }
-  } else if (equals_ignore_case(sub, "docs")) {
-    std::vector<const CommandSpec*> selected;
-    if (names.empty()) {
-      selected.assign(table.all().begin(), table.all().end());
+  if (names.empty()) return command_all_info(c);
+  c.out.array(names.size());
+  for (std::string_view name : names) {
+    if (const CommandSpec* spec = command_table().find(name)) {
+      write_command_info(c.out, *spec);
     } else {
-      for (std::string_view name : names) {
-        if (const CommandSpec* spec = table.find(name)) selected.push_back(spec);
-      }
+      c.out.null();
     }
-    c.out.map(selected.size());
-    for (const CommandSpec* spec : selected) write_command_docs(c.out, *spec);
-  } else {
-    c.out.error(unknown_subcommand("COMMAND", sub));
   }
 }
+
+// COMMAND DOCS [name ...]: a name that is no command is left out.
+void command_docs(ExecContext& c) {
+  const CommandTable& table = command_table();
+  const Args names = c.args.subspan(2);
+  std::vector<const CommandSpec*> selected;
+  if (names.empty()) {
+    selected.assign(table.all().begin(), table.all().end());
+  } else {
+    for (std::string_view name : names) {
+      if (const CommandSpec* spec = table.find(name)) selected.push_back(spec);
+    }
+  }
+  c.out.map(selected.size());
+  for (const CommandSpec* spec : selected) write_command_docs(c.out, *spec);
+}
+
+// LIST takes no filter (FILTERBY is Redis's, for modules and ACL categories KeepDB has not).
+constexpr Subcommand kCommandSubcommands[] = {
+    {"count", 2, command_count},
+    {"list", 2, command_list},
+    {"info", -2, command_info},
+    {"docs", -2, command_docs},
+};
 
 // ---- TIME LASTSAVE ----
 
@@ -143,8 +149,10 @@ void exec_lastsave(ExecContext& c) {
 }
 
 constexpr CommandSpec kServerCommands[] = {
-    keyless_command("server", "command", -1, Access::kAnyone, "2.8.13",
-                    "Returns detailed information about all commands.", exec_command),
+    with_subcommands(keyless_command("server", "command", -1, Access::kAnyone, "2.8.13",
+                                     "Returns detailed information about all commands.",
+                                     command_all_info),
+                     kCommandSubcommands),
     keyless_command("server", "time", 1, Access::kAnyone, "2.6.0", "Returns the server time.",
                     exec_time),
     keyless_command("server", "lastsave", 1, Access::kAnyone, "1.0.0",

@@ -49,7 +49,8 @@ std::optional<std::vector<DecodedOp>> decode_ops(std::string_view batch) {
 // through its execute() against the apply's transaction.
 void run_queued(ApplyContext& c, Args args, resp::Protocol protocol, resp::ReplyWriter& out) {
   const CommandSpec* spec = command_table().find(args[0]);
-  if (spec == nullptr || arity_error(spec->name, spec->arity, args.size()) ||
+  const Subcommand* subcommand = nullptr;
+  if (spec == nullptr || shape_error(*spec, args, subcommand) ||
       !runs_in_transaction(*spec)) {  // queueing checked it: another version's transaction
     throw UnappliableBatch("a transaction queues '" + log::truncated(args[0], 64) + "' with " +
                            std::to_string(args.size() - 1) +
@@ -86,7 +87,7 @@ void run_queued(ApplyContext& c, Args args, resp::Protocol protocol, resp::Reply
   c.node->begin_apply_view(c.txn, c.now_ms);
   ExecContext context{.args = args, .out = out, .session = session, .node = *c.node, .defer = {}};
   try {
-    spec->execute(context);
+    run_immediate(*spec, subcommand, context);
   } catch (...) {
     c.node->end_apply_view();
     throw;

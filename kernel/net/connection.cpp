@@ -7,6 +7,7 @@
 #include <ctime>
 #include <utility>
 
+#include "kernel/commands/command_table.h"
 #include "kernel/commands/dispatcher.h"
 #include "kernel/commands/transaction.h"
 #include "kernel/log/escape.h"
@@ -376,7 +377,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     commands::fail_transaction(session_);
     return Handled::kDone;
   }
-  session_.last_command_name = admission.spec->name;
+  commands::name_request(*admission.spec, admission.subcommand, session_.last_command_name);
   if (step == commands::TransactionStep::kQueue) {
     commands::queue_command(*admission.spec, argv, session_, server_.limits(), out);
     return Handled::kDone;
@@ -413,7 +414,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   }
   commands::ExecContext context{argv, out, session_, node, [this] { return defer_reply(); }};
   const std::size_t reply_start = queued_.size();
-  admission.spec->execute(context);
+  commands::run_immediate(*admission.spec, admission.subcommand, context);
   // session_.last_command is when this command started (one clock read fewer per command).
   node.command_stats().record(*admission.spec, Clock::now() - session_.last_command,
                               queued_.size() > reply_start && (queued_[reply_start] == '-' ||

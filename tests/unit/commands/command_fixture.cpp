@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernel/commands/command.h"
+#include "kernel/commands/command_table.h"
 #include "kernel/commands/dispatcher.h"
 #include "kernel/commands/op_batch.h"
 #include "kernel/commands/transaction.h"
@@ -75,7 +76,7 @@ std::string CommandFixture::run(std::span<const std::string_view> args) {
     // Only AUTH defers its reply, and the fixture runs no authenticator.
     commands::ExecContext context{
         .args = args, .out = writer, .session = session_, .node = *node_, .defer = {}};
-    admission.spec->execute(context);
+    commands::run_immediate(*admission.spec, admission.subcommand, context);
     node_->end_read();
   }
   return out;

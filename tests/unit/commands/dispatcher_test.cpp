@@ -107,7 +107,7 @@ TEST_CASE("keyspace reads are the immediate read commands that reply from keys",
       // WATCH reads keys to remember them but reveals nothing: it needs no role.
       CHECK(spec->access == (spec->name == "watch" ? keepdb::commands::Access::kAnyone
                                                    : keepdb::commands::Access::kRead));
-      CHECK(spec->execute != nullptr);
+      CHECK((spec->execute != nullptr || !spec->subcommands.empty()));
       CHECK_FALSE(spec->proposes());
     } else {
       // A command that reads keys and changes nothing is always one.
@@ -119,6 +119,45 @@ TEST_CASE("keyspace reads are the immediate read commands that reply from keys",
                      "getbit", "bitcount",   "bitpos",     "exists",   "touch",  "type",
                      "object", "keys",       "randomkey",  "dbsize",   "scan",   "ttl",
                      "pttl",   "expiretime", "pexpiretime", "memory", "watch"});
+}
+
+TEST_CASE("a container command's subcommand is found and its arity checked at admission",
+          "[dispatcher]") {
+  const Admission list = admit_request({"client", "LiSt"}, session_with("default", 7));
+  REQUIRE(list.spec != nullptr);
+  REQUIRE(list.subcommand != nullptr);
+  CHECK(list.subcommand->name == "list");
+  std::string name;
+  keepdb::commands::name_request(*list.spec, list.subcommand, name);
+  CHECK(name == "client|list");
+
+  CHECK(outcome({"object", "nosuch", "k"}) == "ERR unknown subcommand 'nosuch'. Try OBJECT HELP.");
+  CHECK(outcome({"config", std::string(200, 'x')}) ==
+        "ERR unknown subcommand '" + std::string(128, 'x') + "'. Try CONFIG HELP.");
+  CHECK(outcome({"object", "help", "k"}) ==
+        "ERR wrong number of arguments for 'object|help' command");
+  CHECK(outcome({"OBJECT", "ENCODING"}) ==
+        "ERR wrong number of arguments for 'object|encoding' command");
+  CHECK(outcome({"memory", "usage"}) == "ERR wrong number of arguments for 'memory|usage' command");
+  CHECK(outcome({"command", "count", "x"}) ==
+        "ERR wrong number of arguments for 'command|count' command");
+  CHECK(outcome({"object"}) == "ERR wrong number of arguments for 'object' command");
+
+  // COMMAND alone runs the container itself.
+  const Admission command = admit_request({"COMMAND"}, session_with("default", 7));
+  REQUIRE(command.spec != nullptr);
+  CHECK(command.subcommand == nullptr);
+  CHECK(command.spec->execute != nullptr);
+  // Every subcommand has its execute and is admitted with the arguments its arity asks.
+  for (const auto* spec : command_table().all()) {
+    for (const auto& subcommand : spec->subcommands) {
+      CAPTURE(spec->name, subcommand.name);
+      CHECK(subcommand.execute != nullptr);
+      std::vector<std::string> request = minimal_request(spec->name, subcommand.arity);
+      request[1] = std::string(subcommand.name);
+      CHECK(outcome(request) == "admitted");
+    }
+  }
 }
 
 TEST_CASE("commands are found case-insensitively", "[dispatcher]") {
