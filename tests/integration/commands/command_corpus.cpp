@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernel/resp/request_parser.h"
+#include "tests/integration/harness/resp_reader.h"
 
 namespace keepdb::integration {
 
@@ -66,24 +67,6 @@ std::string first_difference(std::string_view expected, std::string_view actual)
     actual.remove_prefix(actual_end + 1);
     ++line;
   }
-}
-
-std::string escape_bytes(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const char c : bytes) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (byte < 0x20 || byte >= 0x7f) {
-      out += std::string("\\x") + kHex[byte >> 4] + kHex[byte & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace keepdb::integration

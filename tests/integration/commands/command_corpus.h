@@ -34,7 +34,4 @@ std::filesystem::path integration_testdata(const std::string& name);
 // message: "line 12: expected '...', got '...'".
 std::string first_difference(std::string_view expected, std::string_view actual);
 
-// Bytes made printable for failure messages: \r \n \xHH.
-std::string escape_bytes(std::string_view bytes);
-
 }  // namespace keepdb::integration

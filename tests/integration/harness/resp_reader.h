@@ -42,4 +42,7 @@ RespValue decode_reply(std::string_view bytes);
 // Encodes a command as a RESP multibulk request.
 std::string encode_command(const std::vector<std::string>& args);
 
+// Bytes made printable for failure messages: \r \n \xHH.
+std::string escape_bytes(std::string_view bytes);
+
 }  // namespace keepdb::integration
