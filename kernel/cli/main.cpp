@@ -21,6 +21,9 @@ constexpr const char* kUsage =
     "               [--transport ..] [--checks]   load, create and drive one plugin, no server\n"
     "  token hash                             print the SHA-256 hash of a token read from stdin\n"
     "  token new                              print a fresh random token and its hash\n"
+    "  audit verify [--key-file F] FILE...    check an audit log's hash chain (oldest first)\n"
+    "  audit tail [--follow] [--principal P] [--kind K] [-n N] FILE\n"
+    "                                         print audit records as a table\n"
     "\n"
     "Run 'keepd <command> --help' for a command's options.\n";
 
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
   const std::string command = argv[i++];
   Args rest(argv + i, argv + argc);
   if (command == "run") return run_command(rest);
+  if (command == "audit") return audit_command(rest);
   if (command == "config" || command == "plugins" || command == "token") {
     if (rest.empty()) return usage_error("'" + command + "' needs a subcommand");
     const std::string sub = rest.front();

@@ -15,5 +15,6 @@ int config_check_command(const Args& args);  // keepd config check FILE
 int plugins_list_command(const Args& args);  // keepd plugins list [--dir D] [--config F] [--json]
 int plugins_test_command(const Args& args);  // keepd plugins test FILE [--option k=v] [--auth ..]
 int token_command(const Args& args);         // keepd token hash | keepd token new
+int audit_command(const Args& args);         // keepd audit verify|tail|hash-key ...: keepdb-audit
 
 }  // namespace keepdb::cli

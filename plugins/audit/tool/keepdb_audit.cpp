@@ -1,5 +1,5 @@
 // keepdb-audit: the audit plugin's command-line tool, standalone so the kernel never
-// includes plugin code (a `keepd audit ...` subcommand can exec it with the same arguments).
+// includes plugin code (`keepd audit ...` runs it with the same arguments).
 //   keepdb-audit verify [--key-file F] FILE...      check the chain (oldest file first)
 //   keepdb-audit tail [--follow] [--principal P] [--kind K] [-n N] FILE
 //                                                    records as a readable table
