@@ -181,7 +181,7 @@ void info_commandstats(ExecContext& c, std::string& text) {
     char per_call[32];
     std::snprintf(per_call, sizeof per_call, "%.2f",
                   static_cast<double>(usec) / static_cast<double>(entry.calls));
-    add_field(text, "cmdstat_" + std::string(entry.spec->name),
+    add_field(text, "cmdstat_" + entry.name,
               "calls=" + std::to_string(entry.calls) + ",usec=" + std::to_string(usec) +
                   ",usec_per_call=" + per_call + ",rejected_calls=0,failed_calls=" +
                   std::to_string(entry.failed));

@@ -388,7 +388,7 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
     reads_cleared_until_ = std::min(reads_cleared_until_, consumed_bytes_);
     const auto done = [self = shared_from_this(), spec = admission.spec,
                        proposed = session_.last_command](const commands::Reply& reply) {
-      self->server_.node().command_stats().record(*spec, Clock::now() - proposed,
+      self->server_.node().command_stats().record(*spec, nullptr, Clock::now() - proposed,
                                                   reply.kind == commands::Reply::Kind::kError);
       self->on_write_applied(reply);
     };
@@ -416,7 +416,8 @@ Connection::Handled Connection::handle_request(const std::vector<std::string_vie
   const std::size_t reply_start = queued_.size();
   commands::run_immediate(*admission.spec, admission.subcommand, context);
   // session_.last_command is when this command started (one clock read fewer per command).
-  node.command_stats().record(*admission.spec, Clock::now() - session_.last_command,
+  node.command_stats().record(*admission.spec, admission.subcommand,
+                              Clock::now() - session_.last_command,
                               queued_.size() > reply_start && (queued_[reply_start] == '-' ||
                                                                queued_[reply_start] == '!'));
   if (session_.close_after_reply) closing_ = true;

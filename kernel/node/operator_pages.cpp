@@ -28,17 +28,17 @@ void commands_section(ops::PrometheusText& page, const commands::CommandStats& s
   constexpr std::string_view kLatency = "keepdb_command_duration_seconds";
   page.family(kCalls, "counter", "Commands run, by command.");
   for (const auto& entry : stats.entries()) {
-    if (entry.calls != 0) page.sample(kCalls, {{"command", entry.spec->name}}, entry.calls);
+    if (entry.calls != 0) page.sample(kCalls, {{"command", entry.name}}, entry.calls);
   }
   page.family(kFailed, "counter", "Commands that replied an error, by command.");
   for (const auto& entry : stats.entries()) {
-    if (entry.calls != 0) page.sample(kFailed, {{"command", entry.spec->name}}, entry.failed);
+    if (entry.calls != 0) page.sample(kFailed, {{"command", entry.name}}, entry.failed);
   }
   page.family(kLatency, "histogram",
               "Command latency: execution, or proposal to reply for a write, by command.");
   for (const auto& entry : stats.entries()) {
     if (entry.calls != 0) {
-      page.histogram(kLatency, {{"command", entry.spec->name}}, entry.latency.snapshot());
+      page.histogram(kLatency, {{"command", entry.name}}, entry.latency.snapshot());
     }
   }
 }

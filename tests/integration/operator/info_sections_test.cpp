@@ -112,6 +112,16 @@ TEST_CASE("info: commandstats and stats counters move with traffic", "[info]") {
   CHECK(calls_of(after, "set") == calls_of(before, "set") + 3);
   CHECK(calls_of(after, "get") == calls_of(before, "get") + 1);
   CHECK(info_field(after, "cmdstat_incr").ends_with("failed_calls=1"));
+  // A container command counts by subcommand, as Redis 7 does; COMMAND alone by itself.
+  client.pipeline({{"CLIENT", "GETNAME"}, {"CLIENT", "ID"}, {"object", "Encoding", "k"},
+                   {"COMMAND", "COUNT"}, {"COMMAND"}});
+  const std::string containers = client.command({"INFO", "commandstats"}).text;
+  CHECK(calls_of(containers, "client|getname") == 1);
+  CHECK(calls_of(containers, "client|id") == 1);
+  CHECK(calls_of(containers, "object|encoding") == 1);
+  CHECK(calls_of(containers, "command|count") == 1);
+  CHECK(calls_of(containers, "command") == 1);
+  CHECK(info_field(containers, "cmdstat_client").empty());
   CHECK(field_number(after, "writes_applied") >= field_number(before, "writes_applied") + 5);
   CHECK(field_number(after, "keepdb_applied_index") > field_number(before, "keepdb_applied_index"));
 }
