@@ -52,9 +52,9 @@ int audit_command(const Args& args) {
     ::execvp(kTool, argv.data());
   }
   std::cerr << "keepd audit: cannot run " << kTool
-            << ", the audit plugin's tool: it is neither beside keepd nor on PATH (a build "
-               "makes it as build/plugins/audit/keepdb-audit; an installation puts it beside "
-               "keepd)\n";
+            << ", the audit plugin's tool: it is neither beside keepd nor on PATH (in a "
+               "build tree, 'cmake --build build --target keepdb-audit' makes it as "
+               "build/plugins/audit/keepdb-audit; an installation puts it beside keepd)\n";
   return 2;
 }
 
