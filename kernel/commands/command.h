@@ -155,9 +155,10 @@ struct CommandSpec {
   Access access_for(Args args) const;
 };
 
-// The one arity check, of commands and of subcommands alike (shape_error()): the wrong-arity error
-// naming `name` ("get", "client|setname") unless `argc` arguments (the name counts) fit
-// `arity` (Redis's convention) and are no more than `at_most` (PING takes one or none).
+// The one arity check, of commands and of subcommands alike (shape_error()): the
+// wrong-arity error naming `name` ("get", "client|setname") unless `argc` arguments (the
+// name counts) fit `arity` (Redis's convention) and are no more than `at_most` (PING takes
+// one or none).
 std::optional<std::string> arity_error(std::string_view name, int arity, std::size_t argc,
                                        std::size_t at_most = SIZE_MAX);
 

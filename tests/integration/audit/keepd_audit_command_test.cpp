@@ -47,7 +47,8 @@ TEST_CASE("keepd audit verify and tail run keepdb-audit on a node's audit file",
   CHECK(verified.out == verify({file}).out);
   CHECK(verified.out.find("ok") != std::string::npos);
 
-  const ProgramResult tail = keepd_audit(keepd_binary(), {"tail", "--kind", "write", file.string()});
+  const ProgramResult tail =
+      keepd_audit(keepd_binary(), {"tail", "--kind", "write", file.string()});
   CHECK(tail.status.exited_normally(0));
   CHECK(tail.out.find("cli:key") != std::string::npos);
   CHECK(tail.out.find("connect") == std::string::npos);  // only the kind asked for
