@@ -200,16 +200,6 @@ std::vector<keepdb::integration::PluginTable> node_plugins(
   return tables;
 }
 
-// Every port a deployment listens on, distinct (free_port() may repeat one).
-std::vector<std::uint16_t> free_ports(std::size_t count) {
-  std::vector<std::uint16_t> ports;
-  while (ports.size() < count) {
-    const std::uint16_t port = keepdb::integration::free_port();
-    if (std::find(ports.begin(), ports.end(), port) == ports.end()) ports.push_back(port);
-  }
-  return ports;
-}
-
 // The config of node `id` (1..kNodes): client ports first, then peer ports.
 std::string node_config(std::uint64_t id, const std::vector<std::uint16_t>& ports,
                         const std::filesystem::path& dir) {
@@ -243,7 +233,7 @@ std::string node_config(std::uint64_t id, const std::vector<std::uint16_t>& port
 class Deployment {
  public:
   Deployment()
-      : dir_(new keepdb::test::TempDir("connection-fuzz")), ports_(free_ports(2 * kNodes)) {
+      : dir_(new keepdb::test::TempDir("connection-fuzz")), ports_(keepdb::integration::free_ports(2 * kNodes)) {
     keepdb::log::set_min_level(keepdb::log::Level::kError);
     prepare_plugin_files(dir_->path());
     // Every node loads the same libraries: copied once, before any node runs.

@@ -43,11 +43,12 @@ LocalCluster::LocalCluster(unsigned nodes, IntegerKeys cluster_keys, const std::
   // A port found free can be taken by a parallel test before keepd binds it; then the new
   // cluster starts over, data dirs wiped, on fresh ports.
   for (int attempt = 1;; ++attempt) {
+    const std::vector<std::uint16_t> ports = free_ports(3 * nodes);  // no two nodes share one
     for (unsigned i = 0; i < nodes; ++i) {
       Node& node = nodes_[i];
-      node.client_port = free_port();
-      node.peer_port = free_port();
-      node.operator_port = free_port();
+      node.client_port = ports[3 * i];
+      node.peer_port = ports[3 * i + 1];
+      node.operator_port = ports[3 * i + 2];
       node.roster_peer_port = roster_port ? roster_port(i, node.peer_port) : node.peer_port;
     }
     for (unsigned i = 0; i < nodes; ++i) write_config(i);
@@ -157,9 +158,10 @@ ExitStatus LocalCluster::kill9(unsigned node) {
 unsigned LocalCluster::start_joining_node(
     const std::function<std::uint16_t(std::uint16_t)>& roster_port) {
   Node joining;
-  joining.client_port = free_port();
-  joining.peer_port = free_port();
-  joining.operator_port = free_port();
+  const std::vector<std::uint16_t> ports = free_ports(3);
+  joining.client_port = ports[0];
+  joining.peer_port = ports[1];
+  joining.operator_port = ports[2];
   joining.roster_peer_port = roster_port ? roster_port(joining.peer_port) : joining.peer_port;
   joining.bootstrap = false;
   nodes_.push_back(std::move(joining));

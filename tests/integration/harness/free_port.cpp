@@ -1,4 +1,5 @@
-// Free-port lookup: bind 127.0.0.1:0, read the port the kernel chose, close.
+// Free-port lookup: bind 127.0.0.1:0, read the port the kernel chose, close; and distinct
+// ports by asking again for a repeated one.
 #include "tests/integration/harness/free_port.h"
 
 #include <arpa/inet.h>
@@ -6,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -27,6 +29,15 @@ std::uint16_t free_port() {
   }
   ::close(fd);
   return ntohs(address.sin_port);
+}
+
+std::vector<std::uint16_t> free_ports(std::size_t count) {
+  std::vector<std::uint16_t> ports;
+  while (ports.size() < count) {
+    const std::uint16_t port = free_port();
+    if (std::find(ports.begin(), ports.end(), port) == ports.end()) ports.push_back(port);
+  }
+  return ports;
 }
 
 }  // namespace keepdb::integration
